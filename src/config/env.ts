@@ -1,0 +1,49 @@
+// The environment, parsed once at start. Nothing else in src/ reads process.env: code takes its
+// settings as arguments, so tests never depend on the machine's environment.
+import { z } from "zod";
+
+const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+
+const envSchema = z.object({
+  /** PostgreSQL connection string. Unset: the embedded database under CSS_DATA_DIR. */
+  DATABASE_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection string")
+      .optional(),
+  ),
+  /** Where the embedded database (and other local state) lives. */
+  CSS_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default(".data")),
+  /** The workspace the CLI acts on when --workspace is not given. */
+  CSS_WORKSPACE: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/)
+      .default("local"),
+  ),
+});
+
+export interface AppConfig {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  defaultWorkspace: string;
+}
+
+export class ConfigError extends Error {
+  readonly code = "CONFIG_INVALID";
+}
+
+export function loadConfig(env: Record<string, string | undefined>): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`invalid environment:\n${lines.join("\n")}`);
+  }
+  return {
+    databaseUrl: parsed.data.DATABASE_URL,
+    dataDir: parsed.data.CSS_DATA_DIR,
+    defaultWorkspace: parsed.data.CSS_WORKSPACE,
+  };
+}

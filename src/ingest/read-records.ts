@@ -1,0 +1,211 @@
+// Streams records out of a CSV or JSON Lines file, validating each row as it goes, so a file of a
+// million rows is read with bounded memory. Bad rows come out as issues naming the line and field;
+// problems with the file as a whole (missing, unknown format, bad header) throw InputFileError.
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { extname } from "node:path";
+import { createInterface } from "node:readline";
+import { parse as parseCsv, CsvError } from "csv-parse";
+import type { z } from "zod";
+import { COLUMNS, RECORD_SCHEMAS, type RecordKind, type RecordTypes } from "./record-schemas.ts";
+
+export interface RowIssue {
+  line: number;
+  field: string | null;
+  reason: string;
+}
+
+export type ReadItem<K extends RecordKind> =
+  | { line: number; record: RecordTypes[K]; issues?: undefined }
+  | { line: number; record?: undefined; issues: RowIssue[] };
+
+export class InputFileError extends Error {
+  readonly code = "INPUT_FILE";
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+    readonly line: number | null = null,
+  ) {
+    super(`${file}${line === null ? "" : `:${line}`}: ${reason}`);
+    this.name = "InputFileError";
+  }
+}
+
+export type FileFormat = "csv" | "jsonl";
+
+export function formatOf(file: string): FileFormat {
+  const ext = extname(file).toLowerCase();
+  if (ext === ".csv") return "csv";
+  if (ext === ".jsonl" || ext === ".ndjson") return "jsonl";
+  throw new InputFileError(
+    file,
+    `not a CSV or JSON Lines file: name it .csv, .jsonl or .ndjson (got "${ext || "no extension"}")`,
+  );
+}
+
+export interface ReadOptions {
+  /** Called as bytes are read, for a progress bar. */
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+}
+
+export async function* readRecords<K extends RecordKind>(
+  file: string,
+  kind: K,
+  options: ReadOptions = {},
+): AsyncGenerator<ReadItem<K>> {
+  const format = formatOf(file);
+  let totalBytes: number;
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) throw new InputFileError(file, "not a file");
+    totalBytes = info.size;
+  } catch (e) {
+    if (e instanceof InputFileError) throw e;
+    throw new InputFileError(
+      file,
+      (e as NodeJS.ErrnoException).code === "ENOENT"
+        ? "no such file"
+        : `cannot read: ${(e as Error).message}`,
+    );
+  }
+  const stream = createReadStream(file);
+  let bytesRead = 0;
+  stream.on("data", (chunk) => {
+    bytesRead += chunk.length;
+    options.onProgress?.(bytesRead, totalBytes);
+  });
+  try {
+    yield* format === "csv" ? readCsv(file, kind, stream) : readJsonLines(file, kind, stream);
+  } finally {
+    stream.destroy();
+  }
+}
+
+function validate<K extends RecordKind>(kind: K, line: number, row: Record<string, unknown>): ReadItem<K> {
+  const schema = RECORD_SCHEMAS[kind] as unknown as z.ZodType<RecordTypes[K]>;
+  const result = schema.safeParse(row);
+  if (result.success) return { line, record: result.data };
+  return {
+    line,
+    issues: result.error.issues.map((i) => ({
+      line,
+      field: i.path.length > 0 ? String(i.path[0]) : null,
+      reason:
+        i.path.length > 0 && blankField(row[String(i.path[0])]) && i.code === "invalid_type"
+          ? "required"
+          : i.message,
+    })),
+  };
+}
+
+const blankField = (v: unknown) => v === undefined || v === null || v === "";
+
+async function* readCsv<K extends RecordKind>(
+  file: string,
+  kind: K,
+  stream: NodeJS.ReadableStream,
+): AsyncGenerator<ReadItem<K>> {
+  const parser = stream.pipe(
+    parseCsv({ bom: true, skip_empty_lines: true, relax_column_count: true, info: true }),
+  );
+  let header: string[] | null = null;
+  try {
+    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      const { record, info } = item;
+      if (header === null) {
+        header = checkHeader(file, kind, record);
+        continue;
+      }
+      if (record.length !== header.length) {
+        yield {
+          line: info.lines,
+          issues: [
+            {
+              line: info.lines,
+              field: null,
+              reason: `has ${record.length} fields, the header has ${header.length}`,
+            },
+          ],
+        };
+        continue;
+      }
+      const row: Record<string, unknown> = {};
+      header.forEach((column, i) => (row[column] = record[i]));
+      yield validate(kind, info.lines, row);
+    }
+  } catch (e) {
+    if (e instanceof CsvError) {
+      const line = (e as CsvError & { lines?: number }).lines ?? null;
+      throw new InputFileError(file, `not valid CSV: ${e.message.replace(/^Invalid [^:]+: /, "")}`, line);
+    }
+    throw e;
+  }
+  if (header === null)
+    throw new InputFileError(
+      file,
+      `empty file: expected a header row (${COLUMNS[kind].required.join(",")},...)`,
+    );
+}
+
+function checkHeader(file: string, kind: RecordKind, header: string[]): string[] {
+  const columns = header.map((h) => h.trim());
+  const known = new Set<string>([...COLUMNS[kind].required, ...COLUMNS[kind].optional]);
+  const problems: string[] = [];
+  const missing = COLUMNS[kind].required.filter((c) => !columns.includes(c));
+  if (missing.length > 0)
+    problems.push(`missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
+  const unknown = columns.filter((c) => !known.has(c));
+  if (unknown.length > 0)
+    problems.push(
+      `unknown column${unknown.length > 1 ? "s" : ""} ${unknown.map((c) => JSON.stringify(c.slice(0, 40))).join(", ")}`,
+    );
+  const seen = new Set<string>();
+  for (const c of columns) {
+    if (seen.has(c)) problems.push(`column ${c} appears twice`);
+    seen.add(c);
+  }
+  if (problems.length > 0) {
+    throw new InputFileError(
+      file,
+      `bad ${kind} header: ${problems.join("; ")} (columns: ${[...known].join(",")})`,
+      1,
+    );
+  }
+  return columns;
+}
+
+async function* readJsonLines<K extends RecordKind>(
+  file: string,
+  kind: K,
+  stream: NodeJS.ReadableStream,
+): AsyncGenerator<ReadItem<K>> {
+  const known = new Set<string>([...COLUMNS[kind].required, ...COLUMNS[kind].optional]);
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  let line = 0;
+  for await (const text of lines) {
+    line++;
+    if (text.trim() === "") continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      yield { line, issues: [{ line, field: null, reason: `not valid JSON (${(e as Error).message})` }] };
+      continue;
+    }
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      yield { line, issues: [{ line, field: null, reason: "each line must be a JSON object" }] };
+      continue;
+    }
+    const unknown = Object.keys(value).filter((k) => !known.has(k));
+    if (unknown.length > 0) {
+      yield { line, issues: unknown.map((k) => ({ line, field: k.slice(0, 40), reason: "unknown field" })) };
+      continue;
+    }
+    yield validate(kind, line, value as Record<string, unknown>);
+  }
+}
+
+/** `metrics.csv:12 value: not a number ("abc")` */
+export function formatIssue(file: string, issue: RowIssue): string {
+  return `${file}:${issue.line}${issue.field ? ` ${issue.field}` : ""}: ${issue.reason}`;
+}
