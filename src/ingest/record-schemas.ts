@@ -97,6 +97,11 @@ export const accountSchema = z
     }
   });
 
+/** An account as read from a file; `statusGiven` tells an import whether to change the stored status. */
+export interface AccountRow extends AccountRecord {
+  statusGiven: boolean;
+}
+
 export const metricSchema = z
   .object({
     account_id: id,
@@ -157,7 +162,7 @@ export const RECORD_SCHEMAS = {
 } as const;
 
 export interface RecordTypes {
-  accounts: AccountRecord;
+  accounts: AccountRow;
   metrics: MetricRecord;
   responses: ResponseRow;
 }

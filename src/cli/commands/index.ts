@@ -1,10 +1,20 @@
 // Registers every command; each lives in its own file.
 import type { Command } from "commander";
 import type { CliContext } from "../context.ts";
+import { registerDb } from "./db.ts";
+import { registerExplain } from "./explain.ts";
+import { registerImport } from "./import.ts";
 import { registerKpis } from "./kpis.ts";
+import { registerModel } from "./model.ts";
+import { registerRecompute } from "./recompute.ts";
 import { registerScore } from "./score.ts";
 
 export function registerCommands(program: Command, ctx: CliContext): void {
   registerScore(program, ctx);
   registerKpis(program, ctx);
+  registerImport(program, ctx);
+  registerModel(program, ctx);
+  registerRecompute(program, ctx);
+  registerExplain(program, ctx);
+  registerDb(program, ctx);
 }

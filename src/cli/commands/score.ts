@@ -1,13 +1,10 @@
 // css-bot score: scores accounts straight from files with a model file, no database.
-import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { formatDay } from "../../domain/dates.ts";
-import { parseModel } from "../../domain/model/parse-model.ts";
-import type { ScoringModel } from "../../domain/model/schema.ts";
 import { scoreFiles } from "../../services/score-files.ts";
 import type { CliContext } from "../context.ts";
-import { UserError } from "../errors.ts";
 import { asOfOption } from "../options.ts";
+import { readModelFile } from "../read-model-file.ts";
 import { fmtPercent, fmtScore, table } from "../output/format.ts";
 import { scoreJson } from "../output/score-json.ts";
 
@@ -34,7 +31,7 @@ export function registerScore(program: Command, ctx: CliContext): void {
     .option("--skip-invalid", "score from the valid rows and report the invalid ones")
     .action(async (opts: ScoreOptions) => {
       const asOf = asOfOption(opts.asOf);
-      const model = await readModelFile(opts.model);
+      const { model } = await readModelFile(opts.model);
       const { scores, report } = await scoreFiles(model, opts, asOf, {
         skipInvalid: opts.skipInvalid ?? false,
         progress: ctx.progress(),
@@ -65,16 +62,4 @@ export function registerScore(program: Command, ctx: CliContext): void {
       );
       ctx.io.stdout.write(`${table(["account", "name", "score", "band", "coverage", ...keys], rows)}\n`);
     });
-}
-
-export async function readModelFile(file: string): Promise<ScoringModel> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (e) {
-    throw new UserError(
-      `${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`,
-    );
-  }
-  return parseModel(text, file);
 }

@@ -2,7 +2,8 @@
 // as of a date. Windows are the N days ending on the as-of date: asOf - N < day <= asOf.
 import { inWindow, type Day } from "../dates.ts";
 import { summariseResponses, surveyKpi } from "../kpi/surveys.ts";
-import type { Aggregation, Component } from "../model/schema.ts";
+import type { SurveyCounts } from "../kpi/surveys.ts";
+import type { Aggregation, Component, ComponentInput } from "../model/schema.ts";
 import type { MetricRecord, ResponseRecord } from "../records.ts";
 
 export type RawInputs = Record<string, number | null>;
@@ -50,14 +51,31 @@ export function computeRawInputs(
       const scores = responses
         .filter((r) => r.survey === input.survey && inWindow(r.respondedOn, asOf, input.window_days))
         .map((r) => r.score);
-      raws[c.key] = surveyKpi(input.survey, summariseResponses(scores));
+      raws[c.key] = surveyRaw(input, summariseResponses(scores));
     } else {
       const points: { day: Day; value: number }[] = [];
       for (const [day, value] of byMetric.get(input.metric!) ?? []) {
         if (inWindow(day, asOf, input.window_days)) points.push({ day, value });
       }
-      raws[c.key] = aggregate(input.agg!, points) ?? input.empty_value ?? null;
+      raws[c.key] = metricRaw(input, aggregate(input.agg!, points));
     }
   }
   return raws;
+}
+
+/** A metric input's raw value from its aggregate over the window (null: no observation in it). */
+export function metricRaw(input: ComponentInput, aggregated: number | null): number | null {
+  return aggregated ?? input.empty_value ?? null;
+}
+
+/** A survey input's raw value (NPS, CSAT or CES) from the counts of the responses in its window. */
+export function surveyRaw(input: ComponentInput, counts: SurveyCounts): number | null {
+  return surveyKpi(input.survey!, counts);
+}
+
+/** Identifies an input's data (what to aggregate, how, over which window), whatever component uses it. */
+export function inputSignature(input: ComponentInput): string {
+  return input.survey !== undefined
+    ? `survey:${input.survey}:${input.window_days}`
+    : `metric:${input.metric}:${input.agg}:${input.window_days}`;
 }

@@ -1,0 +1,80 @@
+// css-bot explain ACCOUNT: the score's breakdown, line by line, and what moved it.
+import type { Command } from "commander";
+import { formatDay } from "../../domain/dates.ts";
+import { explainAccount, type Explanation } from "../../services/explain-account.ts";
+import type { CliContext } from "../context.ts";
+import { asOfOption } from "../options.ts";
+import { fmtNumber, fmtPercent, fmtScore, fmtSigned, table } from "../output/format.ts";
+import { scoreJson } from "../output/score-json.ts";
+import { withWorkspace } from "../workspace.ts";
+
+export function registerExplain(program: Command, ctx: CliContext): void {
+  program
+    .command("explain")
+    .description("show how an account's score is made up, and the drivers since its previous snapshot")
+    .argument("<account>", "account id, name or domain")
+    .option("--as-of <date>", "the snapshot on or before this date (default: the latest)")
+    .option("--json", "print the score object of `score --json` plus previous_score and drivers")
+    .action(async (query: string, opts: { asOf?: string; json?: boolean }, command: Command) => {
+      const asOf = opts.asOf === undefined ? null : asOfOption(opts.asOf);
+      const x = await withWorkspace(ctx, command, { create: false }, (db, workspace) =>
+        explainAccount(db.prisma, workspace.id, query, asOf),
+      );
+      ctx.io.stdout.write(
+        opts.json ? `${JSON.stringify(explanationJson(x), null, 2)}\n` : explanationText(x),
+      );
+    });
+}
+
+export function explanationJson(x: Explanation) {
+  return {
+    ...scoreJson({ accountId: x.account.externalId, name: x.account.name }, x.current),
+    as_of: formatDay(x.current.asOf),
+    segment: x.account.segment,
+    model_version: x.model.version,
+    previous_as_of: x.previous ? formatDay(x.previous.asOf) : null,
+    previous_score: x.previous?.score ?? null,
+    previous_band: x.previous?.band ?? null,
+    drivers: x.drivers.map((d) => ({ key: d.key, delta: d.delta, from: d.from, to: d.to, change: d.change })),
+    summary: x.summary,
+  };
+}
+
+function explanationText(x: Explanation): string {
+  const labels = new Map(x.model.definition.components.map((c) => [c.key, c.label ?? c.key]));
+  const rows = x.current.components.map((c) => [
+    labels.get(c.key) ?? c.key,
+    fmtNumber(c.raw),
+    fmtScore(c.score),
+    fmtPercent(c.weight, 1),
+    c.points === null ? "no data" : c.points.toFixed(1),
+  ]);
+  const segment = x.account.segment ? ` · ${x.account.segment}` : "";
+  const lines = [
+    `${x.account.name} (${x.account.externalId})${segment} · as of ${formatDay(x.current.asOf)} · model v${x.model.version}`,
+    `Score ${fmtScore(x.current.score)} · ${x.current.band} · coverage ${fmtPercent(x.current.coverage)}`,
+    table(["component", "raw", "sub-score", "weight", "points"], rows, [
+      "left",
+      "right",
+      "right",
+      "right",
+      "right",
+    ]),
+    "Score = sum of points (sub-score x weight, weights renormalised over the components with data).",
+  ];
+  if (x.previous) {
+    lines.push(`Since ${formatDay(x.previous.asOf)}: ${x.summary}`);
+    for (const d of x.drivers) {
+      const note =
+        d.change === "appeared"
+          ? " (data appeared)"
+          : d.change === "disappeared"
+            ? " (data disappeared)"
+            : "";
+      lines.push(`  ${(labels.get(d.key) ?? d.key).padEnd(18)} ${fmtSigned(d.delta)} points${note}`);
+    }
+  } else {
+    lines.push("No earlier snapshot to compare with.");
+  }
+  return `${lines.join("\n")}\n`;
+}

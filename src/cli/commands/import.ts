@@ -1,0 +1,49 @@
+// css-bot import accounts|metrics|responses FILE
+import type { Command } from "commander";
+import { RECORD_KINDS, type RecordKind } from "../../ingest/record-schemas.ts";
+import { importFile } from "../../services/import-records.ts";
+import type { CliContext } from "../context.ts";
+import { UsageError } from "../errors.ts";
+import { withWorkspace } from "../workspace.ts";
+
+export function registerImport(program: Command, ctx: CliContext): void {
+  program
+    .command("import")
+    .description("import accounts, metric observations or survey responses from a CSV or JSON Lines file")
+    .argument("<kind>", `what the file holds: ${RECORD_KINDS.join(", ")}`)
+    .argument("<file>", "the file (.csv, .jsonl or .ndjson)")
+    .option(
+      "--skip-invalid",
+      "import the valid rows and report the invalid ones (default: any invalid row imports nothing)",
+    )
+    .option("--json", "print the result as JSON")
+    .action(
+      async (
+        kind: string,
+        file: string,
+        opts: { skipInvalid?: boolean; json?: boolean },
+        command: Command,
+      ) => {
+        if (!(RECORD_KINDS as readonly string[]).includes(kind)) {
+          throw new UsageError(
+            `import: unknown kind ${JSON.stringify(kind)}; expected one of ${RECORD_KINDS.join(", ")}`,
+          );
+        }
+        const result = await withWorkspace(ctx, command, { create: true }, (db, workspace) =>
+          importFile(db.prisma, workspace.id, kind as RecordKind, file, {
+            skipInvalid: opts.skipInvalid ?? false,
+            progress: ctx.progress(),
+          }),
+        );
+        if (!result.report.empty) ctx.io.stderr.write(`${result.report.lines().join("\n")}\n`);
+        if (opts.json) {
+          ctx.io.stdout.write(
+            `${JSON.stringify({ kind, file, rows: result.rows, imported: result.imported, invalid: result.invalid })}\n`,
+          );
+        } else {
+          const skipped = result.invalid > 0 ? `, skipped ${result.invalid} invalid row(s)` : "";
+          ctx.io.stdout.write(`imported ${result.imported} ${kind} from ${file}${skipped}\n`);
+        }
+      },
+    );
+}

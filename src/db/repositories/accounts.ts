@@ -1,0 +1,110 @@
+// Accounts: bulk upserts for imports, and lookups by the customer's own id.
+import { formatDay } from "../../domain/dates.ts";
+import type { AccountRow } from "../../ingest/record-schemas.ts";
+import type { Db } from "../handle.ts";
+
+/**
+ * Upserts a batch of accounts by external id. A column the file leaves empty keeps its stored
+ * value, so a partial file (say, only ids and owners) never erases what another import set.
+ */
+export async function upsertAccounts(
+  db: Db,
+  workspaceId: number,
+  rows: readonly AccountRow[],
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  const day = (d: number | null) => (d === null ? null : formatDay(d));
+  const payload = rows.map((r) => ({
+    external_id: r.accountId,
+    name: r.name,
+    domain: r.domain,
+    segment: r.segment,
+    owner: r.owner,
+    mrr: r.mrr,
+    seats: r.seats,
+    renewal_date: day(r.renewalDate),
+    customer_since: day(r.createdAt),
+    status: r.statusGiven ? r.status : null,
+    churned_at: day(r.churnedAt),
+  }));
+  const json = JSON.stringify(payload);
+  const written = await db.$executeRawUnsafe(
+    `INSERT INTO accounts (workspace_id, external_id, name, domain, segment, owner, mrr, seats, renewal_date,
+                           customer_since, status, churned_at, updated_at)
+     SELECT $1, x.external_id, x.name, x.domain, x.segment, x.owner, x.mrr, x.seats, x.renewal_date,
+            x.customer_since, COALESCE(x.status, 'active')::"AccountStatus", x.churned_at, now()
+     FROM jsonb_to_recordset($2::jsonb) AS x(external_id text, name text, domain text, segment text, owner text,
+          mrr numeric, seats int, renewal_date date, customer_since date, status text, churned_at date)
+     ON CONFLICT (workspace_id, external_id) DO UPDATE SET
+       name = excluded.name,
+       domain = COALESCE(excluded.domain, accounts.domain),
+       segment = COALESCE(excluded.segment, accounts.segment),
+       owner = COALESCE(excluded.owner, accounts.owner),
+       mrr = COALESCE(excluded.mrr, accounts.mrr),
+       seats = COALESCE(excluded.seats, accounts.seats),
+       renewal_date = COALESCE(excluded.renewal_date, accounts.renewal_date),
+       customer_since = COALESCE(excluded.customer_since, accounts.customer_since),
+       updated_at = now()`,
+    workspaceId,
+    json,
+  );
+  // Status is set apart: a row that states it (or a churn date) replaces it, one that does not keeps it.
+  await db.$executeRawUnsafe(
+    `UPDATE accounts a
+     SET status = x.status::"AccountStatus", churned_at = CASE WHEN x.status = 'active' THEN NULL ELSE x.churned_at END
+     FROM jsonb_to_recordset($2::jsonb) AS x(external_id text, status text, churned_at date)
+     WHERE a.workspace_id = $1 AND a.external_id = x.external_id AND x.status IS NOT NULL`,
+    workspaceId,
+    json,
+  );
+  return written;
+}
+
+/** Internal ids of the given external ids (those that exist) in the workspace. */
+export async function resolveAccountIds(
+  db: Db,
+  workspaceId: number,
+  externalIds: readonly string[],
+): Promise<Map<string, number>> {
+  if (externalIds.length === 0) return new Map();
+  const rows = await db.$queryRawUnsafe<{ id: number; external_id: string }[]>(
+    `SELECT id, external_id FROM accounts
+     WHERE workspace_id = $1 AND external_id IN (SELECT jsonb_array_elements_text($2::jsonb))`,
+    workspaceId,
+    JSON.stringify([...new Set(externalIds)]),
+  );
+  return new Map(rows.map((r) => [r.external_id, r.id]));
+}
+
+export interface AccountSummary {
+  id: number;
+  externalId: string;
+  name: string;
+  segment: string | null;
+}
+
+/**
+ * Finds accounts by external id, then by exact name or domain (any case), then by a part of the
+ * name. Returns every match of the first rule that matches anything.
+ */
+export async function findAccounts(db: Db, workspaceId: number, query: string): Promise<AccountSummary[]> {
+  const select = { id: true, externalId: true, name: true, segment: true } as const;
+  const q = query.trim();
+  const byId = await db.account.findMany({ where: { workspaceId, externalId: q }, select });
+  if (byId.length > 0) return byId;
+  const exact = await db.account.findMany({
+    where: {
+      workspaceId,
+      OR: [{ name: { equals: q, mode: "insensitive" } }, { domain: { equals: q.toLowerCase() } }],
+    },
+    select,
+    take: 20,
+  });
+  if (exact.length > 0) return exact;
+  return db.account.findMany({
+    where: { workspaceId, name: { contains: q, mode: "insensitive" } },
+    select,
+    take: 20,
+    orderBy: { name: "asc" },
+  });
+}

@@ -1,0 +1,167 @@
+// Score snapshots, band changes and the accounts' current score: read the previous state of a page
+// of accounts, and write a page of results in a few statements.
+import { formatDay, type Day } from "../../domain/dates.ts";
+import type { Driver } from "../../domain/scoring/explain.ts";
+import type { ComponentResult } from "../../domain/scoring/score.ts";
+import type { Db } from "../handle.ts";
+import type { AccountRange } from "./window-aggregates.ts";
+
+export interface StoredSnapshot {
+  accountId: number;
+  asOf: Day;
+  score: number | null;
+  band: string;
+  coverage: number;
+  components: ComponentResult[];
+  modelId: number;
+}
+
+interface SnapshotSqlRow {
+  account_id: number;
+  as_of: string;
+  score: number | null;
+  band: string;
+  coverage: number;
+  components: ComponentResult[];
+  model_id: number;
+}
+
+const fromRow = (r: SnapshotSqlRow): StoredSnapshot => ({
+  accountId: r.account_id,
+  asOf: Math.round(Date.parse(`${r.as_of}T00:00:00Z`) / 86_400_000),
+  score: r.score,
+  band: r.band,
+  coverage: r.coverage,
+  components: r.components,
+  modelId: r.model_id,
+});
+
+const SELECT_SNAPSHOT = `SELECT account_id, to_char(as_of, 'YYYY-MM-DD') AS as_of, score, band, coverage, components, model_id
+                         FROM score_snapshots`;
+
+/** The latest snapshot before `asOf` of each account in the range. */
+export async function previousSnapshots(
+  db: Db,
+  range: AccountRange,
+  asOf: Day,
+): Promise<Map<number, StoredSnapshot>> {
+  const rows = await db.$queryRawUnsafe<SnapshotSqlRow[]>(
+    `SELECT DISTINCT ON (account_id) * FROM (${SELECT_SNAPSHOT}
+       WHERE workspace_id = $1 AND account_id BETWEEN $2 AND $3 AND as_of < $4::date) s
+     ORDER BY account_id, as_of DESC`,
+    range.workspaceId,
+    range.fromId,
+    range.toId,
+    formatDay(asOf),
+  );
+  return new Map(rows.map((r) => [r.account_id, fromRow(r)]));
+}
+
+/** The account's snapshot on or before `asOf` (latest when asOf is null), and the one before it. */
+export async function snapshotPair(
+  db: Db,
+  workspaceId: number,
+  accountId: number,
+  asOf: Day | null,
+): Promise<{ current: StoredSnapshot | null; previous: StoredSnapshot | null }> {
+  const rows = await db.$queryRawUnsafe<SnapshotSqlRow[]>(
+    `${SELECT_SNAPSHOT} WHERE workspace_id = $1 AND account_id = $2 AND ($3::date IS NULL OR as_of <= $3::date)
+     ORDER BY as_of DESC LIMIT 2`,
+    workspaceId,
+    accountId,
+    asOf === null ? null : formatDay(asOf),
+  );
+  return { current: rows[0] ? fromRow(rows[0]) : null, previous: rows[1] ? fromRow(rows[1]) : null };
+}
+
+export interface SnapshotWrite {
+  accountId: number;
+  score: number | null;
+  band: string;
+  coverage: number;
+  components: ComponentResult[];
+}
+
+export interface BandChangeWrite {
+  accountId: number;
+  fromBand: string;
+  toBand: string;
+  fromScore: number | null;
+  toScore: number | null;
+  drivers: Driver[];
+}
+
+/**
+ * Writes a page of results for one as-of date. Recomputing a date replaces its snapshots and band
+ * changes (a change that no longer happens is removed); the accounts' current score moves only
+ * forward in time, so re-scoring an old date never overwrites a newer score.
+ */
+export async function writeResults(
+  db: Db,
+  range: AccountRange,
+  asOf: Day,
+  modelId: number,
+  runId: bigint,
+  snapshots: readonly SnapshotWrite[],
+  changes: readonly BandChangeWrite[],
+): Promise<void> {
+  const day = formatDay(asOf);
+  if (snapshots.length > 0) {
+    const json = JSON.stringify(
+      snapshots.map((s) => ({ a: s.accountId, s: s.score, b: s.band, c: s.coverage, j: s.components })),
+    );
+    await db.$executeRawUnsafe(
+      `INSERT INTO score_snapshots (workspace_id, account_id, as_of, model_id, score, band, coverage, components, run_id, computed_at)
+       SELECT $1, x.a, $2::date, $3, x.s, x.b, x.c, x.j, $4, now()
+       FROM jsonb_to_recordset($5::jsonb) AS x(a int, s float8, b text, c float8, j jsonb)
+       ON CONFLICT (account_id, as_of) DO UPDATE SET model_id = excluded.model_id, score = excluded.score,
+         band = excluded.band, coverage = excluded.coverage, components = excluded.components,
+         run_id = excluded.run_id, computed_at = now()`,
+      range.workspaceId,
+      day,
+      modelId,
+      runId,
+      json,
+    );
+    await db.$executeRawUnsafe(
+      `UPDATE accounts a SET current_score = x.s, current_band = x.b, scored_as_of = $2::date
+       FROM jsonb_to_recordset($3::jsonb) AS x(a int, s float8, b text)
+       WHERE a.id = x.a AND a.workspace_id = $1 AND (a.scored_as_of IS NULL OR a.scored_as_of <= $2::date)`,
+      range.workspaceId,
+      day,
+      json,
+    );
+  }
+  const changeJson = JSON.stringify(
+    changes.map((c) => ({
+      a: c.accountId,
+      f: c.fromBand,
+      t: c.toBand,
+      fs: c.fromScore,
+      ts: c.toScore,
+      d: c.drivers,
+    })),
+  );
+  await db.$executeRawUnsafe(
+    `DELETE FROM band_changes WHERE workspace_id = $1 AND as_of = $2::date AND account_id BETWEEN $3 AND $4
+       AND account_id NOT IN (SELECT (x->>'a')::int FROM jsonb_array_elements($5::jsonb) AS x)`,
+    range.workspaceId,
+    day,
+    range.fromId,
+    range.toId,
+    changeJson,
+  );
+  if (changes.length > 0) {
+    await db.$executeRawUnsafe(
+      `INSERT INTO band_changes (workspace_id, account_id, as_of, from_band, to_band, from_score, to_score, drivers, run_id)
+       SELECT $1, x.a, $2::date, x.f, x.t, x.fs, x.ts, x.d, $3
+       FROM jsonb_to_recordset($4::jsonb) AS x(a int, f text, t text, fs float8, ts float8, d jsonb)
+       ON CONFLICT (account_id, as_of) DO UPDATE SET from_band = excluded.from_band, to_band = excluded.to_band,
+         from_score = excluded.from_score, to_score = excluded.to_score, drivers = excluded.drivers, run_id = excluded.run_id`,
+      range.workspaceId,
+      day,
+      runId,
+      changeJson,
+    );
+  }
+}

@@ -1,0 +1,67 @@
+// The breakdown of an account's score, and the drivers since its previous snapshot.
+import { formatDay, type Day } from "../domain/dates.ts";
+import { parseModel } from "../domain/model/parse-model.ts";
+import type { ScoringModel } from "../domain/model/schema.ts";
+import { driversBetween, summariseChange, type Driver } from "../domain/scoring/explain.ts";
+import { findAccounts, type AccountSummary } from "../db/repositories/accounts.ts";
+import { snapshotPair, type StoredSnapshot } from "../db/repositories/snapshots.ts";
+import type { PrismaClient } from "../generated/prisma/client.ts";
+
+export class AccountLookupError extends Error {
+  readonly code = "ACCOUNT_LOOKUP";
+}
+
+export interface Explanation {
+  account: AccountSummary;
+  current: StoredSnapshot;
+  previous: StoredSnapshot | null;
+  drivers: Driver[];
+  summary: string | null;
+  model: { version: number; definition: ScoringModel };
+}
+
+export async function resolveAccount(
+  prisma: PrismaClient,
+  workspaceId: number,
+  query: string,
+): Promise<AccountSummary> {
+  if (query.trim() === "") throw new AccountLookupError("name an account: its id, name or domain");
+  const matches = await findAccounts(prisma, workspaceId, query);
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length === 0) throw new AccountLookupError(`no account matches ${JSON.stringify(query)}`);
+  const list = matches.map((m) => `  ${m.externalId}  ${m.name}`).join("\n");
+  throw new AccountLookupError(
+    `${JSON.stringify(query)} matches ${matches.length} accounts; name one by id:\n${list}`,
+  );
+}
+
+export async function explainAccount(
+  prisma: PrismaClient,
+  workspaceId: number,
+  query: string,
+  asOf: Day | null,
+): Promise<Explanation> {
+  const account = await resolveAccount(prisma, workspaceId, query);
+  const { current, previous } = await snapshotPair(prisma, workspaceId, account.id, asOf);
+  if (!current) {
+    const when = asOf === null ? "" : ` on or before ${formatDay(asOf)}`;
+    throw new AccountLookupError(
+      `${account.name} (${account.externalId}) has no score${when} yet: run \`css-bot recompute\``,
+    );
+  }
+  const modelRow = await prisma.scoringModel.findFirstOrThrow({
+    where: { id: current.modelId, workspaceId },
+  });
+  const drivers = previous ? driversBetween(previous, current) : [];
+  return {
+    account,
+    current,
+    previous,
+    drivers,
+    summary: previous ? summariseChange(previous, current, drivers) : null,
+    model: {
+      version: modelRow.version,
+      definition: parseModel(JSON.stringify(modelRow.definition), `model version ${modelRow.version}`),
+    },
+  };
+}
