@@ -82,7 +82,8 @@ export async function* readRecords<K extends RecordKind>(
 }
 
 function validate<K extends RecordKind>(kind: K, line: number, row: Record<string, unknown>): ReadItem<K> {
-  const schema = RECORD_SCHEMAS[kind] as unknown as z.ZodType<RecordTypes[K]>;
+  // TypeScript cannot index the table by a generic key; the table's own type ties each kind to its record.
+  const schema = RECORD_SCHEMAS[kind] as z.ZodType<RecordTypes[K], unknown>;
   const result = schema.safeParse(row);
   if (result.success) return { line, record: result.data };
   return {

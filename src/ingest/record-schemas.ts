@@ -77,7 +77,7 @@ export const accountSchema = z
     churned_at: optional(day),
     domain: optional(text(253).transform((s) => s.toLowerCase())),
   })
-  .transform((r): AccountRecord => ({
+  .transform((r): AccountRow => ({
     accountId: r.account_id,
     name: r.name,
     domain: r.domain,
@@ -90,6 +90,7 @@ export const accountSchema = z
     // A churn date without a status means the account churned.
     status: r.status ?? (r.churned_at !== null ? "churned" : "active"),
     churnedAt: r.churned_at,
+    statusGiven: r.status !== null || r.churned_at !== null,
   }))
   .superRefine((a, ctx) => {
     if (a.status === "active" && a.churnedAt !== null) {
@@ -155,11 +156,12 @@ export const responseSchema = z
     respondent: r.respondent,
   }));
 
-export const RECORD_SCHEMAS = {
+/** Each kind's schema; the annotation makes the compiler check that each yields its kind's record. */
+export const RECORD_SCHEMAS: { [K in RecordKind]: z.ZodType<RecordTypes[K], unknown> } = {
   accounts: accountSchema,
   metrics: metricSchema,
   responses: responseSchema,
-} as const;
+};
 
 export interface RecordTypes {
   accounts: AccountRow;

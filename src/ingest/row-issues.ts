@@ -27,8 +27,11 @@ export class IssueReport {
     return this.badRows === 0;
   }
 
+  /** One line per problem, by file (in the order first seen) and line. */
   lines(): string[] {
-    const out = this.issues.map((i) => formatIssue(i.file, i));
+    const files = [...new Set(this.issues.map((i) => i.file))];
+    const sorted = [...this.issues].sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || a.line - b.line);
+    const out = sorted.map((i) => formatIssue(i.file, i));
     if (this.issues.length >= MAX_DETAILED)
       out.push(`... only the first ${MAX_DETAILED} problems are listed`);
     return out;

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import type { CliContext } from "../context.ts";
 import { registerDb } from "./db.ts";
+import { registerDemo } from "./demo.ts";
 import { registerExplain } from "./explain.ts";
 import { registerImport } from "./import.ts";
 import { registerKpis } from "./kpis.ts";
@@ -17,4 +18,5 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerRecompute(program, ctx);
   registerExplain(program, ctx);
   registerDb(program, ctx);
+  registerDemo(program, ctx);
 }

@@ -1,0 +1,154 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
+import { InvalidRowsError } from "../../src/ingest/row-issues.ts";
+import { importFile } from "../../src/services/import-records.ts";
+import { BACKENDS, createTestDatabase, type TestDatabase } from "../support/databases.ts";
+import { FIXTURES, writeTempFile } from "../support/files.ts";
+
+describe.each(BACKENDS)("import on %s", (backend) => {
+  let db: TestDatabase;
+  let workspaceId: number;
+
+  beforeEach(async () => {
+    db = await createTestDatabase(backend);
+    workspaceId = (await ensureWorkspace(db.prisma, "acme")).id;
+  });
+  afterEach(async () => db.close());
+
+  const importFixtures = async (ws = workspaceId) => {
+    await importFile(db.prisma, ws, "accounts", `${FIXTURES}accounts.csv`);
+    await importFile(db.prisma, ws, "metrics", `${FIXTURES}metrics.csv`);
+    await importFile(db.prisma, ws, "responses", `${FIXTURES}responses.jsonl`);
+  };
+  const counts = async () => ({
+    accounts: await db.prisma.account.count({ where: { workspaceId } }),
+    observations: await db.prisma.metricObservation.count({ where: { workspaceId } }),
+    responses: await db.prisma.surveyResponse.count({ where: { workspaceId } }),
+  });
+
+  it("imports accounts, metrics and responses with every field", async () => {
+    await importFixtures();
+    expect(await counts()).toEqual({ accounts: 3, observations: 7, responses: 6 });
+    const a1 = await db.prisma.account.findFirstOrThrow({ where: { workspaceId, externalId: "A1" } });
+    expect(a1).toMatchObject({
+      name: "Acme Corp",
+      segment: "enterprise",
+      owner: "maya@example.com",
+      seats: 100,
+      status: "active",
+    });
+    expect(Number(a1.mrr)).toBe(5000);
+    expect(a1.renewalDate?.toISOString().slice(0, 10)).toBe("2026-09-30");
+    const a3 = await db.prisma.account.findFirstOrThrow({ where: { workspaceId, externalId: "A3" } });
+    expect(a3.status).toBe("churned");
+    expect(a3.churnedAt?.toISOString().slice(0, 10)).toBe("2026-06-10");
+    const ts = await db.prisma.surveyResponse.findFirstOrThrow({ where: { workspaceId, score: 9 } });
+    expect(ts.respondedAt.toISOString()).toBe("2026-06-02T10:00:00.000Z");
+  });
+
+  it("creates no duplicates when the same files are imported twice, and keeps identical rows of one file", async () => {
+    await importFixtures();
+    await importFixtures();
+    // responses.jsonl holds two identical CSAT rows: both are kept, once each.
+    expect(await counts()).toEqual({ accounts: 3, observations: 7, responses: 6 });
+  });
+
+  it("writes nothing when any row is bad, and reports every bad row with line and field", async () => {
+    await importFile(db.prisma, workspaceId, "accounts", `${FIXTURES}accounts.csv`);
+    const error = await importFile(db.prisma, workspaceId, "metrics", `${FIXTURES}metrics-bad.csv`, {
+      batchSize: 2,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidRowsError);
+    expect((error as InvalidRowsError).report.lines()).toEqual([
+      `${FIXTURES}metrics-bad.csv:3 value: not a number: "lots"`,
+      `${FIXTURES}metrics-bad.csv:4 account_id: unknown account "A9" (import it with \`css-bot import accounts\` first)`,
+      `${FIXTURES}metrics-bad.csv:5 observed_at: not a date (YYYY-MM-DD or ISO timestamp): "2026-02-30"`,
+    ]);
+    expect((await counts()).observations).toBe(0);
+  });
+
+  it("imports the valid rows with skipInvalid and reports the rest", async () => {
+    await importFile(db.prisma, workspaceId, "accounts", `${FIXTURES}accounts.csv`);
+    const result = await importFile(db.prisma, workspaceId, "metrics", `${FIXTURES}metrics-bad.csv`, {
+      skipInvalid: true,
+    });
+    expect(result).toMatchObject({ rows: 5, imported: 2, invalid: 3 });
+    expect((await counts()).observations).toBe(2);
+  });
+
+  it("rejects duplicate account ids in one file, naming both lines", async () => {
+    const file = writeTempFile("accounts.csv", ["account_id,name", "X1,One", "X2,Two", "X1,Again"]);
+    const error = (await importFile(db.prisma, workspaceId, "accounts", file).catch(
+      (e: unknown) => e,
+    )) as InvalidRowsError;
+    expect(error.report.lines()).toEqual([
+      `${file}:4 account_id: duplicate account id "X1" (first on line 2)`,
+    ]);
+    expect((await counts()).accounts).toBe(0);
+  });
+
+  it("keeps stored fields that a later file leaves empty, and a later value for the same day replaces", async () => {
+    await importFixtures();
+    await importFile(
+      db.prisma,
+      workspaceId,
+      "accounts",
+      writeTempFile("a.csv", ["account_id,name,owner", "A1,Acme Corporation,"]),
+    );
+    const a1 = await db.prisma.account.findFirstOrThrow({ where: { workspaceId, externalId: "A1" } });
+    expect(a1).toMatchObject({
+      name: "Acme Corporation",
+      owner: "maya@example.com",
+      segment: "enterprise",
+      status: "active",
+    });
+    const a3 = await db.prisma.account.findFirstOrThrow({ where: { workspaceId, externalId: "A3" } });
+    await importFile(
+      db.prisma,
+      workspaceId,
+      "accounts",
+      writeTempFile("a.csv", ["account_id,name,status", "A3,Gamma Labs,active"]),
+    );
+    const back = await db.prisma.account.findFirstOrThrow({ where: { id: a3.id } });
+    expect(back).toMatchObject({ status: "active", churnedAt: null });
+
+    await importFile(
+      db.prisma,
+      workspaceId,
+      "metrics",
+      writeTempFile("m.csv", [
+        "account_id,metric,value,observed_at",
+        "A1,open_tickets,9,2026-06-28T23:59:00Z",
+      ]),
+    );
+    const obs = await db.prisma.metricObservation.findMany({
+      where: { workspaceId, metric: "open_tickets" },
+      orderBy: { observedOn: "asc" },
+    });
+    expect(obs.map((o) => o.value)).toEqual([7, 9]);
+  });
+
+  it("rejects a file that is neither CSV nor JSON Lines, and a CSV with a wrong header, writing nothing", async () => {
+    await expect(
+      importFile(db.prisma, workspaceId, "accounts", writeTempFile("accounts.xlsx", ["x"])),
+    ).rejects.toThrow(/accounts\.xlsx: not a CSV or JSON Lines file/);
+    await expect(
+      importFile(db.prisma, workspaceId, "accounts", writeTempFile("a.csv", ["acount_id,name", "A,B"])),
+    ).rejects.toThrow(/a\.csv:1: bad accounts header: missing column account_id; unknown column "acount_id"/);
+    expect((await counts()).accounts).toBe(0);
+  });
+
+  it("keeps workspaces apart: the same ids in two workspaces are two accounts", async () => {
+    const other = (await ensureWorkspace(db.prisma, "globex")).id;
+    await importFixtures();
+    await importFixtures(other);
+    expect(await db.prisma.account.count()).toBe(6);
+    // Metrics of one workspace resolve to that workspace's accounts only.
+    const accounts = await db.prisma.account.findMany({
+      where: { workspaceId: other },
+      select: { id: true },
+    });
+    const observations = await db.prisma.metricObservation.findMany({ where: { workspaceId: other } });
+    expect(observations.every((o) => accounts.some((a) => a.id === o.accountId))).toBe(true);
+  });
+});
