@@ -19,7 +19,9 @@ interface DemoCliOptions {
 export function registerDemo(program: Command, ctx: CliContext): void {
   program
     .command("demo")
-    .description(`generate a sample portfolio, import it into the "${DEMO_WORKSPACE}" workspace, score it day by day and report`)
+    .description(
+      `generate a sample portfolio, import it into the "${DEMO_WORKSPACE}" workspace, score it day by day and report`,
+    )
     .option("--seed <n>", "random seed", "42")
     .option("--accounts <n>", "number of accounts", "300")
     .option("--days <n>", "days of history", "90")
@@ -34,7 +36,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         recomputeDays: numberOption("--recompute-days", opts.recomputeDays, 1, days),
         endDay: opts.end === undefined ? todayUtc() : asOfOption(opts.end),
         dataDir: ctx.config.dataDir,
-        progress: ctx.progress,
+        progress: () => ctx.progress(),
         log: (m: string) => ctx.io.stderr.write(`${m}\n`),
       };
       const report = await withDatabase(ctx, (db) => runDemo(db.prisma, options));
@@ -57,7 +59,10 @@ function renderReport(r: DemoReport): string {
     ),
   );
   if (r.averageScore !== null) {
-    const change = r.averageScoreWeekAgo === null ? "" : ` (${fmtSigned(r.averageScore - r.averageScoreWeekAgo)} in 7 days)`;
+    const change =
+      r.averageScoreWeekAgo === null
+        ? ""
+        : ` (${fmtSigned(r.averageScore - r.averageScoreWeekAgo)} in 7 days)`;
     out.push(`Average score ${r.averageScore.toFixed(1)}${change}`);
   }
   const k = r.kpis;
@@ -75,7 +80,11 @@ function renderReport(r: DemoReport): string {
         r.bandChanges.map((c) => [
           c.name,
           `${c.fromBand ?? "–"} → ${c.toBand}`,
-          summariseChange({ score: c.fromScore, band: c.fromBand ?? "", components: [] }, { score: c.toScore, band: c.toBand, components: [] }, c.drivers),
+          summariseChange(
+            { score: c.fromScore, band: c.fromBand ?? "", components: [] },
+            { score: c.toScore, band: c.toBand, components: [] },
+            c.drivers,
+          ),
           c.owner ?? "–",
         ]),
       ),
@@ -85,12 +94,20 @@ function renderReport(r: DemoReport): string {
   out.push(
     table(
       ["account", "segment", "score", "owner", "MRR", "renewal"],
-      r.atRisk.map((a) => [a.name, a.segment ?? "–", fmtScore(a.score), a.owner ?? "–", fmtNumber(a.mrr, 0), a.renewalDate ?? "–"]),
+      r.atRisk.map((a) => [
+        a.name,
+        a.segment ?? "–",
+        fmtScore(a.score),
+        a.owner ?? "–",
+        fmtNumber(a.mrr, 0),
+        a.renewalDate ?? "–",
+      ]),
       ["left", "left", "right", "left", "right", "left"],
     ),
   );
   const example = r.bandChanges[0]?.externalId ?? r.atRisk[0]?.externalId;
   out.push("", `Sample files: ${r.files.accounts}, ${r.files.metrics}, ${r.files.responses}`);
-  if (example) out.push(`Explain a score line by line: npx css-bot explain ${example} --workspace ${DEMO_WORKSPACE}`);
+  if (example)
+    out.push(`Explain a score line by line: npx css-bot explain ${example} --workspace ${DEMO_WORKSPACE}`);
   return `${out.join("\n")}\n`;
 }
