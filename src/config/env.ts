@@ -1,6 +1,7 @@
 // The environment, parsed once at start. Nothing else in src/ reads process.env: code takes its
 // settings as arguments, so tests never depend on the machine's environment.
 import { z } from "zod";
+import { KnownError } from "../errors.ts";
 
 const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 
@@ -31,7 +32,7 @@ export interface AppConfig {
   defaultWorkspace: string;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends KnownError {
   readonly code = "CONFIG_INVALID";
 }
 

@@ -12,6 +12,7 @@ import {
   type SqlMigrationAwareDriverAdapterFactory,
 } from "@prisma/driver-adapter-utils";
 import { PrismaPGlite } from "pglite-prisma-adapter";
+import { KnownError } from "../errors.ts";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { applyMigrations, readMigrations, type EngineLogger } from "./schema-engine.ts";
 
@@ -33,7 +34,7 @@ export interface DatabaseConfig {
 
 export const IN_MEMORY = ":memory:";
 
-export class DatabaseUnavailableError extends Error {
+export class DatabaseUnavailableError extends KnownError {
   readonly code = "DATABASE_UNAVAILABLE";
 }
 

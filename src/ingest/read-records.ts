@@ -7,6 +7,7 @@ import { extname } from "node:path";
 import { createInterface } from "node:readline";
 import { parse as parseCsv, CsvError } from "csv-parse";
 import type { z } from "zod";
+import { KnownError } from "../errors.ts";
 import { COLUMNS, RECORD_SCHEMAS, type RecordKind, type RecordTypes } from "./record-schemas.ts";
 
 export interface RowIssue {
@@ -19,7 +20,7 @@ export type ReadItem<K extends RecordKind> =
   | { line: number; record: RecordTypes[K]; issues?: undefined }
   | { line: number; record?: undefined; issues: RowIssue[] };
 
-export class InputFileError extends Error {
+export class InputFileError extends KnownError {
   readonly code = "INPUT_FILE";
   constructor(
     readonly file: string,
@@ -27,7 +28,6 @@ export class InputFileError extends Error {
     readonly line: number | null = null,
   ) {
     super(`${file}${line === null ? "" : `:${line}`}: ${reason}`);
-    this.name = "InputFileError";
   }
 }
 

@@ -1,4 +1,5 @@
 // Collects the bad rows of one or more files into one report.
+import { KnownError } from "../errors.ts";
 import { formatIssue, type RowIssue } from "./read-records.ts";
 
 export interface FileRowIssue extends RowIssue {
@@ -30,7 +31,9 @@ export class IssueReport {
   /** One line per problem, by file (in the order first seen) and line. */
   lines(): string[] {
     const files = [...new Set(this.issues.map((i) => i.file))];
-    const sorted = [...this.issues].sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || a.line - b.line);
+    const sorted = [...this.issues].sort(
+      (a, b) => files.indexOf(a.file) - files.indexOf(b.file) || a.line - b.line,
+    );
     const out = sorted.map((i) => formatIssue(i.file, i));
     if (this.issues.length >= MAX_DETAILED)
       out.push(`... only the first ${MAX_DETAILED} problems are listed`);
@@ -39,12 +42,11 @@ export class IssueReport {
 }
 
 /** Thrown when input has bad rows and --skip-invalid was not given; nothing has been written. */
-export class InvalidRowsError extends Error {
+export class InvalidRowsError extends KnownError {
   readonly code = "INVALID_ROWS";
   constructor(readonly report: IssueReport) {
     super(
       `${report.rows} invalid row${report.rows === 1 ? "" : "s"}; nothing was written (use --skip-invalid to import the valid rows)`,
     );
-    this.name = "InvalidRowsError";
   }
 }

@@ -1,4 +1,5 @@
 // The breakdown of an account's score, and the drivers since its previous snapshot.
+import { KnownError } from "../errors.ts";
 import { formatDay, type Day } from "../domain/dates.ts";
 import { parseModel } from "../domain/model/parse-model.ts";
 import type { ScoringModel } from "../domain/model/schema.ts";
@@ -7,7 +8,7 @@ import { findAccounts, type AccountSummary } from "../db/repositories/accounts.t
 import { snapshotPair, type StoredSnapshot } from "../db/repositories/snapshots.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 
-export class AccountLookupError extends Error {
+export class AccountLookupError extends KnownError {
   readonly code = "ACCOUNT_LOOKUP";
 }
 

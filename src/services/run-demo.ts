@@ -5,7 +5,15 @@ import { formatDay, parsePeriod, type Day } from "../domain/dates.ts";
 import { computePortfolioKpis, type PortfolioKpis } from "../domain/kpi/portfolio.ts";
 import { generatePortfolio } from "../demo/generate-portfolio.ts";
 import { writePortfolio } from "../demo/write-portfolio.ts";
-import { averageScoreOn, accountsInBand, bandChangesOn, bandCounts, type AtRiskView, type BandChangeView, type BandCount } from "../db/repositories/portfolio.ts";
+import {
+  averageScoreOn,
+  accountsInBand,
+  bandChangesOn,
+  bandCounts,
+  type AtRiskView,
+  type BandChangeView,
+  type BandCount,
+} from "../db/repositories/portfolio.ts";
 import { ensureWorkspace } from "../db/repositories/workspaces.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { importFile } from "./import-records.ts";
@@ -43,13 +51,18 @@ export interface DemoReport {
 export async function runDemo(prisma: PrismaClient, o: DemoOptions): Promise<DemoReport> {
   const portfolio = generatePortfolio({ seed: o.seed, accounts: o.accounts, days: o.days, endDay: o.endDay });
   const files = await writePortfolio(portfolio, join(o.dataDir, "demo"));
-  o.log(`wrote ${portfolio.accounts.length} accounts, ${portfolio.metrics.length} metric observations and ${portfolio.responses.length} survey responses to ${join(o.dataDir, "demo")}/`);
+  o.log(
+    `wrote ${portfolio.accounts.length} accounts, ${portfolio.metrics.length} metric observations and ${portfolio.responses.length} survey responses to ${join(o.dataDir, "demo")}/`,
+  );
 
   // A fresh workspace each time, so the demo shows the same story on every run.
   await prisma.workspace.deleteMany({ where: { slug: DEMO_WORKSPACE } });
   const workspace = await ensureWorkspace(prisma, DEMO_WORKSPACE);
   for (const kind of ["accounts", "metrics", "responses"] as const) {
-    const result = await importFile(prisma, workspace.id, kind, files[kind], { progress: o.progress(), actor: "demo" });
+    const result = await importFile(prisma, workspace.id, kind, files[kind], {
+      progress: o.progress(),
+      actor: "demo",
+    });
     o.log(`imported ${result.imported} ${kind}`);
   }
 
@@ -58,17 +71,25 @@ export async function runDemo(prisma: PrismaClient, o: DemoOptions): Promise<Dem
   progress.start("recompute day by day", o.recomputeDays);
   let bandChangesTotal = 0;
   for (let day = first; day <= o.endDay; day++) {
-    bandChangesTotal += (await recomputeWorkspace(prisma, workspace.id, day, { trigger: "demo" })).band_changes;
+    bandChangesTotal += (await recomputeWorkspace(prisma, workspace.id, day, { trigger: "demo" }))
+      .band_changes;
     progress.update(day - first + 1);
   }
   progress.stop();
-  o.log(`recomputed ${o.recomputeDays} days (${formatDay(first)} to ${formatDay(o.endDay)}): ${bandChangesTotal} band changes`);
+  o.log(
+    `recomputed ${o.recomputeDays} days (${formatDay(first)} to ${formatDay(o.endDay)}): ${bandChangesTotal} band changes`,
+  );
 
   // KPIs of the last complete month, from the same records that were imported.
   const end = formatDay(o.endDay);
   const month = parsePeriod(end.slice(0, 7))!;
   const previousMonth = parsePeriod(formatDay(month.first - 1).slice(0, 7))!;
-  const kpis = computePortfolioKpis({ accounts: portfolio.accounts, metrics: portfolio.metrics, responses: portfolio.responses, period: previousMonth });
+  const kpis = computePortfolioKpis({
+    accounts: portfolio.accounts,
+    metrics: portfolio.metrics,
+    responses: portfolio.responses,
+    period: previousMonth,
+  });
 
   return {
     endDay: o.endDay,

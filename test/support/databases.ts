@@ -22,6 +22,8 @@ export type Backend = (typeof BACKENDS)[number];
 export interface TestDatabase extends Database {
   /** The database's name (PostgreSQL) or a unique label (PGlite), for messages. */
   name: string;
+  /** The connection string (PostgreSQL only), for tests that open the database as the CLI does. */
+  url?: string;
 }
 
 const DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test";
@@ -49,6 +51,7 @@ async function createPostgresDatabase(empty: boolean): Promise<TestDatabase> {
   return {
     ...db,
     name,
+    url: urlFor(name),
     close: async () => {
       await db.close();
       await dropDatabase(name);

@@ -1,8 +1,9 @@
 // Workspaces: a Slack team, or a local workspace for the CLI and the demo.
+import { KnownError } from "../../errors.ts";
 import type { Workspace } from "../../generated/prisma/client.ts";
 import type { Db } from "../handle.ts";
 
-export class WorkspaceNotFoundError extends Error {
+export class WorkspaceNotFoundError extends KnownError {
   readonly code = "WORKSPACE_NOT_FOUND";
   constructor(readonly slug: string) {
     super(`no workspace "${slug}" (it is created by the first import or \`model set\` into it)`);

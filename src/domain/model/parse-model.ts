@@ -2,6 +2,7 @@
 // (`components[2].scale.max: ...`) and, where the text shows it, the line.
 import { LineCounter, parseDocument, isNode } from "yaml";
 import type { z } from "zod";
+import { KnownError } from "../../errors.ts";
 import { modelSchema, type ScoringModel } from "./schema.ts";
 
 export interface ModelIssue {
@@ -11,14 +12,13 @@ export interface ModelIssue {
   message: string;
 }
 
-export class ModelError extends Error {
+export class ModelError extends KnownError {
   readonly code = "MODEL_INVALID";
   constructor(
     readonly source: string,
     readonly issues: ModelIssue[],
   ) {
     super(`${source}: invalid scoring model\n${issues.map((i) => `  ${formatIssue(source, i)}`).join("\n")}`);
-    this.name = "ModelError";
   }
 }
 
