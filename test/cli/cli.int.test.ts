@@ -8,6 +8,14 @@ import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { FIXTURES, tempDir, writeTempFile } from "../support/files.ts";
 
 const MODEL = new URL("../fixtures/issue-model.yaml", import.meta.url).pathname;
+const FIXTURE_FILES = [
+  "--accounts",
+  `${FIXTURES}accounts.csv`,
+  "--metrics",
+  `${FIXTURES}metrics.csv`,
+  "--responses",
+  `${FIXTURES}responses.jsonl`,
+];
 
 async function cli(args: string[], env: Record<string, string | undefined> = {}) {
   let stdout = "";
@@ -45,12 +53,7 @@ describe("css-bot without a database", () => {
       "score",
       "--model",
       MODEL,
-      "--accounts",
-      `${FIXTURES}accounts.csv`,
-      "--metrics",
-      `${FIXTURES}metrics.csv`,
-      "--responses",
-      `${FIXTURES}responses.jsonl`,
+      ...FIXTURE_FILES,
       "--as-of",
       "2026-06-30",
       "--json",
@@ -88,18 +91,7 @@ describe("css-bot without a database", () => {
   });
 
   it("computes KPIs for a month to the documented keys", async () => {
-    const { code, stdout } = await cli([
-      "kpis",
-      "--accounts",
-      `${FIXTURES}accounts.csv`,
-      "--metrics",
-      `${FIXTURES}metrics.csv`,
-      "--responses",
-      `${FIXTURES}responses.jsonl`,
-      "--period",
-      "2026-06",
-      "--json",
-    ]);
+    const { code, stdout } = await cli(["kpis", ...FIXTURE_FILES, "--period", "2026-06", "--json"]);
     expect(code).toBe(0);
     const kpis = JSON.parse(stdout) as Record<string, number | null>;
     expect(Object.keys(kpis)).toEqual([
