@@ -91,15 +91,13 @@ function validate<K extends RecordKind>(kind: K, line: number, row: Record<strin
     issues: result.error.issues.map((i) => ({
       line,
       field: i.path.length > 0 ? String(i.path[0]) : null,
-      reason:
-        i.path.length > 0 && blankField(row[String(i.path[0])]) && i.code === "invalid_type"
-          ? "required"
-          : i.message,
+      // Optional fields turn blank into null, so any problem with a blank field is a missing required value.
+      reason: i.path.length > 0 && blankField(row[String(i.path[0])]) ? "required" : i.message,
     })),
   };
 }
 
-const blankField = (v: unknown) => v === undefined || v === null || v === "";
+const blankField = (v: unknown) => v === undefined || v === null || (typeof v === "string" && v.trim() === "");
 
 async function* readCsv<K extends RecordKind>(
   file: string,

@@ -1,0 +1,140 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseDay } from "../domain/dates.ts";
+import { formatIssue, readRecords, type ReadItem } from "./read-records.ts";
+import type { RecordKind } from "./record-schemas.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "css-read-"));
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+async function readAll<K extends RecordKind>(path: string, kind: K): Promise<ReadItem<K>[]> {
+  const out: ReadItem<K>[] = [];
+  for await (const item of readRecords(path, kind)) out.push(item);
+  return out;
+}
+const problems = (items: ReadItem<RecordKind>[], path: string) =>
+  items.flatMap((i) => i.issues ?? []).map((i) => formatIssue(path, i).slice(path.length));
+
+describe("readRecords", () => {
+  it("checks survey scores against each survey's scale", async () => {
+    const path = file(
+      "r.csv",
+      [
+        "account_id,survey,score,responded_at",
+        "A,nps,11,2026-01-01",
+        "A,nps,-1,2026-01-01",
+        "A,csat,0,2026-01-01",
+        "A,csat,6,2026-01-01",
+        "A,ces,8,2026-01-01",
+        "A,nps,7.5,2026-01-01",
+        "A,NPS,10,2026-01-01",
+        "A,csat,5,2026-01-01",
+        "A,ces,1,2026-01-01",
+        "A,survey,3,2026-01-01",
+      ].join("\n"),
+    );
+    const items = await readAll(path, "responses");
+    expect(problems(items, path)).toEqual([
+      ":2 score: NPS score must be a whole number from 0 to 10, got 11",
+      ":3 score: NPS score must be a whole number from 0 to 10, got -1",
+      ":4 score: CSAT score must be a whole number from 1 to 5, got 0",
+      ":5 score: CSAT score must be a whole number from 1 to 5, got 6",
+      ":6 score: CES score must be a whole number from 1 to 7, got 8",
+      ":7 score: NPS score must be a whole number from 0 to 10, got 7.5",
+      ":11 survey: must be one of nps, csat, ces",
+    ]);
+    expect(items.filter((i) => i.record).map((i) => i.record!.survey)).toEqual(["nps", "csat", "ces"]);
+  });
+
+  it("reads dates and timestamps as UTC days, and rejects impossible ones", async () => {
+    const path = file(
+      "m.csv",
+      [
+        "account_id,metric,value,observed_at",
+        "A,m,1,2026-03-01",
+        "A,m,1,2026-03-01T23:30:00-05:00",
+        "A,m,1,2026-03-01 10:00",
+        "A,m,1,2026-02-29",
+        "A,m,1,01/03/2026",
+        "A,m,1e3,2026-03-01",
+        "A,m,,2026-03-01",
+      ].join("\n"),
+    );
+    const items = await readAll(path, "metrics");
+    expect(items[0]!.record!.observedOn).toBe(parseDay("2026-03-01"));
+    expect(items[1]!.record!.observedOn).toBe(parseDay("2026-03-02")); // 23:30 at -05:00 is 04:30 UTC next day
+    expect(items[2]!.record!.observedOn).toBe(parseDay("2026-03-01"));
+    expect(items[5]!.record!.value).toBe(1000);
+    expect(problems(items, path)).toEqual([
+      ':5 observed_at: not a date (YYYY-MM-DD or ISO timestamp): "2026-02-29"',
+      ':6 observed_at: not a date (YYYY-MM-DD or ISO timestamp): "01/03/2026"',
+      ":8 value: required",
+    ]);
+  });
+
+  it("reads quoted CSV fields, a byte-order mark and CRLF line ends, and counts lines across quoted newlines", async () => {
+    const path = file(
+      "a.csv",
+      '\ufeffaccount_id,name\r\nA1,"Acme, ""the best"""\r\nA2,"Two\nlines"\r\nA3,\r\n',
+    );
+    const items = await readAll(path, "accounts");
+    expect(items.map((i) => i.record?.name ?? null)).toEqual(['Acme, "the best"', "Two\nlines", null]);
+    expect(problems(items, path)).toEqual([":5 name: required"]);
+  });
+
+  it("reports rows with the wrong number of fields", async () => {
+    const path = file("a2.csv", "account_id,name\nA1,One,extra\nA2\n");
+    expect(problems(await readAll(path, "accounts"), path)).toEqual([
+      ":2: has 3 fields, the header has 2",
+      ":3: has 1 fields, the header has 2",
+    ]);
+  });
+
+  it("reads JSON Lines, reporting bad JSON, non-objects and unknown fields by line", async () => {
+    const path = file(
+      "a.jsonl",
+      [
+        '{"account_id":"A1","name":"One","mrr":12.5}',
+        "",
+        "{nope",
+        "[1,2]",
+        '{"account_id":7,"name":"Seven","colour":"red"}',
+        '{"account_id":8,"name":"Eight","seats":2.5}',
+      ].join("\n"),
+    );
+    const items = await readAll(path, "accounts");
+    expect(items[0]!.record).toMatchObject({ accountId: "A1", mrr: 12.5, status: "active" });
+    expect(problems(items, path)).toEqual([
+      expect.stringMatching(/^:3: not valid JSON/) as string,
+      ":4: each line must be a JSON object",
+      ":5 colour: unknown field",
+      ":6 seats: must be a whole number",
+    ]);
+  });
+
+  it("rejects an account marked active with a churn date, and infers churned from a churn date", async () => {
+    const path = file(
+      "a3.csv",
+      "account_id,name,status,churned_at\nA1,One,active,2026-01-01\nA2,Two,,2026-01-01\n",
+    );
+    const items = await readAll(path, "accounts");
+    expect(problems(items, path)).toEqual([':2 churned_at: set, but status is "active"']);
+    expect(items[1]!.record).toMatchObject({ status: "churned", statusGiven: true });
+  });
+
+  it("fails on a missing file, an empty file and a header without the required columns", async () => {
+    await expect(readAll(join(dir, "missing.csv"), "accounts")).rejects.toThrow(/missing\.csv: no such file/);
+    await expect(readAll(file("empty.csv", ""), "accounts")).rejects.toThrow(
+      /empty\.csv: empty file: expected a header row/,
+    );
+    await expect(readAll(file("h.csv", "id,metric,value,observed_at\n"), "metrics")).rejects.toThrow(
+      /h\.csv:1: bad metrics header: missing column account_id; unknown column "id"/,
+    );
+    await expect(readAll(file("data.json", "[]"), "metrics")).rejects.toThrow(/not a CSV or JSON Lines file/);
+  });
+});
