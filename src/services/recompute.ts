@@ -1,24 +1,32 @@
-// Recomputes every active account of a workspace as of a date with the active model, and stores
+// Recomputes the active accounts of a workspace as of a date with the active model, and stores
 // snapshots, band changes (after hysteresis, with their drivers) and the accounts' current score.
-// Accounts are processed in pages by id; each page aggregates its windows in SQL and writes its
-// results in one transaction, so a run of any size keeps bounded memory.
+//
+// A run has three stages, so the queue can spread it over workers and machines:
+//   planRun     records the run (one per workspace and slot) and cuts the accounts into shards
+//   scoreShard  scores one shard: windows aggregated in SQL, results written in one transaction;
+//               re-running a shard writes identical rows (retries, stalled jobs, duplicates)
+//   finishRun   adds up the shards' summaries and closes the run
+// recomputeWorkspace runs the three in this process (the CLI's `recompute`).
 import { formatDay, type Day } from "../domain/dates.ts";
+import { emptySurveyCounts, type SurveyCounts } from "../domain/kpi/surveys.ts";
+import { parseModel } from "../domain/model/parse-model.ts";
 import { SegmentResolver } from "../domain/model/resolve-segment.ts";
 import type { ComponentInput } from "../domain/model/schema.ts";
 import { driversBetween } from "../domain/scoring/explain.ts";
 import { scoreFromInputs } from "../domain/scoring/score.ts";
 import { inputSignature, metricRaw, surveyRaw, type RawInputs } from "../domain/scoring/window-inputs.ts";
-import { emptySurveyCounts, type SurveyCounts } from "../domain/kpi/surveys.ts";
 import { activeModelForScoring } from "../db/repositories/models.ts";
 import {
   previousSnapshots,
   writeResults,
   type BandChangeWrite,
+  type RunStamp,
   type SnapshotWrite,
 } from "../db/repositories/snapshots.ts";
 import { aggregateMetric, aggregateSurvey, type AccountRange } from "../db/repositories/window-aggregates.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 
+/** The public summary of a run (`css-bot recompute --json`). */
 export interface RecomputeSummary {
   as_of: string;
   accounts: number;
@@ -28,107 +36,136 @@ export interface RecomputeSummary {
   errors: { account_id: string; error: string }[];
 }
 
-export interface RecomputeOptions {
-  pageSize?: number;
-  trigger?: string;
+export type ShardSummary = Omit<RecomputeSummary, "as_of">;
+
+export interface PlannedRun {
+  runId: bigint;
+  workspaceId: number;
+  asOf: Day;
+  modelId: number;
+  startedAt: Date;
+  shards: { fromId: number; toId: number }[];
+  /** False when the slot's run already existed (a duplicate or retried plan). */
+  created: boolean;
 }
 
-interface PageAccount {
+export interface ShardTask {
+  workspaceId: number;
+  runId: bigint;
+  asOf: Day;
+  modelId: number;
+  startedAt: Date;
+  fromId: number;
+  toId: number;
+}
+
+export const DEFAULT_SHARD_SIZE = 5000;
+
+/**
+ * Records the run of `slot` (or finds it: one run per workspace and slot) and cuts the workspace's
+ * active accounts into shards of about `shardSize` by id.
+ */
+export async function planRun(
+  prisma: PrismaClient,
+  workspaceId: number,
+  asOf: Day,
+  options: { slot: string; trigger: string; shardSize?: number },
+): Promise<PlannedRun> {
+  const active = await activeModelForScoring(prisma, workspaceId);
+  const existing = await prisma.recomputeRun.findUnique({
+    where: { workspaceId_slot: { workspaceId, slot: options.slot } },
+  });
+  const run =
+    existing ??
+    (await prisma.recomputeRun.create({
+      data: {
+        workspaceId,
+        slot: options.slot,
+        asOf: new Date(`${formatDay(asOf)}T00:00:00Z`),
+        status: "running",
+        trigger: options.trigger,
+        modelId: active.id,
+      },
+    }));
+  const shards = await prisma.$queryRawUnsafe<{ from_id: number; to_id: number }[]>(
+    `SELECT min(id) AS from_id, max(id) AS to_id
+     FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) / $2 AS bucket
+           FROM accounts WHERE workspace_id = $1 AND status = 'active') b
+     GROUP BY bucket ORDER BY bucket`,
+    workspaceId,
+    options.shardSize ?? DEFAULT_SHARD_SIZE,
+  );
+  if (!existing || existing.shards !== shards.length) {
+    await prisma.recomputeRun.update({ where: { id: run.id }, data: { shards: shards.length } });
+  }
+  return {
+    runId: run.id,
+    workspaceId,
+    asOf: Math.round(run.asOf.getTime() / 86_400_000),
+    modelId: run.modelId ?? active.id,
+    startedAt: run.startedAt,
+    shards: shards.map((s) => ({ fromId: s.from_id, toId: s.to_id })),
+    created: !existing,
+  };
+}
+
+interface ShardAccount {
   id: number;
   external_id: string;
   segment: string | null;
 }
 
-export async function recomputeWorkspace(
+/** Models resolved once per database client (a model version never changes; ids are per database). */
+const resolvers = new WeakMap<PrismaClient, Map<number, SegmentResolver>>();
+
+async function resolverFor(
   prisma: PrismaClient,
   workspaceId: number,
-  asOf: Day,
-  options: RecomputeOptions = {},
-): Promise<RecomputeSummary & { runId: bigint }> {
-  const pageSize = options.pageSize ?? 5000;
-  const active = await activeModelForScoring(prisma, workspaceId);
-  const segments = new SegmentResolver(active.model);
-  const summary: RecomputeSummary = {
-    as_of: formatDay(asOf),
-    accounts: 0,
-    scored: 0,
-    insufficient_data: 0,
-    band_changes: 0,
-    errors: [],
-  };
-  const run = await prisma.recomputeRun.create({
-    data: {
-      workspaceId,
-      slot: `${options.trigger ?? "manual"}-${formatDay(asOf)}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
-      asOf: new Date(`${formatDay(asOf)}T00:00:00Z`),
-      status: "running",
-      trigger: options.trigger ?? "manual",
-      modelId: active.id,
-    },
-  });
-  try {
-    let afterId = 0;
-    for (;;) {
-      const page = await prisma.$queryRawUnsafe<PageAccount[]>(
-        `SELECT id, external_id, segment FROM accounts
-         WHERE workspace_id = $1 AND status = 'active' AND id > $2 ORDER BY id LIMIT $3`,
-        workspaceId,
-        afterId,
-        pageSize,
-      );
-      if (page.length === 0) break;
-      afterId = page[page.length - 1]!.id;
-      const range: AccountRange = { workspaceId, fromId: page[0]!.id, toId: afterId };
-      await scorePage(prisma, range, page, asOf, segments, active.id, run.id, summary);
-    }
-    await prisma.recomputeRun.update({
-      where: { id: run.id },
-      data: {
-        status: "succeeded",
-        finishedAt: new Date(),
-        accounts: summary.accounts,
-        scored: summary.scored,
-        insufficientData: summary.insufficient_data,
-        bandChanges: summary.band_changes,
-        errors: summary.errors,
-      },
-    });
-  } catch (e) {
-    await prisma.recomputeRun.update({
-      where: { id: run.id },
-      data: { status: "failed", finishedAt: new Date(), error: (e as Error).message.slice(0, 2000) },
-    });
-    throw e;
+  modelId: number,
+): Promise<SegmentResolver> {
+  let byId = resolvers.get(prisma);
+  if (!byId) resolvers.set(prisma, (byId = new Map()));
+  let resolver = byId.get(modelId);
+  if (!resolver) {
+    const row = await prisma.scoringModel.findFirstOrThrow({ where: { id: modelId, workspaceId } });
+    resolver = new SegmentResolver(
+      parseModel(JSON.stringify(row.definition), `model version ${row.version}`),
+    );
+    byId.set(modelId, resolver);
   }
-  return { ...summary, runId: run.id };
+  return resolver;
 }
 
-async function scorePage(
-  prisma: PrismaClient,
-  range: AccountRange,
-  page: PageAccount[],
-  asOf: Day,
-  segments: SegmentResolver,
-  modelId: number,
-  runId: bigint,
-  summary: RecomputeSummary,
-): Promise<void> {
-  // Every distinct input the page's segments use, aggregated once for the whole page.
+/** Scores the active accounts with ids in [fromId, toId]. One bad account is an error, not a failure. */
+export async function scoreShard(prisma: PrismaClient, task: ShardTask): Promise<ShardSummary> {
+  const segments = await resolverFor(prisma, task.workspaceId, task.modelId);
+  const range: AccountRange = { workspaceId: task.workspaceId, fromId: task.fromId, toId: task.toId };
+  const accounts = await prisma.$queryRawUnsafe<ShardAccount[]>(
+    `SELECT id, external_id, segment FROM accounts
+     WHERE workspace_id = $1 AND status = 'active' AND id BETWEEN $2 AND $3 ORDER BY id`,
+    task.workspaceId,
+    task.fromId,
+    task.toId,
+  );
+  const summary: ShardSummary = { accounts: 0, scored: 0, insufficient_data: 0, band_changes: 0, errors: [] };
+  if (accounts.length === 0) return summary;
+
+  // Every distinct input the shard's segments use, aggregated once for the whole shard.
   const inputs = new Map<string, ComponentInput>();
-  for (const a of page)
+  for (const a of accounts)
     for (const c of segments.for(a.segment).components) inputs.set(inputSignature(c.input), c.input);
   const metricValues = new Map<string, Map<number, number>>();
   const surveyValues = new Map<string, Map<number, SurveyCounts>>();
   for (const [signature, input] of inputs) {
     if (input.survey !== undefined)
-      surveyValues.set(signature, await aggregateSurvey(prisma, range, input, asOf));
-    else metricValues.set(signature, await aggregateMetric(prisma, range, input, asOf));
+      surveyValues.set(signature, await aggregateSurvey(prisma, range, input, task.asOf));
+    else metricValues.set(signature, await aggregateMetric(prisma, range, input, task.asOf));
   }
-  const previous = await previousSnapshots(prisma, range, asOf);
+  const previous = await previousSnapshots(prisma, range, task.asOf);
 
   const snapshots: SnapshotWrite[] = [];
   const changes: BandChangeWrite[] = [];
-  for (const account of page) {
+  for (const account of accounts) {
     summary.accounts++;
     try {
       const model = segments.for(account.segment);
@@ -166,8 +203,78 @@ async function scorePage(
       summary.errors.push({ account_id: account.external_id, error: (e as Error).message });
     }
   }
-  await prisma.$transaction(async (tx) => writeResults(tx, range, asOf, modelId, runId, snapshots, changes), {
+  const stamp: RunStamp = { runId: task.runId, modelId: task.modelId, startedAt: task.startedAt };
+  await prisma.$transaction(async (tx) => writeResults(tx, range, task.asOf, stamp, snapshots, changes), {
     timeout: 120_000,
   });
-  summary.band_changes += changes.length;
+  summary.band_changes = changes.length;
+  return summary;
+}
+
+export function addSummaries(asOf: Day, shards: readonly ShardSummary[]): RecomputeSummary {
+  const total: RecomputeSummary = {
+    as_of: formatDay(asOf),
+    accounts: 0,
+    scored: 0,
+    insufficient_data: 0,
+    band_changes: 0,
+    errors: [],
+  };
+  for (const s of shards) {
+    total.accounts += s.accounts;
+    total.scored += s.scored;
+    total.insufficient_data += s.insufficient_data;
+    total.band_changes += s.band_changes;
+    total.errors.push(...s.errors);
+  }
+  return total;
+}
+
+/** Closes a run with the sum of its shards. Idempotent: finishing twice writes the same row. */
+export async function finishRun(
+  prisma: PrismaClient,
+  runId: bigint,
+  summary: RecomputeSummary,
+): Promise<void> {
+  await prisma.recomputeRun.update({
+    where: { id: runId },
+    data: {
+      status: "succeeded",
+      finishedAt: new Date(),
+      accounts: summary.accounts,
+      scored: summary.scored,
+      insufficientData: summary.insufficient_data,
+      bandChanges: summary.band_changes,
+      errors: summary.errors,
+    },
+  });
+}
+
+export async function failRun(prisma: PrismaClient, runId: bigint, error: string): Promise<void> {
+  await prisma.recomputeRun.update({
+    where: { id: runId },
+    data: { status: "failed", finishedAt: new Date(), error: error.slice(0, 2000) },
+  });
+}
+
+/** The whole run in this process: for the CLI and the demo. */
+export async function recomputeWorkspace(
+  prisma: PrismaClient,
+  workspaceId: number,
+  asOf: Day,
+  options: { trigger?: string; shardSize?: number } = {},
+): Promise<RecomputeSummary & { runId: bigint }> {
+  const trigger = options.trigger ?? "manual";
+  const slot = `${trigger}-${formatDay(asOf)}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+  const run = await planRun(prisma, workspaceId, asOf, { slot, trigger, shardSize: options.shardSize });
+  try {
+    const summaries: ShardSummary[] = [];
+    for (const shard of run.shards) summaries.push(await scoreShard(prisma, { ...run, ...shard }));
+    const summary = addSummaries(asOf, summaries);
+    await finishRun(prisma, run.runId, summary);
+    return { ...summary, runId: run.runId };
+  } catch (e) {
+    await failRun(prisma, run.runId, (e as Error).message);
+    throw e;
+  }
 }

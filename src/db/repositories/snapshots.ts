@@ -91,6 +91,13 @@ export interface BandChangeWrite {
   drivers: Driver[];
 }
 
+export interface RunStamp {
+  runId: bigint;
+  modelId: number;
+  /** The run's start: stamped on every row it writes, so a retried shard writes identical rows. */
+  startedAt: Date;
+}
+
 /**
  * Writes a page of results for one as-of date. Recomputing a date replaces its snapshots and band
  * changes (a change that no longer happens is removed); the accounts' current score moves only
@@ -100,11 +107,11 @@ export async function writeResults(
   db: Db,
   range: AccountRange,
   asOf: Day,
-  modelId: number,
-  runId: bigint,
+  run: RunStamp,
   snapshots: readonly SnapshotWrite[],
   changes: readonly BandChangeWrite[],
 ): Promise<void> {
+  const { runId, modelId, startedAt } = run;
   const day = formatDay(asOf);
   if (snapshots.length > 0) {
     const json = JSON.stringify(
@@ -112,16 +119,17 @@ export async function writeResults(
     );
     await db.$executeRawUnsafe(
       `INSERT INTO score_snapshots (workspace_id, account_id, as_of, model_id, score, band, coverage, components, run_id, computed_at)
-       SELECT $1, x.a, $2::date, $3, x.s, x.b, x.c, x.j, $4, now()
+       SELECT $1, x.a, $2::date, $3, x.s, x.b, x.c, x.j, $4, $6::timestamptz
        FROM jsonb_to_recordset($5::jsonb) AS x(a int, s float8, b text, c float8, j jsonb)
        ON CONFLICT (account_id, as_of) DO UPDATE SET model_id = excluded.model_id, score = excluded.score,
          band = excluded.band, coverage = excluded.coverage, components = excluded.components,
-         run_id = excluded.run_id, computed_at = now()`,
+         run_id = excluded.run_id, computed_at = excluded.computed_at`,
       range.workspaceId,
       day,
       modelId,
       runId,
       json,
+      startedAt,
     );
     await db.$executeRawUnsafe(
       `UPDATE accounts a SET current_score = x.s, current_band = x.b, scored_as_of = $2::date
@@ -153,8 +161,8 @@ export async function writeResults(
   );
   if (changes.length > 0) {
     await db.$executeRawUnsafe(
-      `INSERT INTO band_changes (workspace_id, account_id, as_of, from_band, to_band, from_score, to_score, drivers, run_id)
-       SELECT $1, x.a, $2::date, x.f, x.t, x.fs, x.ts, x.d, $3
+      `INSERT INTO band_changes (workspace_id, account_id, as_of, from_band, to_band, from_score, to_score, drivers, run_id, created_at)
+       SELECT $1, x.a, $2::date, x.f, x.t, x.fs, x.ts, x.d, $3, $5::timestamptz
        FROM jsonb_to_recordset($4::jsonb) AS x(a int, f text, t text, fs float8, ts float8, d jsonb)
        ON CONFLICT (account_id, as_of) DO UPDATE SET from_band = excluded.from_band, to_band = excluded.to_band,
          from_score = excluded.from_score, to_score = excluded.to_score, drivers = excluded.drivers, run_id = excluded.run_id`,
@@ -162,6 +170,7 @@ export async function writeResults(
       day,
       runId,
       changeJson,
+      startedAt,
     );
   }
 }
