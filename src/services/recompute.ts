@@ -124,7 +124,7 @@ async function resolverFor(
   modelId: number,
 ): Promise<SegmentResolver> {
   let byId = resolvers.get(prisma);
-  if (!byId) resolvers.set(prisma, (byId = new Map()));
+  if (!byId) resolvers.set(prisma, (byId = new Map<number, SegmentResolver>()));
   let resolver = byId.get(modelId);
   if (!resolver) {
     const row = await prisma.scoringModel.findFirstOrThrow({ where: { id: modelId, workspaceId } });
