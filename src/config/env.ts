@@ -16,6 +16,29 @@ const envSchema = z.object({
   ),
   /** Where the embedded database (and other local state) lives. */
   CSS_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default(".data")),
+  /** Redis for the job queues (BullMQ). */
+  REDIS_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+      .default("redis://127.0.0.1:6379"),
+  ),
+  /** Prefix of every queue key in Redis, so several installs (or test runs) can share one Redis. */
+  CSS_QUEUE_PREFIX: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,40}$/)
+      .default("css-bot"),
+  ),
+  /** Jobs one worker process runs at once, per queue. */
+  CSS_WORKER_CONCURRENCY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(64).default(2)),
+  /** A job's lock duration in ms: how soon a killed worker's job is taken up by another. */
+  CSS_JOB_LOCK_MS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  ),
   /** The workspace the CLI acts on when --workspace is not given. */
   CSS_WORKSPACE: z.preprocess(
     emptyAsUndefined,
@@ -30,6 +53,10 @@ export interface AppConfig {
   databaseUrl: string | undefined;
   dataDir: string;
   defaultWorkspace: string;
+  redisUrl: string;
+  queuePrefix: string;
+  workerConcurrency: number;
+  jobLockMs: number;
 }
 
 export class ConfigError extends KnownError {
@@ -46,5 +73,9 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     databaseUrl: parsed.data.DATABASE_URL,
     dataDir: parsed.data.CSS_DATA_DIR,
     defaultWorkspace: parsed.data.CSS_WORKSPACE,
+    redisUrl: parsed.data.REDIS_URL,
+    queuePrefix: parsed.data.CSS_QUEUE_PREFIX,
+    workerConcurrency: parsed.data.CSS_WORKER_CONCURRENCY,
+    jobLockMs: parsed.data.CSS_JOB_LOCK_MS,
   };
 }

@@ -97,7 +97,8 @@ function validate<K extends RecordKind>(kind: K, line: number, row: Record<strin
   };
 }
 
-const blankField = (v: unknown) => v === undefined || v === null || (typeof v === "string" && v.trim() === "");
+const blankField = (v: unknown) =>
+  v === undefined || v === null || (typeof v === "string" && v.trim() === "");
 
 async function* readCsv<K extends RecordKind>(
   file: string,

@@ -7,6 +7,7 @@
 //               re-running a shard writes identical rows (retries, stalled jobs, duplicates)
 //   finishRun   adds up the shards' summaries and closes the run
 // recomputeWorkspace runs the three in this process (the CLI's `recompute`).
+import { z } from "zod";
 import { formatDay, type Day } from "../domain/dates.ts";
 import { emptySurveyCounts, type SurveyCounts } from "../domain/kpi/surveys.ts";
 import { parseModel } from "../domain/model/parse-model.ts";
@@ -47,6 +48,27 @@ export interface PlannedRun {
   shards: { fromId: number; toId: number }[];
   /** False when the slot's run already existed (a duplicate or retried plan). */
   created: boolean;
+  /** The slot's run already succeeded: nothing to do. */
+  finished: boolean;
+}
+
+const shardRange = z.object({ fromId: z.number().int(), toId: z.number().int() });
+
+/** Cuts the workspace's active accounts into ranges of ids of about `size` accounts each. */
+async function cutShards(
+  prisma: PrismaClient,
+  workspaceId: number,
+  size: number,
+): Promise<{ fromId: number; toId: number }[]> {
+  const rows = await prisma.$queryRawUnsafe<{ from_id: number; to_id: number }[]>(
+    `SELECT min(id) AS from_id, max(id) AS to_id
+     FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) / $2 AS bucket
+           FROM accounts WHERE workspace_id = $1 AND status = 'active') b
+     GROUP BY bucket ORDER BY bucket`,
+    workspaceId,
+    size,
+  );
+  return rows.map((r) => ({ fromId: r.from_id, toId: r.to_id }));
 }
 
 export interface ShardTask {
@@ -87,16 +109,17 @@ export async function planRun(
         modelId: active.id,
       },
     }));
-  const shards = await prisma.$queryRawUnsafe<{ from_id: number; to_id: number }[]>(
-    `SELECT min(id) AS from_id, max(id) AS to_id
-     FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) / $2 AS bucket
-           FROM accounts WHERE workspace_id = $1 AND status = 'active') b
-     GROUP BY bucket ORDER BY bucket`,
-    workspaceId,
-    options.shardSize ?? DEFAULT_SHARD_SIZE,
-  );
-  if (!existing || existing.shards !== shards.length) {
-    await prisma.recomputeRun.update({ where: { id: run.id }, data: { shards: shards.length } });
+  // The plan is fixed when the run is first recorded: a retried or duplicate plan gets the same
+  // shards, so each shard's job id always means the same accounts.
+  const stored = z.array(shardRange).safeParse(run.plan);
+  const shards = stored.success
+    ? stored.data
+    : await cutShards(prisma, workspaceId, options.shardSize ?? DEFAULT_SHARD_SIZE);
+  if (!stored.success) {
+    await prisma.recomputeRun.update({
+      where: { id: run.id },
+      data: { shards: shards.length, plan: shards },
+    });
   }
   return {
     runId: run.id,
@@ -104,8 +127,9 @@ export async function planRun(
     asOf: Math.round(run.asOf.getTime() / 86_400_000),
     modelId: run.modelId ?? active.id,
     startedAt: run.startedAt,
-    shards: shards.map((s) => ({ fromId: s.from_id, toId: s.to_id })),
+    shards,
     created: !existing,
+    finished: run.status === "succeeded",
   };
 }
 

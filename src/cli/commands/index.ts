@@ -8,7 +8,9 @@ import { registerImport } from "./import.ts";
 import { registerKpis } from "./kpis.ts";
 import { registerModel } from "./model.ts";
 import { registerRecompute } from "./recompute.ts";
+import { registerRuns } from "./runs.ts";
 import { registerScore } from "./score.ts";
+import { registerWorker } from "./worker.ts";
 
 export function registerCommands(program: Command, ctx: CliContext): void {
   registerScore(program, ctx);
@@ -19,4 +21,6 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerExplain(program, ctx);
   registerDb(program, ctx);
   registerDemo(program, ctx);
+  registerWorker(program, ctx);
+  registerRuns(program, ctx);
 }

@@ -1,5 +1,10 @@
 // css-bot recompute: scores every account in the database with the active model.
 import type { Command } from "commander";
+import { formatDay } from "../../domain/dates.ts";
+import { recomputeTick } from "../../jobs/definitions/recompute-tick.ts";
+import { openQueues } from "../../jobs/queues.ts";
+import { checkRedis } from "../../jobs/redis.ts";
+import { enqueue } from "../../jobs/registry.ts";
 import { recomputeWorkspace } from "../../services/recompute.ts";
 import type { CliContext } from "../context.ts";
 import { asOfOption } from "../options.ts";
@@ -14,8 +19,35 @@ export function registerRecompute(program: Command, ctx: CliContext): void {
       "score as of this date, YYYY-MM-DD (default: today, UTC); recomputing a date replaces its snapshots",
     )
     .option("--json", "print { as_of, accounts, scored, insufficient_data, band_changes, errors }")
-    .action(async (opts: { asOf?: string; json?: boolean }, command: Command) => {
+    .option(
+      "--queue",
+      "run it on the workers (css-bot worker) instead of in this process, and return at once",
+    )
+    .action(async (opts: { asOf?: string; json?: boolean; queue?: boolean }, command: Command) => {
       const asOf = asOfOption(opts.asOf);
+      if (opts.queue) {
+        const slot = `manual-${formatDay(asOf)}-${Date.now()}`;
+        const jobId = await withWorkspace(ctx, command, { create: false }, async (_db, workspace) => {
+          await checkRedis(ctx.config.redisUrl);
+          const queues = openQueues(ctx.config.redisUrl, ctx.config.queuePrefix);
+          try {
+            return await enqueue(
+              queues,
+              recomputeTick,
+              { workspaceId: workspace.id, slot, asOf, trigger: "manual" },
+              `tick-${workspace.id}-${slot}`,
+            );
+          } finally {
+            await queues.close();
+          }
+        });
+        ctx.io.stdout.write(
+          opts.json
+            ? `${JSON.stringify({ queued: jobId, slot })}\n`
+            : `queued ${jobId}; follow it with \`css-bot runs\`\n`,
+        );
+        return;
+      }
       const { runId: _runId, ...summary } = await withWorkspace(
         ctx,
         command,

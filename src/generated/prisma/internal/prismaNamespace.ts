@@ -1877,6 +1877,7 @@ export const RecomputeRunScalarFieldEnum = {
   modelId: 'modelId',
   shards: 'shards',
   shardsDone: 'shardsDone',
+  plan: 'plan',
   accounts: 'accounts',
   scored: 'scored',
   insufficientData: 'insufficientData',

@@ -98,6 +98,7 @@ export type RecomputeRunCountAggregateOutputType = {
   modelId: number
   shards: number
   shardsDone: number
+  plan: number
   accounts: number
   scored: number
   insufficientData: number
@@ -182,6 +183,7 @@ export type RecomputeRunCountAggregateInputType = {
   modelId?: true
   shards?: true
   shardsDone?: true
+  plan?: true
   accounts?: true
   scored?: true
   insufficientData?: true
@@ -289,6 +291,7 @@ export type RecomputeRunGroupByOutputType = {
   modelId: number | null
   shards: number
   shardsDone: number
+  plan: runtime.JsonValue | null
   accounts: number
   scored: number
   insufficientData: number
@@ -332,6 +335,7 @@ export type RecomputeRunWhereInput = {
   modelId?: Prisma.IntNullableFilter<"RecomputeRun"> | number | null
   shards?: Prisma.IntFilter<"RecomputeRun"> | number
   shardsDone?: Prisma.IntFilter<"RecomputeRun"> | number
+  plan?: Prisma.JsonNullableFilter<"RecomputeRun">
   accounts?: Prisma.IntFilter<"RecomputeRun"> | number
   scored?: Prisma.IntFilter<"RecomputeRun"> | number
   insufficientData?: Prisma.IntFilter<"RecomputeRun"> | number
@@ -353,6 +357,7 @@ export type RecomputeRunOrderByWithRelationInput = {
   modelId?: Prisma.SortOrderInput | Prisma.SortOrder
   shards?: Prisma.SortOrder
   shardsDone?: Prisma.SortOrder
+  plan?: Prisma.SortOrderInput | Prisma.SortOrder
   accounts?: Prisma.SortOrder
   scored?: Prisma.SortOrder
   insufficientData?: Prisma.SortOrder
@@ -378,6 +383,7 @@ export type RecomputeRunWhereUniqueInput = Prisma.AtLeast<{
   modelId?: Prisma.IntNullableFilter<"RecomputeRun"> | number | null
   shards?: Prisma.IntFilter<"RecomputeRun"> | number
   shardsDone?: Prisma.IntFilter<"RecomputeRun"> | number
+  plan?: Prisma.JsonNullableFilter<"RecomputeRun">
   accounts?: Prisma.IntFilter<"RecomputeRun"> | number
   scored?: Prisma.IntFilter<"RecomputeRun"> | number
   insufficientData?: Prisma.IntFilter<"RecomputeRun"> | number
@@ -399,6 +405,7 @@ export type RecomputeRunOrderByWithAggregationInput = {
   modelId?: Prisma.SortOrderInput | Prisma.SortOrder
   shards?: Prisma.SortOrder
   shardsDone?: Prisma.SortOrder
+  plan?: Prisma.SortOrderInput | Prisma.SortOrder
   accounts?: Prisma.SortOrder
   scored?: Prisma.SortOrder
   insufficientData?: Prisma.SortOrder
@@ -427,6 +434,7 @@ export type RecomputeRunScalarWhereWithAggregatesInput = {
   modelId?: Prisma.IntNullableWithAggregatesFilter<"RecomputeRun"> | number | null
   shards?: Prisma.IntWithAggregatesFilter<"RecomputeRun"> | number
   shardsDone?: Prisma.IntWithAggregatesFilter<"RecomputeRun"> | number
+  plan?: Prisma.JsonNullableWithAggregatesFilter<"RecomputeRun">
   accounts?: Prisma.IntWithAggregatesFilter<"RecomputeRun"> | number
   scored?: Prisma.IntWithAggregatesFilter<"RecomputeRun"> | number
   insufficientData?: Prisma.IntWithAggregatesFilter<"RecomputeRun"> | number
@@ -446,6 +454,7 @@ export type RecomputeRunCreateInput = {
   modelId?: number | null
   shards?: number
   shardsDone?: number
+  plan?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   accounts?: number
   scored?: number
   insufficientData?: number
@@ -467,6 +476,7 @@ export type RecomputeRunUncheckedCreateInput = {
   modelId?: number | null
   shards?: number
   shardsDone?: number
+  plan?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   accounts?: number
   scored?: number
   insufficientData?: number
@@ -486,6 +496,7 @@ export type RecomputeRunUpdateInput = {
   modelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   shards?: Prisma.IntFieldUpdateOperationsInput | number
   shardsDone?: Prisma.IntFieldUpdateOperationsInput | number
+  plan?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   accounts?: Prisma.IntFieldUpdateOperationsInput | number
   scored?: Prisma.IntFieldUpdateOperationsInput | number
   insufficientData?: Prisma.IntFieldUpdateOperationsInput | number
@@ -507,6 +518,7 @@ export type RecomputeRunUncheckedUpdateInput = {
   modelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   shards?: Prisma.IntFieldUpdateOperationsInput | number
   shardsDone?: Prisma.IntFieldUpdateOperationsInput | number
+  plan?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   accounts?: Prisma.IntFieldUpdateOperationsInput | number
   scored?: Prisma.IntFieldUpdateOperationsInput | number
   insufficientData?: Prisma.IntFieldUpdateOperationsInput | number
@@ -527,6 +539,7 @@ export type RecomputeRunCreateManyInput = {
   modelId?: number | null
   shards?: number
   shardsDone?: number
+  plan?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   accounts?: number
   scored?: number
   insufficientData?: number
@@ -546,6 +559,7 @@ export type RecomputeRunUpdateManyMutationInput = {
   modelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   shards?: Prisma.IntFieldUpdateOperationsInput | number
   shardsDone?: Prisma.IntFieldUpdateOperationsInput | number
+  plan?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   accounts?: Prisma.IntFieldUpdateOperationsInput | number
   scored?: Prisma.IntFieldUpdateOperationsInput | number
   insufficientData?: Prisma.IntFieldUpdateOperationsInput | number
@@ -566,6 +580,7 @@ export type RecomputeRunUncheckedUpdateManyInput = {
   modelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   shards?: Prisma.IntFieldUpdateOperationsInput | number
   shardsDone?: Prisma.IntFieldUpdateOperationsInput | number
+  plan?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   accounts?: Prisma.IntFieldUpdateOperationsInput | number
   scored?: Prisma.IntFieldUpdateOperationsInput | number
   insufficientData?: Prisma.IntFieldUpdateOperationsInput | number
@@ -601,6 +616,7 @@ export type RecomputeRunCountOrderByAggregateInput = {
   modelId?: Prisma.SortOrder
   shards?: Prisma.SortOrder
   shardsDone?: Prisma.SortOrder
+  plan?: Prisma.SortOrder
   accounts?: Prisma.SortOrder
   scored?: Prisma.SortOrder
   insufficientData?: Prisma.SortOrder
@@ -728,6 +744,7 @@ export type RecomputeRunCreateWithoutWorkspaceInput = {
   modelId?: number | null
   shards?: number
   shardsDone?: number
+  plan?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   accounts?: number
   scored?: number
   insufficientData?: number
@@ -747,6 +764,7 @@ export type RecomputeRunUncheckedCreateWithoutWorkspaceInput = {
   modelId?: number | null
   shards?: number
   shardsDone?: number
+  plan?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   accounts?: number
   scored?: number
   insufficientData?: number
@@ -796,6 +814,7 @@ export type RecomputeRunScalarWhereInput = {
   modelId?: Prisma.IntNullableFilter<"RecomputeRun"> | number | null
   shards?: Prisma.IntFilter<"RecomputeRun"> | number
   shardsDone?: Prisma.IntFilter<"RecomputeRun"> | number
+  plan?: Prisma.JsonNullableFilter<"RecomputeRun">
   accounts?: Prisma.IntFilter<"RecomputeRun"> | number
   scored?: Prisma.IntFilter<"RecomputeRun"> | number
   insufficientData?: Prisma.IntFilter<"RecomputeRun"> | number
@@ -815,6 +834,7 @@ export type RecomputeRunCreateManyWorkspaceInput = {
   modelId?: number | null
   shards?: number
   shardsDone?: number
+  plan?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   accounts?: number
   scored?: number
   insufficientData?: number
@@ -834,6 +854,7 @@ export type RecomputeRunUpdateWithoutWorkspaceInput = {
   modelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   shards?: Prisma.IntFieldUpdateOperationsInput | number
   shardsDone?: Prisma.IntFieldUpdateOperationsInput | number
+  plan?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   accounts?: Prisma.IntFieldUpdateOperationsInput | number
   scored?: Prisma.IntFieldUpdateOperationsInput | number
   insufficientData?: Prisma.IntFieldUpdateOperationsInput | number
@@ -853,6 +874,7 @@ export type RecomputeRunUncheckedUpdateWithoutWorkspaceInput = {
   modelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   shards?: Prisma.IntFieldUpdateOperationsInput | number
   shardsDone?: Prisma.IntFieldUpdateOperationsInput | number
+  plan?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   accounts?: Prisma.IntFieldUpdateOperationsInput | number
   scored?: Prisma.IntFieldUpdateOperationsInput | number
   insufficientData?: Prisma.IntFieldUpdateOperationsInput | number
@@ -872,6 +894,7 @@ export type RecomputeRunUncheckedUpdateManyWithoutWorkspaceInput = {
   modelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   shards?: Prisma.IntFieldUpdateOperationsInput | number
   shardsDone?: Prisma.IntFieldUpdateOperationsInput | number
+  plan?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   accounts?: Prisma.IntFieldUpdateOperationsInput | number
   scored?: Prisma.IntFieldUpdateOperationsInput | number
   insufficientData?: Prisma.IntFieldUpdateOperationsInput | number
@@ -894,6 +917,7 @@ export type RecomputeRunSelect<ExtArgs extends runtime.Types.Extensions.Internal
   modelId?: boolean
   shards?: boolean
   shardsDone?: boolean
+  plan?: boolean
   accounts?: boolean
   scored?: boolean
   insufficientData?: boolean
@@ -915,6 +939,7 @@ export type RecomputeRunSelectCreateManyAndReturn<ExtArgs extends runtime.Types.
   modelId?: boolean
   shards?: boolean
   shardsDone?: boolean
+  plan?: boolean
   accounts?: boolean
   scored?: boolean
   insufficientData?: boolean
@@ -936,6 +961,7 @@ export type RecomputeRunSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.
   modelId?: boolean
   shards?: boolean
   shardsDone?: boolean
+  plan?: boolean
   accounts?: boolean
   scored?: boolean
   insufficientData?: boolean
@@ -957,6 +983,7 @@ export type RecomputeRunSelectScalar = {
   modelId?: boolean
   shards?: boolean
   shardsDone?: boolean
+  plan?: boolean
   accounts?: boolean
   scored?: boolean
   insufficientData?: boolean
@@ -967,7 +994,7 @@ export type RecomputeRunSelectScalar = {
   finishedAt?: boolean
 }
 
-export type RecomputeRunOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "slot" | "asOf" | "status" | "trigger" | "modelId" | "shards" | "shardsDone" | "accounts" | "scored" | "insufficientData" | "bandChanges" | "errors" | "error" | "startedAt" | "finishedAt", ExtArgs["result"]["recomputeRun"]>
+export type RecomputeRunOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "slot" | "asOf" | "status" | "trigger" | "modelId" | "shards" | "shardsDone" | "plan" | "accounts" | "scored" | "insufficientData" | "bandChanges" | "errors" | "error" | "startedAt" | "finishedAt", ExtArgs["result"]["recomputeRun"]>
 export type RecomputeRunInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
 }
@@ -996,6 +1023,10 @@ export type $RecomputeRunPayload<ExtArgs extends runtime.Types.Extensions.Intern
     modelId: number | null
     shards: number
     shardsDone: number
+    /**
+     * The shards' account id ranges, fixed when the run is first planned: [{ fromId, toId }]
+     */
+    plan: runtime.JsonValue | null
     accounts: number
     scored: number
     insufficientData: number
@@ -1440,6 +1471,7 @@ export interface RecomputeRunFieldRefs {
   readonly modelId: Prisma.FieldRef<"RecomputeRun", 'Int'>
   readonly shards: Prisma.FieldRef<"RecomputeRun", 'Int'>
   readonly shardsDone: Prisma.FieldRef<"RecomputeRun", 'Int'>
+  readonly plan: Prisma.FieldRef<"RecomputeRun", 'Json'>
   readonly accounts: Prisma.FieldRef<"RecomputeRun", 'Int'>
   readonly scored: Prisma.FieldRef<"RecomputeRun", 'Int'>
   readonly insufficientData: Prisma.FieldRef<"RecomputeRun", 'Int'>

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "recompute_runs" ADD COLUMN     "plan" JSONB;

@@ -1,0 +1,15 @@
+// css-bot worker: runs the queue workers until stopped (SIGTERM lets jobs in progress finish).
+import type { Command } from "commander";
+import { createLogger } from "../../log.ts";
+import { startWorkerProcess } from "../../main/worker-process.ts";
+import type { CliContext } from "../context.ts";
+
+export function registerWorker(program: Command, ctx: CliContext): void {
+  program
+    .command("worker")
+    .description("run the job workers (recompute, sync, notifications); run as many as the portfolio needs")
+    .action(async () => {
+      const running = await startWorkerProcess(ctx.config, createLogger(ctx.io.stderr));
+      await running.stopped;
+    });
+}

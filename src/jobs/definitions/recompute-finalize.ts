@@ -1,0 +1,24 @@
+// Closes a recompute run once all its shards are done (the parent of the run's flow).
+import { z } from "zod";
+import { addSummaries, finishRun, type ShardSummary } from "../../services/recompute.ts";
+import { defineJob } from "../define-job.ts";
+
+export const recomputeFinalizePayload = z.object({
+  workspaceId: z.number().int().positive(),
+  runId: z.string().regex(/^\d+$/),
+  asOf: z.number().int(),
+});
+
+export const recomputeFinalize = defineJob({
+  name: "recompute-finalize",
+  queue: "recompute",
+  payload: recomputeFinalizePayload,
+  attempts: 8,
+  backoffMs: 1000,
+  handler: async (p, { prisma, job }) => {
+    const shards = Object.values(await job.getChildrenValues<ShardSummary>());
+    const summary = addSummaries(p.asOf, shards);
+    await finishRun(prisma, BigInt(p.runId), summary);
+    return summary;
+  },
+});

@@ -1,0 +1,72 @@
+// The workers: one BullMQ worker per queue, each running the registered jobs of its queue.
+// Started only by the worker process (and `start`), never by importing a module.
+import { UnrecoverableError, Worker } from "bullmq";
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { Logger } from "../log.ts";
+import type { RegisteredJob } from "./define-job.ts";
+import { QUEUE_KINDS, type Queues } from "./queues.ts";
+import { createRedis } from "./redis.ts";
+import { JOBS } from "./registry.ts";
+
+export interface WorkerOptions {
+  prisma: PrismaClient;
+  queues: Queues;
+  redisUrl: string;
+  concurrency: number;
+  log: Logger;
+  /** How long a job's lock lasts without renewal: a killed worker's job is taken up again after it. */
+  lockDurationMs?: number;
+  jobs?: readonly RegisteredJob[];
+}
+
+export interface Workers {
+  /** Stops taking jobs and waits for the jobs in progress to finish. */
+  close(): Promise<void>;
+}
+
+export function startWorkers(o: WorkerOptions): Workers {
+  const jobs = new Map((o.jobs ?? JOBS).map((j) => [j.name, j]));
+  const connections = QUEUE_KINDS.map(() => createRedis(o.redisUrl));
+  const workers = QUEUE_KINDS.map((kind, i) => {
+    const worker = new Worker(
+      kind,
+      async (job) => {
+        const definition = jobs.get(job.name);
+        if (!definition || definition.queue !== kind)
+          throw new UnrecoverableError(`no job ${job.name} on the ${kind} queue`);
+        return definition.run(job.data, { prisma: o.prisma, queues: o.queues, job });
+      },
+      {
+        connection: connections[i]!,
+        prefix: o.queues.prefix,
+        concurrency: o.concurrency,
+        ...(o.lockDurationMs
+          ? {
+              lockDuration: o.lockDurationMs,
+              stalledInterval: Math.max(500, Math.floor(o.lockDurationMs / 2)),
+            }
+          : {}),
+      },
+    );
+    worker.on("failed", (job, error) => {
+      const final =
+        error instanceof UnrecoverableError || (job && job.attemptsMade >= (job.opts.attempts ?? 1));
+      o.log[final ? "error" : "warn"](final ? "job failed" : "job failed, will retry", {
+        queue: kind,
+        job: job?.name,
+        id: job?.id,
+        attempt: job?.attemptsMade,
+        error: error.message,
+      });
+    });
+    worker.on("error", (error) => o.log.error("worker error", { queue: kind, error: error.message }));
+    return worker;
+  });
+  return {
+    close: async () => {
+      await Promise.all(workers.map((w) => w.close()));
+      // BullMQ leaves a connection it was handed open; these are ours to close.
+      for (const c of connections) c.disconnect();
+    },
+  };
+}

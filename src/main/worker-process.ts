@@ -1,0 +1,59 @@
+// The worker process: checks Redis, opens and migrates the database, makes Redis hold every
+// workspace's schedule, then runs the workers until SIGTERM or SIGINT, letting jobs in progress
+// finish before it exits. Any number of these may run, on any number of machines.
+import type { AppConfig } from "../config/env.ts";
+import { migrateDatabase, openDatabase } from "../db/client.ts";
+import { openQueues } from "../jobs/queues.ts";
+import { checkRedis } from "../jobs/redis.ts";
+import { syncSchedules } from "../jobs/schedules.ts";
+import { startWorkers } from "../jobs/worker.ts";
+import type { Logger } from "../log.ts";
+
+export interface RunningWorker {
+  /** Resolves when the process has stopped (after a signal or stop()). */
+  stopped: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startWorkerProcess(config: AppConfig, log: Logger): Promise<RunningWorker> {
+  const { warnings } = await checkRedis(config.redisUrl);
+  for (const w of warnings) log.warn(w);
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  await migrateDatabase(db);
+  const queues = openQueues(config.redisUrl, config.queuePrefix);
+  const schedules = await syncSchedules(db.prisma, queues);
+  const workers = startWorkers({
+    prisma: db.prisma,
+    queues,
+    redisUrl: config.redisUrl,
+    concurrency: config.workerConcurrency,
+    lockDurationMs: config.jobLockMs,
+    log,
+  });
+  log.info("worker started", {
+    pid: process.pid,
+    prefix: config.queuePrefix,
+    concurrency: config.workerConcurrency,
+    schedules,
+    database: db.kind,
+  });
+
+  let stopping: Promise<void> | undefined;
+  let resolveStopped: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info("worker stopping: letting jobs in progress finish");
+      await workers.close();
+      await queues.close();
+      await db.close();
+      log.info("worker stopped");
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+      resolveStopped();
+    })());
+  const onSignal = () => void stop();
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  return { stopped, stop };
+}
