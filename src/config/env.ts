@@ -34,6 +34,8 @@ const envSchema = z.object({
   ),
   /** Jobs one worker process runs at once, per queue. */
   CSS_WORKER_CONCURRENCY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(64).default(2)),
+  /** Accounts per shard of a recompute run: the unit of work spread over the workers. */
+  CSS_SHARD_SIZE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(100_000).default(5000)),
   /** A job's lock duration in ms: how soon a killed worker's job is taken up by another. */
   CSS_JOB_LOCK_MS: z.preprocess(
     emptyAsUndefined,
@@ -57,6 +59,7 @@ export interface AppConfig {
   queuePrefix: string;
   workerConcurrency: number;
   jobLockMs: number;
+  shardSize: number;
 }
 
 export class ConfigError extends KnownError {
@@ -77,5 +80,6 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     queuePrefix: parsed.data.CSS_QUEUE_PREFIX,
     workerConcurrency: parsed.data.CSS_WORKER_CONCURRENCY,
     jobLockMs: parsed.data.CSS_JOB_LOCK_MS,
+    shardSize: parsed.data.CSS_SHARD_SIZE,
   };
 }

@@ -8,6 +8,8 @@ export interface JobContext {
   prisma: PrismaClient;
   queues: Queues;
   job: Job;
+  /** Accounts per shard when a run is planned. */
+  shardSize: number;
 }
 
 /** What the registry and the worker need of any job, whatever its payload. */

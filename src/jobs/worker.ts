@@ -7,6 +7,7 @@ import type { RegisteredJob } from "./define-job.ts";
 import { QUEUE_KINDS, type Queues } from "./queues.ts";
 import { createRedis } from "./redis.ts";
 import { JOBS } from "./registry.ts";
+import { DEFAULT_SHARD_SIZE } from "../services/recompute.ts";
 
 export interface WorkerOptions {
   prisma: PrismaClient;
@@ -16,6 +17,7 @@ export interface WorkerOptions {
   log: Logger;
   /** How long a job's lock lasts without renewal: a killed worker's job is taken up again after it. */
   lockDurationMs?: number;
+  shardSize?: number;
   jobs?: readonly RegisteredJob[];
 }
 
@@ -34,7 +36,7 @@ export function startWorkers(o: WorkerOptions): Workers {
         const definition = jobs.get(job.name);
         if (!definition || definition.queue !== kind)
           throw new UnrecoverableError(`no job ${job.name} on the ${kind} queue`);
-        return definition.run(job.data, { prisma: o.prisma, queues: o.queues, job });
+        return definition.run(job.data, { prisma: o.prisma, queues: o.queues, job, shardSize: o.shardSize ?? DEFAULT_SHARD_SIZE });
       },
       {
         connection: connections[i]!,

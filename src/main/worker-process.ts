@@ -28,6 +28,7 @@ export async function startWorkerProcess(config: AppConfig, log: Logger): Promis
     redisUrl: config.redisUrl,
     concurrency: config.workerConcurrency,
     lockDurationMs: config.jobLockMs,
+    shardSize: config.shardSize,
     log,
   });
   log.info("worker started", {

@@ -203,6 +203,20 @@ export async function scoreShard(prisma: PrismaClient, task: ShardTask): Promise
       }
       const before = previous.get(account.id);
       const result = scoreFromInputs(model, raws, before?.band ?? null);
+      // A first score is not a change; a move between bands (insufficient_data included) is.
+      const change: BandChangeWrite | null =
+        before && before.band !== result.band
+          ? {
+              accountId: account.id,
+              fromBand: before.band,
+              toBand: result.band,
+              fromScore: before.score,
+              toScore: result.score,
+              drivers: driversBetween(before, result),
+            }
+          : null;
+      // Recorded only once everything about the account has been worked out: an account that fails
+      // halfway leaves no snapshot and counts only as an error.
       snapshots.push({
         accountId: account.id,
         score: result.score,
@@ -210,19 +224,9 @@ export async function scoreShard(prisma: PrismaClient, task: ShardTask): Promise
         coverage: result.coverage,
         components: result.components,
       });
+      if (change) changes.push(change);
       if (result.score === null) summary.insufficient_data++;
       else summary.scored++;
-      // A first score is not a change; a move between bands (insufficient_data included) is.
-      if (before && before.band !== result.band) {
-        changes.push({
-          accountId: account.id,
-          fromBand: before.band,
-          toBand: result.band,
-          fromScore: before.score,
-          toScore: result.score,
-          drivers: driversBetween(before, result),
-        });
-      }
     } catch (e) {
       summary.errors.push({ account_id: account.external_id, error: (e as Error).message });
     }

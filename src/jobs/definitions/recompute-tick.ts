@@ -24,7 +24,7 @@ export const recomputeTick = defineJob({
   payload: recomputeTickPayload,
   attempts: 8,
   backoffMs: 2000,
-  handler: async (p, { prisma, queues, job }) => {
+  handler: async (p, { prisma, queues, job, shardSize }) => {
     const workspace = await prisma.workspace.findFirst({ where: { id: p.workspaceId, deletedAt: null } });
     if (!workspace) throw new UnrecoverableError(`workspace ${p.workspaceId} no longer exists`);
     const settings = readSettings(workspace.settings);
@@ -35,6 +35,7 @@ export const recomputeTick = defineJob({
       asOf: p.asOf ?? localDay(fireAt, settings.timezone),
       slot: p.slot ?? slotKey(fireAt),
       trigger: p.trigger,
+      shardSize,
     });
     return { runId: started.runId.toString(), shards: started.shards, started: started.started };
   },
