@@ -154,10 +154,9 @@ describe("recompute pipeline", () => {
       payload: z.object({ failures: z.number() }),
       attempts: 5,
       backoffMs: 20,
-      handler: async (p) => {
+      handler: (p) => {
         calls++;
-        if (calls <= p.failures) throw new Error(`transient fault ${calls}`);
-        return "ok";
+        return calls <= p.failures ? Promise.reject(new Error(`transient fault ${calls}`)) : Promise.resolve("ok");
       },
     });
     const permanent = defineJob({
@@ -166,10 +165,7 @@ describe("recompute pipeline", () => {
       payload: z.object({}),
       attempts: 5,
       backoffMs: 20,
-      handler: async () => {
-        calls += 100;
-        throw new UnrecoverableError("the credentials were revoked");
-      },
+      handler: () => Promise.reject(new UnrecoverableError("the credentials were revoked")),
     });
     work([flaky, permanent]);
     const jobState = async (id: string) => {
