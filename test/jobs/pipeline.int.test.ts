@@ -156,7 +156,9 @@ describe("recompute pipeline", () => {
       backoffMs: 20,
       handler: (p) => {
         calls++;
-        return calls <= p.failures ? Promise.reject(new Error(`transient fault ${calls}`)) : Promise.resolve("ok");
+        return calls <= p.failures
+          ? Promise.reject(new Error(`transient fault ${calls}`))
+          : Promise.resolve("ok");
       },
     });
     const permanent = defineJob({
