@@ -53,13 +53,13 @@ describe("worker processes", () => {
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     const w = { child, output: () => output, exited };
     children.push(w);
     await waitFor(
-      async () => (output.includes('"worker started"') ? true : undefined),
+      () => Promise.resolve(output.includes('"worker started"') ? true : undefined),
       60_000,
       `worker start (output: ${output})`,
     );
