@@ -36,7 +36,12 @@ export function startWorkers(o: WorkerOptions): Workers {
         const definition = jobs.get(job.name);
         if (!definition || definition.queue !== kind)
           throw new UnrecoverableError(`no job ${job.name} on the ${kind} queue`);
-        return definition.run(job.data, { prisma: o.prisma, queues: o.queues, job, shardSize: o.shardSize ?? DEFAULT_SHARD_SIZE });
+        return definition.run(job.data, {
+          prisma: o.prisma,
+          queues: o.queues,
+          job,
+          shardSize: o.shardSize ?? DEFAULT_SHARD_SIZE,
+        });
       },
       {
         connection: connections[i]!,

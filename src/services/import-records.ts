@@ -4,7 +4,12 @@
 import { createHash } from "node:crypto";
 import { audit } from "../db/repositories/audit-log.ts";
 import { resolveAccountIds, upsertAccounts } from "../db/repositories/accounts.ts";
-import { insertResponses, upsertObservations } from "../db/repositories/observations.ts";
+import {
+  createResponseStage,
+  insertStagedResponses,
+  stageResponses,
+  upsertObservations,
+} from "../db/repositories/observations.ts";
 import type { Db } from "../db/handle.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { readRecords, type ReadItem } from "../ingest/read-records.ts";
@@ -55,7 +60,8 @@ export async function importFile(
         const flush = async () => {
           // Once a row is bad and the import is all-or-nothing, keep reading (to report every bad
           // row) but stop writing: the transaction will be rolled back.
-          if (batch.length > 0) imported += await writer(batch, report.empty || options.skipInvalid === true);
+          if (batch.length > 0)
+            imported += await writer.batch(batch, report.empty || options.skipInvalid === true);
           batch = [];
         };
         try {
@@ -76,6 +82,7 @@ export async function importFile(
           if (started) progress.stop();
         }
         if (!report.empty && !options.skipInvalid) throw new RollBack();
+        await writer.finish();
         await audit(tx, workspaceId, {
           actor: options.actor ?? "cli",
           action: `import.${kind}`,
@@ -92,12 +99,17 @@ export async function importFile(
   return { kind, file, rows, imported, invalid: report.rows, report };
 }
 
-/** Checks a batch against the database and the file so far, and writes its good rows when `write`. */
-type Writer = (batch: ReadItem<RecordKind>[], write: boolean) => Promise<number>;
+/**
+ * Checks a batch against the database and the file so far, and writes its good rows when `write`;
+ * `finish` completes what a kind writes only once the whole file is read.
+ */
+interface Writer {
+  batch(rows: ReadItem<RecordKind>[], write: boolean): Promise<number>;
+  finish(): Promise<void>;
+}
 
 function writerFor(kind: RecordKind, db: Db, workspaceId: number, file: string, report: IssueReport): Writer {
   const seenAccounts = new Map<string, number>();
-  const seenResponses = new Map<string, number>();
   const records = <K extends RecordKind>(batch: ReadItem<RecordKind>[]) =>
     batch as { line: number; record: RecordTypes[K] }[];
 
@@ -124,72 +136,81 @@ function writerFor(kind: RecordKind, db: Db, workspaceId: number, file: string, 
 
   switch (kind) {
     case "accounts":
-      return async (batch, write) => {
-        const rows: AccountRow[] = [];
-        for (const { line, record } of records<"accounts">(batch)) {
-          const first = seenAccounts.get(record.accountId);
-          if (first !== undefined) {
-            report.add(file, [
-              {
-                line,
-                field: "account_id",
-                reason: `duplicate account id ${JSON.stringify(record.accountId)} (first on line ${first})`,
-              },
-            ]);
-            continue;
+      return {
+        batch: async (batch, write) => {
+          const rows: AccountRow[] = [];
+          for (const { line, record } of records<"accounts">(batch)) {
+            const first = seenAccounts.get(record.accountId);
+            if (first !== undefined) {
+              report.add(file, [
+                {
+                  line,
+                  field: "account_id",
+                  reason: `duplicate account id ${JSON.stringify(record.accountId)} (first on line ${first})`,
+                },
+              ]);
+              continue;
+            }
+            seenAccounts.set(record.accountId, line);
+            rows.push(record);
           }
-          seenAccounts.set(record.accountId, line);
-          rows.push(record);
-        }
-        if (write) await upsertAccounts(db, workspaceId, rows);
-        return rows.length;
+          if (write) await upsertAccounts(db, workspaceId, rows);
+          return rows.length;
+        },
+        finish: () => Promise.resolve(),
       };
     case "metrics":
-      return async (batch, write) => {
-        const rows = await withAccounts(records<"metrics">(batch));
-        if (write)
-          await upsertObservations(
-            db,
-            workspaceId,
-            rows.map(({ record, id }: { record: MetricRecord; id: number }) => ({
-              ...record,
-              accountId: id,
-            })),
-          );
-        return rows.length;
+      return {
+        batch: async (batch, write) => {
+          const rows = await withAccounts(records<"metrics">(batch));
+          if (write)
+            await upsertObservations(
+              db,
+              workspaceId,
+              rows.map(({ record, id }: { record: MetricRecord; id: number }) => ({
+                ...record,
+                accountId: id,
+              })),
+            );
+          return rows.length;
+        },
+        finish: () => Promise.resolve(),
       };
-    case "responses":
-      return async (batch, write) => {
-        const rows = await withAccounts(records<"responses">(batch));
-        if (write)
-          await insertResponses(
-            db,
-            workspaceId,
-            rows.map(({ record, id }: { record: ResponseRow; id: number }) => ({
-              accountId: id,
-              survey: record.survey,
-              score: record.score,
-              respondedAt: record.respondedAt,
-              respondent: record.respondent,
-              dedupeKey: dedupeKey(record, seenResponses),
-            })),
-          );
-        return rows.length;
+    case "responses": {
+      let staged = false;
+      return {
+        batch: async (batch, write) => {
+          const rows = await withAccounts(records<"responses">(batch));
+          if (write) {
+            if (!staged) await createResponseStage(db);
+            staged = true;
+            await stageResponses(
+              db,
+              rows.map(({ line, record, id }: { line: number; record: ResponseRow; id: number }) => ({
+                line,
+                accountId: id,
+                survey: record.survey,
+                score: record.score,
+                respondedAt: record.respondedAt,
+                respondent: record.respondent,
+                responseId: record.responseId,
+                digest: responseDigest(record),
+              })),
+            );
+          }
+          return rows.length;
+        },
+        finish: async () => {
+          if (staged) await insertStagedResponses(db, workspaceId);
+        },
       };
+    }
   }
 }
 
-/**
- * A response's identity: the source's response id when it has one; otherwise a digest of its fields
- * and its occurrence among identical rows of the file, so that the same file imported twice stores
- * each response once, and two identical responses in one file are both kept.
- */
-function dedupeKey(r: ResponseRow, seen: Map<string, number>): string {
-  if (r.responseId !== null) return `id:${r.responseId}`;
-  const digest = createHash("sha256")
+/** A digest of a response's fields: identical rows have the same one. */
+function responseDigest(r: ResponseRow): string {
+  return createHash("sha256")
     .update(JSON.stringify([r.accountId, r.survey, r.respondedAt.toISOString(), r.score, r.respondent]))
     .digest("base64url");
-  const occurrence = (seen.get(digest) ?? 0) + 1;
-  seen.set(digest, occurrence);
-  return `row:${digest}:${occurrence}`;
 }

@@ -53,6 +53,26 @@ describe.each(BACKENDS)("import on %s", (backend) => {
     expect(await counts()).toEqual({ accounts: 3, observations: 7, responses: 6 });
   });
 
+  it("identifies responses by response_id when the source gives one", async () => {
+    await importFile(db.prisma, workspaceId, "accounts", `${FIXTURES}accounts.csv`);
+    const file = writeTempFile("r.csv", [
+      "account_id,survey,score,responded_at,response_id,respondent",
+      "A1,nps,9,2026-06-01,R-1,ann@example.com",
+      "A1,nps,9,2026-06-01,R-2,ann@example.com",
+      "A1,nps,3,2026-06-02,R-1,ann@example.com", // the same response again: the first one stays
+    ]);
+    await importFile(db.prisma, workspaceId, "responses", file);
+    await importFile(db.prisma, workspaceId, "responses", file);
+    const rows = await db.prisma.surveyResponse.findMany({
+      where: { workspaceId },
+      orderBy: { dedupeKey: "asc" },
+    });
+    expect(rows.map((r) => [r.dedupeKey, r.score, r.respondent])).toEqual([
+      ["id:R-1", 9, "ann@example.com"],
+      ["id:R-2", 9, "ann@example.com"],
+    ]);
+  });
+
   it("writes nothing when any row is bad, and reports every bad row with line and field", async () => {
     await importFile(db.prisma, workspaceId, "accounts", `${FIXTURES}accounts.csv`);
     const error = await importFile(db.prisma, workspaceId, "metrics", `${FIXTURES}metrics-bad.csv`, {

@@ -34,37 +34,62 @@ export async function upsertObservations(
   );
 }
 
-export interface ResponseInsertRow {
+export interface ResponseStageRow {
+  line: number;
   accountId: number;
   survey: string;
   score: number;
   respondedAt: Date;
   respondent: string | null;
-  dedupeKey: string;
+  /** The source's id for the response, when it has one. */
+  responseId: string | null;
+  /** A digest of the response's fields, for responses without an id. */
+  digest: string;
 }
 
-/** Inserts responses; one already stored under the same dedupe key is left as it is. */
-export async function insertResponses(
-  db: Db,
-  workspaceId: number,
-  rows: readonly ResponseInsertRow[],
-): Promise<number> {
-  if (rows.length === 0) return 0;
-  const unique = new Map(rows.map((r) => [r.dedupeKey, r]));
-  const payload = [...unique.values()].map((r) => ({
+/**
+ * Responses are staged in a temporary table for the length of the import's transaction, then written
+ * in one statement that numbers identical rows in SQL: the importer keeps nothing per row in memory.
+ */
+export async function createResponseStage(db: Db): Promise<void> {
+  await db.$executeRawUnsafe(
+    `CREATE TEMP TABLE IF NOT EXISTS import_responses (line int, account_id int, survey text, score float8,
+       responded_at timestamptz, respondent text, response_id text, digest text) ON COMMIT DROP`,
+  );
+}
+
+export async function stageResponses(db: Db, rows: readonly ResponseStageRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const payload = rows.map((r) => ({
+    l: r.line,
     a: r.accountId,
     s: r.survey,
     v: r.score,
     t: r.respondedAt.toISOString(),
     p: r.respondent,
-    k: r.dedupeKey,
+    i: r.responseId,
+    d: r.digest,
   }));
+  await db.$executeRawUnsafe(
+    `INSERT INTO import_responses SELECT x.l, x.a, x.s, x.v, x.t, x.p, x.i, x.d
+     FROM jsonb_to_recordset($1::jsonb) AS x(l int, a int, s text, v float8, t timestamptz, p text, i text, d text)`,
+    JSON.stringify(payload),
+  );
+}
+
+/**
+ * Writes the staged responses. A response's identity is its source id when it has one; otherwise its
+ * digest and its occurrence among identical rows of the file (in line order), so the same file
+ * imported twice stores each response once, and two identical responses in one file are both kept.
+ */
+export async function insertStagedResponses(db: Db, workspaceId: number): Promise<number> {
   return db.$executeRawUnsafe(
     `INSERT INTO survey_responses (workspace_id, account_id, survey, score, responded_at, respondent, dedupe_key)
-     SELECT $1, x.a, x.s::"Survey", x.v, x.t, x.p, x.k
-     FROM jsonb_to_recordset($2::jsonb) AS x(a int, s text, v float8, t timestamptz, p text, k text)
+     SELECT $1, account_id, survey::"Survey", score, responded_at, respondent,
+            CASE WHEN response_id IS NOT NULL THEN 'id:' || response_id
+                 ELSE 'row:' || digest || ':' || row_number() OVER (PARTITION BY response_id IS NULL, digest ORDER BY line) END
+     FROM import_responses
      ON CONFLICT (workspace_id, dedupe_key) DO NOTHING`,
     workspaceId,
-    JSON.stringify(payload),
   );
 }
