@@ -1,6 +1,7 @@
 // A workspace's settings (stored as JSON on the workspace), validated with zod. Defaults apply to
 // whatever a workspace has not set, so adding a setting never needs a data migration.
 import { z } from "zod";
+import { cronProblem } from "../domain/schedule/cron.ts";
 import { isTimeZone } from "../domain/schedule/slots.ts";
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a time HH:MM (24-hour)");
@@ -12,7 +13,10 @@ export const workspaceSettingsSchema = z.object({
   recompute_cron: z
     .string()
     .trim()
-    .regex(/^\S+(\s+\S+){4}$/, "must be a 5-field cron pattern (minute hour day month weekday)")
+    .superRefine((pattern, ctx) => {
+      const problem = cronProblem(pattern);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    })
     .default("0 * * * *"),
   /** Local time of the daily digest. */
   digest_time: hhmm.default("09:00"),
@@ -22,8 +26,20 @@ export const workspaceSettingsSchema = z.object({
 
 export type WorkspaceSettings = z.output<typeof workspaceSettingsSchema>;
 
-/** The settings of a workspace, defaults filled in; stored values that no longer validate fall back. */
+/**
+ * The settings of a workspace with defaults filled in. Settings are validated when they are written;
+ * should a stored value still not validate (say, a time zone this runtime no longer knows), that one
+ * setting falls back to its default and the others keep their values.
+ */
 export function readSettings(stored: unknown): WorkspaceSettings {
-  const parsed = workspaceSettingsSchema.safeParse(stored ?? {});
-  return parsed.success ? parsed.data : workspaceSettingsSchema.parse({});
+  const input = stored !== null && typeof stored === "object" ? (stored as Record<string, unknown>) : {};
+  const whole = workspaceSettingsSchema.safeParse(input);
+  if (whole.success) return whole.data;
+  const valid = Object.fromEntries(
+    Object.entries(workspaceSettingsSchema.shape).flatMap(([key, field]) => {
+      const parsed = field.safeParse(input[key]);
+      return parsed.success ? [[key, parsed.data]] : [];
+    }),
+  );
+  return workspaceSettingsSchema.parse(valid);
 }

@@ -8,6 +8,7 @@ import { checkRedis } from "../jobs/redis.ts";
 import { syncSchedules } from "../jobs/schedules.ts";
 import { startWorkers } from "../jobs/worker.ts";
 import type { Logger } from "../log.ts";
+import { startChores } from "./chores.ts";
 
 export interface RunningWorker {
   /** Resolves when the process has stopped (after a signal or stop()). */
@@ -31,6 +32,7 @@ export async function startWorkerProcess(config: AppConfig, log: Logger): Promis
     shardSize: config.shardSize,
     log,
   });
+  const chores = startChores({ prisma: db.prisma, queues, log });
   log.info("worker started", {
     pid: process.pid,
     prefix: config.queuePrefix,
@@ -45,6 +47,7 @@ export async function startWorkerProcess(config: AppConfig, log: Logger): Promis
   const stop = () =>
     (stopping ??= (async () => {
       log.info("worker stopping: letting jobs in progress finish");
+      await chores.stop();
       await workers.close();
       await queues.close();
       await db.close();

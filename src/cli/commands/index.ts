@@ -10,6 +10,7 @@ import { registerModel } from "./model.ts";
 import { registerRecompute } from "./recompute.ts";
 import { registerRuns } from "./runs.ts";
 import { registerScore } from "./score.ts";
+import { registerSettings } from "./settings.ts";
 import { registerWorker } from "./worker.ts";
 
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -23,4 +24,5 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerDemo(program, ctx);
   registerWorker(program, ctx);
   registerRuns(program, ctx);
+  registerSettings(program, ctx);
 }

@@ -1,0 +1,131 @@
+// css-bot settings show|set: a workspace's time zone, recompute schedule and digest time.
+import type { Command } from "commander";
+import type { WorkspaceSettings } from "../../config/workspace-settings.ts";
+import { readSettings } from "../../config/workspace-settings.ts";
+import { nextFireTimes } from "../../domain/schedule/cron.ts";
+import { openQueues } from "../../jobs/queues.ts";
+import { checkRedis, RedisUnavailableError } from "../../jobs/redis.ts";
+import { upsertRecomputeSchedule } from "../../jobs/schedules.ts";
+import { updateSettings } from "../../services/workspace-settings.ts";
+import type { CliContext } from "../context.ts";
+import { UsageError } from "../errors.ts";
+import { withWorkspace } from "../workspace.ts";
+
+interface SetOptions {
+  timezone?: string;
+  recomputeCron?: string;
+  digestTime?: string;
+  digestDays?: string;
+}
+
+export function registerSettings(program: Command, ctx: CliContext): void {
+  const settings = program
+    .command("settings")
+    .description("a workspace's time zone, recompute schedule and digest time");
+
+  settings
+    .command("show")
+    .description("print the settings and the next recompute times")
+    .option("--json", "print JSON")
+    .action(async (opts: { json?: boolean }, command: Command) => {
+      const current = await withWorkspace(ctx, command, { create: false }, (_db, workspace) =>
+        Promise.resolve(readSettings(workspace.settings)),
+      );
+      ctx.io.stdout.write(opts.json ? `${JSON.stringify(current, null, 2)}\n` : describe(current));
+    });
+
+  settings
+    .command("set")
+    .description(
+      "change settings; the recompute schedule moves at once (or when a worker next syncs, within 5 minutes)",
+    )
+    .option("--timezone <zone>", "IANA time zone, e.g. Europe/Paris")
+    .option(
+      "--recompute-cron <pattern>",
+      'when to recompute: a 5-field cron pattern, e.g. "0 * * * *" (hourly)',
+    )
+    .option("--digest-time <HH:MM>", "local time of the daily digest")
+    .option("--digest-days <days>", "digest days, 1 = Monday ... 7 = Sunday: e.g. 1-5 or 1,3,5")
+    .action(async (opts: SetOptions, command: Command) => {
+      const changes: Partial<WorkspaceSettings> = {
+        ...(opts.timezone !== undefined ? { timezone: opts.timezone } : {}),
+        ...(opts.recomputeCron !== undefined ? { recompute_cron: opts.recomputeCron } : {}),
+        ...(opts.digestTime !== undefined ? { digest_time: opts.digestTime } : {}),
+        ...(opts.digestDays !== undefined ? { digest_days: parseDays(opts.digestDays) } : {}),
+      };
+      if (Object.keys(changes).length === 0)
+        throw new UsageError("settings set: name at least one setting (see --help)");
+      const { updated, moved } = await withWorkspace(
+        ctx,
+        command,
+        { create: true },
+        async (db, workspace) => {
+          const updated = await updateSettings(db.prisma, workspace.id, changes, "cli");
+          return { updated, moved: await moveSchedule(ctx, workspace.id, updated) };
+        },
+      );
+      ctx.io.stdout.write(describe(updated));
+      ctx.io.stdout.write(
+        moved
+          ? "the recompute schedule has moved\n"
+          : "Redis is not reachable: the workers will move the schedule when they next sync (within 5 minutes)\n",
+      );
+    });
+}
+
+async function moveSchedule(
+  ctx: CliContext,
+  workspaceId: number,
+  settings: WorkspaceSettings,
+): Promise<boolean> {
+  try {
+    await checkRedis(ctx.config.redisUrl);
+  } catch (e) {
+    if (e instanceof RedisUnavailableError) return false;
+    throw e;
+  }
+  const queues = openQueues(ctx.config.redisUrl, ctx.config.queuePrefix);
+  try {
+    await upsertRecomputeSchedule(queues, workspaceId, {
+      pattern: settings.recompute_cron,
+      tz: settings.timezone,
+    });
+    return true;
+  } finally {
+    await queues.close();
+  }
+}
+
+function parseDays(text: string): number[] {
+  const days = new Set<number>();
+  for (const part of text.split(",")) {
+    const m = /^\s*([1-7])\s*(?:-\s*([1-7])\s*)?$/.exec(part);
+    if (!m)
+      throw new UsageError(
+        `--digest-days: ${JSON.stringify(part.trim())} is not a day 1-7 or a range like 1-5`,
+      );
+    const from = Number(m[1]);
+    const to = m[2] === undefined ? from : Number(m[2]);
+    if (to < from) throw new UsageError(`--digest-days: range ${part.trim()} runs backwards`);
+    for (let d = from; d <= to; d++) days.add(d);
+  }
+  return [...days].sort((a, b) => a - b);
+}
+
+const DAY_NAMES = ["", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+function describe(s: WorkspaceSettings): string {
+  const fmt = new Intl.DateTimeFormat("en-GB", {
+    timeZone: s.timezone,
+    dateStyle: "medium",
+    timeStyle: "short",
+  });
+  const next = nextFireTimes(s.recompute_cron, s.timezone, new Date(), 3).map((d) => fmt.format(d));
+  return [
+    `timezone        ${s.timezone}`,
+    `recompute_cron  ${s.recompute_cron}   (next: ${next.join(", ")})`,
+    `digest_time     ${s.digest_time}`,
+    `digest_days     ${s.digest_days.map((d) => DAY_NAMES[d]).join(", ")}`,
+    "",
+  ].join("\n");
+}
