@@ -41,6 +41,8 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.coerce.number().int().min(1000).max(600_000).default(30_000),
   ),
+  /** The web process's HTTP port. */
+  PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
   /** The workspace the CLI acts on when --workspace is not given. */
   CSS_WORKSPACE: z.preprocess(
     emptyAsUndefined,
@@ -60,6 +62,7 @@ export interface AppConfig {
   workerConcurrency: number;
   jobLockMs: number;
   shardSize: number;
+  port: number;
 }
 
 export class ConfigError extends KnownError {
@@ -81,5 +84,6 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     workerConcurrency: parsed.data.CSS_WORKER_CONCURRENCY,
     jobLockMs: parsed.data.CSS_JOB_LOCK_MS,
     shardSize: parsed.data.CSS_SHARD_SIZE,
+    port: parsed.data.PORT,
   };
 }

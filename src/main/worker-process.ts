@@ -9,14 +9,22 @@ import { syncSchedules } from "../jobs/schedules.ts";
 import { startWorkers } from "../jobs/worker.ts";
 import type { Logger } from "../log.ts";
 import { startChores } from "./chores.ts";
+import { startWebProcess } from "./web-process.ts";
 
 export interface RunningWorker {
   /** Resolves when the process has stopped (after a signal or stop()). */
   stopped: Promise<void>;
   stop(): Promise<void>;
+  /** The web process's port, when started with { web: true }. */
+  port?: number;
 }
 
-export async function startWorkerProcess(config: AppConfig, log: Logger): Promise<RunningWorker> {
+/** The worker; with `web`, the web process too, in the same process (`css-bot start`). */
+export async function startWorkerProcess(
+  config: AppConfig,
+  log: Logger,
+  options: { web?: boolean } = {},
+): Promise<RunningWorker> {
   const { warnings } = await checkRedis(config.redisUrl);
   for (const w of warnings) log.warn(w);
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
@@ -33,6 +41,9 @@ export async function startWorkerProcess(config: AppConfig, log: Logger): Promis
     log,
   });
   const chores = startChores({ prisma: db.prisma, queues, log });
+  const web = options.web
+    ? await startWebProcess({ port: config.port, prisma: db.prisma, redis: queues.connection, log })
+    : undefined;
   log.info("worker started", {
     pid: process.pid,
     prefix: config.queuePrefix,
@@ -47,6 +58,7 @@ export async function startWorkerProcess(config: AppConfig, log: Logger): Promis
   const stop = () =>
     (stopping ??= (async () => {
       log.info("worker stopping: letting jobs in progress finish");
+      await web?.close();
       await chores.stop();
       await workers.close();
       await queues.close();
@@ -59,5 +71,5 @@ export async function startWorkerProcess(config: AppConfig, log: Logger): Promis
   const onSignal = () => void stop();
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
-  return { stopped, stop };
+  return { stopped, stop, ...(web ? { port: web.port } : {}) };
 }

@@ -2,7 +2,10 @@
 // in the middle of a shard, whose work another process takes up with an identical result.
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/env.ts";
 import { DEFAULT_MODEL } from "../../src/domain/model/default-model.ts";
+import { startWorkerProcess } from "../../src/main/worker-process.ts";
+import { silentLogger } from "../../src/log.ts";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
 import { recomputeTick } from "../../src/jobs/definitions/recompute-tick.ts";
 import { enqueue } from "../../src/jobs/registry.ts";
@@ -145,5 +148,37 @@ describe("worker processes", () => {
     const shard = await queues.queue.recompute.getJob(active[0]!.id!);
     expect(shard?.stalledCounter).toBe(1);
     expect(shard?.finishedOn).toBeDefined();
+  });
+
+  it("serves health and readiness probes beside the worker (css-bot start)", async () => {
+    const config = loadConfig({
+      DATABASE_URL: db.url!,
+      REDIS_URL: testRedisUrl,
+      CSS_QUEUE_PREFIX: queues.prefix,
+      PORT: "0",
+    });
+    const running = await startWorkerProcess(config, silentLogger, { web: true });
+    try {
+      const get = async (path: string) => {
+        const res = await fetch(`http://127.0.0.1:${running.port}${path}`);
+        return { status: res.status, body: (await res.json()) as unknown };
+      };
+      expect(await get("/healthz")).toEqual({ status: 200, body: { ok: true } });
+      expect(await get("/readyz")).toEqual({ status: 200, body: { ok: true, database: true, redis: true } });
+      expect((await get("/elsewhere")).status).toBe(404);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it("refuses to start without Redis, naming the URL and how to start it", async () => {
+    const config = loadConfig({
+      DATABASE_URL: db.url!,
+      REDIS_URL: "redis://user:secret@127.0.0.1:1",
+      CSS_QUEUE_PREFIX: queues.prefix,
+    });
+    await expect(startWorkerProcess(config, silentLogger)).rejects.toThrow(
+      /^cannot reach Redis at redis:\/\/user:\*\*\*@127\.0\.0\.1:1: .*Start it \(e\.g\. `redis-server --daemonize yes`\) or set REDIS_URL\.$/,
+    );
   });
 });

@@ -1,0 +1,48 @@
+// The web process: an HTTP server for the load balancer's probes (and, with the Slack issue, Slack's
+// requests). /healthz says the process is up; /readyz that its database and Redis answer.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { Redis } from "ioredis";
+import type { Logger } from "../log.ts";
+
+export interface WebProcess {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startWebProcess(o: {
+  port: number;
+  prisma: PrismaClient;
+  redis: Redis;
+  log: Logger;
+}): Promise<WebProcess> {
+  const server: Server = createServer((req, res) => {
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method === "GET" && req.url === "/healthz") return reply(200, { ok: true });
+    if (req.method === "GET" && req.url === "/readyz") {
+      void Promise.allSettled([o.prisma.$queryRaw`SELECT 1`, o.redis.ping()]).then(([database, redis]) => {
+        const checks = { database: database.status === "fulfilled", redis: redis.status === "fulfilled" };
+        reply(checks.database && checks.redis ? 200 : 503, {
+          ok: checks.database && checks.redis,
+          ...checks,
+        });
+      });
+      return;
+    }
+    reply(404, { error: "not found" });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(o.port, resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  o.log.info("web process listening", { port });
+  return {
+    port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
