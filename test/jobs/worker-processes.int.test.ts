@@ -161,7 +161,7 @@ describe("worker processes", () => {
     try {
       const get = async (path: string) => {
         const res = await fetch(`http://127.0.0.1:${running.port}${path}`);
-        return { status: res.status, body: (await res.json()) };
+        return { status: res.status, body: await res.json() };
       };
       expect(await get("/healthz")).toEqual({ status: 200, body: { ok: true } });
       expect(await get("/readyz")).toEqual({ status: 200, body: { ok: true, database: true, redis: true } });

@@ -34,10 +34,20 @@ describe("cron patterns", () => {
     const iso = (pattern: string, from: string, n: number) =>
       nextFireTimes(pattern, "Europe/Paris", new Date(from), n).map((d) => d.toISOString());
     // Spring (2026-03-29, 02:00 -> 03:00): a daily 02:30 does not vanish, it fires at 03:30 CEST.
-    expect(iso("30 2 * * *", "2026-03-28T12:00:00Z", 2)).toEqual(["2026-03-29T01:30:00.000Z", "2026-03-30T00:30:00.000Z"]);
+    expect(iso("30 2 * * *", "2026-03-28T12:00:00Z", 2)).toEqual([
+      "2026-03-29T01:30:00.000Z",
+      "2026-03-30T00:30:00.000Z",
+    ]);
     // Autumn (2026-10-25, 03:00 -> 02:00): a daily 02:30 fires once, at the first 02:30 (CEST).
-    expect(iso("30 2 * * *", "2026-10-24T12:00:00Z", 2)).toEqual(["2026-10-25T00:30:00.000Z", "2026-10-26T01:30:00.000Z"]);
+    expect(iso("30 2 * * *", "2026-10-24T12:00:00Z", 2)).toEqual([
+      "2026-10-25T00:30:00.000Z",
+      "2026-10-26T01:30:00.000Z",
+    ]);
     // An hourly pattern fires every hour by the clock: both 02:00s of the repeated hour.
-    expect(iso("0 * * * *", "2026-10-24T23:30:00Z", 3)).toEqual(["2026-10-25T00:00:00.000Z", "2026-10-25T01:00:00.000Z", "2026-10-25T02:00:00.000Z"]);
+    expect(iso("0 * * * *", "2026-10-24T23:30:00Z", 3)).toEqual([
+      "2026-10-25T00:00:00.000Z",
+      "2026-10-25T01:00:00.000Z",
+      "2026-10-25T02:00:00.000Z",
+    ]);
   });
 });
