@@ -9,10 +9,9 @@
 // recomputeWorkspace runs the three in this process (the CLI's `recompute`).
 import { z } from "zod";
 import { formatDay, type Day } from "../domain/dates.ts";
-import { emptySurveyCounts, type SurveyCounts } from "../domain/kpi/surveys.ts";
+import { emptySurveyCounts } from "../domain/kpi/surveys.ts";
 import { parseModel } from "../domain/model/parse-model.ts";
 import { SegmentResolver } from "../domain/model/resolve-segment.ts";
-import type { ComponentInput } from "../domain/model/schema.ts";
 import { driversBetween } from "../domain/scoring/explain.ts";
 import { scoreFromInputs } from "../domain/scoring/score.ts";
 import { inputSignature, metricRaw, surveyRaw, type RawInputs } from "../domain/scoring/window-inputs.ts";
@@ -24,7 +23,11 @@ import {
   type RunStamp,
   type SnapshotWrite,
 } from "../db/repositories/snapshots.ts";
-import { aggregateMetric, aggregateSurvey, type AccountRange } from "../db/repositories/window-aggregates.ts";
+import {
+  aggregateMetrics,
+  aggregateSurveys,
+  type AccountRange,
+} from "../db/repositories/window-aggregates.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 
 /** The public summary of a run (`css-bot recompute --json`). */
@@ -174,17 +177,12 @@ export async function scoreShard(prisma: PrismaClient, task: ShardTask): Promise
   const summary: ShardSummary = { accounts: 0, scored: 0, insufficient_data: 0, band_changes: 0, errors: [] };
   if (accounts.length === 0) return summary;
 
-  // Every distinct input the shard's segments use, aggregated once for the whole shard.
-  const inputs = new Map<string, ComponentInput>();
-  for (const a of accounts)
-    for (const c of segments.for(a.segment).components) inputs.set(inputSignature(c.input), c.input);
-  const metricValues = new Map<string, Map<number, number>>();
-  const surveyValues = new Map<string, Map<number, SurveyCounts>>();
-  for (const [signature, input] of inputs) {
-    if (input.survey !== undefined)
-      surveyValues.set(signature, await aggregateSurvey(prisma, range, input, task.asOf));
-    else metricValues.set(signature, await aggregateMetric(prisma, range, input, task.asOf));
-  }
+  // Every input the shard's segments use, aggregated in one scan per table for the whole shard.
+  const inputs = [...new Set(accounts.map((a) => a.segment))].flatMap((segment) =>
+    segments.for(segment).components.map((c) => c.input),
+  );
+  const metricValues = await aggregateMetrics(prisma, range, inputs, task.asOf);
+  const surveyValues = await aggregateSurveys(prisma, range, inputs, task.asOf);
   const previous = await previousSnapshots(prisma, range, task.asOf);
 
   const snapshots: SnapshotWrite[] = [];

@@ -189,7 +189,22 @@ describe.each(BACKENDS)("recompute on %s", (backend) => {
     const files = await writePortfolio(portfolio, join(tempDir(), "p"));
     for (const kind of ["accounts", "metrics", "responses"] as const)
       await importFile(db.prisma, workspaceId, kind, files[kind]);
-    const model = parseModel(issueModelSource.replace("agg: last", "agg: max") + "\n");
+    // Every aggregation and every survey, with windows of several lengths.
+    const model = parseModel(`
+name: all-inputs
+min_coverage: 0.1
+bands: [{ key: healthy, min: 80 }, { key: caution, min: 70 }, { key: at_risk, min: 0 }]
+components:
+  - { key: a_avg, input: { metric: weekly_active_ratio, agg: avg, window_days: 30 }, scale: { min: 0, max: 1 }, weight: 3 }
+  - { key: a_sum, input: { metric: open_tickets, agg: sum, window_days: 14 }, scale: { min: 100, max: 0 }, weight: 1 }
+  - { key: a_min, input: { metric: weekly_active_ratio, agg: min, window_days: 7 }, scale: { min: 0, max: 1 }, weight: 1 }
+  - { key: a_max, input: { metric: open_tickets, agg: max, window_days: 30 }, scale: { min: 20, max: 0 }, weight: 1 }
+  - { key: a_last, input: { metric: active_users, agg: last, window_days: 30 }, scale: { points: [[0, 0], [50, 80], [500, 100]] }, weight: 1 }
+  - { key: a_count, input: { metric: failed_payments, agg: count, window_days: 60 }, scale: { min: 3, max: 0 }, weight: 1 }
+  - { key: nps, input: { survey: nps, window_days: 60 }, scale: { min: -100, max: 100 }, weight: 2 }
+  - { key: csat, input: { survey: csat, window_days: 45 }, scale: { min: 0, max: 100 }, weight: 1 }
+  - { key: ces, input: { survey: ces, window_days: 30 }, scale: { min: 7, max: 1 }, weight: 1 }
+`);
     await setModel(JSON.stringify(model));
     for (const asOf of [endDay, endDay - 17]) {
       await recomputeWorkspace(db.prisma, workspaceId, asOf);

@@ -1,8 +1,10 @@
-// Aggregates metric and survey windows in SQL for a range of accounts: one query per distinct input,
-// returning one row per account, instead of loading observations into JavaScript.
+// Aggregates metric and survey windows in SQL for a range of accounts: one scan of each table per
+// range, every input a conditional aggregate (FILTER) of it, one row per account. Observations are
+// never loaded into JavaScript.
 import { formatDay, type Day } from "../../domain/dates.ts";
 import { emptySurveyCounts, type SurveyCounts } from "../../domain/kpi/surveys.ts";
 import type { ComponentInput } from "../../domain/model/schema.ts";
+import { inputSignature } from "../../domain/scoring/window-inputs.ts";
 import type { Db } from "../handle.ts";
 
 export interface AccountRange {
@@ -12,67 +14,123 @@ export interface AccountRange {
   toId: number;
 }
 
-/** `agg` of one metric over the window, per account that has observations in it. */
-export async function aggregateMetric(
-  db: Db,
-  range: AccountRange,
-  input: ComponentInput,
-  asOf: Day,
-): Promise<Map<number, number>> {
-  const windowStart = formatDay(asOf - input.window_days + 1);
-  const params = [
-    range.workspaceId,
-    input.metric!,
-    windowStart,
-    formatDay(asOf),
-    range.fromId,
-    range.toId,
-  ] as const;
-  const where = `workspace_id = $1 AND metric = $2 AND observed_on >= $3::date AND observed_on <= $4::date
-                 AND account_id BETWEEN $5 AND $6`;
-  const sql =
-    input.agg === "last"
-      ? `SELECT DISTINCT ON (account_id) account_id AS id, value::float8 AS v FROM metric_observations
-         WHERE ${where} ORDER BY account_id, observed_on DESC`
-      : `SELECT account_id AS id, ${SQL_AGG[input.agg!]}::float8 AS v FROM metric_observations
-         WHERE ${where} GROUP BY account_id`;
-  const rows = await db.$queryRawUnsafe<{ id: number; v: number }[]>(sql, ...params);
-  return new Map(rows.map((r) => [r.id, r.v]));
-}
+/** Per input signature, the value of each account that has observations in the input's window. */
+export type MetricAggregates = Map<string, Map<number, number>>;
+export type SurveyAggregates = Map<string, Map<number, SurveyCounts>>;
 
-const SQL_AGG = {
-  avg: "avg(value)",
-  sum: "sum(value)",
-  min: "min(value)",
-  max: "max(value)",
-  count: "count(*)",
+/** The SQL of one aggregate over the rows its FILTER keeps; null over no rows, as in TypeScript. */
+const AGGREGATE = {
+  avg: (f: string) => `avg(value) FILTER (WHERE ${f})`,
+  sum: (f: string) => `sum(value) FILTER (WHERE ${f})`,
+  min: (f: string) => `min(value) FILTER (WHERE ${f})`,
+  max: (f: string) => `max(value) FILTER (WHERE ${f})`,
+  count: (f: string) => `NULLIF(count(*) FILTER (WHERE ${f}), 0)`,
+  last: (f: string) => `(array_agg(value ORDER BY observed_on DESC) FILTER (WHERE ${f}))[1]`,
 } as const;
 
-/** Survey counts over the window (by the UTC date of each response), per account that has responses. */
-export async function aggregateSurvey(
+/** Parameters in order, and a placeholder for each: values never enter the SQL text. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/** Every metric input over one scan of the range's observations. */
+export async function aggregateMetrics(
   db: Db,
   range: AccountRange,
-  input: ComponentInput,
+  inputs: readonly ComponentInput[],
   asOf: Day,
-): Promise<Map<number, SurveyCounts>> {
-  const rows = await db.$queryRawUnsafe<(SurveyCounts & { id: number })[]>(
-    `SELECT account_id AS id, count(*)::int AS n,
-            (count(*) FILTER (WHERE score >= 9))::int AS promoters,
-            (count(*) FILTER (WHERE score <= 6))::int AS detractors,
-            (count(*) FILTER (WHERE score >= 4))::int AS satisfied,
-            sum(score)::float8 AS sum
-     FROM survey_responses
-     WHERE workspace_id = $1 AND survey = $2::"Survey"
-       AND responded_at >= ($3::date)::timestamp AT TIME ZONE 'UTC'
-       AND responded_at < ($4::date + 1)::timestamp AT TIME ZONE 'UTC'
-       AND account_id BETWEEN $5 AND $6
+): Promise<MetricAggregates> {
+  const unique = uniqueInputs(inputs.filter((i) => i.metric !== undefined));
+  const result: MetricAggregates = new Map(unique.map((i) => [inputSignature(i), new Map<number, number>()]));
+  if (unique.length === 0) return result;
+  const p = new Params();
+  const ws = p.add(range.workspaceId);
+  const from = p.add(range.fromId);
+  const to = p.add(range.toId);
+  const end = p.add(formatDay(asOf));
+  const earliest = p.add(formatDay(asOf - Math.max(...unique.map((i) => i.window_days)) + 1));
+  const metrics = [...new Set(unique.map((i) => i.metric!))].map((m) => p.add(m));
+  const columns = unique.map((input, n) => {
+    const filter = `metric = ${p.add(input.metric)} AND observed_on >= ${p.add(formatDay(asOf - input.window_days + 1))}::date`;
+    return `${AGGREGATE[input.agg!](filter)}::float8 AS v${n}`;
+  });
+  const rows = await db.$queryRawUnsafe<Record<string, number | null>[]>(
+    `SELECT account_id AS id, ${columns.join(", ")}
+     FROM metric_observations
+     WHERE workspace_id = ${ws} AND account_id BETWEEN ${from} AND ${to}
+       AND metric IN (${metrics.join(", ")}) AND observed_on >= ${earliest}::date AND observed_on <= ${end}::date
      GROUP BY account_id`,
-    range.workspaceId,
-    input.survey!,
-    formatDay(asOf - input.window_days + 1),
-    formatDay(asOf),
-    range.fromId,
-    range.toId,
+    ...p.values,
   );
-  return new Map(rows.map(({ id, ...counts }) => [id, { ...emptySurveyCounts(), ...counts }]));
+  unique.forEach((input, n) => {
+    const values = result.get(inputSignature(input))!;
+    for (const row of rows) {
+      const v = row[`v${n}`];
+      if (v !== null && v !== undefined) values.set(row.id!, v);
+    }
+  });
+  return result;
+}
+
+/** Every survey input's counts over one scan of the range's responses (by each response's UTC date). */
+export async function aggregateSurveys(
+  db: Db,
+  range: AccountRange,
+  inputs: readonly ComponentInput[],
+  asOf: Day,
+): Promise<SurveyAggregates> {
+  const unique = uniqueInputs(inputs.filter((i) => i.survey !== undefined));
+  const result: SurveyAggregates = new Map(
+    unique.map((i) => [inputSignature(i), new Map<number, SurveyCounts>()]),
+  );
+  if (unique.length === 0) return result;
+  const p = new Params();
+  const ws = p.add(range.workspaceId);
+  const from = p.add(range.fromId);
+  const to = p.add(range.toId);
+  const utcMidnight = (day: Day) => `(${p.add(formatDay(day))}::date)::timestamp AT TIME ZONE 'UTC'`;
+  const end = utcMidnight(asOf + 1);
+  const earliest = utcMidnight(asOf - Math.max(...unique.map((i) => i.window_days)) + 1);
+  const columns = unique.flatMap((input, n) => {
+    const f = `survey = ${p.add(input.survey)}::"Survey" AND responded_at >= ${utcMidnight(asOf - input.window_days + 1)}`;
+    return [
+      `(count(*) FILTER (WHERE ${f}))::int AS n${n}`,
+      `(count(*) FILTER (WHERE ${f} AND score >= 9))::int AS p${n}`,
+      `(count(*) FILTER (WHERE ${f} AND score <= 6))::int AS d${n}`,
+      `(count(*) FILTER (WHERE ${f} AND score >= 4))::int AS s${n}`,
+      `(sum(score) FILTER (WHERE ${f}))::float8 AS t${n}`,
+    ];
+  });
+  const rows = await db.$queryRawUnsafe<Record<string, number | null>[]>(
+    `SELECT account_id AS id, ${columns.join(", ")}
+     FROM survey_responses
+     WHERE workspace_id = ${ws} AND account_id BETWEEN ${from} AND ${to}
+       AND responded_at >= ${earliest} AND responded_at < ${end}
+     GROUP BY account_id`,
+    ...p.values,
+  );
+  unique.forEach((input, n) => {
+    const counts = result.get(inputSignature(input))!;
+    for (const row of rows) {
+      const total = row[`n${n}`] ?? 0;
+      if (total === 0) continue;
+      counts.set(row.id!, {
+        ...emptySurveyCounts(),
+        n: total,
+        promoters: row[`p${n}`] ?? 0,
+        detractors: row[`d${n}`] ?? 0,
+        satisfied: row[`s${n}`] ?? 0,
+        sum: row[`t${n}`] ?? 0,
+      });
+    }
+  });
+  return result;
+}
+
+function uniqueInputs(inputs: readonly ComponentInput[]): ComponentInput[] {
+  return [...new Map(inputs.map((i) => [inputSignature(i), i])).values()];
 }
