@@ -20,14 +20,24 @@ for (const [path, entry] of Object.entries(lock.packages)) {
     const os = parts.find((p) => OS.includes(p));
     const cpu = parts.findLast((p) => CPU.includes(p));
     if (!os || !cpu || !/^\d+\.\d+\.\d+$/.test(version)) {
-      console.error(`fix-lockfile: ${name}@${version} (optional, of ${path}) is missing and is not a platform build; install it properly`);
+      console.error(
+        `fix-lockfile: ${name}@${version} (optional, of ${path}) is missing and is not a platform build; install it properly`,
+      );
       process.exitCode = 1;
       continue;
     }
-    lock.packages[`node_modules/${name}`] = { version, cpu: [cpu], license: entry.license, optional: true, os: [os] };
+    lock.packages[`node_modules/${name}`] = {
+      version,
+      cpu: [cpu],
+      license: entry.license,
+      optional: true,
+      os: [os],
+    };
     added++;
   }
 }
-lock.packages = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))));
+lock.packages = Object.fromEntries(
+  Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))),
+);
 writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
 console.log(`fix-lockfile: added ${added} platform package entr${added === 1 ? "y" : "ies"}`);
