@@ -2,7 +2,9 @@
 import { UnrecoverableError, type Job } from "bullmq";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { DEFAULT_MODEL } from "../../src/domain/model/default-model.ts";
+import { DEFAULT_MODEL, DEFAULT_MODEL_SOURCE } from "../../src/domain/model/default-model.ts";
+import { parseModel } from "../../src/domain/model/parse-model.ts";
+import { storeModelVersion } from "../../src/db/repositories/models.ts";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
 import { defineJob, jobOptions } from "../../src/jobs/define-job.ts";
 import { recomputeShard } from "../../src/jobs/definitions/recompute-shard.ts";
@@ -249,5 +251,84 @@ describe("recompute pipeline", () => {
       { account_id: victim.account.externalId, error: expect.any(String) as string },
     ]);
     expect(run.scored + run.insufficientData).toBe(run.accounts - 1);
+  });
+
+  it("closes a run for a workspace with no accounts at once", async () => {
+    const started = await startRunFlow(db.prisma, queues, {
+      workspaceId,
+      asOf: PORTFOLIO_END,
+      slot: "empty",
+      trigger: "manual",
+    });
+    expect(started).toMatchObject({ shards: 0, started: true });
+    const run = await db.prisma.recomputeRun.findFirstOrThrow({ where: { workspaceId, slot: "empty" } });
+    expect(run).toMatchObject({ status: "succeeded", accounts: 0, shards: 0 });
+    // A second start of the same slot does nothing.
+    expect(
+      (
+        await startRunFlow(db.prisma, queues, {
+          workspaceId,
+          asOf: PORTFOLIO_END,
+          slot: "empty",
+          trigger: "manual",
+        })
+      ).started,
+    ).toBe(false);
+  });
+
+  it("survives a model change that leaves a component without data, saying which data disappeared", async () => {
+    await importPortfolio(db.prisma, workspaceId, { accounts: 20 });
+    work();
+    await startRunFlow(db.prisma, queues, {
+      workspaceId,
+      asOf: PORTFOLIO_END - 1,
+      slot: "before",
+      trigger: "manual",
+      shardSize: 10,
+    });
+    await waitFor(
+      async () =>
+        (await db.prisma.recomputeRun.findFirst({ where: { slot: "before", status: "succeeded" } })) ??
+        undefined,
+    );
+    // The new model reads usage from a metric no account reports.
+    const source = DEFAULT_MODEL_SOURCE.replace(
+      "metric: weekly_active_ratio",
+      "metric: weekly_active_users_v2",
+    );
+    await storeModelVersion(db.prisma, workspaceId, parseModel(source), source, "test");
+    await startRunFlow(db.prisma, queues, {
+      workspaceId,
+      asOf: PORTFOLIO_END,
+      slot: "after",
+      trigger: "manual",
+      shardSize: 10,
+    });
+    const run = await waitFor(
+      async () =>
+        (await db.prisma.recomputeRun.findFirst({ where: { slot: "after", status: "succeeded" } })) ??
+        undefined,
+    );
+    expect(run.errors).toEqual([]);
+    const snapshots = await db.prisma.scoreSnapshot.findMany({
+      where: { workspaceId, asOf: new Date(PORTFOLIO_END * 86_400_000) },
+    });
+    expect(snapshots.length).toBe(run.accounts);
+    for (const s of snapshots) {
+      const usage = (s.components as { key: string; raw: number | null; weight: number }[]).find(
+        (c) => c.key === "usage",
+      )!;
+      expect(usage).toMatchObject({ raw: null, weight: 0 });
+      // Usage was 40 of 100 weight (30 of 90 for enterprise accounts): coverage is at most 60/100 or 60/90.
+      expect(s.coverage).toBeLessThanOrEqual(60 / 90 + 1e-9);
+    }
+    const changes = await db.prisma.bandChange.findMany({
+      where: { workspaceId, asOf: new Date(PORTFOLIO_END * 86_400_000) },
+    });
+    for (const c of changes) {
+      expect((c.drivers as { key: string; change: string }[]).find((d) => d.key === "usage")?.change).toBe(
+        "disappeared",
+      );
+    }
   });
 });
