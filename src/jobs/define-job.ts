@@ -24,6 +24,8 @@ export interface RegisteredJob extends RetryPolicy {
   queue: QueueKind;
   /** Validates the payload (an invalid one fails at once, never retried) and runs the handler. */
   run(data: unknown, ctx: JobContext): Promise<unknown>;
+  /** Called once when the job has failed for good (no retry left, or a permanent fault). */
+  onFinalFailure?(data: unknown, error: Error, ctx: Omit<JobContext, "job">): Promise<void>;
 }
 
 export interface JobDefinition<P> extends RegisteredJob {
@@ -37,6 +39,7 @@ export function defineJob<P>(spec: {
   attempts: number;
   backoffMs: number;
   handler: (payload: P, ctx: JobContext) => Promise<unknown>;
+  onFinalFailure?: RegisteredJob["onFinalFailure"];
 }): JobDefinition<P> {
   return {
     name: spec.name,
@@ -44,6 +47,7 @@ export function defineJob<P>(spec: {
     payload: spec.payload,
     attempts: spec.attempts,
     backoffMs: spec.backoffMs,
+    ...(spec.onFinalFailure ? { onFinalFailure: spec.onFinalFailure } : {}),
     run: async (data, ctx) => {
       const parsed = spec.payload.safeParse(data);
       if (!parsed.success) {

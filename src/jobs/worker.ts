@@ -57,7 +57,24 @@ export function startWorkers(o: WorkerOptions): Workers {
     );
     worker.on("failed", (job, error) => {
       const final =
-        error instanceof UnrecoverableError || (job && job.attemptsMade >= (job.opts.attempts ?? 1));
+        error instanceof UnrecoverableError ||
+        (job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1));
+      const definition = job && jobs.get(job.name);
+      if (final && job && definition?.onFinalFailure) {
+        definition
+          .onFinalFailure(job.data, error, {
+            prisma: o.prisma,
+            queues: o.queues,
+            shardSize: o.shardSize ?? DEFAULT_SHARD_SIZE,
+          })
+          .catch((e: unknown) =>
+            o.log.error("final-failure handler failed", {
+              job: job.name,
+              id: job.id,
+              error: (e as Error).message,
+            }),
+          );
+      }
       o.log[final ? "error" : "warn"](final ? "job failed" : "job failed, will retry", {
         queue: kind,
         job: job?.name,

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { DEFAULT_MODEL, DEFAULT_MODEL_SOURCE } from "../../src/domain/model/default-model.ts";
 import { parseModel } from "../../src/domain/model/parse-model.ts";
 import { storeModelVersion } from "../../src/db/repositories/models.ts";
+import { planRun } from "../../src/services/recompute.ts";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
 import { defineJob, jobOptions } from "../../src/jobs/define-job.ts";
 import { recomputeShard } from "../../src/jobs/definitions/recompute-shard.ts";
@@ -330,5 +331,31 @@ describe("recompute pipeline", () => {
         "disappeared",
       );
     }
+  });
+
+  it("closes a run as failed when one of its shards fails for good", async () => {
+    await importPortfolio(db.prisma, workspaceId, { accounts: 5 });
+    const plan = await planRun(db.prisma, workspaceId, PORTFOLIO_END, { slot: "doomed", trigger: "manual" });
+    // A shard whose payload is invalid (fromId 0) fails at once, without retries.
+    await queues.queue.recompute.add(
+      recomputeShard.name,
+      {
+        workspaceId,
+        runId: plan.runId.toString(),
+        asOf: PORTFOLIO_END,
+        modelId: plan.modelId,
+        startedAt: plan.startedAt.toISOString(),
+        fromId: 0,
+        toId: 9,
+      },
+      jobOptions(recomputeShard, "doomed-s0"),
+    );
+    work();
+    const run = await waitFor(
+      async () =>
+        (await db.prisma.recomputeRun.findFirst({ where: { slot: "doomed", status: "failed" } })) ??
+        undefined,
+    );
+    expect(run.error).toMatch(/^a shard failed: invalid recompute-shard payload: fromId: /);
   });
 });

@@ -1,6 +1,6 @@
 // Scores one shard of a recompute run (a child of the run's flow).
 import { z } from "zod";
-import { scoreShard } from "../../services/recompute.ts";
+import { failRun, scoreShard } from "../../services/recompute.ts";
 import { defineJob } from "../define-job.ts";
 
 export const recomputeShardPayload = z.object({
@@ -21,4 +21,10 @@ export const recomputeShard = defineJob({
   backoffMs: 1000,
   handler: async (p, { prisma }) =>
     scoreShard(prisma, { ...p, runId: BigInt(p.runId), startedAt: new Date(p.startedAt) }),
+  // A shard that fails for good fails its run's flow too (failParentOnFailure), whose parent then never
+  // runs: the run is closed as failed here, so it never shows as running forever.
+  onFinalFailure: async (data, error, { prisma }) => {
+    const runId = z.object({ runId: z.string().regex(/^\d+$/) }).safeParse(data);
+    if (runId.success) await failRun(prisma, BigInt(runId.data.runId), `a shard failed: ${error.message}`);
+  },
 });
