@@ -1,25 +1,31 @@
 // Flag parsing shared by the benchmarks: node's parseArgs, with errors that exit 2.
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 
 /** A bad flag or value: the dispatcher prints it and exits 2. */
 export class BenchUsageError extends Error {
   override name = "BenchUsageError";
 }
 
-/** Parses `--name value` flags (all strings); unknown flags and positionals are usage errors. */
-export function parseFlags<const N extends string>(
+/**
+ * Parses `--name value` flags (all strings) and `--switch` flags (true when given); unknown flags and
+ * positionals are usage errors.
+ */
+export function parseFlags<const N extends string, const S extends string = never>(
   args: string[],
   names: readonly N[],
-): Partial<Record<N, string>> {
-  const options = Object.fromEntries(names.map((n) => [n, { type: "string" as const }]));
+  switches: readonly S[] = [],
+): Partial<Record<N, string>> & Partial<Record<S, boolean>> {
+  const options: NonNullable<ParseArgsConfig["options"]> = {};
+  for (const n of names) options[n] = { type: "string" };
+  for (const n of switches) options[n] = { type: "boolean" };
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: false }).values as Partial<
       Record<N, string>
-    >;
+    > &
+      Partial<Record<S, boolean>>;
   } catch (error) {
-    throw new BenchUsageError(
-      `${(error as Error).message} (flags: ${names.map((n) => `--${n}`).join(", ")})`,
-    );
+    const all = [...names.map((n) => `--${n}`), ...switches.map((n) => `--${n}`)];
+    throw new BenchUsageError(`${(error as Error).message} (flags: ${all.join(", ")})`);
   }
 }
 

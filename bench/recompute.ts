@@ -1,0 +1,260 @@
+// npm run bench -- recompute [--accounts N] [--workers K | --compare-workers] [--shard-size S]
+//                            [--days D] [--concurrency C] [--keep]
+//
+// A full recompute of N synthetic accounts (10 metric components, D days of observations each)
+// through the real queue and real worker processes, against its floor: one INSERT ... SELECT that
+// writes the same number of snapshot rows.
+//
+// 1. A scratch PostgreSQL database, migrated; the data generated in SQL (support/synthetic-portfolio.ts)
+//    and a 10-component model stored as the active model; VACUUM ANALYZE.
+// 2. For each worker count, a run through the real queue on real worker processes
+//    (support/queued-run.ts): its time, each shard's, the workers' peak RSS and the CPU used. The run
+//    must have scored every account, and the database must hold one snapshot per account.
+// 3. The floor, in the same database, from the same starting state (no snapshots).
+// Everything it made (database, Redis keys, processes) is removed at the end, failure or not.
+import { execFile } from "node:child_process";
+import os from "node:os";
+import { promisify } from "node:util";
+import pg from "pg";
+import { table } from "../src/cli/output/format.ts";
+import { storeModelVersion } from "../src/db/repositories/models.ts";
+import { ensureWorkspace } from "../src/db/repositories/workspaces.ts";
+import { formatDay, parseDay } from "../src/domain/dates.ts";
+import { parseModel } from "../src/domain/model/parse-model.ts";
+import { checkRedis } from "../src/jobs/redis.ts";
+import { BenchUsageError, parseFlags, wholeNumber } from "./support/args.ts";
+import { benchRedisUrl } from "./support/queue-keys.ts";
+import { quantile, runOnWorkers, type Cleanup, type RunResult } from "./support/queued-run.ts";
+import { createScratchDatabase } from "./support/scratch-database.ts";
+import { resetScores, sampleComponents, timeFloor, type FloorResult } from "./support/snapshot-floor.ts";
+import { benchModelSource, generatePortfolio } from "./support/synthetic-portfolio.ts";
+
+const WORKSPACE = "bench";
+/** The as-of date of the runs: the last day of the observations. The floor writes the day before. */
+const AS_OF = parseDay("2026-11-22")!;
+/** A schedule that cannot fire while the benchmark runs (next on 29 February 2028). */
+const NEVER = "0 0 29 2 *";
+/** The floor is short, so noise weighs on it: it is measured this many times (the median counts). */
+const FLOOR_REPEATS = 3;
+
+interface Settings {
+  accounts: number;
+  days: number;
+  shardSize: number;
+  concurrency: number;
+  workerCounts: number[];
+  keep: boolean;
+}
+
+export async function main(args: string[]): Promise<void> {
+  const settings = parseSettings(args);
+  const cleanups: Cleanup[] = [];
+  const cleanUp = async () => {
+    for (let c = cleanups.pop(); c; c = cleanups.pop()) {
+      await c().catch((e: Error) => log(`clean-up: ${e.message}`));
+    }
+  };
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+    log("interrupted: cleaning up");
+    void cleanUp().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    await run(settings, cleanups);
+  } catch (error) {
+    // Dropping the database ends the queries in progress: that failure is the interrupt's, and
+    // the signal handler exits once everything is removed.
+    if (interrupted) await new Promise(() => undefined);
+    throw error;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await cleanUp();
+  }
+}
+
+function parseSettings(args: string[]): Settings {
+  const flags = parseFlags(
+    args,
+    ["accounts", "workers", "shard-size", "days", "concurrency"],
+    ["compare-workers", "keep"],
+  );
+  if (flags["compare-workers"] && flags.workers !== undefined) {
+    throw new BenchUsageError("give --workers K or --compare-workers (1 then 2 workers), not both");
+  }
+  const shardSize = wholeNumber("shard-size", flags["shard-size"], 5000);
+  const concurrency = wholeNumber("concurrency", flags.concurrency, 2);
+  // The limits the worker's configuration (src/config/env.ts) accepts.
+  if (shardSize > 100_000) throw new BenchUsageError("--shard-size must be at most 100000");
+  if (concurrency > 64) throw new BenchUsageError("--concurrency must be at most 64");
+  return {
+    accounts: wholeNumber("accounts", flags.accounts, 10_000),
+    days: wholeNumber("days", flags.days, 30),
+    shardSize,
+    concurrency,
+    workerCounts: flags["compare-workers"] ? [1, 2] : [wholeNumber("workers", flags.workers, 1)],
+    keep: flags.keep === true,
+  };
+}
+
+async function run(s: Settings, cleanups: Cleanup[]): Promise<void> {
+  for (const warning of (await checkRedis(benchRedisUrl)).warnings) log(`redis: ${warning}`);
+  const scratch = await createScratchDatabase("postgres");
+  const url = scratch.config.databaseUrl!;
+  cleanups.push(async () => {
+    if (s.keep) log(`kept the database: ${url}`);
+    else await scratch.drop();
+  });
+  const db = await scratch.open();
+  cleanups.push(() => db.close());
+  const sql = new pg.Client(url);
+  sql.on("error", () => undefined); // ended by the drop after an interrupt; its query fails instead
+  await sql.connect();
+  cleanups.push(() => sql.end());
+  await describeMachine(sql);
+
+  const workspace = await ensureWorkspace(db.prisma, WORKSPACE);
+  await db.prisma.workspace.update({
+    where: { id: workspace.id },
+    data: { settings: { recompute_cron: NEVER } },
+  });
+  log(
+    `generating ${s.accounts} accounts × 10 metrics × ${s.days} days in SQL ` +
+      `(INSERT ... SELECT FROM generate_series, not the import path):`,
+  );
+  const generated = await generatePortfolio(
+    url,
+    { workspaceId: workspace.id, accounts: s.accounts, days: s.days, asOf: AS_OF },
+    log,
+  );
+  const generationSeconds = generated.steps.reduce((sum, [, seconds]) => sum + seconds, 0);
+  log(
+    `  ${generated.observations} observations (${(generated.observationBytes / 2 ** 30).toFixed(2)} GiB with ` +
+      `indexes) in ${generationSeconds.toFixed(0)} s`,
+  );
+  const source = benchModelSource();
+  await storeModelVersion(db.prisma, workspace.id, parseModel(source, "bench model"), source, "bench");
+
+  const runs: RunResult[] = [];
+  for (const [i, workers] of s.workerCounts.entries()) {
+    if (i > 0) {
+      log("resetting the scores, so the next run starts from the same state");
+      await resetScores(sql);
+    }
+    const result = await runOnWorkers(
+      db.prisma,
+      { ...s, workers, workspaceId: workspace.id, databaseUrl: url, asOf: AS_OF },
+      cleanups,
+      log,
+    );
+    await verify(sql, workspace.id, s.accounts);
+    runs.push(result);
+  }
+
+  const last = runs.at(-1)!;
+  const sample = await sampleComponents(sql, workspace.id, AS_OF);
+  log(
+    `the floor: one INSERT ... SELECT of ${s.accounts} snapshots (components as a real snapshot's), ` +
+      `${FLOOR_REPEATS} times from an empty table; the median counts`,
+  );
+  const floors: FloorResult[] = [];
+  for (let i = 0; i < FLOOR_REPEATS; i++) {
+    await resetScores(sql, s.keep && i === 0 ? { keepAs: "bench_recompute_snapshots" } : {});
+    const floor = await timeFloor(sql, {
+      workspaceId: workspace.id,
+      asOf: AS_OF - 1,
+      modelId: last.modelId,
+      runId: last.runId,
+      components: sample.components,
+    });
+    if (floor.rows !== s.accounts) throw new Error(`the floor wrote ${floor.rows} rows, not ${s.accounts}`);
+    floors.push(floor);
+  }
+  const floor = [...floors].sort((a, b) => a.seconds - b.seconds)[Math.floor(FLOOR_REPEATS / 2)]!;
+  log(
+    `  ${floors.map((f) => f.seconds.toFixed(2)).join(", ")} s; components stored in ` +
+      `${floor.storedBytes.toFixed(0)} bytes a row (the recompute's: ${sample.averageBytes.toFixed(0)} bytes on average)`,
+  );
+  printResults(s, runs, floor);
+}
+
+/** Counted apart from what the run says: one snapshot per account as of the run's date. */
+async function verify(sql: pg.Client, workspaceId: number, accounts: number): Promise<void> {
+  const { rows } = await sql.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM score_snapshots WHERE workspace_id = $1 AND as_of = $2::date`,
+    [workspaceId, formatDay(AS_OF)],
+  );
+  const n = rows[0]?.n ?? 0;
+  if (n !== accounts) throw new Error(`expected ${accounts} snapshots as of ${formatDay(AS_OF)}, found ${n}`);
+}
+
+async function describeMachine(sql: pg.Client): Promise<void> {
+  const { rows } = await sql.query<{ v: string }>(`SELECT current_setting('server_version') AS v`);
+  const gib = (os.totalmem() / 2 ** 30).toFixed(0);
+  log(
+    `machine: ${os.cpus().length} cores, ${gib} GiB RAM, Node ${process.versions.node}, ` +
+      `PostgreSQL ${rows[0]?.v ?? "?"}; code: ${await describeTree()}`,
+  );
+}
+
+/** The commit measured, and whether src/ had uncommitted changes (the figures are of the tree). */
+async function describeTree(): Promise<string> {
+  const git = (...args: string[]) => promisify(execFile)("git", args).then((r) => r.stdout.trim());
+  try {
+    const commit = await git("log", "--oneline", "-1");
+    const changed = (await git("status", "--porcelain", "src")).split("\n").filter(Boolean).length;
+    return changed > 0 ? `${commit} + ${changed} uncommitted file(s) in src/` : commit;
+  } catch {
+    return "not a git checkout";
+  }
+}
+
+function printResults(s: Settings, runs: RunResult[], floor: FloorResult): void {
+  const out = (text: string) => process.stdout.write(`${text}\n`);
+  out(
+    table(
+      [
+        "accounts",
+        "workers",
+        "shards",
+        "seconds",
+        "accounts/s",
+        "shard p50 s",
+        "shard p95 s",
+        "peak worker RSS MiB",
+        "floor s",
+        "recompute/floor",
+      ],
+      runs.map((r) => [
+        s.accounts,
+        `${r.workers} × ${s.concurrency}`,
+        r.shards,
+        r.seconds.toFixed(2),
+        Math.round(s.accounts / r.seconds),
+        quantile(r.shardSeconds, 0.5).toFixed(2),
+        quantile(r.shardSeconds, 0.95).toFixed(2),
+        r.peakRssMb.map((m) => m.toFixed(0)).join(" / "),
+        floor.seconds.toFixed(2),
+        `${(r.seconds / floor.seconds).toFixed(1)}x`,
+      ]),
+      ["right", "right", "right", "right", "right", "right", "right", "right", "right", "right"],
+    ),
+  );
+  out(
+    `workers: processes × jobs each (CSS_WORKER_CONCURRENCY); shard size ${s.shardSize}; ` +
+      `data generated in SQL, not through the import path`,
+  );
+  if (runs.length === 2) {
+    const [one, two] = runs as [RunResult, RunResult];
+    const change = one.seconds / two.seconds;
+    out(
+      `2 workers vs 1: ${change.toFixed(2)}x ${change > 1 ? "faster" : "SLOWER"} ` +
+        `(${one.seconds.toFixed(2)} s -> ${two.seconds.toFixed(2)} s)`,
+    );
+  }
+}
+
+const log = (text: string) => process.stderr.write(`${text}\n`);
