@@ -16,11 +16,10 @@ export async function upsertRecomputeSchedule(
   workspaceId: number,
   schedule: { pattern: string; tz: string },
 ): Promise<void> {
-  const { jobId: _none, ...opts } = jobOptions(recomputeTick);
   await queues.queue.recompute.upsertJobScheduler(
     recomputeSchedulerId(workspaceId),
     { pattern: schedule.pattern, tz: schedule.tz },
-    { name: recomputeTick.name, data: { workspaceId, trigger: "schedule" }, opts },
+    { name: recomputeTick.name, data: { workspaceId, trigger: "schedule" }, opts: jobOptions(recomputeTick) },
   );
 }
 

@@ -27,6 +27,7 @@ export interface Workers {
 }
 
 export function startWorkers(o: WorkerOptions): Workers {
+  const shardSize = o.shardSize ?? DEFAULT_SHARD_SIZE;
   const jobs = new Map((o.jobs ?? JOBS).map((j) => [j.name, j]));
   const connections = QUEUE_KINDS.map(() => createRedis(o.redisUrl));
   const workers = QUEUE_KINDS.map((kind, i) => {
@@ -40,7 +41,7 @@ export function startWorkers(o: WorkerOptions): Workers {
           prisma: o.prisma,
           queues: o.queues,
           job,
-          shardSize: o.shardSize ?? DEFAULT_SHARD_SIZE,
+          shardSize,
         });
       },
       {
@@ -65,7 +66,7 @@ export function startWorkers(o: WorkerOptions): Workers {
           .onFinalFailure(job.data, error, {
             prisma: o.prisma,
             queues: o.queues,
-            shardSize: o.shardSize ?? DEFAULT_SHARD_SIZE,
+            shardSize,
           })
           .catch((e: unknown) =>
             o.log.error("final-failure handler failed", {

@@ -8,7 +8,7 @@
 //   finishRun   adds up the shards' summaries and closes the run
 // recomputeWorkspace runs the three in this process (the CLI's `recompute`).
 import { z } from "zod";
-import { formatDay, type Day } from "../domain/dates.ts";
+import { dateToDay, dayToDate, formatDay, type Day } from "../domain/dates.ts";
 import { emptySurveyCounts } from "../domain/kpi/surveys.ts";
 import { parseModel } from "../domain/model/parse-model.ts";
 import { SegmentResolver } from "../domain/model/resolve-segment.ts";
@@ -106,7 +106,7 @@ export async function planRun(
       data: {
         workspaceId,
         slot: options.slot,
-        asOf: new Date(`${formatDay(asOf)}T00:00:00Z`),
+        asOf: dayToDate(asOf),
         status: "running",
         trigger: options.trigger,
         modelId: active.id,
@@ -127,7 +127,7 @@ export async function planRun(
   return {
     runId: run.id,
     workspaceId,
-    asOf: Math.round(run.asOf.getTime() / 86_400_000),
+    asOf: dateToDay(run.asOf),
     modelId: run.modelId ?? active.id,
     startedAt: run.startedAt,
     shards,

@@ -1,7 +1,6 @@
 // css-bot db migrate: applies pending migrations to the configured database.
 import type { Command } from "commander";
-import { migrateDatabase, openDatabase } from "../../db/client.ts";
-import { maskUrl } from "../../db/client.ts";
+import { maskUrl, migrateDatabase, openDatabase } from "../../db/client.ts";
 import type { CliContext } from "../context.ts";
 
 export function registerDb(program: Command, ctx: CliContext): void {

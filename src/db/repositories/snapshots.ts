@@ -1,6 +1,6 @@
 // Score snapshots, band changes and the accounts' current score: read the previous state of a page
 // of accounts, and write a page of results in a few statements.
-import { formatDay, type Day } from "../../domain/dates.ts";
+import { formatDay, parseDay, type Day } from "../../domain/dates.ts";
 import type { Driver } from "../../domain/scoring/explain.ts";
 import type { ComponentResult } from "../../domain/scoring/score.ts";
 import type { Db } from "../handle.ts";
@@ -28,7 +28,7 @@ interface SnapshotSqlRow {
 
 const fromRow = (r: SnapshotSqlRow): StoredSnapshot => ({
   accountId: r.account_id,
-  asOf: Math.round(Date.parse(`${r.as_of}T00:00:00Z`) / 86_400_000),
+  asOf: parseDay(r.as_of)!,
   score: r.score,
   band: r.band,
   coverage: r.coverage,
@@ -137,7 +137,8 @@ export async function writeResults(
        WHERE a.id = x.a AND a.workspace_id = $1 AND (a.scored_as_of IS NULL OR a.scored_as_of <= $2::date)`,
       range.workspaceId,
       day,
-      json,
+      // Only what the update reads: the full rows carry every component and cost a second parse.
+      JSON.stringify(snapshots.map((s) => ({ a: s.accountId, s: s.score, b: s.band }))),
     );
   }
   const changeJson = JSON.stringify(

@@ -20,9 +20,7 @@ export class PortfolioInputs {
   ) {
     const all = [
       ...model.components,
-      ...Object.values(model.segments ?? {}).flatMap((s) =>
-        Object.values(s.components ?? {}).flatMap((c) => (c.input ? [c] : [])),
-      ),
+      ...Object.values(model.segments ?? {}).flatMap((s) => Object.values(s.components ?? {})),
     ];
     for (const { input } of all) {
       if (!input) continue;
