@@ -1,5 +1,5 @@
 // npm run bench -- recompute [--accounts N] [--workers K | --compare-workers] [--shard-size S]
-//                            [--days D] [--concurrency C] [--keep]
+//                            [--days D] [--concurrency C] [--worker-heap-mb M] [--keep]
 //
 // A full recompute of N synthetic accounts (10 metric components, D days of observations each)
 // through the real queue and real worker processes, against its floor: one INSERT ... SELECT that
@@ -42,6 +42,7 @@ interface Settings {
   days: number;
   shardSize: number;
   concurrency: number;
+  workerHeapMb: number;
   workerCounts: number[];
   keep: boolean;
 }
@@ -79,7 +80,7 @@ export async function main(args: string[]): Promise<void> {
 function parseSettings(args: string[]): Settings {
   const flags = parseFlags(
     args,
-    ["accounts", "workers", "shard-size", "days", "concurrency"],
+    ["accounts", "workers", "shard-size", "days", "concurrency", "worker-heap-mb"],
     ["compare-workers", "keep"],
   );
   if (flags["compare-workers"] && flags.workers !== undefined) {
@@ -95,6 +96,7 @@ function parseSettings(args: string[]): Settings {
     days: wholeNumber("days", flags.days, 30),
     shardSize,
     concurrency,
+    workerHeapMb: wholeNumber("worker-heap-mb", flags["worker-heap-mb"], 256, 64),
     workerCounts: flags["compare-workers"] ? [1, 2] : [wholeNumber("workers", flags.workers, 1)],
     keep: flags.keep === true,
   };
@@ -244,7 +246,7 @@ function printResults(s: Settings, runs: RunResult[], floor: FloorResult): void 
     ),
   );
   out(
-    `workers: processes × jobs each (CSS_WORKER_CONCURRENCY); shard size ${s.shardSize}; ` +
+    `workers: processes × jobs each (CSS_WORKER_CONCURRENCY); shard size ${s.shardSize}; worker heap cap ${s.workerHeapMb} MiB; ` +
       `data generated in SQL, not through the import path`,
   );
   if (runs.length === 2) {
