@@ -2,6 +2,8 @@
 // settings as arguments, so tests never depend on the machine's environment.
 import { z } from "zod";
 import { KnownError } from "../errors.ts";
+import { parseEncryptionKey } from "../security/secret-box.ts";
+import { slackConfigFrom, slackEnvShape, type SlackConfig } from "./slack.ts";
 
 const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 
@@ -51,6 +53,7 @@ const envSchema = z.object({
       .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/)
       .default("local"),
   ),
+  ...slackEnvShape,
 });
 
 export interface AppConfig {
@@ -63,6 +66,10 @@ export interface AppConfig {
   jobLockMs: number;
   shardSize: number;
   port: number;
+  /** Null: Slack is not configured (the CLI and workers run; nothing is posted). */
+  slack: SlackConfig | null;
+  /** The key for secrets at rest (CSS_ENCRYPTION_KEY), when one is set. */
+  encryptionKey: Buffer | null;
 }
 
 export class ConfigError extends KnownError {
@@ -75,7 +82,15 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new ConfigError(`invalid environment:\n${lines.join("\n")}`);
   }
+  const slack = slackConfigFrom(parsed.data);
+  const key = parseEncryptionKey(parsed.data.CSS_ENCRYPTION_KEY);
+  const problems = [...slack.problems, ...(key.problem ? [`CSS_ENCRYPTION_KEY: ${key.problem}`] : [])];
+  if (problems.length > 0) {
+    throw new ConfigError(`invalid environment:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+  }
   return {
+    slack: slack.config,
+    encryptionKey: key.key,
     databaseUrl: parsed.data.DATABASE_URL,
     dataDir: parsed.data.CSS_DATA_DIR,
     defaultWorkspace: parsed.data.CSS_WORKSPACE,

@@ -1,10 +1,12 @@
-// The web process: an HTTP server for the load balancer's probes (and, with the Slack issue, Slack's
-// requests). /healthz says the process is up; /readyz that its database and Redis answer.
+// The web process: one HTTP server for Slack's requests (under /slack/, handed to Bolt's receiver)
+// and the load balancer's probes: /healthz says the process is up; /readyz that its database and
+// Redis answer.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Redis } from "ioredis";
 import type { Logger } from "../log.ts";
+import type { SlackServer } from "../slack/app.ts";
 
 export interface WebProcess {
   port: number;
@@ -16,8 +18,11 @@ export async function startWebProcess(o: {
   prisma: PrismaClient;
   redis: Redis;
   log: Logger;
+  slack?: SlackServer | null;
 }): Promise<WebProcess> {
+  const slack = o.slack?.handle ?? null;
   const server: Server = createServer((req, res) => {
+    if (slack && req.url?.startsWith("/slack/")) return slack(req, res);
     const reply = (status: number, body: unknown) => {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(body));

@@ -8,6 +8,9 @@ import { checkRedis } from "../jobs/redis.ts";
 import { syncSchedules } from "../jobs/schedules.ts";
 import { startWorkers } from "../jobs/worker.ts";
 import type { Logger } from "../log.ts";
+import { SecretBox } from "../security/secret-box.ts";
+import { createSlackServer } from "../slack/app.ts";
+import { workspaceToday } from "../slack/workspace-today.ts";
 import { startChores } from "./chores.ts";
 import { startWebProcess } from "./web-process.ts";
 
@@ -41,15 +44,29 @@ export async function startWorkerProcess(
     log,
   });
   const chores = startChores({ prisma: db.prisma, queues, log });
+  // Slack is served by the process that serves HTTP (`start`), when it is configured.
+  const slack =
+    options.web && config.slack
+      ? createSlackServer({
+          config: config.slack,
+          box: config.encryptionKey ? new SecretBox(config.encryptionKey) : null,
+          defaultWorkspace: config.defaultWorkspace,
+          prisma: db.prisma,
+          log,
+          today: (workspace) => workspaceToday(workspace),
+        })
+      : null;
   const web = options.web
-    ? await startWebProcess({ port: config.port, prisma: db.prisma, redis: queues.connection, log })
+    ? await startWebProcess({ port: config.port, prisma: db.prisma, redis: queues.connection, log, slack })
     : undefined;
+  await slack?.start();
   log.info("worker started", {
     pid: process.pid,
     prefix: config.queuePrefix,
     concurrency: config.workerConcurrency,
     schedules,
     database: db.kind,
+    slack: slack ? (config.slack!.appToken ? "socket mode" : `http ${config.slack!.mode}`) : "not configured",
   });
 
   let stopping: Promise<void> | undefined;
@@ -59,6 +76,7 @@ export async function startWorkerProcess(
     (stopping ??= (async () => {
       log.info("worker stopping: letting jobs in progress finish");
       await web?.close();
+      await slack?.stop();
       await chores.stop();
       await workers.close();
       await queues.close();

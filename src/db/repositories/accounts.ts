@@ -83,28 +83,75 @@ export interface AccountSummary {
   segment: string | null;
 }
 
+/** How an account matched a search, best first. */
+export type MatchKind = "id" | "exact" | "contains" | "similar";
+
+export interface AccountMatch extends AccountSummary {
+  domain: string | null;
+  match: MatchKind;
+  /** pg_trgm similarity of the best-matching field, 0..1. */
+  similarity: number;
+}
+
+/** Trigram similarity below which a typo'd name is no longer offered as a match. */
+const SIMILAR_AT_LEAST = 0.3;
+
 /**
  * Finds accounts by external id, then by exact name or domain (any case), then by a part of the
- * name. Returns every match of the first rule that matches anything.
+ * name, domain or id, then by similarity (typos: "acme copr"). Returns the matches of the best
+ * rule that matches anything, most similar first, at most `limit`. One query, trigram-indexed.
  */
-export async function findAccounts(db: Db, workspaceId: number, query: string): Promise<AccountSummary[]> {
-  const select = { id: true, externalId: true, name: true, segment: true } as const;
+export async function findAccounts(
+  db: Db,
+  workspaceId: number,
+  query: string,
+  limit = 20,
+): Promise<AccountMatch[]> {
   const q = query.trim();
-  const byId = await db.account.findMany({ where: { workspaceId, externalId: q }, select });
-  if (byId.length > 0) return byId;
-  const exact = await db.account.findMany({
-    where: {
-      workspaceId,
-      OR: [{ name: { equals: q, mode: "insensitive" } }, { domain: { equals: q.toLowerCase() } }],
-    },
-    select,
-    take: 20,
-  });
-  if (exact.length > 0) return exact;
-  return db.account.findMany({
-    where: { workspaceId, name: { contains: q, mode: "insensitive" } },
-    select,
-    take: 20,
-    orderBy: { name: "asc" },
-  });
+  if (q === "") return [];
+  const pattern = `%${q.replaceAll("\\", "\\\\").replaceAll("%", "\\%").replaceAll("_", "\\_")}%`;
+  const rows = await db.$queryRawUnsafe<
+    {
+      id: number;
+      external_id: string;
+      name: string;
+      segment: string | null;
+      domain: string | null;
+      tier: number;
+      sim: number;
+    }[]
+  >(
+    `WITH candidates AS (
+       SELECT id, external_id, name, segment, domain,
+              CASE WHEN external_id = $2 THEN 4
+                   WHEN lower(name) = lower($2) OR domain = lower($2) THEN 3
+                   WHEN name ILIKE $3 OR domain ILIKE $3 OR external_id ILIKE $3 THEN 2
+                   ELSE 1 END AS tier,
+              greatest(word_similarity($2, name), similarity($2, coalesce(domain, '')),
+                       similarity($2, external_id))::float8 AS sim
+       FROM accounts
+       WHERE workspace_id = $1
+         AND (external_id = $2 OR name ILIKE $3 OR domain ILIKE $3 OR external_id ILIKE $3
+              OR $2 <% name OR domain % $2 OR external_id % $2)
+     )
+     SELECT * FROM candidates
+     WHERE tier = (SELECT max(tier) FROM candidates) AND (tier > 1 OR sim >= $4)
+     ORDER BY sim DESC, name, id
+     LIMIT $5`,
+    workspaceId,
+    q,
+    pattern,
+    SIMILAR_AT_LEAST,
+    limit,
+  );
+  const kinds: Record<number, MatchKind> = { 4: "id", 3: "exact", 2: "contains", 1: "similar" };
+  return rows.map((r) => ({
+    id: r.id,
+    externalId: r.external_id,
+    name: r.name,
+    segment: r.segment,
+    domain: r.domain,
+    match: kinds[r.tier]!,
+    similarity: r.sim,
+  }));
 }

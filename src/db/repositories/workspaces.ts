@@ -24,3 +24,27 @@ export async function requireWorkspace(db: Db, slug: string): Promise<Workspace>
 export async function ensureWorkspace(db: Db, slug: string): Promise<Workspace> {
   return db.workspace.upsert({ where: { slug }, update: {}, create: { slug, name: slug } });
 }
+
+/** The workspace connected to a Slack team, if any. */
+export async function findWorkspaceByTeam(db: Db, teamId: string): Promise<Workspace | null> {
+  return db.workspace.findFirst({ where: { slackTeamId: teamId, deletedAt: null } });
+}
+
+/**
+ * Single-workspace installs: connects the workspace `slug` (created if need be) to the Slack team the
+ * bot token belongs to. A workspace already connected to another team is left alone: null.
+ */
+export async function connectWorkspaceToTeam(
+  db: Db,
+  slug: string,
+  teamId: string,
+): Promise<Workspace | null> {
+  const existing = await findWorkspaceByTeam(db, teamId);
+  if (existing) return existing;
+  const workspace = await ensureWorkspace(db, slug);
+  const claimed = await db.workspace.updateMany({
+    where: { id: workspace.id, slackTeamId: null },
+    data: { slackTeamId: teamId },
+  });
+  return claimed.count === 1 ? { ...workspace, slackTeamId: teamId } : findWorkspaceByTeam(db, teamId);
+}

@@ -1,0 +1,144 @@
+// The Bolt app: the HTTP receiver (Slack's requests to /slack/events, and the OAuth install pages in
+// multi-workspace mode) mounted in the web process, or Socket Mode when SLACK_APP_TOKEN is set.
+// Signatures are verified by Bolt on every HTTP request (HMAC-SHA256, 5-minute window): a forged or
+// stale request gets 401 and runs nothing.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger } from "@slack/bolt";
+import type { SlackConfig } from "../config/slack.ts";
+import { connectWorkspaceToTeam, findWorkspaceByTeam } from "../db/repositories/workspaces.ts";
+import type { Logger } from "../log.ts";
+import type { SecretBox } from "../security/secret-box.ts";
+import type { SlackDeps } from "./context.ts";
+import { createInstallationStore } from "./installation-store.ts";
+import { registerListeners } from "./listeners/index.ts";
+
+/** The bot scopes the features need (manifest.yml lists the same). */
+export const BOT_SCOPES = [
+  "commands",
+  "chat:write",
+  "im:write",
+  "users:read",
+  "users:read.email",
+  "channels:read",
+  "groups:read",
+  "files:write",
+];
+
+export const SLACK_PATHS = {
+  events: "/slack/events",
+  install: "/slack/install",
+  oauthRedirect: "/slack/oauth_redirect",
+} as const;
+
+export interface SlackServer {
+  app: App;
+  /** HTTP mode: the handler for every path under /slack/; null in Socket Mode. */
+  handle: ((req: IncomingMessage, res: ServerResponse) => void) | null;
+  /** Socket Mode connects here; HTTP mode has nothing to start (the web process listens). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface SlackServerOptions extends SlackDeps {
+  config: SlackConfig;
+  /** Seals installations (multi-workspace mode). */
+  box: SecretBox | null;
+  /** Single-workspace mode connects this workspace to the token's team. */
+  defaultWorkspace: string;
+}
+
+export function createSlackServer(o: SlackServerOptions): SlackServer {
+  const { config } = o;
+  const logger = boltLogger(o.log);
+  const clientOptions = {
+    slackApiUrl: config.apiUrl,
+    timeout: config.timeoutMs,
+    // Inside a request there is no time to wait out a rate limit: fail, and tell the user.
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: 1, factor: 1, minTimeout: 200, maxTimeout: 500 },
+  };
+  const socketMode = config.appToken !== undefined;
+  let receiver: HTTPReceiver | undefined;
+  if (!socketMode) {
+    const store = config.mode === "oauth" ? createInstallationStore(o.prisma, requireBox(o.box)) : undefined;
+    receiver = new HTTPReceiver({
+      signingSecret: config.signingSecret!,
+      endpoints: SLACK_PATHS.events,
+      logger,
+      ...(config.oauth && store
+        ? {
+            clientId: config.oauth.clientId,
+            clientSecret: config.oauth.clientSecret,
+            stateSecret: config.oauth.stateSecret,
+            scopes: BOT_SCOPES,
+            installationStore: store,
+            installerOptions: {
+              installPath: SLACK_PATHS.install,
+              redirectUriPath: SLACK_PATHS.oauthRedirect,
+              directInstall: true,
+              clientOptions: { slackApiUrl: config.apiUrl, timeout: config.timeoutMs },
+            },
+          }
+        : {}),
+    });
+  }
+  const app = new App({
+    logger,
+    clientOptions,
+    ...(socketMode
+      ? { socketMode: true, appToken: config.appToken, token: config.botToken }
+      : config.mode === "single"
+        ? { receiver, token: config.botToken }
+        : { receiver, authorize: receiver!.installer!.authorize.bind(receiver!.installer) }),
+  });
+
+  // Every request is bound to the workspace of its Slack team, or to none (listeners then say so).
+  app.use(async ({ context, next }) => {
+    const teamId = context.teamId ?? context.enterpriseId;
+    if (teamId) {
+      context.cssWorkspace =
+        config.mode === "single"
+          ? await connectWorkspaceToTeam(o.prisma, o.defaultWorkspace, teamId)
+          : await findWorkspaceByTeam(o.prisma, teamId);
+    }
+    await next();
+  });
+  app.error(async (error) => {
+    o.log.error("slack request failed", { error: error.message, code: (error as { code?: string }).code });
+  });
+  registerListeners(app, o);
+
+  return {
+    app,
+    handle: receiver ? (req, res) => receiver.requestListener(req, res) : null,
+    start: async () => {
+      if (socketMode) await app.start();
+    },
+    stop: async () => {
+      if (socketMode) await app.stop();
+    },
+  };
+}
+
+function requireBox(box: SecretBox | null): SecretBox {
+  if (!box) throw new Error("multi-workspace installs need CSS_ENCRYPTION_KEY");
+  return box;
+}
+
+/** Bolt's logger on ours. Bolt logs request bodies at debug level only; we drop debug. */
+function boltLogger(log: Logger): BoltLogger {
+  let level = LogLevel.INFO;
+  const text = (parts: unknown[]) =>
+    parts.map((p) => (typeof p === "string" ? p : ((p as Error)?.message ?? String(p)))).join(" ");
+  return {
+    debug: () => undefined,
+    info: (...m: unknown[]) => log.info(`bolt: ${text(m)}`),
+    warn: (...m: unknown[]) => log.warn(`bolt: ${text(m)}`),
+    error: (...m: unknown[]) => log.error(`bolt: ${text(m)}`),
+    setLevel: (l: LogLevel) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}

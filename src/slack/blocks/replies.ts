@@ -1,0 +1,66 @@
+// Short replies of `/css`: help, a list of accounts to choose from, a plain notice.
+import type { AccountMatch } from "../../db/repositories/accounts.ts";
+import { ACTIONS, COMMAND, encodeAccountValue } from "../ids.ts";
+import type { SlackMessage } from "./account-card.ts";
+import { escCut } from "./text.ts";
+
+export function noticeMessage(text: string): SlackMessage {
+  return { text, blocks: [{ type: "section", text: { type: "mrkdwn", text } }] };
+}
+
+export function helpMessage(): SlackMessage {
+  const lines = [
+    `*${COMMAND} <account>*: the account's score, why, and what changed (name, domain or id; typos are fine)`,
+    `*${COMMAND} at-risk [segment]*: the accounts at risk, lowest score first`,
+    `*${COMMAND} mine*: the accounts you own`,
+    `*${COMMAND} movers*: the biggest moves of the week`,
+    `*${COMMAND} watch <account>*: a direct message when the account changes band`,
+    `*${COMMAND} settings*: digest and alert channels, times, recompute cadence (admins)`,
+  ];
+  return {
+    text: `${COMMAND} help`,
+    blocks: [
+      { type: "header", text: { type: "plain_text", text: "Customer Success Score" } },
+      { type: "section", text: { type: "mrkdwn", text: lines.join("\n") } },
+      {
+        type: "context",
+        elements: [
+          { type: "mrkdwn", text: "Replies are visible only to you: revenue figures stay private." },
+        ],
+      },
+    ],
+  };
+}
+
+export function choicesMessage(query: string, matches: readonly AccountMatch[]): SlackMessage {
+  const q = escCut(query, 100);
+  const kind = matches[0]?.match === "similar" ? "look like" : "match";
+  return {
+    text: `${matches.length} accounts ${kind} "${q}"`,
+    blocks: [
+      {
+        type: "section",
+        text: { type: "mrkdwn", text: `${matches.length} accounts ${kind} *${q}*. Which one?` },
+      },
+      ...matches.slice(0, 10).map((m) => ({
+        type: "section" as const,
+        text: {
+          type: "mrkdwn" as const,
+          text: `*${escCut(m.name, 150)}* · \`${escCut(m.externalId, 60)}\`${m.domain ? ` · ${escCut(m.domain, 80)}` : ""}`,
+        },
+        accessory: {
+          type: "button" as const,
+          action_id: `${ACTIONS.showAccount}_${m.id}`,
+          text: { type: "plain_text" as const, text: "Show" },
+          value: encodeAccountValue(m.id),
+        },
+      })),
+    ],
+  };
+}
+
+export function noMatchMessage(query: string): SlackMessage {
+  return noticeMessage(
+    `No account matches *${escCut(query, 100)}*. Try part of its name, its domain or its id; \`/css help\` lists what else I do.`,
+  );
+}

@@ -1,0 +1,34 @@
+// Every action, block and callback id, and the small versioned JSON that buttons carry. A button
+// pressed on a message posted by an older version still parses, or fails with a clear message.
+import { z } from "zod";
+
+export const ACTIONS = {
+  shareCard: "css_share_card",
+  showAccount: "css_show_account",
+  assignToMe: "css_assign_me",
+  assignUser: "css_assign_user",
+  snooze: "css_snooze",
+  resolve: "css_resolve",
+  watch: "css_watch",
+} as const;
+
+export const COMMAND = "/css";
+
+/** A button about one account: `{"v":1,"a":123}`. Ids only; never names or figures. */
+export const accountValue = z.object({ v: z.literal(1), a: z.number().int().positive() });
+export type AccountValue = z.infer<typeof accountValue>;
+
+export function encodeAccountValue(accountId: number): string {
+  return JSON.stringify({ v: 1, a: accountId } satisfies AccountValue);
+}
+
+/** The button's account id, or null when the value is not one this version wrote. */
+export function decodeAccountValue(value: string | undefined): number | null {
+  if (!value) return null;
+  try {
+    const parsed = accountValue.safeParse(JSON.parse(value));
+    return parsed.success ? parsed.data.a : null;
+  } catch {
+    return null;
+  }
+}

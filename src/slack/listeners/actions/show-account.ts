@@ -1,0 +1,29 @@
+// "Show" beside one of several matching accounts: replaces the list with that account's card.
+import type { App, BlockButtonAction } from "@slack/bolt";
+import { loadAccountCard } from "../../../services/account-card.ts";
+import { accountCardMessage } from "../../blocks/account-card.ts";
+import { noticeMessage } from "../../blocks/replies.ts";
+import { replyOrExplain, workspaceOf, type SlackDeps } from "../../context.ts";
+import { ACTIONS, decodeAccountValue } from "../../ids.ts";
+
+export function registerShowAccount(app: App, deps: SlackDeps): void {
+  app.action<BlockButtonAction>(
+    new RegExp(`^${ACTIONS.showAccount}_\\d+$`),
+    async ({ ack, action, respond, context }) => {
+      await ack();
+      const message = await replyOrExplain(deps, "action show account", async () => {
+        const workspace = workspaceOf(context);
+        const accountId = decodeAccountValue(action.value);
+        const card = accountId === null ? null : await loadAccountCard(deps.prisma, workspace.id, accountId);
+        if (!card) return noticeMessage("That account no longer exists.");
+        return accountCardMessage(card, { revenue: true, today: deps.today(workspace) });
+      });
+      await respond({
+        response_type: "ephemeral",
+        replace_original: true,
+        text: message.text,
+        blocks: message.blocks,
+      });
+    },
+  );
+}

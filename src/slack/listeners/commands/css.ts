@@ -1,0 +1,56 @@
+// `/css ...`: acks within Slack's 3 seconds with the reply itself when it is ready in time (one
+// message, no "working on it"), else acks at once and sends the reply to the response URL.
+import type { App, RespondArguments } from "@slack/bolt";
+import type { Workspace } from "../../../generated/prisma/client.ts";
+import { lookupAccount } from "../../../services/lookup-account.ts";
+import { accountCardMessage, type SlackMessage } from "../../blocks/account-card.ts";
+import { choicesMessage, helpMessage, noMatchMessage, noticeMessage } from "../../blocks/replies.ts";
+import { replyOrExplain, workspaceOf, type SlackDeps } from "../../context.ts";
+import { COMMAND } from "../../ids.ts";
+import { parseCssCommand, type CssCommand } from "../../parse-command.ts";
+
+/** Beyond this the reply goes to the response URL instead of the ack. */
+const ACK_BUDGET_MS = 2000;
+
+export function registerCssCommand(app: App, deps: SlackDeps): void {
+  app.command(COMMAND, async ({ command, ack, respond, context }) => {
+    const reply = replyOrExplain(deps, "command /css", async () => {
+      const workspace = workspaceOf(context);
+      return answer(deps, workspace, parseCssCommand(command.text ?? ""), command.user_id);
+    });
+    const timer = new Promise<null>((resolve) => setTimeout(resolve, ACK_BUDGET_MS, null).unref());
+    const early = await Promise.race([reply, timer]);
+    if (early) {
+      await ack(ephemeral(early));
+      return;
+    }
+    await ack(ephemeral(noticeMessage("Looking it up…")));
+    await respond({ ...ephemeral(await reply), replace_original: true });
+  });
+}
+
+function ephemeral(message: SlackMessage): RespondArguments {
+  return { response_type: "ephemeral", text: message.text, blocks: message.blocks };
+}
+
+async function answer(
+  deps: SlackDeps,
+  workspace: Workspace,
+  command: CssCommand,
+  _userId: string,
+): Promise<SlackMessage> {
+  switch (command.kind) {
+    case "help":
+      return helpMessage();
+    case "invalid":
+      return noticeMessage(command.message);
+    case "lookup": {
+      const result = await lookupAccount(deps.prisma, workspace.id, command.query);
+      if (result.kind === "none") return noMatchMessage(result.query);
+      if (result.kind === "choices") return choicesMessage(result.query, result.matches);
+      return accountCardMessage(result.card, { revenue: true, today: deps.today(workspace) });
+    }
+    default:
+      return noticeMessage(`\`${COMMAND} ${command.kind}\` is not available yet.`);
+  }
+}

@@ -1,0 +1,12 @@
+// Registers every listener; each lives in a file of its own and only acks and calls a service.
+import type { App } from "@slack/bolt";
+import type { SlackDeps } from "../context.ts";
+import { registerShareCard } from "./actions/share-card.ts";
+import { registerShowAccount } from "./actions/show-account.ts";
+import { registerCssCommand } from "./commands/css.ts";
+
+export function registerListeners(app: App, deps: SlackDeps): void {
+  registerCssCommand(app, deps);
+  registerShareCard(app, deps);
+  registerShowAccount(app, deps);
+}

@@ -1,0 +1,44 @@
+// The text after `/css`, parsed. Pure, so every shape a user might type is unit-tested.
+export type CssCommand =
+  | { kind: "help" }
+  | { kind: "lookup"; query: string }
+  | { kind: "at-risk"; segment: string | null }
+  | { kind: "mine" }
+  | { kind: "movers" }
+  | { kind: "watch"; query: string }
+  | { kind: "settings" }
+  | { kind: "invalid"; message: string };
+
+/** Longer than any account name worth typing; Slack allows far more. */
+export const MAX_QUERY = 200;
+
+export function parseCssCommand(text: string): CssCommand {
+  const trimmed = text.trim().replace(/\s+/g, " ");
+  if (trimmed === "" || /^(help|\?)$/i.test(trimmed)) return { kind: "help" };
+  if (trimmed.length > MAX_QUERY) {
+    return {
+      kind: "invalid",
+      message: `That is ${trimmed.length} characters; name an account in at most ${MAX_QUERY}.`,
+    };
+  }
+  const [head = "", ...rest] = trimmed.split(" ");
+  const arg = rest.join(" ");
+  switch (head.toLowerCase()) {
+    case "at-risk":
+    case "atrisk":
+    case "risk":
+      return { kind: "at-risk", segment: arg === "" ? null : arg };
+    case "mine":
+      return arg === "" ? { kind: "mine" } : { kind: "lookup", query: trimmed };
+    case "movers":
+      return arg === "" ? { kind: "movers" } : { kind: "lookup", query: trimmed };
+    case "watch":
+      return arg === ""
+        ? { kind: "invalid", message: "Name the account to watch: `/css watch <account>`." }
+        : { kind: "watch", query: arg };
+    case "settings":
+      return arg === "" ? { kind: "settings" } : { kind: "lookup", query: trimmed };
+    default:
+      return { kind: "lookup", query: trimmed };
+  }
+}
