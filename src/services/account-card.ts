@@ -69,7 +69,7 @@ const models = new WeakMap<PrismaClient, Map<number, ScoringModel>>();
 
 async function modelFor(prisma: PrismaClient, workspaceId: number, modelId: number): Promise<ScoringModel> {
   let byId = models.get(prisma);
-  if (!byId) models.set(prisma, (byId = new Map()));
+  if (!byId) models.set(prisma, (byId = new Map<number, ScoringModel>()));
   let model = byId.get(modelId);
   if (!model) {
     const row = await prisma.scoringModel.findFirstOrThrow({ where: { id: modelId, workspaceId } });

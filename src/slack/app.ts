@@ -103,8 +103,9 @@ export function createSlackServer(o: SlackServerOptions): SlackServer {
     }
     await next();
   });
-  app.error(async (error) => {
-    o.log.error("slack request failed", { error: error.message, code: (error as { code?: string }).code });
+  app.error((error) => {
+    o.log.error("slack request failed", { error: error.message, code: error.code });
+    return Promise.resolve();
   });
   registerListeners(app, o);
 

@@ -2,8 +2,10 @@
 // message, no "working on it"), else acks at once and sends the reply to the response URL.
 import type { App, RespondArguments } from "@slack/bolt";
 import type { Workspace } from "../../../generated/prisma/client.ts";
+import { atRiskAccounts, movers, myAccounts } from "../../../services/account-lists.ts";
 import { lookupAccount } from "../../../services/lookup-account.ts";
 import { accountCardMessage, type SlackMessage } from "../../blocks/account-card.ts";
+import { accountListMessage, moversMessage } from "../../blocks/account-list.ts";
 import { choicesMessage, helpMessage, noMatchMessage, noticeMessage } from "../../blocks/replies.ts";
 import { replyOrExplain, workspaceOf, type SlackDeps } from "../../context.ts";
 import { COMMAND } from "../../ids.ts";
@@ -37,8 +39,9 @@ async function answer(
   deps: SlackDeps,
   workspace: Workspace,
   command: CssCommand,
-  _userId: string,
+  userId: string,
 ): Promise<SlackMessage> {
+  const today = deps.today(workspace);
   switch (command.kind) {
     case "help":
       return helpMessage();
@@ -48,8 +51,24 @@ async function answer(
       const result = await lookupAccount(deps.prisma, workspace.id, command.query);
       if (result.kind === "none") return noMatchMessage(result.query);
       if (result.kind === "choices") return choicesMessage(result.query, result.matches);
-      return accountCardMessage(result.card, { revenue: true, today: deps.today(workspace) });
+      return accountCardMessage(result.card, { revenue: true, today });
     }
+    case "at-risk": {
+      const list = await atRiskAccounts(deps.prisma, workspace.id, command.segment);
+      const where = command.segment ? ` in ${command.segment}` : "";
+      return accountListMessage(`At risk${where}`, list, today, `No account is at risk${where}. :tada:`);
+    }
+    case "mine": {
+      const list = await myAccounts(deps.prisma, workspace.id, userId);
+      return accountListMessage(
+        "Your accounts",
+        list,
+        today,
+        "You own no account yet (owners come from the account data, matched to Slack users by email).",
+      );
+    }
+    case "movers":
+      return moversMessage(await movers(deps.prisma, workspace.id), today);
     default:
       return noticeMessage(`\`${COMMAND} ${command.kind}\` is not available yet.`);
   }

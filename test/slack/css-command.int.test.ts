@@ -1,0 +1,294 @@
+// `/css <account>` through the real Bolt app over HTTP: signed requests in, replies out (in the ack,
+// or to a response URL on the fake Slack).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isValidSlackRequest } from "@slack/bolt";
+import { formatDay } from "../../src/domain/dates.ts";
+import { recomputeWorkspace } from "../../src/services/recompute.ts";
+import { ACTIONS, encodeAccountValue } from "../../src/slack/ids.ts";
+import { importPortfolio, PORTFOLIO_END } from "../support/portfolio.ts";
+import { startSlackHarness, type SlackHarness } from "../support/slack-app.ts";
+import { buttonActionBody, commandBody, postSigned, slackSignature } from "../support/slack-requests.ts";
+
+let h: SlackHarness;
+let acme: { id: number; externalId: string };
+
+interface Reply {
+  response_type?: string;
+  text?: string;
+  blocks?: {
+    type: string;
+    text?: { text: string };
+    fields?: { text: string }[];
+    elements?: { text?: string; action_id?: string; value?: string }[];
+  }[];
+}
+
+const allText = (reply: Reply) => JSON.stringify(reply.blocks ?? []) + (reply.text ?? "");
+
+async function css(text: string, user = "U0ALICE"): Promise<Reply> {
+  const res = await postSigned(
+    h.eventsUrl,
+    commandBody({ text, user_id: user, response_url: h.fake.responseUrl() }),
+  );
+  expect(res.status).toBe(200);
+  return res.json as Reply;
+}
+
+beforeAll(async () => {
+  h = await startSlackHarness();
+  await importPortfolio(h.db.prisma, h.workspace.id, { accounts: 30, days: 45 });
+  for (const day of [PORTFOLIO_END - 9, PORTFOLIO_END - 8, PORTFOLIO_END - 3, PORTFOLIO_END]) {
+    await recomputeWorkspace(h.db.prisma, h.workspace.id, day);
+  }
+  const first = await h.db.prisma.account.findFirstOrThrow({
+    where: { workspaceId: h.workspace.id },
+    orderBy: { id: "asc" },
+  });
+  await h.db.prisma.account.update({
+    where: { id: first.id },
+    data: {
+      name: "Acme Rocket Works",
+      domain: "acme-rockets.example",
+      mrr: 12345,
+      ownerSlackUserId: "U0ALICE",
+    },
+  });
+  acme = { id: first.id, externalId: first.externalId };
+}, 120_000);
+
+afterAll(async () => h?.close());
+
+describe("/css <account>", () => {
+  it("answers privately with the card: score, band, trend, components, drivers, owner, MRR", async () => {
+    const reply = await css("Acme Rocket Works");
+    expect(reply.response_type).toBe("ephemeral");
+    const text = allText(reply);
+    expect(text).toContain("Acme Rocket Works");
+    expect(text).toMatch(/30 days\* `[▁▂▃▄▅▆▇█·]{30}`/);
+    expect(text).toContain(`Since ${formatDay(PORTFOLIO_END - 8)}`);
+    expect(text).toContain("*Components* (points add up to the score)");
+    expect(text).toContain("<@U0ALICE>");
+    expect(text).toContain("12,345/mo");
+    expect(reply.blocks!.at(-1)!.elements![0]!.action_id).toBe(ACTIONS.shareCard);
+  });
+
+  it("finds the account by id, domain, part of the name, any case, and with a typo", async () => {
+    for (const query of [
+      acme.externalId,
+      "acme-rockets.example",
+      "rocket",
+      "ACME ROCKET",
+      "Acme Rockte Works",
+    ]) {
+      const reply = await css(query);
+      expect(allText(reply), query).toContain("Acme Rocket Works");
+      expect(allText(reply), query).toContain("12,345/mo");
+    }
+  });
+
+  it("offers a short list when several accounts match, and shows the one picked", async () => {
+    const second = await h.db.prisma.account.findFirstOrThrow({
+      where: { workspaceId: h.workspace.id, id: { not: acme.id } },
+    });
+    await h.db.prisma.account.update({ where: { id: second.id }, data: { name: "Acme Rocket Parts" } });
+    const reply = await css("acme rocket");
+    expect(reply.text).toMatch(/^2 accounts match/);
+    const buttons = reply.blocks!.flatMap((b) =>
+      (b as { accessory?: { value: string } }).accessory ? [b] : [],
+    );
+    expect(buttons).toHaveLength(2);
+
+    const url = h.fake.responseUrl("pick");
+    const res = await postSigned(
+      h.eventsUrl,
+      buttonActionBody({
+        action_id: `${ACTIONS.showAccount}_${second.id}`,
+        value: encodeAccountValue(second.id),
+        response_url: url,
+      }),
+    );
+    expect(res.status).toBe(200);
+    await waitForResponse("pick");
+    const shown = h.fake.responses.filter((r) => r.id === "pick").at(-1)!.body as Reply & {
+      replace_original?: boolean;
+    };
+    expect(shown.replace_original).toBe(true);
+    expect(allText(shown)).toContain("Acme Rocket Parts");
+  });
+
+  it("shares a version without revenue figures in the channel", async () => {
+    const url = h.fake.responseUrl("share");
+    await postSigned(
+      h.eventsUrl,
+      buttonActionBody({
+        action_id: ACTIONS.shareCard,
+        value: encodeAccountValue(acme.id),
+        response_url: url,
+        user_id: "U0BOB",
+      }),
+    );
+    await waitForResponse("share");
+    const shared = h.fake.responses.find((r) => r.id === "share")!.body as Reply;
+    expect(shared.response_type).toBe("in_channel");
+    const text = allText(shared);
+    expect(text).toContain("Acme Rocket Works");
+    expect(text).not.toContain("12,345");
+    expect(text).not.toContain("MRR");
+    expect(text).toContain("Shared by <@U0BOB>");
+  });
+
+  it("escapes account names, so an account called <!channel> mentions nobody", async () => {
+    await h.db.prisma.account.update({ where: { id: acme.id }, data: { name: "<!channel> & <@U0BOSS>" } });
+    try {
+      const reply = await css(acme.externalId);
+      const text = allText(reply);
+      expect(text).toContain("&lt;!channel&gt; &amp; &lt;@U0BOSS&gt;");
+      expect(text).not.toContain("<!channel>");
+      expect(text).not.toContain("<@U0BOSS>");
+    } finally {
+      await h.db.prisma.account.update({ where: { id: acme.id }, data: { name: "Acme Rocket Works" } });
+    }
+  });
+
+  it("says clearly what went wrong with unknown accounts, empty and over-long queries, stale buttons", async () => {
+    expect(allText(await css("zzqx nothing like it"))).toContain("No account matches *zzqx nothing like it*");
+    expect(allText(await css(""))).toContain("/css at-risk");
+    expect(allText(await css("x".repeat(300)))).toContain("at most 200");
+    const url = h.fake.responseUrl("stale");
+    await postSigned(
+      h.eventsUrl,
+      buttonActionBody({
+        action_id: ACTIONS.shareCard,
+        value: encodeAccountValue(999_999),
+        response_url: url,
+      }),
+    );
+    await waitForResponse("stale");
+    const body = h.fake.responses.find((r) => r.id === "stale")!.body as Reply;
+    expect(body.response_type).toBe("ephemeral");
+    expect(allText(body)).toContain("no longer exists");
+  });
+
+  it("never shows another workspace's accounts", async () => {
+    const other = await h.db.prisma.workspace.create({
+      data: { slug: "other", name: "Other", slackTeamId: "T0OTHER" },
+    });
+    await h.db.prisma.account.create({
+      data: { workspaceId: other.id, externalId: "secret-1", name: "Zebra Secret Corp" },
+    });
+    expect(allText(await css("Zebra Secret Corp"))).toContain("No account matches");
+    // A request signed by the app but from the other team sees only that team's workspace.
+    const res = await postSigned(
+      h.eventsUrl,
+      commandBody({ text: "Acme Rocket Works", team_id: "T0OTHER", response_url: h.fake.responseUrl() }),
+    );
+    expect(JSON.stringify(res.json)).toContain("No account matches");
+    // A button naming the first workspace's account, pressed from the other team, finds nothing.
+    const url = h.fake.responseUrl("cross");
+    await postSigned(
+      h.eventsUrl,
+      buttonActionBody({
+        action_id: ACTIONS.shareCard,
+        value: encodeAccountValue(acme.id),
+        response_url: url,
+        team_id: "T0OTHER",
+      }),
+    );
+    await waitForResponse("cross");
+    expect(JSON.stringify(h.fake.responses.find((r) => r.id === "cross")!.body)).toContain(
+      "no longer exists",
+    );
+  });
+});
+
+describe("/css at-risk, mine, movers", () => {
+  it("lists the accounts at risk, lowest first, by segment too", async () => {
+    // The lowest score of the portfolio, made certain, so the list has a known first line.
+    const lowest = await h.db.prisma.account.findFirstOrThrow({
+      where: { workspaceId: h.workspace.id, id: { not: acme.id }, segment: { not: null } },
+      orderBy: { id: "desc" },
+    });
+    await h.db.prisma.account.update({
+      where: { id: lowest.id },
+      data: { currentBand: "at_risk", currentScore: 1, name: "Lowest Lumber Ltd" },
+    });
+    const atRisk = await h.db.prisma.account.count({
+      where: { workspaceId: h.workspace.id, currentBand: "at_risk" },
+    });
+    const reply = await css("at-risk");
+    expect(reply.text).toBe(`At risk: ${atRisk}`);
+    expect(reply.blocks![1]!.text!.text).toContain("*Lowest Lumber Ltd* 1");
+    const bySegment = await css(`at-risk ${lowest.segment!.toUpperCase()}`);
+    expect(allText(bySegment)).toContain(`At risk in ${lowest.segment!.toUpperCase()}`);
+    expect(allText(bySegment)).toContain("Lowest Lumber Ltd");
+    expect(allText(await css("at-risk no-such-segment"))).toContain(
+      "No account is at risk in no-such-segment",
+    );
+  });
+
+  it("lists the accounts I own", async () => {
+    const mine = await css("mine", "U0ALICE");
+    expect(allText(mine)).toContain("Acme Rocket Works");
+    expect(allText(await css("mine", "U0NOBODY"))).toContain("You own no account yet");
+  });
+
+  it("lists the week's biggest falls and rises against the snapshot of a week before", async () => {
+    const reply = await css("movers");
+    const text = allText(reply);
+    expect(text).toMatch(/Biggest (falls|rises) this week/);
+    expect(text).toMatch(/from \d+\)/);
+  });
+});
+
+describe("request signatures", () => {
+  it("rejects forged and stale requests with 401 and runs nothing", async () => {
+    const before = h.fake.calls.length + h.fake.responses.length;
+    const body = commandBody({ text: "Acme Rocket Works", response_url: h.fake.responseUrl() });
+    const forged = await postSigned(h.eventsUrl, body, { signature: "v0=" + "0".repeat(64) });
+    expect(forged.status).toBe(401);
+    const wrongSecret = await postSigned(h.eventsUrl, body, { secret: "another-secret-entirely" });
+    expect(wrongSecret.status).toBe(401);
+    const stale = await postSigned(h.eventsUrl, body, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
+    expect(stale.status).toBe(401);
+    expect(forged.text + wrongSecret.text + stale.text).not.toContain("Acme");
+    await new Promise((r) => setTimeout(r, 100));
+    expect(h.fake.calls.length + h.fake.responses.length).toBe(before);
+  });
+
+  it("agrees with Slack's published example", () => {
+    const body =
+      "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
+    const secret = "8f742231b10e8888abcd99yyyzzz85a5";
+    const signature = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503";
+    expect(slackSignature(secret, 1531420618, body)).toBe(signature);
+    const headers = { "x-slack-signature": signature, "x-slack-request-timestamp": 1531420618 };
+    // The verification Bolt runs on every request, at the example's time and five minutes later.
+    expect(
+      isValidSlackRequest({ signingSecret: secret, body, headers, nowMilliseconds: 1531420618_000 }),
+    ).toBe(true);
+    expect(
+      isValidSlackRequest({
+        signingSecret: secret,
+        body,
+        headers,
+        nowMilliseconds: 1531420618_000 + 301_000,
+      }),
+    ).toBe(false);
+    expect(
+      isValidSlackRequest({
+        signingSecret: secret,
+        body: body + "x",
+        headers,
+        nowMilliseconds: 1531420618_000,
+      }),
+    ).toBe(false);
+  });
+});
+
+async function waitForResponse(id: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!h.fake.responses.some((r) => r.id === id)) {
+    if (Date.now() > deadline) throw new Error(`nothing was posted to response URL ${id}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
