@@ -4,6 +4,8 @@ import { z } from "zod";
 import { cronProblem } from "../domain/schedule/cron.ts";
 import { isTimeZone } from "../domain/schedule/slots.ts";
 
+const channelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, "must be a Slack channel id such as C0123ABCD");
+const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, "must be a Slack user id such as U0123ABCD");
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a time HH:MM (24-hour)");
 
 export const workspaceSettingsSchema = z.object({
@@ -22,6 +24,14 @@ export const workspaceSettingsSchema = z.object({
   digest_time: hhmm.default("09:00"),
   /** Days of the digest, 1 = Monday ... 7 = Sunday. */
   digest_days: z.array(z.number().int().min(1).max(7)).min(1).default([1, 2, 3, 4, 5]),
+  /** Slack channel of the daily digest (an id such as C0123ABCD); none: no digest is posted. */
+  digest_channel: channelId.nullable().default(null),
+  /** Slack channel where a thread opens for each account that becomes at risk; none: no alerts. */
+  alert_channel: channelId.nullable().default(null),
+  /** Slack user mentioned when an at-risk case stays unclaimed (the team's lead). */
+  escalation_lead: userId.nullable().default(null),
+  /** Business days an at-risk case may stay unclaimed before it is escalated, once. */
+  escalate_after_business_days: z.number().int().min(1).max(30).default(2),
 });
 
 export type WorkspaceSettings = z.output<typeof workspaceSettingsSchema>;

@@ -2,6 +2,7 @@
 import { UnrecoverableError, type Job } from "bullmq";
 import type { z } from "zod";
 import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { SlackAccess } from "../slack/access.ts";
 import type { QueueKind, Queues } from "./queues.ts";
 
 export interface JobContext {
@@ -10,6 +11,8 @@ export interface JobContext {
   job: Job;
   /** Accounts per shard when a run is planned. */
   shardSize: number;
+  /** Slack, when the bot is configured to post (null: nothing is posted; cases are still kept). */
+  slack: SlackAccess | null;
 }
 
 /** What the registry and the worker need of any job, whatever its payload. */

@@ -8,6 +8,7 @@ import { QUEUE_KINDS, type Queues } from "./queues.ts";
 import { createRedis } from "./redis.ts";
 import { JOBS } from "./registry.ts";
 import { DEFAULT_SHARD_SIZE } from "../services/recompute.ts";
+import type { SlackAccess } from "../slack/access.ts";
 
 export interface WorkerOptions {
   prisma: PrismaClient;
@@ -18,6 +19,7 @@ export interface WorkerOptions {
   /** How long a job's lock lasts without renewal: a killed worker's job is taken up again after it. */
   lockDurationMs?: number;
   shardSize?: number;
+  slack?: SlackAccess | null;
   jobs?: readonly RegisteredJob[];
 }
 
@@ -42,6 +44,7 @@ export function startWorkers(o: WorkerOptions): Workers {
           queues: o.queues,
           job,
           shardSize,
+          slack: o.slack ?? null,
         });
       },
       {
@@ -67,6 +70,7 @@ export function startWorkers(o: WorkerOptions): Workers {
             prisma: o.prisma,
             queues: o.queues,
             shardSize,
+            slack: o.slack ?? null,
           })
           .catch((e: unknown) =>
             o.log.error("final-failure handler failed", {

@@ -9,7 +9,9 @@ import { syncSchedules } from "../jobs/schedules.ts";
 import { startWorkers } from "../jobs/worker.ts";
 import type { Logger } from "../log.ts";
 import { SecretBox } from "../security/secret-box.ts";
+import { createSlackAccess } from "../slack/access.ts";
 import { createSlackServer } from "../slack/app.ts";
+import { SlackGateway } from "../slack/gateway.ts";
 import { workspaceToday } from "../slack/workspace-today.ts";
 import { startChores } from "./chores.ts";
 import { startWebProcess } from "./web-process.ts";
@@ -34,6 +36,21 @@ export async function startWorkerProcess(
   await migrateDatabase(db);
   const queues = openQueues(config.redisUrl, config.queuePrefix);
   const schedules = await syncSchedules(db.prisma, queues);
+  // One gateway per process: its pacing lives in Redis, so every process shares Slack's limits.
+  const box = config.encryptionKey ? new SecretBox(config.encryptionKey) : null;
+  const gateway = config.slack
+    ? new SlackGateway({
+        apiUrl: config.slack.apiUrl,
+        timeoutMs: config.slack.timeoutMs,
+        redis: queues.connection,
+        keyPrefix: `${config.queuePrefix}:slack-pace`,
+        log,
+      })
+    : null;
+  const slackAccess =
+    config.slack && gateway
+      ? createSlackAccess({ config: config.slack, gateway, prisma: db.prisma, box })
+      : null;
   const workers = startWorkers({
     prisma: db.prisma,
     queues,
@@ -41,15 +58,17 @@ export async function startWorkerProcess(
     concurrency: config.workerConcurrency,
     lockDurationMs: config.jobLockMs,
     shardSize: config.shardSize,
+    slack: slackAccess,
     log,
   });
   const chores = startChores({ prisma: db.prisma, queues, log });
   // Slack is served by the process that serves HTTP (`start`), when it is configured.
   const slack =
-    options.web && config.slack
+    options.web && config.slack && gateway
       ? createSlackServer({
           config: config.slack,
-          box: config.encryptionKey ? new SecretBox(config.encryptionKey) : null,
+          gateway,
+          box,
           defaultWorkspace: config.defaultWorkspace,
           prisma: db.prisma,
           log,

@@ -9,6 +9,7 @@ import { connectWorkspaceToTeam, findWorkspaceByTeam } from "../db/repositories/
 import type { Logger } from "../log.ts";
 import type { SecretBox } from "../security/secret-box.ts";
 import type { SlackDeps } from "./context.ts";
+import type { SlackGateway } from "./gateway.ts";
 import { createInstallationStore } from "./installation-store.ts";
 import { registerListeners } from "./listeners/index.ts";
 
@@ -39,8 +40,10 @@ export interface SlackServer {
   stop(): Promise<void>;
 }
 
-export interface SlackServerOptions extends SlackDeps {
+export interface SlackServerOptions extends Omit<SlackDeps, "slackFor"> {
   config: SlackConfig;
+  /** Every Web API call a listener makes beyond its reply goes through it. */
+  gateway: SlackGateway;
   /** Seals installations (multi-workspace mode). */
   box: SecretBox | null;
   /** Single-workspace mode connects this workspace to the token's team. */
@@ -107,7 +110,11 @@ export function createSlackServer(o: SlackServerOptions): SlackServer {
     o.log.error("slack request failed", { error: error.message, code: error.code });
     return Promise.resolve();
   });
-  registerListeners(app, o);
+  registerListeners(app, {
+    ...o,
+    slackFor: (context) =>
+      o.gateway.forToken(context.botToken!, context.teamId ?? context.enterpriseId ?? ""),
+  });
 
   return {
     app,

@@ -7,12 +7,15 @@ import type { Day } from "../domain/dates.ts";
 import { KnownError } from "../errors.ts";
 import type { PrismaClient, Workspace } from "../generated/prisma/client.ts";
 import type { Logger } from "../log.ts";
+import type { CaseSlack } from "../services/at-risk-cases.ts";
 import type { SlackMessage } from "./blocks/account-card.ts";
 import { noticeMessage } from "./blocks/replies.ts";
 
 export interface SlackDeps {
   prisma: PrismaClient;
   log: Logger;
+  /** Slack for the request's workspace (its bot token), through the gateway. */
+  slackFor(context: Context): CaseSlack;
   /** Today's date where the workspace is (renewals "in 12 days"). */
   today(workspace: Workspace): Day;
 }

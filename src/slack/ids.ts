@@ -32,3 +32,24 @@ export function decodeAccountValue(value: string | undefined): number | null {
     return null;
   }
 }
+
+/** A button about one at-risk case, at the version the message showed: `{"v":1,"c":"42","n":3}`. */
+export const caseValue = z.object({
+  v: z.literal(1),
+  c: z.string().regex(/^\d+$/),
+  n: z.number().int().min(0),
+});
+
+export function encodeCaseValue(caseId: bigint, version: number): string {
+  return JSON.stringify({ v: 1, c: caseId.toString(), n: version } satisfies z.infer<typeof caseValue>);
+}
+
+export function decodeCaseValue(value: string | undefined): { caseId: bigint; version: number } | null {
+  if (!value) return null;
+  try {
+    const parsed = caseValue.safeParse(JSON.parse(value));
+    return parsed.success ? { caseId: BigInt(parsed.data.c), version: parsed.data.n } : null;
+  } catch {
+    return null;
+  }
+}

@@ -8,7 +8,7 @@ import { startWorkerProcess } from "../../src/main/worker-process.ts";
 import { silentLogger } from "../../src/log.ts";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
 import { recomputeTick } from "../../src/jobs/definitions/recompute-tick.ts";
-import { enqueue } from "../../src/jobs/registry.ts";
+import { enqueue } from "../../src/jobs/enqueue.ts";
 import { scoreFiles } from "../../src/services/score-files.ts";
 import type { PortfolioFiles } from "../../src/demo/write-portfolio.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";

@@ -8,10 +8,11 @@ import { silentLogger, type Logger } from "../../src/log.ts";
 import { startWebProcess, type WebProcess } from "../../src/main/web-process.ts";
 import type { SecretBox } from "../../src/security/secret-box.ts";
 import { createSlackServer, type SlackServer } from "../../src/slack/app.ts";
+import { SlackGateway } from "../../src/slack/gateway.ts";
 import { workspaceToday } from "../../src/slack/workspace-today.ts";
 import { startFakeSlack, type FakeSlack } from "../fakes/slack-api.ts";
 import { createTestDatabase, type TestDatabase } from "./databases.ts";
-import { testRedisUrl } from "./queues.ts";
+import { testRedisUrl, uniquePrefix } from "./queues.ts";
 import { SIGNING_SECRET } from "./slack-requests.ts";
 
 export const TEAM = "T0TEST";
@@ -33,9 +34,17 @@ export async function startSlackHarness(
 ): Promise<SlackHarness> {
   const db = await createTestDatabase("postgres");
   const fake = await startFakeSlack({ tokens: [BOT_TOKEN] });
-  const redis = new Redis(testRedisUrl, { lazyConnect: true });
+  const redis = new Redis(testRedisUrl);
   const workspace = await ensureWorkspace(db.prisma, options.workspace ?? "local");
+  const gateway = new SlackGateway({
+    apiUrl: fake.apiUrl,
+    timeoutMs: 5000,
+    redis,
+    keyPrefix: `${uniquePrefix()}:slack-pace`,
+    log: silentLogger,
+  });
   const slack = createSlackServer({
+    gateway,
     config: {
       mode: "single",
       signingSecret: SIGNING_SECRET,

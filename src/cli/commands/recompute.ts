@@ -4,7 +4,7 @@ import { formatDay } from "../../domain/dates.ts";
 import { recomputeTick } from "../../jobs/definitions/recompute-tick.ts";
 import { openQueues } from "../../jobs/queues.ts";
 import { checkRedis } from "../../jobs/redis.ts";
-import { enqueue } from "../../jobs/registry.ts";
+import { enqueue } from "../../jobs/enqueue.ts";
 import { recomputeWorkspace } from "../../services/recompute.ts";
 import type { CliContext } from "../context.ts";
 import { asOfOption } from "../options.ts";

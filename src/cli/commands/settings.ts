@@ -16,6 +16,10 @@ interface SetOptions {
   recomputeCron?: string;
   digestTime?: string;
   digestDays?: string;
+  digestChannel?: string;
+  alertChannel?: string;
+  escalationLead?: string;
+  escalateAfter?: string;
 }
 
 export function registerSettings(program: Command, ctx: CliContext): void {
@@ -46,12 +50,22 @@ export function registerSettings(program: Command, ctx: CliContext): void {
     )
     .option("--digest-time <HH:MM>", "local time of the daily digest")
     .option("--digest-days <days>", "digest days, 1 = Monday ... 7 = Sunday: e.g. 1-5 or 1,3,5")
+    .option("--digest-channel <id>", 'Slack channel id of the daily digest ("none" to stop it)')
+    .option("--alert-channel <id>", 'Slack channel id for at-risk threads ("none" to stop them)')
+    .option("--escalation-lead <id>", 'Slack user id mentioned on unclaimed cases ("none" for nobody)')
+    .option("--escalate-after <days>", "business days before an unclaimed at-risk case is escalated")
     .action(async (opts: SetOptions, command: Command) => {
       const changes: Partial<WorkspaceSettings> = {
         ...(opts.timezone !== undefined ? { timezone: opts.timezone } : {}),
         ...(opts.recomputeCron !== undefined ? { recompute_cron: opts.recomputeCron } : {}),
         ...(opts.digestTime !== undefined ? { digest_time: opts.digestTime } : {}),
         ...(opts.digestDays !== undefined ? { digest_days: parseDays(opts.digestDays) } : {}),
+        ...(opts.digestChannel !== undefined ? { digest_channel: noneAsNull(opts.digestChannel) } : {}),
+        ...(opts.alertChannel !== undefined ? { alert_channel: noneAsNull(opts.alertChannel) } : {}),
+        ...(opts.escalationLead !== undefined ? { escalation_lead: noneAsNull(opts.escalationLead) } : {}),
+        ...(opts.escalateAfter !== undefined
+          ? { escalate_after_business_days: Number(opts.escalateAfter) }
+          : {}),
       };
       if (Object.keys(changes).length === 0)
         throw new UsageError("settings set: name at least one setting (see --help)");
@@ -71,6 +85,10 @@ export function registerSettings(program: Command, ctx: CliContext): void {
           : "Redis is not reachable: the workers will move the schedule when they next sync (within 5 minutes)\n",
       );
     });
+}
+
+function noneAsNull(value: string): string | null {
+  return value.trim().toLowerCase() === "none" ? null : value.trim();
 }
 
 async function moveSchedule(
@@ -126,6 +144,9 @@ function describe(s: WorkspaceSettings): string {
     `recompute_cron  ${s.recompute_cron}   (next: ${next.join(", ")})`,
     `digest_time     ${s.digest_time}`,
     `digest_days     ${s.digest_days.map((d) => DAY_NAMES[d]).join(", ")}`,
+    `digest_channel  ${s.digest_channel ?? "none"}`,
+    `alert_channel   ${s.alert_channel ?? "none"}`,
+    `escalation_lead ${s.escalation_lead ?? "none"}   (after ${s.escalate_after_business_days} business days unclaimed)`,
     "",
   ].join("\n");
 }

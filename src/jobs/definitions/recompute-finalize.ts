@@ -2,6 +2,8 @@
 import { z } from "zod";
 import { addSummaries, finishRun, type ShardSummary } from "../../services/recompute.ts";
 import { defineJob } from "../define-job.ts";
+import { enqueue } from "../enqueue.ts";
+import { notifyBandChanges } from "./notify-band-changes.ts";
 
 export const recomputeFinalizePayload = z.object({
   workspaceId: z.number().int().positive(),
@@ -15,10 +17,20 @@ export const recomputeFinalize = defineJob({
   payload: recomputeFinalizePayload,
   attempts: 8,
   backoffMs: 1000,
-  handler: async (p, { prisma, job }) => {
+  handler: async (p, { prisma, job, queues }) => {
     const shards = Object.values(await job.getChildrenValues<ShardSummary>());
     const summary = addSummaries(p.asOf, shards);
     await finishRun(prisma, BigInt(p.runId), summary);
+    // The band changes go to the notifications queue; the job id makes a retried finalize hand
+    // them over once.
+    if (summary.band_changes > 0) {
+      await enqueue(
+        queues,
+        notifyBandChanges,
+        { workspaceId: p.workspaceId, runId: p.runId },
+        `notify-${p.runId}`,
+      );
+    }
     return summary;
   },
 });

@@ -1,6 +1,7 @@
 // Registers every listener; each lives in a file of its own and only acks and calls a service.
 import type { App } from "@slack/bolt";
 import type { SlackDeps } from "../context.ts";
+import { registerCaseActions } from "./actions/case-actions.ts";
 import { registerShareCard } from "./actions/share-card.ts";
 import { registerShowAccount } from "./actions/show-account.ts";
 import { registerCssCommand } from "./commands/css.ts";
@@ -9,4 +10,5 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   registerCssCommand(app, deps);
   registerShareCard(app, deps);
   registerShowAccount(app, deps);
+  registerCaseActions(app, deps);
 }

@@ -1908,6 +1908,10 @@ export const FollowUpScalarFieldEnum = {
   escalatedAt: 'escalatedAt',
   openedAt: 'openedAt',
   resolvedAt: 'resolvedAt',
+  resolvedBy: 'resolvedBy',
+  recoveredAt: 'recoveredAt',
+  lastScore: 'lastScore',
+  lastBand: 'lastBand',
   version: 'version'
 } as const
 

@@ -264,6 +264,10 @@ export const FollowUpScalarFieldEnum = {
   escalatedAt: 'escalatedAt',
   openedAt: 'openedAt',
   resolvedAt: 'resolvedAt',
+  resolvedBy: 'resolvedBy',
+  recoveredAt: 'recoveredAt',
+  lastScore: 'lastScore',
+  lastBand: 'lastBand',
   version: 'version'
 } as const
 

@@ -32,6 +32,7 @@ export type FollowUpAvgAggregateOutputType = {
   accountId: number | null
   openedScore: number | null
   snoozeScore: number | null
+  lastScore: number | null
   version: number | null
 }
 
@@ -41,6 +42,7 @@ export type FollowUpSumAggregateOutputType = {
   accountId: number | null
   openedScore: number | null
   snoozeScore: number | null
+  lastScore: number | null
   version: number | null
 }
 
@@ -61,6 +63,10 @@ export type FollowUpMinAggregateOutputType = {
   escalatedAt: Date | null
   openedAt: Date | null
   resolvedAt: Date | null
+  resolvedBy: string | null
+  recoveredAt: Date | null
+  lastScore: number | null
+  lastBand: string | null
   version: number | null
 }
 
@@ -81,6 +87,10 @@ export type FollowUpMaxAggregateOutputType = {
   escalatedAt: Date | null
   openedAt: Date | null
   resolvedAt: Date | null
+  resolvedBy: string | null
+  recoveredAt: Date | null
+  lastScore: number | null
+  lastBand: string | null
   version: number | null
 }
 
@@ -101,6 +111,10 @@ export type FollowUpCountAggregateOutputType = {
   escalatedAt: number
   openedAt: number
   resolvedAt: number
+  resolvedBy: number
+  recoveredAt: number
+  lastScore: number
+  lastBand: number
   version: number
   _all: number
 }
@@ -112,6 +126,7 @@ export type FollowUpAvgAggregateInputType = {
   accountId?: true
   openedScore?: true
   snoozeScore?: true
+  lastScore?: true
   version?: true
 }
 
@@ -121,6 +136,7 @@ export type FollowUpSumAggregateInputType = {
   accountId?: true
   openedScore?: true
   snoozeScore?: true
+  lastScore?: true
   version?: true
 }
 
@@ -141,6 +157,10 @@ export type FollowUpMinAggregateInputType = {
   escalatedAt?: true
   openedAt?: true
   resolvedAt?: true
+  resolvedBy?: true
+  recoveredAt?: true
+  lastScore?: true
+  lastBand?: true
   version?: true
 }
 
@@ -161,6 +181,10 @@ export type FollowUpMaxAggregateInputType = {
   escalatedAt?: true
   openedAt?: true
   resolvedAt?: true
+  resolvedBy?: true
+  recoveredAt?: true
+  lastScore?: true
+  lastBand?: true
   version?: true
 }
 
@@ -181,6 +205,10 @@ export type FollowUpCountAggregateInputType = {
   escalatedAt?: true
   openedAt?: true
   resolvedAt?: true
+  resolvedBy?: true
+  recoveredAt?: true
+  lastScore?: true
+  lastBand?: true
   version?: true
   _all?: true
 }
@@ -288,6 +316,10 @@ export type FollowUpGroupByOutputType = {
   escalatedAt: Date | null
   openedAt: Date
   resolvedAt: Date | null
+  resolvedBy: string | null
+  recoveredAt: Date | null
+  lastScore: number | null
+  lastBand: string | null
   version: number
   _count: FollowUpCountAggregateOutputType | null
   _avg: FollowUpAvgAggregateOutputType | null
@@ -331,6 +363,10 @@ export type FollowUpWhereInput = {
   escalatedAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
   openedAt?: Prisma.DateTimeFilter<"FollowUp"> | Date | string
   resolvedAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
+  resolvedBy?: Prisma.StringNullableFilter<"FollowUp"> | string | null
+  recoveredAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
+  lastScore?: Prisma.FloatNullableFilter<"FollowUp"> | number | null
+  lastBand?: Prisma.StringNullableFilter<"FollowUp"> | string | null
   version?: Prisma.IntFilter<"FollowUp"> | number
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
   account?: Prisma.XOR<Prisma.AccountScalarRelationFilter, Prisma.AccountWhereInput>
@@ -353,6 +389,10 @@ export type FollowUpOrderByWithRelationInput = {
   escalatedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   openedAt?: Prisma.SortOrder
   resolvedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  resolvedBy?: Prisma.SortOrderInput | Prisma.SortOrder
+  recoveredAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  lastScore?: Prisma.SortOrderInput | Prisma.SortOrder
+  lastBand?: Prisma.SortOrderInput | Prisma.SortOrder
   version?: Prisma.SortOrder
   workspace?: Prisma.WorkspaceOrderByWithRelationInput
   account?: Prisma.AccountOrderByWithRelationInput
@@ -378,6 +418,10 @@ export type FollowUpWhereUniqueInput = Prisma.AtLeast<{
   escalatedAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
   openedAt?: Prisma.DateTimeFilter<"FollowUp"> | Date | string
   resolvedAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
+  resolvedBy?: Prisma.StringNullableFilter<"FollowUp"> | string | null
+  recoveredAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
+  lastScore?: Prisma.FloatNullableFilter<"FollowUp"> | number | null
+  lastBand?: Prisma.StringNullableFilter<"FollowUp"> | string | null
   version?: Prisma.IntFilter<"FollowUp"> | number
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
   account?: Prisma.XOR<Prisma.AccountScalarRelationFilter, Prisma.AccountWhereInput>
@@ -400,6 +444,10 @@ export type FollowUpOrderByWithAggregationInput = {
   escalatedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   openedAt?: Prisma.SortOrder
   resolvedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  resolvedBy?: Prisma.SortOrderInput | Prisma.SortOrder
+  recoveredAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  lastScore?: Prisma.SortOrderInput | Prisma.SortOrder
+  lastBand?: Prisma.SortOrderInput | Prisma.SortOrder
   version?: Prisma.SortOrder
   _count?: Prisma.FollowUpCountOrderByAggregateInput
   _avg?: Prisma.FollowUpAvgOrderByAggregateInput
@@ -428,6 +476,10 @@ export type FollowUpScalarWhereWithAggregatesInput = {
   escalatedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"FollowUp"> | Date | string | null
   openedAt?: Prisma.DateTimeWithAggregatesFilter<"FollowUp"> | Date | string
   resolvedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"FollowUp"> | Date | string | null
+  resolvedBy?: Prisma.StringNullableWithAggregatesFilter<"FollowUp"> | string | null
+  recoveredAt?: Prisma.DateTimeNullableWithAggregatesFilter<"FollowUp"> | Date | string | null
+  lastScore?: Prisma.FloatNullableWithAggregatesFilter<"FollowUp"> | number | null
+  lastBand?: Prisma.StringNullableWithAggregatesFilter<"FollowUp"> | string | null
   version?: Prisma.IntWithAggregatesFilter<"FollowUp"> | number
 }
 
@@ -446,6 +498,10 @@ export type FollowUpCreateInput = {
   escalatedAt?: Date | string | null
   openedAt?: Date | string
   resolvedAt?: Date | string | null
+  resolvedBy?: string | null
+  recoveredAt?: Date | string | null
+  lastScore?: number | null
+  lastBand?: string | null
   version?: number
   workspace: Prisma.WorkspaceCreateNestedOneWithoutFollowUpsInput
   account: Prisma.AccountCreateNestedOneWithoutFollowUpsInput
@@ -468,6 +524,10 @@ export type FollowUpUncheckedCreateInput = {
   escalatedAt?: Date | string | null
   openedAt?: Date | string
   resolvedAt?: Date | string | null
+  resolvedBy?: string | null
+  recoveredAt?: Date | string | null
+  lastScore?: number | null
+  lastBand?: string | null
   version?: number
 }
 
@@ -486,6 +546,10 @@ export type FollowUpUpdateInput = {
   escalatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   openedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recoveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  lastScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutFollowUpsNestedInput
   account?: Prisma.AccountUpdateOneRequiredWithoutFollowUpsNestedInput
@@ -508,6 +572,10 @@ export type FollowUpUncheckedUpdateInput = {
   escalatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   openedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recoveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  lastScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
@@ -528,6 +596,10 @@ export type FollowUpCreateManyInput = {
   escalatedAt?: Date | string | null
   openedAt?: Date | string
   resolvedAt?: Date | string | null
+  resolvedBy?: string | null
+  recoveredAt?: Date | string | null
+  lastScore?: number | null
+  lastBand?: string | null
   version?: number
 }
 
@@ -546,6 +618,10 @@ export type FollowUpUpdateManyMutationInput = {
   escalatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   openedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recoveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  lastScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
@@ -566,6 +642,10 @@ export type FollowUpUncheckedUpdateManyInput = {
   escalatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   openedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recoveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  lastScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
@@ -596,6 +676,10 @@ export type FollowUpCountOrderByAggregateInput = {
   escalatedAt?: Prisma.SortOrder
   openedAt?: Prisma.SortOrder
   resolvedAt?: Prisma.SortOrder
+  resolvedBy?: Prisma.SortOrder
+  recoveredAt?: Prisma.SortOrder
+  lastScore?: Prisma.SortOrder
+  lastBand?: Prisma.SortOrder
   version?: Prisma.SortOrder
 }
 
@@ -605,6 +689,7 @@ export type FollowUpAvgOrderByAggregateInput = {
   accountId?: Prisma.SortOrder
   openedScore?: Prisma.SortOrder
   snoozeScore?: Prisma.SortOrder
+  lastScore?: Prisma.SortOrder
   version?: Prisma.SortOrder
 }
 
@@ -625,6 +710,10 @@ export type FollowUpMaxOrderByAggregateInput = {
   escalatedAt?: Prisma.SortOrder
   openedAt?: Prisma.SortOrder
   resolvedAt?: Prisma.SortOrder
+  resolvedBy?: Prisma.SortOrder
+  recoveredAt?: Prisma.SortOrder
+  lastScore?: Prisma.SortOrder
+  lastBand?: Prisma.SortOrder
   version?: Prisma.SortOrder
 }
 
@@ -645,6 +734,10 @@ export type FollowUpMinOrderByAggregateInput = {
   escalatedAt?: Prisma.SortOrder
   openedAt?: Prisma.SortOrder
   resolvedAt?: Prisma.SortOrder
+  resolvedBy?: Prisma.SortOrder
+  recoveredAt?: Prisma.SortOrder
+  lastScore?: Prisma.SortOrder
+  lastBand?: Prisma.SortOrder
   version?: Prisma.SortOrder
 }
 
@@ -654,6 +747,7 @@ export type FollowUpSumOrderByAggregateInput = {
   accountId?: Prisma.SortOrder
   openedScore?: Prisma.SortOrder
   snoozeScore?: Prisma.SortOrder
+  lastScore?: Prisma.SortOrder
   version?: Prisma.SortOrder
 }
 
@@ -760,6 +854,10 @@ export type FollowUpCreateWithoutWorkspaceInput = {
   escalatedAt?: Date | string | null
   openedAt?: Date | string
   resolvedAt?: Date | string | null
+  resolvedBy?: string | null
+  recoveredAt?: Date | string | null
+  lastScore?: number | null
+  lastBand?: string | null
   version?: number
   account: Prisma.AccountCreateNestedOneWithoutFollowUpsInput
 }
@@ -780,6 +878,10 @@ export type FollowUpUncheckedCreateWithoutWorkspaceInput = {
   escalatedAt?: Date | string | null
   openedAt?: Date | string
   resolvedAt?: Date | string | null
+  resolvedBy?: string | null
+  recoveredAt?: Date | string | null
+  lastScore?: number | null
+  lastBand?: string | null
   version?: number
 }
 
@@ -829,6 +931,10 @@ export type FollowUpScalarWhereInput = {
   escalatedAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
   openedAt?: Prisma.DateTimeFilter<"FollowUp"> | Date | string
   resolvedAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
+  resolvedBy?: Prisma.StringNullableFilter<"FollowUp"> | string | null
+  recoveredAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
+  lastScore?: Prisma.FloatNullableFilter<"FollowUp"> | number | null
+  lastBand?: Prisma.StringNullableFilter<"FollowUp"> | string | null
   version?: Prisma.IntFilter<"FollowUp"> | number
 }
 
@@ -847,6 +953,10 @@ export type FollowUpCreateWithoutAccountInput = {
   escalatedAt?: Date | string | null
   openedAt?: Date | string
   resolvedAt?: Date | string | null
+  resolvedBy?: string | null
+  recoveredAt?: Date | string | null
+  lastScore?: number | null
+  lastBand?: string | null
   version?: number
   workspace: Prisma.WorkspaceCreateNestedOneWithoutFollowUpsInput
 }
@@ -867,6 +977,10 @@ export type FollowUpUncheckedCreateWithoutAccountInput = {
   escalatedAt?: Date | string | null
   openedAt?: Date | string
   resolvedAt?: Date | string | null
+  resolvedBy?: string | null
+  recoveredAt?: Date | string | null
+  lastScore?: number | null
+  lastBand?: string | null
   version?: number
 }
 
@@ -912,6 +1026,10 @@ export type FollowUpCreateManyWorkspaceInput = {
   escalatedAt?: Date | string | null
   openedAt?: Date | string
   resolvedAt?: Date | string | null
+  resolvedBy?: string | null
+  recoveredAt?: Date | string | null
+  lastScore?: number | null
+  lastBand?: string | null
   version?: number
 }
 
@@ -930,6 +1048,10 @@ export type FollowUpUpdateWithoutWorkspaceInput = {
   escalatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   openedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recoveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  lastScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
   account?: Prisma.AccountUpdateOneRequiredWithoutFollowUpsNestedInput
 }
@@ -950,6 +1072,10 @@ export type FollowUpUncheckedUpdateWithoutWorkspaceInput = {
   escalatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   openedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recoveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  lastScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
@@ -969,6 +1095,10 @@ export type FollowUpUncheckedUpdateManyWithoutWorkspaceInput = {
   escalatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   openedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recoveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  lastScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
@@ -988,6 +1118,10 @@ export type FollowUpCreateManyAccountInput = {
   escalatedAt?: Date | string | null
   openedAt?: Date | string
   resolvedAt?: Date | string | null
+  resolvedBy?: string | null
+  recoveredAt?: Date | string | null
+  lastScore?: number | null
+  lastBand?: string | null
   version?: number
 }
 
@@ -1006,6 +1140,10 @@ export type FollowUpUpdateWithoutAccountInput = {
   escalatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   openedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recoveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  lastScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutFollowUpsNestedInput
 }
@@ -1026,6 +1164,10 @@ export type FollowUpUncheckedUpdateWithoutAccountInput = {
   escalatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   openedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recoveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  lastScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
@@ -1045,6 +1187,10 @@ export type FollowUpUncheckedUpdateManyWithoutAccountInput = {
   escalatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   openedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  recoveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  lastScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
@@ -1067,6 +1213,10 @@ export type FollowUpSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs
   escalatedAt?: boolean
   openedAt?: boolean
   resolvedAt?: boolean
+  resolvedBy?: boolean
+  recoveredAt?: boolean
+  lastScore?: boolean
+  lastBand?: boolean
   version?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
@@ -1089,6 +1239,10 @@ export type FollowUpSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exte
   escalatedAt?: boolean
   openedAt?: boolean
   resolvedAt?: boolean
+  resolvedBy?: boolean
+  recoveredAt?: boolean
+  lastScore?: boolean
+  lastBand?: boolean
   version?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
@@ -1111,6 +1265,10 @@ export type FollowUpSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exte
   escalatedAt?: boolean
   openedAt?: boolean
   resolvedAt?: boolean
+  resolvedBy?: boolean
+  recoveredAt?: boolean
+  lastScore?: boolean
+  lastBand?: boolean
   version?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
@@ -1133,10 +1291,14 @@ export type FollowUpSelectScalar = {
   escalatedAt?: boolean
   openedAt?: boolean
   resolvedAt?: boolean
+  resolvedBy?: boolean
+  recoveredAt?: boolean
+  lastScore?: boolean
+  lastBand?: boolean
   version?: boolean
 }
 
-export type FollowUpOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "accountId" | "status" | "ownerSlackUserId" | "assignedBy" | "dueDate" | "channelId" | "threadTs" | "openedScore" | "snoozedUntil" | "snoozeReason" | "snoozeScore" | "escalatedAt" | "openedAt" | "resolvedAt" | "version", ExtArgs["result"]["followUp"]>
+export type FollowUpOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "accountId" | "status" | "ownerSlackUserId" | "assignedBy" | "dueDate" | "channelId" | "threadTs" | "openedScore" | "snoozedUntil" | "snoozeReason" | "snoozeScore" | "escalatedAt" | "openedAt" | "resolvedAt" | "resolvedBy" | "recoveredAt" | "lastScore" | "lastBand" | "version", ExtArgs["result"]["followUp"]>
 export type FollowUpInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
@@ -1173,6 +1335,22 @@ export type $FollowUpPayload<ExtArgs extends runtime.Types.Extensions.InternalAr
     escalatedAt: Date | null
     openedAt: Date
     resolvedAt: Date | null
+    /**
+     * Who resolved it, or null when it closed because the account recovered and stayed recovered.
+     */
+    resolvedBy: string | null
+    /**
+     * The account left at_risk: the parent message says so; falling back reopens this same thread.
+     */
+    recoveredAt: Date | null
+    /**
+     * The latest score and band the thread has reported.
+     */
+    lastScore: number | null
+    lastBand: string | null
+    /**
+     * Bumped by every change: buttons carry it, so a stale click cannot undo a newer one.
+     */
     version: number
   }, ExtArgs["result"]["followUp"]>
   composites: {}
@@ -1615,6 +1793,10 @@ export interface FollowUpFieldRefs {
   readonly escalatedAt: Prisma.FieldRef<"FollowUp", 'DateTime'>
   readonly openedAt: Prisma.FieldRef<"FollowUp", 'DateTime'>
   readonly resolvedAt: Prisma.FieldRef<"FollowUp", 'DateTime'>
+  readonly resolvedBy: Prisma.FieldRef<"FollowUp", 'String'>
+  readonly recoveredAt: Prisma.FieldRef<"FollowUp", 'DateTime'>
+  readonly lastScore: Prisma.FieldRef<"FollowUp", 'Float'>
+  readonly lastBand: Prisma.FieldRef<"FollowUp", 'String'>
   readonly version: Prisma.FieldRef<"FollowUp", 'Int'>
 }
     

@@ -1,0 +1,64 @@
+// The buttons of an at-risk case's parent message: Assign to me, Assign… (a users select),
+// Resolve. Each acks, applies the change if the case is still as the message showed it, and tells
+// the clicker privately what happened; the parent message itself is updated by the service.
+import type { App, BlockButtonAction, BlockUsersSelectAction, Context, RespondFn } from "@slack/bolt";
+import { assignCase, resolveCase, type CaseOutcome } from "../../../services/at-risk-cases.ts";
+import { noticeMessage } from "../../blocks/replies.ts";
+import { replyOrExplain, workspaceOf, type SlackDeps } from "../../context.ts";
+import { ACTIONS, decodeCaseValue } from "../../ids.ts";
+
+export function registerCaseActions(app: App, deps: SlackDeps): void {
+  app.action<BlockButtonAction>(ACTIONS.assignToMe, async ({ ack, action, body, context, respond }) => {
+    await ack();
+    await act(deps, context, respond, "assign to me", action.value, (ws, ref, slack) =>
+      assignCase(deps.prisma, ws.id, ref, body.user.id, body.user.id, slack, deps.today(ws)),
+    );
+  });
+
+  app.action<BlockUsersSelectAction>(ACTIONS.assignUser, async ({ ack, action, body, context, respond }) => {
+    await ack();
+    // A select carries no value of its own: the case rides in its block id ("case:{...}").
+    const value = action.block_id.startsWith("case:") ? action.block_id.slice(5) : undefined;
+    await act(deps, context, respond, "assign user", value, (ws, ref, slack) =>
+      assignCase(deps.prisma, ws.id, ref, action.selected_user, body.user.id, slack, deps.today(ws)),
+    );
+  });
+
+  app.action<BlockButtonAction>(ACTIONS.resolve, async ({ ack, action, body, context, respond }) => {
+    await ack();
+    await act(deps, context, respond, "resolve", action.value, (ws, ref, slack) =>
+      resolveCase(deps.prisma, ws.id, ref, body.user.id, slack),
+    );
+  });
+}
+
+async function act(
+  deps: SlackDeps,
+  context: Context,
+  respond: RespondFn,
+  where: string,
+  value: string | undefined,
+  run: (
+    workspace: ReturnType<typeof workspaceOf>,
+    ref: { caseId: bigint; version: number },
+    slack: ReturnType<SlackDeps["slackFor"]>,
+  ) => Promise<CaseOutcome>,
+): Promise<void> {
+  const message = await replyOrExplain(deps, `case action ${where}`, async () => {
+    const workspace = workspaceOf(context);
+    const ref = decodeCaseValue(value);
+    if (!ref)
+      return noticeMessage("This button is from an older version of css-bot: use `/css <account>` instead.");
+    const outcome = await run(workspace, ref, deps.slackFor(context));
+    if (outcome.kind === "missing")
+      return noticeMessage("This case no longer exists (the account was removed).");
+    if (outcome.kind === "closed") return noticeMessage("This case is already resolved.");
+    return outcome.message;
+  });
+  await respond({
+    response_type: "ephemeral",
+    replace_original: false,
+    text: message.text,
+    blocks: message.blocks,
+  });
+}

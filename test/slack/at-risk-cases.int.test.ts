@@ -1,0 +1,243 @@
+// At-risk cases end to end: a run's band changes open one thread per account in the alert channel
+// (through the gateway, on the fake Slack), further moves reply in that thread, and the buttons of
+// the parent message (signed block_actions into the real Bolt app) assign and resolve the case.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseDay } from "../../src/domain/dates.ts";
+import { reportBandChanges } from "../../src/services/at-risk-cases.ts";
+import { updateSettings } from "../../src/services/workspace-settings.ts";
+import { ACTIONS, decodeCaseValue } from "../../src/slack/ids.ts";
+import { SlackGateway } from "../../src/slack/gateway.ts";
+import type { WorkspaceSlack } from "../../src/slack/gateway.ts";
+import { silentLogger } from "../../src/log.ts";
+import { Redis } from "ioredis";
+import { testRedisUrl, uniquePrefix } from "../support/queues.ts";
+import { BOT_TOKEN, startSlackHarness, TEAM, type SlackHarness } from "../support/slack-app.ts";
+import { postSigned } from "../support/slack-requests.ts";
+
+const ALERTS = "C0ALERTS";
+const TODAY = parseDay("2026-11-25")!;
+let h: SlackHarness;
+let redis: Redis;
+let slack: WorkspaceSlack;
+let runNo = 0;
+let accountId: number;
+
+beforeAll(async () => {
+  h = await startSlackHarness();
+  h.fake.addChannel({ id: ALERTS, name: "cs-alerts" });
+  await updateSettings(h.db.prisma, h.workspace.id, { alert_channel: ALERTS }, "test");
+  await h.db.prisma.workspace.update({ where: { id: h.workspace.id }, data: { slackTeamId: TEAM } });
+  redis = new Redis(testRedisUrl);
+  slack = new SlackGateway({
+    apiUrl: h.fake.apiUrl,
+    timeoutMs: 5000,
+    redis,
+    keyPrefix: `${uniquePrefix()}:pace`,
+    log: silentLogger,
+    maxWaitMs: 5000,
+  }).forToken(BOT_TOKEN, TEAM);
+  const account = await h.db.prisma.account.create({
+    data: {
+      workspaceId: h.workspace.id,
+      externalId: "acme",
+      name: "Acme <!here> Ltd",
+      mrr: 4200,
+      renewalDate: new Date("2027-01-10"),
+      ownerSlackUserId: "U0OWNER",
+    },
+  });
+  accountId = account.id;
+}, 60_000);
+
+afterAll(async () => {
+  redis?.disconnect();
+  await h?.close();
+});
+
+/** Records a run whose only band change is this one, as a recompute would, and reports it. */
+async function move(from: string | null, to: string, fromScore: number | null, toScore: number) {
+  runNo++;
+  const run = await h.db.prisma.recomputeRun.create({
+    data: {
+      workspaceId: h.workspace.id,
+      slot: `test-${runNo}`,
+      asOf: new Date("2026-11-25"),
+      status: "succeeded",
+    },
+  });
+  await h.db.prisma.bandChange.deleteMany({ where: { accountId } });
+  await h.db.prisma.bandChange.create({
+    data: {
+      workspaceId: h.workspace.id,
+      accountId,
+      asOf: new Date(Date.UTC(2026, 10, 1 + runNo)),
+      fromBand: from,
+      toBand: to,
+      fromScore,
+      toScore,
+      drivers: [{ key: "usage", from: 30, to: 18, delta: -12, change: "moved" }],
+      runId: run.id,
+    },
+  });
+  return {
+    runId: run.id,
+    summary: await reportBandChanges(h.db.prisma, h.workspace.id, run.id, slack, TODAY),
+  };
+}
+
+function parent() {
+  return h.fake.messages(ALERTS).filter((m) => !m.thread_ts || m.thread_ts === m.ts);
+}
+
+async function click(actionId: string, user: string, extra: Record<string, unknown> = {}) {
+  const p = parent()[0]!;
+  const actions = (
+    p.blocks as { type: string; block_id?: string; elements?: { action_id: string; value?: string }[] }[]
+  ).find((b) => b.type === "actions")!;
+  const element = actions.elements!.find((e) => e.action_id === actionId)!;
+  const payload = {
+    type: "block_actions",
+    team: { id: TEAM, domain: "test" },
+    user: { id: user, username: user, team_id: TEAM },
+    api_app_id: "A0APP",
+    token: "legacy",
+    container: { type: "message", message_ts: p.ts, channel_id: ALERTS, is_ephemeral: false },
+    trigger_id: "1.2.3",
+    channel: { id: ALERTS, name: "cs-alerts" },
+    message: { ts: p.ts, text: p.text },
+    response_url: h.fake.responseUrl(`${actionId}-${user}-${Math.random()}`),
+    actions: [
+      {
+        type: element.action_id === ACTIONS.assignUser ? "users_select" : "button",
+        action_id: actionId,
+        block_id: actions.block_id,
+        value: element.value,
+        action_ts: "1",
+        ...extra,
+      },
+    ],
+  };
+  const res = await postSigned(h.eventsUrl, `payload=${encodeURIComponent(JSON.stringify(payload))}`);
+  expect(res.status).toBe(200);
+  return payload.response_url;
+}
+
+async function until(check: () => boolean, what: string) {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe("at-risk cases", () => {
+  it("opens one case and posts one parent message with the facts and the buttons", async () => {
+    const { summary, runId } = await move("caution", "at_risk", 74, 61);
+    expect(summary.opened).toBe(1);
+    const posted = parent();
+    expect(posted).toHaveLength(1);
+    const text = JSON.stringify(posted[0]!.blocks);
+    expect(text).toContain("Acme &lt;!here&gt; Ltd");
+    expect(text).not.toContain("<!here>");
+    expect(text).toContain("61 (−13 from 74)");
+    expect(text).toContain("usage −12");
+    expect(text).toContain("<@U0OWNER>");
+    expect(text).toContain("4,200/mo");
+    expect(text).toContain("2027-01-10");
+    expect(text).toContain("Nobody owns this yet");
+    // Reporting the same run again (a retried job) posts nothing more.
+    const again = await reportBandChanges(h.db.prisma, h.workspace.id, runId, slack, TODAY);
+    expect(again).toMatchObject({ opened: 0, replies: 0 });
+    expect(h.fake.messages(ALERTS)).toHaveLength(1);
+    const cases = await h.db.prisma.followUp.findMany({ where: { accountId } });
+    expect(cases).toHaveLength(1);
+    expect(cases[0]!.threadTs).toBe(posted[0]!.ts);
+  });
+
+  it("assigns on Assign to me: parent updated in place, a thread reply, an audit entry", async () => {
+    await click(ACTIONS.assignToMe, "U0ALICE");
+    await until(
+      () => JSON.stringify(parent()[0]!.blocks).includes("<@U0ALICE> owns the save"),
+      "the parent update",
+    );
+    const p = parent()[0]!;
+    await until(() => h.fake.replies(ALERTS, p.ts).length === 1, "the thread reply");
+    expect(h.fake.replies(ALERTS, p.ts)[0]!.text).toBe("Assigned to <@U0ALICE> by <@U0ALICE>");
+    const c = await h.db.prisma.followUp.findFirstOrThrow({ where: { accountId } });
+    expect(c.ownerSlackUserId).toBe("U0ALICE");
+    expect(c.dueDate?.toISOString().slice(0, 10)).toBe("2026-12-02"); // 5 business days after 25 Nov
+    const log = await h.db.prisma.auditLogEntry.findMany({ where: { action: "follow_up.assign" } });
+    expect(log).toHaveLength(1);
+  });
+
+  it("assigning someone else DMs them; two clicks at once end in one owner that both see", async () => {
+    const before = JSON.parse(
+      (parent()[0]!.blocks as { type: string; elements?: { value?: string }[] }[]).find(
+        (b) => b.type === "actions",
+      )!.elements![0]!.value!,
+    ) as { n: number };
+    const [bob, carol] = await Promise.all([
+      click(ACTIONS.assignToMe, "U0BOB"),
+      click(ACTIONS.assignToMe, "U0CAROL"),
+    ]);
+    await until(
+      () => h.fake.responses.some((r) => r.id === bob.split("/").at(-1)) || h.fake.responses.length > 0,
+      "replies",
+    );
+    await until(
+      () => [bob, carol].every((url) => h.fake.responses.some((r) => url.endsWith(r.id))),
+      "both replies",
+    );
+    const c = await h.db.prisma.followUp.findFirstOrThrow({ where: { accountId } });
+    expect(["U0BOB", "U0CAROL"]).toContain(c.ownerSlackUserId);
+    expect(c.version).toBe(before.n + 1);
+    const loser = c.ownerSlackUserId === "U0BOB" ? carol : bob;
+    const loserReply = JSON.stringify(h.fake.responses.find((r) => loser.endsWith(r.id))!.body);
+    expect(loserReply).toContain(`now assigned to <@${c.ownerSlackUserId}>`);
+    await until(
+      () => JSON.stringify(parent()[0]!.blocks).includes(`<@${c.ownerSlackUserId}> owns the save`),
+      "parent",
+    );
+
+    await click(ACTIONS.assignUser, "U0ALICE", { selected_user: "U0DAVE" });
+    await until(() => h.fake.messages("U0DAVE").length === 1, "the DM to the new owner");
+    expect(h.fake.messages("U0DAVE")[0]!.text).toContain(
+      "<@U0ALICE> asked you to own the save of *Acme &lt;!here&gt; Ltd*",
+    );
+  });
+
+  it("replies in the same thread on recovery and on falling back, never opening a second thread", async () => {
+    const ts = parent()[0]!.ts;
+    const replies = h.fake.replies(ALERTS, ts).length;
+    const recovered = await move("at_risk", "caution", 61, 73);
+    expect(recovered.summary.recovered).toBe(1);
+    expect(h.fake.replies(ALERTS, ts)).toHaveLength(replies + 1);
+    expect(h.fake.replies(ALERTS, ts).at(-1)!.text).toContain("Recovered");
+    expect(JSON.stringify(parent()[0]!.blocks)).toContain("Recovered: out of risk for now");
+    const back = await move("caution", "at_risk", 73, 60);
+    expect(back.summary.opened).toBe(0);
+    expect(h.fake.replies(ALERTS, ts).at(-1)!.text).toContain("Back at risk");
+    expect(parent()).toHaveLength(1);
+  });
+
+  it("resolves on Resolve, and a stale button afterwards changes nothing", async () => {
+    const stale = (
+      parent()[0]!.blocks as { type: string; elements?: { action_id: string; value?: string }[] }[]
+    )
+      .find((b) => b.type === "actions")!
+      .elements!.find((e) => e.action_id === ACTIONS.resolve)!.value!;
+    await click(ACTIONS.resolve, "U0ALICE");
+    await until(
+      () => JSON.stringify(parent()[0]!.blocks).includes("Resolved by <@U0ALICE>"),
+      "the resolved parent",
+    );
+    expect(JSON.stringify(parent()[0]!.blocks)).not.toContain(ACTIONS.assignToMe);
+    const c = await h.db.prisma.followUp.findFirstOrThrow({ where: { accountId } });
+    expect(c.status).toBe("resolved");
+    expect(decodeCaseValue(stale)?.version).toBe(c.version - 1);
+    // A new fall after a resolved case opens a new case and a new thread.
+    const again = await move("caution", "at_risk", 72, 58);
+    expect(again.summary.opened).toBe(1);
+    expect(parent()).toHaveLength(2);
+  });
+});
