@@ -5,10 +5,12 @@ import { registerCaseActions } from "./actions/case-actions.ts";
 import { registerShareCard } from "./actions/share-card.ts";
 import { registerShowAccount } from "./actions/show-account.ts";
 import { registerCssCommand } from "./commands/css.ts";
+import { registerAppUninstalled } from "./events/app-uninstalled.ts";
 
 export function registerListeners(app: App, deps: SlackDeps): void {
   registerCssCommand(app, deps);
   registerShareCard(app, deps);
   registerShowAccount(app, deps);
   registerCaseActions(app, deps);
+  registerAppUninstalled(app, deps);
 }
