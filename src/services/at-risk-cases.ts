@@ -320,3 +320,39 @@ async function refreshParent(prisma: PrismaClient, c: FollowUp, slack: CaseSlack
   const view = await caseView(prisma, c);
   await slack.updateMessage({ channel: c.channelId, ts: c.threadTs, ...caseParentMessage(view) });
 }
+
+export async function snoozeCase(
+  prisma: PrismaClient,
+  workspaceId: number,
+  ref: { caseId: bigint; version: number },
+  snooze: { days: number; reason: string },
+  actor: string,
+  slack: CaseSlack | null,
+  today: Day,
+): Promise<CaseOutcome> {
+  const until = today + snooze.days;
+  const before = await prisma.followUp.findFirst({ where: { id: ref.caseId, workspaceId } });
+  const { updated, current } = await changeCase(prisma, workspaceId, ref, {
+    status: "snoozed",
+    snoozedUntil: dayToDate(until),
+    snoozeReason: snooze.reason,
+    snoozeScore: before?.lastScore ?? null,
+  });
+  if (!current) return { kind: "missing" };
+  if (!updated) return staleOutcome(prisma, current, slack);
+  await audit(prisma, workspaceId, {
+    actor,
+    action: "follow_up.snooze",
+    target: `follow_up:${updated.id}`,
+    details: { until: formatDay(until), reason: snooze.reason },
+  });
+  await refreshParent(prisma, updated, slack);
+  if (slack && updated.channelId && updated.threadTs) {
+    await slack.postMessage({
+      channel: updated.channelId,
+      thread_ts: updated.threadTs,
+      ...caseReply(`:zzz: Snoozed until ${formatDay(until)} by ${mentionUser(actor)}: ${esc(snooze.reason)}`),
+    });
+  }
+  return { kind: "done", message: caseReply(`Snoozed until ${formatDay(until)}.`) };
+}

@@ -53,3 +53,6 @@ export function decodeCaseValue(value: string | undefined): { caseId: bigint; ve
     return null;
   }
 }
+
+export const VIEWS = { snooze: "css_snooze_view" } as const;
+export const SNOOZE_BLOCKS = { days: "snooze_days", reason: "snooze_reason" } as const;

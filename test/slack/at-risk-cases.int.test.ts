@@ -220,6 +220,58 @@ describe("at-risk cases", () => {
     expect(parent()).toHaveLength(1);
   });
 
+  it("snoozes through the modal: quiet while snoozed, alerting again after 10 more points", async () => {
+    await click(ACTIONS.snooze, "U0ALICE");
+    await until(() => h.fake.views.some((v) => v.method === "views.open"), "the snooze modal");
+    const modal = h.fake.views.find((v) => v.method === "views.open")!.view as {
+      private_metadata: string;
+      callback_id: string;
+    };
+    const submit = async (days: string, reason: string) => {
+      const payload = {
+        type: "view_submission",
+        team: { id: TEAM, domain: "test" },
+        user: { id: "U0ALICE", username: "alice", team_id: TEAM },
+        api_app_id: "A0APP",
+        token: "legacy",
+        trigger_id: "1.2.4",
+        view: {
+          id: "V0SNOOZE",
+          type: "modal",
+          callback_id: modal.callback_id,
+          private_metadata: modal.private_metadata,
+          state: {
+            values: {
+              snooze_days: { snooze_days: { type: "static_select", selected_option: { value: days } } },
+              snooze_reason: { snooze_reason: { type: "plain_text_input", value: reason } },
+            },
+          },
+        },
+      };
+      return postSigned(h.eventsUrl, `payload=${encodeURIComponent(JSON.stringify(payload))}`);
+    };
+    const refused = await submit("14", "  ");
+    expect(refused.json).toEqual({ response_action: "errors", errors: { snooze_reason: "say why" } });
+    const ok = await submit("14", "renewal call <booked>");
+    expect(ok.status).toBe(200);
+    await until(
+      () => JSON.stringify(parent()[0]!.blocks).includes("Snoozed until 2026-12-09"),
+      "the snoozed parent",
+    );
+    const ts = parent()[0]!.ts;
+    expect(h.fake.replies(ALERTS, ts).at(-1)!.text).toBe(
+      ":zzz: Snoozed until 2026-12-09 by <@U0ALICE>: renewal call &lt;booked&gt;",
+    );
+    const replies = h.fake.replies(ALERTS, ts).length;
+    const quiet = await move("caution", "at_risk", 70, 55); // snoozed at 60: 5 points lower
+    expect(quiet.summary).toMatchObject({ opened: 0, replies: 0 });
+    expect(h.fake.replies(ALERTS, ts)).toHaveLength(replies);
+    const fell = await move("caution", "at_risk", 70, 49);
+    expect(fell.summary.replies).toBe(1);
+    expect(h.fake.replies(ALERTS, ts).at(-1)!.text).toContain("Fell a further 10 points while snoozed");
+    expect((await h.db.prisma.followUp.findFirstOrThrow({ where: { accountId } })).status).toBe("open");
+  });
+
   it("resolves on Resolve, and a stale button afterwards changes nothing", async () => {
     const stale = (
       parent()[0]!.blocks as { type: string; elements?: { action_id: string; value?: string }[] }[]

@@ -2,6 +2,7 @@
 import type { App } from "@slack/bolt";
 import type { SlackDeps } from "../context.ts";
 import { registerCaseActions } from "./actions/case-actions.ts";
+import { registerSnoozeCase } from "./actions/snooze-case.ts";
 import { registerShareCard } from "./actions/share-card.ts";
 import { registerShowAccount } from "./actions/show-account.ts";
 import { registerCssCommand } from "./commands/css.ts";
@@ -12,5 +13,6 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   registerShareCard(app, deps);
   registerShowAccount(app, deps);
   registerCaseActions(app, deps);
+  registerSnoozeCase(app, deps);
   registerAppUninstalled(app, deps);
 }
