@@ -8,18 +8,31 @@ describe("workspace settings", () => {
       recompute_cron: "0 * * * *",
       digest_time: "09:00",
       digest_days: [1, 2, 3, 4, 5],
+      digest_channel: null,
+      alert_channel: null,
+      escalation_lead: null,
+      escalate_after_business_days: 2,
     });
     expect(readSettings(null).timezone).toBe("UTC");
   });
 
   it("falls back one setting at a time when a stored value does not validate", () => {
     expect(
-      readSettings({ timezone: "Mars/Olympus", recompute_cron: "15 * * * *", digest_time: "25:00" }),
+      readSettings({
+        timezone: "Mars/Olympus",
+        recompute_cron: "15 * * * *",
+        digest_time: "25:00",
+        alert_channel: "#general",
+      }),
     ).toEqual({
       timezone: "UTC",
       recompute_cron: "15 * * * *",
       digest_time: "09:00",
       digest_days: [1, 2, 3, 4, 5],
+      digest_channel: null,
+      alert_channel: null,
+      escalation_lead: null,
+      escalate_after_business_days: 2,
     });
   });
 });

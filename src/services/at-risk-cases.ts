@@ -16,7 +16,7 @@ import { dateToDay, dayToDate, formatDay, type Day } from "../domain/dates.ts";
 import { DEFAULT_MODEL } from "../domain/model/default-model.ts";
 import type { Driver } from "../domain/scoring/explain.ts";
 import { addBusinessDays } from "../domain/schedule/business-days.ts";
-import type { FollowUp, PrismaClient } from "../generated/prisma/client.ts";
+import { Prisma, type FollowUp, type PrismaClient } from "../generated/prisma/client.ts";
 import { caseParentMessage, caseReply, movedReply, type CaseView } from "../slack/blocks/at-risk-case.ts";
 import type { SlackMessage } from "../slack/blocks/account-card.ts";
 import { esc, mentionUser } from "../slack/blocks/text.ts";
@@ -55,7 +55,11 @@ interface ChangeRow {
   drivers: Driver[];
 }
 
-/** Turns a run's band changes into cases and thread messages. Safe to run again for the same run. */
+/**
+ * Turns a run's band changes into cases, then delivers what Slack has not been told yet. Deciding and
+ * delivering are apart (an outbox on the case: pending reply, stale parent, parent not yet posted),
+ * so a Slack failure loses nothing: the next notification delivers it. Safe to run again.
+ */
 export async function reportBandChanges(
   prisma: PrismaClient,
   workspaceId: number,
@@ -75,96 +79,144 @@ export async function reportBandChanges(
   );
   const summary: ReportSummary = { opened: 0, replies: 0, recovered: 0, unchanged: 0 };
   for (const change of changes) {
-    const entered = risk.has(change.to_band) && !risk.has(change.from_band ?? "");
-    const left = risk.has(change.from_band ?? "") && !risk.has(change.to_band);
-    await prisma.$transaction(
-      async (tx) => {
-        await tx.$queryRawUnsafe(
-          `SELECT pg_advisory_xact_lock(hashtext('css-case'), $1)::text AS locked`,
-          change.account_id,
-        );
-        const open = await tx.followUp.findFirst({
-          where: { workspaceId, accountId: change.account_id, status: { in: [...OPEN] } },
-          orderBy: { openedAt: "desc" },
-        });
-        const already = open && open.lastBand === change.to_band && open.lastScore === change.to_score;
-        if (already && open.threadTs !== null) {
-          summary.unchanged++;
-          return;
-        }
-        if (!open) {
-          if (!entered) {
-            summary.unchanged++;
-            return;
-          }
-          const created = await tx.followUp.create({
-            data: {
-              workspaceId,
-              accountId: change.account_id,
-              openedScore: change.to_score,
-              lastScore: change.to_score,
-              lastBand: change.to_band,
-              channelId: channel,
-            },
-          });
-          summary.opened++;
-          if (slack && channel) await postParent(tx as PrismaClient, slack, created, channel);
-          return;
-        }
-        // A case whose parent never got posted (a failure after it was recorded): post it now.
-        if (open.threadTs === null && slack && channel) {
-          await postParent(tx as PrismaClient, slack, open, channel);
-        }
-        let kind: "recovered" | "back" | "fell" | "changed" | null = null;
-        const data: Partial<FollowUp> = { lastBand: change.to_band, lastScore: change.to_score };
-        if (left) {
-          kind = "recovered";
-          data.recoveredAt = new Date();
-          summary.recovered++;
-        } else if (entered && open.status === "snoozed") {
-          const floor = (open.snoozeScore ?? open.openedScore ?? 0) - SNOOZE_BREAK_POINTS;
-          const ended = open.snoozedUntil !== null && dateToDay(open.snoozedUntil) <= today;
-          if (ended || (change.to_score !== null && change.to_score <= floor)) {
-            kind = ended ? "back" : "fell";
-            Object.assign(data, { status: "open", snoozedUntil: null, recoveredAt: null });
-          }
-        } else if (entered) {
-          kind = "back";
-          data.recoveredAt = null;
-        } else if (open.status === "open") {
-          kind = "changed";
-        }
-        const updated = await tx.followUp.update({
-          where: { id: open.id },
-          data: { ...data, version: { increment: 1 } },
-        });
-        if (!kind || !slack || !updated.channelId || !updated.threadTs) {
-          if (!kind) summary.unchanged++;
-          return;
-        }
-        const view = await caseView(tx as PrismaClient, updated);
-        await slack.postMessage({
-          channel: updated.channelId,
-          thread_ts: updated.threadTs,
-          ...movedReply(kind, view, change.to_band),
-        });
-        await slack.updateMessage({
-          channel: updated.channelId,
-          ts: updated.threadTs,
-          ...caseParentMessage(view),
-        });
-        summary.replies++;
-      },
-      { timeout: 60_000 },
+    const outcome = await prisma.$transaction((tx) =>
+      decide(tx as PrismaClient, workspaceId, change, risk, channel, today),
     );
+    if (outcome === "opened") summary.opened++;
+    else if (outcome === "recovered") summary.recovered++;
+    else if (outcome === "unchanged") summary.unchanged++;
   }
+  summary.replies = await deliverPending(prisma, workspaceId, slack, channel);
   return summary;
 }
 
-async function postParent(tx: PrismaClient, slack: CaseSlack, c: FollowUp, channel: string): Promise<void> {
-  const view = await caseView(tx, c);
-  const sent = await slack.postMessage({ channel, ...caseParentMessage(view) });
-  await tx.followUp.update({ where: { id: c.id }, data: { channelId: sent.channel, threadTs: sent.ts } });
+type Decision = "opened" | "recovered" | "replied" | "unchanged";
+
+/** One account's change, under a lock on the account: the case's new state and what to tell Slack. */
+async function decide(
+  tx: PrismaClient,
+  workspaceId: number,
+  change: ChangeRow,
+  risk: ReadonlySet<string>,
+  channel: string | null,
+  today: Day,
+): Promise<Decision> {
+  const entered = risk.has(change.to_band) && !risk.has(change.from_band ?? "");
+  const left = risk.has(change.from_band ?? "") && !risk.has(change.to_band);
+  await tx.$queryRawUnsafe(
+    `SELECT pg_advisory_xact_lock(hashtext('css-case'), $1)::text AS locked`,
+    change.account_id,
+  );
+  const open = await tx.followUp.findFirst({
+    where: { workspaceId, accountId: change.account_id, status: { in: [...OPEN] } },
+    orderBy: { openedAt: "desc" },
+  });
+  // Hourly runs of one day repeat the day's band change: only a new state is news.
+  if (open && open.lastBand === change.to_band && open.lastScore === change.to_score) return "unchanged";
+  if (!open) {
+    if (!entered) return "unchanged";
+    await tx.followUp.create({
+      data: {
+        workspaceId,
+        accountId: change.account_id,
+        openedScore: change.to_score,
+        lastScore: change.to_score,
+        lastBand: change.to_band,
+        channelId: channel,
+      },
+    });
+    return "opened";
+  }
+  let kind: "recovered" | "back" | "fell" | "changed" | null = null;
+  const data: Prisma.FollowUpUpdateInput = { lastBand: change.to_band, lastScore: change.to_score };
+  if (left) {
+    kind = "recovered";
+    data.recoveredAt = new Date();
+  } else if (entered && open.status === "snoozed") {
+    const floor = (open.snoozeScore ?? open.openedScore ?? 0) - SNOOZE_BREAK_POINTS;
+    const ended = open.snoozedUntil !== null && dateToDay(open.snoozedUntil) <= today;
+    if (ended || (change.to_score !== null && change.to_score <= floor)) {
+      kind = ended ? "back" : "fell";
+      Object.assign(data, { status: "open", snoozedUntil: null, recoveredAt: null });
+    }
+  } else if (entered) {
+    kind = "back";
+    data.recoveredAt = null;
+  } else if (open.status === "open") {
+    kind = "changed";
+  }
+  const updated = await tx.followUp.update({
+    where: { id: open.id },
+    data: { ...data, version: { increment: 1 }, ...(kind ? { parentStale: true } : {}) },
+  });
+  if (!kind) return "unchanged";
+  const reply = movedReply(kind, await caseView(tx, updated), change.to_band);
+  await tx.followUp.update({
+    where: { id: open.id },
+    data: { pendingReply: { text: reply.text, blocks: reply.blocks as unknown as Prisma.InputJsonValue } },
+  });
+  return kind === "recovered" ? "recovered" : "replied";
+}
+
+/**
+ * Delivers every case's outbox in the workspace: the parent message not yet posted, a pending thread
+ * reply, a parent that no longer shows the case as it is. Each is cleared once Slack accepted it (a
+ * crash between Slack's answer and that write would send it once more). Returns the replies posted.
+ */
+export async function deliverPending(
+  prisma: PrismaClient,
+  workspaceId: number,
+  slack: CaseSlack | null,
+  channel: string | null,
+): Promise<number> {
+  if (!slack) return 0;
+  const cases = await prisma.followUp.findMany({
+    where: {
+      workspaceId,
+      OR: [
+        { threadTs: null, status: { in: [...OPEN] } },
+        { pendingReply: { not: Prisma.DbNull } },
+        { parentStale: true },
+      ],
+    },
+    orderBy: { id: "asc" },
+  });
+  let replies = 0;
+  for (let c of cases) {
+    // A parent never posted goes where alerts go now (the admin may have fixed the channel since).
+    const target = channel ?? c.channelId;
+    if (c.threadTs === null) {
+      if (!target || c.status === "resolved") continue;
+      const sent = await slack.postMessage({
+        channel: target,
+        ...caseParentMessage(await caseView(prisma, c)),
+      });
+      c = await prisma.followUp.update({
+        where: { id: c.id },
+        data: { channelId: sent.channel, threadTs: sent.ts, parentStale: false },
+      });
+    }
+    const reply = c.pendingReply as { text: string; blocks: unknown[] } | null;
+    if (reply && c.channelId && c.threadTs) {
+      await slack.postMessage({
+        channel: c.channelId,
+        thread_ts: c.threadTs,
+        text: reply.text,
+        blocks: reply.blocks,
+      });
+      replies++;
+      c = await prisma.followUp.update({ where: { id: c.id }, data: { pendingReply: Prisma.DbNull } });
+    }
+    if (c.parentStale && c.channelId && c.threadTs) {
+      await slack.updateMessage({
+        channel: c.channelId,
+        ts: c.threadTs,
+        ...caseParentMessage(await caseView(prisma, c)),
+      });
+      await prisma.followUp.update({ where: { id: c.id }, data: { parentStale: false } });
+    }
+  }
+  return replies;
 }
 
 /** What the parent message shows of a case, from the case, its account and the move into risk. */
@@ -214,7 +266,7 @@ async function changeCase(
   prisma: PrismaClient,
   workspaceId: number,
   ref: { caseId: bigint; version: number },
-  data: Partial<FollowUp>,
+  data: Prisma.FollowUpUpdateManyMutationInput,
 ): Promise<{ updated: FollowUp | null; current: FollowUp | null }> {
   const result = await prisma.followUp.updateMany({
     where: { id: ref.caseId, workspaceId, version: ref.version, status: { in: [...OPEN] } },

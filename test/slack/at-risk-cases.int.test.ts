@@ -259,6 +259,8 @@ describe("at-risk cases", () => {
       "the snoozed parent",
     );
     const ts = parent()[0]!.ts;
+    // The parent is updated first, then the thread reply follows.
+    await until(() => h.fake.replies(ALERTS, ts).at(-1)!.text!.startsWith(":zzz:"), "the snooze reply");
     expect(h.fake.replies(ALERTS, ts).at(-1)!.text).toBe(
       ":zzz: Snoozed until 2026-12-09 by <@U0ALICE>: renewal call &lt;booked&gt;",
     );

@@ -21,16 +21,14 @@ export const recomputeFinalize = defineJob({
     const shards = Object.values(await job.getChildrenValues<ShardSummary>());
     const summary = addSummaries(p.asOf, shards);
     await finishRun(prisma, BigInt(p.runId), summary);
-    // The band changes go to the notifications queue; the job id makes a retried finalize hand
-    // them over once.
-    if (summary.band_changes > 0) {
-      await enqueue(
-        queues,
-        notifyBandChanges,
-        { workspaceId: p.workspaceId, runId: p.runId },
-        `notify-${p.runId}`,
-      );
-    }
+    // The band changes go to the notifications queue (which also delivers whatever Slack could not
+    // be told before); the job id makes a retried finalize hand them over once.
+    await enqueue(
+      queues,
+      notifyBandChanges,
+      { workspaceId: p.workspaceId, runId: p.runId },
+      `notify-${p.runId}`,
+    );
     return summary;
   },
 });

@@ -1912,6 +1912,8 @@ export const FollowUpScalarFieldEnum = {
   recoveredAt: 'recoveredAt',
   lastScore: 'lastScore',
   lastBand: 'lastBand',
+  pendingReply: 'pendingReply',
+  parentStale: 'parentStale',
   version: 'version'
 } as const
 
@@ -2220,6 +2222,13 @@ export type EnumFollowUpStatusFieldRefInput<$PrismaModel> = FieldRefInputType<$P
  * Reference to a field of type 'FollowUpStatus[]'
  */
 export type ListEnumFollowUpStatusFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'FollowUpStatus[]'>
+    
+
+
+/**
+ * Reference to a field of type 'Boolean'
+ */
+export type BooleanFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Boolean'>
     
 
 /**

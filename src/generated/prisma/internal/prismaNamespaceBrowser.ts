@@ -268,6 +268,8 @@ export const FollowUpScalarFieldEnum = {
   recoveredAt: 'recoveredAt',
   lastScore: 'lastScore',
   lastBand: 'lastBand',
+  pendingReply: 'pendingReply',
+  parentStale: 'parentStale',
   version: 'version'
 } as const
 

@@ -67,6 +67,7 @@ export type FollowUpMinAggregateOutputType = {
   recoveredAt: Date | null
   lastScore: number | null
   lastBand: string | null
+  parentStale: boolean | null
   version: number | null
 }
 
@@ -91,6 +92,7 @@ export type FollowUpMaxAggregateOutputType = {
   recoveredAt: Date | null
   lastScore: number | null
   lastBand: string | null
+  parentStale: boolean | null
   version: number | null
 }
 
@@ -115,6 +117,8 @@ export type FollowUpCountAggregateOutputType = {
   recoveredAt: number
   lastScore: number
   lastBand: number
+  pendingReply: number
+  parentStale: number
   version: number
   _all: number
 }
@@ -161,6 +165,7 @@ export type FollowUpMinAggregateInputType = {
   recoveredAt?: true
   lastScore?: true
   lastBand?: true
+  parentStale?: true
   version?: true
 }
 
@@ -185,6 +190,7 @@ export type FollowUpMaxAggregateInputType = {
   recoveredAt?: true
   lastScore?: true
   lastBand?: true
+  parentStale?: true
   version?: true
 }
 
@@ -209,6 +215,8 @@ export type FollowUpCountAggregateInputType = {
   recoveredAt?: true
   lastScore?: true
   lastBand?: true
+  pendingReply?: true
+  parentStale?: true
   version?: true
   _all?: true
 }
@@ -320,6 +328,8 @@ export type FollowUpGroupByOutputType = {
   recoveredAt: Date | null
   lastScore: number | null
   lastBand: string | null
+  pendingReply: runtime.JsonValue | null
+  parentStale: boolean
   version: number
   _count: FollowUpCountAggregateOutputType | null
   _avg: FollowUpAvgAggregateOutputType | null
@@ -367,6 +377,8 @@ export type FollowUpWhereInput = {
   recoveredAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
   lastScore?: Prisma.FloatNullableFilter<"FollowUp"> | number | null
   lastBand?: Prisma.StringNullableFilter<"FollowUp"> | string | null
+  pendingReply?: Prisma.JsonNullableFilter<"FollowUp">
+  parentStale?: Prisma.BoolFilter<"FollowUp"> | boolean
   version?: Prisma.IntFilter<"FollowUp"> | number
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
   account?: Prisma.XOR<Prisma.AccountScalarRelationFilter, Prisma.AccountWhereInput>
@@ -393,6 +405,8 @@ export type FollowUpOrderByWithRelationInput = {
   recoveredAt?: Prisma.SortOrderInput | Prisma.SortOrder
   lastScore?: Prisma.SortOrderInput | Prisma.SortOrder
   lastBand?: Prisma.SortOrderInput | Prisma.SortOrder
+  pendingReply?: Prisma.SortOrderInput | Prisma.SortOrder
+  parentStale?: Prisma.SortOrder
   version?: Prisma.SortOrder
   workspace?: Prisma.WorkspaceOrderByWithRelationInput
   account?: Prisma.AccountOrderByWithRelationInput
@@ -422,6 +436,8 @@ export type FollowUpWhereUniqueInput = Prisma.AtLeast<{
   recoveredAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
   lastScore?: Prisma.FloatNullableFilter<"FollowUp"> | number | null
   lastBand?: Prisma.StringNullableFilter<"FollowUp"> | string | null
+  pendingReply?: Prisma.JsonNullableFilter<"FollowUp">
+  parentStale?: Prisma.BoolFilter<"FollowUp"> | boolean
   version?: Prisma.IntFilter<"FollowUp"> | number
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
   account?: Prisma.XOR<Prisma.AccountScalarRelationFilter, Prisma.AccountWhereInput>
@@ -448,6 +464,8 @@ export type FollowUpOrderByWithAggregationInput = {
   recoveredAt?: Prisma.SortOrderInput | Prisma.SortOrder
   lastScore?: Prisma.SortOrderInput | Prisma.SortOrder
   lastBand?: Prisma.SortOrderInput | Prisma.SortOrder
+  pendingReply?: Prisma.SortOrderInput | Prisma.SortOrder
+  parentStale?: Prisma.SortOrder
   version?: Prisma.SortOrder
   _count?: Prisma.FollowUpCountOrderByAggregateInput
   _avg?: Prisma.FollowUpAvgOrderByAggregateInput
@@ -480,6 +498,8 @@ export type FollowUpScalarWhereWithAggregatesInput = {
   recoveredAt?: Prisma.DateTimeNullableWithAggregatesFilter<"FollowUp"> | Date | string | null
   lastScore?: Prisma.FloatNullableWithAggregatesFilter<"FollowUp"> | number | null
   lastBand?: Prisma.StringNullableWithAggregatesFilter<"FollowUp"> | string | null
+  pendingReply?: Prisma.JsonNullableWithAggregatesFilter<"FollowUp">
+  parentStale?: Prisma.BoolWithAggregatesFilter<"FollowUp"> | boolean
   version?: Prisma.IntWithAggregatesFilter<"FollowUp"> | number
 }
 
@@ -502,6 +522,8 @@ export type FollowUpCreateInput = {
   recoveredAt?: Date | string | null
   lastScore?: number | null
   lastBand?: string | null
+  pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  parentStale?: boolean
   version?: number
   workspace: Prisma.WorkspaceCreateNestedOneWithoutFollowUpsInput
   account: Prisma.AccountCreateNestedOneWithoutFollowUpsInput
@@ -528,6 +550,8 @@ export type FollowUpUncheckedCreateInput = {
   recoveredAt?: Date | string | null
   lastScore?: number | null
   lastBand?: string | null
+  pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  parentStale?: boolean
   version?: number
 }
 
@@ -550,6 +574,8 @@ export type FollowUpUpdateInput = {
   recoveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   lastScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  parentStale?: Prisma.BoolFieldUpdateOperationsInput | boolean
   version?: Prisma.IntFieldUpdateOperationsInput | number
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutFollowUpsNestedInput
   account?: Prisma.AccountUpdateOneRequiredWithoutFollowUpsNestedInput
@@ -576,6 +602,8 @@ export type FollowUpUncheckedUpdateInput = {
   recoveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   lastScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  parentStale?: Prisma.BoolFieldUpdateOperationsInput | boolean
   version?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
@@ -600,6 +628,8 @@ export type FollowUpCreateManyInput = {
   recoveredAt?: Date | string | null
   lastScore?: number | null
   lastBand?: string | null
+  pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  parentStale?: boolean
   version?: number
 }
 
@@ -622,6 +652,8 @@ export type FollowUpUpdateManyMutationInput = {
   recoveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   lastScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  parentStale?: Prisma.BoolFieldUpdateOperationsInput | boolean
   version?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
@@ -646,6 +678,8 @@ export type FollowUpUncheckedUpdateManyInput = {
   recoveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   lastScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  parentStale?: Prisma.BoolFieldUpdateOperationsInput | boolean
   version?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
@@ -680,6 +714,8 @@ export type FollowUpCountOrderByAggregateInput = {
   recoveredAt?: Prisma.SortOrder
   lastScore?: Prisma.SortOrder
   lastBand?: Prisma.SortOrder
+  pendingReply?: Prisma.SortOrder
+  parentStale?: Prisma.SortOrder
   version?: Prisma.SortOrder
 }
 
@@ -714,6 +750,7 @@ export type FollowUpMaxOrderByAggregateInput = {
   recoveredAt?: Prisma.SortOrder
   lastScore?: Prisma.SortOrder
   lastBand?: Prisma.SortOrder
+  parentStale?: Prisma.SortOrder
   version?: Prisma.SortOrder
 }
 
@@ -738,6 +775,7 @@ export type FollowUpMinOrderByAggregateInput = {
   recoveredAt?: Prisma.SortOrder
   lastScore?: Prisma.SortOrder
   lastBand?: Prisma.SortOrder
+  parentStale?: Prisma.SortOrder
   version?: Prisma.SortOrder
 }
 
@@ -839,6 +877,10 @@ export type EnumFollowUpStatusFieldUpdateOperationsInput = {
   set?: $Enums.FollowUpStatus
 }
 
+export type BoolFieldUpdateOperationsInput = {
+  set?: boolean
+}
+
 export type FollowUpCreateWithoutWorkspaceInput = {
   id?: bigint | number
   status?: $Enums.FollowUpStatus
@@ -858,6 +900,8 @@ export type FollowUpCreateWithoutWorkspaceInput = {
   recoveredAt?: Date | string | null
   lastScore?: number | null
   lastBand?: string | null
+  pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  parentStale?: boolean
   version?: number
   account: Prisma.AccountCreateNestedOneWithoutFollowUpsInput
 }
@@ -882,6 +926,8 @@ export type FollowUpUncheckedCreateWithoutWorkspaceInput = {
   recoveredAt?: Date | string | null
   lastScore?: number | null
   lastBand?: string | null
+  pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  parentStale?: boolean
   version?: number
 }
 
@@ -935,6 +981,8 @@ export type FollowUpScalarWhereInput = {
   recoveredAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
   lastScore?: Prisma.FloatNullableFilter<"FollowUp"> | number | null
   lastBand?: Prisma.StringNullableFilter<"FollowUp"> | string | null
+  pendingReply?: Prisma.JsonNullableFilter<"FollowUp">
+  parentStale?: Prisma.BoolFilter<"FollowUp"> | boolean
   version?: Prisma.IntFilter<"FollowUp"> | number
 }
 
@@ -957,6 +1005,8 @@ export type FollowUpCreateWithoutAccountInput = {
   recoveredAt?: Date | string | null
   lastScore?: number | null
   lastBand?: string | null
+  pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  parentStale?: boolean
   version?: number
   workspace: Prisma.WorkspaceCreateNestedOneWithoutFollowUpsInput
 }
@@ -981,6 +1031,8 @@ export type FollowUpUncheckedCreateWithoutAccountInput = {
   recoveredAt?: Date | string | null
   lastScore?: number | null
   lastBand?: string | null
+  pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  parentStale?: boolean
   version?: number
 }
 
@@ -1030,6 +1082,8 @@ export type FollowUpCreateManyWorkspaceInput = {
   recoveredAt?: Date | string | null
   lastScore?: number | null
   lastBand?: string | null
+  pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  parentStale?: boolean
   version?: number
 }
 
@@ -1052,6 +1106,8 @@ export type FollowUpUpdateWithoutWorkspaceInput = {
   recoveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   lastScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  parentStale?: Prisma.BoolFieldUpdateOperationsInput | boolean
   version?: Prisma.IntFieldUpdateOperationsInput | number
   account?: Prisma.AccountUpdateOneRequiredWithoutFollowUpsNestedInput
 }
@@ -1076,6 +1132,8 @@ export type FollowUpUncheckedUpdateWithoutWorkspaceInput = {
   recoveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   lastScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  parentStale?: Prisma.BoolFieldUpdateOperationsInput | boolean
   version?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
@@ -1099,6 +1157,8 @@ export type FollowUpUncheckedUpdateManyWithoutWorkspaceInput = {
   recoveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   lastScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  parentStale?: Prisma.BoolFieldUpdateOperationsInput | boolean
   version?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
@@ -1122,6 +1182,8 @@ export type FollowUpCreateManyAccountInput = {
   recoveredAt?: Date | string | null
   lastScore?: number | null
   lastBand?: string | null
+  pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  parentStale?: boolean
   version?: number
 }
 
@@ -1144,6 +1206,8 @@ export type FollowUpUpdateWithoutAccountInput = {
   recoveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   lastScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  parentStale?: Prisma.BoolFieldUpdateOperationsInput | boolean
   version?: Prisma.IntFieldUpdateOperationsInput | number
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutFollowUpsNestedInput
 }
@@ -1168,6 +1232,8 @@ export type FollowUpUncheckedUpdateWithoutAccountInput = {
   recoveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   lastScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  parentStale?: Prisma.BoolFieldUpdateOperationsInput | boolean
   version?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
@@ -1191,6 +1257,8 @@ export type FollowUpUncheckedUpdateManyWithoutAccountInput = {
   recoveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   lastScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  parentStale?: Prisma.BoolFieldUpdateOperationsInput | boolean
   version?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
@@ -1217,6 +1285,8 @@ export type FollowUpSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs
   recoveredAt?: boolean
   lastScore?: boolean
   lastBand?: boolean
+  pendingReply?: boolean
+  parentStale?: boolean
   version?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
@@ -1243,6 +1313,8 @@ export type FollowUpSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exte
   recoveredAt?: boolean
   lastScore?: boolean
   lastBand?: boolean
+  pendingReply?: boolean
+  parentStale?: boolean
   version?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
@@ -1269,6 +1341,8 @@ export type FollowUpSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exte
   recoveredAt?: boolean
   lastScore?: boolean
   lastBand?: boolean
+  pendingReply?: boolean
+  parentStale?: boolean
   version?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
@@ -1295,10 +1369,12 @@ export type FollowUpSelectScalar = {
   recoveredAt?: boolean
   lastScore?: boolean
   lastBand?: boolean
+  pendingReply?: boolean
+  parentStale?: boolean
   version?: boolean
 }
 
-export type FollowUpOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "accountId" | "status" | "ownerSlackUserId" | "assignedBy" | "dueDate" | "channelId" | "threadTs" | "openedScore" | "snoozedUntil" | "snoozeReason" | "snoozeScore" | "escalatedAt" | "openedAt" | "resolvedAt" | "resolvedBy" | "recoveredAt" | "lastScore" | "lastBand" | "version", ExtArgs["result"]["followUp"]>
+export type FollowUpOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "accountId" | "status" | "ownerSlackUserId" | "assignedBy" | "dueDate" | "channelId" | "threadTs" | "openedScore" | "snoozedUntil" | "snoozeReason" | "snoozeScore" | "escalatedAt" | "openedAt" | "resolvedAt" | "resolvedBy" | "recoveredAt" | "lastScore" | "lastBand" | "pendingReply" | "parentStale" | "version", ExtArgs["result"]["followUp"]>
 export type FollowUpInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
@@ -1348,6 +1424,14 @@ export type $FollowUpPayload<ExtArgs extends runtime.Types.Extensions.InternalAr
      */
     lastScore: number | null
     lastBand: string | null
+    /**
+     * Outbox: a thread reply decided with the case's last change and not yet delivered to Slack.
+     */
+    pendingReply: runtime.JsonValue | null
+    /**
+     * The parent message no longer shows the case as it is (delivered with the next notification).
+     */
+    parentStale: boolean
     /**
      * Bumped by every change: buttons carry it, so a stale click cannot undo a newer one.
      */
@@ -1797,6 +1881,8 @@ export interface FollowUpFieldRefs {
   readonly recoveredAt: Prisma.FieldRef<"FollowUp", 'DateTime'>
   readonly lastScore: Prisma.FieldRef<"FollowUp", 'Float'>
   readonly lastBand: Prisma.FieldRef<"FollowUp", 'String'>
+  readonly pendingReply: Prisma.FieldRef<"FollowUp", 'Json'>
+  readonly parentStale: Prisma.FieldRef<"FollowUp", 'Boolean'>
   readonly version: Prisma.FieldRef<"FollowUp", 'Int'>
 }
     

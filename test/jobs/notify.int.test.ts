@@ -1,0 +1,188 @@
+// From a scheduled run to Slack: the run's finalizer hands its band changes to the notifications
+// queue, whose job opens one case and one thread per account that fell into risk, through the
+// gateway (real Redis pacing) on the fake Slack, exactly once, waiting out a 429.
+import { Redis } from "ioredis";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
+import { formatDay } from "../../src/domain/dates.ts";
+import { notifyBandChanges } from "../../src/jobs/definitions/notify-band-changes.ts";
+import { enqueue } from "../../src/jobs/enqueue.ts";
+import { startRunFlow } from "../../src/jobs/run-flow.ts";
+import { startWorkers, type Workers } from "../../src/jobs/worker.ts";
+import { silentLogger } from "../../src/log.ts";
+import { updateSettings } from "../../src/services/workspace-settings.ts";
+import { createSlackAccess } from "../../src/slack/access.ts";
+import { SlackGateway } from "../../src/slack/gateway.ts";
+import { startFakeSlack, type FakeSlack } from "../fakes/slack-api.ts";
+import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
+import { importPortfolio, PORTFOLIO_END } from "../support/portfolio.ts";
+import { openTestQueues, testRedisUrl, uniquePrefix, waitFor } from "../support/queues.ts";
+
+const ALERTS = "C0ALERTS";
+const TEAM = "T0TEST";
+
+describe("notifications after a run", () => {
+  let db: TestDatabase;
+  let queues: ReturnType<typeof openTestQueues>;
+  let fake: FakeSlack;
+  let redis: Redis;
+  let workers: Workers | undefined;
+  let workspaceId: number;
+
+  beforeEach(async () => {
+    db = await createTestDatabase("postgres");
+    queues = openTestQueues();
+    fake = await startFakeSlack({ tokens: ["xoxb-test"] });
+    fake.addChannel({ id: ALERTS, name: "cs-alerts" });
+    redis = new Redis(testRedisUrl);
+    const workspace = await ensureWorkspace(db.prisma, "acme");
+    workspaceId = workspace.id;
+    await db.prisma.workspace.update({ where: { id: workspaceId }, data: { slackTeamId: TEAM } });
+    await updateSettings(db.prisma, workspaceId, { alert_channel: ALERTS, timezone: "UTC" }, "test");
+    const gateway = new SlackGateway({
+      apiUrl: fake.apiUrl,
+      timeoutMs: 5000,
+      redis,
+      keyPrefix: `${uniquePrefix()}:pace`,
+      log: silentLogger,
+    });
+    workers = startWorkers({
+      prisma: db.prisma,
+      queues,
+      redisUrl: testRedisUrl,
+      concurrency: 2,
+      log: silentLogger,
+      shardSize: 20,
+      slack: createSlackAccess({
+        config: {
+          mode: "single",
+          signingSecret: "x".repeat(16),
+          botToken: "xoxb-test",
+          appToken: undefined,
+          oauth: undefined,
+          apiUrl: fake.apiUrl,
+          timeoutMs: 5000,
+        },
+        gateway,
+        prisma: db.prisma,
+        box: null,
+      }),
+    });
+  });
+
+  afterEach(async () => {
+    await workers?.close();
+    redis.disconnect();
+    await fake.close();
+    await queues.dispose();
+    await db.close();
+  });
+
+  async function runDay(day: number) {
+    await startRunFlow(db.prisma, queues, {
+      workspaceId,
+      asOf: day,
+      slot: `test-${formatDay(day)}`,
+      trigger: "manual",
+      shardSize: 20,
+    });
+    return waitFor(
+      async () =>
+        (await db.prisma.recomputeRun.findFirst({
+          where: { workspaceId, slot: `test-${formatDay(day)}`, status: "succeeded" },
+        })) ?? undefined,
+      60_000,
+      "the run",
+    );
+  }
+
+  it("opens one thread per account that fell into risk, once, after waiting out a 429", async () => {
+    await importPortfolio(db.prisma, workspaceId, { accounts: 60 });
+    await runDay(PORTFOLIO_END - 1);
+    // Yesterday everyone was healthy: today's at-risk accounts are band changes into risk.
+    await db.prisma.scoreSnapshot.updateMany({
+      where: { workspaceId, score: { not: null } },
+      data: { band: "healthy" },
+    });
+    fake.failNext("chat.postMessage", { status: 429, retryAfter: 1 });
+    const run = await runDay(PORTFOLIO_END);
+    const fell = await db.prisma.bandChange.count({
+      where: { workspaceId, runId: run.id, fromBand: "healthy", toBand: "at_risk" },
+    });
+    expect(fell).toBeGreaterThan(0);
+    await waitFor(
+      () => Promise.resolve(fake.messages(ALERTS).length === fell ? true : undefined),
+      30_000,
+      `${fell} parent messages`,
+    );
+    const notify = await queues.queue.notify.getJob(`notify-${run.id}`);
+    await waitFor(async () => ((await notify?.isCompleted()) ? true : undefined), 30_000, "the notify job");
+    expect(fake.callsTo("chat.postMessage").length).toBe(fell + 1); // one was answered 429, then retried
+    expect(await db.prisma.followUp.count({ where: { workspaceId, status: "open" } })).toBe(fell);
+    // Every case points at its own thread.
+    const threads = await db.prisma.followUp.findMany({ where: { workspaceId }, select: { threadTs: true } });
+    expect(new Set(threads.map((t) => t.threadTs)).size).toBe(fell);
+
+    // The same run's notifications again (a duplicate, or another id): nothing new is posted.
+    await enqueue(queues, notifyBandChanges, { workspaceId, runId: run.id.toString() }, `notify-${run.id}`);
+    const again = await enqueue(
+      queues,
+      notifyBandChanges,
+      { workspaceId, runId: run.id.toString() },
+      "again",
+    );
+    const job = await queues.queue.notify.getJob(again);
+    await waitFor(
+      async () => ((await job?.isCompleted()) ? true : undefined),
+      30_000,
+      "the second notify job",
+    );
+    expect(fake.messages(ALERTS)).toHaveLength(fell);
+  });
+
+  it("records a channel the bot cannot post to, and does not retry", async () => {
+    await updateSettings(db.prisma, workspaceId, { alert_channel: "C0GONE" }, "test");
+    await importPortfolio(db.prisma, workspaceId, { accounts: 60 });
+    await runDay(PORTFOLIO_END - 1);
+    await db.prisma.scoreSnapshot.updateMany({
+      where: { workspaceId, score: { not: null } },
+      data: { band: "healthy" },
+    });
+    const run = await runDay(PORTFOLIO_END);
+    const entry = await waitFor(
+      async () =>
+        (await db.prisma.auditLogEntry.findFirst({
+          where: { workspaceId, action: "slack.delivery_failed" },
+        })) ?? undefined,
+      30_000,
+      "the recorded failure",
+    );
+    expect(entry.details).toMatchObject({
+      method: "chat.postMessage",
+      error: "channel_not_found",
+      channel: "C0GONE",
+    });
+    const job = await queues.queue.notify.getJob(`notify-${run.id}`);
+    await waitFor(async () => ((await job?.isFailed()) ? true : undefined), 10_000, "the failed job");
+    expect((await queues.queue.notify.getJob(`notify-${run.id}`))?.attemptsMade).toBe(1);
+    expect(fake.callsTo("chat.postMessage")).toHaveLength(1);
+    // The cases exist; their threads are posted by the next notification once the channel is fixed.
+    const waiting = await db.prisma.followUp.count({ where: { workspaceId, threadTs: null } });
+    expect(waiting).toBeGreaterThan(0);
+    await updateSettings(db.prisma, workspaceId, { alert_channel: ALERTS }, "test");
+    const next = await enqueue(
+      queues,
+      notifyBandChanges,
+      { workspaceId, runId: run.id.toString() },
+      "after-fix",
+    );
+    const nextJob = await queues.queue.notify.getJob(next);
+    await waitFor(
+      async () => ((await nextJob?.isCompleted()) ? true : undefined),
+      30_000,
+      "the next notify job",
+    );
+    expect(fake.messages(ALERTS)).toHaveLength(waiting);
+    expect(await db.prisma.followUp.count({ where: { workspaceId, threadTs: null } })).toBe(0);
+  });
+});
