@@ -1,5 +1,6 @@
 // Every job the workers run, by name.
 import type { RegisteredJob } from "./define-job.ts";
+import { digestTick } from "./definitions/digest-tick.ts";
 import { notifyBandChanges } from "./definitions/notify-band-changes.ts";
 import { recomputeFinalize } from "./definitions/recompute-finalize.ts";
 import { recomputeShard } from "./definitions/recompute-shard.ts";
@@ -10,6 +11,7 @@ export const JOBS: readonly RegisteredJob[] = [
   recomputeShard,
   recomputeFinalize,
   notifyBandChanges,
+  digestTick,
 ];
 
 export const JOBS_BY_NAME: ReadonlyMap<string, RegisteredJob> = new Map(JOBS.map((j) => [j.name, j]));

@@ -1,8 +1,9 @@
-// Each workspace's recompute schedule, as a BullMQ job scheduler: it lives in Redis, fires once
-// however many replicas run, and a fire due while no worker was up runs when one starts.
+// Each workspace's schedules (recompute, digest), as BullMQ job schedulers: they live in Redis, fire
+// once however many replicas run, and a fire due while no worker was up runs when one starts.
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { readSettings } from "../config/workspace-settings.ts";
 import { jobOptions } from "./define-job.ts";
+import { digestTick } from "./definitions/digest-tick.ts";
 import { recomputeTick } from "./definitions/recompute-tick.ts";
 import type { Queues } from "./queues.ts";
 
@@ -23,7 +24,30 @@ export async function upsertRecomputeSchedule(
   );
 }
 
-/** Makes Redis hold exactly one schedule per live workspace, as its settings say. */
+export function digestSchedulerId(workspaceId: number): string {
+  return `digest-ws-${workspaceId}`;
+}
+
+/** The cron pattern of a digest at local time HH:MM on days 1 (Monday) ... 7 (Sunday). */
+export function digestPattern(time: string, days: readonly number[]): string {
+  const [hh, mm] = time.split(":").map(Number);
+  const dow = [...new Set(days.map((d) => d % 7))].sort((a, b) => a - b).join(",");
+  return `${mm} ${hh} * * ${dow}`;
+}
+
+export async function upsertDigestSchedule(
+  queues: Queues,
+  workspaceId: number,
+  schedule: { time: string; days: readonly number[]; tz: string },
+): Promise<void> {
+  await queues.queue.notify.upsertJobScheduler(
+    digestSchedulerId(workspaceId),
+    { pattern: digestPattern(schedule.time, schedule.days), tz: schedule.tz },
+    { name: digestTick.name, data: { workspaceId }, opts: jobOptions(digestTick) },
+  );
+}
+
+/** Makes Redis hold exactly one schedule of each kind per live workspace, as its settings say. */
 export async function syncSchedules(prisma: PrismaClient, queues: Queues): Promise<number> {
   const workspaces = await prisma.workspace.findMany({
     where: { deletedAt: null },
@@ -32,11 +56,22 @@ export async function syncSchedules(prisma: PrismaClient, queues: Queues): Promi
   for (const w of workspaces) {
     const settings = readSettings(w.settings);
     await upsertRecomputeSchedule(queues, w.id, { pattern: settings.recompute_cron, tz: settings.timezone });
+    await upsertDigestSchedule(queues, w.id, {
+      time: settings.digest_time,
+      days: settings.digest_days,
+      tz: settings.timezone,
+    });
   }
   const live = new Set(workspaces.map((w) => recomputeSchedulerId(w.id)));
   for (const scheduler of await queues.queue.recompute.getJobSchedulers()) {
     if (scheduler.key.startsWith("recompute-ws-") && !live.has(scheduler.key)) {
       await queues.queue.recompute.removeJobScheduler(scheduler.key);
+    }
+  }
+  const liveDigests = new Set(workspaces.map((w) => digestSchedulerId(w.id)));
+  for (const scheduler of await queues.queue.notify.getJobSchedulers()) {
+    if (scheduler.key.startsWith("digest-ws-") && !liveDigests.has(scheduler.key)) {
+      await queues.queue.notify.removeJobScheduler(scheduler.key);
     }
   }
   return workspaces.length;

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { CliContext } from "../context.ts";
 import { registerDb } from "./db.ts";
 import { registerDemo } from "./demo.ts";
+import { registerDigest } from "./digest.ts";
 import { registerExplain } from "./explain.ts";
 import { registerImport } from "./import.ts";
 import { registerKpis } from "./kpis.ts";
@@ -25,4 +26,5 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerWorker(program, ctx);
   registerRuns(program, ctx);
   registerSettings(program, ctx);
+  registerDigest(program, ctx);
 }

@@ -1,0 +1,40 @@
+// css-bot digest --preview: what the daily digest would post, without posting or marking anything.
+import type { Command } from "commander";
+import { readSettings } from "../../config/workspace-settings.ts";
+import { localDay } from "../../domain/schedule/slots.ts";
+import { buildDigest } from "../../services/build-digest.ts";
+import { digestMessages, digestPreview } from "../../slack/blocks/digest.ts";
+import type { CliContext } from "../context.ts";
+import { UsageError } from "../errors.ts";
+import { parseDay } from "../../domain/dates.ts";
+import { withWorkspace } from "../workspace.ts";
+
+export function registerDigest(program: Command, ctx: CliContext): void {
+  program
+    .command("digest")
+    .description("preview the daily digest: what it would post today (or --date), without posting")
+    .option("--preview", "print the digest instead of posting it (the workers post it at the digest time)")
+    .option("--date <date>", "the local day of the digest (default: today in the workspace's time zone)")
+    .option("--json", "print the Slack messages (text and blocks) as JSON")
+    .action(async (opts: { preview?: boolean; date?: string; json?: boolean }, command: Command) => {
+      if (!opts.preview) {
+        throw new UsageError(
+          "digest: only --preview is supported here; the workers post the digest at the workspace's digest time",
+        );
+      }
+      const messages = await withWorkspace(ctx, command, { create: false }, async (db, workspace) => {
+        const day =
+          opts.date === undefined
+            ? localDay(new Date(), readSettings(workspace.settings).timezone)
+            : dateOption(opts.date);
+        return digestMessages(await buildDigest(db.prisma, workspace.id, day));
+      });
+      ctx.io.stdout.write(opts.json ? `${JSON.stringify(messages, null, 2)}\n` : digestPreview(messages));
+    });
+}
+
+function dateOption(value: string): number {
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(value) ? parseDay(value) : null;
+  if (day === null) throw new UsageError(`--date must be a date YYYY-MM-DD, got ${JSON.stringify(value)}`);
+  return day;
+}

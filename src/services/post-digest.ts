@@ -1,0 +1,90 @@
+// Posts a workspace's digest for one local day to its digest channel: exactly once per channel and
+// day, whatever the retries, restarts and workers. The digest's row (unique per workspace, channel
+// and day) is claimed before posting; each message's ts is stored as soon as Slack accepts it, so a
+// retry continues after the last message posted instead of starting over.
+import { readSettings } from "../config/workspace-settings.ts";
+import { dayToDate, type Day } from "../domain/dates.ts";
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import { digestMessages } from "../slack/blocks/digest.ts";
+import { buildDigest, changeCount } from "./build-digest.ts";
+
+export interface DigestSlack {
+  postMessage(args: {
+    channel: string;
+    text: string;
+    blocks?: unknown[];
+  }): Promise<{ channel: string; ts: string }>;
+}
+
+export type DigestOutcome =
+  | { status: "posted"; messages: number; changes: number }
+  | { status: "already-posted" | "in-progress" | "no-channel" | "no-slack" };
+
+/** How long a claim holds: a worker killed mid-digest leaves it to another after this. */
+const CLAIM_MS = 5 * 60_000;
+
+export async function postDigest(
+  prisma: PrismaClient,
+  workspaceId: number,
+  localDate: Day,
+  slack: DigestSlack | null,
+): Promise<DigestOutcome> {
+  const workspace = await prisma.workspace.findUniqueOrThrow({ where: { id: workspaceId } });
+  const channel = readSettings(workspace.settings).digest_channel;
+  if (!channel) return { status: "no-channel" };
+  if (!slack) return { status: "no-slack" };
+  const day = dayToDate(localDate);
+  const row = await prisma.digest.upsert({
+    where: { workspaceId_channelId_localDate: { workspaceId, channelId: channel, localDate: day } },
+    update: {},
+    create: { workspaceId, channelId: channel, localDate: day },
+  });
+  if (row.status === "posted") return { status: "already-posted" };
+  const claimed = await prisma.digest.updateMany({
+    where: {
+      id: row.id,
+      OR: [
+        { status: { in: ["pending", "failed"] } },
+        { status: "posting", postedAt: { lt: new Date(Date.now() - CLAIM_MS) } },
+      ],
+    },
+    data: { status: "posting", postedAt: new Date(), error: null },
+  });
+  if (claimed.count === 0) return { status: "in-progress" };
+  try {
+    const view = await buildDigest(prisma, workspaceId, localDate);
+    const messages = digestMessages(view);
+    const sent = [...(await prisma.digest.findUniqueOrThrow({ where: { id: row.id } })).messageTs];
+    for (let i = sent.length; i < messages.length; i++) {
+      const m = messages[i]!;
+      const posted = await slack.postMessage({ channel, text: m.text, blocks: m.blocks });
+      sent.push(posted.ts);
+      await prisma.digest.update({ where: { id: row.id }, data: { messageTs: sent } });
+    }
+    const ids = [
+      ...view.changes.atRisk,
+      ...view.changes.caution,
+      ...view.changes.recovered,
+      ...view.changes.other,
+    ];
+    await prisma.$transaction([
+      prisma.bandChange.updateMany({
+        where: {
+          workspaceId,
+          digestedAt: null,
+          asOf: { lte: day },
+          accountId: { in: ids.map((c) => c.accountId) },
+        },
+        data: { digestedAt: new Date() },
+      }),
+      prisma.digest.update({ where: { id: row.id }, data: { status: "posted", postedAt: new Date() } }),
+    ]);
+    return { status: "posted", messages: messages.length, changes: changeCount(view) };
+  } catch (error) {
+    await prisma.digest.update({
+      where: { id: row.id },
+      data: { status: "failed", error: (error as Error).message.slice(0, 2000) },
+    });
+    throw error;
+  }
+}
