@@ -15,7 +15,8 @@ import { audit } from "../db/repositories/audit-log.ts";
 import { dateToDay, dayToDate, formatDay, type Day } from "../domain/dates.ts";
 import { DEFAULT_MODEL } from "../domain/model/default-model.ts";
 import type { Driver } from "../domain/scoring/explain.ts";
-import { addBusinessDays } from "../domain/schedule/business-days.ts";
+import { addBusinessDays, businessDaysBetween } from "../domain/schedule/business-days.ts";
+import { localDay } from "../domain/schedule/slots.ts";
 import { Prisma, type FollowUp, type PrismaClient } from "../generated/prisma/client.ts";
 import { caseParentMessage, caseReply, movedReply, type CaseView } from "../slack/blocks/at-risk-case.ts";
 import type { SlackMessage } from "../slack/blocks/account-card.ts";
@@ -407,4 +408,49 @@ export async function snoozeCase(
     });
   }
   return { kind: "done", message: caseReply(`Snoozed until ${formatDay(until)}.`) };
+}
+
+/**
+ * Escalates, once, each open case nobody has claimed for the workspace's set number of business
+ * days: a reply in its thread mentioning the configured lead. The escalation is recorded with the
+ * reply in the case's outbox in one statement, so it is decided once and delivered until Slack
+ * accepts it. Returns the cases escalated now.
+ */
+export async function escalateUnclaimed(
+  prisma: PrismaClient,
+  workspaceId: number,
+  slack: CaseSlack | null,
+  today: Day,
+): Promise<number> {
+  const workspace = await prisma.workspace.findUniqueOrThrow({ where: { id: workspaceId } });
+  const settings = readSettings(workspace.settings);
+  const candidates = await prisma.followUp.findMany({
+    where: { workspaceId, status: "open", ownerSlackUserId: null, escalatedAt: null, recoveredAt: null },
+  });
+  let escalated = 0;
+  for (const c of candidates) {
+    const days = businessDaysBetween(localDay(c.openedAt, settings.timezone), today);
+    if (days < settings.escalate_after_business_days) continue;
+    const who = settings.escalation_lead ? `${mentionUser(settings.escalation_lead)}, who` : "Who";
+    const reply = caseReply(
+      `:alarm_clock: Nobody has claimed this case for ${days} business days. ${who} should own the save?`,
+    );
+    const claimed = await prisma.followUp.updateMany({
+      where: { id: c.id, escalatedAt: null, ownerSlackUserId: null, status: "open" },
+      data: {
+        escalatedAt: new Date(),
+        pendingReply: { text: reply.text, blocks: reply.blocks as unknown as Prisma.InputJsonValue },
+      },
+    });
+    if (claimed.count === 1) {
+      escalated++;
+      await audit(prisma, workspaceId, {
+        actor: "css-bot",
+        action: "follow_up.escalate",
+        target: `follow_up:${c.id}`,
+      });
+    }
+  }
+  if (escalated > 0) await deliverPending(prisma, workspaceId, slack, settings.alert_channel);
+  return escalated;
 }

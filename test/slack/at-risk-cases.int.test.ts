@@ -3,7 +3,7 @@
 // the parent message (signed block_actions into the real Bolt app) assign and resolve the case.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDay } from "../../src/domain/dates.ts";
-import { reportBandChanges } from "../../src/services/at-risk-cases.ts";
+import { escalateUnclaimed, reportBandChanges } from "../../src/services/at-risk-cases.ts";
 import { updateSettings } from "../../src/services/workspace-settings.ts";
 import { ACTIONS, decodeCaseValue } from "../../src/slack/ids.ts";
 import { SlackGateway } from "../../src/slack/gateway.ts";
@@ -293,5 +293,42 @@ describe("at-risk cases", () => {
     const again = await move("caution", "at_risk", 72, 58);
     expect(again.summary.opened).toBe(1);
     expect(parent()).toHaveLength(2);
+  });
+
+  it("escalates a case nobody claimed for 2 business days, once, mentioning the lead", async () => {
+    await updateSettings(h.db.prisma, h.workspace.id, { escalation_lead: "U0LEAD" }, "test");
+    const other = await h.db.prisma.account.create({
+      data: { workspaceId: h.workspace.id, externalId: "globex", name: "Globex" },
+    });
+    const opened = async (openedAt: string, owner: string | null) =>
+      h.db.prisma.followUp.create({
+        data: {
+          workspaceId: h.workspace.id,
+          accountId: other.id,
+          openedAt: new Date(openedAt),
+          ownerSlackUserId: owner,
+          channelId: ALERTS,
+          threadTs: (await slack.postMessage({ channel: ALERTS, text: "case" })).ts,
+          lastBand: "at_risk",
+          lastScore: 55,
+        },
+      });
+    // Opened Monday 23 November: Wednesday 25 is 2 business days later. Friday 20 and owned: never.
+    const due = await opened("2026-11-23T10:00:00Z", null);
+    const fresh = await opened("2026-11-24T10:00:00Z", null);
+    const owned = await opened("2026-11-20T10:00:00Z", "U0ALICE");
+    expect(await escalateUnclaimed(h.db.prisma, h.workspace.id, slack, TODAY)).toBe(1);
+    expect(h.fake.replies(ALERTS, due.threadTs!).map((m) => m.text)).toEqual([
+      ":alarm_clock: Nobody has claimed this case for 2 business days. <@U0LEAD>, who should own the save?",
+    ]);
+    expect(h.fake.replies(ALERTS, fresh.threadTs!)).toEqual([]);
+    expect(h.fake.replies(ALERTS, owned.threadTs!)).toEqual([]);
+    // Once: the next run the same day escalates nothing; days later the others fall due, but the
+    // first case is never escalated twice.
+    expect(await escalateUnclaimed(h.db.prisma, h.workspace.id, slack, TODAY)).toBe(0);
+    expect(await escalateUnclaimed(h.db.prisma, h.workspace.id, slack, TODAY + 10)).toBeGreaterThan(0);
+    expect(h.fake.replies(ALERTS, fresh.threadTs!)).toHaveLength(1);
+    expect(h.fake.replies(ALERTS, due.threadTs!)).toHaveLength(1);
+    expect(h.fake.replies(ALERTS, owned.threadTs!)).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { UnrecoverableError } from "bullmq";
 import { z } from "zod";
 import { readSettings } from "../../config/workspace-settings.ts";
 import { localDay } from "../../domain/schedule/slots.ts";
-import { reportBandChanges } from "../../services/at-risk-cases.ts";
+import { escalateUnclaimed, reportBandChanges } from "../../services/at-risk-cases.ts";
 import { defineJob } from "../define-job.ts";
 import { withSlackFailures } from "../slack-failures.ts";
 
@@ -25,8 +25,10 @@ export const notifyBandChanges = defineJob({
     if (!workspace) throw new UnrecoverableError(`workspace ${p.workspaceId} no longer exists`);
     const client = slack ? await slack.forWorkspace(workspace) : null;
     const today = localDay(new Date(), readSettings(workspace.settings).timezone);
-    return withSlackFailures(prisma, job, workspace.id, () =>
-      reportBandChanges(prisma, workspace.id, BigInt(p.runId), client, today),
-    );
+    return withSlackFailures(prisma, job, workspace.id, async () => ({
+      ...(await reportBandChanges(prisma, workspace.id, BigInt(p.runId), client, today)),
+      // Every run also escalates the cases left unclaimed too long (at most once each).
+      escalated: await escalateUnclaimed(prisma, workspace.id, client, today),
+    }));
   },
 });
