@@ -6,6 +6,7 @@ export type CssCommand =
   | { kind: "mine" }
   | { kind: "movers" }
   | { kind: "watch"; query: string }
+  | { kind: "unwatch"; query: string }
   | { kind: "settings" }
   | { kind: "invalid"; message: string };
 
@@ -36,6 +37,10 @@ export function parseCssCommand(text: string): CssCommand {
       return arg === ""
         ? { kind: "invalid", message: "Name the account to watch: `/css watch <account>`." }
         : { kind: "watch", query: arg };
+    case "unwatch":
+      return arg === ""
+        ? { kind: "invalid", message: "Name the account to stop watching: `/css unwatch <account>`." }
+        : { kind: "unwatch", query: arg };
     case "settings":
       return arg === "" ? { kind: "settings" } : { kind: "lookup", query: trimmed };
     default:

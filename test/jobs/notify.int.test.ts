@@ -104,6 +104,16 @@ describe("notifications after a run", () => {
       where: { workspaceId, score: { not: null } },
       data: { band: "healthy" },
     });
+    // Someone watches every account (told of each band change once).
+    const accounts = await db.prisma.account.findMany({ where: { workspaceId } });
+    await db.prisma.accountWatch.createMany({
+      data: accounts.map((a) => ({
+        workspaceId,
+        accountId: a.id,
+        slackUserId: "U0WATCHER",
+        lastBand: "healthy",
+      })),
+    });
     fake.failNext("chat.postMessage", { status: 429, retryAfter: 1 });
     const run = await runDay(PORTFOLIO_END);
     const fell = await db.prisma.bandChange.count({
@@ -117,7 +127,11 @@ describe("notifications after a run", () => {
     );
     const notify = await queues.queue.notify.getJob(`notify-${run.id}`);
     await waitFor(async () => ((await notify?.isCompleted()) ? true : undefined), 30_000, "the notify job");
-    expect(fake.callsTo("chat.postMessage").length).toBe(fell + 1); // one was answered 429, then retried
+    const changed = await db.prisma.bandChange.count({ where: { workspaceId, runId: run.id } });
+    expect(fake.messages("U0WATCHER")).toHaveLength(changed);
+    expect(fake.messages("U0WATCHER")[0]!.text).toMatch(/^:eyes: \*.+\* is now /);
+    // One call was answered 429 and retried later.
+    expect(fake.callsTo("chat.postMessage").length).toBe(fell + changed + 1);
     expect(await db.prisma.followUp.count({ where: { workspaceId, status: "open" } })).toBe(fell);
     // Every case points at its own thread.
     const threads = await db.prisma.followUp.findMany({ where: { workspaceId }, select: { threadTs: true } });
@@ -138,6 +152,7 @@ describe("notifications after a run", () => {
       "the second notify job",
     );
     expect(fake.messages(ALERTS)).toHaveLength(fell);
+    expect(fake.messages("U0WATCHER")).toHaveLength(changed);
   });
 
   it("records a channel the bot cannot post to, and does not retry", async () => {

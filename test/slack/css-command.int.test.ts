@@ -240,6 +240,20 @@ describe("/css at-risk, mine, movers", () => {
   });
 });
 
+describe("/css watch", () => {
+  it("watches and unwatches one account, and asks for an id when the name is ambiguous", async () => {
+    expect(allText(await css(`watch ${acme.externalId}`, "U0WATCH"))).toContain(
+      "Watching *Acme Rocket Works*",
+    );
+    expect(allText(await css(`watch ${acme.externalId}`, "U0WATCH"))).toContain("You already watch");
+    expect(await h.db.prisma.accountWatch.count({ where: { slackUserId: "U0WATCH" } })).toBe(1);
+    expect(allText(await css("watch acme rocket", "U0WATCH"))).toContain("matches several accounts");
+    expect(allText(await css("watch zzqx none", "U0WATCH"))).toContain("No account matches");
+    expect(allText(await css(`unwatch ${acme.externalId}`, "U0WATCH"))).toContain("Stopped watching");
+    expect(await h.db.prisma.accountWatch.count({ where: { slackUserId: "U0WATCH" } })).toBe(0);
+  });
+});
+
 describe("request signatures", () => {
   it("rejects forged and stale requests with 401 and runs nothing", async () => {
     const before = h.fake.calls.length + h.fake.responses.length;

@@ -5,6 +5,7 @@ import { UnrecoverableError } from "bullmq";
 import { z } from "zod";
 import { readSettings } from "../../config/workspace-settings.ts";
 import { localDay } from "../../domain/schedule/slots.ts";
+import { notifyWatchers } from "../../services/account-watches.ts";
 import { escalateUnclaimed, reportBandChanges } from "../../services/at-risk-cases.ts";
 import { defineJob } from "../define-job.ts";
 import { withSlackFailures } from "../slack-failures.ts";
@@ -29,6 +30,12 @@ export const notifyBandChanges = defineJob({
       ...(await reportBandChanges(prisma, workspace.id, BigInt(p.runId), client, today)),
       // Every run also escalates the cases left unclaimed too long (at most once each).
       escalated: await escalateUnclaimed(prisma, workspace.id, client, today),
+      watchers: await notifyWatchers(
+        prisma,
+        workspace.id,
+        BigInt(p.runId),
+        client && { send: (u, m) => client.sendDm(u, m) },
+      ),
     }));
   },
 });

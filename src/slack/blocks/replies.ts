@@ -14,7 +14,7 @@ export function helpMessage(): SlackMessage {
     `*${COMMAND} at-risk [segment]*: the accounts at risk, lowest score first`,
     `*${COMMAND} mine*: the accounts you own`,
     `*${COMMAND} movers*: the biggest moves of the week`,
-    `*${COMMAND} watch <account>*: a direct message when the account changes band`,
+    `*${COMMAND} watch <account>*: a direct message when the account changes band (\`unwatch\` stops it)`,
     `*${COMMAND} settings*: digest and alert channels, times, recompute cadence (admins)`,
   ];
   return {

@@ -1997,7 +1997,8 @@ export const AccountWatchScalarFieldEnum = {
   workspaceId: 'workspaceId',
   accountId: 'accountId',
   slackUserId: 'slackUserId',
-  createdAt: 'createdAt'
+  createdAt: 'createdAt',
+  lastBand: 'lastBand'
 } as const
 
 export type AccountWatchScalarFieldEnum = (typeof AccountWatchScalarFieldEnum)[keyof typeof AccountWatchScalarFieldEnum]

@@ -41,6 +41,7 @@ export type AccountWatchMinAggregateOutputType = {
   accountId: number | null
   slackUserId: string | null
   createdAt: Date | null
+  lastBand: string | null
 }
 
 export type AccountWatchMaxAggregateOutputType = {
@@ -48,6 +49,7 @@ export type AccountWatchMaxAggregateOutputType = {
   accountId: number | null
   slackUserId: string | null
   createdAt: Date | null
+  lastBand: string | null
 }
 
 export type AccountWatchCountAggregateOutputType = {
@@ -55,6 +57,7 @@ export type AccountWatchCountAggregateOutputType = {
   accountId: number
   slackUserId: number
   createdAt: number
+  lastBand: number
   _all: number
 }
 
@@ -74,6 +77,7 @@ export type AccountWatchMinAggregateInputType = {
   accountId?: true
   slackUserId?: true
   createdAt?: true
+  lastBand?: true
 }
 
 export type AccountWatchMaxAggregateInputType = {
@@ -81,6 +85,7 @@ export type AccountWatchMaxAggregateInputType = {
   accountId?: true
   slackUserId?: true
   createdAt?: true
+  lastBand?: true
 }
 
 export type AccountWatchCountAggregateInputType = {
@@ -88,6 +93,7 @@ export type AccountWatchCountAggregateInputType = {
   accountId?: true
   slackUserId?: true
   createdAt?: true
+  lastBand?: true
   _all?: true
 }
 
@@ -182,6 +188,7 @@ export type AccountWatchGroupByOutputType = {
   accountId: number
   slackUserId: string
   createdAt: Date
+  lastBand: string | null
   _count: AccountWatchCountAggregateOutputType | null
   _avg: AccountWatchAvgAggregateOutputType | null
   _sum: AccountWatchSumAggregateOutputType | null
@@ -212,6 +219,7 @@ export type AccountWatchWhereInput = {
   accountId?: Prisma.IntFilter<"AccountWatch"> | number
   slackUserId?: Prisma.StringFilter<"AccountWatch"> | string
   createdAt?: Prisma.DateTimeFilter<"AccountWatch"> | Date | string
+  lastBand?: Prisma.StringNullableFilter<"AccountWatch"> | string | null
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
   account?: Prisma.XOR<Prisma.AccountScalarRelationFilter, Prisma.AccountWhereInput>
 }
@@ -221,6 +229,7 @@ export type AccountWatchOrderByWithRelationInput = {
   accountId?: Prisma.SortOrder
   slackUserId?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  lastBand?: Prisma.SortOrderInput | Prisma.SortOrder
   workspace?: Prisma.WorkspaceOrderByWithRelationInput
   account?: Prisma.AccountOrderByWithRelationInput
 }
@@ -234,6 +243,7 @@ export type AccountWatchWhereUniqueInput = Prisma.AtLeast<{
   accountId?: Prisma.IntFilter<"AccountWatch"> | number
   slackUserId?: Prisma.StringFilter<"AccountWatch"> | string
   createdAt?: Prisma.DateTimeFilter<"AccountWatch"> | Date | string
+  lastBand?: Prisma.StringNullableFilter<"AccountWatch"> | string | null
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
   account?: Prisma.XOR<Prisma.AccountScalarRelationFilter, Prisma.AccountWhereInput>
 }, "accountId_slackUserId">
@@ -243,6 +253,7 @@ export type AccountWatchOrderByWithAggregationInput = {
   accountId?: Prisma.SortOrder
   slackUserId?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  lastBand?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.AccountWatchCountOrderByAggregateInput
   _avg?: Prisma.AccountWatchAvgOrderByAggregateInput
   _max?: Prisma.AccountWatchMaxOrderByAggregateInput
@@ -258,11 +269,13 @@ export type AccountWatchScalarWhereWithAggregatesInput = {
   accountId?: Prisma.IntWithAggregatesFilter<"AccountWatch"> | number
   slackUserId?: Prisma.StringWithAggregatesFilter<"AccountWatch"> | string
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"AccountWatch"> | Date | string
+  lastBand?: Prisma.StringNullableWithAggregatesFilter<"AccountWatch"> | string | null
 }
 
 export type AccountWatchCreateInput = {
   slackUserId: string
   createdAt?: Date | string
+  lastBand?: string | null
   workspace: Prisma.WorkspaceCreateNestedOneWithoutWatchesInput
   account: Prisma.AccountCreateNestedOneWithoutWatchesInput
 }
@@ -272,11 +285,13 @@ export type AccountWatchUncheckedCreateInput = {
   accountId: number
   slackUserId: string
   createdAt?: Date | string
+  lastBand?: string | null
 }
 
 export type AccountWatchUpdateInput = {
   slackUserId?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutWatchesNestedInput
   account?: Prisma.AccountUpdateOneRequiredWithoutWatchesNestedInput
 }
@@ -286,6 +301,7 @@ export type AccountWatchUncheckedUpdateInput = {
   accountId?: Prisma.IntFieldUpdateOperationsInput | number
   slackUserId?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type AccountWatchCreateManyInput = {
@@ -293,11 +309,13 @@ export type AccountWatchCreateManyInput = {
   accountId: number
   slackUserId: string
   createdAt?: Date | string
+  lastBand?: string | null
 }
 
 export type AccountWatchUpdateManyMutationInput = {
   slackUserId?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type AccountWatchUncheckedUpdateManyInput = {
@@ -305,6 +323,7 @@ export type AccountWatchUncheckedUpdateManyInput = {
   accountId?: Prisma.IntFieldUpdateOperationsInput | number
   slackUserId?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type AccountWatchListRelationFilter = {
@@ -327,6 +346,7 @@ export type AccountWatchCountOrderByAggregateInput = {
   accountId?: Prisma.SortOrder
   slackUserId?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  lastBand?: Prisma.SortOrder
 }
 
 export type AccountWatchAvgOrderByAggregateInput = {
@@ -339,6 +359,7 @@ export type AccountWatchMaxOrderByAggregateInput = {
   accountId?: Prisma.SortOrder
   slackUserId?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  lastBand?: Prisma.SortOrder
 }
 
 export type AccountWatchMinOrderByAggregateInput = {
@@ -346,6 +367,7 @@ export type AccountWatchMinOrderByAggregateInput = {
   accountId?: Prisma.SortOrder
   slackUserId?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  lastBand?: Prisma.SortOrder
 }
 
 export type AccountWatchSumOrderByAggregateInput = {
@@ -440,6 +462,7 @@ export type AccountWatchUncheckedUpdateManyWithoutAccountNestedInput = {
 export type AccountWatchCreateWithoutWorkspaceInput = {
   slackUserId: string
   createdAt?: Date | string
+  lastBand?: string | null
   account: Prisma.AccountCreateNestedOneWithoutWatchesInput
 }
 
@@ -447,6 +470,7 @@ export type AccountWatchUncheckedCreateWithoutWorkspaceInput = {
   accountId: number
   slackUserId: string
   createdAt?: Date | string
+  lastBand?: string | null
 }
 
 export type AccountWatchCreateOrConnectWithoutWorkspaceInput = {
@@ -483,11 +507,13 @@ export type AccountWatchScalarWhereInput = {
   accountId?: Prisma.IntFilter<"AccountWatch"> | number
   slackUserId?: Prisma.StringFilter<"AccountWatch"> | string
   createdAt?: Prisma.DateTimeFilter<"AccountWatch"> | Date | string
+  lastBand?: Prisma.StringNullableFilter<"AccountWatch"> | string | null
 }
 
 export type AccountWatchCreateWithoutAccountInput = {
   slackUserId: string
   createdAt?: Date | string
+  lastBand?: string | null
   workspace: Prisma.WorkspaceCreateNestedOneWithoutWatchesInput
 }
 
@@ -495,6 +521,7 @@ export type AccountWatchUncheckedCreateWithoutAccountInput = {
   workspaceId: number
   slackUserId: string
   createdAt?: Date | string
+  lastBand?: string | null
 }
 
 export type AccountWatchCreateOrConnectWithoutAccountInput = {
@@ -527,11 +554,13 @@ export type AccountWatchCreateManyWorkspaceInput = {
   accountId: number
   slackUserId: string
   createdAt?: Date | string
+  lastBand?: string | null
 }
 
 export type AccountWatchUpdateWithoutWorkspaceInput = {
   slackUserId?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   account?: Prisma.AccountUpdateOneRequiredWithoutWatchesNestedInput
 }
 
@@ -539,23 +568,27 @@ export type AccountWatchUncheckedUpdateWithoutWorkspaceInput = {
   accountId?: Prisma.IntFieldUpdateOperationsInput | number
   slackUserId?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type AccountWatchUncheckedUpdateManyWithoutWorkspaceInput = {
   accountId?: Prisma.IntFieldUpdateOperationsInput | number
   slackUserId?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type AccountWatchCreateManyAccountInput = {
   workspaceId: number
   slackUserId: string
   createdAt?: Date | string
+  lastBand?: string | null
 }
 
 export type AccountWatchUpdateWithoutAccountInput = {
   slackUserId?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutWatchesNestedInput
 }
 
@@ -563,12 +596,14 @@ export type AccountWatchUncheckedUpdateWithoutAccountInput = {
   workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
   slackUserId?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type AccountWatchUncheckedUpdateManyWithoutAccountInput = {
   workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
   slackUserId?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 
@@ -578,6 +613,7 @@ export type AccountWatchSelect<ExtArgs extends runtime.Types.Extensions.Internal
   accountId?: boolean
   slackUserId?: boolean
   createdAt?: boolean
+  lastBand?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["accountWatch"]>
@@ -587,6 +623,7 @@ export type AccountWatchSelectCreateManyAndReturn<ExtArgs extends runtime.Types.
   accountId?: boolean
   slackUserId?: boolean
   createdAt?: boolean
+  lastBand?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["accountWatch"]>
@@ -596,6 +633,7 @@ export type AccountWatchSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.
   accountId?: boolean
   slackUserId?: boolean
   createdAt?: boolean
+  lastBand?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["accountWatch"]>
@@ -605,9 +643,10 @@ export type AccountWatchSelectScalar = {
   accountId?: boolean
   slackUserId?: boolean
   createdAt?: boolean
+  lastBand?: boolean
 }
 
-export type AccountWatchOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"workspaceId" | "accountId" | "slackUserId" | "createdAt", ExtArgs["result"]["accountWatch"]>
+export type AccountWatchOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"workspaceId" | "accountId" | "slackUserId" | "createdAt" | "lastBand", ExtArgs["result"]["accountWatch"]>
 export type AccountWatchInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
@@ -632,6 +671,10 @@ export type $AccountWatchPayload<ExtArgs extends runtime.Types.Extensions.Intern
     accountId: number
     slackUserId: string
     createdAt: Date
+    /**
+     * The band the watcher was last told of: a run repeating the same change tells nobody twice.
+     */
+    lastBand: string | null
   }, ExtArgs["result"]["accountWatch"]>
   composites: {}
 }
@@ -1061,6 +1104,7 @@ export interface AccountWatchFieldRefs {
   readonly accountId: Prisma.FieldRef<"AccountWatch", 'Int'>
   readonly slackUserId: Prisma.FieldRef<"AccountWatch", 'String'>
   readonly createdAt: Prisma.FieldRef<"AccountWatch", 'DateTime'>
+  readonly lastBand: Prisma.FieldRef<"AccountWatch", 'String'>
 }
     
 

@@ -4,6 +4,8 @@ import type { App, RespondArguments } from "@slack/bolt";
 import type { Workspace } from "../../../generated/prisma/client.ts";
 import { atRiskAccounts, movers, myAccounts } from "../../../services/account-lists.ts";
 import { lookupAccount } from "../../../services/lookup-account.ts";
+import { unwatchAccount, watchAccount } from "../../../services/account-watches.ts";
+import { esc } from "../../blocks/text.ts";
 import { accountCardMessage, type SlackMessage } from "../../blocks/account-card.ts";
 import { accountListMessage, moversMessage } from "../../blocks/account-list.ts";
 import { choicesMessage, helpMessage, noMatchMessage, noticeMessage } from "../../blocks/replies.ts";
@@ -69,6 +71,20 @@ async function answer(
     }
     case "movers":
       return moversMessage(await movers(deps.prisma, workspace.id), today);
+    case "watch": {
+      const w = await watchAccount(deps.prisma, workspace.id, command.query, userId);
+      return noticeMessage(
+        w.already
+          ? `You already watch *${esc(w.name)}*.`
+          : `Watching *${esc(w.name)}*: I will send you a direct message when it changes band.`,
+      );
+    }
+    case "unwatch": {
+      const w = await unwatchAccount(deps.prisma, workspace.id, command.query, userId);
+      return noticeMessage(
+        w.was ? `Stopped watching *${esc(w.name)}*.` : `You were not watching *${esc(w.name)}*.`,
+      );
+    }
     default:
       return noticeMessage(`\`${COMMAND} ${command.kind}\` is not available yet.`);
   }

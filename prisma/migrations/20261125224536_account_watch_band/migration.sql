@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "account_watches" ADD COLUMN     "last_band" TEXT;
