@@ -3,7 +3,7 @@
 // and day) is claimed before posting; each message's ts is stored as soon as Slack accepts it, so a
 // retry continues after the last message posted instead of starting over.
 import { readSettings } from "../config/workspace-settings.ts";
-import { dayToDate, type Day } from "../domain/dates.ts";
+import { dayToDate, formatDay, type Day } from "../domain/dates.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { digestMessages } from "../slack/blocks/digest.ts";
 import { buildDigest, changeCount } from "./build-digest.ts";
@@ -34,10 +34,17 @@ export async function postDigest(
   if (!channel) return { status: "no-channel" };
   if (!slack) return { status: "no-slack" };
   const day = dayToDate(localDate);
-  const row = await prisma.digest.upsert({
+  // INSERT ... ON CONFLICT, not Prisma's upsert (a read then a write): two workers at once must
+  // both end up with the one row.
+  await prisma.$executeRawUnsafe(
+    `INSERT INTO digests (workspace_id, channel_id, local_date) VALUES ($1, $2, $3::date)
+     ON CONFLICT (workspace_id, channel_id, local_date) DO NOTHING`,
+    workspaceId,
+    channel,
+    formatDay(localDate),
+  );
+  const row = await prisma.digest.findUniqueOrThrow({
     where: { workspaceId_channelId_localDate: { workspaceId, channelId: channel, localDate: day } },
-    update: {},
-    create: { workspaceId, channelId: channel, localDate: day },
   });
   if (row.status === "posted") return { status: "already-posted" };
   const claimed = await prisma.digest.updateMany({

@@ -23,7 +23,7 @@ let runNo = 0;
 let accountId: number;
 
 beforeAll(async () => {
-  h = await startSlackHarness();
+  h = await startSlackHarness({ today: TODAY });
   h.fake.addChannel({ id: ALERTS, name: "cs-alerts" });
   await updateSettings(h.db.prisma, h.workspace.id, { alert_channel: ALERTS }, "test");
   await h.db.prisma.workspace.update({ where: { id: h.workspace.id }, data: { slackTeamId: TEAM } });

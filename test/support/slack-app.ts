@@ -30,7 +30,14 @@ export interface SlackHarness {
 }
 
 export async function startSlackHarness(
-  options: { config?: Partial<SlackConfig>; box?: SecretBox; log?: Logger; workspace?: string } = {},
+  options: {
+    config?: Partial<SlackConfig>;
+    box?: SecretBox;
+    log?: Logger;
+    workspace?: string;
+    /** A fixed "today" for the workspaces (default: the real date in their time zone). */
+    today?: number;
+  } = {},
 ): Promise<SlackHarness> {
   const db = await createTestDatabase("postgres");
   const fake = await startFakeSlack({ tokens: [BOT_TOKEN] });
@@ -59,7 +66,7 @@ export async function startSlackHarness(
     defaultWorkspace: workspace.slug,
     prisma: db.prisma,
     log: options.log ?? silentLogger,
-    today: (w) => workspaceToday(w),
+    today: (w) => options.today ?? workspaceToday(w),
   });
   const web = await startWebProcess({ port: 0, prisma: db.prisma, redis, log: silentLogger, slack });
   return {

@@ -3,30 +3,38 @@
 // the clicker privately what happened; the parent message itself is updated by the service.
 import type { App, BlockButtonAction, BlockUsersSelectAction, Context, RespondFn } from "@slack/bolt";
 import { assignCase, resolveCase, type CaseOutcome } from "../../../services/at-risk-cases.ts";
+import type { WebClient } from "@slack/web-api";
 import { noticeMessage } from "../../blocks/replies.ts";
+import { publishHome } from "../events/app-home-opened.ts";
 import { replyOrExplain, workspaceOf, type SlackDeps } from "../../context.ts";
 import { ACTIONS, decodeCaseValue } from "../../ids.ts";
 
 export function registerCaseActions(app: App, deps: SlackDeps): void {
-  app.action<BlockButtonAction>(ACTIONS.assignToMe, async ({ ack, action, body, context, respond }) => {
-    await ack();
-    await act(deps, context, respond, "assign to me", action.value, (ws, ref, slack) =>
-      assignCase(deps.prisma, ws.id, ref, body.user.id, body.user.id, slack, deps.today(ws)),
-    );
-  });
+  app.action<BlockButtonAction>(
+    ACTIONS.assignToMe,
+    async ({ ack, action, body, context, respond, client }) => {
+      await ack();
+      await act(deps, { context, respond, client, body }, "assign to me", action.value, (ws, ref, slack) =>
+        assignCase(deps.prisma, ws.id, ref, body.user.id, body.user.id, slack, deps.today(ws)),
+      );
+    },
+  );
 
-  app.action<BlockUsersSelectAction>(ACTIONS.assignUser, async ({ ack, action, body, context, respond }) => {
-    await ack();
-    // A select carries no value of its own: the case rides in its block id ("case:{...}").
-    const value = action.block_id.startsWith("case:") ? action.block_id.slice(5) : undefined;
-    await act(deps, context, respond, "assign user", value, (ws, ref, slack) =>
-      assignCase(deps.prisma, ws.id, ref, action.selected_user, body.user.id, slack, deps.today(ws)),
-    );
-  });
+  app.action<BlockUsersSelectAction>(
+    ACTIONS.assignUser,
+    async ({ ack, action, body, context, respond, client }) => {
+      await ack();
+      // A select carries no value of its own: the case rides in its block id ("case:{...}").
+      const value = action.block_id.startsWith("case:") ? action.block_id.slice(5) : undefined;
+      await act(deps, { context, respond, client, body }, "assign user", value, (ws, ref, slack) =>
+        assignCase(deps.prisma, ws.id, ref, action.selected_user, body.user.id, slack, deps.today(ws)),
+      );
+    },
+  );
 
-  app.action<BlockButtonAction>(ACTIONS.resolve, async ({ ack, action, body, context, respond }) => {
+  app.action<BlockButtonAction>(ACTIONS.resolve, async ({ ack, action, body, context, respond, client }) => {
     await ack();
-    await act(deps, context, respond, "resolve", action.value, (ws, ref, slack) =>
+    await act(deps, { context, respond, client, body }, "resolve", action.value, (ws, ref, slack) =>
       resolveCase(deps.prisma, ws.id, ref, body.user.id, slack),
     );
   });
@@ -34,8 +42,12 @@ export function registerCaseActions(app: App, deps: SlackDeps): void {
 
 async function act(
   deps: SlackDeps,
-  context: Context,
-  respond: RespondFn,
+  request: {
+    context: Context;
+    respond: RespondFn;
+    client: WebClient;
+    body: { user: { id: string }; response_url?: string };
+  },
   where: string,
   value: string | undefined,
   run: (
@@ -44,6 +56,7 @@ async function act(
     slack: ReturnType<SlackDeps["slackFor"]>,
   ) => Promise<CaseOutcome>,
 ): Promise<void> {
+  const { context, respond, client, body } = request;
   const message = await replyOrExplain(deps, `case action ${where}`, async () => {
     const workspace = workspaceOf(context);
     const ref = decodeCaseValue(value);
@@ -55,6 +68,11 @@ async function act(
     if (outcome.kind === "closed") return noticeMessage("This case is already resolved.");
     return outcome.message;
   });
+  // From the App Home there is no response URL: the tab is published again instead.
+  if (!body.response_url) {
+    await publishHome(deps, context, client, body.user.id);
+    return;
+  }
   await respond({
     response_type: "ephemeral",
     replace_original: false,

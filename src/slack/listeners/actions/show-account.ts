@@ -9,7 +9,7 @@ import { ACTIONS, decodeAccountValue } from "../../ids.ts";
 export function registerShowAccount(app: App, deps: SlackDeps): void {
   app.action<BlockButtonAction>(
     new RegExp(`^${ACTIONS.showAccount}_\\d+$`),
-    async ({ ack, action, respond, context }) => {
+    async ({ ack, action, respond, context, body, client }) => {
       await ack();
       const message = await replyOrExplain(deps, "action show account", async () => {
         const workspace = workspaceOf(context);
@@ -18,6 +18,19 @@ export function registerShowAccount(app: App, deps: SlackDeps): void {
         if (!card) return noticeMessage("That account no longer exists.");
         return accountCardMessage(card, { revenue: true, today: deps.today(workspace) });
       });
+      if (body.container?.type === "view") {
+        // From the App Home: the card opens in a modal (private, like an ephemeral reply).
+        await client.views.open({
+          trigger_id: body.trigger_id,
+          view: {
+            type: "modal",
+            title: { type: "plain_text", text: "Account" },
+            close: { type: "plain_text", text: "Close" },
+            blocks: message.blocks.filter((b) => b.type !== "actions"),
+          },
+        });
+        return;
+      }
       await respond({
         response_type: "ephemeral",
         replace_original: true,
