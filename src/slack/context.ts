@@ -3,6 +3,7 @@
 // Every query a listener makes is scoped by that workspace's id.
 import { randomUUID } from "node:crypto";
 import type { Context } from "@slack/bolt";
+import type { WorkspaceSettings } from "../config/workspace-settings.ts";
 import type { Day } from "../domain/dates.ts";
 import { KnownError } from "../errors.ts";
 import type { PrismaClient, Workspace } from "../generated/prisma/client.ts";
@@ -16,6 +17,8 @@ export interface SlackDeps {
   log: Logger;
   /** Slack for the request's workspace (its bot token), through the gateway. */
   slackFor(context: Context): CaseSlack;
+  /** Called after settings were saved from Slack: moves the workspace's schedules. */
+  onSettingsChanged?(workspaceId: number, settings: WorkspaceSettings): Promise<void>;
   /** Today's date where the workspace is (renewals "in 12 days"). */
   today(workspace: Workspace): Day;
 }

@@ -54,5 +54,5 @@ export function decodeCaseValue(value: string | undefined): { caseId: bigint; ve
   }
 }
 
-export const VIEWS = { snooze: "css_snooze_view" } as const;
+export const VIEWS = { snooze: "css_snooze_view", settings: "css_settings_view" } as const;
 export const SNOOZE_BLOCKS = { days: "snooze_days", reason: "snooze_reason" } as const;

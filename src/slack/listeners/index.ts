@@ -6,6 +6,7 @@ import { registerSnoozeCase } from "./actions/snooze-case.ts";
 import { registerShareCard } from "./actions/share-card.ts";
 import { registerShowAccount } from "./actions/show-account.ts";
 import { registerCssCommand } from "./commands/css.ts";
+import { registerSettingsView } from "./views/settings.ts";
 import { registerAppHomeOpened } from "./events/app-home-opened.ts";
 import { registerAppUninstalled } from "./events/app-uninstalled.ts";
 
@@ -17,4 +18,5 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   registerSnoozeCase(app, deps);
   registerAppUninstalled(app, deps);
   registerAppHomeOpened(app, deps);
+  registerSettingsView(app, deps);
 }

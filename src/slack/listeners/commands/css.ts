@@ -11,16 +11,28 @@ import { accountListMessage, moversMessage } from "../../blocks/account-list.ts"
 import { choicesMessage, helpMessage, noMatchMessage, noticeMessage } from "../../blocks/replies.ts";
 import { replyOrExplain, workspaceOf, type SlackDeps } from "../../context.ts";
 import { COMMAND } from "../../ids.ts";
+import { openSettings } from "../views/settings.ts";
 import { parseCssCommand, type CssCommand } from "../../parse-command.ts";
 
 /** Beyond this the reply goes to the response URL instead of the ack. */
 const ACK_BUDGET_MS = 2000;
 
 export function registerCssCommand(app: App, deps: SlackDeps): void {
-  app.command(COMMAND, async ({ command, ack, respond, context }) => {
+  app.command(COMMAND, async ({ command, ack, respond, context, client }) => {
+    const parsed = parseCssCommand(command.text ?? "");
+    if (parsed.kind === "settings") {
+      // A modal needs the trigger within 3 s: ack at once, then check the user and open it.
+      await ack();
+      const refusal = await replyOrExplain(deps, "command /css settings", async () => {
+        const text = await openSettings(deps, command, client, workspaceOf(context));
+        return noticeMessage(text ?? "");
+      });
+      if (refusal.text) await respond(ephemeral(refusal));
+      return;
+    }
     const reply = replyOrExplain(deps, "command /css", async () => {
       const workspace = workspaceOf(context);
-      return answer(deps, workspace, parseCssCommand(command.text ?? ""), command.user_id);
+      return answer(deps, workspace, parsed, command.user_id);
     });
     const timer = new Promise<null>((resolve) => setTimeout(resolve, ACK_BUDGET_MS, null).unref());
     const early = await Promise.race([reply, timer]);

@@ -1,0 +1,104 @@
+// /css settings: admins only, a modal filled with the current settings, validated on submission.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readSettings } from "../../src/config/workspace-settings.ts";
+import { SETTINGS_BLOCKS } from "../../src/slack/blocks/settings-modal.ts";
+import { VIEWS } from "../../src/slack/ids.ts";
+import { startSlackHarness, TEAM, type SlackHarness } from "../support/slack-app.ts";
+import { commandBody, postSigned } from "../support/slack-requests.ts";
+
+let h: SlackHarness;
+
+beforeAll(async () => {
+  h = await startSlackHarness();
+  h.fake.addUser({ id: "U0ADMIN", name: "admin", is_admin: true });
+  h.fake.addUser({ id: "U0MEMBER", name: "member" });
+}, 60_000);
+afterAll(async () => h?.close());
+
+function submission(user: string, timezone: string) {
+  const state = {
+    values: {
+      [SETTINGS_BLOCKS.digestChannel]: {
+        [SETTINGS_BLOCKS.digestChannel]: { type: "conversations_select", selected_conversation: "C0DIGEST" },
+      },
+      [SETTINGS_BLOCKS.alertChannel]: {
+        [SETTINGS_BLOCKS.alertChannel]: { type: "conversations_select", selected_conversation: "C0ALERTS" },
+      },
+      [SETTINGS_BLOCKS.digestTime]: {
+        [SETTINGS_BLOCKS.digestTime]: { type: "timepicker", selected_time: "08:30" },
+      },
+      [SETTINGS_BLOCKS.digestDays]: {
+        [SETTINGS_BLOCKS.digestDays]: {
+          type: "checkboxes",
+          selected_options: [{ value: "1" }, { value: "3" }],
+        },
+      },
+      [SETTINGS_BLOCKS.timezone]: {
+        [SETTINGS_BLOCKS.timezone]: { type: "plain_text_input", value: timezone },
+      },
+      [SETTINGS_BLOCKS.cadence]: {
+        [SETTINGS_BLOCKS.cadence]: { type: "static_select", selected_option: { value: "0 */4 * * *" } },
+      },
+      [SETTINGS_BLOCKS.lead]: { [SETTINGS_BLOCKS.lead]: { type: "users_select", selected_user: "U0LEAD" } },
+    },
+  };
+  const payload = {
+    type: "view_submission",
+    team: { id: TEAM, domain: "test" },
+    user: { id: user, username: user, team_id: TEAM },
+    api_app_id: "A0APP",
+    token: "legacy",
+    trigger_id: "1.2.6",
+    view: { id: "V0SET", type: "modal", callback_id: VIEWS.settings, private_metadata: "", state },
+  };
+  return postSigned(h.eventsUrl, `payload=${encodeURIComponent(JSON.stringify(payload))}`);
+}
+
+describe("/css settings", () => {
+  it("tells a non-admin they cannot, and opens nothing", async () => {
+    const url = h.fake.responseUrl("member");
+    const res = await postSigned(
+      h.eventsUrl,
+      commandBody({ text: "settings", user_id: "U0MEMBER", response_url: url }),
+    );
+    expect(res.status).toBe(200);
+    const deadline = Date.now() + 5000;
+    while (!h.fake.responses.some((r) => r.id === "member") && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(JSON.stringify(h.fake.responses.find((r) => r.id === "member")!.body)).toContain(
+      "Only workspace admins",
+    );
+    expect(h.fake.views).toHaveLength(0);
+  });
+
+  it("opens the modal for an admin and saves valid settings; invalid ones are shown beside the field", async () => {
+    await postSigned(
+      h.eventsUrl,
+      commandBody({ text: "settings", user_id: "U0ADMIN", response_url: h.fake.responseUrl() }),
+    );
+    const deadline = Date.now() + 5000;
+    while (h.fake.views.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(JSON.stringify(h.fake.views[0]!.view)).toContain(VIEWS.settings);
+
+    const bad = await submission("U0ADMIN", "Mars/Olympus");
+    const badBody = bad.json as { response_action: string; errors: Record<string, string> };
+    expect(badBody.response_action).toBe("errors");
+    expect(badBody.errors[SETTINGS_BLOCKS.timezone]).toMatch(/IANA/);
+    const refused = await submission("U0MEMBER", "Europe/Paris");
+    expect(refused.json).toMatchObject({ response_action: "errors" });
+    const ok = await submission("U0ADMIN", "Europe/Paris");
+    expect(ok.status).toBe(200);
+    const settings = readSettings(
+      (await h.db.prisma.workspace.findUniqueOrThrow({ where: { id: h.workspace.id } })).settings,
+    );
+    expect(settings).toMatchObject({
+      timezone: "Europe/Paris",
+      digest_channel: "C0DIGEST",
+      alert_channel: "C0ALERTS",
+      digest_time: "08:30",
+      digest_days: [1, 3],
+      recompute_cron: "0 */4 * * *",
+      escalation_lead: "U0LEAD",
+    });
+  });
+});
