@@ -98,8 +98,10 @@ const SIMILAR_AT_LEAST = 0.3;
 
 /**
  * Finds accounts by external id, then by exact name or domain (any case), then by a part of the
- * name, domain or id, then by similarity (typos: "acme copr"). Returns the matches of the best
- * rule that matches anything, most similar first, at most `limit`. One query, trigram-indexed.
+ * name, domain or id, then by similarity of the name or domain (typos: "acme copr"). Returns the
+ * matches of the first rule that matches anything, most similar first, at most `limit`. Each rule is
+ * its own indexed query, tried in turn: ids are never compared by similarity (ids sharing a prefix
+ * are all "similar"), and a query that an earlier rule answers never pays for the later ones.
  */
 export async function findAccounts(
   db: Db,
@@ -109,49 +111,46 @@ export async function findAccounts(
 ): Promise<AccountMatch[]> {
   const q = query.trim();
   if (q === "") return [];
-  const pattern = `%${q.replaceAll("\\", "\\\\").replaceAll("%", "\\%").replaceAll("_", "\\_")}%`;
-  const rows = await db.$queryRawUnsafe<
-    {
-      id: number;
-      external_id: string;
-      name: string;
-      segment: string | null;
-      domain: string | null;
-      tier: number;
-      sim: number;
-    }[]
-  >(
-    `WITH candidates AS (
-       SELECT id, external_id, name, segment, domain,
-              CASE WHEN external_id = $2 THEN 4
-                   WHEN lower(name) = lower($2) OR domain = lower($2) THEN 3
-                   WHEN name ILIKE $3 OR domain ILIKE $3 OR external_id ILIKE $3 THEN 2
-                   ELSE 1 END AS tier,
-              greatest(word_similarity($2, name), similarity($2, coalesce(domain, '')),
-                       similarity($2, external_id))::float8 AS sim
-       FROM accounts
-       WHERE workspace_id = $1
-         AND (external_id = $2 OR name ILIKE $3 OR domain ILIKE $3 OR external_id ILIKE $3
-              OR $2 <% name OR domain % $2 OR external_id % $2)
-     )
-     SELECT * FROM candidates
-     WHERE tier = (SELECT max(tier) FROM candidates) AND (tier > 1 OR sim >= $4)
-     ORDER BY sim DESC, name, id
-     LIMIT $5`,
-    workspaceId,
-    q,
-    pattern,
-    SIMILAR_AT_LEAST,
-    limit,
-  );
-  const kinds: Record<number, MatchKind> = { 4: "id", 3: "exact", 2: "contains", 1: "similar" };
-  return rows.map((r) => ({
-    id: r.id,
-    externalId: r.external_id,
-    name: r.name,
-    segment: r.segment,
-    domain: r.domain,
-    match: kinds[r.tier]!,
-    similarity: r.sim,
-  }));
+  // ILIKE without wildcards is a case-insensitive equality the trigram index can answer.
+  const literal = q.replaceAll("\\", "\\\\").replaceAll("%", "\\%").replaceAll("_", "\\_");
+  const pattern = `%${literal}%`;
+  const rules: [MatchKind, string, unknown[]][] = [
+    ["id", `external_id = $2`, []],
+    ["exact", `(name ILIKE $3 OR domain = lower($2))`, [literal]],
+    ["contains", `(name ILIKE $3 OR domain ILIKE $3 OR external_id ILIKE $3)`, [pattern]],
+    ["similar", `($2 <% name OR domain % $2)`, []],
+  ];
+  for (const [match, where, extra] of rules) {
+    const rows = await db.$queryRawUnsafe<
+      {
+        id: number;
+        external_id: string;
+        name: string;
+        segment: string | null;
+        domain: string | null;
+        sim: number;
+      }[]
+    >(
+      `SELECT id, external_id, name, segment, domain,
+              greatest(word_similarity($2, name), similarity($2, coalesce(domain, '')))::float8 AS sim
+       FROM accounts WHERE workspace_id = $1 AND ${where}
+       ORDER BY sim DESC, name, id LIMIT ${Number(limit)}`,
+      workspaceId,
+      q,
+      ...extra,
+    );
+    const kept = match === "similar" ? rows.filter((r) => r.sim >= SIMILAR_AT_LEAST) : rows;
+    if (kept.length > 0) {
+      return kept.map((r) => ({
+        id: r.id,
+        externalId: r.external_id,
+        name: r.name,
+        segment: r.segment,
+        domain: r.domain,
+        match,
+        similarity: r.sim,
+      }));
+    }
+  }
+  return [];
 }
