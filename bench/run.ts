@@ -10,6 +10,7 @@ export interface Benchmark {
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   import: () => import("./import.ts"),
   recompute: () => import("./recompute.ts"),
+  slack: () => import("./slack.ts"),
 };
 
 async function run(argv: string[]): Promise<number> {
