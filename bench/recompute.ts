@@ -24,7 +24,8 @@ import { parseModel } from "../src/domain/model/parse-model.ts";
 import { checkRedis } from "../src/jobs/redis.ts";
 import { BenchUsageError, parseFlags, wholeNumber } from "./support/args.ts";
 import { benchRedisUrl } from "./support/queue-keys.ts";
-import { quantile, runOnWorkers, type Cleanup, type RunResult } from "./support/queued-run.ts";
+import { runWithCleanups, type Cleanup } from "./support/lifecycle.ts";
+import { quantile, runOnWorkers, type RunResult } from "./support/queued-run.ts";
 import { createScratchDatabase } from "./support/scratch-database.ts";
 import { resetScores, sampleComponents, timeFloor, type FloorResult } from "./support/snapshot-floor.ts";
 import { benchModelSource, generatePortfolio } from "./support/synthetic-portfolio.ts";
@@ -49,32 +50,7 @@ interface Settings {
 
 export async function main(args: string[]): Promise<void> {
   const settings = parseSettings(args);
-  const cleanups: Cleanup[] = [];
-  const cleanUp = async () => {
-    for (let c = cleanups.pop(); c; c = cleanups.pop()) {
-      await c().catch((e: Error) => log(`clean-up: ${e.message}`));
-    }
-  };
-  let interrupted = false;
-  const onSignal = () => {
-    interrupted = true;
-    log("interrupted: cleaning up");
-    void cleanUp().finally(() => process.exit(130));
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  try {
-    await run(settings, cleanups);
-  } catch (error) {
-    // Dropping the database ends the queries in progress: that failure is the interrupt's, and
-    // the signal handler exits once everything is removed.
-    if (interrupted) await new Promise(() => undefined);
-    throw error;
-  } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    await cleanUp();
-  }
+  await runWithCleanups(log, (cleanups) => run(settings, cleanups));
 }
 
 function parseSettings(args: string[]): Settings {

@@ -33,7 +33,7 @@ import { startFakeSlack } from "../test/fakes/slack-api.ts";
 import { BenchUsageError, parseFlags, wholeNumber } from "./support/args.ts";
 import { runChild } from "./support/child-process.ts";
 import { benchRedisUrl } from "./support/queue-keys.ts";
-import type { Cleanup } from "./support/queued-run.ts";
+import { runWithCleanups, type Cleanup } from "./support/lifecycle.ts";
 import { createScratchDatabase } from "./support/scratch-database.ts";
 import { explainSearches } from "./support/slack-explain.ts";
 import type { LoadPlan, LoadReport, TargetReport } from "./support/slack-load-child.ts";
@@ -70,32 +70,7 @@ interface Settings {
 
 export async function main(args: string[]): Promise<void> {
   const settings = parseSettings(args);
-  const cleanups: Cleanup[] = [];
-  const cleanUp = async () => {
-    for (let c = cleanups.pop(); c; c = cleanups.pop()) {
-      await c().catch((e: Error) => log(`clean-up: ${e.message}`));
-    }
-  };
-  let interrupted = false;
-  const onSignal = () => {
-    interrupted = true;
-    log("interrupted: cleaning up");
-    void cleanUp().finally(() => process.exit(130));
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  try {
-    await run(settings, cleanups);
-  } catch (error) {
-    // Dropping the database ends the queries in progress: that failure is the interrupt's, and
-    // the signal handler exits once everything is removed.
-    if (interrupted) await new Promise(() => undefined);
-    throw error;
-  } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    await cleanUp();
-  }
+  await runWithCleanups(log, (cleanups) => run(settings, cleanups));
 }
 
 function parseSettings(args: string[]): Settings {

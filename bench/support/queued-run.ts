@@ -3,6 +3,7 @@
 // from its completed BullMQ job, each worker's peak RSS (VmHWM) read just before SIGTERM, and the CPU
 // the machine and the workers used meanwhile. The processes and the Redis keys are removed at the
 // end, failure or not.
+import type { Cleanup } from "./lifecycle.ts";
 import os from "node:os";
 import type { Day } from "../../src/domain/dates.ts";
 import type { PrismaClient } from "../../src/generated/prisma/client.ts";
@@ -16,7 +17,6 @@ import { startWorkerProcesses, type WorkerProcess } from "./worker-processes.ts"
 const POLL_MS = 20;
 
 /** Undoes something the benchmark made; run in reverse order at the end or on an interrupt. */
-export type Cleanup = () => Promise<unknown>;
 
 export interface RunSpec {
   databaseUrl: string;

@@ -16,6 +16,7 @@ import { CSM_OWNERS } from "../../src/demo/company-names.ts";
 import { formatDay, type Day } from "../../src/domain/dates.ts";
 import { resolveSegment } from "../../src/domain/model/resolve-segment.ts";
 import type { Scale, ScoringModel } from "../../src/domain/model/schema.ts";
+import { stepTimer } from "./lifecycle.ts";
 
 const FIRST = [
   "Amber", "Apex", "Arctic", "Ashford", "Aurora", "Azure", "Bayside", "Birchwood", "Bluepeak", "Boulder",
@@ -72,15 +73,7 @@ export async function generateSlackPortfolio(
   spec: SlackPortfolioSpec,
   log: (text: string) => void,
 ): Promise<SlackPortfolio> {
-  const steps: [string, number][] = [];
-  const step = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
-    const started = performance.now();
-    const result = await work();
-    const seconds = (performance.now() - started) / 1000;
-    steps.push([name, seconds]);
-    log(`  ${name}: ${seconds.toFixed(1)} s`);
-    return result;
-  };
+  const { steps, step } = stepTimer(log);
   const clients = [new pg.Client(databaseUrl), new pg.Client(databaseUrl)] as const;
   try {
     // A dropped database (clean-up after an interrupt) ends the sessions; the pending query fails.

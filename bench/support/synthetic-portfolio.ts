@@ -11,6 +11,7 @@
 // table.
 import pg from "pg";
 import { formatDay, type Day } from "../../src/domain/dates.ts";
+import { stepTimer } from "./lifecycle.ts";
 
 export const BENCH_METRICS = 10;
 export const SEGMENTS = ["enterprise", "mid-market", "smb"] as const;
@@ -92,15 +93,7 @@ export async function generatePortfolio(
   spec: { workspaceId: number; accounts: number; days: number; asOf: Day },
   log: (text: string) => void,
 ): Promise<GeneratedPortfolio> {
-  const steps: [string, number][] = [];
-  const step = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
-    const started = performance.now();
-    const result = await work();
-    const seconds = (performance.now() - started) / 1000;
-    steps.push([name, seconds]);
-    log(`  ${name}: ${seconds.toFixed(1)} s`);
-    return result;
-  };
+  const { steps, step } = stepTimer(log);
   const clients = [new pg.Client(databaseUrl), new pg.Client(databaseUrl)] as const;
   try {
     // A dropped database (clean-up after an interrupt) ends the sessions: the pending query fails,

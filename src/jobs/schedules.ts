@@ -1,7 +1,7 @@
 // Each workspace's schedules (recompute, digest), as BullMQ job schedulers: they live in Redis, fire
 // once however many replicas run, and a fire due while no worker was up runs when one starts.
 import type { PrismaClient } from "../generated/prisma/client.ts";
-import { readSettings } from "../config/workspace-settings.ts";
+import { readSettings, type WorkspaceSettings } from "../config/workspace-settings.ts";
 import { jobOptions } from "./define-job.ts";
 import { digestTick } from "./definitions/digest-tick.ts";
 import { recomputeTick } from "./definitions/recompute-tick.ts";
@@ -47,6 +47,23 @@ export async function upsertDigestSchedule(
   );
 }
 
+/** Creates or moves every schedule of a workspace (recompute, digest), as its settings say. */
+export async function upsertWorkspaceSchedules(
+  queues: Queues,
+  workspaceId: number,
+  settings: WorkspaceSettings,
+): Promise<void> {
+  await upsertRecomputeSchedule(queues, workspaceId, {
+    pattern: settings.recompute_cron,
+    tz: settings.timezone,
+  });
+  await upsertDigestSchedule(queues, workspaceId, {
+    time: settings.digest_time,
+    days: settings.digest_days,
+    tz: settings.timezone,
+  });
+}
+
 /** Makes Redis hold exactly one schedule of each kind per live workspace, as its settings say. */
 export async function syncSchedules(prisma: PrismaClient, queues: Queues): Promise<number> {
   const workspaces = await prisma.workspace.findMany({
@@ -54,13 +71,7 @@ export async function syncSchedules(prisma: PrismaClient, queues: Queues): Promi
     select: { id: true, settings: true },
   });
   for (const w of workspaces) {
-    const settings = readSettings(w.settings);
-    await upsertRecomputeSchedule(queues, w.id, { pattern: settings.recompute_cron, tz: settings.timezone });
-    await upsertDigestSchedule(queues, w.id, {
-      time: settings.digest_time,
-      days: settings.digest_days,
-      tz: settings.timezone,
-    });
+    await upsertWorkspaceSchedules(queues, w.id, readSettings(w.settings));
   }
   const live = new Set(workspaces.map((w) => recomputeSchedulerId(w.id)));
   for (const scheduler of await queues.queue.recompute.getJobSchedulers()) {

@@ -5,7 +5,7 @@ import type { AppConfig } from "../config/env.ts";
 import { migrateDatabase, openDatabase } from "../db/client.ts";
 import { openQueues } from "../jobs/queues.ts";
 import { checkRedis } from "../jobs/redis.ts";
-import { syncSchedules, upsertDigestSchedule, upsertRecomputeSchedule } from "../jobs/schedules.ts";
+import { syncSchedules, upsertWorkspaceSchedules } from "../jobs/schedules.ts";
 import { startWorkers } from "../jobs/worker.ts";
 import type { Logger } from "../log.ts";
 import { SecretBox } from "../security/secret-box.ts";
@@ -73,17 +73,8 @@ export async function startWorkerProcess(
           prisma: db.prisma,
           log,
           today: (workspace) => workspaceToday(workspace),
-          onSettingsChanged: async (workspaceId, settings) => {
-            await upsertRecomputeSchedule(queues, workspaceId, {
-              pattern: settings.recompute_cron,
-              tz: settings.timezone,
-            });
-            await upsertDigestSchedule(queues, workspaceId, {
-              time: settings.digest_time,
-              days: settings.digest_days,
-              tz: settings.timezone,
-            });
-          },
+          onSettingsChanged: (workspaceId, settings) =>
+            upsertWorkspaceSchedules(queues, workspaceId, settings),
         })
       : null;
   const web = options.web

@@ -2,11 +2,11 @@
 // component's points, the drivers since last week, coverage, the account's facts and its open
 // follow-up. Three indexed queries, all scoped by workspace; the model is parsed once per version.
 import { dateToDay, parseDay, type Day } from "../domain/dates.ts";
-import { parseModel } from "../domain/model/parse-model.ts";
 import { INSUFFICIENT_DATA, type ScoringModel } from "../domain/model/schema.ts";
 import { driversBetween, summariseChange, type Driver } from "../domain/scoring/explain.ts";
 import type { ComponentResult } from "../domain/scoring/score.ts";
-import type { PrismaClient } from "../generated/prisma/client.ts";
+import { modelVersion } from "../db/repositories/models.ts";
+import type { Account, PrismaClient } from "../generated/prisma/client.ts";
 
 /** Where a band sits: the top band is good, the lowest bad, the ones between a warning. */
 export type BandTone = "good" | "warn" | "bad" | "none";
@@ -65,18 +65,20 @@ interface SnapshotRow {
   model_id: number;
 }
 
-const models = new WeakMap<PrismaClient, Map<number, ScoringModel>>();
-
-async function modelFor(prisma: PrismaClient, workspaceId: number, modelId: number): Promise<ScoringModel> {
-  let byId = models.get(prisma);
-  if (!byId) models.set(prisma, (byId = new Map<number, ScoringModel>()));
-  let model = byId.get(modelId);
-  if (!model) {
-    const row = await prisma.scoringModel.findFirstOrThrow({ where: { id: modelId, workspaceId } });
-    model = parseModel(JSON.stringify(row.definition), `model version ${row.version}`);
-    byId.set(modelId, model);
-  }
-  return model;
+/** An account's facts as the card and the case messages show them. */
+export function accountFacts(account: Account): AccountCard["account"] {
+  return {
+    id: account.id,
+    externalId: account.externalId,
+    name: account.name,
+    domain: account.domain,
+    segment: account.segment,
+    owner: account.owner,
+    ownerSlackUserId: account.ownerSlackUserId,
+    mrr: account.mrr === null ? null : Number(account.mrr),
+    renewalDate: account.renewalDate ? dateToDay(account.renewalDate) : null,
+    status: account.status,
+  };
 }
 
 /** The tone of a band among the model's bands (segments may override bands: theirs count). */
@@ -123,18 +125,7 @@ export async function loadAccountCard(
     }),
   ]);
   const card: AccountCard = {
-    account: {
-      id: account.id,
-      externalId: account.externalId,
-      name: account.name,
-      domain: account.domain,
-      segment: account.segment,
-      owner: account.owner,
-      ownerSlackUserId: account.ownerSlackUserId,
-      mrr: account.mrr === null ? null : Number(account.mrr),
-      renewalDate: account.renewalDate ? dateToDay(account.renewalDate) : null,
-      status: account.status,
-    },
+    account: accountFacts(account),
     current: null,
     trend: [],
     sinceLastWeek: null,
@@ -151,7 +142,7 @@ export async function loadAccountCard(
   const latest = snapshots.at(-1);
   if (!latest) return card;
   const asOf = parseDay(latest.as_of)!;
-  const model = await modelFor(prisma, workspaceId, latest.model_id);
+  const model = await modelVersion(prisma, workspaceId, latest.model_id);
   const labels = new Map(model.components.map((c) => [c.key, c.label ?? c.key]));
   const components = latest.components ?? [];
   card.current = {

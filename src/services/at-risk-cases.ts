@@ -21,6 +21,7 @@ import { Prisma, type FollowUp, type PrismaClient } from "../generated/prisma/cl
 import { caseParentMessage, caseReply, movedReply, type CaseView } from "../slack/blocks/at-risk-case.ts";
 import type { SlackMessage } from "../slack/blocks/account-card.ts";
 import { esc, mentionUser } from "../slack/blocks/text.ts";
+import { accountFacts } from "./account-card.ts";
 import { riskBands } from "./account-lists.ts";
 
 /** What the cases need of Slack (the gateway provides it; null: Slack is not configured). */
@@ -233,14 +234,7 @@ export async function caseView(prisma: PrismaClient, c: FollowUp): Promise<CaseV
     caseId: c.id,
     version: c.version,
     status: c.status,
-    account: {
-      name: account.name,
-      externalId: account.externalId,
-      ownerSlackUserId: account.ownerSlackUserId,
-      owner: account.owner,
-      mrr: account.mrr === null ? null : Number(account.mrr),
-      renewalDate: account.renewalDate ? dateToDay(account.renewalDate) : null,
-    },
+    account: accountFacts(account),
     score: c.lastScore,
     fromScore: move?.fromScore ?? null,
     drivers: (move?.drivers as Driver[] | undefined) ?? [],

@@ -2,10 +2,18 @@
 // change, last month's NPS, churn and net MRR churn from the KPI library), then the band changes not
 // yet reported, grouped (newly at risk, dropped to caution, recovered, other), the week's biggest
 // movers and the at-risk renewals due within 60 days.
-import { weeklyMovers, type ListedAccount } from "../db/repositories/account-lists.ts";
+import { renewalsInBands, weeklyMovers, type ListedAccount } from "../db/repositories/account-lists.ts";
 import { findActiveModel } from "../db/repositories/models.ts";
 import { portfolioKpiInput } from "../db/repositories/portfolio-kpi-input.ts";
-import { dateToDay, formatDay, type Day, type Period } from "../domain/dates.ts";
+import {
+  dateToDay,
+  dayToDate,
+  formatDay,
+  parseDay,
+  parsePeriod,
+  type Day,
+  type Period,
+} from "../domain/dates.ts";
 import { computePortfolioKpis } from "../domain/kpi/portfolio.ts";
 import { DEFAULT_MODEL } from "../domain/model/default-model.ts";
 import type { ScoringModel } from "../domain/model/schema.ts";
@@ -56,10 +64,8 @@ export const RENEWAL_DAYS = 60;
 
 /** The previous calendar month of a day. */
 export function previousMonth(day: Day): Period {
-  const d = new Date(day * 86_400_000);
-  const first = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, 1) / 86_400_000;
-  const last = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) / 86_400_000 - 1;
-  return { first, last, label: formatDay(first).slice(0, 7) };
+  const firstOfMonth = parseDay(`${formatDay(day).slice(0, 7)}-01`)!;
+  return parsePeriod(formatDay(firstOfMonth - 1).slice(0, 7))!;
 }
 
 export async function buildDigest(
@@ -69,7 +75,7 @@ export async function buildDigest(
 ): Promise<DigestView> {
   const model: ScoringModel = (await findActiveModel(prisma, workspaceId))?.model ?? DEFAULT_MODEL;
   const previous = await prisma.digest.findFirst({
-    where: { workspaceId, status: "posted", localDate: { lt: new Date(localDate * 86_400_000) } },
+    where: { workspaceId, status: "posted", localDate: { lt: dayToDate(localDate) } },
     orderBy: { localDate: "desc" },
   });
   const bands = await prisma.$queryRawUnsafe<{ band: string; accounts: number }[]>(
@@ -141,18 +147,10 @@ export async function buildDigest(
     } else changes.other.push(item);
   }
   const movers = await weeklyMovers(prisma, workspaceId, 3);
-  const renewalRows = await prisma.account.findMany({
-    where: {
-      workspaceId,
-      status: "active",
-      currentBand: { in: [...risk] },
-      renewalDate: {
-        gte: new Date(localDate * 86_400_000),
-        lte: new Date((localDate + RENEWAL_DAYS) * 86_400_000),
-      },
-    },
-    orderBy: { renewalDate: "asc" },
-    take: 10,
+  const renewals = await renewalsInBands(prisma, workspaceId, [...risk], {
+    from: localDate,
+    to: localDate + RENEWAL_DAYS,
+    limit: 10,
   });
   return {
     localDate,
@@ -173,19 +171,7 @@ export async function buildDigest(
     },
     changes,
     movers,
-    renewals: renewalRows.map((a) => ({
-      id: a.id,
-      externalId: a.externalId,
-      name: a.name,
-      segment: a.segment,
-      score: a.currentScore,
-      band: a.currentBand,
-      ownerSlackUserId: a.ownerSlackUserId,
-      owner: a.owner,
-      mrr: a.mrr === null ? null : Number(a.mrr),
-      renewalDate: a.renewalDate ? dateToDay(a.renewalDate) : null,
-      followUpOwner: null,
-    })),
+    renewals,
   };
 }
 

@@ -1,7 +1,7 @@
 // The App Home of one user: the accounts they own (band, score, 30-day trend) and the at-risk cases
 // assigned to them.
 import { accountsOwnedBy, type ListedAccount } from "../db/repositories/account-lists.ts";
-import { dateToDay, type Day } from "../domain/dates.ts";
+import { dateToDay, formatDay, type Day } from "../domain/dates.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 
 export const HOME_ACCOUNTS = 25;
@@ -38,7 +38,7 @@ export async function loadHome(
      WHERE workspace_id = $1 AND account_id = ANY($2::int[]) AND as_of > $3::date - 30 AND as_of <= $3::date`,
     workspaceId,
     ids,
-    new Date(today * 86_400_000).toISOString().slice(0, 10),
+    formatDay(today),
   );
   const trends = new Map<number, (number | null)[]>(
     ids.map((id) => [id, Array<number | null>(30).fill(null)]),

@@ -10,12 +10,11 @@
 import { z } from "zod";
 import { dateToDay, dayToDate, formatDay, type Day } from "../domain/dates.ts";
 import { emptySurveyCounts } from "../domain/kpi/surveys.ts";
-import { parseModel } from "../domain/model/parse-model.ts";
 import { SegmentResolver } from "../domain/model/resolve-segment.ts";
 import { driversBetween } from "../domain/scoring/explain.ts";
 import { scoreFromInputs } from "../domain/scoring/score.ts";
 import { inputSignature, metricRaw, surveyRaw, type RawInputs } from "../domain/scoring/window-inputs.ts";
-import { activeModelForScoring } from "../db/repositories/models.ts";
+import { activeModelForScoring, modelVersion } from "../db/repositories/models.ts";
 import {
   previousSnapshots,
   writeResults,
@@ -142,7 +141,7 @@ interface ShardAccount {
   segment: string | null;
 }
 
-/** Models resolved once per database client (a model version never changes; ids are per database). */
+/** Segment resolvers built once per database client and model version. */
 const resolvers = new WeakMap<PrismaClient, Map<number, SegmentResolver>>();
 
 async function resolverFor(
@@ -154,10 +153,7 @@ async function resolverFor(
   if (!byId) resolvers.set(prisma, (byId = new Map<number, SegmentResolver>()));
   let resolver = byId.get(modelId);
   if (!resolver) {
-    const row = await prisma.scoringModel.findFirstOrThrow({ where: { id: modelId, workspaceId } });
-    resolver = new SegmentResolver(
-      parseModel(JSON.stringify(row.definition), `model version ${row.version}`),
-    );
+    resolver = new SegmentResolver(await modelVersion(prisma, workspaceId, modelId));
     byId.set(modelId, resolver);
   }
   return resolver;

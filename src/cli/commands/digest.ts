@@ -1,7 +1,6 @@
 // css-bot digest --preview: what the daily digest would post, without posting or marking anything.
 import type { Command } from "commander";
-import { readSettings } from "../../config/workspace-settings.ts";
-import { localDay } from "../../domain/schedule/slots.ts";
+import { workspaceToday } from "../../slack/workspace-today.ts";
 import { buildDigest } from "../../services/build-digest.ts";
 import { digestMessages, digestPreview } from "../../slack/blocks/digest.ts";
 import type { CliContext } from "../context.ts";
@@ -23,10 +22,7 @@ export function registerDigest(program: Command, ctx: CliContext): void {
         );
       }
       const messages = await withWorkspace(ctx, command, { create: false }, async (db, workspace) => {
-        const day =
-          opts.date === undefined
-            ? localDay(new Date(), readSettings(workspace.settings).timezone)
-            : dateOption(opts.date);
+        const day = opts.date === undefined ? workspaceToday(workspace) : dateOption(opts.date);
         return digestMessages(await buildDigest(db.prisma, workspace.id, day));
       });
       ctx.io.stdout.write(opts.json ? `${JSON.stringify(messages, null, 2)}\n` : digestPreview(messages));

@@ -5,7 +5,7 @@ import { readSettings } from "../../config/workspace-settings.ts";
 import { nextFireTimes } from "../../domain/schedule/cron.ts";
 import { openQueues } from "../../jobs/queues.ts";
 import { checkRedis, RedisUnavailableError } from "../../jobs/redis.ts";
-import { upsertDigestSchedule, upsertRecomputeSchedule } from "../../jobs/schedules.ts";
+import { upsertWorkspaceSchedules } from "../../jobs/schedules.ts";
 import { updateSettings } from "../../services/workspace-settings.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
@@ -104,15 +104,7 @@ async function moveSchedule(
   }
   const queues = openQueues(ctx.config.redisUrl, ctx.config.queuePrefix);
   try {
-    await upsertRecomputeSchedule(queues, workspaceId, {
-      pattern: settings.recompute_cron,
-      tz: settings.timezone,
-    });
-    await upsertDigestSchedule(queues, workspaceId, {
-      time: settings.digest_time,
-      days: settings.digest_days,
-      tz: settings.timezone,
-    });
+    await upsertWorkspaceSchedules(queues, workspaceId, settings);
     return true;
   } finally {
     await queues.close();

@@ -1,6 +1,6 @@
 // Lists of accounts for `/css at-risk`, `/css mine` and `/css movers`, from the current scores kept
 // on the accounts (no history scan), each scoped by workspace and bounded.
-import { dateToDay, type Day } from "../../domain/dates.ts";
+import { dateToDay, formatDay, type Day } from "../../domain/dates.ts";
 import type { Db } from "../handle.ts";
 
 export interface ListedAccount {
@@ -74,6 +74,27 @@ export async function accountsInBands(
     options.limit,
   );
   return { accounts: rows.map(fromRow), total: rows[0]?.total ?? 0 };
+}
+
+/** Active accounts in any of `bands` renewing between `from` and `to` (inclusive), soonest first. */
+export async function renewalsInBands(
+  db: Db,
+  workspaceId: number,
+  bands: readonly string[],
+  window: { from: Day; to: Day; limit: number },
+): Promise<ListedAccount[]> {
+  const rows = await db.$queryRawUnsafe<Row[]>(
+    `SELECT ${COLUMNS} FROM accounts a
+     WHERE a.workspace_id = $1 AND a.status = 'active' AND a.current_band = ANY($2::text[])
+       AND a.renewal_date BETWEEN $3::date AND $4::date
+     ORDER BY a.renewal_date, a.name LIMIT $5`,
+    workspaceId,
+    bands,
+    formatDay(window.from),
+    formatDay(window.to),
+    window.limit,
+  );
+  return rows.map(fromRow);
 }
 
 /** The active accounts a Slack user owns, lowest score first. */

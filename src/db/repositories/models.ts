@@ -89,3 +89,23 @@ export async function activeModelForScoring(prisma: PrismaClient, workspaceId: n
   // Read back: a concurrent caller may have stored it first.
   return (await findActiveModel(prisma, workspaceId))!;
 }
+
+/** Model versions parsed once per database client (a version never changes; ids are per database). */
+const versions = new WeakMap<PrismaClient, Map<number, ScoringModel>>();
+
+/** A stored model version of the workspace, parsed (cached). */
+export async function modelVersion(
+  prisma: PrismaClient,
+  workspaceId: number,
+  modelId: number,
+): Promise<ScoringModel> {
+  let byId = versions.get(prisma);
+  if (!byId) versions.set(prisma, (byId = new Map<number, ScoringModel>()));
+  let model = byId.get(modelId);
+  if (!model) {
+    const row = await prisma.scoringModel.findFirstOrThrow({ where: { id: modelId, workspaceId } });
+    model = parseModel(JSON.stringify(row.definition), `model version ${row.version}`);
+    byId.set(modelId, model);
+  }
+  return model;
+}

@@ -3,7 +3,7 @@
 // start and on or before the end of the month, and its last `active_users` observation within the
 // month; survey responses of the month. The library then computes exactly what it computes from
 // files, without loading the history.
-import { dayToDate, formatDay, type Period } from "../../domain/dates.ts";
+import { dateToDay, dayToDate, formatDay, type Period } from "../../domain/dates.ts";
 import type { AccountRecord, MetricRecord, ResponseRecord } from "../../domain/records.ts";
 import type { PortfolioKpiInput } from "../../domain/kpi/portfolio.ts";
 import type { Db } from "../handle.ts";
@@ -22,7 +22,7 @@ interface AccountRow {
   churned_at: Date | null;
 }
 
-const day = (d: Date | null) => (d === null ? null : Math.floor(d.getTime() / 86_400_000));
+const day = (d: Date | null) => (d === null ? null : dateToDay(d));
 
 export async function portfolioKpiInput(
   db: Db,

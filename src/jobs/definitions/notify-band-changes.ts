@@ -3,8 +3,7 @@
 // changes nothing already reported.
 import { UnrecoverableError } from "bullmq";
 import { z } from "zod";
-import { readSettings } from "../../config/workspace-settings.ts";
-import { localDay } from "../../domain/schedule/slots.ts";
+import { workspaceToday } from "../../slack/workspace-today.ts";
 import { notifyWatchers } from "../../services/account-watches.ts";
 import { escalateUnclaimed, reportBandChanges } from "../../services/at-risk-cases.ts";
 import { defineJob } from "../define-job.ts";
@@ -25,7 +24,7 @@ export const notifyBandChanges = defineJob({
     const workspace = await prisma.workspace.findFirst({ where: { id: p.workspaceId, deletedAt: null } });
     if (!workspace) throw new UnrecoverableError(`workspace ${p.workspaceId} no longer exists`);
     const client = slack ? await slack.forWorkspace(workspace) : null;
-    const today = localDay(new Date(), readSettings(workspace.settings).timezone);
+    const today = workspaceToday(workspace);
     return withSlackFailures(prisma, job, workspace.id, async () => ({
       ...(await reportBandChanges(prisma, workspace.id, BigInt(p.runId), client, today)),
       // Every run also escalates the cases left unclaimed too long (at most once each).
