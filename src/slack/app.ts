@@ -12,6 +12,7 @@ import type { SlackDeps } from "./context.ts";
 import type { SlackGateway } from "./gateway.ts";
 import { createInstallationStore } from "./installation-store.ts";
 import { registerListeners } from "./listeners/index.ts";
+import { TeamWorkspaces } from "./team-workspaces.ts";
 
 /** The bot scopes the features need (manifest.yml lists the same). */
 export const BOT_SCOPES = [
@@ -96,14 +97,18 @@ export function createSlackServer(o: SlackServerOptions): SlackServer {
   });
 
   // Every request is bound to the workspace of its Slack team, or to none (listeners then say so).
+  // The first middleware runs right after Bolt checked the signature: the request's arrival, from
+  // which listeners count the time left to answer within Slack's 3 seconds.
+  const teams = new TeamWorkspaces({
+    load: (teamId) =>
+      config.mode === "single"
+        ? connectWorkspaceToTeam(o.prisma, o.defaultWorkspace, teamId)
+        : findWorkspaceByTeam(o.prisma, teamId),
+  });
   app.use(async ({ context, next }) => {
+    context.arrivedAt = performance.now();
     const teamId = context.teamId ?? context.enterpriseId;
-    if (teamId) {
-      context.cssWorkspace =
-        config.mode === "single"
-          ? await connectWorkspaceToTeam(o.prisma, o.defaultWorkspace, teamId)
-          : await findWorkspaceByTeam(o.prisma, teamId);
-    }
+    if (teamId) context.cssWorkspace = await teams.get(teamId);
     await next();
   });
   app.error((error) => {
@@ -112,6 +117,10 @@ export function createSlackServer(o: SlackServerOptions): SlackServer {
   });
   registerListeners(app, {
     ...o,
+    onSettingsChanged: async (workspaceId, settings) => {
+      teams.forget(workspaceId);
+      await o.onSettingsChanged?.(workspaceId, settings);
+    },
     slackFor: (context) =>
       o.gateway.forToken(context.botToken!, context.teamId ?? context.enterpriseId ?? ""),
   });

@@ -36,6 +36,11 @@ export function workspaceOf(context: Context): Workspace {
   return workspace;
 }
 
+/** When the request arrived (performance.now()), as the first middleware saw it. */
+export function arrivalOf(context: Context): number {
+  return typeof context.arrivedAt === "number" ? context.arrivedAt : performance.now();
+}
+
 /**
  * Runs `work` and turns its failure into a message for the user: a known error says what to do; an
  * unknown one is logged with an id the user can quote, and says only that.

@@ -201,6 +201,56 @@ describe("/css <account>", () => {
   });
 });
 
+describe("/css when the database is slow", () => {
+  // Holds a lock that makes every read of `table` wait, for `ms`, on a connection of its own.
+  async function holdLock(table: string, ms: number): Promise<() => Promise<void>> {
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const held = h.db.prisma.$transaction(
+      async (tx) => {
+        await tx.$executeRawUnsafe(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+        locked();
+        await new Promise((resolve) => setTimeout(resolve, ms));
+      },
+      { timeout: ms + 5_000 },
+    );
+    await isLocked;
+    return () => held;
+  }
+
+  it("acks in time and sends the card to the response URL when the search is slow", async () => {
+    const released = await holdLock("accounts", 2_600);
+    const url = h.fake.responseUrl("slow-search");
+    const started = Date.now();
+    const res = await postSigned(h.eventsUrl, commandBody({ text: "Acme Rocket Works", response_url: url }));
+    expect(Date.now() - started).toBeLessThan(2_900);
+    expect(res.status).toBe(200);
+    expect(allText(res.json as Reply)).toContain("Looking it up");
+    await released();
+    await waitForResponse("slow-search");
+    const body = h.fake.responses.find((r) => r.id === "slow-search")!.body as Reply;
+    expect(allText(body)).toContain("Acme Rocket Works");
+    expect(allText(body)).toContain("Share in channel");
+  });
+
+  it("still answers through the response URL when the request waited past Slack's 3 s before the listener", async () => {
+    // A team seen for the first time: its workspace lookup waits on the lock, Bolt gives Slack up
+    // after 3 s, and the reply ("not connected") must not be lost with the ack.
+    const released = await holdLock("workspaces", 3_600);
+    const url = h.fake.responseUrl("late-ack");
+    const res = await postSigned(
+      h.eventsUrl,
+      commandBody({ text: "Acme Rocket Works", team_id: "T0LATE", response_url: url }),
+    );
+    expect(res.status).not.toBe(200);
+    await released();
+    await waitForResponse("late-ack");
+    const body = h.fake.responses.find((r) => r.id === "late-ack")!.body as Reply;
+    expect(body.response_type).toBe("ephemeral");
+    expect(allText(body)).toContain("not connected to css-bot");
+  });
+});
+
 describe("/css at-risk, mine, movers", () => {
   it("lists the accounts at risk, lowest first, by segment too", async () => {
     // The lowest score of the portfolio, made certain, so the list has a known first line.

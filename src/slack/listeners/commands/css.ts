@@ -9,7 +9,7 @@ import { esc } from "../../blocks/text.ts";
 import { accountCardMessage, type SlackMessage } from "../../blocks/account-card.ts";
 import { accountListMessage, moversMessage } from "../../blocks/account-list.ts";
 import { choicesMessage, helpMessage, noMatchMessage, noticeMessage } from "../../blocks/replies.ts";
-import { replyOrExplain, workspaceOf, type SlackDeps } from "../../context.ts";
+import { arrivalOf, replyOrExplain, workspaceOf, type SlackDeps } from "../../context.ts";
 import { COMMAND } from "../../ids.ts";
 import { openSettings } from "../views/settings.ts";
 import { parseCssCommand, type CssCommand } from "../../parse-command.ts";
@@ -34,15 +34,36 @@ export function registerCssCommand(app: App, deps: SlackDeps): void {
       const workspace = workspaceOf(context);
       return answer(deps, workspace, parsed, command.user_id);
     });
-    const timer = new Promise<null>((resolve) => setTimeout(resolve, ACK_BUDGET_MS, null).unref());
+    // The budget counts from the request's arrival, so time spent waiting before this listener ran
+    // (a busy database pool) is not forgotten.
+    const left = ACK_BUDGET_MS - (performance.now() - arrivalOf(context));
+    const timer = new Promise<null>((resolve) => setTimeout(resolve, Math.max(0, left), null).unref());
     const early = await Promise.race([reply, timer]);
     if (early) {
-      await ack(ephemeral(early));
+      // Too late for the ack after all (Bolt already answered Slack): the response URL still works.
+      if (!(await acked(ack, ephemeral(early), deps))) await respond(ephemeral(early));
       return;
     }
-    await ack(ephemeral(noticeMessage("Looking it up…")));
+    await acked(ack, ephemeral(noticeMessage("Looking it up…")), deps);
     await respond({ ...ephemeral(await reply), replace_original: true });
   });
+}
+
+/** Acks; false when the request was already answered (Bolt gives up on a listener after 3 s). */
+async function acked(
+  ack: (message: RespondArguments) => Promise<void>,
+  message: RespondArguments,
+  deps: SlackDeps,
+): Promise<boolean> {
+  try {
+    await ack(message);
+    return true;
+  } catch (error) {
+    deps.log.warn("slack ack came too late; replying through the response URL", {
+      error: (error as Error).message,
+    });
+    return false;
+  }
 }
 
 function ephemeral(message: SlackMessage): RespondArguments {
