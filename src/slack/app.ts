@@ -89,6 +89,8 @@ export function createSlackServer(o: SlackServerOptions): SlackServer {
   const app = new App({
     logger,
     clientOptions,
+    // Bolt's conversation store (state kept per channel in memory) is unused, and costs every request.
+    convoStore: false,
     ...(socketMode
       ? { socketMode: true, appToken: config.appToken, token: config.botToken }
       : config.mode === "single"

@@ -13,13 +13,18 @@ export function slotKey(fireAt: Date): string {
 
 /** The calendar date in `timeZone` at the instant `at`: the as-of date of a run fired then. */
 export function localDay(at: Date, timeZone: string): Day {
-  const parts = new Intl.DateTimeFormat("en-CA", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-  }).format(at);
-  return parseDay(parts)!;
+  return parseDay(dayFormat(timeZone).format(at))!;
+}
+
+// Making a formatter costs far more than using one (it loads the zone's rules): one per zone.
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+function dayFormat(timeZone: string): Intl.DateTimeFormat {
+  let format = dayFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" });
+    dayFormats.set(timeZone, format);
+  }
+  return format;
 }
 
 /** True when `timeZone` is an IANA zone this runtime knows (e.g. Europe/Paris). */

@@ -28,8 +28,10 @@ export function formatScore(score: number | null): string {
   return score === null ? "n/a" : String(Math.round(score));
 }
 
+const WHOLE_DOLLARS = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+
 export function formatMrr(mrr: number): string {
-  return `${new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 }).format(mrr)}/mo`;
+  return `${WHOLE_DOLLARS.format(mrr)}/mo`;
 }
 
 function signed(n: number): string {
