@@ -72,6 +72,34 @@ describe("/css <account>", () => {
     expect(reply.blocks!.at(-1)!.elements![0]!.action_id).toBe(ACTIONS.shareCard);
   });
 
+  it("shows the renewal date and the open follow-up, its owner and a link to its thread", async () => {
+    expect(allText(await css("Acme Rocket Works"))).toContain("*Follow-up*\\n_none open_");
+    await h.db.prisma.account.update({
+      where: { id: acme.id },
+      data: { renewalDate: new Date("2027-01-15") },
+    });
+    const followUp = await h.db.prisma.followUp.create({
+      data: {
+        workspaceId: h.workspace.id,
+        accountId: acme.id,
+        status: "snoozed",
+        ownerSlackUserId: "U0BOB",
+        snoozedUntil: new Date("2026-12-01"),
+        channelId: "C0ALERTS",
+        threadTs: "1700000000.123456",
+      },
+    });
+    try {
+      const text = allText(await css("Acme Rocket Works"));
+      expect(text).toContain("2027-01-15");
+      expect(text).toContain("snoozed to 2026-12-01, <@U0BOB>");
+      expect(text).toContain("https://slack.com/archives/C0ALERTS/p1700000000123456");
+    } finally {
+      await h.db.prisma.followUp.delete({ where: { id: followUp.id } });
+      await h.db.prisma.account.update({ where: { id: acme.id }, data: { renewalDate: null } });
+    }
+  });
+
   it("finds the account by id, domain, part of the name, any case, and with a typo", async () => {
     for (const query of [
       acme.externalId,

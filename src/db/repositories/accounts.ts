@@ -96,6 +96,9 @@ export interface AccountMatch extends AccountSummary {
 /** Trigram similarity below which a typo'd name is no longer offered as a match. */
 const SIMILAR_AT_LEAST = 0.3;
 
+/** How many of a rule's matches are scored for similarity; the rest are never shown anyway. */
+const CANDIDATES = 50;
+
 /**
  * Finds accounts by external id, then by exact name or domain (any case), then by a part of the
  * name, domain or id, then by similarity of the name or domain (typos: "acme copr"). Returns the
@@ -114,13 +117,34 @@ export async function findAccounts(
   // ILIKE without wildcards is a case-insensitive equality the trigram index can answer.
   const literal = q.replaceAll("\\", "\\\\").replaceAll("%", "\\%").replaceAll("_", "\\_");
   const pattern = `%${literal}%`;
-  const rules: [MatchKind, string, unknown[]][] = [
-    ["id", `external_id = $2`, []],
-    ["exact", `(name ILIKE $3 OR domain = lower($2))`, [literal]],
-    ["contains", `(name ILIKE $3 OR domain ILIKE $3 OR external_id ILIKE $3)`, [pattern]],
-    ["similar", `($2 <% name OR domain % $2)`, []],
+  // Typos are looked for in names, or in domains when the query looks like one ("acme.com"): a
+  // name compared with every domain matches thousands of them by their shared suffixes and TLDs.
+  const domainLike = /^[^\s]+\.[^\s]+$/.test(q);
+  // Each rule: how it matches, its parameters from $3 on, and how its matches are ranked.
+  // A word many names share matches thousands: of the exact and partial matches, those that start
+  // with the query come first, then the shortest (the closest to what was typed), and only the first
+  // few are scored. Typos are few and ranked by similarity alone. The id and the exact name or
+  // domain are one statement (each is an index lookup); a query that looks like a domain tries the
+  // domain before the name (a long string's trigrams make the name's index scan the dearer one).
+  const byLength = `name ILIKE $3 DESC, length(name), id`;
+  const prefix = `${literal}%`;
+  const idFirst = `external_id = $2 DESC, ${byLength}`;
+  type Rule = [MatchKind, string, unknown[], string];
+  const rules: Rule[] = [
+    ...(domainLike
+      ? ([
+          ["exact", `(external_id = $2 OR domain = lower($2))`, [prefix], idFirst],
+          ["exact", `name ILIKE $4`, [prefix, literal], byLength],
+        ] satisfies Rule[])
+      : ([
+          ["exact", `(external_id = $2 OR name ILIKE $4 OR domain = lower($2))`, [prefix, literal], idFirst],
+        ] satisfies Rule[])),
+    ["contains", `(name ILIKE $4 OR domain ILIKE $4 OR external_id ILIKE $4)`, [prefix, pattern], byLength],
+    domainLike
+      ? ["similar", `domain % $2`, [], `similarity($2, domain) DESC, id`]
+      : ["similar", `$2 <% name`, [], `word_similarity($2, name) DESC, id`],
   ];
-  for (const [match, where, extra] of rules) {
+  for (const [match, where, extra, rank] of rules) {
     const rows = await db.$queryRawUnsafe<
       {
         id: number;
@@ -133,13 +157,19 @@ export async function findAccounts(
     >(
       `SELECT id, external_id, name, segment, domain,
               greatest(word_similarity($2, name), similarity($2, coalesce(domain, '')))::float8 AS sim
-       FROM accounts WHERE workspace_id = $1 AND ${where}
+       FROM (SELECT id, external_id, name, segment, domain FROM accounts
+             WHERE workspace_id = $1 AND ${where}
+             ORDER BY ${rank}
+             LIMIT ${CANDIDATES}) AS candidates
        ORDER BY sim DESC, name, id LIMIT ${Number(limit)}`,
       workspaceId,
       q,
       ...extra,
     );
-    const kept = match === "similar" ? rows.filter((r) => r.sim >= SIMILAR_AT_LEAST) : rows;
+    // The customer's own id names one account: it wins over names that happen to equal it.
+    const byId = rows.filter((r) => r.external_id === q);
+    const kept =
+      byId.length > 0 ? byId : match === "similar" ? rows.filter((r) => r.sim >= SIMILAR_AT_LEAST) : rows;
     if (kept.length > 0) {
       return kept.map((r) => ({
         id: r.id,
@@ -147,7 +177,7 @@ export async function findAccounts(
         name: r.name,
         segment: r.segment,
         domain: r.domain,
-        match,
+        match: r.external_id === q ? "id" : match,
         similarity: r.sim,
       }));
     }
