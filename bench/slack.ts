@@ -1,5 +1,5 @@
 // npm run bench -- slack [--accounts N] [--requests R] [--concurrency C] [--warmup W] [--days D]
-//                        [--seed S] [--kinds id,name,...] [--explain] [--keep]
+//                        [--seed S] [--kinds id,name,...] [--explain] [--keep] [--reuse URL]
 //
 // `/css <account>` latency on the server at N accounts under concurrent signed requests, beside its
 // floor: a Bolt app with the same receiver whose `/css` listener only acks.
@@ -34,7 +34,8 @@ import { BenchUsageError, parseFlags, wholeNumber } from "./support/args.ts";
 import { runChild } from "./support/child-process.ts";
 import { benchRedisUrl } from "./support/queue-keys.ts";
 import { runWithCleanups, type Cleanup } from "./support/lifecycle.ts";
-import { createScratchDatabase } from "./support/scratch-database.ts";
+import { migrateDatabase, openDatabase, type Database } from "../src/db/client.ts";
+import { createScratchDatabase, type ScratchDatabase } from "./support/scratch-database.ts";
 import { explainSearches } from "./support/slack-explain.ts";
 import type { LoadPlan, LoadReport, TargetReport } from "./support/slack-load-child.ts";
 import { generateSlackPortfolio } from "./support/slack-portfolio.ts";
@@ -66,6 +67,8 @@ interface Settings {
   kinds: QueryKind[];
   explain: boolean;
   keep: boolean;
+  /** A database an earlier `--keep` run left, used again instead of generating one. */
+  reuse: string | null;
 }
 
 export async function main(args: string[]): Promise<void> {
@@ -76,7 +79,7 @@ export async function main(args: string[]): Promise<void> {
 function parseSettings(args: string[]): Settings {
   const flags = parseFlags(
     args,
-    ["accounts", "requests", "concurrency", "warmup", "days", "seed", "kinds"],
+    ["accounts", "requests", "concurrency", "warmup", "days", "seed", "kinds", "reuse"],
     ["explain", "keep"],
   );
   const concurrency = wholeNumber("concurrency", flags.concurrency, 8);
@@ -92,7 +95,8 @@ function parseSettings(args: string[]): Settings {
     seed: wholeNumber("seed", flags.seed, 1, 0),
     kinds: queryKinds(flags.kinds),
     explain: flags.explain === true,
-    keep: flags.keep === true,
+    keep: flags.keep === true || flags.reuse !== undefined,
+    reuse: flags.reuse ?? null,
   };
 }
 
@@ -110,10 +114,10 @@ function queryKinds(text: string | undefined): QueryKind[] {
 }
 
 async function run(s: Settings, cleanups: Cleanup[]): Promise<void> {
-  const scratch = await createScratchDatabase("postgres");
+  const scratch = s.reuse ? await reuseDatabase(s.reuse) : await createScratchDatabase("postgres");
   const url = scratch.config.databaseUrl!;
   cleanups.push(async () => {
-    if (s.keep) log(`kept the database: ${url}`);
+    if (s.keep) log(`kept the database: ${url} (--reuse ${url} runs on it again)`);
     else await scratch.drop();
   });
   const db = await scratch.open();
@@ -125,36 +129,11 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<void> {
   await describeMachine(sql);
 
   const workspace = await ensureWorkspace(db.prisma, WORKSPACE);
-  await db.prisma.workspace.update({ where: { id: workspace.id }, data: { slackTeamId: TEAM } });
-  const model = await storeModelVersion(
-    db.prisma,
-    workspace.id,
-    DEFAULT_MODEL,
-    DEFAULT_MODEL_SOURCE,
-    "bench",
-  );
-  log(`generating ${s.accounts} accounts × ${s.days} days of snapshots (default model) in SQL:`);
-  const generated = await generateSlackPortfolio(
-    url,
-    {
-      workspaceId: workspace.id,
-      accounts: s.accounts,
-      days: s.days,
-      asOf: AS_OF,
-      model: DEFAULT_MODEL,
-      modelId: model.id,
-    },
-    log,
-  );
-  const seconds = generated.steps.reduce((sum, [, t]) => sum + t, 0);
-  log(
-    `  ${generated.snapshots} snapshots (${(generated.snapshotBytes / 2 ** 30).toFixed(2)} GiB with indexes) ` +
-      `in ${seconds.toFixed(0)} s`,
-  );
-  if (generated.snapshots !== s.accounts * s.days) {
-    throw new Error(`generated ${generated.snapshots} snapshots, expected ${s.accounts * s.days}`);
+  if (s.reuse) {
+    await checkReused(sql, workspace.id, s);
+  } else {
+    await generate(db, sql, url, workspace.id, s);
   }
-
   const { rows: accounts } = await sql.query<{ externalId: string; name: string; domain: string | null }>(
     `SELECT external_id AS "externalId", name, domain FROM accounts WHERE workspace_id = $1 ORDER BY id`,
     [workspace.id],
@@ -225,6 +204,65 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<void> {
   printResults(s, { app: [appLoad, app], floor: [floorLoad, floor] }, queries, answers, plans);
   // The figures are printed either way: they say how bad it was.
   if (problems.length > 0) throw new Error(`the benchmark failed:\n${problems.join("\n")}`);
+}
+
+async function generate(
+  db: Database,
+  sql: pg.Client,
+  url: string,
+  workspaceId: number,
+  s: Settings,
+): Promise<void> {
+  await db.prisma.workspace.update({ where: { id: workspaceId }, data: { slackTeamId: TEAM } });
+  const model = await storeModelVersion(db.prisma, workspaceId, DEFAULT_MODEL, DEFAULT_MODEL_SOURCE, "bench");
+  log(`generating ${s.accounts} accounts × ${s.days} days of snapshots (default model) in SQL:`);
+  const generated = await generateSlackPortfolio(
+    url,
+    { workspaceId, accounts: s.accounts, days: s.days, asOf: AS_OF, model: DEFAULT_MODEL, modelId: model.id },
+    log,
+  );
+  const seconds = generated.steps.reduce((sum, [, t]) => sum + t, 0);
+  log(
+    `  ${generated.snapshots} snapshots (${(generated.snapshotBytes / 2 ** 30).toFixed(2)} GiB with indexes) ` +
+      `in ${seconds.toFixed(0)} s`,
+  );
+  if (generated.snapshots !== s.accounts * s.days) {
+    throw new Error(`generated ${generated.snapshots} snapshots, expected ${s.accounts * s.days}`);
+  }
+}
+
+/** `--reuse URL`: the database of an earlier `--keep` run, migrated to today's schema. */
+async function reuseDatabase(url: string): Promise<ScratchDatabase> {
+  const config = { databaseUrl: url, dataDir: "" };
+  const db = await openDatabase(config);
+  try {
+    await migrateDatabase(db);
+  } finally {
+    await db.close();
+  }
+  return {
+    backend: "postgres",
+    config,
+    open: () => openDatabase(config),
+    drop: () => Promise.reject(new Error("a reused database is never dropped")),
+  };
+}
+
+/** The reused database must hold what this run would have generated. */
+async function checkReused(sql: pg.Client, workspaceId: number, s: Settings): Promise<void> {
+  const { rows } = await sql.query<{ accounts: number; snapshots: number }>(
+    `SELECT (SELECT count(*)::int FROM accounts WHERE workspace_id = $1) AS accounts,
+            (SELECT count(*)::int FROM score_snapshots WHERE workspace_id = $1) AS snapshots`,
+    [workspaceId],
+  );
+  const found = rows[0]!;
+  if (found.accounts !== s.accounts || found.snapshots !== s.accounts * s.days) {
+    throw new BenchUsageError(
+      `--reuse: the database holds ${found.accounts} accounts and ${found.snapshots} snapshots, ` +
+        `not the ${s.accounts} × ${s.days} days asked for (give the --accounts and --days of the run that kept it)`,
+    );
+  }
+  log(`reusing ${found.accounts} accounts × ${s.days} days of snapshots`);
 }
 
 function exampleOf(queries: readonly Query[], kind: Query["kind"]): string {

@@ -173,7 +173,7 @@ export function printResults(
       ofKind(kind, appLoad.outcomes),
       appServer.samples.filter((x) => x.kind === kind).map((x) => x.ms),
       ofKind(kind, answers.ms),
-      plan ? `${ms(plan.ms)} (${JSON.stringify(plan.query.text)})` : "–",
+      plan ? `${ms(plan.ms)} in ${plan.statements} (${JSON.stringify(plan.query.text)})` : "–",
     );
   });
   byKind.push(row("all", answers.outcomes, appLoad.outcomes, app, answers.ms, ""));
@@ -190,7 +190,7 @@ export function printResults(
         "server p50 ms",
         "server p99 ms",
         "answer p99 ms",
-        "search alone ms (EXPLAIN ANALYZE)",
+        "search alone ms in statements (EXPLAIN ANALYZE)",
       ],
       byKind,
       ["left", "right", "right", "right", "right", "right", "right", "right", "right", "right", "left"],
