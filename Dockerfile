@@ -13,6 +13,9 @@ ENV NODE_ENV=production \
     NODE_OPTIONS=--max-old-space-size=256 \
     CSS_DATA_DIR=/data
 WORKDIR /app
+# A font for the digest's chart (rendered by resvg from SVG; without one it has no text).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY bin ./bin

@@ -6,6 +6,9 @@ import { readSettings } from "../config/workspace-settings.ts";
 import { dayToDate, formatDay, type Day } from "../domain/dates.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { digestMessages } from "../slack/blocks/digest.ts";
+import { SlackPermanentError } from "../slack/slack-errors.ts";
+import { silentLogger, type Logger } from "../log.ts";
+import { bandMixChart } from "./band-mix-chart.ts";
 import { buildDigest, changeCount } from "./build-digest.ts";
 
 export interface DigestSlack {
@@ -14,10 +17,23 @@ export interface DigestSlack {
     text: string;
     blocks?: unknown[];
   }): Promise<{ channel: string; ts: string }>;
+  /** The token's scopes (null: Slack did not say); the chart needs files:write. */
+  scopes(): Promise<string[] | null>;
+  uploadFile(args: {
+    channel: string;
+    filename: string;
+    title: string;
+    bytes: Buffer;
+    initialComment?: string;
+    altText?: string;
+  }): Promise<void>;
 }
 
+/** What became of the band-mix chart: posted, or why not. */
+export type ChartOutcome = "posted" | "no-changes" | "no-scope" | "no-data" | "refused";
+
 export type DigestOutcome =
-  | { status: "posted"; messages: number; changes: number }
+  | { status: "posted"; messages: number; changes: number; chart: ChartOutcome }
   | { status: "already-posted" | "in-progress" | "no-channel" | "no-slack" };
 
 /** How long a claim holds: a worker killed mid-digest leaves it to another after this. */
@@ -28,6 +44,7 @@ export async function postDigest(
   workspaceId: number,
   localDate: Day,
   slack: DigestSlack | null,
+  log: Logger = silentLogger,
 ): Promise<DigestOutcome> {
   const workspace = await prisma.workspace.findUniqueOrThrow({ where: { id: workspaceId } });
   const channel = readSettings(workspace.settings).digest_channel;
@@ -68,6 +85,11 @@ export async function postDigest(
       sent.push(posted.ts);
       await prisma.digest.update({ where: { id: row.id }, data: { messageTs: sent } });
     }
+    // Last, so that a failure to upload it never holds the text back; a transient one retries the
+    // job, which finds the messages posted and tries the chart again.
+    // A day without band changes gets its one line and no chart (the portfolio is not repeated).
+    const chart =
+      changeCount(view) === 0 ? "no-changes" : await postChart(prisma, workspaceId, localDate, channel, slack, log);
     const ids = [
       ...view.changes.atRisk,
       ...view.changes.caution,
@@ -86,12 +108,45 @@ export async function postDigest(
       }),
       prisma.digest.update({ where: { id: row.id }, data: { status: "posted", postedAt: new Date() } }),
     ]);
-    return { status: "posted", messages: messages.length, changes: changeCount(view) };
+    return { status: "posted", messages: messages.length, changes: changeCount(view), chart };
   } catch (error) {
     await prisma.digest.update({
       where: { id: row.id },
       data: { status: "failed", error: (error as Error).message.slice(0, 2000) },
     });
     throw error;
+  }
+}
+
+/**
+ * Uploads the band-mix chart to the digest's channel when the app may (files:write). Slack refusing
+ * it for good (a permanent error, recorded by the gateway for admins) leaves the digest as posted.
+ */
+async function postChart(
+  prisma: PrismaClient,
+  workspaceId: number,
+  localDate: Day,
+  channel: string,
+  slack: DigestSlack,
+  log: Logger,
+): Promise<ChartOutcome> {
+  const scopes = await slack.scopes();
+  if (scopes !== null && !scopes.includes("files:write")) return "no-scope";
+  const chart = await bandMixChart(prisma, workspaceId, localDate);
+  if (chart.input.counts.size === 0) return "no-data";
+  try {
+    await slack.uploadFile({
+      channel,
+      filename: `band-mix-${formatDay(localDate)}.png`,
+      title: `Band mix, last ${chart.input.days.length} days`,
+      bytes: chart.png,
+      initialComment: chart.summary,
+      altText: chart.summary,
+    });
+    return "posted";
+  } catch (error) {
+    if (!(error instanceof SlackPermanentError)) throw error;
+    log.warn("digest chart refused by Slack; the digest itself was posted", { error: error.message });
+    return "refused";
   }
 }

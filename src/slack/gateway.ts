@@ -67,8 +67,12 @@ export interface WorkspaceSlack {
     title: string;
     bytes: Buffer;
     initialComment?: string;
+    /** Describes an image for screen readers. */
+    altText?: string;
   }): Promise<void>;
   authTest(): Promise<{ teamId: string; botUserId: string }>;
+  /** The bot token's scopes as Slack reports them (x-oauth-scopes); null when it does not say. */
+  scopes(): Promise<string[] | null>;
 }
 
 const DEFAULT_MAX_WAIT_MS = 10_000;
@@ -201,6 +205,7 @@ class WorkspaceClient implements WorkspaceSlack {
       title: args.title,
       file: args.bytes,
       initial_comment: args.initialComment,
+      alt_text: args.altText,
     };
     const upload = args.threadTs ? { ...file, thread_ts: args.threadTs } : file;
     await this.call(spec, () => this.web.files.uploadV2(upload));
@@ -213,6 +218,11 @@ class WorkspaceClient implements WorkspaceSlack {
       teamId: required(method, res.team_id, "team_id"),
       botUserId: required(method, res.user_id, "user_id"),
     };
+  }
+
+  async scopes(): Promise<string[] | null> {
+    const res = await this.call(this.tiered("auth.test"), () => this.web.auth.test());
+    return res.response_metadata?.scopes ?? null;
   }
 
   /**

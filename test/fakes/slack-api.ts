@@ -36,7 +36,7 @@ export interface FakeSlackOptions {
   /** Bot tokens accepted; any other token gets {ok:false,error:"invalid_auth"}. Default ["xoxb-test"]. */
   tokens?: string[];
   /** Per token: team id, bot user id, etc. returned by auth.test. Default team "T0TEST", bot user "UBOT". */
-  teams?: Record<string, { teamId: string; botUserId: string; teamName?: string }>;
+  teams?: Record<string, { teamId: string; botUserId: string; teamName?: string; scopes?: string[] }>;
 }
 export interface FakeSlack {
   /** Base URL for WebClient's slackApiUrl, ending in "/api/", e.g. http://127.0.0.1:PORT/api/ */
@@ -47,6 +47,8 @@ export interface FakeSlack {
   callsTo(method: string): FakeSlackCall[];
   /** The next `times` calls of `method` fail like this (then it works again). */
   failNext(method: string, failure: FakeFailure, times?: number): void;
+  /** The bot scopes a token has from now on (x-oauth-scopes; files.* need files:write). */
+  setScopes(token: string, scopes: string[]): void;
   /** Users known to users.info / users.lookupByEmail / users.list. */
   addUser(user: {
     id: string;
@@ -103,7 +105,24 @@ export interface FakeSlack {
 type Rec = Record<string, unknown>;
 type FakeUser = Parameters<FakeSlack["addUser"]>[0];
 type FakeChannel = Parameters<FakeSlack["addChannel"]>[0];
-type Team = { teamId: string; botUserId: string; teamName?: string };
+type Team = { teamId: string; botUserId: string; teamName?: string; scopes?: string[] };
+
+/** The bot scopes a token has unless its team says otherwise (manifest.yml's). */
+const DEFAULT_SCOPES = [
+  "commands",
+  "chat:write",
+  "im:write",
+  "users:read",
+  "users:read.email",
+  "channels:read",
+  "groups:read",
+  "files:write",
+];
+/** Methods that need a scope the token may lack: Slack answers missing_scope. */
+const NEEDED_SCOPE: Record<string, string> = {
+  "files.getUploadURLExternal": "files:write",
+  "files.completeUploadExternal": "files:write",
+};
 
 const DEFAULT_TEAM: Team = { teamId: "T0TEST", botUserId: "UBOT", teamName: "Fake Team" };
 // @slack/web-api sends object and array arguments as JSON strings inside a form body.
@@ -337,6 +356,12 @@ class FakeSlackServer implements FakeSlack {
   callsTo(method: string): FakeSlackCall[] {
     return this.calls.filter((c) => c.method === method);
   }
+  setScopes(token: string, scopes: string[]): void {
+    const team = this.tokens.get(token);
+    if (!team) throw new Error(`unknown token ${token}`);
+    this.tokens.set(token, { ...team, scopes });
+  }
+
   failNext(method: string, failure: FakeFailure, times = 1): void {
     this.failures.set(method, [
       ...(this.failures.get(method) ?? []),
@@ -397,7 +422,12 @@ class FakeSlackServer implements FakeSlack {
     if (args) delete args.token;
     this.calls.push({ method, token, args: args ?? {}, at: Date.now() });
     const failure = this.failures.get(method)?.shift();
-    if (!failure) return send(res, 200, this.dispatch(method, args, token));
+    // https://docs.slack.dev/authentication/tokens: every answer says the token's scopes.
+    const team = token ? this.tokens.get(token) : undefined;
+    const scopes: Record<string, string> = team
+      ? { "x-oauth-scopes": (team.scopes ?? DEFAULT_SCOPES).join(",") }
+      : {};
+    if (!failure) return send(res, 200, this.dispatch(method, args, token), scopes);
     if ("error" in failure) return send(res, 200, fail(failure.error));
     // https://docs.slack.dev/apis/web-api/rate-limits: HTTP 429 with Retry-After in seconds.
     if (failure.status === 429) {
@@ -413,6 +443,11 @@ class FakeSlackServer implements FakeSlack {
     // oauth.v2.access authenticates the app by client_id and client_secret, not by a token.
     const team = method === "oauth.v2.access" ? DEFAULT_TEAM : token && this.tokens.get(token);
     if (!team) return fail(token ? "invalid_auth" : "not_authed");
+    const needed = NEEDED_SCOPE[method];
+    const provided = team.scopes ?? DEFAULT_SCOPES;
+    if (needed && !provided.includes(needed)) {
+      return { ...fail("missing_scope"), needed, provided: provided.join(",") };
+    }
     try {
       return ok(handler(args, team));
     } catch (error) {

@@ -1,5 +1,8 @@
 // The daily digest against the fake Slack: what it posts after real runs, exactly once per channel
 // and day (repeats and concurrent workers), the one-line "no band changes", and the preview.
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatDay } from "../../src/domain/dates.ts";
@@ -7,6 +10,7 @@ import { silentLogger } from "../../src/log.ts";
 import { postDigest } from "../../src/services/post-digest.ts";
 import { recomputeWorkspace } from "../../src/services/recompute.ts";
 import { updateSettings } from "../../src/services/workspace-settings.ts";
+import { BOT_SCOPES } from "../../src/slack/app.ts";
 import { SlackGateway, type WorkspaceSlack } from "../../src/slack/gateway.ts";
 import { run } from "../../src/cli/main.ts";
 import { importPortfolio, PORTFOLIO_END } from "../support/portfolio.ts";
@@ -55,10 +59,23 @@ describe("daily digest", () => {
     const out: string[] = [];
     const write = (s: string) => out.push(s);
     const io = { stdout: { write }, stderr: { write }, interactive: false };
-    const argv = ["node", "css-bot", "digest", "--preview", "--date", formatDay(PORTFOLIO_END)];
+    const chart = join(await mkdtemp(join(tmpdir(), "css-chart-")), "mix.png");
+    const argv = [
+      "node",
+      "css-bot",
+      "digest",
+      "--preview",
+      "--date",
+      formatDay(PORTFOLIO_END),
+      "--chart",
+      chart,
+    ];
     const code = await run(argv, { DATABASE_URL: h.db.url }, io);
     if (code !== 0) throw new Error(out.join(""));
     const text = out.join("");
+    expect(text).toContain(`chart written to ${chart}: Band mix on `);
+    expect((await readFile(chart)).subarray(1, 4).toString("latin1")).toBe("PNG");
+    expect(h.fake.files).toHaveLength(0);
     expect(text).toContain(`== Customer Success digest · ${formatDay(PORTFOLIO_END)} ==`);
     expect(text).toContain("Newly at risk");
     expect(h.fake.messages(DIGESTS)).toHaveLength(0);
@@ -71,12 +88,18 @@ describe("daily digest", () => {
       postDigest(h.db.prisma, h.workspace.id, PORTFOLIO_END, slack),
     ]);
     expect(results.map((r) => r.status).sort()).toEqual(["in-progress", "posted"].sort());
+    expect(results.find((r) => r.status === "posted")).toMatchObject({ chart: "posted" });
     const posted = h.fake.messages(DIGESTS).length;
     expect(posted).toBeGreaterThan(0);
     expect(await postDigest(h.db.prisma, h.workspace.id, PORTFOLIO_END, slack)).toEqual({
       status: "already-posted",
     });
     expect(h.fake.messages(DIGESTS)).toHaveLength(posted);
+    // The band-mix chart, once, in the digest's channel.
+    const charts = h.fake.files.filter((f) => f.channel_id === DIGESTS);
+    expect(charts).toHaveLength(1);
+    expect(charts[0]!.filename).toBe(`band-mix-${formatDay(PORTFOLIO_END)}.png`);
+    expect(charts[0]!.bytes).toBeGreaterThan(5_000);
     const text = JSON.stringify(h.fake.messages(DIGESTS).map((m) => m.blocks));
     expect(text).toContain("Newly at risk");
     expect(text).toContain("Average score");
@@ -87,10 +110,45 @@ describe("daily digest", () => {
   it("says 'no band changes' in one line the next day", async () => {
     const before = h.fake.messages(DIGESTS).length;
     const result = await postDigest(h.db.prisma, h.workspace.id, PORTFOLIO_END + 1, slack);
-    expect(result).toMatchObject({ status: "posted", messages: 1, changes: 0 });
+    expect(result).toMatchObject({ status: "posted", messages: 1, changes: 0, chart: "no-changes" });
+    expect(h.fake.files.filter((f) => f.channel_id === DIGESTS)).toHaveLength(1);
     const last = h.fake.messages(DIGESTS).slice(before);
     expect(last).toHaveLength(1);
     expect(last[0]!.text).toBe(`No band changes since ${formatDay(PORTFOLIO_END)}.`);
+  });
+
+  it("uploads the chart only with files:write, and once when Slack rate-limits the upload", async () => {
+    const undigest = () =>
+      h.db.prisma.bandChange.updateMany({
+        where: { workspaceId: h.workspace.id },
+        data: { digestedAt: null },
+      });
+    const charts = () => h.fake.files.filter((f) => f.channel_id === DIGESTS).length;
+    const before = charts();
+    await undigest();
+    const uploads = h.fake.callsTo("files.getUploadURLExternal").length;
+    h.fake.setScopes(BOT_TOKEN, ["commands", "chat:write", "im:write", "users:read", "users:read.email"]);
+    try {
+      const result = await postDigest(h.db.prisma, h.workspace.id, PORTFOLIO_END + 3, slack);
+      expect(result).toMatchObject({ status: "posted", chart: "no-scope" });
+      expect(h.fake.callsTo("files.getUploadURLExternal")).toHaveLength(uploads);
+    } finally {
+      h.fake.setScopes(BOT_TOKEN, [...BOT_SCOPES]);
+    }
+    await undigest();
+    const messages = h.fake.messages(DIGESTS).length;
+    h.fake.failNext("files.getUploadURLExternal", { status: 429, retryAfter: 1 });
+    await expect(postDigest(h.db.prisma, h.workspace.id, PORTFOLIO_END + 4, slack)).rejects.toThrow();
+    const sent = h.fake.messages(DIGESTS).length - messages;
+    expect(sent).toBeGreaterThan(0);
+    expect(charts()).toBe(before);
+    // The retry posts the chart and not the messages again.
+    expect(await postDigest(h.db.prisma, h.workspace.id, PORTFOLIO_END + 4, slack)).toMatchObject({
+      status: "posted",
+      chart: "posted",
+    });
+    expect(h.fake.messages(DIGESTS).length - messages).toBe(sent);
+    expect(charts()).toBe(before + 1);
   });
 
   it("records a channel the bot was removed from, and tries again on the next fire", async () => {

@@ -1,5 +1,7 @@
 // css-bot digest --preview: what the daily digest would post, without posting or marking anything.
+import { rename, writeFile } from "node:fs/promises";
 import type { Command } from "commander";
+import { bandMixChart } from "../../services/band-mix-chart.ts";
 import { workspaceToday } from "../../slack/workspace-today.ts";
 import { buildDigest } from "../../services/build-digest.ts";
 import { digestMessages, digestPreview } from "../../slack/blocks/digest.ts";
@@ -15,18 +17,32 @@ export function registerDigest(program: Command, ctx: CliContext): void {
     .option("--preview", "print the digest instead of posting it (the workers post it at the digest time)")
     .option("--date <date>", "the local day of the digest (default: today in the workspace's time zone)")
     .option("--json", "print the Slack messages (text and blocks) as JSON")
-    .action(async (opts: { preview?: boolean; date?: string; json?: boolean }, command: Command) => {
-      if (!opts.preview) {
-        throw new UsageError(
-          "digest: only --preview is supported here; the workers post the digest at the workspace's digest time",
-        );
-      }
-      const messages = await withWorkspace(ctx, command, { create: false }, async (db, workspace) => {
-        const day = opts.date === undefined ? workspaceToday(workspace) : dateOption(opts.date);
-        return digestMessages(await buildDigest(db.prisma, workspace.id, day));
-      });
-      ctx.io.stdout.write(opts.json ? `${JSON.stringify(messages, null, 2)}\n` : digestPreview(messages));
-    });
+    .option("--chart <file>", "also write the band-mix chart the digest uploads (PNG; .svg for the SVG)")
+    .action(
+      async (
+        opts: { preview?: boolean; date?: string; json?: boolean; chart?: string },
+        command: Command,
+      ) => {
+        if (!opts.preview) {
+          throw new UsageError(
+            "digest: only --preview is supported here; the workers post the digest at the workspace's digest time",
+          );
+        }
+        const messages = await withWorkspace(ctx, command, { create: false }, async (db, workspace) => {
+          const day = opts.date === undefined ? workspaceToday(workspace) : dateOption(opts.date);
+          if (opts.chart !== undefined) {
+            const chart = await bandMixChart(db.prisma, workspace.id, day);
+            // Written whole or not at all: a half-written image is worse than none.
+            const temporary = `${opts.chart}.${process.pid}.tmp`;
+            await writeFile(temporary, opts.chart.toLowerCase().endsWith(".svg") ? chart.svg : chart.png);
+            await rename(temporary, opts.chart);
+            ctx.io.stderr.write(`chart written to ${opts.chart}: ${chart.summary}\n`);
+          }
+          return digestMessages(await buildDigest(db.prisma, workspace.id, day));
+        });
+        ctx.io.stdout.write(opts.json ? `${JSON.stringify(messages, null, 2)}\n` : digestPreview(messages));
+      },
+    );
 }
 
 function dateOption(value: string): number {
