@@ -1,6 +1,7 @@
 // Opens the database the configuration names: PostgreSQL when a URL is given, otherwise an embedded
 // PGlite (PostgreSQL compiled to WebAssembly) stored under the data directory, so a laptop runs the
 // bot with no server to install. Both are reached through Prisma driver adapters.
+import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
@@ -9,6 +10,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import {
   DriverAdapterError,
   type SqlDriverAdapter,
+  type SqlQuery,
   type SqlMigrationAwareDriverAdapterFactory,
 } from "@prisma/driver-adapter-utils";
 import { PrismaPGlite } from "pglite-prisma-adapter";
@@ -122,6 +124,26 @@ export function scratchPgliteFactory(): SqlMigrationAwareDriverAdapterFactory {
   return { provider: "postgres", adapterName: "pglite-prisma-adapter", connect, connectToShadowDb: connect };
 }
 
+/**
+ * SQL that starts with this comment is prepared once per connection (a named statement), so
+ * PostgreSQL parses and plans it once instead of on every call: for hot statements of a fixed text
+ * whose best plan does not depend on their parameters (lookups by key). Everything else is sent
+ * unnamed, planned for its actual parameters (a trigram search must not get a generic plan).
+ * PGlite ignores it.
+ */
+export const PREPARED = "/* prepared */";
+
+const statementNames = new Map<string, string>();
+function statementName(query: SqlQuery): string {
+  if (!query.sql.startsWith(PREPARED)) return undefined as unknown as string; // unnamed: pg's default
+  let name = statementNames.get(query.sql);
+  if (!name) {
+    name = `css_${createHash("sha256").update(query.sql).digest("hex").slice(0, 24)}`;
+    statementNames.set(query.sql, name);
+  }
+  return name;
+}
+
 /** `postgresql://user:secret@host/db` → `postgresql://user:***@host/db`, for messages and logs. */
 export function maskUrl(url: string): string {
   try {
@@ -141,7 +163,7 @@ export function maskUrl(url: string): string {
 // - pglite-prisma-adapter 0.7.2 does not await `exec`, so a failing migration is recorded as applied
 //   and its error crashes the process as an unhandled rejection.
 function pgAdapterFactory(connectionString: string): SqlMigrationAwareDriverAdapterFactory {
-  const base = new PrismaPg({ connectionString });
+  const base = new PrismaPg({ connectionString }, { statementNameGenerator: statementName });
   const fix = (adapter: Awaited<ReturnType<PrismaPg["connect"]>>) =>
     withScriptRunner(adapter, (script) => adapter.underlyingDriver().query(script));
   return {

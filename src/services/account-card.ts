@@ -5,6 +5,7 @@ import { dateToDay, parseDay, type Day } from "../domain/dates.ts";
 import { INSUFFICIENT_DATA, type ScoringModel } from "../domain/model/schema.ts";
 import { driversBetween, summariseChange, type Driver } from "../domain/scoring/explain.ts";
 import type { ComponentResult } from "../domain/scoring/score.ts";
+import { PREPARED } from "../db/client.ts";
 import { modelVersion } from "../db/repositories/models.ts";
 import type { Account, PrismaClient } from "../generated/prisma/client.ts";
 
@@ -131,7 +132,7 @@ export async function loadAccountCard(
   // account, its latest snapshot and the 37 days before it (the trend and "a week before" both come
   // from them; components only where they are used), and its open follow-up.
   const [row] = await prisma.$queryRawUnsafe<CardRow[]>(
-    `SELECT a.id, a.external_id, a.name, a.domain, a.segment, a.owner, a.owner_slack_user_id,
+    `${PREPARED} SELECT a.id, a.external_id, a.name, a.domain, a.segment, a.owner, a.owner_slack_user_id,
             a.mrr::float8 AS mrr, to_char(a.renewal_date, 'YYYY-MM-DD') AS renewal_date, a.status::text AS status,
             (SELECT json_agg(json_build_object(
                       'as_of', to_char(s.as_of, 'YYYY-MM-DD'), 'score', s.score, 'band', s.band,

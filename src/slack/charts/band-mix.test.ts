@@ -56,7 +56,7 @@ describe("band-mix chart", () => {
     expect(green[0]![3]).toBeCloseTo(174, 0);
     expect(red[1]![3]).toBeCloseTo(145, 0);
     // At risk sits on the baseline (y + height = 360), healthy on top of the rest.
-    expect(red[0]![1] + red[0]![3]).toBeCloseTo(360, 0);
+    expect(red[0]![1]! + red[0]![3]!).toBeCloseTo(360, 0);
     expect(green[0]![1]).toBeCloseTo(70, 0);
     // Nothing is drawn in the middle day's slot.
     const slot = (800 - 52 - 20) / 3;
