@@ -53,6 +53,24 @@ const envSchema = z.object({
       .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/)
       .default("local"),
   ),
+  /** The ingest API's largest request body, in bytes (413 past it). */
+  CSS_API_MAX_BODY_BYTES: z.preprocess(
+    emptyAsUndefined,
+    z.coerce
+      .number()
+      .int()
+      .min(64 * 1024)
+      .max(1024 * 1024 * 1024)
+      .default(16 * 1024 * 1024),
+  ),
+  /**
+   * Records one API key may send per minute (a request costs its records, at least 1), shared by
+   * every web process through Redis. At least one full batch, or a full batch could never pass.
+   */
+  CSS_API_RATE_LIMIT: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(10_000).max(1_000_000_000).default(6_000_000),
+  ),
   ...slackEnvShape,
 });
 
@@ -70,6 +88,14 @@ export interface AppConfig {
   slack: SlackConfig | null;
   /** The key for secrets at rest (CSS_ENCRYPTION_KEY), when one is set. */
   encryptionKey: Buffer | null;
+  api: ApiConfig;
+}
+
+/** The ingest API's limits. */
+export interface ApiConfig {
+  maxBodyBytes: number;
+  /** Records per API key per minute. */
+  rateLimitPerMinute: number;
 }
 
 export class ConfigError extends KnownError {
@@ -100,5 +126,9 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     jobLockMs: parsed.data.CSS_JOB_LOCK_MS,
     shardSize: parsed.data.CSS_SHARD_SIZE,
     port: parsed.data.PORT,
+    api: {
+      maxBodyBytes: parsed.data.CSS_API_MAX_BODY_BYTES,
+      rateLimitPerMinute: parsed.data.CSS_API_RATE_LIMIT,
+    },
   };
 }

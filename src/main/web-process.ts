@@ -1,10 +1,11 @@
-// The web process: one HTTP server for Slack's requests (under /slack/, handed to Bolt's receiver)
-// and the load balancer's probes: /healthz says the process is up; /readyz that its database and
-// Redis answer.
+// The web process: one HTTP server for Slack's requests (under /slack/, handed to Bolt's receiver),
+// the ingest API (under /api/, src/api/router.ts) and the load balancer's probes: /healthz says the
+// process is up; /readyz that its database and Redis answer.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Redis } from "ioredis";
+import type { ApiHandler } from "../api/router.ts";
 import type { Logger } from "../log.ts";
 import type { SlackServer } from "../slack/app.ts";
 
@@ -19,10 +20,12 @@ export async function startWebProcess(o: {
   redis: Redis;
   log: Logger;
   slack?: SlackServer | null;
+  api?: ApiHandler | null;
 }): Promise<WebProcess> {
   const slack = o.slack?.handle ?? null;
   const server: Server = createServer((req, res) => {
     if (slack && req.url?.startsWith("/slack/")) return slack(req, res);
+    if (o.api && req.url?.startsWith("/api/")) return o.api(req, res);
     const reply = (status: number, body: unknown) => {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(body));

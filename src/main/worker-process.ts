@@ -1,6 +1,7 @@
 // The worker process: checks Redis, opens and migrates the database, makes Redis hold every
 // workspace's schedule, then runs the workers until SIGTERM or SIGINT, letting jobs in progress
 // finish before it exits. Any number of these may run, on any number of machines.
+import { createApiRouter } from "../api/router.ts";
 import type { AppConfig } from "../config/env.ts";
 import { migrateDatabase, openDatabase } from "../db/client.ts";
 import { openQueues } from "../jobs/queues.ts";
@@ -77,8 +78,24 @@ export async function startWorkerProcess(
             upsertWorkspaceSchedules(queues, workspaceId, settings),
         })
       : null;
+  const api = options.web
+    ? createApiRouter({
+        prisma: db.prisma,
+        redis: queues.connection,
+        log,
+        config: config.api,
+        keyPrefix: config.queuePrefix,
+      })
+    : null;
   const web = options.web
-    ? await startWebProcess({ port: config.port, prisma: db.prisma, redis: queues.connection, log, slack })
+    ? await startWebProcess({
+        port: config.port,
+        prisma: db.prisma,
+        redis: queues.connection,
+        log,
+        slack,
+        api,
+      })
     : undefined;
   await slack?.start();
   log.info("worker started", {

@@ -1,6 +1,7 @@
 // Registers every command; each lives in its own file.
 import type { Command } from "commander";
 import type { CliContext } from "../context.ts";
+import { registerApiKey } from "./apikey.ts";
 import { registerDb } from "./db.ts";
 import { registerDemo } from "./demo.ts";
 import { registerDigest } from "./digest.ts";
@@ -27,4 +28,5 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerRuns(program, ctx);
   registerSettings(program, ctx);
   registerDigest(program, ctx);
+  registerApiKey(program, ctx);
 }

@@ -124,6 +124,12 @@ export type AuditLogEntry = Prisma.AuditLogEntryModel
  */
 export type ApiKey = Prisma.ApiKeyModel
 /**
+ * Model IdempotencyKey
+ * An ingest API request's Idempotency-Key: the outcome a retry of the same request gets back
+ * instead of writing again. Kept 24 hours (pruned by the web process).
+ */
+export type IdempotencyKey = Prisma.IdempotencyKeyModel
+/**
  * Model AccountWatch
  * A Slack user who asked to be told of an account's band changes (`/css watch`).
  */

@@ -67,6 +67,7 @@ export const ModelName = {
   SyncRun: 'SyncRun',
   AuditLogEntry: 'AuditLogEntry',
   ApiKey: 'ApiKey',
+  IdempotencyKey: 'IdempotencyKey',
   AccountWatch: 'AccountWatch'
 } as const
 
@@ -347,6 +348,18 @@ export const ApiKeyScalarFieldEnum = {
 } as const
 
 export type ApiKeyScalarFieldEnum = (typeof ApiKeyScalarFieldEnum)[keyof typeof ApiKeyScalarFieldEnum]
+
+
+export const IdempotencyKeyScalarFieldEnum = {
+  apiKeyId: 'apiKeyId',
+  key: 'key',
+  requestHash: 'requestHash',
+  status: 'status',
+  response: 'response',
+  createdAt: 'createdAt'
+} as const
+
+export type IdempotencyKeyScalarFieldEnum = (typeof IdempotencyKeyScalarFieldEnum)[keyof typeof IdempotencyKeyScalarFieldEnum]
 
 
 export const AccountWatchScalarFieldEnum = {

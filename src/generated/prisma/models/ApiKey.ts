@@ -237,6 +237,7 @@ export type ApiKeyWhereInput = {
   createdAt?: Prisma.DateTimeFilter<"ApiKey"> | Date | string
   revokedAt?: Prisma.DateTimeNullableFilter<"ApiKey"> | Date | string | null
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
+  idempotencyKeys?: Prisma.IdempotencyKeyListRelationFilter
 }
 
 export type ApiKeyOrderByWithRelationInput = {
@@ -248,6 +249,7 @@ export type ApiKeyOrderByWithRelationInput = {
   createdAt?: Prisma.SortOrder
   revokedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   workspace?: Prisma.WorkspaceOrderByWithRelationInput
+  idempotencyKeys?: Prisma.IdempotencyKeyOrderByRelationAggregateInput
 }
 
 export type ApiKeyWhereUniqueInput = Prisma.AtLeast<{
@@ -262,6 +264,7 @@ export type ApiKeyWhereUniqueInput = Prisma.AtLeast<{
   createdAt?: Prisma.DateTimeFilter<"ApiKey"> | Date | string
   revokedAt?: Prisma.DateTimeNullableFilter<"ApiKey"> | Date | string | null
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
+  idempotencyKeys?: Prisma.IdempotencyKeyListRelationFilter
 }, "id" | "keyHash">
 
 export type ApiKeyOrderByWithAggregationInput = {
@@ -299,6 +302,7 @@ export type ApiKeyCreateInput = {
   createdAt?: Date | string
   revokedAt?: Date | string | null
   workspace: Prisma.WorkspaceCreateNestedOneWithoutApiKeysInput
+  idempotencyKeys?: Prisma.IdempotencyKeyCreateNestedManyWithoutApiKeyInput
 }
 
 export type ApiKeyUncheckedCreateInput = {
@@ -309,6 +313,7 @@ export type ApiKeyUncheckedCreateInput = {
   keyHash: string
   createdAt?: Date | string
   revokedAt?: Date | string | null
+  idempotencyKeys?: Prisma.IdempotencyKeyUncheckedCreateNestedManyWithoutApiKeyInput
 }
 
 export type ApiKeyUpdateInput = {
@@ -318,6 +323,7 @@ export type ApiKeyUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   revokedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutApiKeysNestedInput
+  idempotencyKeys?: Prisma.IdempotencyKeyUpdateManyWithoutApiKeyNestedInput
 }
 
 export type ApiKeyUncheckedUpdateInput = {
@@ -328,6 +334,7 @@ export type ApiKeyUncheckedUpdateInput = {
   keyHash?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   revokedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  idempotencyKeys?: Prisma.IdempotencyKeyUncheckedUpdateManyWithoutApiKeyNestedInput
 }
 
 export type ApiKeyCreateManyInput = {
@@ -408,6 +415,11 @@ export type ApiKeySumOrderByAggregateInput = {
   workspaceId?: Prisma.SortOrder
 }
 
+export type ApiKeyScalarRelationFilter = {
+  is?: Prisma.ApiKeyWhereInput
+  isNot?: Prisma.ApiKeyWhereInput
+}
+
 export type ApiKeyCreateNestedManyWithoutWorkspaceInput = {
   create?: Prisma.XOR<Prisma.ApiKeyCreateWithoutWorkspaceInput, Prisma.ApiKeyUncheckedCreateWithoutWorkspaceInput> | Prisma.ApiKeyCreateWithoutWorkspaceInput[] | Prisma.ApiKeyUncheckedCreateWithoutWorkspaceInput[]
   connectOrCreate?: Prisma.ApiKeyCreateOrConnectWithoutWorkspaceInput | Prisma.ApiKeyCreateOrConnectWithoutWorkspaceInput[]
@@ -450,12 +462,27 @@ export type ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput = {
   deleteMany?: Prisma.ApiKeyScalarWhereInput | Prisma.ApiKeyScalarWhereInput[]
 }
 
+export type ApiKeyCreateNestedOneWithoutIdempotencyKeysInput = {
+  create?: Prisma.XOR<Prisma.ApiKeyCreateWithoutIdempotencyKeysInput, Prisma.ApiKeyUncheckedCreateWithoutIdempotencyKeysInput>
+  connectOrCreate?: Prisma.ApiKeyCreateOrConnectWithoutIdempotencyKeysInput
+  connect?: Prisma.ApiKeyWhereUniqueInput
+}
+
+export type ApiKeyUpdateOneRequiredWithoutIdempotencyKeysNestedInput = {
+  create?: Prisma.XOR<Prisma.ApiKeyCreateWithoutIdempotencyKeysInput, Prisma.ApiKeyUncheckedCreateWithoutIdempotencyKeysInput>
+  connectOrCreate?: Prisma.ApiKeyCreateOrConnectWithoutIdempotencyKeysInput
+  upsert?: Prisma.ApiKeyUpsertWithoutIdempotencyKeysInput
+  connect?: Prisma.ApiKeyWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.ApiKeyUpdateToOneWithWhereWithoutIdempotencyKeysInput, Prisma.ApiKeyUpdateWithoutIdempotencyKeysInput>, Prisma.ApiKeyUncheckedUpdateWithoutIdempotencyKeysInput>
+}
+
 export type ApiKeyCreateWithoutWorkspaceInput = {
   name: string
   prefix: string
   keyHash: string
   createdAt?: Date | string
   revokedAt?: Date | string | null
+  idempotencyKeys?: Prisma.IdempotencyKeyCreateNestedManyWithoutApiKeyInput
 }
 
 export type ApiKeyUncheckedCreateWithoutWorkspaceInput = {
@@ -465,6 +492,7 @@ export type ApiKeyUncheckedCreateWithoutWorkspaceInput = {
   keyHash: string
   createdAt?: Date | string
   revokedAt?: Date | string | null
+  idempotencyKeys?: Prisma.IdempotencyKeyUncheckedCreateNestedManyWithoutApiKeyInput
 }
 
 export type ApiKeyCreateOrConnectWithoutWorkspaceInput = {
@@ -506,6 +534,60 @@ export type ApiKeyScalarWhereInput = {
   revokedAt?: Prisma.DateTimeNullableFilter<"ApiKey"> | Date | string | null
 }
 
+export type ApiKeyCreateWithoutIdempotencyKeysInput = {
+  name: string
+  prefix: string
+  keyHash: string
+  createdAt?: Date | string
+  revokedAt?: Date | string | null
+  workspace: Prisma.WorkspaceCreateNestedOneWithoutApiKeysInput
+}
+
+export type ApiKeyUncheckedCreateWithoutIdempotencyKeysInput = {
+  id?: number
+  workspaceId: number
+  name: string
+  prefix: string
+  keyHash: string
+  createdAt?: Date | string
+  revokedAt?: Date | string | null
+}
+
+export type ApiKeyCreateOrConnectWithoutIdempotencyKeysInput = {
+  where: Prisma.ApiKeyWhereUniqueInput
+  create: Prisma.XOR<Prisma.ApiKeyCreateWithoutIdempotencyKeysInput, Prisma.ApiKeyUncheckedCreateWithoutIdempotencyKeysInput>
+}
+
+export type ApiKeyUpsertWithoutIdempotencyKeysInput = {
+  update: Prisma.XOR<Prisma.ApiKeyUpdateWithoutIdempotencyKeysInput, Prisma.ApiKeyUncheckedUpdateWithoutIdempotencyKeysInput>
+  create: Prisma.XOR<Prisma.ApiKeyCreateWithoutIdempotencyKeysInput, Prisma.ApiKeyUncheckedCreateWithoutIdempotencyKeysInput>
+  where?: Prisma.ApiKeyWhereInput
+}
+
+export type ApiKeyUpdateToOneWithWhereWithoutIdempotencyKeysInput = {
+  where?: Prisma.ApiKeyWhereInput
+  data: Prisma.XOR<Prisma.ApiKeyUpdateWithoutIdempotencyKeysInput, Prisma.ApiKeyUncheckedUpdateWithoutIdempotencyKeysInput>
+}
+
+export type ApiKeyUpdateWithoutIdempotencyKeysInput = {
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  prefix?: Prisma.StringFieldUpdateOperationsInput | string
+  keyHash?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  revokedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutApiKeysNestedInput
+}
+
+export type ApiKeyUncheckedUpdateWithoutIdempotencyKeysInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  prefix?: Prisma.StringFieldUpdateOperationsInput | string
+  keyHash?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  revokedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+}
+
 export type ApiKeyCreateManyWorkspaceInput = {
   id?: number
   name: string
@@ -521,6 +603,7 @@ export type ApiKeyUpdateWithoutWorkspaceInput = {
   keyHash?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   revokedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  idempotencyKeys?: Prisma.IdempotencyKeyUpdateManyWithoutApiKeyNestedInput
 }
 
 export type ApiKeyUncheckedUpdateWithoutWorkspaceInput = {
@@ -530,6 +613,7 @@ export type ApiKeyUncheckedUpdateWithoutWorkspaceInput = {
   keyHash?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   revokedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  idempotencyKeys?: Prisma.IdempotencyKeyUncheckedUpdateManyWithoutApiKeyNestedInput
 }
 
 export type ApiKeyUncheckedUpdateManyWithoutWorkspaceInput = {
@@ -542,6 +626,35 @@ export type ApiKeyUncheckedUpdateManyWithoutWorkspaceInput = {
 }
 
 
+/**
+ * Count Type ApiKeyCountOutputType
+ */
+
+export type ApiKeyCountOutputType = {
+  idempotencyKeys: number
+}
+
+export type ApiKeyCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  idempotencyKeys?: boolean | ApiKeyCountOutputTypeCountIdempotencyKeysArgs
+}
+
+/**
+ * ApiKeyCountOutputType without action
+ */
+export type ApiKeyCountOutputTypeDefaultArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the ApiKeyCountOutputType
+   */
+  select?: Prisma.ApiKeyCountOutputTypeSelect<ExtArgs> | null
+}
+
+/**
+ * ApiKeyCountOutputType without action
+ */
+export type ApiKeyCountOutputTypeCountIdempotencyKeysArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.IdempotencyKeyWhereInput
+}
+
 
 export type ApiKeySelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -552,6 +665,8 @@ export type ApiKeySelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   createdAt?: boolean
   revokedAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
+  idempotencyKeys?: boolean | Prisma.ApiKey$idempotencyKeysArgs<ExtArgs>
+  _count?: boolean | Prisma.ApiKeyCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["apiKey"]>
 
 export type ApiKeySelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -589,6 +704,8 @@ export type ApiKeySelectScalar = {
 export type ApiKeyOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "name" | "prefix" | "keyHash" | "createdAt" | "revokedAt", ExtArgs["result"]["apiKey"]>
 export type ApiKeyInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
+  idempotencyKeys?: boolean | Prisma.ApiKey$idempotencyKeysArgs<ExtArgs>
+  _count?: boolean | Prisma.ApiKeyCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type ApiKeyIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
@@ -601,6 +718,7 @@ export type $ApiKeyPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
   name: "ApiKey"
   objects: {
     workspace: Prisma.$WorkspacePayload<ExtArgs>
+    idempotencyKeys: Prisma.$IdempotencyKeyPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
@@ -1005,6 +1123,7 @@ readonly fields: ApiKeyFieldRefs;
 export interface Prisma__ApiKeyClient<T, Null = never, ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs, GlobalOmitOptions = {}> extends Prisma.PrismaPromise<T> {
   readonly [Symbol.toStringTag]: "PrismaPromise"
   workspace<T extends Prisma.WorkspaceDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.WorkspaceDefaultArgs<ExtArgs>>): Prisma.Prisma__WorkspaceClient<runtime.Types.Result.GetResult<Prisma.$WorkspacePayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
+  idempotencyKeys<T extends Prisma.ApiKey$idempotencyKeysArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.ApiKey$idempotencyKeysArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$IdempotencyKeyPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1439,6 +1558,30 @@ export type ApiKeyDeleteManyArgs<ExtArgs extends runtime.Types.Extensions.Intern
    * Limit how many ApiKeys to delete.
    */
   limit?: number
+}
+
+/**
+ * ApiKey.idempotencyKeys
+ */
+export type ApiKey$idempotencyKeysArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the IdempotencyKey
+   */
+  select?: Prisma.IdempotencyKeySelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the IdempotencyKey
+   */
+  omit?: Prisma.IdempotencyKeyOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.IdempotencyKeyInclude<ExtArgs> | null
+  where?: Prisma.IdempotencyKeyWhereInput
+  orderBy?: Prisma.IdempotencyKeyOrderByWithRelationInput | Prisma.IdempotencyKeyOrderByWithRelationInput[]
+  cursor?: Prisma.IdempotencyKeyWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.IdempotencyKeyScalarFieldEnum | Prisma.IdempotencyKeyScalarFieldEnum[]
 }
 
 /**

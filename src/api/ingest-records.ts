@@ -1,0 +1,79 @@
+// POST /api/v1/{accounts,metrics,responses}: one batch of records in the file formats' shapes.
+// Auth, then the body (JSON, within the byte and record limits), the rate limit, the
+// Idempotency-Key, one validation pass and one bulk write; all or nothing.
+import type { IncomingMessage } from "node:http";
+import type { ApiConfig } from "../config/env.ts";
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { RecordKind } from "../ingest/record-schemas.ts";
+import type { Logger } from "../log.ts";
+import { ingestBatch, type IngestCounts, type RecordIssue } from "../services/ingest-batch.ts";
+import { ApiError } from "./api-error.ts";
+import { authenticate } from "./auth.ts";
+import { readBody, requireJson, type Reply } from "./http.ts";
+import { idempotencyKeyOf, type CompleteKey, type Idempotency } from "./idempotency.ts";
+import { parseBatch } from "./parse-batch.ts";
+import type { RateLimiter } from "./rate-limit.ts";
+import { validateRecords } from "./validate-records.ts";
+
+/** Issues listed in a 422 reply; past this only their number is given. */
+export const MAX_LISTED_ERRORS = 1000;
+
+export interface IngestDeps {
+  prisma: PrismaClient;
+  log: Logger;
+  config: ApiConfig;
+  rateLimiter: RateLimiter;
+  idempotency: Idempotency;
+}
+
+export async function handleIngest(
+  deps: IngestDeps,
+  req: IncomingMessage,
+  path: string,
+  kind: RecordKind,
+): Promise<Reply> {
+  const started = performance.now();
+  const identity = await authenticate(deps.prisma, req);
+  requireJson(req);
+  const body = await readBody(req, deps.config.maxBodyBytes);
+  const items = parseBatch(body);
+  await deps.rateLimiter.consume(identity.apiKeyId, items.length);
+  const key = idempotencyKeyOf(req);
+  const ingest = async (complete: CompleteKey | null): Promise<Reply> => {
+    const checked = validateRecords(kind, items);
+    const outcome = await ingestBatch(deps.prisma, identity.workspaceId, kind, checked.records, {
+      issues: checked.issues,
+      onWritten: complete ? (tx, counts) => complete(tx, success(counts)) : undefined,
+    });
+    if (!outcome.written) throw invalidRecords(outcome.issues);
+    deps.log.info("api ingest", {
+      kind,
+      workspace_id: identity.workspaceId,
+      key: identity.prefix,
+      records: items.length,
+      ms: Math.round(performance.now() - started),
+    });
+    return success(outcome.counts);
+  };
+  return key === null
+    ? ingest(null)
+    : deps.idempotency.run(identity.apiKeyId, key, { method: "POST", path, body }, ingest);
+}
+
+function success(counts: IngestCounts): Reply {
+  return { status: 200, body: counts };
+}
+
+function invalidRecords(issues: readonly RecordIssue[]): ApiError {
+  const invalid = new Set(issues.map((i) => i.index)).size;
+  return new ApiError(
+    422,
+    "invalid_records",
+    `${invalid} invalid record${invalid === 1 ? "" : "s"}; nothing was written`,
+    {
+      invalid_records: invalid,
+      errors: issues.slice(0, MAX_LISTED_ERRORS),
+      errors_omitted: Math.max(0, issues.length - MAX_LISTED_ERRORS),
+    },
+  );
+}
