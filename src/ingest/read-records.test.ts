@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseDay } from "../domain/dates.ts";
-import { formatIssue, readRecords, type ReadItem } from "./read-records.ts";
+import { checkRecord, formatIssue, readRecords, type ReadItem } from "./read-records.ts";
 import type { RecordKind } from "./record-schemas.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "css-read-"));
@@ -136,5 +136,30 @@ describe("readRecords", () => {
       /h\.csv:1: bad metrics header: missing column account_id; unknown column "id"/,
     );
     await expect(readAll(file("data.json", "[]"), "metrics")).rejects.toThrow(/not a CSV or JSON Lines file/);
+  });
+});
+
+describe("checkRecord", () => {
+  it("refuses values the database columns cannot hold, naming the field", () => {
+    const base = { account_id: "a1", name: "Acme" };
+    expect(checkRecord("accounts", { ...base, mrr: 1e13 })).toEqual({
+      issues: [{ field: "mrr", reason: "must be less than 1,000,000,000,000" }],
+    });
+    expect(checkRecord("accounts", { ...base, seats: 3_000_000_000 })).toEqual({
+      issues: [{ field: "seats", reason: "must be at most 2,147,483,647" }],
+    });
+    expect(checkRecord("accounts", { ...base, mrr: 999_999_999_999.99, seats: 2_147_483_647 })).toMatchObject(
+      {
+        record: { mrr: 999_999_999_999.99, seats: 2_147_483_647 },
+      },
+    );
+  });
+
+  it("says a blank required field is required", () => {
+    expect(
+      checkRecord("metrics", { account_id: "a1", metric: " ", value: 1, observed_at: "2026-01-01" }),
+    ).toEqual({
+      issues: [{ field: "metric", reason: "required" }],
+    });
   });
 });

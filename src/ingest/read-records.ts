@@ -82,14 +82,25 @@ export async function* readRecords<K extends RecordKind>(
 }
 
 function validate<K extends RecordKind>(kind: K, line: number, row: Record<string, unknown>): ReadItem<K> {
+  const checked = checkRecord(kind, row);
+  if ("record" in checked) return { line, record: checked.record };
+  return { line, issues: checked.issues.map((i) => ({ line, ...i })) };
+}
+
+/**
+ * One record (a CSV row, a JSON Lines line or an API record) against its kind's schema: the record,
+ * or every problem with the field it concerns. The file import and the ingest API share it.
+ */
+export function checkRecord<K extends RecordKind>(
+  kind: K,
+  row: Record<string, unknown>,
+): { record: RecordTypes[K] } | { issues: { field: string | null; reason: string }[] } {
   // TypeScript cannot index the table by a generic key; the table's own type ties each kind to its record.
   const schema = RECORD_SCHEMAS[kind] as z.ZodType<RecordTypes[K], unknown>;
   const result = schema.safeParse(row);
-  if (result.success) return { line, record: result.data };
+  if (result.success) return { record: result.data };
   return {
-    line,
     issues: result.error.issues.map((i) => ({
-      line,
       field: i.path.length > 0 ? String(i.path[0]) : null,
       // Optional fields turn blank into null, so any problem with a blank field is a missing required value.
       reason: i.path.length > 0 && blankField(row[String(i.path[0])]) ? "required" : i.message,

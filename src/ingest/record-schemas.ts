@@ -69,8 +69,11 @@ export const accountSchema = z
     name: text(300),
     segment: optional(text(100)),
     owner: optional(text(300)),
-    mrr: optional(number.pipe(z.number().min(0, "must not be negative"))),
-    seats: optional(wholeNumber),
+    // The columns' ranges (numeric(14,2) and int): a larger value is the file's error, not ours.
+    mrr: optional(
+      number.pipe(z.number().min(0, "must not be negative").lt(1e12, "must be less than 1,000,000,000,000")),
+    ),
+    seats: optional(wholeNumber.pipe(z.number().max(2_147_483_647, "must be at most 2,147,483,647"))),
     renewal_date: optional(day),
     created_at: optional(day),
     status: optional(z.enum(["active", "churned"], { error: 'must be "active" or "churned"' })),

@@ -209,7 +209,8 @@ function writerFor(kind: RecordKind, db: Db, workspaceId: number, file: string, 
 }
 
 /** A digest of a response's fields: identical rows have the same one. */
-function responseDigest(r: ResponseRow): string {
+/** A response without an id is identified by what it says, so that a re-import stores it once. */
+export function responseDigest(r: ResponseRow): string {
   return createHash("sha256")
     .update(JSON.stringify([r.accountId, r.survey, r.respondedAt.toISOString(), r.score, r.respondent]))
     .digest("base64url");

@@ -2,7 +2,6 @@
 // schemas (src/ingest/record-schemas.ts); here their accounts are resolved in one query and the
 // batch is written in one transaction with the bulk statements of the file import. All or nothing:
 // with any invalid record (an unknown account included) nothing is written.
-import { createHash } from "node:crypto";
 import { resolveAccountIds, upsertAccounts } from "../db/repositories/accounts.ts";
 import {
   createResponseStage,
@@ -12,6 +11,7 @@ import {
 } from "../db/repositories/observations.ts";
 import type { Db } from "../db/handle.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
+import { responseDigest } from "./import-records.ts";
 import type { RecordKind, RecordTypes, ResponseRow } from "../ingest/record-schemas.ts";
 
 /** A record and its position in the request's array. */
@@ -160,8 +160,3 @@ function byKey<T>(key: (row: T) => (string | number)[]): (a: T, b: T) => number 
  * A digest of a response's fields, the same as the file import's (services/import-records.ts), so
  * that a response sent by the API and by a file is one response. A test holds the two together.
  */
-function responseDigest(r: ResponseRow): string {
-  return createHash("sha256")
-    .update(JSON.stringify([r.accountId, r.survey, r.respondedAt.toISOString(), r.score, r.respondent]))
-    .digest("base64url");
-}

@@ -69,9 +69,9 @@ export async function resolveAccountIds(
   if (externalIds.length === 0) return new Map();
   const rows = await db.$queryRawUnsafe<{ id: number; external_id: string }[]>(
     `SELECT id, external_id FROM accounts
-     WHERE workspace_id = $1 AND external_id IN (SELECT jsonb_array_elements_text($2::jsonb))`,
+     WHERE workspace_id = $1 AND external_id = ANY($2::text[])`,
     workspaceId,
-    JSON.stringify([...new Set(externalIds)]),
+    [...new Set(externalIds)],
   );
   return new Map(rows.map((r) => [r.external_id, r.id]));
 }
