@@ -224,7 +224,6 @@ export type MetricObservationWhereInput = {
   metric?: Prisma.StringFilter<"MetricObservation"> | string
   observedOn?: Prisma.DateTimeFilter<"MetricObservation"> | Date | string
   value?: Prisma.FloatFilter<"MetricObservation"> | number
-  workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
   account?: Prisma.XOR<Prisma.AccountScalarRelationFilter, Prisma.AccountWhereInput>
 }
 
@@ -234,7 +233,6 @@ export type MetricObservationOrderByWithRelationInput = {
   metric?: Prisma.SortOrder
   observedOn?: Prisma.SortOrder
   value?: Prisma.SortOrder
-  workspace?: Prisma.WorkspaceOrderByWithRelationInput
   account?: Prisma.AccountOrderByWithRelationInput
 }
 
@@ -248,7 +246,6 @@ export type MetricObservationWhereUniqueInput = Prisma.AtLeast<{
   metric?: Prisma.StringFilter<"MetricObservation"> | string
   observedOn?: Prisma.DateTimeFilter<"MetricObservation"> | Date | string
   value?: Prisma.FloatFilter<"MetricObservation"> | number
-  workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
   account?: Prisma.XOR<Prisma.AccountScalarRelationFilter, Prisma.AccountWhereInput>
 }, "accountId_metric_observedOn">
 
@@ -277,10 +274,10 @@ export type MetricObservationScalarWhereWithAggregatesInput = {
 }
 
 export type MetricObservationCreateInput = {
+  workspaceId: number
   metric: string
   observedOn: Date | string
   value: number
-  workspace: Prisma.WorkspaceCreateNestedOneWithoutObservationsInput
   account: Prisma.AccountCreateNestedOneWithoutObservationsInput
 }
 
@@ -293,10 +290,10 @@ export type MetricObservationUncheckedCreateInput = {
 }
 
 export type MetricObservationUpdateInput = {
+  workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
   metric?: Prisma.StringFieldUpdateOperationsInput | string
   observedOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   value?: Prisma.FloatFieldUpdateOperationsInput | number
-  workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutObservationsNestedInput
   account?: Prisma.AccountUpdateOneRequiredWithoutObservationsNestedInput
 }
 
@@ -317,6 +314,7 @@ export type MetricObservationCreateManyInput = {
 }
 
 export type MetricObservationUpdateManyMutationInput = {
+  workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
   metric?: Prisma.StringFieldUpdateOperationsInput | string
   observedOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   value?: Prisma.FloatFieldUpdateOperationsInput | number
@@ -382,48 +380,6 @@ export type MetricObservationSumOrderByAggregateInput = {
   value?: Prisma.SortOrder
 }
 
-export type MetricObservationCreateNestedManyWithoutWorkspaceInput = {
-  create?: Prisma.XOR<Prisma.MetricObservationCreateWithoutWorkspaceInput, Prisma.MetricObservationUncheckedCreateWithoutWorkspaceInput> | Prisma.MetricObservationCreateWithoutWorkspaceInput[] | Prisma.MetricObservationUncheckedCreateWithoutWorkspaceInput[]
-  connectOrCreate?: Prisma.MetricObservationCreateOrConnectWithoutWorkspaceInput | Prisma.MetricObservationCreateOrConnectWithoutWorkspaceInput[]
-  createMany?: Prisma.MetricObservationCreateManyWorkspaceInputEnvelope
-  connect?: Prisma.MetricObservationWhereUniqueInput | Prisma.MetricObservationWhereUniqueInput[]
-}
-
-export type MetricObservationUncheckedCreateNestedManyWithoutWorkspaceInput = {
-  create?: Prisma.XOR<Prisma.MetricObservationCreateWithoutWorkspaceInput, Prisma.MetricObservationUncheckedCreateWithoutWorkspaceInput> | Prisma.MetricObservationCreateWithoutWorkspaceInput[] | Prisma.MetricObservationUncheckedCreateWithoutWorkspaceInput[]
-  connectOrCreate?: Prisma.MetricObservationCreateOrConnectWithoutWorkspaceInput | Prisma.MetricObservationCreateOrConnectWithoutWorkspaceInput[]
-  createMany?: Prisma.MetricObservationCreateManyWorkspaceInputEnvelope
-  connect?: Prisma.MetricObservationWhereUniqueInput | Prisma.MetricObservationWhereUniqueInput[]
-}
-
-export type MetricObservationUpdateManyWithoutWorkspaceNestedInput = {
-  create?: Prisma.XOR<Prisma.MetricObservationCreateWithoutWorkspaceInput, Prisma.MetricObservationUncheckedCreateWithoutWorkspaceInput> | Prisma.MetricObservationCreateWithoutWorkspaceInput[] | Prisma.MetricObservationUncheckedCreateWithoutWorkspaceInput[]
-  connectOrCreate?: Prisma.MetricObservationCreateOrConnectWithoutWorkspaceInput | Prisma.MetricObservationCreateOrConnectWithoutWorkspaceInput[]
-  upsert?: Prisma.MetricObservationUpsertWithWhereUniqueWithoutWorkspaceInput | Prisma.MetricObservationUpsertWithWhereUniqueWithoutWorkspaceInput[]
-  createMany?: Prisma.MetricObservationCreateManyWorkspaceInputEnvelope
-  set?: Prisma.MetricObservationWhereUniqueInput | Prisma.MetricObservationWhereUniqueInput[]
-  disconnect?: Prisma.MetricObservationWhereUniqueInput | Prisma.MetricObservationWhereUniqueInput[]
-  delete?: Prisma.MetricObservationWhereUniqueInput | Prisma.MetricObservationWhereUniqueInput[]
-  connect?: Prisma.MetricObservationWhereUniqueInput | Prisma.MetricObservationWhereUniqueInput[]
-  update?: Prisma.MetricObservationUpdateWithWhereUniqueWithoutWorkspaceInput | Prisma.MetricObservationUpdateWithWhereUniqueWithoutWorkspaceInput[]
-  updateMany?: Prisma.MetricObservationUpdateManyWithWhereWithoutWorkspaceInput | Prisma.MetricObservationUpdateManyWithWhereWithoutWorkspaceInput[]
-  deleteMany?: Prisma.MetricObservationScalarWhereInput | Prisma.MetricObservationScalarWhereInput[]
-}
-
-export type MetricObservationUncheckedUpdateManyWithoutWorkspaceNestedInput = {
-  create?: Prisma.XOR<Prisma.MetricObservationCreateWithoutWorkspaceInput, Prisma.MetricObservationUncheckedCreateWithoutWorkspaceInput> | Prisma.MetricObservationCreateWithoutWorkspaceInput[] | Prisma.MetricObservationUncheckedCreateWithoutWorkspaceInput[]
-  connectOrCreate?: Prisma.MetricObservationCreateOrConnectWithoutWorkspaceInput | Prisma.MetricObservationCreateOrConnectWithoutWorkspaceInput[]
-  upsert?: Prisma.MetricObservationUpsertWithWhereUniqueWithoutWorkspaceInput | Prisma.MetricObservationUpsertWithWhereUniqueWithoutWorkspaceInput[]
-  createMany?: Prisma.MetricObservationCreateManyWorkspaceInputEnvelope
-  set?: Prisma.MetricObservationWhereUniqueInput | Prisma.MetricObservationWhereUniqueInput[]
-  disconnect?: Prisma.MetricObservationWhereUniqueInput | Prisma.MetricObservationWhereUniqueInput[]
-  delete?: Prisma.MetricObservationWhereUniqueInput | Prisma.MetricObservationWhereUniqueInput[]
-  connect?: Prisma.MetricObservationWhereUniqueInput | Prisma.MetricObservationWhereUniqueInput[]
-  update?: Prisma.MetricObservationUpdateWithWhereUniqueWithoutWorkspaceInput | Prisma.MetricObservationUpdateWithWhereUniqueWithoutWorkspaceInput[]
-  updateMany?: Prisma.MetricObservationUpdateManyWithWhereWithoutWorkspaceInput | Prisma.MetricObservationUpdateManyWithWhereWithoutWorkspaceInput[]
-  deleteMany?: Prisma.MetricObservationScalarWhereInput | Prisma.MetricObservationScalarWhereInput[]
-}
-
 export type MetricObservationCreateNestedManyWithoutAccountInput = {
   create?: Prisma.XOR<Prisma.MetricObservationCreateWithoutAccountInput, Prisma.MetricObservationUncheckedCreateWithoutAccountInput> | Prisma.MetricObservationCreateWithoutAccountInput[] | Prisma.MetricObservationUncheckedCreateWithoutAccountInput[]
   connectOrCreate?: Prisma.MetricObservationCreateOrConnectWithoutAccountInput | Prisma.MetricObservationCreateOrConnectWithoutAccountInput[]
@@ -474,62 +430,11 @@ export type FloatFieldUpdateOperationsInput = {
   divide?: number
 }
 
-export type MetricObservationCreateWithoutWorkspaceInput = {
-  metric: string
-  observedOn: Date | string
-  value: number
-  account: Prisma.AccountCreateNestedOneWithoutObservationsInput
-}
-
-export type MetricObservationUncheckedCreateWithoutWorkspaceInput = {
-  accountId: number
-  metric: string
-  observedOn: Date | string
-  value: number
-}
-
-export type MetricObservationCreateOrConnectWithoutWorkspaceInput = {
-  where: Prisma.MetricObservationWhereUniqueInput
-  create: Prisma.XOR<Prisma.MetricObservationCreateWithoutWorkspaceInput, Prisma.MetricObservationUncheckedCreateWithoutWorkspaceInput>
-}
-
-export type MetricObservationCreateManyWorkspaceInputEnvelope = {
-  data: Prisma.MetricObservationCreateManyWorkspaceInput | Prisma.MetricObservationCreateManyWorkspaceInput[]
-  skipDuplicates?: boolean
-}
-
-export type MetricObservationUpsertWithWhereUniqueWithoutWorkspaceInput = {
-  where: Prisma.MetricObservationWhereUniqueInput
-  update: Prisma.XOR<Prisma.MetricObservationUpdateWithoutWorkspaceInput, Prisma.MetricObservationUncheckedUpdateWithoutWorkspaceInput>
-  create: Prisma.XOR<Prisma.MetricObservationCreateWithoutWorkspaceInput, Prisma.MetricObservationUncheckedCreateWithoutWorkspaceInput>
-}
-
-export type MetricObservationUpdateWithWhereUniqueWithoutWorkspaceInput = {
-  where: Prisma.MetricObservationWhereUniqueInput
-  data: Prisma.XOR<Prisma.MetricObservationUpdateWithoutWorkspaceInput, Prisma.MetricObservationUncheckedUpdateWithoutWorkspaceInput>
-}
-
-export type MetricObservationUpdateManyWithWhereWithoutWorkspaceInput = {
-  where: Prisma.MetricObservationScalarWhereInput
-  data: Prisma.XOR<Prisma.MetricObservationUpdateManyMutationInput, Prisma.MetricObservationUncheckedUpdateManyWithoutWorkspaceInput>
-}
-
-export type MetricObservationScalarWhereInput = {
-  AND?: Prisma.MetricObservationScalarWhereInput | Prisma.MetricObservationScalarWhereInput[]
-  OR?: Prisma.MetricObservationScalarWhereInput[]
-  NOT?: Prisma.MetricObservationScalarWhereInput | Prisma.MetricObservationScalarWhereInput[]
-  workspaceId?: Prisma.IntFilter<"MetricObservation"> | number
-  accountId?: Prisma.IntFilter<"MetricObservation"> | number
-  metric?: Prisma.StringFilter<"MetricObservation"> | string
-  observedOn?: Prisma.DateTimeFilter<"MetricObservation"> | Date | string
-  value?: Prisma.FloatFilter<"MetricObservation"> | number
-}
-
 export type MetricObservationCreateWithoutAccountInput = {
+  workspaceId: number
   metric: string
   observedOn: Date | string
   value: number
-  workspace: Prisma.WorkspaceCreateNestedOneWithoutObservationsInput
 }
 
 export type MetricObservationUncheckedCreateWithoutAccountInput = {
@@ -565,32 +470,15 @@ export type MetricObservationUpdateManyWithWhereWithoutAccountInput = {
   data: Prisma.XOR<Prisma.MetricObservationUpdateManyMutationInput, Prisma.MetricObservationUncheckedUpdateManyWithoutAccountInput>
 }
 
-export type MetricObservationCreateManyWorkspaceInput = {
-  accountId: number
-  metric: string
-  observedOn: Date | string
-  value: number
-}
-
-export type MetricObservationUpdateWithoutWorkspaceInput = {
-  metric?: Prisma.StringFieldUpdateOperationsInput | string
-  observedOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  value?: Prisma.FloatFieldUpdateOperationsInput | number
-  account?: Prisma.AccountUpdateOneRequiredWithoutObservationsNestedInput
-}
-
-export type MetricObservationUncheckedUpdateWithoutWorkspaceInput = {
-  accountId?: Prisma.IntFieldUpdateOperationsInput | number
-  metric?: Prisma.StringFieldUpdateOperationsInput | string
-  observedOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  value?: Prisma.FloatFieldUpdateOperationsInput | number
-}
-
-export type MetricObservationUncheckedUpdateManyWithoutWorkspaceInput = {
-  accountId?: Prisma.IntFieldUpdateOperationsInput | number
-  metric?: Prisma.StringFieldUpdateOperationsInput | string
-  observedOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  value?: Prisma.FloatFieldUpdateOperationsInput | number
+export type MetricObservationScalarWhereInput = {
+  AND?: Prisma.MetricObservationScalarWhereInput | Prisma.MetricObservationScalarWhereInput[]
+  OR?: Prisma.MetricObservationScalarWhereInput[]
+  NOT?: Prisma.MetricObservationScalarWhereInput | Prisma.MetricObservationScalarWhereInput[]
+  workspaceId?: Prisma.IntFilter<"MetricObservation"> | number
+  accountId?: Prisma.IntFilter<"MetricObservation"> | number
+  metric?: Prisma.StringFilter<"MetricObservation"> | string
+  observedOn?: Prisma.DateTimeFilter<"MetricObservation"> | Date | string
+  value?: Prisma.FloatFilter<"MetricObservation"> | number
 }
 
 export type MetricObservationCreateManyAccountInput = {
@@ -601,10 +489,10 @@ export type MetricObservationCreateManyAccountInput = {
 }
 
 export type MetricObservationUpdateWithoutAccountInput = {
+  workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
   metric?: Prisma.StringFieldUpdateOperationsInput | string
   observedOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   value?: Prisma.FloatFieldUpdateOperationsInput | number
-  workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutObservationsNestedInput
 }
 
 export type MetricObservationUncheckedUpdateWithoutAccountInput = {
@@ -629,7 +517,6 @@ export type MetricObservationSelect<ExtArgs extends runtime.Types.Extensions.Int
   metric?: boolean
   observedOn?: boolean
   value?: boolean
-  workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["metricObservation"]>
 
@@ -639,7 +526,6 @@ export type MetricObservationSelectCreateManyAndReturn<ExtArgs extends runtime.T
   metric?: boolean
   observedOn?: boolean
   value?: boolean
-  workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["metricObservation"]>
 
@@ -649,7 +535,6 @@ export type MetricObservationSelectUpdateManyAndReturn<ExtArgs extends runtime.T
   metric?: boolean
   observedOn?: boolean
   value?: boolean
-  workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["metricObservation"]>
 
@@ -663,22 +548,18 @@ export type MetricObservationSelectScalar = {
 
 export type MetricObservationOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"workspaceId" | "accountId" | "metric" | "observedOn" | "value", ExtArgs["result"]["metricObservation"]>
 export type MetricObservationInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
 }
 export type MetricObservationIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
 }
 export type MetricObservationIncludeUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
 }
 
 export type $MetricObservationPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "MetricObservation"
   objects: {
-    workspace: Prisma.$WorkspacePayload<ExtArgs>
     account: Prisma.$AccountPayload<ExtArgs>
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
@@ -1081,7 +962,6 @@ readonly fields: MetricObservationFieldRefs;
  */
 export interface Prisma__MetricObservationClient<T, Null = never, ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs, GlobalOmitOptions = {}> extends Prisma.PrismaPromise<T> {
   readonly [Symbol.toStringTag]: "PrismaPromise"
-  workspace<T extends Prisma.WorkspaceDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.WorkspaceDefaultArgs<ExtArgs>>): Prisma.Prisma__WorkspaceClient<runtime.Types.Result.GetResult<Prisma.$WorkspacePayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
   account<T extends Prisma.AccountDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.AccountDefaultArgs<ExtArgs>>): Prisma.Prisma__AccountClient<runtime.Types.Result.GetResult<Prisma.$AccountPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.

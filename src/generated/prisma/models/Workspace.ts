@@ -244,7 +244,6 @@ export type WorkspaceWhereInput = {
   models?: Prisma.ScoringModelListRelationFilter
   accounts?: Prisma.AccountListRelationFilter
   installation?: Prisma.XOR<Prisma.SlackInstallationNullableScalarRelationFilter, Prisma.SlackInstallationWhereInput> | null
-  observations?: Prisma.MetricObservationListRelationFilter
   responses?: Prisma.SurveyResponseListRelationFilter
   snapshots?: Prisma.ScoreSnapshotListRelationFilter
   bandChanges?: Prisma.BandChangeListRelationFilter
@@ -271,7 +270,6 @@ export type WorkspaceOrderByWithRelationInput = {
   models?: Prisma.ScoringModelOrderByRelationAggregateInput
   accounts?: Prisma.AccountOrderByRelationAggregateInput
   installation?: Prisma.SlackInstallationOrderByWithRelationInput
-  observations?: Prisma.MetricObservationOrderByRelationAggregateInput
   responses?: Prisma.SurveyResponseOrderByRelationAggregateInput
   snapshots?: Prisma.ScoreSnapshotOrderByRelationAggregateInput
   bandChanges?: Prisma.BandChangeOrderByRelationAggregateInput
@@ -301,7 +299,6 @@ export type WorkspaceWhereUniqueInput = Prisma.AtLeast<{
   models?: Prisma.ScoringModelListRelationFilter
   accounts?: Prisma.AccountListRelationFilter
   installation?: Prisma.XOR<Prisma.SlackInstallationNullableScalarRelationFilter, Prisma.SlackInstallationWhereInput> | null
-  observations?: Prisma.MetricObservationListRelationFilter
   responses?: Prisma.SurveyResponseListRelationFilter
   snapshots?: Prisma.ScoreSnapshotListRelationFilter
   bandChanges?: Prisma.BandChangeListRelationFilter
@@ -356,7 +353,6 @@ export type WorkspaceCreateInput = {
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
@@ -382,7 +378,6 @@ export type WorkspaceUncheckedCreateInput = {
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationUncheckedCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -407,7 +402,6 @@ export type WorkspaceUpdateInput = {
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
@@ -433,7 +427,6 @@ export type WorkspaceUncheckedUpdateInput = {
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUncheckedUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -635,20 +628,6 @@ export type WorkspaceUpdateOneRequiredWithoutAccountsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.WorkspaceUpdateToOneWithWhereWithoutAccountsInput, Prisma.WorkspaceUpdateWithoutAccountsInput>, Prisma.WorkspaceUncheckedUpdateWithoutAccountsInput>
 }
 
-export type WorkspaceCreateNestedOneWithoutObservationsInput = {
-  create?: Prisma.XOR<Prisma.WorkspaceCreateWithoutObservationsInput, Prisma.WorkspaceUncheckedCreateWithoutObservationsInput>
-  connectOrCreate?: Prisma.WorkspaceCreateOrConnectWithoutObservationsInput
-  connect?: Prisma.WorkspaceWhereUniqueInput
-}
-
-export type WorkspaceUpdateOneRequiredWithoutObservationsNestedInput = {
-  create?: Prisma.XOR<Prisma.WorkspaceCreateWithoutObservationsInput, Prisma.WorkspaceUncheckedCreateWithoutObservationsInput>
-  connectOrCreate?: Prisma.WorkspaceCreateOrConnectWithoutObservationsInput
-  upsert?: Prisma.WorkspaceUpsertWithoutObservationsInput
-  connect?: Prisma.WorkspaceWhereUniqueInput
-  update?: Prisma.XOR<Prisma.XOR<Prisma.WorkspaceUpdateToOneWithWhereWithoutObservationsInput, Prisma.WorkspaceUpdateWithoutObservationsInput>, Prisma.WorkspaceUncheckedUpdateWithoutObservationsInput>
-}
-
 export type WorkspaceCreateNestedOneWithoutResponsesInput = {
   create?: Prisma.XOR<Prisma.WorkspaceCreateWithoutResponsesInput, Prisma.WorkspaceUncheckedCreateWithoutResponsesInput>
   connectOrCreate?: Prisma.WorkspaceCreateOrConnectWithoutResponsesInput
@@ -813,7 +792,6 @@ export type WorkspaceCreateWithoutInstallationInput = {
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
@@ -838,7 +816,6 @@ export type WorkspaceUncheckedCreateWithoutInstallationInput = {
   deletedAt?: Date | string | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationUncheckedCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -878,7 +855,6 @@ export type WorkspaceUpdateWithoutInstallationInput = {
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
@@ -903,7 +879,6 @@ export type WorkspaceUncheckedUpdateWithoutInstallationInput = {
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUncheckedUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -927,7 +902,6 @@ export type WorkspaceCreateWithoutModelsInput = {
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
@@ -952,7 +926,6 @@ export type WorkspaceUncheckedCreateWithoutModelsInput = {
   deletedAt?: Date | string | null
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationUncheckedCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -981,7 +954,6 @@ export type WorkspaceCreateWithoutActiveModelInput = {
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
@@ -1006,7 +978,6 @@ export type WorkspaceUncheckedCreateWithoutActiveModelInput = {
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationUncheckedCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -1046,7 +1017,6 @@ export type WorkspaceUpdateWithoutModelsInput = {
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
@@ -1071,7 +1041,6 @@ export type WorkspaceUncheckedUpdateWithoutModelsInput = {
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUncheckedUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -1106,7 +1075,6 @@ export type WorkspaceUpdateWithoutActiveModelInput = {
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
@@ -1131,7 +1099,6 @@ export type WorkspaceUncheckedUpdateWithoutActiveModelInput = {
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUncheckedUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -1155,7 +1122,6 @@ export type WorkspaceCreateWithoutAccountsInput = {
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
@@ -1180,7 +1146,6 @@ export type WorkspaceUncheckedCreateWithoutAccountsInput = {
   deletedAt?: Date | string | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationUncheckedCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -1220,7 +1185,6 @@ export type WorkspaceUpdateWithoutAccountsInput = {
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
@@ -1244,121 +1208,6 @@ export type WorkspaceUncheckedUpdateWithoutAccountsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
-  installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUncheckedUpdateManyWithoutWorkspaceNestedInput
-  responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
-  snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
-  bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
-  runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
-  followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutWorkspaceNestedInput
-  digests?: Prisma.DigestUncheckedUpdateManyWithoutWorkspaceNestedInput
-  connectors?: Prisma.ConnectorConfigUncheckedUpdateManyWithoutWorkspaceNestedInput
-  syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
-  auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
-  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
-  watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
-}
-
-export type WorkspaceCreateWithoutObservationsInput = {
-  slug: string
-  name: string
-  slackTeamId?: string | null
-  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  createdAt?: Date | string
-  deletedAt?: Date | string | null
-  activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
-  models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
-  accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
-  installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
-  responses?: Prisma.SurveyResponseCreateNestedManyWithoutWorkspaceInput
-  snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
-  bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
-  runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
-  followUps?: Prisma.FollowUpCreateNestedManyWithoutWorkspaceInput
-  digests?: Prisma.DigestCreateNestedManyWithoutWorkspaceInput
-  connectors?: Prisma.ConnectorConfigCreateNestedManyWithoutWorkspaceInput
-  syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
-  auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
-  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
-  watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
-}
-
-export type WorkspaceUncheckedCreateWithoutObservationsInput = {
-  id?: number
-  slug: string
-  name: string
-  slackTeamId?: string | null
-  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  activeModelId?: number | null
-  createdAt?: Date | string
-  deletedAt?: Date | string | null
-  models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
-  accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
-  installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
-  responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
-  snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
-  bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
-  runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
-  followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutWorkspaceInput
-  digests?: Prisma.DigestUncheckedCreateNestedManyWithoutWorkspaceInput
-  connectors?: Prisma.ConnectorConfigUncheckedCreateNestedManyWithoutWorkspaceInput
-  syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
-  auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
-  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
-  watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
-}
-
-export type WorkspaceCreateOrConnectWithoutObservationsInput = {
-  where: Prisma.WorkspaceWhereUniqueInput
-  create: Prisma.XOR<Prisma.WorkspaceCreateWithoutObservationsInput, Prisma.WorkspaceUncheckedCreateWithoutObservationsInput>
-}
-
-export type WorkspaceUpsertWithoutObservationsInput = {
-  update: Prisma.XOR<Prisma.WorkspaceUpdateWithoutObservationsInput, Prisma.WorkspaceUncheckedUpdateWithoutObservationsInput>
-  create: Prisma.XOR<Prisma.WorkspaceCreateWithoutObservationsInput, Prisma.WorkspaceUncheckedCreateWithoutObservationsInput>
-  where?: Prisma.WorkspaceWhereInput
-}
-
-export type WorkspaceUpdateToOneWithWhereWithoutObservationsInput = {
-  where?: Prisma.WorkspaceWhereInput
-  data: Prisma.XOR<Prisma.WorkspaceUpdateWithoutObservationsInput, Prisma.WorkspaceUncheckedUpdateWithoutObservationsInput>
-}
-
-export type WorkspaceUpdateWithoutObservationsInput = {
-  slug?: Prisma.StringFieldUpdateOperationsInput | string
-  name?: Prisma.StringFieldUpdateOperationsInput | string
-  slackTeamId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
-  models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
-  accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
-  installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
-  responses?: Prisma.SurveyResponseUpdateManyWithoutWorkspaceNestedInput
-  snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
-  bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
-  runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
-  followUps?: Prisma.FollowUpUpdateManyWithoutWorkspaceNestedInput
-  digests?: Prisma.DigestUpdateManyWithoutWorkspaceNestedInput
-  connectors?: Prisma.ConnectorConfigUpdateManyWithoutWorkspaceNestedInput
-  syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
-  auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
-  apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
-  watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
-}
-
-export type WorkspaceUncheckedUpdateWithoutObservationsInput = {
-  id?: Prisma.IntFieldUpdateOperationsInput | number
-  slug?: Prisma.StringFieldUpdateOperationsInput | string
-  name?: Prisma.StringFieldUpdateOperationsInput | string
-  slackTeamId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  activeModelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
-  accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -1384,7 +1233,6 @@ export type WorkspaceCreateWithoutResponsesInput = {
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
@@ -1409,7 +1257,6 @@ export type WorkspaceUncheckedCreateWithoutResponsesInput = {
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationUncheckedCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -1449,7 +1296,6 @@ export type WorkspaceUpdateWithoutResponsesInput = {
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
@@ -1474,7 +1320,6 @@ export type WorkspaceUncheckedUpdateWithoutResponsesInput = {
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUncheckedUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -1498,7 +1343,6 @@ export type WorkspaceCreateWithoutSnapshotsInput = {
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
@@ -1523,7 +1367,6 @@ export type WorkspaceUncheckedCreateWithoutSnapshotsInput = {
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationUncheckedCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -1563,7 +1406,6 @@ export type WorkspaceUpdateWithoutSnapshotsInput = {
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
@@ -1588,7 +1430,6 @@ export type WorkspaceUncheckedUpdateWithoutSnapshotsInput = {
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUncheckedUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -1612,7 +1453,6 @@ export type WorkspaceCreateWithoutBandChangesInput = {
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
@@ -1637,7 +1477,6 @@ export type WorkspaceUncheckedCreateWithoutBandChangesInput = {
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationUncheckedCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -1677,7 +1516,6 @@ export type WorkspaceUpdateWithoutBandChangesInput = {
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
@@ -1702,7 +1540,6 @@ export type WorkspaceUncheckedUpdateWithoutBandChangesInput = {
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUncheckedUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -1726,7 +1563,6 @@ export type WorkspaceCreateWithoutRunsInput = {
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
@@ -1751,7 +1587,6 @@ export type WorkspaceUncheckedCreateWithoutRunsInput = {
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationUncheckedCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -1791,7 +1626,6 @@ export type WorkspaceUpdateWithoutRunsInput = {
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
@@ -1816,7 +1650,6 @@ export type WorkspaceUncheckedUpdateWithoutRunsInput = {
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUncheckedUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -1840,7 +1673,6 @@ export type WorkspaceCreateWithoutFollowUpsInput = {
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
@@ -1865,7 +1697,6 @@ export type WorkspaceUncheckedCreateWithoutFollowUpsInput = {
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationUncheckedCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -1905,7 +1736,6 @@ export type WorkspaceUpdateWithoutFollowUpsInput = {
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
@@ -1930,7 +1760,6 @@ export type WorkspaceUncheckedUpdateWithoutFollowUpsInput = {
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUncheckedUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -1954,7 +1783,6 @@ export type WorkspaceCreateWithoutDigestsInput = {
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
@@ -1979,7 +1807,6 @@ export type WorkspaceUncheckedCreateWithoutDigestsInput = {
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationUncheckedCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -2019,7 +1846,6 @@ export type WorkspaceUpdateWithoutDigestsInput = {
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
@@ -2044,7 +1870,6 @@ export type WorkspaceUncheckedUpdateWithoutDigestsInput = {
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUncheckedUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -2068,7 +1893,6 @@ export type WorkspaceCreateWithoutConnectorsInput = {
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
@@ -2093,7 +1917,6 @@ export type WorkspaceUncheckedCreateWithoutConnectorsInput = {
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationUncheckedCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -2133,7 +1956,6 @@ export type WorkspaceUpdateWithoutConnectorsInput = {
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
@@ -2158,7 +1980,6 @@ export type WorkspaceUncheckedUpdateWithoutConnectorsInput = {
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUncheckedUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -2182,7 +2003,6 @@ export type WorkspaceCreateWithoutSyncRunsInput = {
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
@@ -2207,7 +2027,6 @@ export type WorkspaceUncheckedCreateWithoutSyncRunsInput = {
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationUncheckedCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -2247,7 +2066,6 @@ export type WorkspaceUpdateWithoutSyncRunsInput = {
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
@@ -2272,7 +2090,6 @@ export type WorkspaceUncheckedUpdateWithoutSyncRunsInput = {
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUncheckedUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -2296,7 +2113,6 @@ export type WorkspaceCreateWithoutAuditLogInput = {
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
@@ -2321,7 +2137,6 @@ export type WorkspaceUncheckedCreateWithoutAuditLogInput = {
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationUncheckedCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -2361,7 +2176,6 @@ export type WorkspaceUpdateWithoutAuditLogInput = {
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
@@ -2386,7 +2200,6 @@ export type WorkspaceUncheckedUpdateWithoutAuditLogInput = {
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUncheckedUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -2410,7 +2223,6 @@ export type WorkspaceCreateWithoutApiKeysInput = {
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
@@ -2435,7 +2247,6 @@ export type WorkspaceUncheckedCreateWithoutApiKeysInput = {
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationUncheckedCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -2475,7 +2286,6 @@ export type WorkspaceUpdateWithoutApiKeysInput = {
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
@@ -2500,7 +2310,6 @@ export type WorkspaceUncheckedUpdateWithoutApiKeysInput = {
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUncheckedUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -2524,7 +2333,6 @@ export type WorkspaceCreateWithoutWatchesInput = {
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
@@ -2549,7 +2357,6 @@ export type WorkspaceUncheckedCreateWithoutWatchesInput = {
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
-  observations?: Prisma.MetricObservationUncheckedCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -2589,7 +2396,6 @@ export type WorkspaceUpdateWithoutWatchesInput = {
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
@@ -2614,7 +2420,6 @@ export type WorkspaceUncheckedUpdateWithoutWatchesInput = {
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
-  observations?: Prisma.MetricObservationUncheckedUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -2635,7 +2440,6 @@ export type WorkspaceUncheckedUpdateWithoutWatchesInput = {
 export type WorkspaceCountOutputType = {
   models: number
   accounts: number
-  observations: number
   responses: number
   snapshots: number
   bandChanges: number
@@ -2652,7 +2456,6 @@ export type WorkspaceCountOutputType = {
 export type WorkspaceCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   models?: boolean | WorkspaceCountOutputTypeCountModelsArgs
   accounts?: boolean | WorkspaceCountOutputTypeCountAccountsArgs
-  observations?: boolean | WorkspaceCountOutputTypeCountObservationsArgs
   responses?: boolean | WorkspaceCountOutputTypeCountResponsesArgs
   snapshots?: boolean | WorkspaceCountOutputTypeCountSnapshotsArgs
   bandChanges?: boolean | WorkspaceCountOutputTypeCountBandChangesArgs
@@ -2688,13 +2491,6 @@ export type WorkspaceCountOutputTypeCountModelsArgs<ExtArgs extends runtime.Type
  */
 export type WorkspaceCountOutputTypeCountAccountsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   where?: Prisma.AccountWhereInput
-}
-
-/**
- * WorkspaceCountOutputType without action
- */
-export type WorkspaceCountOutputTypeCountObservationsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  where?: Prisma.MetricObservationWhereInput
 }
 
 /**
@@ -2788,7 +2584,6 @@ export type WorkspaceSelect<ExtArgs extends runtime.Types.Extensions.InternalArg
   models?: boolean | Prisma.Workspace$modelsArgs<ExtArgs>
   accounts?: boolean | Prisma.Workspace$accountsArgs<ExtArgs>
   installation?: boolean | Prisma.Workspace$installationArgs<ExtArgs>
-  observations?: boolean | Prisma.Workspace$observationsArgs<ExtArgs>
   responses?: boolean | Prisma.Workspace$responsesArgs<ExtArgs>
   snapshots?: boolean | Prisma.Workspace$snapshotsArgs<ExtArgs>
   bandChanges?: boolean | Prisma.Workspace$bandChangesArgs<ExtArgs>
@@ -2844,7 +2639,6 @@ export type WorkspaceInclude<ExtArgs extends runtime.Types.Extensions.InternalAr
   models?: boolean | Prisma.Workspace$modelsArgs<ExtArgs>
   accounts?: boolean | Prisma.Workspace$accountsArgs<ExtArgs>
   installation?: boolean | Prisma.Workspace$installationArgs<ExtArgs>
-  observations?: boolean | Prisma.Workspace$observationsArgs<ExtArgs>
   responses?: boolean | Prisma.Workspace$responsesArgs<ExtArgs>
   snapshots?: boolean | Prisma.Workspace$snapshotsArgs<ExtArgs>
   bandChanges?: boolean | Prisma.Workspace$bandChangesArgs<ExtArgs>
@@ -2872,7 +2666,6 @@ export type $WorkspacePayload<ExtArgs extends runtime.Types.Extensions.InternalA
     models: Prisma.$ScoringModelPayload<ExtArgs>[]
     accounts: Prisma.$AccountPayload<ExtArgs>[]
     installation: Prisma.$SlackInstallationPayload<ExtArgs> | null
-    observations: Prisma.$MetricObservationPayload<ExtArgs>[]
     responses: Prisma.$SurveyResponsePayload<ExtArgs>[]
     snapshots: Prisma.$ScoreSnapshotPayload<ExtArgs>[]
     bandChanges: Prisma.$BandChangePayload<ExtArgs>[]
@@ -3301,7 +3094,6 @@ export interface Prisma__WorkspaceClient<T, Null = never, ExtArgs extends runtim
   models<T extends Prisma.Workspace$modelsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$modelsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ScoringModelPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   accounts<T extends Prisma.Workspace$accountsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$accountsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AccountPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   installation<T extends Prisma.Workspace$installationArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$installationArgs<ExtArgs>>): Prisma.Prisma__SlackInstallationClient<runtime.Types.Result.GetResult<Prisma.$SlackInstallationPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
-  observations<T extends Prisma.Workspace$observationsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$observationsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$MetricObservationPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   responses<T extends Prisma.Workspace$responsesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$responsesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$SurveyResponsePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   snapshots<T extends Prisma.Workspace$snapshotsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$snapshotsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ScoreSnapshotPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   bandChanges<T extends Prisma.Workspace$bandChangesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$bandChangesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$BandChangePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
@@ -3834,30 +3626,6 @@ export type Workspace$installationArgs<ExtArgs extends runtime.Types.Extensions.
    */
   include?: Prisma.SlackInstallationInclude<ExtArgs> | null
   where?: Prisma.SlackInstallationWhereInput
-}
-
-/**
- * Workspace.observations
- */
-export type Workspace$observationsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  /**
-   * Select specific fields to fetch from the MetricObservation
-   */
-  select?: Prisma.MetricObservationSelect<ExtArgs> | null
-  /**
-   * Omit specific fields from the MetricObservation
-   */
-  omit?: Prisma.MetricObservationOmit<ExtArgs> | null
-  /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.MetricObservationInclude<ExtArgs> | null
-  where?: Prisma.MetricObservationWhereInput
-  orderBy?: Prisma.MetricObservationOrderByWithRelationInput | Prisma.MetricObservationOrderByWithRelationInput[]
-  cursor?: Prisma.MetricObservationWhereUniqueInput
-  take?: number
-  skip?: number
-  distinct?: Prisma.MetricObservationScalarFieldEnum | Prisma.MetricObservationScalarFieldEnum[]
 }
 
 /**
