@@ -1,6 +1,7 @@
 // Accounts: bulk upserts for imports, and lookups by the customer's own id.
 import { formatDay } from "../../domain/dates.ts";
 import type { AccountRow } from "../../ingest/record-schemas.ts";
+import { PREPARED } from "../client.ts";
 import type { Db } from "../handle.ts";
 
 /**
@@ -155,7 +156,10 @@ export async function findAccounts(
         sim: number;
       }[]
     >(
-      `SELECT id, external_id, name, segment, domain,
+      // The exact rules are prepared once per connection: they are index lookups whatever the
+      // query (a generic plan is as good), and the commonest. A partial or fuzzy match is planned
+      // for its actual pattern (a two-letter part is better read by a scan than by the index).
+      `${match === "exact" ? PREPARED : ""}SELECT id, external_id, name, segment, domain,
               greatest(word_similarity($2, name), similarity($2, coalesce(domain, '')))::float8 AS sim
        FROM (SELECT id, external_id, name, segment, domain FROM accounts
              WHERE workspace_id = $1 AND ${where}
