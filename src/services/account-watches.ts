@@ -32,16 +32,16 @@ export async function watchAccount(
   slackUserId: string,
 ): Promise<{ name: string; already: boolean }> {
   const account = await oneAccount(prisma, workspaceId, query);
-  const existing = await prisma.accountWatch.findUnique({
-    where: { accountId_slackUserId: { accountId: account.id, slackUserId } },
-  });
-  if (!existing) {
-    const current = await prisma.account.findFirstOrThrow({ where: { id: account.id, workspaceId } });
-    await prisma.accountWatch.create({
-      data: { workspaceId, accountId: account.id, slackUserId, lastBand: current.currentBand },
-    });
-  }
-  return { name: account.name, already: existing !== null };
+  // One statement, so two clicks at once end in one watch and neither fails: the second is "already".
+  const inserted = await prisma.$executeRawUnsafe(
+    `INSERT INTO account_watches (workspace_id, account_id, slack_user_id, last_band)
+     SELECT workspace_id, id, $3, current_band FROM accounts WHERE id = $2 AND workspace_id = $1
+     ON CONFLICT (account_id, slack_user_id) DO NOTHING`,
+    workspaceId,
+    account.id,
+    slackUserId,
+  );
+  return { name: account.name, already: inserted === 0 };
 }
 
 export async function unwatchAccount(

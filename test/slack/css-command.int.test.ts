@@ -330,6 +330,17 @@ describe("/css watch", () => {
     expect(allText(await css(`unwatch ${acme.externalId}`, "U0WATCH"))).toContain("Stopped watching");
     expect(await h.db.prisma.accountWatch.count({ where: { slackUserId: "U0WATCH" } })).toBe(0);
   });
+
+  it("ends two watch requests at once in one watch, and neither fails", async () => {
+    const replies = await Promise.all([
+      css(`watch ${acme.externalId}`, "U0TWICE"),
+      css(`watch ${acme.externalId}`, "U0TWICE"),
+    ]);
+    const texts = replies.map(allText);
+    expect(texts.filter((t) => t.includes("Watching *Acme Rocket Works*"))).toHaveLength(1);
+    expect(texts.filter((t) => t.includes("You already watch"))).toHaveLength(1);
+    expect(await h.db.prisma.accountWatch.count({ where: { slackUserId: "U0TWICE" } })).toBe(1);
+  });
 });
 
 describe("request signatures", () => {
