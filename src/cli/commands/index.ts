@@ -2,6 +2,8 @@
 import type { Command } from "commander";
 import type { CliContext } from "../context.ts";
 import { registerApiKey } from "./apikey.ts";
+import { registerBacktest } from "./backtest.ts";
+import { registerCalibrate } from "./calibrate.ts";
 import { registerDb } from "./db.ts";
 import { registerDemo } from "./demo.ts";
 import { registerDigest } from "./digest.ts";
@@ -29,4 +31,6 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerSettings(program, ctx);
   registerDigest(program, ctx);
   registerApiKey(program, ctx);
+  registerBacktest(program, ctx);
+  registerCalibrate(program, ctx);
 }

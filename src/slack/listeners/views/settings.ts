@@ -3,6 +3,7 @@
 import type { App, SlashCommand, ViewStateValue } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import { readSettings, type WorkspaceSettings } from "../../../config/workspace-settings.ts";
+import { lastBacktestNote } from "../../../services/backtest-history.ts";
 import { InvalidSettingsError, updateSettings } from "../../../services/workspace-settings.ts";
 import { SETTINGS_BLOCKS, settingsModal } from "../../blocks/settings-modal.ts";
 import { workspaceOf, type SlackDeps } from "../../context.ts";
@@ -35,6 +36,9 @@ export async function openSettings(
     const where = d.channel ? ` in <#${d.channel}>` : "";
     return `:warning: ${f.at.toISOString().slice(0, 16).replace("T", " ")} UTC: Slack refused ${d.method ?? "a call"} (${d.error ?? "unknown"}${where})`;
   });
+  // The last back-test of the live score (`css-bot backtest --from-history`), when there is one.
+  const backtest = await lastBacktestNote(deps.prisma, workspace.id);
+  if (backtest) notes.unshift(backtest);
   await client.views.open({
     trigger_id: command.trigger_id,
     view: settingsModal(readSettings(fresh.settings), notes),

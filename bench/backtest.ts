@@ -1,0 +1,100 @@
+// npm run bench -- backtest [--folds K] [--seed N] [--target-precision P] [--as-of YYYY-MM-DD]
+//
+// The back-test on real data: converts ../shared/datasets/ (iranian-churn.csv, telco-churn.csv)
+// with the documented example script, back-tests each example model (examples/*-churn-model.yaml)
+// and calibrates it by k-fold cross-validation, then prints AUC and at-risk precision and recall
+// before and after calibration (held-out folds only) and how long each step took.
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { convertDataset, DATASETS, type Dataset } from "../examples/datasets-to-files.ts";
+import { table } from "../src/cli/output/format.ts";
+import { parseDay } from "../src/domain/dates.ts";
+import { parseModel } from "../src/domain/model/parse-model.ts";
+import { backtestFiles } from "../src/services/backtest-files.ts";
+import { calibrateFiles } from "../src/services/calibrate-files.ts";
+import { BenchUsageError, parseFlags, wholeNumber } from "./support/args.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const DATA = join(ROOT, "../shared/datasets");
+
+export async function main(args: string[]): Promise<void> {
+  const flags = parseFlags(args, ["folds", "seed", "target-precision", "as-of"]);
+  const folds = wholeNumber("folds", flags.folds, 5, 2);
+  const seed = wholeNumber("seed", flags.seed, 1, 0);
+  const asOfText = flags["as-of"] ?? "2026-01-01";
+  const asOf = parseDay(asOfText);
+  if (asOf === null)
+    throw new BenchUsageError(`--as-of must be a date YYYY-MM-DD (got ${JSON.stringify(asOfText)})`);
+  const precision = flags["target-precision"] === undefined ? null : Number(flags["target-precision"]);
+  if (precision !== null && !(precision >= 0 && precision <= 1))
+    throw new BenchUsageError("--target-precision must be a number from 0 to 1");
+
+  const dir = await mkdtemp(join(tmpdir(), "css-bot-bench-backtest-"));
+  const rows: (string | number)[][] = [];
+  const pct = (x: number | null) => (x === null ? "–" : `${(x * 100).toFixed(1)}%`);
+  const auc = (x: number | null) => (x === null ? "–" : x.toFixed(3));
+  try {
+    for (const dataset of DATASETS) {
+      const started = performance.now();
+      const files = await convertDataset(dataset, join(DATA, `${dataset}-churn.csv`), join(dir, dataset), {
+        asOf: asOfText,
+      });
+      const converted = performance.now();
+      const modelFile = join(ROOT, "examples", `${dataset}-churn-model.yaml`);
+      const source = await readFile(modelFile, "utf8");
+      const model = parseModel(source, modelFile);
+      const inputs = { accounts: files.accounts, metrics: files.metrics, outcomes: files.outcomes };
+      const whole = await backtestFiles(model, inputs, asOf);
+      const backtested = performance.now();
+      const cal = await calibrateFiles(model, source, modelFile, inputs, asOf, {
+        folds,
+        seed,
+        target: precision === null ? null : { precision },
+      });
+      const calibrated = performance.now();
+      const c = cal.calibration;
+      log(
+        `${dataset}: ${files.rows} accounts, ${files.churned} churned; weights ${c.weights.map((w) => `${w.key} ${w.before}->${w.after}`).join(", ")}` +
+          (c.threshold ? `; threshold ${c.threshold.before}->${c.threshold.after}` : ""),
+      );
+      rows.push([
+        label(dataset),
+        `${files.rows} (${files.churned})`,
+        auc(whole.report.auc),
+        auc(c.before.auc),
+        auc(c.after.auc),
+        `${pct(c.before.atRisk.precision)} → ${pct(c.after.atRisk.precision)}`,
+        `${pct(c.before.atRisk.recall)} → ${pct(c.after.atRisk.recall)}`,
+        seconds(converted - started),
+        seconds(backtested - converted),
+        seconds(calibrated - backtested),
+      ]);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  process.stdout.write(
+    `${table(
+      [
+        "data set",
+        "accounts (churned)",
+        "AUC, all data",
+        "AUC before (CV)",
+        "AUC after (CV)",
+        "at-risk precision (CV)",
+        "at-risk recall (CV)",
+        "convert s",
+        "backtest s",
+        "calibrate s",
+      ],
+      rows,
+    )}\n` +
+      `${folds}-fold cross-validation, seed ${seed}${precision === null ? "" : `, target precision ${precision}`}; ` +
+      `CV figures are on held-out folds only (before: the example model; after: weights fitted on the other folds).\n`,
+  );
+}
+
+const label = (d: Dataset) => (d === "iranian" ? "Iranian telecom" : "IBM Telco");
+const seconds = (ms: number) => (ms / 1000).toFixed(2);
+const log = (text: string) => process.stderr.write(`${text}\n`);

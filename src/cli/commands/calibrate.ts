@@ -1,0 +1,171 @@
+// css-bot calibrate: fits the model's weights (and optionally the at-risk threshold) to churn
+// outcomes by k-fold cross-validation and writes the calibrated model file.
+import { writeFile } from "node:fs/promises";
+import { extname } from "node:path";
+import type { Command } from "commander";
+import type { HeldOut } from "../../domain/backtest/calibrate.ts";
+import type { Target } from "../../domain/backtest/threshold.ts";
+import { formatDay } from "../../domain/dates.ts";
+import { parseModel } from "../../domain/model/parse-model.ts";
+import { calibrateFiles } from "../../services/calibrate-files.ts";
+import type { CliContext } from "../context.ts";
+import { UsageError, UserError } from "../errors.ts";
+import { asOfOption, numberOption } from "../options.ts";
+import { fmtPercent, table } from "../output/format.ts";
+import { readModelFile } from "../read-model-file.ts";
+
+interface CalibrateOptions {
+  model: string;
+  accounts: string;
+  metrics?: string;
+  responses?: string;
+  outcomes: string;
+  asOf: string;
+  out: string;
+  folds: string;
+  seed: string;
+  targetPrecision?: string;
+  targetRecall?: string;
+  json?: boolean;
+  skipInvalid?: boolean;
+}
+
+export function registerCalibrate(program: Command, ctx: CliContext): void {
+  program
+    .command("calibrate")
+    .description(
+      "fit the model's weights to churn outcomes (k-fold cross-validated) and write a new model file",
+    )
+    .requiredOption("--model <file>", "scoring model (YAML or JSON)")
+    .requiredOption("--accounts <file>", "accounts file (.csv or .jsonl)")
+    .option("--metrics <file>", "metric observations file")
+    .option("--responses <file>", "survey responses file")
+    .requiredOption("--outcomes <file>", "outcomes file: account_id,churned (1/0, true/false)[,churned_at]")
+    .requiredOption("--as-of <date>", "score as of this date, YYYY-MM-DD, with the data observed before it")
+    .requiredOption("--out <file>", "the calibrated model file to write (.yaml or .yml)")
+    .option("--folds <k>", "cross-validation folds", "5")
+    .option("--seed <n>", "seed of the folds' shuffle", "1")
+    .option("--target-precision <p>", "also tune the at-risk threshold for this precision (0-1)")
+    .option("--target-recall <r>", "also tune the at-risk threshold for this recall (0-1)")
+    .option("--json", "print a JSON object")
+    .option("--skip-invalid", "calibrate on the valid rows and report the invalid ones")
+    .action(async (opts: CalibrateOptions) => {
+      const asOf = asOfOption(opts.asOf);
+      const folds = numberOption("--folds", opts.folds, 2, 100);
+      const seed = numberOption("--seed", opts.seed, 0, 2 ** 31 - 1);
+      if (!Number.isInteger(folds) || !Number.isInteger(seed))
+        throw new UsageError("--folds and --seed must be whole numbers");
+      if (opts.targetPrecision !== undefined && opts.targetRecall !== undefined)
+        throw new UsageError("give --target-precision or --target-recall, not both");
+      const target: Target | null =
+        opts.targetPrecision !== undefined
+          ? { precision: numberOption("--target-precision", opts.targetPrecision, 0, 1) }
+          : opts.targetRecall !== undefined
+            ? { recall: numberOption("--target-recall", opts.targetRecall, 0, 1) }
+            : null;
+      if (![".yaml", ".yml"].includes(extname(opts.out).toLowerCase()))
+        throw new UsageError(
+          `--out: the calibrated model is written as YAML, with its evidence as a comment: name it .yaml or .yml (got ${JSON.stringify(opts.out)})`,
+        );
+      const { model, source } = await readModelFile(opts.model);
+      const result = await calibrateFiles(
+        model,
+        source,
+        opts.model,
+        {
+          accounts: opts.accounts,
+          metrics: opts.metrics,
+          responses: opts.responses,
+          outcomes: opts.outcomes,
+        },
+        asOf,
+        { folds, seed, target, skipInvalid: opts.skipInvalid ?? false, progress: ctx.progress() },
+      );
+      // The written file must load as the model it claims to be.
+      parseModel(result.source, opts.out);
+      try {
+        await writeFile(opts.out, result.source);
+      } catch (e) {
+        throw new UserError(`${opts.out}: cannot write: ${(e as Error).message}`);
+      }
+      if (!result.data.report.empty)
+        ctx.io.stderr.write(
+          `${result.data.report.lines().join("\n")}\nskipped ${result.data.report.rows} invalid row(s)\n`,
+        );
+      const c = result.calibration;
+      const json = {
+        as_of: formatDay(asOf),
+        model: model.name,
+        out: opts.out,
+        accounts: result.data.samples.length,
+        churned: result.data.samples.filter((s) => s.churned).length,
+        folds: c.folds,
+        seed: c.seed,
+        before: heldOutJson(c.before),
+        after: heldOutJson(c.after),
+        weights: c.weights,
+        at_risk_threshold: c.threshold,
+        target: target,
+        notes: result.notes,
+      };
+      if (opts.json) {
+        ctx.io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+        return;
+      }
+      const row = (label: string, b: string, a: string) => [label, b, a];
+      ctx.io.stdout.write(
+        [
+          `Calibrated "${model.name}" on ${json.accounts} accounts (${json.churned} churned) as of ${json.as_of}: ` +
+            `${c.folds}-fold cross-validation, figures on held-out folds only`,
+          table(
+            ["", "before", "after"],
+            [
+              row("AUC", fmt(c.before.auc), fmt(c.after.auc)),
+              row(
+                "at-risk precision",
+                fmtPercent(c.before.atRisk.precision, 1),
+                fmtPercent(c.after.atRisk.precision, 1),
+              ),
+              row(
+                "at-risk recall",
+                fmtPercent(c.before.atRisk.recall, 1),
+                fmtPercent(c.after.atRisk.recall, 1),
+              ),
+              row("flagged at risk", String(c.before.atRisk.flagged), String(c.after.atRisk.flagged)),
+            ],
+            ["left", "right", "right"],
+          ),
+          table(
+            ["weight", "before", "after"],
+            c.weights.map((w) => [w.key, w.before, w.after]),
+            ["left", "right", "right"],
+          ),
+          ...(c.threshold
+            ? [`at-risk threshold (${c.threshold.band} min): ${c.threshold.before} -> ${c.threshold.after}`]
+            : []),
+          `wrote ${opts.out}`,
+          ...result.notes.map((n) => `note: ${n}`),
+          "",
+        ].join("\n"),
+      );
+    });
+}
+
+const fmt = (x: number | null) => (x === null ? "undefined" : x.toFixed(3));
+
+function heldOutJson(h: HeldOut) {
+  return {
+    auc: h.auc,
+    auc_folds: h.aucFolds,
+    at_risk: {
+      precision: h.atRisk.precision,
+      recall: h.atRisk.recall,
+      lift: h.atRisk.lift,
+      accounts: h.atRisk.flagged,
+      churned: h.atRisk.flaggedChurned,
+    },
+    accounts: h.accounts,
+    churned: h.churned,
+    insufficient_data: h.insufficientData,
+  };
+}

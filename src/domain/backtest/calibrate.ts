@@ -1,0 +1,150 @@
+// Calibration by k-fold cross-validation: for each fold, the weights (and, when asked, the at-risk
+// threshold) are fitted on the other folds only, then the input model and the fitted one are both
+// evaluated on the held-out fold only. The model written out is fitted on all the data; the figures
+// reported for it are the held-out ones, an honest estimate of how the procedure does on new data.
+import { KnownError } from "../../errors.ts";
+import type { ScoringModel } from "../model/schema.ts";
+import { fitWeights, withWeights } from "./fit-weights.ts";
+import { splitFold, stratifiedFolds } from "./folds.ts";
+import { churnAuc, warningStats, type WarningStats } from "./metrics.ts";
+import type { BacktestSample } from "./report.ts";
+import { scoreSamples, type OutcomeSample } from "./samples.ts";
+import { chooseThreshold, thresholdBand, withThreshold, type Target } from "./threshold.ts";
+
+export class CalibrationError extends KnownError {
+  readonly code = "CALIBRATION";
+}
+
+export interface CalibrateOptions {
+  folds: number;
+  seed: number;
+  /** The bands that count as at risk (the lowest band of the model and of each segment). */
+  riskBands: readonly string[];
+  target?: Target | null;
+  /** Called with the accounts each step sees: lets a test prove fitting and evaluation never overlap. */
+  trace?: (event: { fold: number; phase: "fit" | "evaluate"; accountIds: readonly string[] }) => void;
+}
+
+export interface HeldOut {
+  /** Mean of the folds' AUCs (over the folds where it is defined). */
+  auc: number | null;
+  aucFolds: (number | null)[];
+  /** Pooled over the held-out folds. */
+  atRisk: WarningStats;
+  accounts: number;
+  churned: number;
+  insufficientData: number;
+}
+
+export interface Calibration {
+  folds: number;
+  seed: number;
+  before: HeldOut;
+  after: HeldOut;
+  /** The input model with the weights (and threshold) fitted on all the data. */
+  model: ScoringModel;
+  weights: { key: string; before: number; after: number }[];
+  threshold: { band: string; before: number; after: number; reached: boolean } | null;
+  /** False when no component separated churned from retained accounts: weights unchanged. */
+  fitted: boolean;
+}
+
+interface Fitted {
+  model: ScoringModel;
+  fitted: boolean;
+  reached: boolean | null;
+}
+
+/** Fits on `train` only: it is all this function is given. */
+export function fitModel(
+  model: ScoringModel,
+  train: readonly OutcomeSample[],
+  options: Pick<CalibrateOptions, "riskBands" | "target">,
+): Fitted {
+  const fit = fitWeights(model, scoreSamples(model, train));
+  let fitted = withWeights(model, fit.weights);
+  let reached: boolean | null = null;
+  if (options.target) {
+    const choice = chooseThreshold(fitted, train, options.riskBands, options.target);
+    if (choice) {
+      fitted = withThreshold(fitted, choice.min);
+      reached = choice.reached;
+    }
+  }
+  return { model: fitted, fitted: fit.fitted, reached };
+}
+
+export function calibrate(
+  model: ScoringModel,
+  samples: readonly OutcomeSample[],
+  options: CalibrateOptions,
+): Calibration {
+  const k = options.folds;
+  const churned = samples.filter((s) => s.churned).length;
+  const retained = samples.length - churned;
+  if (churned < k || retained < k) {
+    throw new CalibrationError(
+      `${k}-fold calibration needs at least ${k} churned and ${k} retained accounts (got ${churned} churned, ${retained} retained)` +
+        (churned === 0 || retained === 0 ? ": with only one outcome there is nothing to separate" : ""),
+    );
+  }
+  if (options.target && !thresholdBand(model))
+    throw new CalibrationError("the model has a single band: there is no at-risk threshold to tune");
+
+  const folds = stratifiedFolds(
+    samples.map((s) => s.churned),
+    k,
+    options.seed,
+  );
+  const before: BacktestSample[][] = [];
+  const after: BacktestSample[][] = [];
+  for (let f = 0; f < k; f++) {
+    const { train, test } = splitFold(folds, f);
+    const trainSamples = train.map((i) => samples[i]!);
+    const testSamples = test.map((i) => samples[i]!);
+    options.trace?.({ fold: f, phase: "fit", accountIds: trainSamples.map((s) => s.accountId) });
+    const fitted = fitModel(model, trainSamples, options);
+    options.trace?.({ fold: f, phase: "evaluate", accountIds: testSamples.map((s) => s.accountId) });
+    before.push(scoreSamples(model, testSamples));
+    after.push(scoreSamples(fitted.model, testSamples));
+  }
+
+  const final = fitModel(model, samples, options);
+  const band = thresholdBand(model);
+  const finalBand = thresholdBand(final.model);
+  return {
+    folds: k,
+    seed: options.seed,
+    before: heldOut(before, options.riskBands),
+    after: heldOut(after, options.riskBands),
+    model: final.model,
+    weights: model.components.map((c, i) => ({
+      key: c.key,
+      before: c.weight,
+      after: final.model.components[i]!.weight,
+    })),
+    threshold:
+      options.target && band && finalBand
+        ? { band: band.key, before: band.min, after: finalBand.min, reached: final.reached ?? false }
+        : null,
+    fitted: final.fitted,
+  };
+}
+
+function heldOut(folds: readonly BacktestSample[][], riskBands: readonly string[]): HeldOut {
+  const risk = new Set(riskBands);
+  const scoredFolds = folds.map((f) =>
+    f.filter((s): s is BacktestSample & { score: number } => s.score !== null),
+  );
+  const aucFolds = scoredFolds.map((f) => churnAuc(f).value);
+  const defined = aucFolds.filter((a): a is number => a !== null);
+  const pooled = scoredFolds.flat();
+  return {
+    auc: defined.length === 0 ? null : defined.reduce((a, b) => a + b, 0) / defined.length,
+    aucFolds,
+    atRisk: warningStats(pooled.map((s) => ({ flagged: risk.has(s.band), churned: s.churned }))),
+    accounts: pooled.length,
+    churned: pooled.filter((s) => s.churned).length,
+    insufficientData: folds.flat().length - pooled.length,
+  };
+}

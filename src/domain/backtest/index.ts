@@ -1,0 +1,10 @@
+// Back-testing the score against churn, and calibrating its weights: pure statistics, no I/O.
+export * from "./metrics.ts";
+export * from "./report.ts";
+export * from "./samples.ts";
+export * from "./lead-time.ts";
+export * from "./folds.ts";
+export * from "./fit-weights.ts";
+export * from "./threshold.ts";
+export * from "./calibrate.ts";
+export * from "./edit-model-source.ts";

@@ -1,0 +1,150 @@
+// The back-test on files: scores every account with the model as of the back-test's date, using only
+// the data observed before that date, and compares the scores with the accounts' outcomes.
+import { formatDay, type Day } from "../domain/dates.ts";
+import type { ScoringModel } from "../domain/model/schema.ts";
+import { backtestReport, type BacktestReport } from "../domain/backtest/report.ts";
+import { bandOrder, scoreSamples, type OutcomeSample } from "../domain/backtest/samples.ts";
+import { PortfolioInputs } from "../domain/scoring/portfolio-inputs.ts";
+import { KnownError } from "../errors.ts";
+import { InvalidRowsError, type IssueReport } from "../ingest/row-issues.ts";
+import { riskBands } from "./account-lists.ts";
+import { readOutcomes } from "./backtest-outcomes.ts";
+import { readPortfolioFiles, type PortfolioFiles, type ReadFilesOptions } from "./read-portfolio-files.ts";
+import { scorePortfolio } from "./score-files.ts";
+
+export class BacktestError extends KnownError {
+  readonly code = "BACKTEST";
+}
+
+export interface BacktestFiles extends PortfolioFiles {
+  outcomes: string;
+}
+
+export interface OutcomeData {
+  asOf: Day;
+  /** The last day whose data counts: the day before the as-of date. */
+  dataThrough: Day;
+  samples: OutcomeSample[];
+  /** Accounts of the accounts file without an outcome, and churned before the as-of date: left out. */
+  withoutOutcome: string[];
+  churnedBefore: string[];
+  /** The latest day of any observation or response in the files (null: none). */
+  latestData: Day | null;
+  report: IssueReport;
+}
+
+/**
+ * Reads the files and computes every account's raw inputs as of the day before `asOf` (so an
+ * observation dated on the as-of day or later never counts: the prediction is made at the start of
+ * that day). Accounts without an outcome, or that churned before `asOf`, are left out and counted.
+ */
+export async function readOutcomeData(
+  model: ScoringModel,
+  files: BacktestFiles,
+  asOf: Day,
+  options: ReadFilesOptions = {},
+): Promise<OutcomeData> {
+  const dataThrough = asOf - 1;
+  const inputs = new PortfolioInputs(model, dataThrough);
+  let latestData: Day | null = null;
+  const seen = (day: Day) => (latestData = latestData === null || day > latestData ? day : latestData);
+  // Read every file before failing, so one report lists the bad rows of all of them.
+  const { accounts, report } = await readPortfolioFiles(
+    files,
+    {
+      metric: (m) => (seen(m.observedOn), inputs.addMetric(m)),
+      response: (r) => (seen(r.respondedOn), inputs.addResponse(r)),
+    },
+    { ...options, skipInvalid: true },
+  );
+  const known = new Set(accounts.map((a) => a.accountId));
+  const outcomes = await readOutcomes(files.outcomes, known, files.accounts, report);
+  if (!report.empty && !options.skipInvalid) throw new InvalidRowsError(report);
+
+  const samples: OutcomeSample[] = [];
+  const withoutOutcome: string[] = [];
+  const churnedBefore: string[] = [];
+  for (const { account, result } of scorePortfolio(model, accounts, inputs)) {
+    const outcome = outcomes.get(account.accountId);
+    if (!outcome) withoutOutcome.push(account.accountId);
+    else if (outcome.churned && outcome.churnedAt !== null && outcome.churnedAt < asOf)
+      churnedBefore.push(account.accountId);
+    else
+      samples.push({
+        accountId: account.accountId,
+        segment: account.segment,
+        raws: Object.fromEntries(result.components.map((c) => [c.key, c.raw])),
+        churned: outcome.churned,
+      });
+  }
+  if (samples.length === 0)
+    throw new BacktestError(
+      `no account to back-test: ${accounts.length} account(s) in ${files.accounts}, ${outcomes.size} with an outcome` +
+        (churnedBefore.length > 0 ? `, ${churnedBefore.length} churned before ${formatDay(asOf)}` : ""),
+    );
+  return { asOf, dataThrough, samples, withoutOutcome, churnedBefore, latestData, report };
+}
+
+export interface FileBacktest {
+  data: OutcomeData;
+  report: BacktestReport;
+  notes: string[];
+}
+
+export async function backtestFiles(
+  model: ScoringModel,
+  files: BacktestFiles,
+  asOf: Day,
+  options: ReadFilesOptions = {},
+): Promise<FileBacktest> {
+  const data = await readOutcomeData(model, files, asOf, options);
+  const report = backtestReport(scoreSamples(model, data.samples), backtestOptions(model));
+  if (report.accounts === 0) throw new BacktestError(nothingScored(data));
+  return { data, report, notes: [...outcomeNotes(data), ...reportNotes(report)] };
+}
+
+export function backtestOptions(model: ScoringModel) {
+  return {
+    bandOrder: bandOrder(model),
+    riskBands: riskBands(model),
+    componentKeys: model.components.map((c) => c.key),
+  };
+}
+
+function nothingScored(data: OutcomeData): string {
+  const through = formatDay(data.dataThrough);
+  const latest = data.latestData === null ? null : formatDay(data.latestData);
+  if (latest === null)
+    return `no account could be scored: the metrics and responses files hold no data (give --metrics or --responses)`;
+  if (data.latestData! <= data.dataThrough)
+    return `no account could be scored as of ${formatDay(data.asOf)}: the latest data is from ${latest}, too long before it for the model's windows (is --as-of after all the data?)`;
+  return `no account had enough data before ${formatDay(data.asOf)} to be scored (data counted through ${through}; the files hold data up to ${latest})`;
+}
+
+const sample = (ids: readonly string[]) =>
+  ids.length === 0 ? "" : ` (${ids.slice(0, 5).join(", ")}${ids.length > 5 ? ", ..." : ""})`;
+
+export function outcomeNotes(data: OutcomeData): string[] {
+  const notes: string[] = [];
+  if (data.withoutOutcome.length > 0)
+    notes.push(
+      `${data.withoutOutcome.length} account(s) have no outcome and are left out${sample(data.withoutOutcome)}`,
+    );
+  if (data.churnedBefore.length > 0)
+    notes.push(
+      `${data.churnedBefore.length} account(s) churned before ${formatDay(data.asOf)} (already known then) and are left out${sample(data.churnedBefore)}`,
+    );
+  return notes;
+}
+
+export function reportNotes(report: BacktestReport): string[] {
+  const notes: string[] = [];
+  if (report.insufficientData > 0)
+    notes.push(
+      `${report.insufficientData} account(s) had too little data to score (insufficient_data) and are left out`,
+    );
+  if (report.aucReason) notes.push(`AUC undefined: ${report.aucReason}`);
+  if (report.atRisk.flagged === 0)
+    notes.push("no account was at risk: at-risk precision and lift are undefined");
+  return notes;
+}

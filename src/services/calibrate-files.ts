@@ -1,0 +1,109 @@
+// css-bot calibrate on files: fits the model's weights (and optionally its at-risk threshold) to the
+// accounts' outcomes by cross-validation, and writes the model file again with only those numbers
+// changed and the held-out evidence as a comment at the top.
+import { calibrate, type Calibration } from "../domain/backtest/calibrate.ts";
+import { editModelSource } from "../domain/backtest/edit-model-source.ts";
+import { MIN_WEIGHT_SHARE } from "../domain/backtest/fit-weights.ts";
+import { thresholdBand, type Target } from "../domain/backtest/threshold.ts";
+import { formatDay, type Day } from "../domain/dates.ts";
+import type { ScoringModel } from "../domain/model/schema.ts";
+import { riskBands } from "./account-lists.ts";
+import { outcomeNotes, readOutcomeData, type BacktestFiles, type OutcomeData } from "./backtest-files.ts";
+import type { ReadFilesOptions } from "./read-portfolio-files.ts";
+
+export interface CalibrateFilesOptions extends ReadFilesOptions {
+  folds: number;
+  seed: number;
+  target: Target | null;
+}
+
+export interface FileCalibration {
+  data: OutcomeData;
+  calibration: Calibration;
+  /** The calibrated model file's text. */
+  source: string;
+  notes: string[];
+}
+
+export async function calibrateFiles(
+  model: ScoringModel,
+  modelSource: string,
+  modelFile: string,
+  files: BacktestFiles,
+  asOf: Day,
+  options: CalibrateFilesOptions,
+): Promise<FileCalibration> {
+  const data = await readOutcomeData(model, files, asOf, options);
+  const calibration = calibrate(model, data.samples, {
+    folds: options.folds,
+    seed: options.seed,
+    riskBands: riskBands(model),
+    target: options.target,
+  });
+  const band = thresholdBand(model);
+  const source = editModelSource(
+    modelSource,
+    {
+      weights: calibration.weights.map((w, index) => ({ index, weight: w.after })),
+      bandMin: calibration.threshold && band ? { index: band.index, min: calibration.threshold.after } : null,
+    },
+    evidence(model, modelFile, data, calibration, options.target),
+  );
+  const notes = [...outcomeNotes(data)];
+  if (!calibration.fitted)
+    notes.push("no component separated churned from retained accounts: the weights are unchanged");
+  if (calibration.threshold && !calibration.threshold.reached)
+    notes.push("the target was not reached on the data: the threshold that comes closest was chosen");
+  if (model.segments && Object.keys(model.segments).length > 0)
+    notes.push("segments' own weights and bands are left as they are");
+  return { data, calibration, source, notes };
+}
+
+const pct = (x: number | null) => (x === null ? "n/a" : `${(x * 100).toFixed(1)}%`);
+const auc = (x: number | null) => (x === null ? "undefined" : x.toFixed(3));
+
+function evidence(
+  model: ScoringModel,
+  modelFile: string,
+  data: OutcomeData,
+  c: Calibration,
+  target: Target | null,
+): string[] {
+  const churned = data.samples.filter((s) => s.churned).length;
+  const total = model.components.reduce((s, x) => s + x.weight, 0);
+  const changed = c.weights
+    .filter((w) => w.before !== w.after)
+    .map((w) => `${w.key} ${w.before} -> ${w.after}`);
+  const lines = [
+    `Calibrated by \`css-bot calibrate\` from ${modelFile}: ${data.samples.length} accounts (${churned} churned),`,
+    `scored as of ${formatDay(data.asOf)} with the data observed before it.`,
+    `${c.folds}-fold cross-validation (seed ${c.seed}); every figure is on held-out folds only (before -> after):`,
+    `  AUC ${auc(c.before.auc)} -> ${auc(c.after.auc)}`,
+    `  at-risk precision ${pct(c.before.atRisk.precision)} -> ${pct(c.after.atRisk.precision)}, recall ${pct(c.before.atRisk.recall)} -> ${pct(c.after.atRisk.recall)}`,
+    `Weights: non-negative least squares of retained (1) / churned (0) on the centred component`,
+    `sub-scores, scaled to the model's total weight (${total}); a component given no weight keeps about ${MIN_WEIGHT_SHARE * 100}%.`,
+    ...wrap(changed.length > 0 ? `Changed: ${changed.join(", ")}.` : "No weight changed."),
+  ];
+  if (c.threshold && target) {
+    const goal = "precision" in target ? `precision ${target.precision}` : `recall ${target.recall}`;
+    lines.push(
+      `At-risk threshold (${c.threshold.band} min) ${c.threshold.before} -> ${c.threshold.after} for target ${goal}` +
+        (c.threshold.reached ? "." : " (not reached: the closest)."),
+    );
+  }
+  lines.push("");
+  return lines;
+}
+
+/** Splits a long comment line at spaces, so the file stays readable. */
+function wrap(text: string, width = 100): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = `  ${word}`;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  return [...lines, line];
+}
