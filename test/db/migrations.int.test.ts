@@ -113,6 +113,32 @@ describe.each(BACKENDS)("migrations on %s", (backend) => {
     await db.prisma.$executeRaw`CREATE EXTENSION IF NOT EXISTS pg_trgm`;
     expect(await db.prisma.$queryRaw`SELECT similarity('acme', 'acme') AS s`).toEqual([{ s: 1 }]);
   });
+
+  it("delete an account's metric observations with it (a statement trigger, not a foreign key)", async () => {
+    db = await createTestDatabase(backend);
+    const ws = await db.prisma.workspace.create({ data: { slug: "w", name: "w" } });
+    const [a, b] = await Promise.all(
+      ["a", "b"].map((id) =>
+        db.prisma.account.create({ data: { workspaceId: ws.id, externalId: id, name: id } }),
+      ),
+    );
+    for (const account of [a!, b!]) {
+      await db.prisma.metricObservation.create({
+        data: {
+          workspaceId: ws.id,
+          accountId: account.id,
+          metric: "m",
+          observedOn: new Date("2026-01-01"),
+          value: 1,
+        },
+      });
+    }
+    await db.prisma.account.delete({ where: { id: a!.id } });
+    expect((await db.prisma.metricObservation.findMany()).map((o) => o.accountId)).toEqual([b!.id]);
+    // And through the workspace's cascade to its accounts.
+    await db.prisma.workspace.delete({ where: { id: ws.id } });
+    expect(await db.prisma.metricObservation.count()).toBe(0);
+  });
 });
 
 describe("openDatabase", () => {

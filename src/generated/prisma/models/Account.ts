@@ -346,7 +346,6 @@ export type AccountWhereInput = {
   updatedAt?: Prisma.DateTimeFilter<"Account"> | Date | string
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
   sourceIds?: Prisma.AccountSourceIdListRelationFilter
-  observations?: Prisma.MetricObservationListRelationFilter
   responses?: Prisma.SurveyResponseListRelationFilter
   snapshots?: Prisma.ScoreSnapshotListRelationFilter
   bandChanges?: Prisma.BandChangeListRelationFilter
@@ -376,7 +375,6 @@ export type AccountOrderByWithRelationInput = {
   updatedAt?: Prisma.SortOrder
   workspace?: Prisma.WorkspaceOrderByWithRelationInput
   sourceIds?: Prisma.AccountSourceIdOrderByRelationAggregateInput
-  observations?: Prisma.MetricObservationOrderByRelationAggregateInput
   responses?: Prisma.SurveyResponseOrderByRelationAggregateInput
   snapshots?: Prisma.ScoreSnapshotOrderByRelationAggregateInput
   bandChanges?: Prisma.BandChangeOrderByRelationAggregateInput
@@ -410,7 +408,6 @@ export type AccountWhereUniqueInput = Prisma.AtLeast<{
   updatedAt?: Prisma.DateTimeFilter<"Account"> | Date | string
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
   sourceIds?: Prisma.AccountSourceIdListRelationFilter
-  observations?: Prisma.MetricObservationListRelationFilter
   responses?: Prisma.SurveyResponseListRelationFilter
   snapshots?: Prisma.ScoreSnapshotListRelationFilter
   bandChanges?: Prisma.BandChangeListRelationFilter
@@ -490,7 +487,6 @@ export type AccountCreateInput = {
   updatedAt?: Date | string
   workspace: Prisma.WorkspaceCreateNestedOneWithoutAccountsInput
   sourceIds?: Prisma.AccountSourceIdCreateNestedManyWithoutAccountInput
-  observations?: Prisma.MetricObservationCreateNestedManyWithoutAccountInput
   responses?: Prisma.SurveyResponseCreateNestedManyWithoutAccountInput
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutAccountInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutAccountInput
@@ -519,7 +515,6 @@ export type AccountUncheckedCreateInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   sourceIds?: Prisma.AccountSourceIdUncheckedCreateNestedManyWithoutAccountInput
-  observations?: Prisma.MetricObservationUncheckedCreateNestedManyWithoutAccountInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutAccountInput
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutAccountInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutAccountInput
@@ -547,7 +542,6 @@ export type AccountUpdateInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutAccountsNestedInput
   sourceIds?: Prisma.AccountSourceIdUpdateManyWithoutAccountNestedInput
-  observations?: Prisma.MetricObservationUpdateManyWithoutAccountNestedInput
   responses?: Prisma.SurveyResponseUpdateManyWithoutAccountNestedInput
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutAccountNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutAccountNestedInput
@@ -576,7 +570,6 @@ export type AccountUncheckedUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   sourceIds?: Prisma.AccountSourceIdUncheckedUpdateManyWithoutAccountNestedInput
-  observations?: Prisma.MetricObservationUncheckedUpdateManyWithoutAccountNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutAccountNestedInput
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutAccountNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutAccountNestedInput
@@ -826,20 +819,6 @@ export type AccountUpdateOneRequiredWithoutSourceIdsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.AccountUpdateToOneWithWhereWithoutSourceIdsInput, Prisma.AccountUpdateWithoutSourceIdsInput>, Prisma.AccountUncheckedUpdateWithoutSourceIdsInput>
 }
 
-export type AccountCreateNestedOneWithoutObservationsInput = {
-  create?: Prisma.XOR<Prisma.AccountCreateWithoutObservationsInput, Prisma.AccountUncheckedCreateWithoutObservationsInput>
-  connectOrCreate?: Prisma.AccountCreateOrConnectWithoutObservationsInput
-  connect?: Prisma.AccountWhereUniqueInput
-}
-
-export type AccountUpdateOneRequiredWithoutObservationsNestedInput = {
-  create?: Prisma.XOR<Prisma.AccountCreateWithoutObservationsInput, Prisma.AccountUncheckedCreateWithoutObservationsInput>
-  connectOrCreate?: Prisma.AccountCreateOrConnectWithoutObservationsInput
-  upsert?: Prisma.AccountUpsertWithoutObservationsInput
-  connect?: Prisma.AccountWhereUniqueInput
-  update?: Prisma.XOR<Prisma.XOR<Prisma.AccountUpdateToOneWithWhereWithoutObservationsInput, Prisma.AccountUpdateWithoutObservationsInput>, Prisma.AccountUncheckedUpdateWithoutObservationsInput>
-}
-
 export type AccountCreateNestedOneWithoutResponsesInput = {
   create?: Prisma.XOR<Prisma.AccountCreateWithoutResponsesInput, Prisma.AccountUncheckedCreateWithoutResponsesInput>
   connectOrCreate?: Prisma.AccountCreateOrConnectWithoutResponsesInput
@@ -929,7 +908,6 @@ export type AccountCreateWithoutWorkspaceInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   sourceIds?: Prisma.AccountSourceIdCreateNestedManyWithoutAccountInput
-  observations?: Prisma.MetricObservationCreateNestedManyWithoutAccountInput
   responses?: Prisma.SurveyResponseCreateNestedManyWithoutAccountInput
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutAccountInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutAccountInput
@@ -957,7 +935,6 @@ export type AccountUncheckedCreateWithoutWorkspaceInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   sourceIds?: Prisma.AccountSourceIdUncheckedCreateNestedManyWithoutAccountInput
-  observations?: Prisma.MetricObservationUncheckedCreateNestedManyWithoutAccountInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutAccountInput
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutAccountInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutAccountInput
@@ -1035,7 +1012,6 @@ export type AccountCreateWithoutSourceIdsInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   workspace: Prisma.WorkspaceCreateNestedOneWithoutAccountsInput
-  observations?: Prisma.MetricObservationCreateNestedManyWithoutAccountInput
   responses?: Prisma.SurveyResponseCreateNestedManyWithoutAccountInput
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutAccountInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutAccountInput
@@ -1063,7 +1039,6 @@ export type AccountUncheckedCreateWithoutSourceIdsInput = {
   scoredAsOf?: Date | string | null
   createdAt?: Date | string
   updatedAt?: Date | string
-  observations?: Prisma.MetricObservationUncheckedCreateNestedManyWithoutAccountInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutAccountInput
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutAccountInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutAccountInput
@@ -1106,7 +1081,6 @@ export type AccountUpdateWithoutSourceIdsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutAccountsNestedInput
-  observations?: Prisma.MetricObservationUpdateManyWithoutAccountNestedInput
   responses?: Prisma.SurveyResponseUpdateManyWithoutAccountNestedInput
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutAccountNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutAccountNestedInput
@@ -1134,133 +1108,6 @@ export type AccountUncheckedUpdateWithoutSourceIdsInput = {
   scoredAsOf?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  observations?: Prisma.MetricObservationUncheckedUpdateManyWithoutAccountNestedInput
-  responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutAccountNestedInput
-  snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutAccountNestedInput
-  bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutAccountNestedInput
-  followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
-  watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
-}
-
-export type AccountCreateWithoutObservationsInput = {
-  externalId: string
-  name: string
-  domain?: string | null
-  segment?: string | null
-  owner?: string | null
-  ownerSlackUserId?: string | null
-  mrr?: runtime.Decimal | runtime.DecimalJsLike | number | string | null
-  seats?: number | null
-  renewalDate?: Date | string | null
-  customerSince?: Date | string | null
-  status?: $Enums.AccountStatus
-  churnedAt?: Date | string | null
-  currentScore?: number | null
-  currentBand?: string | null
-  scoredAsOf?: Date | string | null
-  createdAt?: Date | string
-  updatedAt?: Date | string
-  workspace: Prisma.WorkspaceCreateNestedOneWithoutAccountsInput
-  sourceIds?: Prisma.AccountSourceIdCreateNestedManyWithoutAccountInput
-  responses?: Prisma.SurveyResponseCreateNestedManyWithoutAccountInput
-  snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutAccountInput
-  bandChanges?: Prisma.BandChangeCreateNestedManyWithoutAccountInput
-  followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
-  watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
-}
-
-export type AccountUncheckedCreateWithoutObservationsInput = {
-  id?: number
-  workspaceId: number
-  externalId: string
-  name: string
-  domain?: string | null
-  segment?: string | null
-  owner?: string | null
-  ownerSlackUserId?: string | null
-  mrr?: runtime.Decimal | runtime.DecimalJsLike | number | string | null
-  seats?: number | null
-  renewalDate?: Date | string | null
-  customerSince?: Date | string | null
-  status?: $Enums.AccountStatus
-  churnedAt?: Date | string | null
-  currentScore?: number | null
-  currentBand?: string | null
-  scoredAsOf?: Date | string | null
-  createdAt?: Date | string
-  updatedAt?: Date | string
-  sourceIds?: Prisma.AccountSourceIdUncheckedCreateNestedManyWithoutAccountInput
-  responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutAccountInput
-  snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutAccountInput
-  bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutAccountInput
-  followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
-  watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
-}
-
-export type AccountCreateOrConnectWithoutObservationsInput = {
-  where: Prisma.AccountWhereUniqueInput
-  create: Prisma.XOR<Prisma.AccountCreateWithoutObservationsInput, Prisma.AccountUncheckedCreateWithoutObservationsInput>
-}
-
-export type AccountUpsertWithoutObservationsInput = {
-  update: Prisma.XOR<Prisma.AccountUpdateWithoutObservationsInput, Prisma.AccountUncheckedUpdateWithoutObservationsInput>
-  create: Prisma.XOR<Prisma.AccountCreateWithoutObservationsInput, Prisma.AccountUncheckedCreateWithoutObservationsInput>
-  where?: Prisma.AccountWhereInput
-}
-
-export type AccountUpdateToOneWithWhereWithoutObservationsInput = {
-  where?: Prisma.AccountWhereInput
-  data: Prisma.XOR<Prisma.AccountUpdateWithoutObservationsInput, Prisma.AccountUncheckedUpdateWithoutObservationsInput>
-}
-
-export type AccountUpdateWithoutObservationsInput = {
-  externalId?: Prisma.StringFieldUpdateOperationsInput | string
-  name?: Prisma.StringFieldUpdateOperationsInput | string
-  domain?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  segment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  owner?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  ownerSlackUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  mrr?: Prisma.NullableDecimalFieldUpdateOperationsInput | runtime.Decimal | runtime.DecimalJsLike | number | string | null
-  seats?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  renewalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  customerSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  status?: Prisma.EnumAccountStatusFieldUpdateOperationsInput | $Enums.AccountStatus
-  churnedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  currentScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
-  currentBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  scoredAsOf?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutAccountsNestedInput
-  sourceIds?: Prisma.AccountSourceIdUpdateManyWithoutAccountNestedInput
-  responses?: Prisma.SurveyResponseUpdateManyWithoutAccountNestedInput
-  snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutAccountNestedInput
-  bandChanges?: Prisma.BandChangeUpdateManyWithoutAccountNestedInput
-  followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
-  watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
-}
-
-export type AccountUncheckedUpdateWithoutObservationsInput = {
-  id?: Prisma.IntFieldUpdateOperationsInput | number
-  workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
-  externalId?: Prisma.StringFieldUpdateOperationsInput | string
-  name?: Prisma.StringFieldUpdateOperationsInput | string
-  domain?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  segment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  owner?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  ownerSlackUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  mrr?: Prisma.NullableDecimalFieldUpdateOperationsInput | runtime.Decimal | runtime.DecimalJsLike | number | string | null
-  seats?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  renewalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  customerSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  status?: Prisma.EnumAccountStatusFieldUpdateOperationsInput | $Enums.AccountStatus
-  churnedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  currentScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
-  currentBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  scoredAsOf?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  sourceIds?: Prisma.AccountSourceIdUncheckedUpdateManyWithoutAccountNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutAccountNestedInput
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutAccountNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutAccountNestedInput
@@ -1288,7 +1135,6 @@ export type AccountCreateWithoutResponsesInput = {
   updatedAt?: Date | string
   workspace: Prisma.WorkspaceCreateNestedOneWithoutAccountsInput
   sourceIds?: Prisma.AccountSourceIdCreateNestedManyWithoutAccountInput
-  observations?: Prisma.MetricObservationCreateNestedManyWithoutAccountInput
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutAccountInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
@@ -1316,7 +1162,6 @@ export type AccountUncheckedCreateWithoutResponsesInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   sourceIds?: Prisma.AccountSourceIdUncheckedCreateNestedManyWithoutAccountInput
-  observations?: Prisma.MetricObservationUncheckedCreateNestedManyWithoutAccountInput
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutAccountInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
@@ -1359,7 +1204,6 @@ export type AccountUpdateWithoutResponsesInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutAccountsNestedInput
   sourceIds?: Prisma.AccountSourceIdUpdateManyWithoutAccountNestedInput
-  observations?: Prisma.MetricObservationUpdateManyWithoutAccountNestedInput
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutAccountNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
@@ -1387,7 +1231,6 @@ export type AccountUncheckedUpdateWithoutResponsesInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   sourceIds?: Prisma.AccountSourceIdUncheckedUpdateManyWithoutAccountNestedInput
-  observations?: Prisma.MetricObservationUncheckedUpdateManyWithoutAccountNestedInput
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutAccountNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
@@ -1414,7 +1257,6 @@ export type AccountCreateWithoutSnapshotsInput = {
   updatedAt?: Date | string
   workspace: Prisma.WorkspaceCreateNestedOneWithoutAccountsInput
   sourceIds?: Prisma.AccountSourceIdCreateNestedManyWithoutAccountInput
-  observations?: Prisma.MetricObservationCreateNestedManyWithoutAccountInput
   responses?: Prisma.SurveyResponseCreateNestedManyWithoutAccountInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
@@ -1442,7 +1284,6 @@ export type AccountUncheckedCreateWithoutSnapshotsInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   sourceIds?: Prisma.AccountSourceIdUncheckedCreateNestedManyWithoutAccountInput
-  observations?: Prisma.MetricObservationUncheckedCreateNestedManyWithoutAccountInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutAccountInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
@@ -1485,7 +1326,6 @@ export type AccountUpdateWithoutSnapshotsInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutAccountsNestedInput
   sourceIds?: Prisma.AccountSourceIdUpdateManyWithoutAccountNestedInput
-  observations?: Prisma.MetricObservationUpdateManyWithoutAccountNestedInput
   responses?: Prisma.SurveyResponseUpdateManyWithoutAccountNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
@@ -1513,7 +1353,6 @@ export type AccountUncheckedUpdateWithoutSnapshotsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   sourceIds?: Prisma.AccountSourceIdUncheckedUpdateManyWithoutAccountNestedInput
-  observations?: Prisma.MetricObservationUncheckedUpdateManyWithoutAccountNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutAccountNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
@@ -1540,7 +1379,6 @@ export type AccountCreateWithoutBandChangesInput = {
   updatedAt?: Date | string
   workspace: Prisma.WorkspaceCreateNestedOneWithoutAccountsInput
   sourceIds?: Prisma.AccountSourceIdCreateNestedManyWithoutAccountInput
-  observations?: Prisma.MetricObservationCreateNestedManyWithoutAccountInput
   responses?: Prisma.SurveyResponseCreateNestedManyWithoutAccountInput
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
@@ -1568,7 +1406,6 @@ export type AccountUncheckedCreateWithoutBandChangesInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   sourceIds?: Prisma.AccountSourceIdUncheckedCreateNestedManyWithoutAccountInput
-  observations?: Prisma.MetricObservationUncheckedCreateNestedManyWithoutAccountInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutAccountInput
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
@@ -1611,7 +1448,6 @@ export type AccountUpdateWithoutBandChangesInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutAccountsNestedInput
   sourceIds?: Prisma.AccountSourceIdUpdateManyWithoutAccountNestedInput
-  observations?: Prisma.MetricObservationUpdateManyWithoutAccountNestedInput
   responses?: Prisma.SurveyResponseUpdateManyWithoutAccountNestedInput
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
@@ -1639,7 +1475,6 @@ export type AccountUncheckedUpdateWithoutBandChangesInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   sourceIds?: Prisma.AccountSourceIdUncheckedUpdateManyWithoutAccountNestedInput
-  observations?: Prisma.MetricObservationUncheckedUpdateManyWithoutAccountNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutAccountNestedInput
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
@@ -1666,7 +1501,6 @@ export type AccountCreateWithoutFollowUpsInput = {
   updatedAt?: Date | string
   workspace: Prisma.WorkspaceCreateNestedOneWithoutAccountsInput
   sourceIds?: Prisma.AccountSourceIdCreateNestedManyWithoutAccountInput
-  observations?: Prisma.MetricObservationCreateNestedManyWithoutAccountInput
   responses?: Prisma.SurveyResponseCreateNestedManyWithoutAccountInput
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutAccountInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutAccountInput
@@ -1694,7 +1528,6 @@ export type AccountUncheckedCreateWithoutFollowUpsInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   sourceIds?: Prisma.AccountSourceIdUncheckedCreateNestedManyWithoutAccountInput
-  observations?: Prisma.MetricObservationUncheckedCreateNestedManyWithoutAccountInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutAccountInput
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutAccountInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutAccountInput
@@ -1737,7 +1570,6 @@ export type AccountUpdateWithoutFollowUpsInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutAccountsNestedInput
   sourceIds?: Prisma.AccountSourceIdUpdateManyWithoutAccountNestedInput
-  observations?: Prisma.MetricObservationUpdateManyWithoutAccountNestedInput
   responses?: Prisma.SurveyResponseUpdateManyWithoutAccountNestedInput
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutAccountNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutAccountNestedInput
@@ -1765,7 +1597,6 @@ export type AccountUncheckedUpdateWithoutFollowUpsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   sourceIds?: Prisma.AccountSourceIdUncheckedUpdateManyWithoutAccountNestedInput
-  observations?: Prisma.MetricObservationUncheckedUpdateManyWithoutAccountNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutAccountNestedInput
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutAccountNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutAccountNestedInput
@@ -1792,7 +1623,6 @@ export type AccountCreateWithoutWatchesInput = {
   updatedAt?: Date | string
   workspace: Prisma.WorkspaceCreateNestedOneWithoutAccountsInput
   sourceIds?: Prisma.AccountSourceIdCreateNestedManyWithoutAccountInput
-  observations?: Prisma.MetricObservationCreateNestedManyWithoutAccountInput
   responses?: Prisma.SurveyResponseCreateNestedManyWithoutAccountInput
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutAccountInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutAccountInput
@@ -1820,7 +1650,6 @@ export type AccountUncheckedCreateWithoutWatchesInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   sourceIds?: Prisma.AccountSourceIdUncheckedCreateNestedManyWithoutAccountInput
-  observations?: Prisma.MetricObservationUncheckedCreateNestedManyWithoutAccountInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutAccountInput
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutAccountInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutAccountInput
@@ -1863,7 +1692,6 @@ export type AccountUpdateWithoutWatchesInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutAccountsNestedInput
   sourceIds?: Prisma.AccountSourceIdUpdateManyWithoutAccountNestedInput
-  observations?: Prisma.MetricObservationUpdateManyWithoutAccountNestedInput
   responses?: Prisma.SurveyResponseUpdateManyWithoutAccountNestedInput
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutAccountNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutAccountNestedInput
@@ -1891,7 +1719,6 @@ export type AccountUncheckedUpdateWithoutWatchesInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   sourceIds?: Prisma.AccountSourceIdUncheckedUpdateManyWithoutAccountNestedInput
-  observations?: Prisma.MetricObservationUncheckedUpdateManyWithoutAccountNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutAccountNestedInput
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutAccountNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutAccountNestedInput
@@ -1938,7 +1765,6 @@ export type AccountUpdateWithoutWorkspaceInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   sourceIds?: Prisma.AccountSourceIdUpdateManyWithoutAccountNestedInput
-  observations?: Prisma.MetricObservationUpdateManyWithoutAccountNestedInput
   responses?: Prisma.SurveyResponseUpdateManyWithoutAccountNestedInput
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutAccountNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutAccountNestedInput
@@ -1966,7 +1792,6 @@ export type AccountUncheckedUpdateWithoutWorkspaceInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   sourceIds?: Prisma.AccountSourceIdUncheckedUpdateManyWithoutAccountNestedInput
-  observations?: Prisma.MetricObservationUncheckedUpdateManyWithoutAccountNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutAccountNestedInput
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutAccountNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutAccountNestedInput
@@ -2002,7 +1827,6 @@ export type AccountUncheckedUpdateManyWithoutWorkspaceInput = {
 
 export type AccountCountOutputType = {
   sourceIds: number
-  observations: number
   responses: number
   snapshots: number
   bandChanges: number
@@ -2012,7 +1836,6 @@ export type AccountCountOutputType = {
 
 export type AccountCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   sourceIds?: boolean | AccountCountOutputTypeCountSourceIdsArgs
-  observations?: boolean | AccountCountOutputTypeCountObservationsArgs
   responses?: boolean | AccountCountOutputTypeCountResponsesArgs
   snapshots?: boolean | AccountCountOutputTypeCountSnapshotsArgs
   bandChanges?: boolean | AccountCountOutputTypeCountBandChangesArgs
@@ -2035,13 +1858,6 @@ export type AccountCountOutputTypeDefaultArgs<ExtArgs extends runtime.Types.Exte
  */
 export type AccountCountOutputTypeCountSourceIdsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   where?: Prisma.AccountSourceIdWhereInput
-}
-
-/**
- * AccountCountOutputType without action
- */
-export type AccountCountOutputTypeCountObservationsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  where?: Prisma.MetricObservationWhereInput
 }
 
 /**
@@ -2102,7 +1918,6 @@ export type AccountSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   updatedAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   sourceIds?: boolean | Prisma.Account$sourceIdsArgs<ExtArgs>
-  observations?: boolean | Prisma.Account$observationsArgs<ExtArgs>
   responses?: boolean | Prisma.Account$responsesArgs<ExtArgs>
   snapshots?: boolean | Prisma.Account$snapshotsArgs<ExtArgs>
   bandChanges?: boolean | Prisma.Account$bandChangesArgs<ExtArgs>
@@ -2183,7 +1998,6 @@ export type AccountOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
 export type AccountInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   sourceIds?: boolean | Prisma.Account$sourceIdsArgs<ExtArgs>
-  observations?: boolean | Prisma.Account$observationsArgs<ExtArgs>
   responses?: boolean | Prisma.Account$responsesArgs<ExtArgs>
   snapshots?: boolean | Prisma.Account$snapshotsArgs<ExtArgs>
   bandChanges?: boolean | Prisma.Account$bandChangesArgs<ExtArgs>
@@ -2203,7 +2017,6 @@ export type $AccountPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
   objects: {
     workspace: Prisma.$WorkspacePayload<ExtArgs>
     sourceIds: Prisma.$AccountSourceIdPayload<ExtArgs>[]
-    observations: Prisma.$MetricObservationPayload<ExtArgs>[]
     responses: Prisma.$SurveyResponsePayload<ExtArgs>[]
     snapshots: Prisma.$ScoreSnapshotPayload<ExtArgs>[]
     bandChanges: Prisma.$BandChangePayload<ExtArgs>[]
@@ -2635,7 +2448,6 @@ export interface Prisma__AccountClient<T, Null = never, ExtArgs extends runtime.
   readonly [Symbol.toStringTag]: "PrismaPromise"
   workspace<T extends Prisma.WorkspaceDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.WorkspaceDefaultArgs<ExtArgs>>): Prisma.Prisma__WorkspaceClient<runtime.Types.Result.GetResult<Prisma.$WorkspacePayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
   sourceIds<T extends Prisma.Account$sourceIdsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Account$sourceIdsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AccountSourceIdPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
-  observations<T extends Prisma.Account$observationsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Account$observationsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$MetricObservationPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   responses<T extends Prisma.Account$responsesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Account$responsesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$SurveyResponsePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   snapshots<T extends Prisma.Account$snapshotsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Account$snapshotsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ScoreSnapshotPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   bandChanges<T extends Prisma.Account$bandChangesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Account$bandChangesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$BandChangePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
@@ -3111,30 +2923,6 @@ export type Account$sourceIdsArgs<ExtArgs extends runtime.Types.Extensions.Inter
   take?: number
   skip?: number
   distinct?: Prisma.AccountSourceIdScalarFieldEnum | Prisma.AccountSourceIdScalarFieldEnum[]
-}
-
-/**
- * Account.observations
- */
-export type Account$observationsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  /**
-   * Select specific fields to fetch from the MetricObservation
-   */
-  select?: Prisma.MetricObservationSelect<ExtArgs> | null
-  /**
-   * Omit specific fields from the MetricObservation
-   */
-  omit?: Prisma.MetricObservationOmit<ExtArgs> | null
-  /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.MetricObservationInclude<ExtArgs> | null
-  where?: Prisma.MetricObservationWhereInput
-  orderBy?: Prisma.MetricObservationOrderByWithRelationInput | Prisma.MetricObservationOrderByWithRelationInput[]
-  cursor?: Prisma.MetricObservationWhereUniqueInput
-  take?: number
-  skip?: number
-  distinct?: Prisma.MetricObservationScalarFieldEnum | Prisma.MetricObservationScalarFieldEnum[]
 }
 
 /**

@@ -224,7 +224,6 @@ export type MetricObservationWhereInput = {
   metric?: Prisma.StringFilter<"MetricObservation"> | string
   observedOn?: Prisma.DateTimeFilter<"MetricObservation"> | Date | string
   value?: Prisma.FloatFilter<"MetricObservation"> | number
-  account?: Prisma.XOR<Prisma.AccountScalarRelationFilter, Prisma.AccountWhereInput>
 }
 
 export type MetricObservationOrderByWithRelationInput = {
@@ -233,7 +232,6 @@ export type MetricObservationOrderByWithRelationInput = {
   metric?: Prisma.SortOrder
   observedOn?: Prisma.SortOrder
   value?: Prisma.SortOrder
-  account?: Prisma.AccountOrderByWithRelationInput
 }
 
 export type MetricObservationWhereUniqueInput = Prisma.AtLeast<{
@@ -246,7 +244,6 @@ export type MetricObservationWhereUniqueInput = Prisma.AtLeast<{
   metric?: Prisma.StringFilter<"MetricObservation"> | string
   observedOn?: Prisma.DateTimeFilter<"MetricObservation"> | Date | string
   value?: Prisma.FloatFilter<"MetricObservation"> | number
-  account?: Prisma.XOR<Prisma.AccountScalarRelationFilter, Prisma.AccountWhereInput>
 }, "accountId_metric_observedOn">
 
 export type MetricObservationOrderByWithAggregationInput = {
@@ -275,10 +272,10 @@ export type MetricObservationScalarWhereWithAggregatesInput = {
 
 export type MetricObservationCreateInput = {
   workspaceId: number
+  accountId: number
   metric: string
   observedOn: Date | string
   value: number
-  account: Prisma.AccountCreateNestedOneWithoutObservationsInput
 }
 
 export type MetricObservationUncheckedCreateInput = {
@@ -291,10 +288,10 @@ export type MetricObservationUncheckedCreateInput = {
 
 export type MetricObservationUpdateInput = {
   workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
+  accountId?: Prisma.IntFieldUpdateOperationsInput | number
   metric?: Prisma.StringFieldUpdateOperationsInput | string
   observedOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   value?: Prisma.FloatFieldUpdateOperationsInput | number
-  account?: Prisma.AccountUpdateOneRequiredWithoutObservationsNestedInput
 }
 
 export type MetricObservationUncheckedUpdateInput = {
@@ -315,6 +312,7 @@ export type MetricObservationCreateManyInput = {
 
 export type MetricObservationUpdateManyMutationInput = {
   workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
+  accountId?: Prisma.IntFieldUpdateOperationsInput | number
   metric?: Prisma.StringFieldUpdateOperationsInput | string
   observedOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   value?: Prisma.FloatFieldUpdateOperationsInput | number
@@ -326,16 +324,6 @@ export type MetricObservationUncheckedUpdateManyInput = {
   metric?: Prisma.StringFieldUpdateOperationsInput | string
   observedOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   value?: Prisma.FloatFieldUpdateOperationsInput | number
-}
-
-export type MetricObservationListRelationFilter = {
-  every?: Prisma.MetricObservationWhereInput
-  some?: Prisma.MetricObservationWhereInput
-  none?: Prisma.MetricObservationWhereInput
-}
-
-export type MetricObservationOrderByRelationAggregateInput = {
-  _count?: Prisma.SortOrder
 }
 
 export type MetricObservationAccountIdMetricObservedOnCompoundUniqueInput = {
@@ -380,133 +368,12 @@ export type MetricObservationSumOrderByAggregateInput = {
   value?: Prisma.SortOrder
 }
 
-export type MetricObservationCreateNestedManyWithoutAccountInput = {
-  create?: Prisma.XOR<Prisma.MetricObservationCreateWithoutAccountInput, Prisma.MetricObservationUncheckedCreateWithoutAccountInput> | Prisma.MetricObservationCreateWithoutAccountInput[] | Prisma.MetricObservationUncheckedCreateWithoutAccountInput[]
-  connectOrCreate?: Prisma.MetricObservationCreateOrConnectWithoutAccountInput | Prisma.MetricObservationCreateOrConnectWithoutAccountInput[]
-  createMany?: Prisma.MetricObservationCreateManyAccountInputEnvelope
-  connect?: Prisma.MetricObservationWhereUniqueInput | Prisma.MetricObservationWhereUniqueInput[]
-}
-
-export type MetricObservationUncheckedCreateNestedManyWithoutAccountInput = {
-  create?: Prisma.XOR<Prisma.MetricObservationCreateWithoutAccountInput, Prisma.MetricObservationUncheckedCreateWithoutAccountInput> | Prisma.MetricObservationCreateWithoutAccountInput[] | Prisma.MetricObservationUncheckedCreateWithoutAccountInput[]
-  connectOrCreate?: Prisma.MetricObservationCreateOrConnectWithoutAccountInput | Prisma.MetricObservationCreateOrConnectWithoutAccountInput[]
-  createMany?: Prisma.MetricObservationCreateManyAccountInputEnvelope
-  connect?: Prisma.MetricObservationWhereUniqueInput | Prisma.MetricObservationWhereUniqueInput[]
-}
-
-export type MetricObservationUpdateManyWithoutAccountNestedInput = {
-  create?: Prisma.XOR<Prisma.MetricObservationCreateWithoutAccountInput, Prisma.MetricObservationUncheckedCreateWithoutAccountInput> | Prisma.MetricObservationCreateWithoutAccountInput[] | Prisma.MetricObservationUncheckedCreateWithoutAccountInput[]
-  connectOrCreate?: Prisma.MetricObservationCreateOrConnectWithoutAccountInput | Prisma.MetricObservationCreateOrConnectWithoutAccountInput[]
-  upsert?: Prisma.MetricObservationUpsertWithWhereUniqueWithoutAccountInput | Prisma.MetricObservationUpsertWithWhereUniqueWithoutAccountInput[]
-  createMany?: Prisma.MetricObservationCreateManyAccountInputEnvelope
-  set?: Prisma.MetricObservationWhereUniqueInput | Prisma.MetricObservationWhereUniqueInput[]
-  disconnect?: Prisma.MetricObservationWhereUniqueInput | Prisma.MetricObservationWhereUniqueInput[]
-  delete?: Prisma.MetricObservationWhereUniqueInput | Prisma.MetricObservationWhereUniqueInput[]
-  connect?: Prisma.MetricObservationWhereUniqueInput | Prisma.MetricObservationWhereUniqueInput[]
-  update?: Prisma.MetricObservationUpdateWithWhereUniqueWithoutAccountInput | Prisma.MetricObservationUpdateWithWhereUniqueWithoutAccountInput[]
-  updateMany?: Prisma.MetricObservationUpdateManyWithWhereWithoutAccountInput | Prisma.MetricObservationUpdateManyWithWhereWithoutAccountInput[]
-  deleteMany?: Prisma.MetricObservationScalarWhereInput | Prisma.MetricObservationScalarWhereInput[]
-}
-
-export type MetricObservationUncheckedUpdateManyWithoutAccountNestedInput = {
-  create?: Prisma.XOR<Prisma.MetricObservationCreateWithoutAccountInput, Prisma.MetricObservationUncheckedCreateWithoutAccountInput> | Prisma.MetricObservationCreateWithoutAccountInput[] | Prisma.MetricObservationUncheckedCreateWithoutAccountInput[]
-  connectOrCreate?: Prisma.MetricObservationCreateOrConnectWithoutAccountInput | Prisma.MetricObservationCreateOrConnectWithoutAccountInput[]
-  upsert?: Prisma.MetricObservationUpsertWithWhereUniqueWithoutAccountInput | Prisma.MetricObservationUpsertWithWhereUniqueWithoutAccountInput[]
-  createMany?: Prisma.MetricObservationCreateManyAccountInputEnvelope
-  set?: Prisma.MetricObservationWhereUniqueInput | Prisma.MetricObservationWhereUniqueInput[]
-  disconnect?: Prisma.MetricObservationWhereUniqueInput | Prisma.MetricObservationWhereUniqueInput[]
-  delete?: Prisma.MetricObservationWhereUniqueInput | Prisma.MetricObservationWhereUniqueInput[]
-  connect?: Prisma.MetricObservationWhereUniqueInput | Prisma.MetricObservationWhereUniqueInput[]
-  update?: Prisma.MetricObservationUpdateWithWhereUniqueWithoutAccountInput | Prisma.MetricObservationUpdateWithWhereUniqueWithoutAccountInput[]
-  updateMany?: Prisma.MetricObservationUpdateManyWithWhereWithoutAccountInput | Prisma.MetricObservationUpdateManyWithWhereWithoutAccountInput[]
-  deleteMany?: Prisma.MetricObservationScalarWhereInput | Prisma.MetricObservationScalarWhereInput[]
-}
-
 export type FloatFieldUpdateOperationsInput = {
   set?: number
   increment?: number
   decrement?: number
   multiply?: number
   divide?: number
-}
-
-export type MetricObservationCreateWithoutAccountInput = {
-  workspaceId: number
-  metric: string
-  observedOn: Date | string
-  value: number
-}
-
-export type MetricObservationUncheckedCreateWithoutAccountInput = {
-  workspaceId: number
-  metric: string
-  observedOn: Date | string
-  value: number
-}
-
-export type MetricObservationCreateOrConnectWithoutAccountInput = {
-  where: Prisma.MetricObservationWhereUniqueInput
-  create: Prisma.XOR<Prisma.MetricObservationCreateWithoutAccountInput, Prisma.MetricObservationUncheckedCreateWithoutAccountInput>
-}
-
-export type MetricObservationCreateManyAccountInputEnvelope = {
-  data: Prisma.MetricObservationCreateManyAccountInput | Prisma.MetricObservationCreateManyAccountInput[]
-  skipDuplicates?: boolean
-}
-
-export type MetricObservationUpsertWithWhereUniqueWithoutAccountInput = {
-  where: Prisma.MetricObservationWhereUniqueInput
-  update: Prisma.XOR<Prisma.MetricObservationUpdateWithoutAccountInput, Prisma.MetricObservationUncheckedUpdateWithoutAccountInput>
-  create: Prisma.XOR<Prisma.MetricObservationCreateWithoutAccountInput, Prisma.MetricObservationUncheckedCreateWithoutAccountInput>
-}
-
-export type MetricObservationUpdateWithWhereUniqueWithoutAccountInput = {
-  where: Prisma.MetricObservationWhereUniqueInput
-  data: Prisma.XOR<Prisma.MetricObservationUpdateWithoutAccountInput, Prisma.MetricObservationUncheckedUpdateWithoutAccountInput>
-}
-
-export type MetricObservationUpdateManyWithWhereWithoutAccountInput = {
-  where: Prisma.MetricObservationScalarWhereInput
-  data: Prisma.XOR<Prisma.MetricObservationUpdateManyMutationInput, Prisma.MetricObservationUncheckedUpdateManyWithoutAccountInput>
-}
-
-export type MetricObservationScalarWhereInput = {
-  AND?: Prisma.MetricObservationScalarWhereInput | Prisma.MetricObservationScalarWhereInput[]
-  OR?: Prisma.MetricObservationScalarWhereInput[]
-  NOT?: Prisma.MetricObservationScalarWhereInput | Prisma.MetricObservationScalarWhereInput[]
-  workspaceId?: Prisma.IntFilter<"MetricObservation"> | number
-  accountId?: Prisma.IntFilter<"MetricObservation"> | number
-  metric?: Prisma.StringFilter<"MetricObservation"> | string
-  observedOn?: Prisma.DateTimeFilter<"MetricObservation"> | Date | string
-  value?: Prisma.FloatFilter<"MetricObservation"> | number
-}
-
-export type MetricObservationCreateManyAccountInput = {
-  workspaceId: number
-  metric: string
-  observedOn: Date | string
-  value: number
-}
-
-export type MetricObservationUpdateWithoutAccountInput = {
-  workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
-  metric?: Prisma.StringFieldUpdateOperationsInput | string
-  observedOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  value?: Prisma.FloatFieldUpdateOperationsInput | number
-}
-
-export type MetricObservationUncheckedUpdateWithoutAccountInput = {
-  workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
-  metric?: Prisma.StringFieldUpdateOperationsInput | string
-  observedOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  value?: Prisma.FloatFieldUpdateOperationsInput | number
-}
-
-export type MetricObservationUncheckedUpdateManyWithoutAccountInput = {
-  workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
-  metric?: Prisma.StringFieldUpdateOperationsInput | string
-  observedOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  value?: Prisma.FloatFieldUpdateOperationsInput | number
 }
 
 
@@ -517,7 +384,6 @@ export type MetricObservationSelect<ExtArgs extends runtime.Types.Extensions.Int
   metric?: boolean
   observedOn?: boolean
   value?: boolean
-  account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["metricObservation"]>
 
 export type MetricObservationSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -526,7 +392,6 @@ export type MetricObservationSelectCreateManyAndReturn<ExtArgs extends runtime.T
   metric?: boolean
   observedOn?: boolean
   value?: boolean
-  account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["metricObservation"]>
 
 export type MetricObservationSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -535,7 +400,6 @@ export type MetricObservationSelectUpdateManyAndReturn<ExtArgs extends runtime.T
   metric?: boolean
   observedOn?: boolean
   value?: boolean
-  account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["metricObservation"]>
 
 export type MetricObservationSelectScalar = {
@@ -547,21 +411,10 @@ export type MetricObservationSelectScalar = {
 }
 
 export type MetricObservationOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"workspaceId" | "accountId" | "metric" | "observedOn" | "value", ExtArgs["result"]["metricObservation"]>
-export type MetricObservationInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
-}
-export type MetricObservationIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
-}
-export type MetricObservationIncludeUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
-}
 
 export type $MetricObservationPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "MetricObservation"
-  objects: {
-    account: Prisma.$AccountPayload<ExtArgs>
-  }
+  objects: {}
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     workspaceId: number
     accountId: number
@@ -962,7 +815,6 @@ readonly fields: MetricObservationFieldRefs;
  */
 export interface Prisma__MetricObservationClient<T, Null = never, ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs, GlobalOmitOptions = {}> extends Prisma.PrismaPromise<T> {
   readonly [Symbol.toStringTag]: "PrismaPromise"
-  account<T extends Prisma.AccountDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.AccountDefaultArgs<ExtArgs>>): Prisma.Prisma__AccountClient<runtime.Types.Result.GetResult<Prisma.$AccountPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1014,10 +866,6 @@ export type MetricObservationFindUniqueArgs<ExtArgs extends runtime.Types.Extens
    */
   omit?: Prisma.MetricObservationOmit<ExtArgs> | null
   /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.MetricObservationInclude<ExtArgs> | null
-  /**
    * Filter, which MetricObservation to fetch.
    */
   where: Prisma.MetricObservationWhereUniqueInput
@@ -1036,10 +884,6 @@ export type MetricObservationFindUniqueOrThrowArgs<ExtArgs extends runtime.Types
    */
   omit?: Prisma.MetricObservationOmit<ExtArgs> | null
   /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.MetricObservationInclude<ExtArgs> | null
-  /**
    * Filter, which MetricObservation to fetch.
    */
   where: Prisma.MetricObservationWhereUniqueInput
@@ -1057,10 +901,6 @@ export type MetricObservationFindFirstArgs<ExtArgs extends runtime.Types.Extensi
    * Omit specific fields from the MetricObservation
    */
   omit?: Prisma.MetricObservationOmit<ExtArgs> | null
-  /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.MetricObservationInclude<ExtArgs> | null
   /**
    * Filter, which MetricObservation to fetch.
    */
@@ -1110,10 +950,6 @@ export type MetricObservationFindFirstOrThrowArgs<ExtArgs extends runtime.Types.
    */
   omit?: Prisma.MetricObservationOmit<ExtArgs> | null
   /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.MetricObservationInclude<ExtArgs> | null
-  /**
    * Filter, which MetricObservation to fetch.
    */
   where?: Prisma.MetricObservationWhereInput
@@ -1161,10 +997,6 @@ export type MetricObservationFindManyArgs<ExtArgs extends runtime.Types.Extensio
    * Omit specific fields from the MetricObservation
    */
   omit?: Prisma.MetricObservationOmit<ExtArgs> | null
-  /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.MetricObservationInclude<ExtArgs> | null
   /**
    * Filter, which MetricObservations to fetch.
    */
@@ -1214,10 +1046,6 @@ export type MetricObservationCreateArgs<ExtArgs extends runtime.Types.Extensions
    */
   omit?: Prisma.MetricObservationOmit<ExtArgs> | null
   /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.MetricObservationInclude<ExtArgs> | null
-  /**
    * The data needed to create a MetricObservation.
    */
   data: Prisma.XOR<Prisma.MetricObservationCreateInput, Prisma.MetricObservationUncheckedCreateInput>
@@ -1251,10 +1079,6 @@ export type MetricObservationCreateManyAndReturnArgs<ExtArgs extends runtime.Typ
    */
   data: Prisma.MetricObservationCreateManyInput | Prisma.MetricObservationCreateManyInput[]
   skipDuplicates?: boolean
-  /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.MetricObservationIncludeCreateManyAndReturn<ExtArgs> | null
 }
 
 /**
@@ -1269,10 +1093,6 @@ export type MetricObservationUpdateArgs<ExtArgs extends runtime.Types.Extensions
    * Omit specific fields from the MetricObservation
    */
   omit?: Prisma.MetricObservationOmit<ExtArgs> | null
-  /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.MetricObservationInclude<ExtArgs> | null
   /**
    * The data needed to update a MetricObservation.
    */
@@ -1325,10 +1145,6 @@ export type MetricObservationUpdateManyAndReturnArgs<ExtArgs extends runtime.Typ
    * Limit how many MetricObservations to update.
    */
   limit?: number
-  /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.MetricObservationIncludeUpdateManyAndReturn<ExtArgs> | null
 }
 
 /**
@@ -1343,10 +1159,6 @@ export type MetricObservationUpsertArgs<ExtArgs extends runtime.Types.Extensions
    * Omit specific fields from the MetricObservation
    */
   omit?: Prisma.MetricObservationOmit<ExtArgs> | null
-  /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.MetricObservationInclude<ExtArgs> | null
   /**
    * The filter to search for the MetricObservation to update in case it exists.
    */
@@ -1373,10 +1185,6 @@ export type MetricObservationDeleteArgs<ExtArgs extends runtime.Types.Extensions
    * Omit specific fields from the MetricObservation
    */
   omit?: Prisma.MetricObservationOmit<ExtArgs> | null
-  /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.MetricObservationInclude<ExtArgs> | null
   /**
    * Filter which MetricObservation to delete.
    */
@@ -1409,8 +1217,4 @@ export type MetricObservationDefaultArgs<ExtArgs extends runtime.Types.Extension
    * Omit specific fields from the MetricObservation
    */
   omit?: Prisma.MetricObservationOmit<ExtArgs> | null
-  /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.MetricObservationInclude<ExtArgs> | null
 }
