@@ -115,11 +115,11 @@ describe.each(BACKENDS)("migrations on %s", (backend) => {
   });
 
   it("delete an account's metric observations with it (a statement trigger, not a foreign key)", async () => {
-    db = await createTestDatabase(backend);
-    const ws = await db.prisma.workspace.create({ data: { slug: "w", name: "w" } });
+    const d = (db = await createTestDatabase(backend));
+    const ws = await d.prisma.workspace.create({ data: { slug: "w", name: "w" } });
     const [a, b] = await Promise.all(
       ["a", "b"].map((id) =>
-        db.prisma.account.create({ data: { workspaceId: ws.id, externalId: id, name: id } }),
+        d.prisma.account.create({ data: { workspaceId: ws.id, externalId: id, name: id } }),
       ),
     );
     for (const account of [a!, b!]) {

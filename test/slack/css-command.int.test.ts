@@ -103,6 +103,7 @@ describe("/css <account>", () => {
   it("finds the account by id, domain, part of the name, any case, and with a typo", async () => {
     for (const query of [
       acme.externalId,
+      acme.externalId.toLowerCase(), // a part of an id, any case: the last rule
       "acme-rockets.example",
       "rocket",
       "ACME ROCKET",

@@ -102,10 +102,11 @@ const CANDIDATES = 50;
 
 /**
  * Finds accounts by external id, then by exact name or domain (any case), then by a part of the
- * name, domain or id, then by similarity of the name or domain (typos: "acme copr"). Returns the
- * matches of the first rule that matches anything, most similar first, at most `limit`. Each rule is
- * its own indexed query, tried in turn: ids are never compared by similarity (ids sharing a prefix
- * are all "similar"), and a query that an earlier rule answers never pays for the later ones.
+ * name or domain, or of the id for a query with a digit, then by similarity of the name or domain
+ * (typos: "acme copr"). Returns the matches of the first rule that matches anything, most similar first, at most
+ * `limit`. Each rule is its own query, tried in turn: ids are never compared by similarity (ids
+ * sharing a prefix are all "similar"), and a query that an earlier rule answers never pays for the
+ * later ones.
  */
 export async function findAccounts(
   db: Db,
@@ -140,7 +141,20 @@ export async function findAccounts(
       : ([
           ["exact", `(external_id = $2 OR name ILIKE $4 OR domain = lower($2))`, [prefix, literal], idFirst],
         ] satisfies Rule[])),
-    ["contains", `(name ILIKE $4 OR domain ILIKE $4 OR external_id ILIKE $4)`, [prefix, pattern], byLength],
+    ["contains", `(name ILIKE $4 OR domain ILIKE $4)`, [prefix, pattern], byLength],
+    // Only for what looks like a piece of an id (one word with a digit), and before the typos (an
+    // id is not a misspelt name): ids have no trigram index (see the schema), so this reads the
+    // workspace's accounts.
+    ...(/^\S*\d\S*$/.test(q)
+      ? ([
+          [
+            "contains",
+            `external_id ILIKE $4`,
+            [prefix, pattern],
+            `external_id ILIKE $3 DESC, length(external_id), id`,
+          ],
+        ] satisfies Rule[])
+      : []),
     domainLike
       ? ["similar", `domain % $2`, [], `similarity($2, domain) DESC, id`]
       : ["similar", `$2 <% name`, [], `word_similarity($2, name) DESC, id`],

@@ -1,0 +1,2 @@
+-- DropIndex
+DROP INDEX "accounts_external_id_trgm_idx";
