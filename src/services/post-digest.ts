@@ -89,7 +89,9 @@ export async function postDigest(
     // job, which finds the messages posted and tries the chart again.
     // A day without band changes gets its one line and no chart (the portfolio is not repeated).
     const chart =
-      changeCount(view) === 0 ? "no-changes" : await postChart(prisma, workspaceId, localDate, channel, slack, log);
+      changeCount(view) === 0
+        ? "no-changes"
+        : await postChart(prisma, workspaceId, localDate, channel, slack, log);
     const ids = [
       ...view.changes.atRisk,
       ...view.changes.caution,
