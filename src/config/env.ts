@@ -71,6 +71,8 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.coerce.number().int().min(10_000).max(1_000_000_000).default(6_000_000),
   ),
+  /** The secret of `css-bot connectors add` (JSON) when no --secret-file is given. */
+  CSS_CONNECTOR_SECRET: z.preprocess(emptyAsUndefined, z.string().optional()),
   ...slackEnvShape,
 });
 
@@ -89,6 +91,8 @@ export interface AppConfig {
   /** The key for secrets at rest (CSS_ENCRYPTION_KEY), when one is set. */
   encryptionKey: Buffer | null;
   api: ApiConfig;
+  /** CSS_CONNECTOR_SECRET: a connector's credentials as JSON, for `connectors add`; never logged. */
+  connectorSecret?: string;
 }
 
 /** The ingest API's limits. */
@@ -130,5 +134,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       maxBodyBytes: parsed.data.CSS_API_MAX_BODY_BYTES,
       rateLimitPerMinute: parsed.data.CSS_API_RATE_LIMIT,
     },
+    ...(parsed.data.CSS_CONNECTOR_SECRET !== undefined
+      ? { connectorSecret: parsed.data.CSS_CONNECTOR_SECRET }
+      : {}),
   };
 }

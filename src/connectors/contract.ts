@@ -149,3 +149,12 @@ export class SourceUnavailableError extends KnownError {
 export class SourceRequestError extends KnownError {
   readonly code = "SOURCE_REQUEST";
 }
+
+/**
+ * The connector's settings (or what they make the source do) cannot work as configured: a SQL
+ * mapping that writes or runs past its timeout, a missing column. Permanent until an admin changes
+ * the settings (`css-bot connectors add` again): the sync job is not retried.
+ */
+export class ConnectorConfigError extends KnownError {
+  readonly code = "CONNECTOR_CONFIG";
+}

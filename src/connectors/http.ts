@@ -116,8 +116,9 @@ function detail(text: string): string {
 }
 
 function networkError(error: unknown): string {
-  const e = error as Error & { cause?: { code?: string } };
-  return e.cause?.code ?? e.message;
+  // fetch says only "fetch failed"; the cause says why (ECONNREFUSED, "bad port"...).
+  const e = error as Error & { cause?: { code?: string; message?: string } };
+  return e.cause?.code ?? e.cause?.message ?? e.message;
 }
 
 /** Retry-After in seconds or as an HTTP date; null when absent or unreadable. */

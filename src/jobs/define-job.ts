@@ -2,6 +2,7 @@
 import { UnrecoverableError, type Job } from "bullmq";
 import type { z } from "zod";
 import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { SecretBox } from "../security/secret-box.ts";
 import type { SlackAccess } from "../slack/access.ts";
 import type { QueueKind, Queues } from "./queues.ts";
 
@@ -13,6 +14,8 @@ export interface JobContext {
   shardSize: number;
   /** Slack, when the bot is configured to post (null: nothing is posted; cases are still kept). */
   slack: SlackAccess | null;
+  /** Opens sealed secrets (connector credentials); null or absent without CSS_ENCRYPTION_KEY. */
+  secretBox?: SecretBox | null;
 }
 
 /** What the registry and the worker need of any job, whatever its payload. */

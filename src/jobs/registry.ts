@@ -1,5 +1,6 @@
 // Every job the workers run, by name.
 import type { RegisteredJob } from "./define-job.ts";
+import { connectorSync } from "./definitions/connector-sync.ts";
 import { digestTick } from "./definitions/digest-tick.ts";
 import { notifyBandChanges } from "./definitions/notify-band-changes.ts";
 import { recomputeFinalize } from "./definitions/recompute-finalize.ts";
@@ -12,6 +13,7 @@ export const JOBS: readonly RegisteredJob[] = [
   recomputeFinalize,
   notifyBandChanges,
   digestTick,
+  connectorSync,
 ];
 
 export const JOBS_BY_NAME: ReadonlyMap<string, RegisteredJob> = new Map(JOBS.map((j) => [j.name, j]));

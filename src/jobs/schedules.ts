@@ -2,6 +2,7 @@
 // once however many replicas run, and a fire due while no worker was up runs when one starts.
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { readSettings, type WorkspaceSettings } from "../config/workspace-settings.ts";
+import { syncConnectorSchedules } from "./connector-schedules.ts";
 import { jobOptions } from "./define-job.ts";
 import { digestTick } from "./definitions/digest-tick.ts";
 import { recomputeTick } from "./definitions/recompute-tick.ts";
@@ -64,7 +65,10 @@ export async function upsertWorkspaceSchedules(
   });
 }
 
-/** Makes Redis hold exactly one schedule of each kind per live workspace, as its settings say. */
+/**
+ * Makes Redis hold exactly one schedule of each kind per live workspace, as its settings say, and
+ * one per connector (connector-schedules.ts).
+ */
 export async function syncSchedules(prisma: PrismaClient, queues: Queues): Promise<number> {
   const workspaces = await prisma.workspace.findMany({
     where: { deletedAt: null },
@@ -85,5 +89,6 @@ export async function syncSchedules(prisma: PrismaClient, queues: Queues): Promi
       await queues.queue.notify.removeJobScheduler(scheduler.key);
     }
   }
+  await syncConnectorSchedules(prisma, queues);
   return workspaces.length;
 }

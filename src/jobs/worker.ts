@@ -8,6 +8,7 @@ import { QUEUE_KINDS, type Queues } from "./queues.ts";
 import { createRedis } from "./redis.ts";
 import { JOBS } from "./registry.ts";
 import { DEFAULT_SHARD_SIZE } from "../services/recompute.ts";
+import type { SecretBox } from "../security/secret-box.ts";
 import type { SlackAccess } from "../slack/access.ts";
 
 export interface WorkerOptions {
@@ -20,6 +21,8 @@ export interface WorkerOptions {
   lockDurationMs?: number;
   shardSize?: number;
   slack?: SlackAccess | null;
+  /** Opens connector secrets (CSS_ENCRYPTION_KEY). */
+  secretBox?: SecretBox | null;
   jobs?: readonly RegisteredJob[];
 }
 
@@ -45,6 +48,7 @@ export function startWorkers(o: WorkerOptions): Workers {
           job,
           shardSize,
           slack: o.slack ?? null,
+          secretBox: o.secretBox ?? null,
         });
       },
       {
@@ -71,6 +75,7 @@ export function startWorkers(o: WorkerOptions): Workers {
             queues: o.queues,
             shardSize,
             slack: o.slack ?? null,
+            secretBox: o.secretBox ?? null,
           })
           .catch((e: unknown) =>
             o.log.error("final-failure handler failed", {

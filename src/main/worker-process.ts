@@ -60,6 +60,7 @@ export async function startWorkerProcess(
     lockDurationMs: config.jobLockMs,
     shardSize: config.shardSize,
     slack: slackAccess,
+    secretBox: box,
     log,
   });
   const chores = startChores({ prisma: db.prisma, queues, log });

@@ -4,6 +4,7 @@ import type { CliContext } from "../context.ts";
 import { registerApiKey } from "./apikey.ts";
 import { registerBacktest } from "./backtest.ts";
 import { registerCalibrate } from "./calibrate.ts";
+import { registerConnectors } from "./connectors.ts";
 import { registerDb } from "./db.ts";
 import { registerDemo } from "./demo.ts";
 import { registerDigest } from "./digest.ts";
@@ -33,4 +34,5 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerApiKey(program, ctx);
   registerBacktest(program, ctx);
   registerCalibrate(program, ctx);
+  registerConnectors(program, ctx);
 }

@@ -1,0 +1,279 @@
+// css-bot connectors add|list|sync|remove: the sources a workspace's data is synced from. Secrets
+// come from a file or CSS_CONNECTOR_SECRET (never a flag, which would land in shell history), are
+// stored sealed and are never printed.
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { runSync, type SyncResult } from "../../connectors/sync-runner.ts";
+import type { ConnectorListing } from "../../db/repositories/connectors.ts";
+import { connectorSync, connectorSyncJobId } from "../../jobs/definitions/connector-sync.ts";
+import { enqueue } from "../../jobs/enqueue.ts";
+import { openQueues, type Queues } from "../../jobs/queues.ts";
+import { checkRedis, RedisUnavailableError } from "../../jobs/redis.ts";
+import { removeConnectorSchedule, upsertConnectorSchedule } from "../../jobs/connector-schedules.ts";
+import { readSettings } from "../../config/workspace-settings.ts";
+import { slotKey } from "../../domain/schedule/slots.ts";
+import { SecretBox } from "../../security/secret-box.ts";
+import {
+  addConnector,
+  availableKinds,
+  connectorListing,
+  removeConnector,
+  requireConnector,
+} from "../../services/connectors.ts";
+import { cadenceOf } from "../../connectors/common-settings.ts";
+import type { CliContext } from "../context.ts";
+import { UsageError } from "../errors.ts";
+import { table } from "../output/format.ts";
+import { withWorkspace } from "../workspace.ts";
+
+interface AddOptions {
+  kind: string;
+  settings?: string;
+  settingsFile?: string;
+  secretFile?: string;
+}
+
+export function registerConnectors(program: Command, ctx: CliContext): void {
+  const connectors = program
+    .command("connectors")
+    .description("the sources the workspace's data is synced from (SQL warehouse, Stripe, HubSpot, Zendesk)");
+
+  connectors
+    .command("add")
+    .description("add a connector, or update the one of that name (its schedule follows at once)")
+    .argument("<name>", "a name for it, e.g. warehouse")
+    .requiredOption("--kind <kind>", `the source: ${availableKinds().join(", ")}`)
+    .option("--settings <json>", "its settings as JSON (see README, Connectors)")
+    .option("--settings-file <file>", "its settings from a JSON file")
+    .option(
+      "--secret-file <file>",
+      "its credentials from a JSON file (else from CSS_CONNECTOR_SECRET; on update, omit both to keep the stored ones)",
+    )
+    .action(async (name: string, opts: AddOptions, command: Command) => {
+      if (opts.settings !== undefined && opts.settingsFile !== undefined)
+        throw new UsageError("give --settings or --settings-file, not both");
+      const settings =
+        opts.settingsFile !== undefined
+          ? parseJson(readText(opts.settingsFile, "--settings-file"), `--settings-file ${opts.settingsFile}`)
+          : opts.settings !== undefined
+            ? parseJson(opts.settings, "--settings")
+            : {};
+      const secretText =
+        opts.secretFile !== undefined
+          ? readText(opts.secretFile, "--secret-file")
+          : ctx.config.connectorSecret;
+      const secret =
+        secretText === undefined
+          ? undefined
+          : parseJson(
+              secretText,
+              opts.secretFile ? `--secret-file ${opts.secretFile}` : "CSS_CONNECTOR_SECRET",
+              true,
+            );
+      const box = ctx.config.encryptionKey ? new SecretBox(ctx.config.encryptionKey) : null;
+      const { connector, created, scheduled } = await withWorkspace(
+        ctx,
+        command,
+        { create: true },
+        async (db, ws) => {
+          const added = await addConnector(db.prisma, box, ws.id, {
+            name,
+            kind: opts.kind,
+            settings,
+            secret,
+            actor: "cli",
+          });
+          const timezone = readSettings(ws.settings).timezone;
+          const scheduled = await withQueues(ctx, (q) =>
+            upsertConnectorSchedule(q, added.connector, timezone),
+          );
+          return { ...added, scheduled };
+        },
+      );
+      ctx.io.stdout.write(
+        `${created ? "added" : "updated"} ${connector.kind} connector "${connector.name}" (syncs on "${cadenceOf(connector.settings)}")\n` +
+          (scheduled
+            ? ""
+            : "Redis is not reachable: the workers will schedule it when they next sync their schedules (within 5 minutes)\n"),
+      );
+    });
+
+  connectors
+    .command("list")
+    .description("the connectors with their status, last sync and last run (never their secrets)")
+    .option("--json", "print JSON")
+    .action(async (opts: { json?: boolean }, command: Command) => {
+      const rows = await withWorkspace(ctx, command, { create: false }, (db, ws) =>
+        connectorListing(db.prisma, ws.id),
+      );
+      if (opts.json) {
+        ctx.io.stdout.write(`${JSON.stringify(rows.map(describe), null, 2)}\n`);
+        return;
+      }
+      if (rows.length === 0) {
+        ctx.io.stdout.write("no connectors (add one with `css-bot connectors add <name> --kind <kind>`)\n");
+        return;
+      }
+      ctx.io.stdout.write(
+        `${table(
+          ["name", "kind", "status", "last sync", "last run", "read", "written", "rejected"],
+          rows.map((c) => {
+            const d = describe(c);
+            return [
+              d.name,
+              d.kind,
+              d.status,
+              d.last_sync_at ?? "never",
+              d.last_run?.status ?? "–",
+              String(d.last_run?.read ?? "–"),
+              String(d.last_run?.written ?? "–"),
+              String(d.last_run?.rejected ?? "–"),
+            ];
+          }),
+        )}\n`,
+      );
+      for (const c of rows) if (c.lastError) ctx.io.stdout.write(`${c.name}: ${c.lastError}\n`);
+    });
+
+  connectors
+    .command("sync")
+    .description("sync a connector now: on the workers, or in this process with --wait")
+    .argument("<name>", "the connector")
+    .option("--wait", "run it here and print what it read, wrote and rejected")
+    .option("--json", "with --wait, print JSON")
+    .action(async (name: string, opts: { wait?: boolean; json?: boolean }, command: Command) => {
+      if (!opts.wait) {
+        const jobId = await withWorkspace(ctx, command, { create: false }, async (db, ws) => {
+          const connector = await requireConnector(db.prisma, ws.id, name);
+          await checkRedis(ctx.config.redisUrl);
+          const queues = openQueues(ctx.config.redisUrl, ctx.config.queuePrefix);
+          try {
+            const slot = `manual-${slotKey(new Date())}-${Date.now()}`;
+            return await enqueue(
+              queues,
+              connectorSync,
+              { workspaceId: ws.id, connectorId: connector.id, slot },
+              connectorSyncJobId(connector.id, slot),
+            );
+          } finally {
+            await queues.close();
+          }
+        });
+        ctx.io.stdout.write(`queued ${jobId}; follow it with \`css-bot connectors list\`\n`);
+        return;
+      }
+      const box = ctx.config.encryptionKey ? new SecretBox(ctx.config.encryptionKey) : null;
+      const result = await withWorkspace(ctx, command, { create: false }, async (db, ws) => {
+        const connector = await requireConnector(db.prisma, ws.id, name);
+        return runSync({ prisma: db.prisma, box }, connector.id, { workspaceId: ws.id, trigger: "cli" });
+      });
+      ctx.io.stdout.write(opts.json ? `${JSON.stringify(syncJson(result))}\n` : syncText(result));
+    });
+
+  connectors
+    .command("remove")
+    .description("remove a connector and its schedule (the data it synced stays)")
+    .argument("<name>", "the connector")
+    .action(async (name: string, _opts: unknown, command: Command) => {
+      const { connector, unscheduled } = await withWorkspace(
+        ctx,
+        command,
+        { create: false },
+        async (db, ws) => {
+          const connector = await removeConnector(db.prisma, ws.id, name, "cli");
+          const unscheduled = await withQueues(ctx, (q) => removeConnectorSchedule(q, connector.id));
+          return { connector, unscheduled };
+        },
+      );
+      ctx.io.stdout.write(
+        `removed ${connector.kind} connector "${connector.name}"\n` +
+          (unscheduled
+            ? ""
+            : "Redis is not reachable: the workers will drop its schedule within 5 minutes\n"),
+      );
+    });
+}
+
+/** The public JSON shape of a connector in `connectors list --json` (never settings or secrets). */
+function describe(c: ConnectorListing) {
+  const run = c.lastRun;
+  return {
+    name: c.name,
+    kind: c.kind,
+    status: c.status,
+    cadence: cadenceOf(c.settings),
+    last_sync_at: c.lastSyncAt?.toISOString() ?? null,
+    last_error: c.lastError,
+    last_run: run
+      ? {
+          status: run.status,
+          read: run.read,
+          written: run.written,
+          rejected: run.rejected,
+          error: run.error,
+          started_at: run.startedAt.toISOString(),
+          finished_at: run.finishedAt?.toISOString() ?? null,
+          duration_ms: run.finishedAt ? run.finishedAt.getTime() - run.startedAt.getTime() : null,
+        }
+      : null,
+  };
+}
+
+function syncJson(r: SyncResult) {
+  return {
+    connector: r.name,
+    kind: r.kind,
+    run_id: r.runId,
+    pages: r.pages,
+    read: r.read,
+    written: r.written,
+    rejected: r.rejected,
+    duration_ms: r.durationMs,
+    rejections: r.rejections,
+  };
+}
+
+function syncText(r: SyncResult): string {
+  const lines = [
+    `synced "${r.name}" in ${(r.durationMs / 1000).toFixed(1)} s: ${r.read} read, ${r.written} written, ${r.rejected} rejected (${r.pages} pages)`,
+    ...r.rejections.map((x) => `  rejected ${x.record}: ${x.reason}`),
+  ];
+  if (r.rejected > r.rejections.length) lines.push(`  ... and ${r.rejected - r.rejections.length} more`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** Runs `fn` on the queues; false when Redis is not reachable (the workers catch up later). */
+async function withQueues(ctx: CliContext, fn: (queues: Queues) => Promise<void>): Promise<boolean> {
+  try {
+    await checkRedis(ctx.config.redisUrl);
+  } catch (e) {
+    if (e instanceof RedisUnavailableError) return false;
+    throw e;
+  }
+  const queues = openQueues(ctx.config.redisUrl, ctx.config.queuePrefix);
+  try {
+    await fn(queues);
+    return true;
+  } finally {
+    await queues.close();
+  }
+}
+
+function readText(file: string, option: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    throw new UsageError(
+      `${option}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+}
+
+/** JSON, or a usage error naming where it came from (never quoting a secret). */
+function parseJson(text: string, source: string, secret = false): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new UsageError(`${source} is not valid JSON${secret ? "" : `: ${(e as Error).message}`}`);
+  }
+}

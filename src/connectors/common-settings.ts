@@ -1,0 +1,33 @@
+// The settings every connector has besides its own (contract.ts CommonSettings), as zod shapes a
+// definition spreads into its settings schema, so cadence and base URL are checked the same way.
+import { z } from "zod";
+import { cronProblem } from "../domain/schedule/cron.ts";
+
+/** How often a connector syncs, when its settings do not say: hourly, on the hour. */
+export const DEFAULT_CADENCE = "0 * * * *";
+
+/** A 5-field cron pattern, read in the workspace's time zone (as BullMQ reads it). */
+export const cadenceSchema = z
+  .string()
+  .trim()
+  .superRefine((pattern, ctx) => {
+    const problem = cronProblem(pattern);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+
+export const baseUrlSchema = z
+  .string()
+  .trim()
+  .regex(/^https?:\/\/[^\s]+$/, "must be an http:// or https:// URL");
+
+/** Spread into a definition's settings object: `z.object({ ...commonSettingsShape, ... })`. */
+export const commonSettingsShape = {
+  base_url: baseUrlSchema.optional(),
+  cadence: cadenceSchema.optional(),
+};
+
+/** The cadence of stored settings (any connector kind), or the default. */
+export function cadenceOf(settings: unknown): string {
+  const cadence = (settings as { cadence?: unknown } | null)?.cadence;
+  return typeof cadence === "string" && cronProblem(cadence) === null ? cadence.trim() : DEFAULT_CADENCE;
+}
