@@ -102,3 +102,72 @@ describe("/css settings", () => {
     });
   });
 });
+
+describe("/css settings shows the connectors", () => {
+  it("with each one's last sync, its counts, and the error of a failed or refused one", async () => {
+    const ws = h.workspace.id;
+    const make = (name: string, kind: string, status = "active", lastError: string | null = null) =>
+      h.db.prisma.connectorConfig.create({ data: { workspaceId: ws, name, kind, status, lastError } });
+    const warehouse = await make("warehouse", "sql");
+    const stripe = await make(
+      "billing",
+      "stripe",
+      "auth_failed",
+      "Stripe refused the credentials (HTTP 401)",
+    );
+    const desk = await make("desk", "zendesk");
+    await make("crm", "hubspot");
+    const at = new Date("2026-11-20T08:00:00Z");
+    await h.db.prisma.syncRun.create({
+      data: {
+        workspaceId: ws,
+        connectorId: warehouse.id,
+        status: "succeeded",
+        read: 1200,
+        written: 1195,
+        rejected: 5,
+        startedAt: at,
+        finishedAt: at,
+      },
+    });
+    await h.db.prisma.syncRun.create({
+      data: {
+        workspaceId: ws,
+        connectorId: desk.id,
+        status: "failed",
+        read: 10,
+        written: 10,
+        rejected: 0,
+        error: "Zendesk GET /api/v2/organizations: still failing <after> 5 attempts",
+        startedAt: at,
+        finishedAt: at,
+      },
+    });
+    await h.db.prisma.syncRun.create({
+      data: {
+        workspaceId: ws,
+        connectorId: stripe.id,
+        status: "failed",
+        error: "refused",
+        startedAt: at,
+        finishedAt: at,
+      },
+    });
+    const before = h.fake.views.length;
+    await postSigned(
+      h.eventsUrl,
+      commandBody({ text: "settings", user_id: "U0ADMIN", response_url: h.fake.responseUrl() }),
+    );
+    const deadline = Date.now() + 5000;
+    while (h.fake.views.length === before && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    const text = JSON.stringify(h.fake.views.at(-1)!.view);
+    expect(text).toContain("*Connectors*");
+    expect(text).toContain(":large_green_circle: *warehouse* (SQL (PostgreSQL)): synced <!date^1795161600^");
+    expect(text).toContain("(1,200 read, 1,195 written, 5 rejected)");
+    expect(text).toContain(":red_circle: *billing* (Stripe): credentials refused");
+    expect(text).toContain(":warning: *desk* (Zendesk): last sync failed");
+    expect(text).toContain("still failing &lt;after&gt; 5 attempts");
+    expect(text).toContain(":white_circle: *crm* (HubSpot): not synced yet");
+  });
+});

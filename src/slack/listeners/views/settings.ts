@@ -4,7 +4,9 @@ import type { App, SlashCommand, ViewStateValue } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import { readSettings, type WorkspaceSettings } from "../../../config/workspace-settings.ts";
 import { lastBacktestNote } from "../../../services/backtest-history.ts";
+import { connectorListing } from "../../../services/connectors.ts";
 import { InvalidSettingsError, updateSettings } from "../../../services/workspace-settings.ts";
+import { connectorNotes } from "../../blocks/connector-notes.ts";
 import { SETTINGS_BLOCKS, settingsModal } from "../../blocks/settings-modal.ts";
 import { workspaceOf, type SlackDeps } from "../../context.ts";
 import { VIEWS } from "../../ids.ts";
@@ -39,6 +41,8 @@ export async function openSettings(
   // The last back-test of the live score (`css-bot backtest --from-history`), when there is one.
   const backtest = await lastBacktestNote(deps.prisma, workspace.id);
   if (backtest) notes.unshift(backtest);
+  // Each connector's last sync and error (`css-bot connectors list` has the details).
+  notes.push(...connectorNotes(await connectorListing(deps.prisma, workspace.id)));
   await client.views.open({
     trigger_id: command.trigger_id,
     view: settingsModal(readSettings(fresh.settings), notes),
