@@ -216,7 +216,7 @@ async function runConnector(s: Settings, cleanups: Cleanup[], problems: string[]
   await sql.query(`CREATE TABLE usage (account_id text, metric text, value float8, observed_at date)`);
   await sql.query(
     `INSERT INTO usage
-     SELECT 'acc-' || lpad((i % $2 + 1)::text, 7, '0'), 'weekly_active_ratio', (i * 7919 % 1000) / 1000.0,
+     SELECT 'acc-' || lpad((i % $2 + 1)::text, 7, '0'), 'weekly_active_ratio', (i::bigint * 7919 % 1000) / 1000.0,
             date '2025-01-01' + (i / $2)
      FROM generate_series(0, $1 - 1) AS i`,
     [s.records, s.accounts],
