@@ -39,8 +39,16 @@ export function parseInstant(text: string): Date | null {
 }
 
 export function formatDay(day: Day): string {
-  return new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
+  // Bulk writes format the same few days thousands of times: remembered (a bounded cache).
+  let text = formatted.get(day);
+  if (text === undefined) {
+    text = new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
+    if (formatted.size >= 50_000) formatted.clear();
+    formatted.set(day, text);
+  }
+  return text;
 }
+const formatted = new Map<Day, string>();
 
 export function dayToDate(day: Day): Date {
   return new Date(day * MS_PER_DAY);

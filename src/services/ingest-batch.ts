@@ -112,8 +112,14 @@ async function writeBatch(
       workspaceId,
       known
         .map(({ record, id }) => ({ ...(record as RecordTypes["metrics"]), accountId: id }))
-        // Stable: of two values for one key, the later still wins.
-        .sort(byKey((r) => [r.accountId, r.metric, r.observedOn])),
+        // Stable: of two values for one key, the later still wins. (No key arrays: this sort
+        // compares ~140,000 pairs for a full batch.)
+        .sort(
+          (a, b) =>
+            a.accountId - b.accountId ||
+            (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0) ||
+            a.observedOn - b.observedOn,
+        ),
     );
     return { accepted: known.length };
   }
