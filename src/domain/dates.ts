@@ -20,6 +20,8 @@ export function parseDay(text: string): Day | null {
     return Math.floor(ms / MS_PER_DAY);
   }
   if (ISO_TIMESTAMP.test(s)) {
+    // Its calendar date must exist: Date.parse rolls 2026-11-31T10:00Z over into December.
+    if (parseDay(s.slice(0, 10)) === null) return null;
     // A timestamp without a zone is read as UTC, never as the machine's local time.
     const zoned = /(Z|[+-]\d{2}:?\d{2})$/.test(s) ? s : `${s}Z`;
     const ms = Date.parse(zoned.replace(" ", "T"));

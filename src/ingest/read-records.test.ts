@@ -163,3 +163,15 @@ describe("checkRecord", () => {
     });
   });
 });
+
+describe("dates in records", () => {
+  it("refuses a timestamp whose calendar date does not exist, rather than rolling it over", () => {
+    const row = { account_id: "a1", metric: "m", value: 1 };
+    expect(checkRecord("metrics", { ...row, observed_at: "2026-11-31T10:00:00Z" })).toMatchObject({
+      issues: [{ field: "observed_at" }],
+    });
+    expect(checkRecord("metrics", { ...row, observed_at: "2026-11-30T23:30:00-02:00" })).toMatchObject({
+      record: { observedOn: parseDay("2026-12-01") },
+    });
+  });
+});
