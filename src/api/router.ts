@@ -7,11 +7,13 @@ import type { ApiConfig } from "../config/env.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { RecordKind } from "../ingest/record-schemas.ts";
 import type { Logger } from "../log.ts";
+import type { SecretBox } from "../security/secret-box.ts";
 import { ApiError } from "./api-error.ts";
 import { send, type Reply } from "./http.ts";
 import { createIdempotency } from "./idempotency.ts";
-import { handleIngest, type IngestDeps } from "./ingest-records.ts";
+import { handleIngest } from "./ingest-records.ts";
 import { createRateLimiter } from "./rate-limit.ts";
+import { handleTrack, type TrackDeps } from "./track.ts";
 
 export type ApiHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -20,6 +22,7 @@ const ROUTES = new Map<string, RecordKind>([
   ["/api/v1/metrics", "metrics"],
   ["/api/v1/responses", "responses"],
 ]);
+const TRACK_PATH = "/api/v1/track";
 
 export function createApiRouter(o: {
   prisma: PrismaClient;
@@ -28,9 +31,12 @@ export function createApiRouter(o: {
   config: ApiConfig;
   /** Prefix of the rate limiter's Redis keys (the install's queue prefix). */
   keyPrefix: string;
+  /** Opens the workspaces' track signing secrets (CSS_ENCRYPTION_KEY); without it /track answers 500. */
+  box?: SecretBox | null;
 }): ApiHandler {
-  const deps: IngestDeps = {
+  const deps: TrackDeps = {
     prisma: o.prisma,
+    box: o.box ?? null,
     log: o.log,
     config: o.config,
     rateLimiter: createRateLimiter({
@@ -48,13 +54,14 @@ export function createApiRouter(o: {
   };
 }
 
-async function route(deps: IngestDeps, req: IncomingMessage): Promise<Reply> {
+async function route(deps: TrackDeps, req: IncomingMessage): Promise<Reply> {
   const path = new URL(req.url ?? "/", "http://localhost").pathname;
   const kind = ROUTES.get(path);
-  if (kind === undefined) throw new ApiError(404, "not_found", `no such endpoint: ${path}`);
+  if (kind === undefined && path !== TRACK_PATH)
+    throw new ApiError(404, "not_found", `no such endpoint: ${path}`);
   if (req.method !== "POST")
     throw new ApiError(405, "method_not_allowed", `${path} takes POST`, {}, { allow: "POST" });
-  return handleIngest(deps, req, path, kind);
+  return kind === undefined ? handleTrack(deps, req, path) : handleIngest(deps, req, path, kind);
 }
 
 function failure(log: Logger, req: IncomingMessage, error: unknown): Reply {

@@ -86,6 +86,7 @@ export async function startWorkerProcess(
         log,
         config: config.api,
         keyPrefix: config.queuePrefix,
+        box,
       })
     : null;
   const web = options.web

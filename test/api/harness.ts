@@ -7,16 +7,21 @@ import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
 import type { Workspace } from "../../src/generated/prisma/client.ts";
 import { silentLogger, type Logger } from "../../src/log.ts";
 import { startWebProcess, type WebProcess } from "../../src/main/web-process.ts";
+import { SecretBox } from "../../src/security/secret-box.ts";
 import { createApiKey } from "../../src/services/api-keys.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { deleteKeys, testRedisUrl, uniquePrefix } from "../support/queues.ts";
 
 export const TEST_API_CONFIG: ApiConfig = { maxBodyBytes: 16 * 1024 * 1024, rateLimitPerMinute: 1_000_000 };
+/** The web process's CSS_ENCRYPTION_KEY (it opens the track signing secrets). */
+export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7);
 
 export interface ApiHarness {
   db: TestDatabase;
   redis: Redis;
   prefix: string;
+  /** The web process's SecretBox (TEST_ENCRYPTION_KEY). */
+  box: SecretBox;
   workspace: Workspace;
   /** A key of `workspace`. */
   key: string;
@@ -32,6 +37,7 @@ export async function startApiHarness(options: { log?: Logger } = {}): Promise<A
   const db = await createTestDatabase("postgres");
   const redis = new Redis(testRedisUrl);
   const prefix = uniquePrefix();
+  const box = new SecretBox(TEST_ENCRYPTION_KEY);
   const webs: WebProcess[] = [];
   const startWeb = async (config: Partial<ApiConfig>) => {
     const api = createApiRouter({
@@ -40,6 +46,7 @@ export async function startApiHarness(options: { log?: Logger } = {}): Promise<A
       log: options.log ?? silentLogger,
       config: { ...TEST_API_CONFIG, ...config },
       keyPrefix: prefix,
+      box,
     });
     const web = await startWebProcess({ port: 0, prisma: db.prisma, redis, log: silentLogger, api });
     webs.push(web);
@@ -56,6 +63,7 @@ export async function startApiHarness(options: { log?: Logger } = {}): Promise<A
     db,
     redis,
     prefix,
+    box,
     workspace,
     key,
     baseUrl,

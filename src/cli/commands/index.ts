@@ -16,6 +16,7 @@ import { registerRecompute } from "./recompute.ts";
 import { registerRuns } from "./runs.ts";
 import { registerScore } from "./score.ts";
 import { registerSettings } from "./settings.ts";
+import { registerTrackSecret } from "./track-secret.ts";
 import { registerWorker } from "./worker.ts";
 
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -35,4 +36,5 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerBacktest(program, ctx);
   registerCalibrate(program, ctx);
   registerConnectors(program, ctx);
+  registerTrackSecret(program, ctx);
 }

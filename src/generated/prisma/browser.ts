@@ -50,6 +50,13 @@ export type AccountSourceId = Prisma.AccountSourceIdModel
  */
 export type MetricObservation = Prisma.MetricObservationModel
 /**
+ * Model TrackActivity
+ * Who used which product event on which day, from the track webhook (POST /api/v1/track): one row
+ * per account, UTC day, user and event, so a retried or repeated event adds nothing. The usage
+ * metrics (daily and weekly active users, feature adoption) are counted from it.
+ */
+export type TrackActivity = Prisma.TrackActivityModel
+/**
  * Model SurveyResponse
  * 
  */

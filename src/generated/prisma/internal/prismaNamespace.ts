@@ -403,6 +403,7 @@ export const ModelName = {
   Account: 'Account',
   AccountSourceId: 'AccountSourceId',
   MetricObservation: 'MetricObservation',
+  TrackActivity: 'TrackActivity',
   SurveyResponse: 'SurveyResponse',
   ScoreSnapshot: 'ScoreSnapshot',
   BandChange: 'BandChange',
@@ -430,7 +431,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "workspace" | "slackInstallation" | "scoringModel" | "account" | "accountSourceId" | "metricObservation" | "surveyResponse" | "scoreSnapshot" | "bandChange" | "recomputeRun" | "followUp" | "digest" | "connectorConfig" | "syncRun" | "auditLogEntry" | "apiKey" | "idempotencyKey" | "accountWatch"
+    modelProps: "workspace" | "slackInstallation" | "scoringModel" | "account" | "accountSourceId" | "metricObservation" | "trackActivity" | "surveyResponse" | "scoreSnapshot" | "bandChange" | "recomputeRun" | "followUp" | "digest" | "connectorConfig" | "syncRun" | "auditLogEntry" | "apiKey" | "idempotencyKey" | "accountWatch"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -875,6 +876,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         count: {
           args: Prisma.MetricObservationCountArgs<ExtArgs>
           result: runtime.Types.Utils.Optional<Prisma.MetricObservationCountAggregateOutputType> | number
+        }
+      }
+    }
+    TrackActivity: {
+      payload: Prisma.$TrackActivityPayload<ExtArgs>
+      fields: Prisma.TrackActivityFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.TrackActivityFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TrackActivityPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.TrackActivityFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TrackActivityPayload>
+        }
+        findFirst: {
+          args: Prisma.TrackActivityFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TrackActivityPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.TrackActivityFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TrackActivityPayload>
+        }
+        findMany: {
+          args: Prisma.TrackActivityFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TrackActivityPayload>[]
+        }
+        create: {
+          args: Prisma.TrackActivityCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TrackActivityPayload>
+        }
+        createMany: {
+          args: Prisma.TrackActivityCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.TrackActivityCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TrackActivityPayload>[]
+        }
+        delete: {
+          args: Prisma.TrackActivityDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TrackActivityPayload>
+        }
+        update: {
+          args: Prisma.TrackActivityUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TrackActivityPayload>
+        }
+        deleteMany: {
+          args: Prisma.TrackActivityDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.TrackActivityUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.TrackActivityUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TrackActivityPayload>[]
+        }
+        upsert: {
+          args: Prisma.TrackActivityUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TrackActivityPayload>
+        }
+        aggregate: {
+          args: Prisma.TrackActivityAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateTrackActivity>
+        }
+        groupBy: {
+          args: Prisma.TrackActivityGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.TrackActivityGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.TrackActivityCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.TrackActivityCountAggregateOutputType> | number
         }
       }
     }
@@ -1813,7 +1888,8 @@ export const WorkspaceScalarFieldEnum = {
   settings: 'settings',
   activeModelId: 'activeModelId',
   createdAt: 'createdAt',
-  deletedAt: 'deletedAt'
+  deletedAt: 'deletedAt',
+  trackSecret: 'trackSecret'
 } as const
 
 export type WorkspaceScalarFieldEnum = (typeof WorkspaceScalarFieldEnum)[keyof typeof WorkspaceScalarFieldEnum]
@@ -1892,6 +1968,17 @@ export const MetricObservationScalarFieldEnum = {
 } as const
 
 export type MetricObservationScalarFieldEnum = (typeof MetricObservationScalarFieldEnum)[keyof typeof MetricObservationScalarFieldEnum]
+
+
+export const TrackActivityScalarFieldEnum = {
+  workspaceId: 'workspaceId',
+  accountId: 'accountId',
+  day: 'day',
+  userId: 'userId',
+  event: 'event'
+} as const
+
+export type TrackActivityScalarFieldEnum = (typeof TrackActivityScalarFieldEnum)[keyof typeof TrackActivityScalarFieldEnum]
 
 
 export const SurveyResponseScalarFieldEnum = {
@@ -2476,6 +2563,7 @@ export type GlobalOmitConfig = {
   account?: Prisma.AccountOmit
   accountSourceId?: Prisma.AccountSourceIdOmit
   metricObservation?: Prisma.MetricObservationOmit
+  trackActivity?: Prisma.TrackActivityOmit
   surveyResponse?: Prisma.SurveyResponseOmit
   scoreSnapshot?: Prisma.ScoreSnapshotOmit
   bandChange?: Prisma.BandChangeOmit

@@ -57,6 +57,7 @@ export const ModelName = {
   Account: 'Account',
   AccountSourceId: 'AccountSourceId',
   MetricObservation: 'MetricObservation',
+  TrackActivity: 'TrackActivity',
   SurveyResponse: 'SurveyResponse',
   ScoreSnapshot: 'ScoreSnapshot',
   BandChange: 'BandChange',
@@ -95,7 +96,8 @@ export const WorkspaceScalarFieldEnum = {
   settings: 'settings',
   activeModelId: 'activeModelId',
   createdAt: 'createdAt',
-  deletedAt: 'deletedAt'
+  deletedAt: 'deletedAt',
+  trackSecret: 'trackSecret'
 } as const
 
 export type WorkspaceScalarFieldEnum = (typeof WorkspaceScalarFieldEnum)[keyof typeof WorkspaceScalarFieldEnum]
@@ -174,6 +176,17 @@ export const MetricObservationScalarFieldEnum = {
 } as const
 
 export type MetricObservationScalarFieldEnum = (typeof MetricObservationScalarFieldEnum)[keyof typeof MetricObservationScalarFieldEnum]
+
+
+export const TrackActivityScalarFieldEnum = {
+  workspaceId: 'workspaceId',
+  accountId: 'accountId',
+  day: 'day',
+  userId: 'userId',
+  event: 'event'
+} as const
+
+export type TrackActivityScalarFieldEnum = (typeof TrackActivityScalarFieldEnum)[keyof typeof TrackActivityScalarFieldEnum]
 
 
 export const SurveyResponseScalarFieldEnum = {

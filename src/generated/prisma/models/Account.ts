@@ -351,6 +351,7 @@ export type AccountWhereInput = {
   bandChanges?: Prisma.BandChangeListRelationFilter
   followUps?: Prisma.FollowUpListRelationFilter
   watches?: Prisma.AccountWatchListRelationFilter
+  trackActivity?: Prisma.TrackActivityListRelationFilter
 }
 
 export type AccountOrderByWithRelationInput = {
@@ -380,6 +381,7 @@ export type AccountOrderByWithRelationInput = {
   bandChanges?: Prisma.BandChangeOrderByRelationAggregateInput
   followUps?: Prisma.FollowUpOrderByRelationAggregateInput
   watches?: Prisma.AccountWatchOrderByRelationAggregateInput
+  trackActivity?: Prisma.TrackActivityOrderByRelationAggregateInput
 }
 
 export type AccountWhereUniqueInput = Prisma.AtLeast<{
@@ -413,6 +415,7 @@ export type AccountWhereUniqueInput = Prisma.AtLeast<{
   bandChanges?: Prisma.BandChangeListRelationFilter
   followUps?: Prisma.FollowUpListRelationFilter
   watches?: Prisma.AccountWatchListRelationFilter
+  trackActivity?: Prisma.TrackActivityListRelationFilter
 }, "id" | "workspaceId_externalId">
 
 export type AccountOrderByWithAggregationInput = {
@@ -492,6 +495,7 @@ export type AccountCreateInput = {
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
+  trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
 }
 
 export type AccountUncheckedCreateInput = {
@@ -520,6 +524,7 @@ export type AccountUncheckedCreateInput = {
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
+  trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
 }
 
 export type AccountUpdateInput = {
@@ -547,6 +552,7 @@ export type AccountUpdateInput = {
   bandChanges?: Prisma.BandChangeUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
+  trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountUncheckedUpdateInput = {
@@ -575,6 +581,7 @@ export type AccountUncheckedUpdateInput = {
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
+  trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountCreateManyInput = {
@@ -819,6 +826,20 @@ export type AccountUpdateOneRequiredWithoutSourceIdsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.AccountUpdateToOneWithWhereWithoutSourceIdsInput, Prisma.AccountUpdateWithoutSourceIdsInput>, Prisma.AccountUncheckedUpdateWithoutSourceIdsInput>
 }
 
+export type AccountCreateNestedOneWithoutTrackActivityInput = {
+  create?: Prisma.XOR<Prisma.AccountCreateWithoutTrackActivityInput, Prisma.AccountUncheckedCreateWithoutTrackActivityInput>
+  connectOrCreate?: Prisma.AccountCreateOrConnectWithoutTrackActivityInput
+  connect?: Prisma.AccountWhereUniqueInput
+}
+
+export type AccountUpdateOneRequiredWithoutTrackActivityNestedInput = {
+  create?: Prisma.XOR<Prisma.AccountCreateWithoutTrackActivityInput, Prisma.AccountUncheckedCreateWithoutTrackActivityInput>
+  connectOrCreate?: Prisma.AccountCreateOrConnectWithoutTrackActivityInput
+  upsert?: Prisma.AccountUpsertWithoutTrackActivityInput
+  connect?: Prisma.AccountWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.AccountUpdateToOneWithWhereWithoutTrackActivityInput, Prisma.AccountUpdateWithoutTrackActivityInput>, Prisma.AccountUncheckedUpdateWithoutTrackActivityInput>
+}
+
 export type AccountCreateNestedOneWithoutResponsesInput = {
   create?: Prisma.XOR<Prisma.AccountCreateWithoutResponsesInput, Prisma.AccountUncheckedCreateWithoutResponsesInput>
   connectOrCreate?: Prisma.AccountCreateOrConnectWithoutResponsesInput
@@ -913,6 +934,7 @@ export type AccountCreateWithoutWorkspaceInput = {
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
+  trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
 }
 
 export type AccountUncheckedCreateWithoutWorkspaceInput = {
@@ -940,6 +962,7 @@ export type AccountUncheckedCreateWithoutWorkspaceInput = {
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
+  trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
 }
 
 export type AccountCreateOrConnectWithoutWorkspaceInput = {
@@ -1017,6 +1040,7 @@ export type AccountCreateWithoutSourceIdsInput = {
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
+  trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
 }
 
 export type AccountUncheckedCreateWithoutSourceIdsInput = {
@@ -1044,6 +1068,7 @@ export type AccountUncheckedCreateWithoutSourceIdsInput = {
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
+  trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
 }
 
 export type AccountCreateOrConnectWithoutSourceIdsInput = {
@@ -1086,6 +1111,7 @@ export type AccountUpdateWithoutSourceIdsInput = {
   bandChanges?: Prisma.BandChangeUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
+  trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountUncheckedUpdateWithoutSourceIdsInput = {
@@ -1108,6 +1134,133 @@ export type AccountUncheckedUpdateWithoutSourceIdsInput = {
   scoredAsOf?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutAccountNestedInput
+  snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutAccountNestedInput
+  bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutAccountNestedInput
+  followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
+  watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
+  trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
+}
+
+export type AccountCreateWithoutTrackActivityInput = {
+  externalId: string
+  name: string
+  domain?: string | null
+  segment?: string | null
+  owner?: string | null
+  ownerSlackUserId?: string | null
+  mrr?: runtime.Decimal | runtime.DecimalJsLike | number | string | null
+  seats?: number | null
+  renewalDate?: Date | string | null
+  customerSince?: Date | string | null
+  status?: $Enums.AccountStatus
+  churnedAt?: Date | string | null
+  currentScore?: number | null
+  currentBand?: string | null
+  scoredAsOf?: Date | string | null
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  workspace: Prisma.WorkspaceCreateNestedOneWithoutAccountsInput
+  sourceIds?: Prisma.AccountSourceIdCreateNestedManyWithoutAccountInput
+  responses?: Prisma.SurveyResponseCreateNestedManyWithoutAccountInput
+  snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutAccountInput
+  bandChanges?: Prisma.BandChangeCreateNestedManyWithoutAccountInput
+  followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
+  watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
+}
+
+export type AccountUncheckedCreateWithoutTrackActivityInput = {
+  id?: number
+  workspaceId: number
+  externalId: string
+  name: string
+  domain?: string | null
+  segment?: string | null
+  owner?: string | null
+  ownerSlackUserId?: string | null
+  mrr?: runtime.Decimal | runtime.DecimalJsLike | number | string | null
+  seats?: number | null
+  renewalDate?: Date | string | null
+  customerSince?: Date | string | null
+  status?: $Enums.AccountStatus
+  churnedAt?: Date | string | null
+  currentScore?: number | null
+  currentBand?: string | null
+  scoredAsOf?: Date | string | null
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  sourceIds?: Prisma.AccountSourceIdUncheckedCreateNestedManyWithoutAccountInput
+  responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutAccountInput
+  snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutAccountInput
+  bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutAccountInput
+  followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
+  watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
+}
+
+export type AccountCreateOrConnectWithoutTrackActivityInput = {
+  where: Prisma.AccountWhereUniqueInput
+  create: Prisma.XOR<Prisma.AccountCreateWithoutTrackActivityInput, Prisma.AccountUncheckedCreateWithoutTrackActivityInput>
+}
+
+export type AccountUpsertWithoutTrackActivityInput = {
+  update: Prisma.XOR<Prisma.AccountUpdateWithoutTrackActivityInput, Prisma.AccountUncheckedUpdateWithoutTrackActivityInput>
+  create: Prisma.XOR<Prisma.AccountCreateWithoutTrackActivityInput, Prisma.AccountUncheckedCreateWithoutTrackActivityInput>
+  where?: Prisma.AccountWhereInput
+}
+
+export type AccountUpdateToOneWithWhereWithoutTrackActivityInput = {
+  where?: Prisma.AccountWhereInput
+  data: Prisma.XOR<Prisma.AccountUpdateWithoutTrackActivityInput, Prisma.AccountUncheckedUpdateWithoutTrackActivityInput>
+}
+
+export type AccountUpdateWithoutTrackActivityInput = {
+  externalId?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  domain?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  segment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  owner?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  ownerSlackUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  mrr?: Prisma.NullableDecimalFieldUpdateOperationsInput | runtime.Decimal | runtime.DecimalJsLike | number | string | null
+  seats?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  renewalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  customerSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  status?: Prisma.EnumAccountStatusFieldUpdateOperationsInput | $Enums.AccountStatus
+  churnedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  currentScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  currentBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  scoredAsOf?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutAccountsNestedInput
+  sourceIds?: Prisma.AccountSourceIdUpdateManyWithoutAccountNestedInput
+  responses?: Prisma.SurveyResponseUpdateManyWithoutAccountNestedInput
+  snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutAccountNestedInput
+  bandChanges?: Prisma.BandChangeUpdateManyWithoutAccountNestedInput
+  followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
+  watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
+}
+
+export type AccountUncheckedUpdateWithoutTrackActivityInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
+  externalId?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  domain?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  segment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  owner?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  ownerSlackUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  mrr?: Prisma.NullableDecimalFieldUpdateOperationsInput | runtime.Decimal | runtime.DecimalJsLike | number | string | null
+  seats?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  renewalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  customerSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  status?: Prisma.EnumAccountStatusFieldUpdateOperationsInput | $Enums.AccountStatus
+  churnedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  currentScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  currentBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  scoredAsOf?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  sourceIds?: Prisma.AccountSourceIdUncheckedUpdateManyWithoutAccountNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutAccountNestedInput
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutAccountNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutAccountNestedInput
@@ -1139,6 +1292,7 @@ export type AccountCreateWithoutResponsesInput = {
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
+  trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
 }
 
 export type AccountUncheckedCreateWithoutResponsesInput = {
@@ -1166,6 +1320,7 @@ export type AccountUncheckedCreateWithoutResponsesInput = {
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
+  trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
 }
 
 export type AccountCreateOrConnectWithoutResponsesInput = {
@@ -1208,6 +1363,7 @@ export type AccountUpdateWithoutResponsesInput = {
   bandChanges?: Prisma.BandChangeUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
+  trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountUncheckedUpdateWithoutResponsesInput = {
@@ -1235,6 +1391,7 @@ export type AccountUncheckedUpdateWithoutResponsesInput = {
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
+  trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountCreateWithoutSnapshotsInput = {
@@ -1261,6 +1418,7 @@ export type AccountCreateWithoutSnapshotsInput = {
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
+  trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
 }
 
 export type AccountUncheckedCreateWithoutSnapshotsInput = {
@@ -1288,6 +1446,7 @@ export type AccountUncheckedCreateWithoutSnapshotsInput = {
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
+  trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
 }
 
 export type AccountCreateOrConnectWithoutSnapshotsInput = {
@@ -1330,6 +1489,7 @@ export type AccountUpdateWithoutSnapshotsInput = {
   bandChanges?: Prisma.BandChangeUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
+  trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountUncheckedUpdateWithoutSnapshotsInput = {
@@ -1357,6 +1517,7 @@ export type AccountUncheckedUpdateWithoutSnapshotsInput = {
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
+  trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountCreateWithoutBandChangesInput = {
@@ -1383,6 +1544,7 @@ export type AccountCreateWithoutBandChangesInput = {
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
+  trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
 }
 
 export type AccountUncheckedCreateWithoutBandChangesInput = {
@@ -1410,6 +1572,7 @@ export type AccountUncheckedCreateWithoutBandChangesInput = {
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
+  trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
 }
 
 export type AccountCreateOrConnectWithoutBandChangesInput = {
@@ -1452,6 +1615,7 @@ export type AccountUpdateWithoutBandChangesInput = {
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
+  trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountUncheckedUpdateWithoutBandChangesInput = {
@@ -1479,6 +1643,7 @@ export type AccountUncheckedUpdateWithoutBandChangesInput = {
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
+  trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountCreateWithoutFollowUpsInput = {
@@ -1505,6 +1670,7 @@ export type AccountCreateWithoutFollowUpsInput = {
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutAccountInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
+  trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
 }
 
 export type AccountUncheckedCreateWithoutFollowUpsInput = {
@@ -1532,6 +1698,7 @@ export type AccountUncheckedCreateWithoutFollowUpsInput = {
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutAccountInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
+  trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
 }
 
 export type AccountCreateOrConnectWithoutFollowUpsInput = {
@@ -1574,6 +1741,7 @@ export type AccountUpdateWithoutFollowUpsInput = {
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutAccountNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
+  trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountUncheckedUpdateWithoutFollowUpsInput = {
@@ -1601,6 +1769,7 @@ export type AccountUncheckedUpdateWithoutFollowUpsInput = {
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutAccountNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
+  trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountCreateWithoutWatchesInput = {
@@ -1627,6 +1796,7 @@ export type AccountCreateWithoutWatchesInput = {
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutAccountInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
+  trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
 }
 
 export type AccountUncheckedCreateWithoutWatchesInput = {
@@ -1654,6 +1824,7 @@ export type AccountUncheckedCreateWithoutWatchesInput = {
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutAccountInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
+  trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
 }
 
 export type AccountCreateOrConnectWithoutWatchesInput = {
@@ -1696,6 +1867,7 @@ export type AccountUpdateWithoutWatchesInput = {
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutAccountNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
+  trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountUncheckedUpdateWithoutWatchesInput = {
@@ -1723,6 +1895,7 @@ export type AccountUncheckedUpdateWithoutWatchesInput = {
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutAccountNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
+  trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountCreateManyWorkspaceInput = {
@@ -1770,6 +1943,7 @@ export type AccountUpdateWithoutWorkspaceInput = {
   bandChanges?: Prisma.BandChangeUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
+  trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountUncheckedUpdateWithoutWorkspaceInput = {
@@ -1797,6 +1971,7 @@ export type AccountUncheckedUpdateWithoutWorkspaceInput = {
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
+  trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountUncheckedUpdateManyWithoutWorkspaceInput = {
@@ -1832,6 +2007,7 @@ export type AccountCountOutputType = {
   bandChanges: number
   followUps: number
   watches: number
+  trackActivity: number
 }
 
 export type AccountCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -1841,6 +2017,7 @@ export type AccountCountOutputTypeSelect<ExtArgs extends runtime.Types.Extension
   bandChanges?: boolean | AccountCountOutputTypeCountBandChangesArgs
   followUps?: boolean | AccountCountOutputTypeCountFollowUpsArgs
   watches?: boolean | AccountCountOutputTypeCountWatchesArgs
+  trackActivity?: boolean | AccountCountOutputTypeCountTrackActivityArgs
 }
 
 /**
@@ -1895,6 +2072,13 @@ export type AccountCountOutputTypeCountWatchesArgs<ExtArgs extends runtime.Types
   where?: Prisma.AccountWatchWhereInput
 }
 
+/**
+ * AccountCountOutputType without action
+ */
+export type AccountCountOutputTypeCountTrackActivityArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.TrackActivityWhereInput
+}
+
 
 export type AccountSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -1923,6 +2107,7 @@ export type AccountSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   bandChanges?: boolean | Prisma.Account$bandChangesArgs<ExtArgs>
   followUps?: boolean | Prisma.Account$followUpsArgs<ExtArgs>
   watches?: boolean | Prisma.Account$watchesArgs<ExtArgs>
+  trackActivity?: boolean | Prisma.Account$trackActivityArgs<ExtArgs>
   _count?: boolean | Prisma.AccountCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["account"]>
 
@@ -2003,6 +2188,7 @@ export type AccountInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs
   bandChanges?: boolean | Prisma.Account$bandChangesArgs<ExtArgs>
   followUps?: boolean | Prisma.Account$followUpsArgs<ExtArgs>
   watches?: boolean | Prisma.Account$watchesArgs<ExtArgs>
+  trackActivity?: boolean | Prisma.Account$trackActivityArgs<ExtArgs>
   _count?: boolean | Prisma.AccountCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type AccountIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -2022,6 +2208,7 @@ export type $AccountPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
     bandChanges: Prisma.$BandChangePayload<ExtArgs>[]
     followUps: Prisma.$FollowUpPayload<ExtArgs>[]
     watches: Prisma.$AccountWatchPayload<ExtArgs>[]
+    trackActivity: Prisma.$TrackActivityPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
@@ -2453,6 +2640,7 @@ export interface Prisma__AccountClient<T, Null = never, ExtArgs extends runtime.
   bandChanges<T extends Prisma.Account$bandChangesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Account$bandChangesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$BandChangePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   followUps<T extends Prisma.Account$followUpsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Account$followUpsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$FollowUpPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   watches<T extends Prisma.Account$watchesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Account$watchesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AccountWatchPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  trackActivity<T extends Prisma.Account$trackActivityArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Account$trackActivityArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$TrackActivityPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -3043,6 +3231,30 @@ export type Account$watchesArgs<ExtArgs extends runtime.Types.Extensions.Interna
   take?: number
   skip?: number
   distinct?: Prisma.AccountWatchScalarFieldEnum | Prisma.AccountWatchScalarFieldEnum[]
+}
+
+/**
+ * Account.trackActivity
+ */
+export type Account$trackActivityArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the TrackActivity
+   */
+  select?: Prisma.TrackActivitySelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the TrackActivity
+   */
+  omit?: Prisma.TrackActivityOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.TrackActivityInclude<ExtArgs> | null
+  where?: Prisma.TrackActivityWhereInput
+  orderBy?: Prisma.TrackActivityOrderByWithRelationInput | Prisma.TrackActivityOrderByWithRelationInput[]
+  cursor?: Prisma.TrackActivityWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.TrackActivityScalarFieldEnum | Prisma.TrackActivityScalarFieldEnum[]
 }
 
 /**

@@ -544,10 +544,6 @@ export type ConnectorConfigUncheckedUpdateManyWithoutWorkspaceNestedInput = {
   deleteMany?: Prisma.ConnectorConfigScalarWhereInput | Prisma.ConnectorConfigScalarWhereInput[]
 }
 
-export type NullableBytesFieldUpdateOperationsInput = {
-  set?: runtime.Bytes | null
-}
-
 export type ConnectorConfigCreateNestedOneWithoutSyncRunsInput = {
   create?: Prisma.XOR<Prisma.ConnectorConfigCreateWithoutSyncRunsInput, Prisma.ConnectorConfigUncheckedCreateWithoutSyncRunsInput>
   connectOrCreate?: Prisma.ConnectorConfigCreateOrConnectWithoutSyncRunsInput

@@ -44,6 +44,7 @@ export type WorkspaceMinAggregateOutputType = {
   activeModelId: number | null
   createdAt: Date | null
   deletedAt: Date | null
+  trackSecret: runtime.Bytes | null
 }
 
 export type WorkspaceMaxAggregateOutputType = {
@@ -54,6 +55,7 @@ export type WorkspaceMaxAggregateOutputType = {
   activeModelId: number | null
   createdAt: Date | null
   deletedAt: Date | null
+  trackSecret: runtime.Bytes | null
 }
 
 export type WorkspaceCountAggregateOutputType = {
@@ -65,6 +67,7 @@ export type WorkspaceCountAggregateOutputType = {
   activeModelId: number
   createdAt: number
   deletedAt: number
+  trackSecret: number
   _all: number
 }
 
@@ -87,6 +90,7 @@ export type WorkspaceMinAggregateInputType = {
   activeModelId?: true
   createdAt?: true
   deletedAt?: true
+  trackSecret?: true
 }
 
 export type WorkspaceMaxAggregateInputType = {
@@ -97,6 +101,7 @@ export type WorkspaceMaxAggregateInputType = {
   activeModelId?: true
   createdAt?: true
   deletedAt?: true
+  trackSecret?: true
 }
 
 export type WorkspaceCountAggregateInputType = {
@@ -108,6 +113,7 @@ export type WorkspaceCountAggregateInputType = {
   activeModelId?: true
   createdAt?: true
   deletedAt?: true
+  trackSecret?: true
   _all?: true
 }
 
@@ -206,6 +212,7 @@ export type WorkspaceGroupByOutputType = {
   activeModelId: number | null
   createdAt: Date
   deletedAt: Date | null
+  trackSecret: runtime.Bytes | null
   _count: WorkspaceCountAggregateOutputType | null
   _avg: WorkspaceAvgAggregateOutputType | null
   _sum: WorkspaceSumAggregateOutputType | null
@@ -240,6 +247,7 @@ export type WorkspaceWhereInput = {
   activeModelId?: Prisma.IntNullableFilter<"Workspace"> | number | null
   createdAt?: Prisma.DateTimeFilter<"Workspace"> | Date | string
   deletedAt?: Prisma.DateTimeNullableFilter<"Workspace"> | Date | string | null
+  trackSecret?: Prisma.BytesNullableFilter<"Workspace"> | runtime.Bytes | null
   activeModel?: Prisma.XOR<Prisma.ScoringModelNullableScalarRelationFilter, Prisma.ScoringModelWhereInput> | null
   models?: Prisma.ScoringModelListRelationFilter
   accounts?: Prisma.AccountListRelationFilter
@@ -266,6 +274,7 @@ export type WorkspaceOrderByWithRelationInput = {
   activeModelId?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   deletedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  trackSecret?: Prisma.SortOrderInput | Prisma.SortOrder
   activeModel?: Prisma.ScoringModelOrderByWithRelationInput
   models?: Prisma.ScoringModelOrderByRelationAggregateInput
   accounts?: Prisma.AccountOrderByRelationAggregateInput
@@ -295,6 +304,7 @@ export type WorkspaceWhereUniqueInput = Prisma.AtLeast<{
   settings?: Prisma.JsonFilter<"Workspace">
   createdAt?: Prisma.DateTimeFilter<"Workspace"> | Date | string
   deletedAt?: Prisma.DateTimeNullableFilter<"Workspace"> | Date | string | null
+  trackSecret?: Prisma.BytesNullableFilter<"Workspace"> | runtime.Bytes | null
   activeModel?: Prisma.XOR<Prisma.ScoringModelNullableScalarRelationFilter, Prisma.ScoringModelWhereInput> | null
   models?: Prisma.ScoringModelListRelationFilter
   accounts?: Prisma.AccountListRelationFilter
@@ -321,6 +331,7 @@ export type WorkspaceOrderByWithAggregationInput = {
   activeModelId?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   deletedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  trackSecret?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.WorkspaceCountOrderByAggregateInput
   _avg?: Prisma.WorkspaceAvgOrderByAggregateInput
   _max?: Prisma.WorkspaceMaxOrderByAggregateInput
@@ -340,6 +351,7 @@ export type WorkspaceScalarWhereWithAggregatesInput = {
   activeModelId?: Prisma.IntNullableWithAggregatesFilter<"Workspace"> | number | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Workspace"> | Date | string
   deletedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Workspace"> | Date | string | null
+  trackSecret?: Prisma.BytesNullableWithAggregatesFilter<"Workspace"> | runtime.Bytes | null
 }
 
 export type WorkspaceCreateInput = {
@@ -349,6 +361,7 @@ export type WorkspaceCreateInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -375,6 +388,7 @@ export type WorkspaceUncheckedCreateInput = {
   activeModelId?: number | null
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -398,6 +412,7 @@ export type WorkspaceUpdateInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -424,6 +439,7 @@ export type WorkspaceUncheckedUpdateInput = {
   activeModelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -449,6 +465,7 @@ export type WorkspaceCreateManyInput = {
   activeModelId?: number | null
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
 }
 
 export type WorkspaceUpdateManyMutationInput = {
@@ -458,6 +475,7 @@ export type WorkspaceUpdateManyMutationInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
 }
 
 export type WorkspaceUncheckedUpdateManyInput = {
@@ -469,6 +487,7 @@ export type WorkspaceUncheckedUpdateManyInput = {
   activeModelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
 }
 
 export type WorkspaceCountOrderByAggregateInput = {
@@ -480,6 +499,7 @@ export type WorkspaceCountOrderByAggregateInput = {
   activeModelId?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   deletedAt?: Prisma.SortOrder
+  trackSecret?: Prisma.SortOrder
 }
 
 export type WorkspaceAvgOrderByAggregateInput = {
@@ -495,6 +515,7 @@ export type WorkspaceMaxOrderByAggregateInput = {
   activeModelId?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   deletedAt?: Prisma.SortOrder
+  trackSecret?: Prisma.SortOrder
 }
 
 export type WorkspaceMinOrderByAggregateInput = {
@@ -505,6 +526,7 @@ export type WorkspaceMinOrderByAggregateInput = {
   activeModelId?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   deletedAt?: Prisma.SortOrder
+  trackSecret?: Prisma.SortOrder
 }
 
 export type WorkspaceSumOrderByAggregateInput = {
@@ -536,6 +558,10 @@ export type DateTimeFieldUpdateOperationsInput = {
 
 export type NullableDateTimeFieldUpdateOperationsInput = {
   set?: Date | string | null
+}
+
+export type NullableBytesFieldUpdateOperationsInput = {
+  set?: runtime.Bytes | null
 }
 
 export type IntFieldUpdateOperationsInput = {
@@ -789,6 +815,7 @@ export type WorkspaceCreateWithoutInstallationInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -814,6 +841,7 @@ export type WorkspaceUncheckedCreateWithoutInstallationInput = {
   activeModelId?: number | null
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -852,6 +880,7 @@ export type WorkspaceUpdateWithoutInstallationInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -877,6 +906,7 @@ export type WorkspaceUncheckedUpdateWithoutInstallationInput = {
   activeModelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -899,6 +929,7 @@ export type WorkspaceCreateWithoutModelsInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
@@ -924,6 +955,7 @@ export type WorkspaceUncheckedCreateWithoutModelsInput = {
   activeModelId?: number | null
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -951,6 +983,7 @@ export type WorkspaceCreateWithoutActiveModelInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
@@ -975,6 +1008,7 @@ export type WorkspaceUncheckedCreateWithoutActiveModelInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -1014,6 +1048,7 @@ export type WorkspaceUpdateWithoutModelsInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
@@ -1039,6 +1074,7 @@ export type WorkspaceUncheckedUpdateWithoutModelsInput = {
   activeModelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -1072,6 +1108,7 @@ export type WorkspaceUpdateWithoutActiveModelInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
@@ -1096,6 +1133,7 @@ export type WorkspaceUncheckedUpdateWithoutActiveModelInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -1119,6 +1157,7 @@ export type WorkspaceCreateWithoutAccountsInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
@@ -1144,6 +1183,7 @@ export type WorkspaceUncheckedCreateWithoutAccountsInput = {
   activeModelId?: number | null
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -1182,6 +1222,7 @@ export type WorkspaceUpdateWithoutAccountsInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
@@ -1207,6 +1248,7 @@ export type WorkspaceUncheckedUpdateWithoutAccountsInput = {
   activeModelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -1229,6 +1271,7 @@ export type WorkspaceCreateWithoutResponsesInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -1254,6 +1297,7 @@ export type WorkspaceUncheckedCreateWithoutResponsesInput = {
   activeModelId?: number | null
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -1292,6 +1336,7 @@ export type WorkspaceUpdateWithoutResponsesInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -1317,6 +1362,7 @@ export type WorkspaceUncheckedUpdateWithoutResponsesInput = {
   activeModelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -1339,6 +1385,7 @@ export type WorkspaceCreateWithoutSnapshotsInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -1364,6 +1411,7 @@ export type WorkspaceUncheckedCreateWithoutSnapshotsInput = {
   activeModelId?: number | null
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -1402,6 +1450,7 @@ export type WorkspaceUpdateWithoutSnapshotsInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -1427,6 +1476,7 @@ export type WorkspaceUncheckedUpdateWithoutSnapshotsInput = {
   activeModelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -1449,6 +1499,7 @@ export type WorkspaceCreateWithoutBandChangesInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -1474,6 +1525,7 @@ export type WorkspaceUncheckedCreateWithoutBandChangesInput = {
   activeModelId?: number | null
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -1512,6 +1564,7 @@ export type WorkspaceUpdateWithoutBandChangesInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -1537,6 +1590,7 @@ export type WorkspaceUncheckedUpdateWithoutBandChangesInput = {
   activeModelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -1559,6 +1613,7 @@ export type WorkspaceCreateWithoutRunsInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -1584,6 +1639,7 @@ export type WorkspaceUncheckedCreateWithoutRunsInput = {
   activeModelId?: number | null
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -1622,6 +1678,7 @@ export type WorkspaceUpdateWithoutRunsInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -1647,6 +1704,7 @@ export type WorkspaceUncheckedUpdateWithoutRunsInput = {
   activeModelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -1669,6 +1727,7 @@ export type WorkspaceCreateWithoutFollowUpsInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -1694,6 +1753,7 @@ export type WorkspaceUncheckedCreateWithoutFollowUpsInput = {
   activeModelId?: number | null
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -1732,6 +1792,7 @@ export type WorkspaceUpdateWithoutFollowUpsInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -1757,6 +1818,7 @@ export type WorkspaceUncheckedUpdateWithoutFollowUpsInput = {
   activeModelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -1779,6 +1841,7 @@ export type WorkspaceCreateWithoutDigestsInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -1804,6 +1867,7 @@ export type WorkspaceUncheckedCreateWithoutDigestsInput = {
   activeModelId?: number | null
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -1842,6 +1906,7 @@ export type WorkspaceUpdateWithoutDigestsInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -1867,6 +1932,7 @@ export type WorkspaceUncheckedUpdateWithoutDigestsInput = {
   activeModelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -1889,6 +1955,7 @@ export type WorkspaceCreateWithoutConnectorsInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -1914,6 +1981,7 @@ export type WorkspaceUncheckedCreateWithoutConnectorsInput = {
   activeModelId?: number | null
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -1952,6 +2020,7 @@ export type WorkspaceUpdateWithoutConnectorsInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -1977,6 +2046,7 @@ export type WorkspaceUncheckedUpdateWithoutConnectorsInput = {
   activeModelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -1999,6 +2069,7 @@ export type WorkspaceCreateWithoutSyncRunsInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -2024,6 +2095,7 @@ export type WorkspaceUncheckedCreateWithoutSyncRunsInput = {
   activeModelId?: number | null
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -2062,6 +2134,7 @@ export type WorkspaceUpdateWithoutSyncRunsInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -2087,6 +2160,7 @@ export type WorkspaceUncheckedUpdateWithoutSyncRunsInput = {
   activeModelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -2109,6 +2183,7 @@ export type WorkspaceCreateWithoutAuditLogInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -2134,6 +2209,7 @@ export type WorkspaceUncheckedCreateWithoutAuditLogInput = {
   activeModelId?: number | null
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -2172,6 +2248,7 @@ export type WorkspaceUpdateWithoutAuditLogInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -2197,6 +2274,7 @@ export type WorkspaceUncheckedUpdateWithoutAuditLogInput = {
   activeModelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -2219,6 +2297,7 @@ export type WorkspaceCreateWithoutApiKeysInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -2244,6 +2323,7 @@ export type WorkspaceUncheckedCreateWithoutApiKeysInput = {
   activeModelId?: number | null
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -2282,6 +2362,7 @@ export type WorkspaceUpdateWithoutApiKeysInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -2307,6 +2388,7 @@ export type WorkspaceUncheckedUpdateWithoutApiKeysInput = {
   activeModelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -2329,6 +2411,7 @@ export type WorkspaceCreateWithoutWatchesInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -2354,6 +2437,7 @@ export type WorkspaceUncheckedCreateWithoutWatchesInput = {
   activeModelId?: number | null
   createdAt?: Date | string
   deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -2392,6 +2476,7 @@ export type WorkspaceUpdateWithoutWatchesInput = {
   settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -2417,6 +2502,7 @@ export type WorkspaceUncheckedUpdateWithoutWatchesInput = {
   activeModelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -2580,6 +2666,7 @@ export type WorkspaceSelect<ExtArgs extends runtime.Types.Extensions.InternalArg
   activeModelId?: boolean
   createdAt?: boolean
   deletedAt?: boolean
+  trackSecret?: boolean
   activeModel?: boolean | Prisma.Workspace$activeModelArgs<ExtArgs>
   models?: boolean | Prisma.Workspace$modelsArgs<ExtArgs>
   accounts?: boolean | Prisma.Workspace$accountsArgs<ExtArgs>
@@ -2607,6 +2694,7 @@ export type WorkspaceSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Ext
   activeModelId?: boolean
   createdAt?: boolean
   deletedAt?: boolean
+  trackSecret?: boolean
   activeModel?: boolean | Prisma.Workspace$activeModelArgs<ExtArgs>
 }, ExtArgs["result"]["workspace"]>
 
@@ -2619,6 +2707,7 @@ export type WorkspaceSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Ext
   activeModelId?: boolean
   createdAt?: boolean
   deletedAt?: boolean
+  trackSecret?: boolean
   activeModel?: boolean | Prisma.Workspace$activeModelArgs<ExtArgs>
 }, ExtArgs["result"]["workspace"]>
 
@@ -2631,9 +2720,10 @@ export type WorkspaceSelectScalar = {
   activeModelId?: boolean
   createdAt?: boolean
   deletedAt?: boolean
+  trackSecret?: boolean
 }
 
-export type WorkspaceOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "slackTeamId" | "settings" | "activeModelId" | "createdAt" | "deletedAt", ExtArgs["result"]["workspace"]>
+export type WorkspaceOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "slackTeamId" | "settings" | "activeModelId" | "createdAt" | "deletedAt" | "trackSecret", ExtArgs["result"]["workspace"]>
 export type WorkspaceInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   activeModel?: boolean | Prisma.Workspace$activeModelArgs<ExtArgs>
   models?: boolean | Prisma.Workspace$modelsArgs<ExtArgs>
@@ -2696,6 +2786,10 @@ export type $WorkspacePayload<ExtArgs extends runtime.Types.Extensions.InternalA
     activeModelId: number | null
     createdAt: Date
     deletedAt: Date | null
+    /**
+     * The track webhook's signing secret (POST /api/v1/track), sealed with CSS_ENCRYPTION_KEY.
+     */
+    trackSecret: runtime.Bytes | null
   }, ExtArgs["result"]["workspace"]>
   composites: {}
 }
@@ -3142,6 +3236,7 @@ export interface WorkspaceFieldRefs {
   readonly activeModelId: Prisma.FieldRef<"Workspace", 'Int'>
   readonly createdAt: Prisma.FieldRef<"Workspace", 'DateTime'>
   readonly deletedAt: Prisma.FieldRef<"Workspace", 'DateTime'>
+  readonly trackSecret: Prisma.FieldRef<"Workspace", 'Bytes'>
 }
     
 
