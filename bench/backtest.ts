@@ -4,6 +4,7 @@
 // with the documented example script, back-tests each example model (examples/*-churn-model.yaml)
 // and calibrates it by k-fold cross-validation, then prints AUC and at-risk precision and recall
 // before and after calibration (held-out folds only) and how long each step took.
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +17,8 @@ import { calibrateFiles } from "../src/services/calibrate-files.ts";
 import { BenchUsageError, parseFlags, wholeNumber } from "./support/args.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-const DATA = join(ROOT, "../shared/datasets");
+/** The shared data sets beside the repository, or wherever CSS_DATASETS_DIR says. */
+const DATA = process.env.CSS_DATASETS_DIR ?? join(ROOT, "../shared/datasets");
 
 export async function main(args: string[]): Promise<void> {
   const flags = parseFlags(args, ["folds", "seed", "target-precision", "as-of"]);
@@ -30,6 +32,14 @@ export async function main(args: string[]): Promise<void> {
   if (precision !== null && !(precision >= 0 && precision <= 1))
     throw new BenchUsageError("--target-precision must be a number from 0 to 1");
 
+  for (const dataset of DATASETS) {
+    const file = join(DATA, `${dataset}-churn.csv`);
+    if (!existsSync(file)) {
+      throw new BenchUsageError(
+        `no data set at ${file}: the shared data sets are read from ../shared/datasets beside the repository, or from CSS_DATASETS_DIR`,
+      );
+    }
+  }
   const dir = await mkdtemp(join(tmpdir(), "css-bot-bench-backtest-"));
   const rows: (string | number)[][] = [];
   const pct = (x: number | null) => (x === null ? "–" : `${(x * 100).toFixed(1)}%`);

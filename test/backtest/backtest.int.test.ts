@@ -14,7 +14,8 @@ import { lastBacktestNote } from "../../src/services/backtest-history.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { tempDir, writeTempFile } from "../support/files.ts";
 
-const DATASETS = new URL("../../../shared/datasets/", import.meta.url).pathname;
+// A slice of the real data kept in the repository (test/fixtures/datasets/README.md says whence).
+const DATASETS = new URL("../fixtures/datasets/", import.meta.url).pathname;
 const EXAMPLE_MODEL = new URL("../../examples/iranian-churn-model.yaml", import.meta.url).pathname;
 
 async function cli(args: string[], env: Record<string, string | undefined> = {}) {
@@ -202,7 +203,7 @@ describe("backtest and calibrate on a slice of the real Iranian churn data", () 
   let dir: string;
   beforeAll(async () => {
     dir = tempDir();
-    await convertDataset("iranian", join(DATASETS, "iranian-churn.csv"), dir, {
+    await convertDataset("iranian", join(DATASETS, "iranian-churn-600.csv"), dir, {
       limit: 600,
       asOf: "2026-01-01",
     });
