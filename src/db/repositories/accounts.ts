@@ -41,6 +41,9 @@ export async function upsertAccounts(
        domain = COALESCE(excluded.domain, accounts.domain),
        segment = COALESCE(excluded.segment, accounts.segment),
        owner = COALESCE(excluded.owner, accounts.owner),
+       -- A new owner is someone else: matched to their Slack user again (services/match-owners).
+       owner_slack_user_id = CASE WHEN excluded.owner IS NOT NULL AND excluded.owner IS DISTINCT FROM accounts.owner
+                                  THEN NULL ELSE accounts.owner_slack_user_id END,
        mrr = COALESCE(excluded.mrr, accounts.mrr),
        seats = COALESCE(excluded.seats, accounts.seats),
        renewal_date = COALESCE(excluded.renewal_date, accounts.renewal_date),

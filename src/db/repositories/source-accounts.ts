@@ -99,6 +99,8 @@ export async function updateAccountFields(
        external_id = COALESCE(x.rename, a.external_id),
        name = COALESCE(x.f->>'name', a.name),
        ${set("domain")}, ${set("segment")}, ${set("owner")},
+       owner_slack_user_id = CASE WHEN x.f ? 'owner' AND (x.f->>'owner') IS DISTINCT FROM a.owner
+                                  THEN NULL ELSE a.owner_slack_user_id END,
        ${set("mrr", "::numeric")}, ${set("seats", "::int")},
        ${set("renewal_date", "::date")}, ${set("customer_since", "::date")},
        status = COALESCE((x.f->>'status')::"AccountStatus", a.status),

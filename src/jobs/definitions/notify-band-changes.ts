@@ -6,6 +6,7 @@ import { z } from "zod";
 import { workspaceToday } from "../../slack/workspace-today.ts";
 import { notifyWatchers } from "../../services/account-watches.ts";
 import { escalateUnclaimed, reportBandChanges } from "../../services/at-risk-cases.ts";
+import { matchOwners } from "../../services/match-owners.ts";
 import { defineJob } from "../define-job.ts";
 import { withSlackFailures } from "../slack-failures.ts";
 
@@ -35,6 +36,9 @@ export const notifyBandChanges = defineJob({
         BigInt(p.runId),
         client && { send: (u, m) => client.sendDm(u, m) },
       ),
+      // Last, so the alerts never wait for it: owners' emails matched to Slack users, a few per run,
+      // for the mentions, DMs and `/css mine` of the next ones.
+      owners: client ? await matchOwners(prisma, workspace.id, client) : null,
     }));
   },
 });
