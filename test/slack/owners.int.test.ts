@@ -16,21 +16,20 @@ let h: SlackHarness;
 let redis: Redis;
 let slack: WorkspaceSlack;
 
-const account = (accountId: string, owner: string | null): AccountRow =>
-  ({
-    accountId,
-    name: accountId,
-    domain: null,
-    segment: null,
-    owner,
-    mrr: null,
-    seats: null,
-    renewalDate: null,
-    createdAt: null,
-    status: "active",
-    statusGiven: false,
-    churnedAt: null,
-  }) as AccountRow;
+const account = (accountId: string, owner: string | null): AccountRow => ({
+  accountId,
+  name: accountId,
+  domain: null,
+  segment: null,
+  owner,
+  mrr: null,
+  seats: null,
+  renewalDate: null,
+  createdAt: null,
+  status: "active",
+  statusGiven: false,
+  churnedAt: null,
+});
 
 const slackUserOf = async (externalId: string) =>
   (
