@@ -127,21 +127,7 @@ export async function main(args: string[]): Promise<void> {
 }
 
 async function runApi(s: Settings, cleanups: Cleanup[], problems: string[]): Promise<Row> {
-  const scratch = await createScratchDatabase("postgres");
-  cleanups.push(async () => {
-    if (s.keep) log(`kept the database: ${scratch.config.databaseUrl}`);
-    else await scratch.drop();
-  });
-  const db = await scratch.open();
-  cleanups.push(() => db.close());
-  const workspace = await ensureWorkspace(db.prisma, "bench");
-  await db.prisma.$executeRawUnsafe(
-    `INSERT INTO accounts (workspace_id, external_id, name, updated_at)
-     SELECT $1, 'acc-' || lpad(i::text, 7, '0'), 'Account ' || i, now() FROM generate_series(1, $2) AS i`,
-    workspace.id,
-    s.accounts,
-  );
-  await db.prisma.$executeRawUnsafe(`ANALYZE accounts`);
+  const { db, workspace } = await benchWorkspace(s, cleanups);
   const { key } = await createApiKey(db.prisma, workspace.id, "bench", "bench");
   const redis = new Redis(benchRedisUrl, { maxRetriesPerRequest: 1 });
   const prefix = uniqueQueuePrefix();
@@ -223,21 +209,7 @@ async function runConnector(s: Settings, cleanups: Cleanup[], problems: string[]
   );
   await sql.query(`ANALYZE usage`);
 
-  const scratch = await createScratchDatabase("postgres");
-  cleanups.push(async () => {
-    if (s.keep) log(`kept the database: ${scratch.config.databaseUrl}`);
-    else await scratch.drop();
-  });
-  const db = await scratch.open();
-  cleanups.push(() => db.close());
-  const workspace = await ensureWorkspace(db.prisma, "bench");
-  await db.prisma.$executeRawUnsafe(
-    `INSERT INTO accounts (workspace_id, external_id, name, updated_at)
-     SELECT $1, 'acc-' || lpad(i::text, 7, '0'), 'Account ' || i, now() FROM generate_series(1, $2) AS i`,
-    workspace.id,
-    s.accounts,
-  );
-  await db.prisma.$executeRawUnsafe(`ANALYZE accounts`);
+  const { scratch, db, workspace } = await benchWorkspace(s, cleanups);
   const key = randomBytes(32);
   const { connector } = await addConnector(db.prisma, new SecretBox(key), workspace.id, {
     name: "warehouse",
@@ -282,6 +254,26 @@ async function runConnector(s: Settings, cleanups: Cleanup[], problems: string[]
     p99: "–",
     peakRssMiB: run.peakRssMiB,
   };
+}
+
+/** A scratch database with the "bench" workspace and its A accounts `acc-0000001`... (in SQL). */
+async function benchWorkspace(s: Settings, cleanups: Cleanup[]) {
+  const scratch = await createScratchDatabase("postgres");
+  cleanups.push(async () => {
+    if (s.keep) log(`kept the database: ${scratch.config.databaseUrl}`);
+    else await scratch.drop();
+  });
+  const db = await scratch.open();
+  cleanups.push(() => db.close());
+  const workspace = await ensureWorkspace(db.prisma, "bench");
+  await db.prisma.$executeRawUnsafe(
+    `INSERT INTO accounts (workspace_id, external_id, name, updated_at)
+     SELECT $1, 'acc-' || lpad(i::text, 7, '0'), 'Account ' || i, now() FROM generate_series(1, $2) AS i`,
+    workspace.id,
+    s.accounts,
+  );
+  await db.prisma.$executeRawUnsafe(`ANALYZE accounts`);
+  return { scratch, db, workspace };
 }
 
 const loadAverage = () =>

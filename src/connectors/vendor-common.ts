@@ -4,6 +4,7 @@
 import type { z } from "zod";
 import { dateToDay, parseDay, type Day } from "../domain/dates.ts";
 import { SourceRequestError, type RejectedRecord, type SourceAccount } from "./contract.ts";
+import { normalizeDomain } from "./source-records.ts";
 
 export interface CheckedRecords<T> {
   records: T[];
@@ -94,14 +95,7 @@ const FREE_MAIL = new Set([
 /** "acme.com" from "https://www.Acme.com/about", "acme.com" or "ACME.COM."; null when it is not a domain. */
 export function normaliseDomain(text: string | null | undefined): string | null {
   if (!text) return null;
-  const host = text
-    .trim()
-    .toLowerCase()
-    .replace(/^[a-z][a-z0-9+.-]*:\/\//, "")
-    .replace(/[/?#].*$/, "")
-    .replace(/:\d+$/, "")
-    .replace(/\.$/, "")
-    .replace(/^www\./, "");
+  const host = normalizeDomain(text);
   return /^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(host) ? host : null;
 }
 

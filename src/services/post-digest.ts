@@ -6,28 +6,14 @@ import { readSettings } from "../config/workspace-settings.ts";
 import { dayToDate, formatDay, type Day } from "../domain/dates.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { digestMessages } from "../slack/blocks/digest.ts";
+import type { WorkspaceSlack } from "../slack/gateway.ts";
 import { SlackPermanentError } from "../slack/slack-errors.ts";
 import { silentLogger, type Logger } from "../log.ts";
 import { bandMixChart } from "./band-mix-chart.ts";
 import { buildDigest, changeCount } from "./build-digest.ts";
 
-export interface DigestSlack {
-  postMessage(args: {
-    channel: string;
-    text: string;
-    blocks?: unknown[];
-  }): Promise<{ channel: string; ts: string }>;
-  /** The token's scopes (null: Slack did not say); the chart needs files:write. */
-  scopes(): Promise<string[] | null>;
-  uploadFile(args: {
-    channel: string;
-    filename: string;
-    title: string;
-    bytes: Buffer;
-    initialComment?: string;
-    altText?: string;
-  }): Promise<void>;
-}
+/** What the digest needs of Slack: messages, the token's scopes, and the chart's upload. */
+export type DigestSlack = Pick<WorkspaceSlack, "postMessage" | "scopes" | "uploadFile">;
 
 /** What became of the band-mix chart: posted, or why not. */
 export type ChartOutcome = "posted" | "no-changes" | "no-scope" | "no-data" | "refused";

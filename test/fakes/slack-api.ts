@@ -11,6 +11,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo } from "node:net";
+import { BOT_SCOPES } from "../../src/slack/app.ts";
 
 export interface FakeSlackCall {
   method: string;
@@ -107,17 +108,8 @@ type FakeUser = Parameters<FakeSlack["addUser"]>[0];
 type FakeChannel = Parameters<FakeSlack["addChannel"]>[0];
 type Team = { teamId: string; botUserId: string; teamName?: string; scopes?: string[] };
 
-/** The bot scopes a token has unless its team says otherwise (manifest.yml's). */
-const DEFAULT_SCOPES = [
-  "commands",
-  "chat:write",
-  "im:write",
-  "users:read",
-  "users:read.email",
-  "channels:read",
-  "groups:read",
-  "files:write",
-];
+/** The bot scopes a token has unless its team says otherwise: the app's own (as manifest.yml). */
+const DEFAULT_SCOPES: readonly string[] = BOT_SCOPES;
 /** Methods that need a scope the token may lack: Slack answers missing_scope. */
 const NEEDED_SCOPE: Record<string, string> = {
   "files.getUploadURLExternal": "files:write",

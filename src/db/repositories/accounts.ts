@@ -135,33 +135,35 @@ export async function findAccounts(
   const prefix = `${literal}%`;
   const idFirst = `external_id = $2 DESC, ${byLength}`;
   type Rule = [MatchKind, string, unknown[], string];
-  const rules: Rule[] = [
-    ...(domainLike
-      ? ([
-          ["exact", `(external_id = $2 OR domain = lower($2))`, [prefix], idFirst],
-          ["exact", `name ILIKE $4`, [prefix, literal], byLength],
-        ] satisfies Rule[])
-      : ([
-          ["exact", `(external_id = $2 OR name ILIKE $4 OR domain = lower($2))`, [prefix, literal], idFirst],
-        ] satisfies Rule[])),
-    ["contains", `(name ILIKE $4 OR domain ILIKE $4)`, [prefix, pattern], byLength],
-    // Only for what looks like a piece of an id (one word with a digit), and before the typos (an
-    // id is not a misspelt name): ids have no trigram index (see the schema), so this reads the
-    // workspace's accounts.
-    ...(/^\S*\d\S*$/.test(q)
-      ? ([
-          [
-            "contains",
-            `external_id ILIKE $4`,
-            [prefix, pattern],
-            `external_id ILIKE $3 DESC, length(external_id), id`,
-          ],
-        ] satisfies Rule[])
-      : []),
+  const rules: Rule[] = [];
+  if (domainLike) {
+    rules.push(["exact", `(external_id = $2 OR domain = lower($2))`, [prefix], idFirst]);
+    rules.push(["exact", `name ILIKE $4`, [prefix, literal], byLength]);
+  } else {
+    rules.push([
+      "exact",
+      `(external_id = $2 OR name ILIKE $4 OR domain = lower($2))`,
+      [prefix, literal],
+      idFirst,
+    ]);
+  }
+  rules.push(["contains", `(name ILIKE $4 OR domain ILIKE $4)`, [prefix, pattern], byLength]);
+  // Only for what looks like a piece of an id (one word with a digit), and before the typos (an id
+  // is not a misspelt name): ids have no trigram index (see the schema), so this reads the
+  // workspace's accounts.
+  if (/^\S*\d\S*$/.test(q)) {
+    rules.push([
+      "contains",
+      `external_id ILIKE $4`,
+      [prefix, pattern],
+      `external_id ILIKE $3 DESC, length(external_id), id`,
+    ]);
+  }
+  rules.push(
     domainLike
       ? ["similar", `domain % $2`, [], `similarity($2, domain) DESC, id`]
       : ["similar", `$2 <% name`, [], `word_similarity($2, name) DESC, id`],
-  ];
+  );
   for (const [match, where, extra, rank] of rules) {
     const rows = await db.$queryRawUnsafe<
       {
