@@ -1,12 +1,15 @@
 // npm run bench -- recompute [--accounts N] [--workers K | --compare-workers] [--shard-size S]
-//                            [--days D] [--concurrency C] [--worker-heap-mb M] [--keep]
+//                            [--days D] [--concurrency C] [--worker-heap-mb M] [--outdated-rollups] [--keep]
 //
 // A full recompute of N synthetic accounts (10 metric components, D days of observations each)
 // through the real queue and real worker processes, against its floor: one INSERT ... SELECT that
 // writes the same number of snapshot rows.
 //
 // 1. A scratch PostgreSQL database, migrated; the data generated in SQL (support/synthetic-portfolio.ts)
-//    and a 10-component model stored as the active model; VACUUM ANALYZE.
+//    and a 10-component model stored as the active model; VACUUM ANALYZE. Then the accounts' rollups
+//    as the refresh-rollups job keeps them (src/services/refresh-rollups.ts), timed apart; with
+//    --outdated-rollups every account is instead marked changed before each run, as right after a
+//    full import and before the job has run, so the run computes every rollup itself.
 // 2. For each worker count, a run through the real queue on real worker processes
 //    (support/queued-run.ts): its time, each shard's, the workers' peak RSS and the CPU used. The run
 //    must have scored every account, and the database must hold one snapshot per account.
@@ -18,6 +21,7 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { table } from "../src/cli/output/format.ts";
 import { storeModelVersion } from "../src/db/repositories/models.ts";
+import { refreshWorkspaceRollups } from "../src/services/refresh-rollups.ts";
 import { ensureWorkspace } from "../src/db/repositories/workspaces.ts";
 import { formatDay, parseDay } from "../src/domain/dates.ts";
 import { parseModel } from "../src/domain/model/parse-model.ts";
@@ -45,6 +49,7 @@ interface Settings {
   concurrency: number;
   workerHeapMb: number;
   workerCounts: number[];
+  outdatedRollups: boolean;
   keep: boolean;
 }
 
@@ -57,7 +62,7 @@ function parseSettings(args: string[]): Settings {
   const flags = parseFlags(
     args,
     ["accounts", "workers", "shard-size", "days", "concurrency", "worker-heap-mb"],
-    ["compare-workers", "keep"],
+    ["compare-workers", "outdated-rollups", "keep"],
   );
   if (flags["compare-workers"] && flags.workers !== undefined) {
     throw new BenchUsageError("give --workers K or --compare-workers (1 then 2 workers), not both");
@@ -74,6 +79,7 @@ function parseSettings(args: string[]): Settings {
     concurrency,
     workerHeapMb: wholeNumber("worker-heap-mb", flags["worker-heap-mb"], 256, 64),
     workerCounts: flags["compare-workers"] ? [1, 2] : [wholeNumber("workers", flags.workers, 1)],
+    outdatedRollups: flags["outdated-rollups"] === true,
     keep: flags.keep === true,
   };
 }
@@ -116,11 +122,23 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<void> {
   const source = benchModelSource();
   await storeModelVersion(db.prisma, workspace.id, parseModel(source, "bench model"), source, "bench");
 
+  if (!s.outdatedRollups) {
+    log("the rollups, as the refresh-rollups job keeps them (one pass, 5,000 accounts a statement):");
+    const started = performance.now();
+    const refreshed = await refreshWorkspaceRollups(db.prisma, workspace.id, AS_OF);
+    await sql.query("VACUUM ANALYZE metric_rollups");
+    log(`  ${refreshed.accounts} accounts in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+
   const runs: RunResult[] = [];
   for (const [i, workers] of s.workerCounts.entries()) {
     if (i > 0) {
       log("resetting the scores, so the next run starts from the same state");
       await resetScores(sql);
+    }
+    if (s.outdatedRollups) {
+      log("marking every account changed (no rollup up to date), as right after a full import");
+      await markEveryAccountChanged(sql, workspace.id);
     }
     const result = await runOnWorkers(
       db.prisma,
@@ -157,6 +175,16 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<void> {
       `${floor.storedBytes.toFixed(0)} bytes a row (the recompute's: ${sample.averageBytes.toFixed(0)} bytes on average)`,
   );
   printResults(s, runs, floor);
+}
+
+/** The state after a full import, before any rollup was computed from it. */
+async function markEveryAccountChanged(sql: pg.Client, workspaceId: number): Promise<void> {
+  await sql.query("TRUNCATE metric_rollups, metric_rollup_changes");
+  await sql.query(
+    "INSERT INTO metric_rollup_changes (workspace_id, account_id) SELECT workspace_id, id FROM accounts WHERE workspace_id = $1",
+    [workspaceId],
+  );
+  await sql.query("VACUUM ANALYZE metric_rollups, metric_rollup_changes");
 }
 
 /** Counted apart from what the run says: one snapshot per account as of the run's date. */
@@ -223,7 +251,8 @@ function printResults(s: Settings, runs: RunResult[], floor: FloorResult): void 
   );
   out(
     `workers: processes × jobs each (CSS_WORKER_CONCURRENCY); shard size ${s.shardSize}; worker heap cap ${s.workerHeapMb} MiB; ` +
-      `data generated in SQL, not through the import path`,
+      `data generated in SQL, not through the import path; ` +
+      (s.outdatedRollups ? "every rollup computed by the run" : "rollups up to date before the run"),
   );
   if (runs.length === 2) {
     const [one, two] = runs as [RunResult, RunResult];

@@ -144,6 +144,15 @@ export async function generatePortfolio(
       );
     });
     await step("rebuild the observation indexes", () => restoreIndexes(main, indexes));
+    // What the observations' triggers record (every account changed), when they were off.
+    await step("record the changed accounts for the rollups", () =>
+      main.query(
+        `INSERT INTO metric_rollup_changes (workspace_id, account_id)
+         SELECT a.workspace_id, a.id FROM accounts a WHERE a.workspace_id = $1
+           AND NOT EXISTS (SELECT 1 FROM metric_rollup_changes c WHERE c.workspace_id = a.workspace_id AND c.account_id = a.id)`,
+        [spec.workspaceId],
+      ),
+    );
     await step("VACUUM ANALYZE", () => main.query("VACUUM ANALYZE"));
 
     const { rows } = await main.query<{ n: string; bytes: string }>(

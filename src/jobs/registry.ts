@@ -6,6 +6,7 @@ import { notifyBandChanges } from "./definitions/notify-band-changes.ts";
 import { recomputeFinalize } from "./definitions/recompute-finalize.ts";
 import { recomputeShard } from "./definitions/recompute-shard.ts";
 import { recomputeTick } from "./definitions/recompute-tick.ts";
+import { refreshRollupsJob } from "./definitions/refresh-rollups.ts";
 
 export const JOBS: readonly RegisteredJob[] = [
   recomputeTick,
@@ -14,6 +15,7 @@ export const JOBS: readonly RegisteredJob[] = [
   notifyBandChanges,
   digestTick,
   connectorSync,
+  refreshRollupsJob,
 ];
 
 export const JOBS_BY_NAME: ReadonlyMap<string, RegisteredJob> = new Map(JOBS.map((j) => [j.name, j]));

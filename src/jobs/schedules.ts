@@ -1,4 +1,4 @@
-// Each workspace's schedules (recompute, digest), as BullMQ job schedulers: they live in Redis, fire
+// Each workspace's schedules (recompute, digest, rollups), as BullMQ job schedulers: they live in Redis, fire
 // once however many replicas run, and a fire due while no worker was up runs when one starts.
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { readSettings, type WorkspaceSettings } from "../config/workspace-settings.ts";
@@ -6,6 +6,7 @@ import { syncConnectorSchedules } from "./connector-schedules.ts";
 import { jobOptions } from "./define-job.ts";
 import { digestTick } from "./definitions/digest-tick.ts";
 import { recomputeTick } from "./definitions/recompute-tick.ts";
+import { refreshRollupsJob } from "./definitions/refresh-rollups.ts";
 import type { Queues } from "./queues.ts";
 
 export function recomputeSchedulerId(workspaceId: number): string {
@@ -48,7 +49,22 @@ export async function upsertDigestSchedule(
   );
 }
 
-/** Creates or moves every schedule of a workspace (recompute, digest), as its settings say. */
+export function rollupsSchedulerId(workspaceId: number): string {
+  return `rollups-ws-${workspaceId}`;
+}
+
+/** How often a workspace's rollups are brought up to date (services/refresh-rollups.ts). */
+export const ROLLUPS_PATTERN = "*/5 * * * *";
+
+export async function upsertRollupsSchedule(queues: Queues, workspaceId: number, tz: string): Promise<void> {
+  await queues.queue.sync.upsertJobScheduler(
+    rollupsSchedulerId(workspaceId),
+    { pattern: ROLLUPS_PATTERN, tz },
+    { name: refreshRollupsJob.name, data: { workspaceId }, opts: jobOptions(refreshRollupsJob) },
+  );
+}
+
+/** Creates or moves every schedule of a workspace (recompute, digest, rollups), as its settings say. */
 export async function upsertWorkspaceSchedules(
   queues: Queues,
   workspaceId: number,
@@ -63,6 +79,7 @@ export async function upsertWorkspaceSchedules(
     days: settings.digest_days,
     tz: settings.timezone,
   });
+  await upsertRollupsSchedule(queues, workspaceId, settings.timezone);
 }
 
 /**
@@ -87,6 +104,12 @@ export async function syncSchedules(prisma: PrismaClient, queues: Queues): Promi
   for (const scheduler of await queues.queue.notify.getJobSchedulers()) {
     if (scheduler.key.startsWith("digest-ws-") && !liveDigests.has(scheduler.key)) {
       await queues.queue.notify.removeJobScheduler(scheduler.key);
+    }
+  }
+  const liveRollups = new Set(workspaces.map((w) => rollupsSchedulerId(w.id)));
+  for (const scheduler of await queues.queue.sync.getJobSchedulers()) {
+    if (scheduler.key.startsWith("rollups-ws-") && !liveRollups.has(scheduler.key)) {
+      await queues.queue.sync.removeJobScheduler(scheduler.key);
     }
   }
   await syncConnectorSchedules(prisma, queues);

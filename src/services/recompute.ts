@@ -10,7 +10,7 @@
 import { z } from "zod";
 import { dateToDay, dayToDate, formatDay, type Day } from "../domain/dates.ts";
 import { emptySurveyCounts } from "../domain/kpi/surveys.ts";
-import { SegmentResolver } from "../domain/model/resolve-segment.ts";
+import { modelInputs, SegmentResolver } from "../domain/model/resolve-segment.ts";
 import { driversBetween } from "../domain/scoring/explain.ts";
 import { scoreFromInputs } from "../domain/scoring/score.ts";
 import { inputSignature, metricRaw, surveyRaw, type RawInputs } from "../domain/scoring/window-inputs.ts";
@@ -22,9 +22,11 @@ import {
   type RunStamp,
   type SnapshotWrite,
 } from "../db/repositories/snapshots.ts";
+import { readRollups, refreshRollups, type RollupValues } from "../db/repositories/metric-rollups.ts";
 import {
-  aggregateMetrics,
+  AGGREGATION_SETTINGS,
   aggregateSurveys,
+  uniqueMetricInputs,
   type AccountRange,
 } from "../db/repositories/window-aggregates.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
@@ -159,15 +161,6 @@ async function resolverFor(
   return resolver;
 }
 
-/**
- * Planner settings for a shard's reads, for their transaction only. The aggregation's estimated cost
- * is high enough for PostgreSQL to JIT-compile it, which took about half of each shard's query time
- * for a query that runs once; and parallel query only competes with the other shards that workers run
- * at the same time, one connection each.
- */
-const SHARD_READ_SETTINGS =
-  "SELECT set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)";
-
 /** Scores the active accounts with ids in [fromId, toId]. One bad account is an error, not a failure. */
 export async function scoreShard(prisma: PrismaClient, task: ShardTask): Promise<ShardSummary> {
   const segments = await resolverFor(prisma, task.workspaceId, task.modelId);
@@ -182,16 +175,28 @@ export async function scoreShard(prisma: PrismaClient, task: ShardTask): Promise
   const summary: ShardSummary = { accounts: 0, scored: 0, insufficient_data: 0, band_changes: 0, errors: [] };
   if (accounts.length === 0) return summary;
 
-  // Every input the shard's segments use, aggregated in one scan per table for the whole shard.
-  const inputs = [...new Set(accounts.map((a) => a.segment))].flatMap((segment) =>
+  // Metric inputs come from the accounts' rollups (one row each), computed here for those out of date
+  // (new observations, another day, another model), for every segment's inputs so the stored rollup
+  // serves any shard. Survey inputs are counted from the responses, for the shard's segments.
+  const allInputs = modelInputs(segments.model);
+  const signatures = uniqueMetricInputs(allInputs).map(inputSignature);
+  const surveyInputs = [...new Set(accounts.map((a) => a.segment))].flatMap((segment) =>
     segments.for(segment).components.map((c) => c.input),
   );
+  const ids = accounts.map((a) => a.id);
   const { metricValues, surveyValues, previous } = await prisma.$transaction(
     async (tx) => {
-      await tx.$queryRawUnsafe(SHARD_READ_SETTINGS);
+      await tx.$queryRawUnsafe(AGGREGATION_SETTINGS);
+      let metricValues = new Map<number, RollupValues>();
+      if (signatures.length > 0) {
+        const rollups = await readRollups(tx, task.workspaceId, ids, signatures, task.asOf);
+        metricValues = rollups.current;
+        const refreshed = await refreshRollups(tx, task.workspaceId, rollups.outdated, allInputs, task.asOf);
+        for (const [id, values] of refreshed) metricValues.set(id, values);
+      }
       return {
-        metricValues: await aggregateMetrics(tx, range, inputs, task.asOf),
-        surveyValues: await aggregateSurveys(tx, range, inputs, task.asOf),
+        metricValues,
+        surveyValues: await aggregateSurveys(tx, range, surveyInputs, task.asOf),
         previous: await previousSnapshots(tx, range, task.asOf),
       };
     },
@@ -210,7 +215,7 @@ export async function scoreShard(prisma: PrismaClient, task: ShardTask): Promise
         raws[c.key] =
           c.input.survey !== undefined
             ? surveyRaw(c.input, surveyValues.get(signature)?.get(account.id) ?? emptySurveyCounts())
-            : metricRaw(c.input, metricValues.get(signature)?.get(account.id) ?? null);
+            : metricRaw(c.input, metricValues.get(account.id)?.[signature] ?? null);
       }
       const before = previous.get(account.id);
       const result = scoreFromInputs(model, raws, before?.band ?? null);

@@ -13,7 +13,13 @@ import { recomputeTick } from "../../src/jobs/definitions/recompute-tick.ts";
 import { enqueue } from "../../src/jobs/enqueue.ts";
 import { JOBS } from "../../src/jobs/registry.ts";
 import { startRunFlow } from "../../src/jobs/run-flow.ts";
-import { recomputeSchedulerId, syncSchedules, upsertRecomputeSchedule } from "../../src/jobs/schedules.ts";
+import {
+  recomputeSchedulerId,
+  ROLLUPS_PATTERN,
+  rollupsSchedulerId,
+  syncSchedules,
+  upsertRecomputeSchedule,
+} from "../../src/jobs/schedules.ts";
 import { startWorkers, type Workers } from "../../src/jobs/worker.ts";
 import { silentLogger } from "../../src/log.ts";
 import { scoreFiles } from "../../src/services/score-files.ts";
@@ -139,6 +145,11 @@ describe("recompute pipeline", () => {
       hour12: false,
     }).format(next);
     expect(local).toMatch(/^(Mon|Tue|Wed|Thu|Fri) 06:30$/);
+    // The rollups are brought up to date every few minutes on the sync queue.
+    expect(await queues.queue.sync.getJobScheduler(rollupsSchedulerId(workspaceId))).toMatchObject({
+      pattern: ROLLUPS_PATTERN,
+      tz: "America/New_York",
+    });
     const delayed = (await queues.queue.recompute.getDelayed()).filter(
       (j) => j.data && (j.data as { workspaceId: number }).workspaceId === workspaceId,
     );
@@ -148,6 +159,7 @@ describe("recompute pipeline", () => {
     await db.prisma.workspace.update({ where: { id: other.id }, data: { deletedAt: new Date() } });
     await syncSchedules(db.prisma, queues);
     expect(await queues.queue.recompute.getJobScheduler(recomputeSchedulerId(other.id))).toBeUndefined();
+    expect(await queues.queue.sync.getJobScheduler(rollupsSchedulerId(other.id))).toBeUndefined();
   });
 
   it("retries transient faults with backoff, and fails permanent ones at once", async () => {

@@ -10,6 +10,7 @@ import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
 import { explainAccount } from "../../src/services/explain-account.ts";
 import { importFile } from "../../src/services/import-records.ts";
 import { recomputeWorkspace } from "../../src/services/recompute.ts";
+import { refreshWorkspaceRollups } from "../../src/services/refresh-rollups.ts";
 import { scoreFiles } from "../../src/services/score-files.ts";
 import { BACKENDS, createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { FIXTURES, tempDir, writeTempFile } from "../support/files.ts";
@@ -107,6 +108,54 @@ describe.each(BACKENDS)("recompute on %s", (backend) => {
     expect((await snapshotsOf("H")).map((s) => s.score)).toEqual([75, 90]);
     const h = await db.prisma.account.findFirstOrThrow({ where: { workspaceId, externalId: "H" } });
     expect(h.currentScore).toBe(90); // re-scoring 03-01 after 03-02 did not overwrite the newer score
+  });
+
+  it("reads the accounts' rollups once current, and takes in data written after them", async () => {
+    await importFile(
+      db.prisma,
+      workspaceId,
+      "accounts",
+      writeTempFile("a.csv", ["account_id,name", "H,Hover", "Q,Quiet"]),
+    );
+    await setModel(JSON.stringify(directModel));
+    const metrics = (value: number) =>
+      importFile(
+        db.prisma,
+        workspaceId,
+        "metrics",
+        writeTempFile("m.csv", ["account_id,metric,value,observed_at", `H,score_input,${value},2026-03-02`]),
+      );
+    await metrics(90);
+    const first = await recomputeWorkspace(db.prisma, workspaceId, day("2026-03-02"));
+    expect(first).toMatchObject({ scored: 1, insufficient_data: 1 });
+    // The run stored what it computed: nothing is left for the refresh job, and a second run reads
+    // the rollups (the observations are not read: they are gone, and the scores stay).
+    expect(await refreshWorkspaceRollups(db.prisma, workspaceId, day("2026-03-02"))).toEqual({
+      accounts: 0,
+      chunks: 0,
+    });
+    await db.prisma.$executeRawUnsafe("ALTER TABLE metric_observations DISABLE TRIGGER USER");
+    await db.prisma.$executeRawUnsafe("DELETE FROM metric_observations");
+    await db.prisma.$executeRawUnsafe("ALTER TABLE metric_observations ENABLE TRIGGER USER");
+    await recomputeWorkspace(db.prisma, workspaceId, day("2026-03-02"));
+    expect((await snapshotsOf("H")).map((s) => s.score)).toEqual([90]);
+    // The same day's value replaced: the account is computed again, in the refresh job or the run.
+    await metrics(60);
+    expect(await refreshWorkspaceRollups(db.prisma, workspaceId, day("2026-03-02"))).toEqual({
+      accounts: 1,
+      chunks: 1,
+    });
+    await recomputeWorkspace(db.prisma, workspaceId, day("2026-03-02"));
+    await metrics(40);
+    await recomputeWorkspace(db.prisma, workspaceId, day("2026-03-02"));
+    expect((await snapshotsOf("H")).map((s) => s.score)).toEqual([40]);
+    expect((await snapshotsOf("Q")).map((s) => s.band)).toEqual(["insufficient_data"]);
+    // The next day, the refresh job moves every rollup of an active account forward (Q never had data,
+    // so it has none: it needs none).
+    expect(await refreshWorkspaceRollups(db.prisma, workspaceId, day("2026-03-03"))).toEqual({
+      accounts: 1,
+      chunks: 1,
+    });
   });
 
   it("applies hysteresis day by day and records each band change with its drivers", async () => {

@@ -1,6 +1,7 @@
-// Aggregates metric and survey windows in SQL for a range of accounts: one scan of each table per
-// range, every input a conditional aggregate (FILTER) of it, one row per account. Observations are
-// never loaded into JavaScript.
+// Aggregates metric and survey windows in SQL: one scan of each table per set of accounts, every input
+// a conditional aggregate (FILTER) of it, one row per account. Observations are never loaded into
+// JavaScript. Metric inputs are aggregated into the accounts' rollups (metric-rollups.ts); survey
+// inputs are counted per shard.
 import { formatDay, type Day } from "../../domain/dates.ts";
 import { emptySurveyCounts, type SurveyCounts } from "../../domain/kpi/surveys.ts";
 import type { ComponentInput } from "../../domain/model/schema.ts";
@@ -14,8 +15,16 @@ export interface AccountRange {
   toId: number;
 }
 
-/** Per input signature, the value of each account that has observations in the input's window. */
-export type MetricAggregates = Map<string, Map<number, number>>;
+/**
+ * Planner settings for the aggregations, for the caller's transaction only (the first statement in
+ * it). Their estimated cost is high enough for PostgreSQL to JIT-compile them, which took about half
+ * of each aggregation's time for a query that runs once; and parallel query only competes with the
+ * other shards that workers run at the same time, one connection each.
+ */
+export const AGGREGATION_SETTINGS =
+  "SELECT set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)";
+
+/** Per input signature, the counts of each account that has responses in the input's window. */
 export type SurveyAggregates = Map<string, Map<number, SurveyCounts>>;
 
 /** The SQL of one aggregate over the rows its FILTER keeps; null over no rows, as in TypeScript. */
@@ -29,7 +38,7 @@ const AGGREGATE = {
 } as const;
 
 /** Parameters in order, and a placeholder for each: values never enter the SQL text. */
-class Params {
+export class Params {
   readonly values: unknown[] = [];
   add(value: unknown): string {
     this.values.push(value);
@@ -37,43 +46,35 @@ class Params {
   }
 }
 
-/** Every metric input over one scan of the range's observations. */
-export async function aggregateMetrics(
-  db: Db,
-  range: AccountRange,
+/** The metric inputs among `inputs`, each signature once. */
+export function uniqueMetricInputs(inputs: readonly ComponentInput[]): ComponentInput[] {
+  return uniqueInputs(inputs.filter((i) => i.metric !== undefined));
+}
+
+/**
+ * The query aggregating every one of `inputs` (metric inputs, each signature once) as of `asOf` over
+ * the observations the `accounts` condition keeps: one row per account that has some, its id as `id`
+ * and the value of input n as `v<n>` (null when its window holds no observation). The one definition
+ * of the window aggregates in SQL: recomputes and rollups both use it.
+ */
+export function metricAggregateQuery(
+  p: Params,
   inputs: readonly ComponentInput[],
   asOf: Day,
-): Promise<MetricAggregates> {
-  const unique = uniqueInputs(inputs.filter((i) => i.metric !== undefined));
-  const result: MetricAggregates = new Map(unique.map((i) => [inputSignature(i), new Map<number, number>()]));
-  if (unique.length === 0) return result;
-  const p = new Params();
-  const ws = p.add(range.workspaceId);
-  const from = p.add(range.fromId);
-  const to = p.add(range.toId);
+  accounts: string,
+): string {
   const end = p.add(formatDay(asOf));
-  const earliest = p.add(formatDay(asOf - Math.max(...unique.map((i) => i.window_days)) + 1));
-  const metrics = [...new Set(unique.map((i) => i.metric!))].map((m) => p.add(m));
-  const columns = unique.map((input, n) => {
+  const earliest = p.add(formatDay(asOf - Math.max(...inputs.map((i) => i.window_days)) + 1));
+  const metrics = [...new Set(inputs.map((i) => i.metric!))].map((m) => p.add(m));
+  const columns = inputs.map((input, n) => {
     const filter = `metric = ${p.add(input.metric)} AND observed_on >= ${p.add(formatDay(asOf - input.window_days + 1))}::date`;
     return `${AGGREGATE[input.agg!](filter)}::float8 AS v${n}`;
   });
-  const rows = await db.$queryRawUnsafe<Record<string, number | null>[]>(
-    `SELECT account_id AS id, ${columns.join(", ")}
+  return `SELECT account_id AS id, ${columns.join(", ")}
      FROM metric_observations
-     WHERE workspace_id = ${ws} AND account_id BETWEEN ${from} AND ${to}
+     WHERE ${accounts}
        AND metric IN (${metrics.join(", ")}) AND observed_on >= ${earliest}::date AND observed_on <= ${end}::date
-     GROUP BY account_id`,
-    ...p.values,
-  );
-  unique.forEach((input, n) => {
-    const values = result.get(inputSignature(input))!;
-    for (const row of rows) {
-      const v = row[`v${n}`];
-      if (v !== null && v !== undefined) values.set(row.id!, v);
-    }
-  });
-  return result;
+     GROUP BY account_id`;
 }
 
 /** Every survey input's counts over one scan of the range's responses (by each response's UTC date). */

@@ -1,5 +1,5 @@
 // A model as it applies to one segment: the segment's overrides merged over the base model.
-import type { Band, Component, ScoringModel } from "./schema.ts";
+import type { Band, Component, ComponentInput, ScoringModel } from "./schema.ts";
 
 export interface EffectiveModel {
   segment: string | null;
@@ -48,4 +48,10 @@ export class SegmentResolver {
     }
     return resolved;
   }
+}
+
+/** The input of every component the model scores with, in any segment (repeats included). */
+export function modelInputs(model: ScoringModel): ComponentInput[] {
+  const segments = [null, ...Object.keys(model.segments ?? {})];
+  return segments.flatMap((s) => resolveSegment(model, s).components.map((c) => c.input));
 }

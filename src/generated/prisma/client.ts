@@ -74,6 +74,23 @@ export type AccountSourceId = Prisma.AccountSourceIdModel
  */
 export type MetricObservation = Prisma.MetricObservationModel
 /**
+ * Model MetricRollup
+ * The metric inputs of one account's score as of one day (rolling per-account aggregates): one
+ * value per input signature (`metric:<name>:<agg>:<days>`), so a recompute reads one row per account
+ * instead of every observation of the window. Written only by `refreshRollups`
+ * (src/db/repositories/metric-rollups.ts), with the snapshot it read the observations in; valid for a
+ * run of `asOf` while no observation of the account changed outside that snapshot (see
+ * MetricRollupChange). No foreign key: deleted with the account by the accounts' delete trigger.
+ */
+export type MetricRollup = Prisma.MetricRollupModel
+/**
+ * Model MetricRollupChange
+ * An account whose observations were written, by which transaction: appended by statement triggers
+ * on metric_observations (no lock taken, so concurrent writers never wait on each other here) and
+ * removed once a rollup has read the observations with that transaction visible.
+ */
+export type MetricRollupChange = Prisma.MetricRollupChangeModel
+/**
  * Model TrackActivity
  * Who used which product event on which day, from the track webhook (POST /api/v1/track): one row
  * per account, UTC day, user and event, so a retried or repeated event adds nothing. The usage

@@ -383,13 +383,6 @@ export type BigIntFilter<$PrismaModel = never> = {
   not?: Prisma.NestedBigIntFilter<$PrismaModel> | bigint | number
 }
 
-export type EnumSurveyFilter<$PrismaModel = never> = {
-  equals?: $Enums.Survey | Prisma.EnumSurveyFieldRefInput<$PrismaModel>
-  in?: $Enums.Survey[] | Prisma.ListEnumSurveyFieldRefInput<$PrismaModel>
-  notIn?: $Enums.Survey[] | Prisma.ListEnumSurveyFieldRefInput<$PrismaModel>
-  not?: Prisma.NestedEnumSurveyFilter<$PrismaModel> | $Enums.Survey
-}
-
 export type BigIntWithAggregatesFilter<$PrismaModel = never> = {
   equals?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
   in?: bigint[] | number[] | Prisma.ListBigIntFieldRefInput<$PrismaModel>
@@ -404,6 +397,13 @@ export type BigIntWithAggregatesFilter<$PrismaModel = never> = {
   _sum?: Prisma.NestedBigIntFilter<$PrismaModel>
   _min?: Prisma.NestedBigIntFilter<$PrismaModel>
   _max?: Prisma.NestedBigIntFilter<$PrismaModel>
+}
+
+export type EnumSurveyFilter<$PrismaModel = never> = {
+  equals?: $Enums.Survey | Prisma.EnumSurveyFieldRefInput<$PrismaModel>
+  in?: $Enums.Survey[] | Prisma.ListEnumSurveyFieldRefInput<$PrismaModel>
+  notIn?: $Enums.Survey[] | Prisma.ListEnumSurveyFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumSurveyFilter<$PrismaModel> | $Enums.Survey
 }
 
 export type EnumSurveyWithAggregatesFilter<$PrismaModel = never> = {
@@ -874,13 +874,6 @@ export type NestedBigIntFilter<$PrismaModel = never> = {
   not?: Prisma.NestedBigIntFilter<$PrismaModel> | bigint | number
 }
 
-export type NestedEnumSurveyFilter<$PrismaModel = never> = {
-  equals?: $Enums.Survey | Prisma.EnumSurveyFieldRefInput<$PrismaModel>
-  in?: $Enums.Survey[] | Prisma.ListEnumSurveyFieldRefInput<$PrismaModel>
-  notIn?: $Enums.Survey[] | Prisma.ListEnumSurveyFieldRefInput<$PrismaModel>
-  not?: Prisma.NestedEnumSurveyFilter<$PrismaModel> | $Enums.Survey
-}
-
 export type NestedBigIntWithAggregatesFilter<$PrismaModel = never> = {
   equals?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel>
   in?: bigint[] | number[] | Prisma.ListBigIntFieldRefInput<$PrismaModel>
@@ -895,6 +888,13 @@ export type NestedBigIntWithAggregatesFilter<$PrismaModel = never> = {
   _sum?: Prisma.NestedBigIntFilter<$PrismaModel>
   _min?: Prisma.NestedBigIntFilter<$PrismaModel>
   _max?: Prisma.NestedBigIntFilter<$PrismaModel>
+}
+
+export type NestedEnumSurveyFilter<$PrismaModel = never> = {
+  equals?: $Enums.Survey | Prisma.EnumSurveyFieldRefInput<$PrismaModel>
+  in?: $Enums.Survey[] | Prisma.ListEnumSurveyFieldRefInput<$PrismaModel>
+  notIn?: $Enums.Survey[] | Prisma.ListEnumSurveyFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumSurveyFilter<$PrismaModel> | $Enums.Survey
 }
 
 export type NestedEnumSurveyWithAggregatesFilter<$PrismaModel = never> = {

@@ -403,6 +403,8 @@ export const ModelName = {
   Account: 'Account',
   AccountSourceId: 'AccountSourceId',
   MetricObservation: 'MetricObservation',
+  MetricRollup: 'MetricRollup',
+  MetricRollupChange: 'MetricRollupChange',
   TrackActivity: 'TrackActivity',
   SurveyResponse: 'SurveyResponse',
   ScoreSnapshot: 'ScoreSnapshot',
@@ -431,7 +433,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "workspace" | "slackInstallation" | "scoringModel" | "account" | "accountSourceId" | "metricObservation" | "trackActivity" | "surveyResponse" | "scoreSnapshot" | "bandChange" | "recomputeRun" | "followUp" | "digest" | "connectorConfig" | "syncRun" | "auditLogEntry" | "apiKey" | "idempotencyKey" | "accountWatch"
+    modelProps: "workspace" | "slackInstallation" | "scoringModel" | "account" | "accountSourceId" | "metricObservation" | "metricRollup" | "metricRollupChange" | "trackActivity" | "surveyResponse" | "scoreSnapshot" | "bandChange" | "recomputeRun" | "followUp" | "digest" | "connectorConfig" | "syncRun" | "auditLogEntry" | "apiKey" | "idempotencyKey" | "accountWatch"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -876,6 +878,138 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         count: {
           args: Prisma.MetricObservationCountArgs<ExtArgs>
           result: runtime.Types.Utils.Optional<Prisma.MetricObservationCountAggregateOutputType> | number
+        }
+      }
+    }
+    MetricRollup: {
+      payload: Prisma.$MetricRollupPayload<ExtArgs>
+      fields: Prisma.MetricRollupFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.MetricRollupFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$MetricRollupPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.MetricRollupFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$MetricRollupPayload>
+        }
+        findFirst: {
+          args: Prisma.MetricRollupFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$MetricRollupPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.MetricRollupFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$MetricRollupPayload>
+        }
+        findMany: {
+          args: Prisma.MetricRollupFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$MetricRollupPayload>[]
+        }
+        delete: {
+          args: Prisma.MetricRollupDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$MetricRollupPayload>
+        }
+        update: {
+          args: Prisma.MetricRollupUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$MetricRollupPayload>
+        }
+        deleteMany: {
+          args: Prisma.MetricRollupDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.MetricRollupUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.MetricRollupUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$MetricRollupPayload>[]
+        }
+        aggregate: {
+          args: Prisma.MetricRollupAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateMetricRollup>
+        }
+        groupBy: {
+          args: Prisma.MetricRollupGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.MetricRollupGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.MetricRollupCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.MetricRollupCountAggregateOutputType> | number
+        }
+      }
+    }
+    MetricRollupChange: {
+      payload: Prisma.$MetricRollupChangePayload<ExtArgs>
+      fields: Prisma.MetricRollupChangeFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.MetricRollupChangeFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$MetricRollupChangePayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.MetricRollupChangeFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$MetricRollupChangePayload>
+        }
+        findFirst: {
+          args: Prisma.MetricRollupChangeFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$MetricRollupChangePayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.MetricRollupChangeFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$MetricRollupChangePayload>
+        }
+        findMany: {
+          args: Prisma.MetricRollupChangeFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$MetricRollupChangePayload>[]
+        }
+        create: {
+          args: Prisma.MetricRollupChangeCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$MetricRollupChangePayload>
+        }
+        createMany: {
+          args: Prisma.MetricRollupChangeCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.MetricRollupChangeCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$MetricRollupChangePayload>[]
+        }
+        delete: {
+          args: Prisma.MetricRollupChangeDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$MetricRollupChangePayload>
+        }
+        update: {
+          args: Prisma.MetricRollupChangeUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$MetricRollupChangePayload>
+        }
+        deleteMany: {
+          args: Prisma.MetricRollupChangeDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.MetricRollupChangeUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.MetricRollupChangeUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$MetricRollupChangePayload>[]
+        }
+        upsert: {
+          args: Prisma.MetricRollupChangeUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$MetricRollupChangePayload>
+        }
+        aggregate: {
+          args: Prisma.MetricRollupChangeAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateMetricRollupChange>
+        }
+        groupBy: {
+          args: Prisma.MetricRollupChangeGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.MetricRollupChangeGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.MetricRollupChangeCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.MetricRollupChangeCountAggregateOutputType> | number
         }
       }
     }
@@ -1970,6 +2104,25 @@ export const MetricObservationScalarFieldEnum = {
 export type MetricObservationScalarFieldEnum = (typeof MetricObservationScalarFieldEnum)[keyof typeof MetricObservationScalarFieldEnum]
 
 
+export const MetricRollupScalarFieldEnum = {
+  accountId: 'accountId',
+  workspaceId: 'workspaceId',
+  asOf: 'asOf',
+  values: 'values'
+} as const
+
+export type MetricRollupScalarFieldEnum = (typeof MetricRollupScalarFieldEnum)[keyof typeof MetricRollupScalarFieldEnum]
+
+
+export const MetricRollupChangeScalarFieldEnum = {
+  id: 'id',
+  workspaceId: 'workspaceId',
+  accountId: 'accountId'
+} as const
+
+export type MetricRollupChangeScalarFieldEnum = (typeof MetricRollupChangeScalarFieldEnum)[keyof typeof MetricRollupChangeScalarFieldEnum]
+
+
 export const TrackActivityScalarFieldEnum = {
   workspaceId: 'workspaceId',
   accountId: 'accountId',
@@ -2563,6 +2716,8 @@ export type GlobalOmitConfig = {
   account?: Prisma.AccountOmit
   accountSourceId?: Prisma.AccountSourceIdOmit
   metricObservation?: Prisma.MetricObservationOmit
+  metricRollup?: Prisma.MetricRollupOmit
+  metricRollupChange?: Prisma.MetricRollupChangeOmit
   trackActivity?: Prisma.TrackActivityOmit
   surveyResponse?: Prisma.SurveyResponseOmit
   scoreSnapshot?: Prisma.ScoreSnapshotOmit

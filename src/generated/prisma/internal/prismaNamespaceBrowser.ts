@@ -57,6 +57,8 @@ export const ModelName = {
   Account: 'Account',
   AccountSourceId: 'AccountSourceId',
   MetricObservation: 'MetricObservation',
+  MetricRollup: 'MetricRollup',
+  MetricRollupChange: 'MetricRollupChange',
   TrackActivity: 'TrackActivity',
   SurveyResponse: 'SurveyResponse',
   ScoreSnapshot: 'ScoreSnapshot',
@@ -176,6 +178,25 @@ export const MetricObservationScalarFieldEnum = {
 } as const
 
 export type MetricObservationScalarFieldEnum = (typeof MetricObservationScalarFieldEnum)[keyof typeof MetricObservationScalarFieldEnum]
+
+
+export const MetricRollupScalarFieldEnum = {
+  accountId: 'accountId',
+  workspaceId: 'workspaceId',
+  asOf: 'asOf',
+  values: 'values'
+} as const
+
+export type MetricRollupScalarFieldEnum = (typeof MetricRollupScalarFieldEnum)[keyof typeof MetricRollupScalarFieldEnum]
+
+
+export const MetricRollupChangeScalarFieldEnum = {
+  id: 'id',
+  workspaceId: 'workspaceId',
+  accountId: 'accountId'
+} as const
+
+export type MetricRollupChangeScalarFieldEnum = (typeof MetricRollupChangeScalarFieldEnum)[keyof typeof MetricRollupChangeScalarFieldEnum]
 
 
 export const TrackActivityScalarFieldEnum = {

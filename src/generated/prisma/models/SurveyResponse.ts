@@ -537,14 +537,6 @@ export type SurveyResponseUncheckedUpdateManyWithoutAccountNestedInput = {
   deleteMany?: Prisma.SurveyResponseScalarWhereInput | Prisma.SurveyResponseScalarWhereInput[]
 }
 
-export type BigIntFieldUpdateOperationsInput = {
-  set?: bigint | number
-  increment?: bigint | number
-  decrement?: bigint | number
-  multiply?: bigint | number
-  divide?: bigint | number
-}
-
 export type EnumSurveyFieldUpdateOperationsInput = {
   set?: $Enums.Survey
 }
