@@ -61,7 +61,7 @@ export async function timeFloor(
   const result = await client.query(
     `INSERT INTO score_snapshots (workspace_id, account_id, as_of, model_id, score, band, coverage, components, run_id, computed_at)
      SELECT a.workspace_id, a.id, $2::date, $3, (a.id % 100)::float8,
-            (ARRAY['healthy', 'caution', 'at_risk'])[1 + a.id % 3], 1, $4::jsonb, $5, now()
+            (ARRAY['healthy', 'caution', 'at_risk'])[1 + a.id % 3], 1, $4::json, $5, now()
      FROM accounts a WHERE a.workspace_id = $1 AND a.status = 'active'`,
     [spec.workspaceId, formatDay(spec.asOf), spec.modelId, spec.components, spec.runId.toString()],
   );

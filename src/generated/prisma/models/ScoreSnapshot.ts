@@ -1048,7 +1048,9 @@ export type $ScoreSnapshotPayload<ExtArgs extends runtime.Types.Extensions.Inter
     band: string
     coverage: number
     /**
-     * [{ key, raw, score, weight, points }]
+     * [{ key, raw, score, weight, points }]. `json`, not `jsonb`: stored as written and read whole,
+     * never queried inside, and converting 1.2 kB of full-precision numbers per account to jsonb
+     * cost a recompute about as much as writing the rows.
      */
     components: runtime.JsonValue
     runId: bigint | null
