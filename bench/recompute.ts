@@ -1,5 +1,6 @@
 // npm run bench -- recompute [--accounts N] [--workers K | --compare-workers] [--shard-size S]
-//                            [--days D] [--concurrency C] [--worker-heap-mb M] [--outdated-rollups] [--keep]
+//                            [--days D] [--concurrency C] [--worker-heap-mb M] [--outdated-rollups]
+//                            [--keep | --reuse URL]
 //
 // A full recompute of N synthetic accounts (10 metric components, D days of observations each)
 // through the real queue and real worker processes, against its floor: one INSERT ... SELECT that
@@ -14,7 +15,8 @@
 //    (support/queued-run.ts): its time, each shard's, the workers' peak RSS and the CPU used. The run
 //    must have scored every account, and the database must hold one snapshot per account.
 // 3. The floor, in the same database, from the same starting state (no snapshots).
-// Everything it made (database, Redis keys, processes) is removed at the end, failure or not.
+// Everything it made (database, Redis keys, processes) is removed at the end, failure or not, unless
+// --keep: then `--reuse URL` runs again on that database (scores reset first), without generating.
 import { execFile } from "node:child_process";
 import os from "node:os";
 import { promisify } from "node:util";
@@ -30,7 +32,7 @@ import { BenchUsageError, parseFlags, wholeNumber } from "./support/args.ts";
 import { benchRedisUrl } from "./support/queue-keys.ts";
 import { runWithCleanups, type Cleanup } from "./support/lifecycle.ts";
 import { quantile, runOnWorkers, type RunResult } from "./support/queued-run.ts";
-import { createScratchDatabase } from "./support/scratch-database.ts";
+import { createScratchDatabase, reuseDatabase } from "./support/scratch-database.ts";
 import { resetScores, sampleComponents, timeFloor, type FloorResult } from "./support/snapshot-floor.ts";
 import { benchModelSource, generatePortfolio } from "./support/synthetic-portfolio.ts";
 
@@ -51,6 +53,7 @@ interface Settings {
   workerCounts: number[];
   outdatedRollups: boolean;
   keep: boolean;
+  reuse: string | null;
 }
 
 export async function main(args: string[]): Promise<void> {
@@ -61,7 +64,7 @@ export async function main(args: string[]): Promise<void> {
 function parseSettings(args: string[]): Settings {
   const flags = parseFlags(
     args,
-    ["accounts", "workers", "shard-size", "days", "concurrency", "worker-heap-mb"],
+    ["accounts", "workers", "shard-size", "days", "concurrency", "worker-heap-mb", "reuse"],
     ["compare-workers", "outdated-rollups", "keep"],
   );
   if (flags["compare-workers"] && flags.workers !== undefined) {
@@ -80,16 +83,17 @@ function parseSettings(args: string[]): Settings {
     workerHeapMb: wholeNumber("worker-heap-mb", flags["worker-heap-mb"], 256, 64),
     workerCounts: flags["compare-workers"] ? [1, 2] : [wholeNumber("workers", flags.workers, 1)],
     outdatedRollups: flags["outdated-rollups"] === true,
-    keep: flags.keep === true,
+    keep: flags.keep === true || flags.reuse !== undefined,
+    reuse: flags.reuse ?? null,
   };
 }
 
 async function run(s: Settings, cleanups: Cleanup[]): Promise<void> {
   for (const warning of (await checkRedis(benchRedisUrl)).warnings) log(`redis: ${warning}`);
-  const scratch = await createScratchDatabase("postgres");
+  const scratch = s.reuse ? await reuseDatabase(s.reuse) : await createScratchDatabase("postgres");
   const url = scratch.config.databaseUrl!;
   cleanups.push(async () => {
-    if (s.keep) log(`kept the database: ${url}`);
+    if (s.keep) log(`kept the database: ${url} (--reuse ${url} runs on it again)`);
     else await scratch.drop();
   });
   const db = await scratch.open();
@@ -105,23 +109,28 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<void> {
     where: { id: workspace.id },
     data: { settings: { recompute_cron: NEVER } },
   });
-  log(
-    `generating ${s.accounts} accounts × 10 metrics × ${s.days} days in SQL ` +
-      `(INSERT ... SELECT FROM generate_series, not the import path):`,
-  );
-  const generated = await generatePortfolio(
-    url,
-    { workspaceId: workspace.id, accounts: s.accounts, days: s.days, asOf: AS_OF },
-    log,
-  );
-  const generationSeconds = generated.steps.reduce((sum, [, seconds]) => sum + seconds, 0);
-  log(
-    `  ${generated.observations} observations (${(generated.observationBytes / 2 ** 30).toFixed(2)} GiB with ` +
-      `indexes) in ${generationSeconds.toFixed(0)} s`,
-  );
-  const source = benchModelSource();
-  await storeModelVersion(db.prisma, workspace.id, parseModel(source, "bench model"), source, "bench");
-
+  if (s.reuse) {
+    await checkReused(sql, workspace.id, s.accounts);
+    log("reusing the database: resetting the scores, so the run starts from the state it was generated in");
+    await resetScores(sql);
+  } else {
+    log(
+      `generating ${s.accounts} accounts × 10 metrics × ${s.days} days in SQL ` +
+        `(INSERT ... SELECT FROM generate_series, not the import path):`,
+    );
+    const generated = await generatePortfolio(
+      url,
+      { workspaceId: workspace.id, accounts: s.accounts, days: s.days, asOf: AS_OF },
+      log,
+    );
+    const generationSeconds = generated.steps.reduce((sum, [, seconds]) => sum + seconds, 0);
+    log(
+      `  ${generated.observations} observations (${(generated.observationBytes / 2 ** 30).toFixed(2)} GiB with ` +
+        `indexes) in ${generationSeconds.toFixed(0)} s`,
+    );
+    const source = benchModelSource();
+    await storeModelVersion(db.prisma, workspace.id, parseModel(source, "bench model"), source, "bench");
+  }
   if (!s.outdatedRollups) {
     log("the rollups, as the refresh-rollups job keeps them (one pass, 5,000 accounts a statement):");
     const started = performance.now();
@@ -175,6 +184,19 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<void> {
       `${floor.storedBytes.toFixed(0)} bytes a row (the recompute's: ${sample.averageBytes.toFixed(0)} bytes on average)`,
   );
   printResults(s, runs, floor);
+}
+
+/** A reused database must hold what this run would have generated. */
+async function checkReused(sql: pg.Client, workspaceId: number, accounts: number): Promise<void> {
+  const { rows } = await sql.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM accounts WHERE workspace_id = $1`,
+    [workspaceId],
+  );
+  if (rows[0]?.n !== accounts) {
+    throw new BenchUsageError(
+      `the reused database holds ${rows[0]?.n ?? 0} accounts, not ${accounts}: give the same --accounts`,
+    );
+  }
 }
 
 /** The state after a full import, before any rollup was computed from it. */

@@ -34,8 +34,8 @@ import { BenchUsageError, parseFlags, wholeNumber } from "./support/args.ts";
 import { runChild } from "./support/child-process.ts";
 import { benchRedisUrl } from "./support/queue-keys.ts";
 import { runWithCleanups, type Cleanup } from "./support/lifecycle.ts";
-import { migrateDatabase, openDatabase, type Database } from "../src/db/client.ts";
-import { createScratchDatabase, type ScratchDatabase } from "./support/scratch-database.ts";
+import type { Database } from "../src/db/client.ts";
+import { createScratchDatabase, reuseDatabase } from "./support/scratch-database.ts";
 import { explainSearches } from "./support/slack-explain.ts";
 import type { LoadPlan, LoadReport, TargetReport } from "./support/slack-load-child.ts";
 import { generateSlackPortfolio } from "./support/slack-portfolio.ts";
@@ -229,23 +229,6 @@ async function generate(
   if (generated.snapshots !== s.accounts * s.days) {
     throw new Error(`generated ${generated.snapshots} snapshots, expected ${s.accounts * s.days}`);
   }
-}
-
-/** `--reuse URL`: the database of an earlier `--keep` run, migrated to today's schema. */
-async function reuseDatabase(url: string): Promise<ScratchDatabase> {
-  const config = { databaseUrl: url, dataDir: "" };
-  const db = await openDatabase(config);
-  try {
-    await migrateDatabase(db);
-  } finally {
-    await db.close();
-  }
-  return {
-    backend: "postgres",
-    config,
-    open: () => openDatabase(config),
-    drop: () => Promise.reject(new Error("a reused database is never dropped")),
-  };
 }
 
 /** The reused database must hold what this run would have generated. */

@@ -75,3 +75,20 @@ async function withAdmin<T>(use: (admin: pg.Client) => Promise<T>): Promise<T> {
     await admin.end();
   }
 }
+
+/** `--reuse URL`: the database of an earlier `--keep` run, migrated to today's schema. */
+export async function reuseDatabase(url: string): Promise<ScratchDatabase> {
+  const config = { databaseUrl: url, dataDir: "" };
+  const db = await openDatabase(config);
+  try {
+    await migrateDatabase(db);
+  } finally {
+    await db.close();
+  }
+  return {
+    backend: "postgres",
+    config,
+    open: () => openDatabase(config),
+    drop: () => Promise.reject(new Error("a reused database is never dropped")),
+  };
+}
