@@ -203,7 +203,9 @@ async function checkReused(sql: pg.Client, workspaceId: number, accounts: number
 async function markEveryAccountChanged(sql: pg.Client, workspaceId: number): Promise<void> {
   await sql.query("TRUNCATE metric_rollups, metric_rollup_changes");
   await sql.query(
-    "INSERT INTO metric_rollup_changes (workspace_id, account_id) SELECT workspace_id, id FROM accounts WHERE workspace_id = $1",
+    `INSERT INTO metric_rollup_changes (workspace_id, bucket, account_ids)
+     SELECT workspace_id, id >> 12, array_agg(id ORDER BY id) FROM accounts WHERE workspace_id = $1
+     GROUP BY workspace_id, id >> 12`,
     [workspaceId],
   );
   await sql.query("VACUUM ANALYZE metric_rollups, metric_rollup_changes");

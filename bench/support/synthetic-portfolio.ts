@@ -147,9 +147,9 @@ export async function generatePortfolio(
     // What the observations' triggers record (every account changed), when they were off.
     await step("record the changed accounts for the rollups", () =>
       main.query(
-        `INSERT INTO metric_rollup_changes (workspace_id, account_id)
-         SELECT a.workspace_id, a.id FROM accounts a WHERE a.workspace_id = $1
-           AND NOT EXISTS (SELECT 1 FROM metric_rollup_changes c WHERE c.workspace_id = a.workspace_id AND c.account_id = a.id)`,
+        `INSERT INTO metric_rollup_changes (workspace_id, bucket, account_ids)
+         SELECT workspace_id, id >> 12, array_agg(id ORDER BY id) FROM accounts WHERE workspace_id = $1
+         GROUP BY workspace_id, id >> 12`,
         [spec.workspaceId],
       ),
     );

@@ -4,9 +4,15 @@
 // a recompute computes whatever is still out of date when it runs, so scores never depend on it.
 import type { Day } from "../domain/dates.ts";
 import { modelInputs } from "../domain/model/resolve-segment.ts";
-import { accountsToRefresh, refreshRollups } from "../db/repositories/metric-rollups.ts";
+import {
+  accountsOfEarlierDay,
+  changedBlocks,
+  refreshChangedBlock,
+  refreshRollups,
+} from "../db/repositories/metric-rollups.ts";
 import { AGGREGATION_SETTINGS } from "../db/repositories/window-aggregates.ts";
 import { activeModelForScoring, modelVersion } from "../db/repositories/models.ts";
+import type { Db } from "../db/handle.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 
 export interface RefreshSummary {
@@ -15,32 +21,39 @@ export interface RefreshSummary {
 }
 
 /**
- * One pass over the workspace in id order, `chunk` accounts per statement. Changes that arrive during
- * the pass for accounts already passed are taken by the next pass (or by the run).
+ * One pass: every block of account ids with change records (its accounts computed and its records
+ * cleared in one statement), then the active accounts whose rollup is of an earlier day, `chunk` at a
+ * time in id order. Changes that arrive during the pass are taken by the next pass (or by the run).
  */
 export async function refreshWorkspaceRollups(
   prisma: PrismaClient,
   workspaceId: number,
   asOf: Day,
-  options: { chunk?: number; onChunk?: (done: number) => void } = {},
+  options: { chunk?: number } = {},
 ): Promise<RefreshSummary> {
   const chunk = options.chunk ?? 5000;
   const active = await activeModelForScoring(prisma, workspaceId);
   const inputs = modelInputs(await modelVersion(prisma, workspaceId, active.id));
   const summary: RefreshSummary = { accounts: 0, chunks: 0 };
-  for (let after = 0; ;) {
-    const ids = await accountsToRefresh(prisma, workspaceId, asOf, after, chunk);
-    if (ids.length === 0) return summary;
-    await prisma.$transaction(
+  const inTransaction = <T>(work: (tx: Db) => Promise<T>) =>
+    prisma.$transaction(
       async (tx) => {
         await tx.$queryRawUnsafe(AGGREGATION_SETTINGS);
-        await refreshRollups(tx, workspaceId, ids, inputs, asOf);
+        return work(tx);
       },
       { timeout: 120_000 },
     );
+  for (const bucket of await changedBlocks(prisma, workspaceId)) {
+    const done = await inTransaction((tx) => refreshChangedBlock(tx, workspaceId, bucket, inputs, asOf));
+    summary.accounts += done.size;
+    summary.chunks++;
+  }
+  for (let after = 0; ;) {
+    const ids = await accountsOfEarlierDay(prisma, workspaceId, asOf, after, chunk);
+    if (ids.length === 0) return summary;
+    await inTransaction((tx) => refreshRollups(tx, workspaceId, ids, inputs, asOf));
     summary.accounts += ids.length;
     summary.chunks++;
-    options.onChunk?.(summary.accounts);
     after = ids.at(-1)!;
   }
 }

@@ -4,7 +4,13 @@ import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseDay, type Day } from "../../src/domain/dates.ts";
 import type { ComponentInput } from "../../src/domain/model/schema.ts";
-import { readRollups, refreshRollups } from "../../src/db/repositories/metric-rollups.ts";
+import {
+  BUCKET_BITS,
+  changedBlocks,
+  readRollups,
+  refreshChangedBlock,
+  refreshRollups,
+} from "../../src/db/repositories/metric-rollups.ts";
 import { upsertObservations } from "../../src/db/repositories/observations.ts";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
 import { BACKENDS, createTestDatabase, type TestDatabase } from "../support/databases.ts";
@@ -71,7 +77,9 @@ describe.each(BACKENDS)("metric rollups on %s", (backend) => {
     };
     expect(computed.get(a)).toEqual(expectedA);
     expect(computed.get(b)).toEqual(expectedB);
-    expect(await db.prisma.metricRollupChange.count()).toBe(0);
+    // Change records stay until the refresh job clears their block; they no longer count against the
+    // rollups computed after them.
+    expect(await db.prisma.metricRollupChange.count()).toBeGreaterThan(0);
 
     read = await readRollups(db.prisma, workspaceId, [a, b, quiet], SIGNATURES, AS_OF);
     expect(read.outdated).toEqual([]);
@@ -93,11 +101,18 @@ describe.each(BACKENDS)("metric rollups on %s", (backend) => {
     read = await readRollups(db.prisma, workspaceId, [a], [...SIGNATURES, "metric:logins:avg:30"], AS_OF);
     expect(read.outdated).toEqual([a]);
 
-    // A deleted account takes its rollup and change records with it.
+    // A deleted account takes its rollup with it; the job skips its id in the change records.
     await observe(db, workspaceId, b, "tickets", AS_OF, 1);
     await db.prisma.account.delete({ where: { id: b } });
     expect(await db.prisma.metricRollup.count({ where: { accountId: b } })).toBe(0);
-    expect(await db.prisma.metricRollupChange.count({ where: { accountId: b } })).toBe(0);
+    const block = a >> BUCKET_BITS;
+    expect((await changedBlocks(db.prisma, workspaceId)).includes(block)).toBe(true);
+    const cleared = await refreshChangedBlock(db.prisma, workspaceId, block, INPUTS, AS_OF);
+    expect([...cleared.keys()]).toEqual([a]);
+    expect(await db.prisma.metricRollupChange.count()).toBe(0);
+    expect((await readRollups(db.prisma, workspaceId, [a], SIGNATURES, AS_OF)).current.get(a)).toMatchObject({
+      "metric:logins:sum:7": 12,
+    });
   });
 
   it("never mix workspaces", async () => {
@@ -151,6 +166,27 @@ describe("metric rollups with concurrent writers (PostgreSQL)", () => {
     expect((await refreshRollups(db.prisma, workspaceId, [a], INPUTS, AS_OF)).get(a)).toMatchObject({
       "metric:logins:sum:7": 6,
     });
+  });
+
+  it("clear only the change records of writes the refresh job saw", async () => {
+    const { workspaceId, a } = await setUp(db);
+    await observe(db, workspaceId, a, "logins", AS_OF, 1);
+    const writer = await connect();
+    await writer.query("BEGIN");
+    await writer.query(
+      `INSERT INTO metric_observations (workspace_id, account_id, metric, observed_on, value) VALUES ($1, $2, 'logins', $3, 5)`,
+      [workspaceId, a, "2026-11-19"],
+    );
+    // The job clears the block while the write is in progress: its record is not visible, so it stays.
+    await refreshChangedBlock(db.prisma, workspaceId, a >> BUCKET_BITS, INPUTS, AS_OF);
+    expect(await db.prisma.metricRollupChange.count()).toBe(0);
+    await writer.query("COMMIT");
+    expect(await db.prisma.metricRollupChange.count()).toBe(1);
+    expect((await readRollups(db.prisma, workspaceId, [a], SIGNATURES, AS_OF)).outdated).toEqual([a]);
+    expect(
+      (await refreshChangedBlock(db.prisma, workspaceId, a >> BUCKET_BITS, INPUTS, AS_OF)).get(a),
+    ).toMatchObject({ "metric:logins:sum:7": 6 });
+    expect((await readRollups(db.prisma, workspaceId, [a], SIGNATURES, AS_OF)).outdated).toEqual([]);
   });
 
   it("keep the rollup of the later snapshot when an earlier computation writes last", async () => {

@@ -128,8 +128,12 @@ describe.each(BACKENDS)("recompute on %s", (backend) => {
     await metrics(90);
     const first = await recomputeWorkspace(db.prisma, workspaceId, day("2026-03-02"));
     expect(first).toMatchObject({ scored: 1, insufficient_data: 1 });
-    // The run stored what it computed: nothing is left for the refresh job, and a second run reads
-    // the rollups (the observations are not read: they are gone, and the scores stay).
+    // The run stored what it computed, and a second run reads the rollups (the observations are not
+    // read: they are gone, and the scores stay). The refresh job clears the change records.
+    expect(await refreshWorkspaceRollups(db.prisma, workspaceId, day("2026-03-02"))).toEqual({
+      accounts: 1,
+      chunks: 1,
+    });
     expect(await refreshWorkspaceRollups(db.prisma, workspaceId, day("2026-03-02"))).toEqual({
       accounts: 0,
       chunks: 0,

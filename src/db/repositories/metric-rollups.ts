@@ -4,12 +4,15 @@
 //
 // Keeping them right without making writers wait on each other:
 // - Every statement that writes observations appends, by trigger, the accounts it touched and its
-//   transaction id to metric_rollup_changes (plain inserts, no row lock).
-// - A rollup is computed in one statement that aggregates the observations, stores the values with
-//   that statement's snapshot, and deletes the change records whose transactions the snapshot saw.
-// - A stored rollup is up to date for a day when it is of that day and no change record remains
-//   whose transaction its snapshot did not see (a write that committed after it, or was still in
-//   progress when it read).
+//   transaction id to metric_rollup_changes (plain inserts, no row lock), one row per block of
+//   4,096 account ids (bucket = id >> 12).
+// - A rollup is computed in one statement that aggregates the observations and stores the values
+//   with that statement's snapshot.
+// - A stored rollup is up to date for a day when it is of that day and no change record of its
+//   account has a transaction its snapshot did not see (a write that committed after it, or was
+//   still in progress when it read).
+// - The refresh job computes a block's accounts from the block's change records and deletes those
+//   records in the same statement (the same snapshot): only records whose accounts it computed go.
 // - Two computations of one account may race (a shard and the refresh job): the one that read the
 //   later snapshot wins whatever the commit order, so a rollup never goes back in time.
 // An account with neither a rollup nor a change record has never had an observation.
@@ -29,10 +32,14 @@ export interface RollupRead {
   outdated: number[];
 }
 
+/** Change records are kept per block of account ids: bucket = id >> BUCKET_BITS. */
+export const BUCKET_BITS = 12;
+
 /**
  * The stored rollups of `accountIds` for `asOf`, sorted into those that are up to date and hold every
  * one of `signatures`, and those that are not. An account that never had an observation is up to date
- * with no values.
+ * with no values. Meant for ids close together (a shard): the change records of every block between
+ * the lowest and the highest id are read.
  */
 export async function readRollups(
   db: Db,
@@ -41,21 +48,35 @@ export async function readRollups(
   signatures: readonly string[],
   asOf: Day,
 ): Promise<RollupRead> {
+  const current = new Map<number, RollupValues>();
+  const outdated: number[] = [];
+  if (accountIds.length === 0) return { current, outdated };
+  const low = Math.min(...accountIds);
+  const high = Math.max(...accountIds);
   const rows = await db.$queryRawUnsafe<
     { id: number; values: RollupValues | null; same_day: boolean | null; changed: boolean }[]
   >(
-    `SELECT a.id, r.values, r.as_of = $3::date AS same_day,
-            EXISTS (SELECT 1 FROM metric_rollup_changes c
-                    WHERE c.workspace_id = $1 AND c.account_id = a.id
-                      AND (r.account_id IS NULL OR NOT pg_visible_in_snapshot(c.xact, r.snapshot))) AS changed
+    `WITH changed AS (
+       SELECT x AS id, array_agg(c.xact) AS xacts
+       FROM metric_rollup_changes c, unnest(c.account_ids) AS x
+       WHERE c.workspace_id = $1 AND c.bucket BETWEEN $4 AND $5 AND x BETWEEN $6 AND $7
+       GROUP BY x
+     )
+     SELECT a.id, r.values, r.as_of = $3::date AS same_day,
+            (ch.id IS NOT NULL AND (r.account_id IS NULL
+              OR EXISTS (SELECT 1 FROM unnest(ch.xacts) AS t(xact) WHERE NOT pg_visible_in_snapshot(t.xact, r.snapshot))))
+              AS changed
      FROM unnest($2::int[]) AS a(id)
-     LEFT JOIN metric_rollups r ON r.account_id = a.id AND r.workspace_id = $1`,
+     LEFT JOIN metric_rollups r ON r.account_id = a.id AND r.workspace_id = $1
+     LEFT JOIN changed ch ON ch.id = a.id`,
     workspaceId,
     accountIds,
     formatDay(asOf),
+    low >> BUCKET_BITS,
+    high >> BUCKET_BITS,
+    low,
+    high,
   );
-  const current = new Map<number, RollupValues>();
-  const outdated: number[] = [];
   for (const row of rows) {
     if (row.changed) outdated.push(row.id);
     else if (row.values === null) current.set(row.id, {});
@@ -67,8 +88,8 @@ export async function readRollups(
 
 /**
  * Computes the rollups of `accountIds` (those of the workspace) as of `asOf` for every metric input
- * among `inputs` from their observations, stores them, and returns them. Safe to run concurrently with writers and with itself:
- * see the top of this file.
+ * among `inputs` from their observations, stores them, and returns them. Safe to run concurrently with
+ * writers and with itself: see the top of this file.
  */
 export async function refreshRollups(
   db: Db,
@@ -77,21 +98,71 @@ export async function refreshRollups(
   inputs: readonly ComponentInput[],
   asOf: Day,
 ): Promise<Map<number, RollupValues>> {
-  const unique = uniqueMetricInputs(inputs);
-  const result = new Map<number, RollupValues>();
-  if (accountIds.length === 0) return result;
+  if (accountIds.length === 0) return new Map();
   const p = new Params();
   const ws = p.add(workspaceId);
   const ids = p.add(accountIds);
+  return runRefresh(db, p, ws, inputs, asOf, {
+    ids: `SELECT id FROM accounts WHERE workspace_id = ${ws} AND id = ANY(${ids}::int[])`,
+    observations: `workspace_id = ${ws} AND account_id = ANY(${ids}::int[])`,
+  });
+}
+
+/**
+ * Computes the rollups of every account in the change records of one block (`bucket`) and deletes
+ * those records, in one statement: the records it deletes are exactly those it read the accounts of.
+ */
+export async function refreshChangedBlock(
+  db: Db,
+  workspaceId: number,
+  bucket: number,
+  inputs: readonly ComponentInput[],
+  asOf: Day,
+): Promise<Map<number, RollupValues>> {
+  const p = new Params();
+  const ws = p.add(workspaceId);
+  const block = p.add(bucket);
+  const low = p.add(bucket << BUCKET_BITS);
+  const high = p.add(((bucket + 1) << BUCKET_BITS) - 1);
+  return runRefresh(db, p, ws, inputs, asOf, {
+    ids: `SELECT a.id FROM accounts a WHERE a.workspace_id = ${ws} AND a.id BETWEEN ${low} AND ${high}
+            AND a.id IN (SELECT x FROM metric_rollup_changes c, unnest(c.account_ids) AS x
+                         WHERE c.workspace_id = ${ws} AND c.bucket = ${block})`,
+    observations: `workspace_id = ${ws} AND account_id BETWEEN ${low} AND ${high} AND account_id IN (SELECT id FROM ids)`,
+    consume: `DELETE FROM metric_rollup_changes c
+              WHERE c.workspace_id = ${ws} AND c.bucket = ${block} AND pg_visible_in_snapshot(c.xact, pg_current_snapshot())
+              RETURNING 1`,
+  });
+}
+
+/** The blocks of the workspace that have change records, in order. */
+export async function changedBlocks(db: Db, workspaceId: number): Promise<number[]> {
+  const rows = await db.$queryRawUnsafe<{ bucket: number }[]>(
+    `SELECT DISTINCT bucket FROM metric_rollup_changes WHERE workspace_id = $1 ORDER BY bucket`,
+    workspaceId,
+  );
+  return rows.map((r) => r.bucket);
+}
+
+/** The one refresh statement: aggregate the `ids` accounts, store, and optionally `consume`. */
+async function runRefresh(
+  db: Db,
+  p: Params,
+  ws: string,
+  inputs: readonly ComponentInput[],
+  asOf: Day,
+  parts: { ids: string; observations: string; consume?: string },
+): Promise<Map<number, RollupValues>> {
+  const unique = uniqueMetricInputs(inputs);
   const day = p.add(formatDay(asOf));
   const signatures = p.add(unique.map(inputSignature));
   const aggregate =
     unique.length > 0
-      ? metricAggregateQuery(p, unique, asOf, `workspace_id = ${ws} AND account_id = ANY(${ids}::int[])`)
+      ? metricAggregateQuery(p, unique, asOf, parts.observations)
       : `SELECT NULL::int AS id WHERE false`;
   const valueArray = `ARRAY[${unique.map((_, n) => `agg.v${n}`).join(", ")}]::float8[]`;
   const rows = await db.$queryRawUnsafe<{ id: number; values: RollupValues }[]>(
-    `WITH ids AS (SELECT id FROM accounts WHERE workspace_id = ${ws} AND id = ANY(${ids}::int[])),
+    `WITH ids AS (${parts.ids}),
      agg AS (${aggregate}),
      vals AS (
        SELECT ids.id, ${
@@ -111,26 +182,23 @@ export async function refreshRollups(
                 AND (SELECT count(*) FROM pg_snapshot_xip(excluded.snapshot))
                     <= (SELECT count(*) FROM pg_snapshot_xip(r.snapshot)))
        RETURNING 1
-     ),
-     consumed AS (
-       DELETE FROM metric_rollup_changes c
-       WHERE c.workspace_id = ${ws} AND c.account_id IN (SELECT id FROM ids)
-         AND pg_visible_in_snapshot(c.xact, pg_current_snapshot())
-       RETURNING 1
-     )
+     )${
+       parts.consume
+         ? `,
+     consumed AS (${parts.consume})`
+         : ""
+     }
      SELECT id, v AS values FROM vals`,
     ...p.values,
   );
-  for (const row of rows) result.set(row.id, row.values);
-  return result;
+  return new Map(rows.map((row) => [row.id, row.values]));
 }
 
 /**
- * Up to `limit` accounts of the workspace with ids above `afterId`, in id order, whose rollup needs
- * computing before a run of `asOf`: those with recorded changes, and active accounts whose rollup is
- * of an earlier day.
+ * Up to `limit` active accounts of the workspace with ids above `afterId`, in id order, whose rollup is
+ * of a day before `asOf` (the window has moved since).
  */
-export async function accountsToRefresh(
+export async function accountsOfEarlierDay(
   db: Db,
   workspaceId: number,
   asOf: Day,
@@ -138,12 +206,8 @@ export async function accountsToRefresh(
   limit: number,
 ): Promise<number[]> {
   const rows = await db.$queryRawUnsafe<{ id: number }[]>(
-    `(SELECT DISTINCT account_id AS id FROM metric_rollup_changes
-      WHERE workspace_id = $1 AND account_id > $3 ORDER BY account_id LIMIT $4)
-     UNION
-     (SELECT r.account_id FROM metric_rollups r JOIN accounts a ON a.id = r.account_id AND a.status = 'active'
-      WHERE r.workspace_id = $1 AND r.as_of < $2::date AND r.account_id > $3 ORDER BY r.account_id LIMIT $4)
-     ORDER BY id LIMIT $4`,
+    `SELECT r.account_id AS id FROM metric_rollups r JOIN accounts a ON a.id = r.account_id AND a.status = 'active'
+     WHERE r.workspace_id = $1 AND r.as_of < $2::date AND r.account_id > $3 ORDER BY r.account_id LIMIT $4`,
     workspaceId,
     formatDay(asOf),
     afterId,

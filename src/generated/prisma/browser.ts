@@ -61,9 +61,11 @@ export type MetricObservation = Prisma.MetricObservationModel
 export type MetricRollup = Prisma.MetricRollupModel
 /**
  * Model MetricRollupChange
- * An account whose observations were written, by which transaction: appended by statement triggers
- * on metric_observations (no lock taken, so concurrent writers never wait on each other here) and
- * removed once a rollup has read the observations with that transaction visible.
+ * Which accounts a statement that wrote observations touched, and in which transaction: appended by
+ * statement triggers on metric_observations, one row per block of 4,096 account ids (bucket = id >>
+ * 12) with the touched ids of the block, so writers take no lock here and a 10,000-account batch
+ * adds a few rows, not 10,000. A rollup whose snapshot did not see one of its account's rows is out
+ * of date. The refresh-rollups job removes a block's rows once it has computed all their accounts.
  */
 export type MetricRollupChange = Prisma.MetricRollupChangeModel
 /**

@@ -2117,7 +2117,8 @@ export type MetricRollupScalarFieldEnum = (typeof MetricRollupScalarFieldEnum)[k
 export const MetricRollupChangeScalarFieldEnum = {
   id: 'id',
   workspaceId: 'workspaceId',
-  accountId: 'accountId'
+  bucket: 'bucket',
+  accountIds: 'accountIds'
 } as const
 
 export type MetricRollupChangeScalarFieldEnum = (typeof MetricRollupChangeScalarFieldEnum)[keyof typeof MetricRollupChangeScalarFieldEnum]

@@ -14,9 +14,11 @@ import type * as Prisma from "../internal/prismaNamespace.ts"
 
 /**
  * Model MetricRollupChange
- * An account whose observations were written, by which transaction: appended by statement triggers
- * on metric_observations (no lock taken, so concurrent writers never wait on each other here) and
- * removed once a rollup has read the observations with that transaction visible.
+ * Which accounts a statement that wrote observations touched, and in which transaction: appended by
+ * statement triggers on metric_observations, one row per block of 4,096 account ids (bucket = id >>
+ * 12) with the touched ids of the block, so writers take no lock here and a 10,000-account batch
+ * adds a few rows, not 10,000. A rollup whose snapshot did not see one of its account's rows is out
+ * of date. The refresh-rollups job removes a block's rows once it has computed all their accounts.
  */
 export type MetricRollupChangeModel = runtime.Types.Result.DefaultSelection<Prisma.$MetricRollupChangePayload>
 
@@ -31,31 +33,34 @@ export type AggregateMetricRollupChange = {
 export type MetricRollupChangeAvgAggregateOutputType = {
   id: number | null
   workspaceId: number | null
-  accountId: number | null
+  bucket: number | null
+  accountIds: number | null
 }
 
 export type MetricRollupChangeSumAggregateOutputType = {
   id: bigint | null
   workspaceId: number | null
-  accountId: number | null
+  bucket: number | null
+  accountIds: number[]
 }
 
 export type MetricRollupChangeMinAggregateOutputType = {
   id: bigint | null
   workspaceId: number | null
-  accountId: number | null
+  bucket: number | null
 }
 
 export type MetricRollupChangeMaxAggregateOutputType = {
   id: bigint | null
   workspaceId: number | null
-  accountId: number | null
+  bucket: number | null
 }
 
 export type MetricRollupChangeCountAggregateOutputType = {
   id: number
   workspaceId: number
-  accountId: number
+  bucket: number
+  accountIds: number
   _all: number
 }
 
@@ -63,31 +68,34 @@ export type MetricRollupChangeCountAggregateOutputType = {
 export type MetricRollupChangeAvgAggregateInputType = {
   id?: true
   workspaceId?: true
-  accountId?: true
+  bucket?: true
+  accountIds?: true
 }
 
 export type MetricRollupChangeSumAggregateInputType = {
   id?: true
   workspaceId?: true
-  accountId?: true
+  bucket?: true
+  accountIds?: true
 }
 
 export type MetricRollupChangeMinAggregateInputType = {
   id?: true
   workspaceId?: true
-  accountId?: true
+  bucket?: true
 }
 
 export type MetricRollupChangeMaxAggregateInputType = {
   id?: true
   workspaceId?: true
-  accountId?: true
+  bucket?: true
 }
 
 export type MetricRollupChangeCountAggregateInputType = {
   id?: true
   workspaceId?: true
-  accountId?: true
+  bucket?: true
+  accountIds?: true
   _all?: true
 }
 
@@ -180,7 +188,8 @@ export type MetricRollupChangeGroupByArgs<ExtArgs extends runtime.Types.Extensio
 export type MetricRollupChangeGroupByOutputType = {
   id: bigint
   workspaceId: number
-  accountId: number
+  bucket: number
+  accountIds: number[]
   _count: MetricRollupChangeCountAggregateOutputType | null
   _avg: MetricRollupChangeAvgAggregateOutputType | null
   _sum: MetricRollupChangeSumAggregateOutputType | null
@@ -209,13 +218,15 @@ export type MetricRollupChangeWhereInput = {
   NOT?: Prisma.MetricRollupChangeWhereInput | Prisma.MetricRollupChangeWhereInput[]
   id?: Prisma.BigIntFilter<"MetricRollupChange"> | bigint | number
   workspaceId?: Prisma.IntFilter<"MetricRollupChange"> | number
-  accountId?: Prisma.IntFilter<"MetricRollupChange"> | number
+  bucket?: Prisma.IntFilter<"MetricRollupChange"> | number
+  accountIds?: Prisma.IntNullableListFilter<"MetricRollupChange">
 }
 
 export type MetricRollupChangeOrderByWithRelationInput = {
   id?: Prisma.SortOrder
   workspaceId?: Prisma.SortOrder
-  accountId?: Prisma.SortOrder
+  bucket?: Prisma.SortOrder
+  accountIds?: Prisma.SortOrder
 }
 
 export type MetricRollupChangeWhereUniqueInput = Prisma.AtLeast<{
@@ -224,13 +235,15 @@ export type MetricRollupChangeWhereUniqueInput = Prisma.AtLeast<{
   OR?: Prisma.MetricRollupChangeWhereInput[]
   NOT?: Prisma.MetricRollupChangeWhereInput | Prisma.MetricRollupChangeWhereInput[]
   workspaceId?: Prisma.IntFilter<"MetricRollupChange"> | number
-  accountId?: Prisma.IntFilter<"MetricRollupChange"> | number
+  bucket?: Prisma.IntFilter<"MetricRollupChange"> | number
+  accountIds?: Prisma.IntNullableListFilter<"MetricRollupChange">
 }, "id">
 
 export type MetricRollupChangeOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
   workspaceId?: Prisma.SortOrder
-  accountId?: Prisma.SortOrder
+  bucket?: Prisma.SortOrder
+  accountIds?: Prisma.SortOrder
   _count?: Prisma.MetricRollupChangeCountOrderByAggregateInput
   _avg?: Prisma.MetricRollupChangeAvgOrderByAggregateInput
   _max?: Prisma.MetricRollupChangeMaxOrderByAggregateInput
@@ -244,79 +257,102 @@ export type MetricRollupChangeScalarWhereWithAggregatesInput = {
   NOT?: Prisma.MetricRollupChangeScalarWhereWithAggregatesInput | Prisma.MetricRollupChangeScalarWhereWithAggregatesInput[]
   id?: Prisma.BigIntWithAggregatesFilter<"MetricRollupChange"> | bigint | number
   workspaceId?: Prisma.IntWithAggregatesFilter<"MetricRollupChange"> | number
-  accountId?: Prisma.IntWithAggregatesFilter<"MetricRollupChange"> | number
+  bucket?: Prisma.IntWithAggregatesFilter<"MetricRollupChange"> | number
+  accountIds?: Prisma.IntNullableListFilter<"MetricRollupChange">
 }
 
 export type MetricRollupChangeCreateInput = {
   id?: bigint | number
   workspaceId: number
-  accountId: number
+  bucket: number
+  accountIds?: Prisma.MetricRollupChangeCreateaccountIdsInput | number[]
 }
 
 export type MetricRollupChangeUncheckedCreateInput = {
   id?: bigint | number
   workspaceId: number
-  accountId: number
+  bucket: number
+  accountIds?: Prisma.MetricRollupChangeCreateaccountIdsInput | number[]
 }
 
 export type MetricRollupChangeUpdateInput = {
   id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
-  accountId?: Prisma.IntFieldUpdateOperationsInput | number
+  bucket?: Prisma.IntFieldUpdateOperationsInput | number
+  accountIds?: Prisma.MetricRollupChangeUpdateaccountIdsInput | number[]
 }
 
 export type MetricRollupChangeUncheckedUpdateInput = {
   id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
-  accountId?: Prisma.IntFieldUpdateOperationsInput | number
+  bucket?: Prisma.IntFieldUpdateOperationsInput | number
+  accountIds?: Prisma.MetricRollupChangeUpdateaccountIdsInput | number[]
 }
 
 export type MetricRollupChangeCreateManyInput = {
   id?: bigint | number
   workspaceId: number
-  accountId: number
+  bucket: number
+  accountIds?: Prisma.MetricRollupChangeCreateaccountIdsInput | number[]
 }
 
 export type MetricRollupChangeUpdateManyMutationInput = {
   id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
-  accountId?: Prisma.IntFieldUpdateOperationsInput | number
+  bucket?: Prisma.IntFieldUpdateOperationsInput | number
+  accountIds?: Prisma.MetricRollupChangeUpdateaccountIdsInput | number[]
 }
 
 export type MetricRollupChangeUncheckedUpdateManyInput = {
   id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
-  accountId?: Prisma.IntFieldUpdateOperationsInput | number
+  bucket?: Prisma.IntFieldUpdateOperationsInput | number
+  accountIds?: Prisma.MetricRollupChangeUpdateaccountIdsInput | number[]
+}
+
+export type IntNullableListFilter<$PrismaModel = never> = {
+  equals?: number[] | Prisma.ListIntFieldRefInput<$PrismaModel> | null
+  has?: number | Prisma.IntFieldRefInput<$PrismaModel> | null
+  hasEvery?: number[] | Prisma.ListIntFieldRefInput<$PrismaModel>
+  hasSome?: number[] | Prisma.ListIntFieldRefInput<$PrismaModel>
+  isEmpty?: boolean
 }
 
 export type MetricRollupChangeCountOrderByAggregateInput = {
   id?: Prisma.SortOrder
   workspaceId?: Prisma.SortOrder
-  accountId?: Prisma.SortOrder
+  bucket?: Prisma.SortOrder
+  accountIds?: Prisma.SortOrder
 }
 
 export type MetricRollupChangeAvgOrderByAggregateInput = {
   id?: Prisma.SortOrder
   workspaceId?: Prisma.SortOrder
-  accountId?: Prisma.SortOrder
+  bucket?: Prisma.SortOrder
+  accountIds?: Prisma.SortOrder
 }
 
 export type MetricRollupChangeMaxOrderByAggregateInput = {
   id?: Prisma.SortOrder
   workspaceId?: Prisma.SortOrder
-  accountId?: Prisma.SortOrder
+  bucket?: Prisma.SortOrder
 }
 
 export type MetricRollupChangeMinOrderByAggregateInput = {
   id?: Prisma.SortOrder
   workspaceId?: Prisma.SortOrder
-  accountId?: Prisma.SortOrder
+  bucket?: Prisma.SortOrder
 }
 
 export type MetricRollupChangeSumOrderByAggregateInput = {
   id?: Prisma.SortOrder
   workspaceId?: Prisma.SortOrder
-  accountId?: Prisma.SortOrder
+  bucket?: Prisma.SortOrder
+  accountIds?: Prisma.SortOrder
+}
+
+export type MetricRollupChangeCreateaccountIdsInput = {
+  set: number[]
 }
 
 export type BigIntFieldUpdateOperationsInput = {
@@ -327,33 +363,42 @@ export type BigIntFieldUpdateOperationsInput = {
   divide?: bigint | number
 }
 
+export type MetricRollupChangeUpdateaccountIdsInput = {
+  set?: number[]
+  push?: number | number[]
+}
+
 
 
 export type MetricRollupChangeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
   workspaceId?: boolean
-  accountId?: boolean
+  bucket?: boolean
+  accountIds?: boolean
 }, ExtArgs["result"]["metricRollupChange"]>
 
 export type MetricRollupChangeSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
   workspaceId?: boolean
-  accountId?: boolean
+  bucket?: boolean
+  accountIds?: boolean
 }, ExtArgs["result"]["metricRollupChange"]>
 
 export type MetricRollupChangeSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
   workspaceId?: boolean
-  accountId?: boolean
+  bucket?: boolean
+  accountIds?: boolean
 }, ExtArgs["result"]["metricRollupChange"]>
 
 export type MetricRollupChangeSelectScalar = {
   id?: boolean
   workspaceId?: boolean
-  accountId?: boolean
+  bucket?: boolean
+  accountIds?: boolean
 }
 
-export type MetricRollupChangeOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "accountId", ExtArgs["result"]["metricRollupChange"]>
+export type MetricRollupChangeOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "bucket" | "accountIds", ExtArgs["result"]["metricRollupChange"]>
 
 export type $MetricRollupChangePayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "MetricRollupChange"
@@ -361,7 +406,8 @@ export type $MetricRollupChangePayload<ExtArgs extends runtime.Types.Extensions.
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: bigint
     workspaceId: number
-    accountId: number
+    bucket: number
+    accountIds: number[]
   }, ExtArgs["result"]["metricRollupChange"]>
   composites: {}
 }
@@ -787,7 +833,8 @@ export interface Prisma__MetricRollupChangeClient<T, Null = never, ExtArgs exten
 export interface MetricRollupChangeFieldRefs {
   readonly id: Prisma.FieldRef<"MetricRollupChange", 'BigInt'>
   readonly workspaceId: Prisma.FieldRef<"MetricRollupChange", 'Int'>
-  readonly accountId: Prisma.FieldRef<"MetricRollupChange", 'Int'>
+  readonly bucket: Prisma.FieldRef<"MetricRollupChange", 'Int'>
+  readonly accountIds: Prisma.FieldRef<"MetricRollupChange", 'Int[]'>
 }
     
 
