@@ -13,17 +13,22 @@ import {
   type SqlQuery,
   type SqlMigrationAwareDriverAdapterFactory,
 } from "@prisma/driver-adapter-utils";
+import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { KnownError } from "../errors.ts";
 import { PrismaClient } from "../generated/prisma/client.ts";
+import type { Clients, SqlClient } from "./handle.ts";
 import { applyMigrations, readMigrations, type EngineLogger } from "./schema-engine.ts";
 
 export type DatabaseKind = "postgres" | "pglite";
 
-export interface Database {
-  prisma: PrismaClient;
+export interface Database extends Clients {
   kind: DatabaseKind;
-  /** The adapter factory behind `prisma`, for the schema engine (migrations). */
+  /**
+   * An adapter factory for the schema engine (migrations). On PostgreSQL each adapter it connects has
+   * a pool of its own, ended when the engine is done: the session holding the migration's advisory
+   * lock must close with it, not go back to the pool `prisma` and `sql` share.
+   */
   adapterFactory: SqlMigrationAwareDriverAdapterFactory;
   close(): Promise<void>;
 }
@@ -58,20 +63,57 @@ export async function migrateDatabase(
 }
 
 async function openPostgres(url: string): Promise<Database> {
-  const adapterFactory = pgAdapterFactory(url);
-  const prisma = new PrismaClient({ adapter: adapterFactory });
+  // One pool for Prisma and for the statements sent through the driver itself (`sql`).
+  const pool = new pg.Pool({ connectionString: url });
+  const prisma = new PrismaClient({ adapter: pgAdapterFactory(pool) });
+  const close = async () => {
+    await prisma.$disconnect();
+    await pool.end();
+  };
   try {
     // Prisma connects lazily; fail here, with the address, rather than in the first use case.
     await prisma.$queryRaw`SELECT 1`;
   } catch (error) {
-    await prisma.$disconnect().catch(() => undefined);
+    await close().catch(() => undefined);
     throw new DatabaseUnavailableError(
       `Cannot connect to PostgreSQL at ${maskUrl(url)}: ${driverMessage(error)} ` +
         "(is the server running? Unset DATABASE_URL to use the embedded database)",
       { cause: error },
     );
   }
-  return { prisma, kind: "postgres", adapterFactory, close: () => prisma.$disconnect() };
+  return { prisma, sql: poolSql(pool), kind: "postgres", adapterFactory: pgAdapterFactory(url), close };
+}
+
+function poolSql(pool: pg.Pool): SqlClient {
+  return {
+    async transaction(work) {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query("BEGIN");
+        const result = await work(
+          async (text, params) => (await client.query(text, [...params])).rowCount ?? 0,
+        );
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        await client.query("ROLLBACK").catch((e: unknown) => (broken = e as Error));
+        throw error;
+      } finally {
+        // A connection that could not roll back is closed rather than handed to the next user.
+        client.release(broken);
+      }
+    },
+  };
+}
+
+function pgliteSql(pglite: PGlite): SqlClient {
+  return {
+    transaction: (work) =>
+      pglite.transaction((tx) =>
+        work(async (text, params) => (await tx.query(text, [...params])).affectedRows ?? 0),
+      ),
+  };
 }
 
 // Prisma wraps the driver's words as "Invalid `prisma.$queryRaw()` invocation: ... Raw query failed.
@@ -87,6 +129,7 @@ export function openPglite(pglite: PGlite): Database {
   const prisma = new PrismaClient({ adapter: adapterFactory });
   return {
     prisma,
+    sql: pgliteSql(pglite),
     kind: "pglite",
     adapterFactory,
     close: async () => {
@@ -162,8 +205,8 @@ export function maskUrl(url: string): string {
 //   Prisma's native engine does: one simple-protocol batch, which PostgreSQL runs atomically.
 // - pglite-prisma-adapter 0.7.2 does not await `exec`, so a failing migration is recorded as applied
 //   and its error crashes the process as an unhandled rejection.
-function pgAdapterFactory(connectionString: string): SqlMigrationAwareDriverAdapterFactory {
-  const base = new PrismaPg({ connectionString }, { statementNameGenerator: statementName });
+function pgAdapterFactory(poolOrUrl: pg.Pool | string): SqlMigrationAwareDriverAdapterFactory {
+  const base = new PrismaPg(poolOrUrl, { statementNameGenerator: statementName });
   const fix = (adapter: Awaited<ReturnType<PrismaPg["connect"]>>) =>
     withScriptRunner(adapter, (script) => adapter.underlyingDriver().query(script));
   return {

@@ -1,6 +1,7 @@
 // A job: its name, queue, payload schema, retry policy and handler, in one file per job.
 import { UnrecoverableError, type Job } from "bullmq";
 import type { z } from "zod";
+import type { SqlClient } from "../db/handle.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { SecretBox } from "../security/secret-box.ts";
 import type { SlackAccess } from "../slack/access.ts";
@@ -8,6 +9,8 @@ import type { QueueKind, Queues } from "./queues.ts";
 
 export interface JobContext {
   prisma: PrismaClient;
+  /** The driver itself, for bulk writes (see db/handle.ts). */
+  sql: SqlClient;
   queues: Queues;
   job: Job;
   /** Accounts per shard when a run is planned. */

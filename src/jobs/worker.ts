@@ -1,6 +1,7 @@
 // The workers: one BullMQ worker per queue, each running the registered jobs of its queue.
 // Started only by the worker process (and `start`), never by importing a module.
 import { UnrecoverableError, Worker } from "bullmq";
+import type { SqlClient } from "../db/handle.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../log.ts";
 import type { RegisteredJob } from "./define-job.ts";
@@ -13,6 +14,7 @@ import type { SlackAccess } from "../slack/access.ts";
 
 export interface WorkerOptions {
   prisma: PrismaClient;
+  sql: SqlClient;
   queues: Queues;
   redisUrl: string;
   concurrency: number;
@@ -44,6 +46,7 @@ export function startWorkers(o: WorkerOptions): Workers {
           throw new UnrecoverableError(`no job ${job.name} on the ${kind} queue`);
         return definition.run(job.data, {
           prisma: o.prisma,
+          sql: o.sql,
           queues: o.queues,
           job,
           shardSize,
@@ -72,6 +75,7 @@ export function startWorkers(o: WorkerOptions): Workers {
         definition
           .onFinalFailure(job.data, error, {
             prisma: o.prisma,
+            sql: o.sql,
             queues: o.queues,
             shardSize,
             slack: o.slack ?? null,

@@ -54,6 +54,7 @@ export async function startWorkerProcess(
       : null;
   const workers = startWorkers({
     prisma: db.prisma,
+    sql: db.sql,
     queues,
     redisUrl: config.redisUrl,
     concurrency: config.workerConcurrency,

@@ -29,6 +29,7 @@ import {
   uniqueMetricInputs,
   type AccountRange,
 } from "../db/repositories/window-aggregates.ts";
+import type { Clients } from "../db/handle.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 
 /** The public summary of a run (`css-bot recompute --json`). */
@@ -162,7 +163,8 @@ async function resolverFor(
 }
 
 /** Scores the active accounts with ids in [fromId, toId]. One bad account is an error, not a failure. */
-export async function scoreShard(prisma: PrismaClient, task: ShardTask): Promise<ShardSummary> {
+export async function scoreShard(db: Clients, task: ShardTask): Promise<ShardSummary> {
+  const { prisma } = db;
   const segments = await resolverFor(prisma, task.workspaceId, task.modelId);
   const range: AccountRange = { workspaceId: task.workspaceId, fromId: task.fromId, toId: task.toId };
   const accounts = await prisma.$queryRawUnsafe<ShardAccount[]>(
@@ -248,9 +250,7 @@ export async function scoreShard(prisma: PrismaClient, task: ShardTask): Promise
     }
   }
   const stamp: RunStamp = { runId: task.runId, modelId: task.modelId, startedAt: task.startedAt };
-  await prisma.$transaction(async (tx) => writeResults(tx, range, task.asOf, stamp, snapshots, changes), {
-    timeout: 120_000,
-  });
+  await db.sql.transaction((execute) => writeResults(execute, range, task.asOf, stamp, snapshots, changes));
   summary.band_changes = changes.length;
   return summary;
 }
@@ -303,22 +303,22 @@ export async function failRun(prisma: PrismaClient, runId: bigint, error: string
 
 /** The whole run in this process: for the CLI and the demo. */
 export async function recomputeWorkspace(
-  prisma: PrismaClient,
+  db: Clients,
   workspaceId: number,
   asOf: Day,
   options: { trigger?: string; shardSize?: number } = {},
 ): Promise<RecomputeSummary & { runId: bigint }> {
   const trigger = options.trigger ?? "manual";
   const slot = `${trigger}-${formatDay(asOf)}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
-  const run = await planRun(prisma, workspaceId, asOf, { slot, trigger, shardSize: options.shardSize });
+  const run = await planRun(db.prisma, workspaceId, asOf, { slot, trigger, shardSize: options.shardSize });
   try {
     const summaries: ShardSummary[] = [];
-    for (const shard of run.shards) summaries.push(await scoreShard(prisma, { ...run, ...shard }));
+    for (const shard of run.shards) summaries.push(await scoreShard(db, { ...run, ...shard }));
     const summary = addSummaries(asOf, summaries);
-    await finishRun(prisma, run.runId, summary);
+    await finishRun(db.prisma, run.runId, summary);
     return { ...summary, runId: run.runId };
   } catch (e) {
-    await failRun(prisma, run.runId, (e as Error).message);
+    await failRun(db.prisma, run.runId, (e as Error).message);
     throw e;
   }
 }

@@ -15,7 +15,7 @@ import {
   type BandCount,
 } from "../db/repositories/portfolio.ts";
 import { ensureWorkspace } from "../db/repositories/workspaces.ts";
-import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { Clients } from "../db/handle.ts";
 import { importFile } from "./import-records.ts";
 import type { Progress } from "./progress.ts";
 import { recomputeWorkspace } from "./recompute.ts";
@@ -48,7 +48,8 @@ export interface DemoReport {
   atRisk: AtRiskView[];
 }
 
-export async function runDemo(prisma: PrismaClient, o: DemoOptions): Promise<DemoReport> {
+export async function runDemo(db: Clients, o: DemoOptions): Promise<DemoReport> {
+  const { prisma } = db;
   const portfolio = generatePortfolio({ seed: o.seed, accounts: o.accounts, days: o.days, endDay: o.endDay });
   const files = await writePortfolio(portfolio, join(o.dataDir, "demo"));
   o.log(
@@ -71,8 +72,7 @@ export async function runDemo(prisma: PrismaClient, o: DemoOptions): Promise<Dem
   progress.start("recompute day by day", o.recomputeDays);
   let bandChangesTotal = 0;
   for (let day = first; day <= o.endDay; day++) {
-    bandChangesTotal += (await recomputeWorkspace(prisma, workspace.id, day, { trigger: "demo" }))
-      .band_changes;
+    bandChangesTotal += (await recomputeWorkspace(db, workspace.id, day, { trigger: "demo" })).band_changes;
     progress.update(day - first + 1);
   }
   progress.stop();

@@ -37,6 +37,7 @@ afterEach(async () => {
 const start = () =>
   (workers = startWorkers({
     prisma: db.prisma,
+    sql: db.sql,
     queues,
     redisUrl: testRedisUrl,
     concurrency: 1,

@@ -48,6 +48,7 @@ describe("notifications after a run", () => {
     });
     workers = startWorkers({
       prisma: db.prisma,
+      sql: db.sql,
       queues,
       redisUrl: testRedisUrl,
       concurrency: 2,

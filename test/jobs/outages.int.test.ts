@@ -33,6 +33,7 @@ describe("outages during a run", () => {
   const start = () => {
     workers = startWorkers({
       prisma: db.prisma,
+      sql: db.sql,
       queues,
       redisUrl: testRedisUrl,
       concurrency: 1,

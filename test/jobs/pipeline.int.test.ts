@@ -48,6 +48,7 @@ describe("recompute pipeline", () => {
   const work = (extra: Parameters<typeof startWorkers>[0]["jobs"] = []) => {
     workers = startWorkers({
       prisma: db.prisma,
+      sql: db.sql,
       queues,
       redisUrl: testRedisUrl,
       concurrency: 2,

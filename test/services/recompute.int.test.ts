@@ -53,11 +53,11 @@ describe.each(BACKENDS)("recompute on %s", (backend) => {
     ] as const) {
       await importFile(db.prisma, workspaceId, kind, FIXTURES + file);
     }
-    const first = await recomputeWorkspace(db.prisma, workspaceId, day("2026-06-30"));
+    const first = await recomputeWorkspace(db, workspaceId, day("2026-06-30"));
     expect(await db.prisma.scoringModel.count({ where: { workspaceId } })).toBe(1); // the default model, stored as v1
 
     await setModel(issueModelSource);
-    const summary = await recomputeWorkspace(db.prisma, workspaceId, day("2026-06-30"));
+    const summary = await recomputeWorkspace(db, workspaceId, day("2026-06-30"));
     const { runId: _r1, ...rest } = summary;
     // A3 is churned and not scored; A1 and A2 both have enough coverage.
     expect(rest).toEqual({
@@ -102,9 +102,9 @@ describe.each(BACKENDS)("recompute on %s", (backend) => {
         "H,score_input,90,2026-03-02",
       ]),
     );
-    await recomputeWorkspace(db.prisma, workspaceId, day("2026-03-02"));
-    await recomputeWorkspace(db.prisma, workspaceId, day("2026-03-02"));
-    await recomputeWorkspace(db.prisma, workspaceId, day("2026-03-01"));
+    await recomputeWorkspace(db, workspaceId, day("2026-03-02"));
+    await recomputeWorkspace(db, workspaceId, day("2026-03-02"));
+    await recomputeWorkspace(db, workspaceId, day("2026-03-01"));
     expect((await snapshotsOf("H")).map((s) => s.score)).toEqual([75, 90]);
     const h = await db.prisma.account.findFirstOrThrow({ where: { workspaceId, externalId: "H" } });
     expect(h.currentScore).toBe(90); // re-scoring 03-01 after 03-02 did not overwrite the newer score
@@ -126,7 +126,7 @@ describe.each(BACKENDS)("recompute on %s", (backend) => {
         writeTempFile("m.csv", ["account_id,metric,value,observed_at", `H,score_input,${value},2026-03-02`]),
       );
     await metrics(90);
-    const first = await recomputeWorkspace(db.prisma, workspaceId, day("2026-03-02"));
+    const first = await recomputeWorkspace(db, workspaceId, day("2026-03-02"));
     expect(first).toMatchObject({ scored: 1, insufficient_data: 1 });
     // The run stored what it computed, and a second run reads the rollups (the observations are not
     // read: they are gone, and the scores stay). The refresh job clears the change records.
@@ -141,7 +141,7 @@ describe.each(BACKENDS)("recompute on %s", (backend) => {
     await db.prisma.$executeRawUnsafe("ALTER TABLE metric_observations DISABLE TRIGGER USER");
     await db.prisma.$executeRawUnsafe("DELETE FROM metric_observations");
     await db.prisma.$executeRawUnsafe("ALTER TABLE metric_observations ENABLE TRIGGER USER");
-    await recomputeWorkspace(db.prisma, workspaceId, day("2026-03-02"));
+    await recomputeWorkspace(db, workspaceId, day("2026-03-02"));
     expect((await snapshotsOf("H")).map((s) => s.score)).toEqual([90]);
     // The same day's value replaced: the account is computed again, in the refresh job or the run.
     await metrics(60);
@@ -149,9 +149,9 @@ describe.each(BACKENDS)("recompute on %s", (backend) => {
       accounts: 1,
       chunks: 1,
     });
-    await recomputeWorkspace(db.prisma, workspaceId, day("2026-03-02"));
+    await recomputeWorkspace(db, workspaceId, day("2026-03-02"));
     await metrics(40);
-    await recomputeWorkspace(db.prisma, workspaceId, day("2026-03-02"));
+    await recomputeWorkspace(db, workspaceId, day("2026-03-02"));
     expect((await snapshotsOf("H")).map((s) => s.score)).toEqual([40]);
     expect((await snapshotsOf("Q")).map((s) => s.band)).toEqual(["insufficient_data"]);
     // The next day, the refresh job moves every rollup of an active account forward (Q never had data,
@@ -180,9 +180,7 @@ describe.each(BACKENDS)("recompute on %s", (backend) => {
     );
     const changesPerDay: number[] = [];
     for (let i = 1; i <= scores.length; i++) {
-      changesPerDay.push(
-        (await recomputeWorkspace(db.prisma, workspaceId, day(`2026-03-0${i}`))).band_changes,
-      );
+      changesPerDay.push((await recomputeWorkspace(db, workspaceId, day(`2026-03-0${i}`))).band_changes);
     }
     // 75 caution (first score, no change); 69 stays caution (1 below 70); 67.5 falls (2.5 below);
     // 71 stays at_risk; 72.5 rises to caution (2.5 above 70); 85 rises to healthy (5 above 80).
@@ -210,7 +208,7 @@ describe.each(BACKENDS)("recompute on %s", (backend) => {
       "metrics",
       writeTempFile("m.csv", ["account_id,metric,value,observed_at", "H,score_input,69.5,2026-03-03"]),
     );
-    expect((await recomputeWorkspace(db.prisma, workspaceId, day("2026-03-03"))).band_changes).toBe(0);
+    expect((await recomputeWorkspace(db, workspaceId, day("2026-03-03"))).band_changes).toBe(0);
     expect(
       await db.prisma.bandChange.count({ where: { workspaceId, asOf: new Date("2026-03-03T00:00:00Z") } }),
     ).toBe(0);
@@ -221,7 +219,7 @@ describe.each(BACKENDS)("recompute on %s", (backend) => {
   });
 
   it("marks accounts without enough data as insufficient_data, and handles a workspace with no accounts", async () => {
-    const empty = await recomputeWorkspace(db.prisma, workspaceId, day("2026-03-01"));
+    const empty = await recomputeWorkspace(db, workspaceId, day("2026-03-01"));
     expect(empty).toMatchObject({ accounts: 0, scored: 0, band_changes: 0 });
     await importFile(
       db.prisma,
@@ -229,7 +227,7 @@ describe.each(BACKENDS)("recompute on %s", (backend) => {
       "accounts",
       writeTempFile("a.csv", ["account_id,name", "N,No data"]),
     );
-    const summary = await recomputeWorkspace(db.prisma, workspaceId, day("2026-03-01"));
+    const summary = await recomputeWorkspace(db, workspaceId, day("2026-03-01"));
     expect(summary).toMatchObject({ accounts: 1, scored: 0, insufficient_data: 1 });
     const [snapshot] = await snapshotsOf("N");
     // The default model's payments component has empty_value 0, so it has data: 10 of 100 weight.
@@ -260,7 +258,7 @@ components:
 `);
     await setModel(JSON.stringify(model));
     for (const asOf of [endDay, endDay - 17]) {
-      await recomputeWorkspace(db.prisma, workspaceId, asOf);
+      await recomputeWorkspace(db, workspaceId, asOf);
       const { scores } = await scoreFiles(model, files, asOf);
       const stored = await db.prisma.scoreSnapshot.findMany({
         where: { workspaceId, asOf: new Date(asOf * 86_400_000) },

@@ -38,7 +38,7 @@ beforeAll(async () => {
   h = await startSlackHarness();
   await importPortfolio(h.db.prisma, h.workspace.id, { accounts: 30, days: 45 });
   for (const day of [PORTFOLIO_END - 9, PORTFOLIO_END - 8, PORTFOLIO_END - 3, PORTFOLIO_END]) {
-    await recomputeWorkspace(h.db.prisma, h.workspace.id, day);
+    await recomputeWorkspace(h.db, h.workspace.id, day);
   }
   const first = await h.db.prisma.account.findFirstOrThrow({
     where: { workspaceId: h.workspace.id },

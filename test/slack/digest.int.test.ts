@@ -35,8 +35,8 @@ beforeAll(async () => {
     log: silentLogger,
   }).forToken(BOT_TOKEN, TEAM);
   await importPortfolio(h.db.prisma, h.workspace.id, { accounts: 60 });
-  await recomputeWorkspace(h.db.prisma, h.workspace.id, PORTFOLIO_END - 7);
-  await recomputeWorkspace(h.db.prisma, h.workspace.id, PORTFOLIO_END - 1);
+  await recomputeWorkspace(h.db, h.workspace.id, PORTFOLIO_END - 7);
+  await recomputeWorkspace(h.db, h.workspace.id, PORTFOLIO_END - 1);
   // Yesterday everyone was healthy: today's run reports the real bands as changes.
   await h.db.prisma.scoreSnapshot.updateMany({
     where: {
@@ -46,7 +46,7 @@ beforeAll(async () => {
     },
     data: { band: "healthy" },
   });
-  await recomputeWorkspace(h.db.prisma, h.workspace.id, PORTFOLIO_END);
+  await recomputeWorkspace(h.db, h.workspace.id, PORTFOLIO_END);
 }, 120_000);
 
 afterAll(async () => {

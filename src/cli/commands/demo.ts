@@ -39,7 +39,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         progress: () => ctx.progress(),
         log: (m: string) => ctx.io.stderr.write(`${m}\n`),
       };
-      const report = await withDatabase(ctx, (db) => runDemo(db.prisma, options));
+      const report = await withDatabase(ctx, (db) => runDemo(db, options));
       ctx.io.stdout.write(renderReport(report));
     });
 }

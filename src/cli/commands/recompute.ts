@@ -52,7 +52,7 @@ export function registerRecompute(program: Command, ctx: CliContext): void {
         ctx,
         command,
         { create: false },
-        (db, workspace) => recomputeWorkspace(db.prisma, workspace.id, asOf, { trigger: "cli" }),
+        (db, workspace) => recomputeWorkspace(db, workspace.id, asOf, { trigger: "cli" }),
       );
       if (opts.json) {
         ctx.io.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -3,7 +3,7 @@
 import { formatDay, parseDay, type Day } from "../../domain/dates.ts";
 import type { Driver } from "../../domain/scoring/explain.ts";
 import type { ComponentResult } from "../../domain/scoring/score.ts";
-import type { Db } from "../handle.ts";
+import type { Db, SqlExecute } from "../handle.ts";
 import type { AccountRange } from "./window-aggregates.ts";
 
 export interface StoredSnapshot {
@@ -102,12 +102,13 @@ export interface RunStamp {
 }
 
 /**
- * Writes a page of results for one as-of date. Recomputing a date replaces its snapshots and band
+ * Writes a page of results for one as-of date, inside the caller's transaction (`execute`, through
+ * the driver: the parameters are megabytes). Recomputing a date replaces its snapshots and band
  * changes (a change that no longer happens is removed); the accounts' current score moves only
  * forward in time, so re-scoring an old date never overwrites a newer score.
  */
 export async function writeResults(
-  db: Db,
+  execute: SqlExecute,
   range: AccountRange,
   asOf: Day,
   run: RunStamp,
@@ -122,7 +123,7 @@ export async function writeResults(
     // stored as (see the schema); the other fields as arrays. Sent as one JSON document, the lists
     // were parsed by PostgreSQL's JSON lexer twice (most of the statement), and as an array of
     // strings they cost the driver more than the statement.
-    await db.$executeRawUnsafe(
+    await execute(
       `INSERT INTO score_snapshots (workspace_id, account_id, as_of, model_id, score, band, coverage, components, run_id, computed_at)
        SELECT $1, x.a, $2::date, $3, x.s, x.b, x.c, x.j::json, $4, $6::timestamptz
        FROM unnest($5::int[], $7::float8[], $8::text[], $9::float8[], string_to_array($10, chr(30)))
@@ -130,28 +131,32 @@ export async function writeResults(
        ON CONFLICT (account_id, as_of) DO UPDATE SET model_id = excluded.model_id, score = excluded.score,
          band = excluded.band, coverage = excluded.coverage, components = excluded.components,
          run_id = excluded.run_id, computed_at = excluded.computed_at`,
-      range.workspaceId,
-      day,
-      modelId,
-      runId,
-      snapshots.map((s) => s.accountId),
-      startedAt,
-      snapshots.map((s) => s.score),
-      snapshots.map((s) => s.band),
-      snapshots.map((s) => s.coverage),
-      snapshots.map((s) => JSON.stringify(s.components)).join(RECORD_SEPARATOR),
+      [
+        range.workspaceId,
+        day,
+        modelId,
+        runId,
+        snapshots.map((s) => s.accountId),
+        startedAt,
+        snapshots.map((s) => s.score),
+        snapshots.map((s) => s.band),
+        snapshots.map((s) => s.coverage),
+        snapshots.map((s) => JSON.stringify(s.components)).join(RECORD_SEPARATOR),
+      ],
     );
     // Rows whose current score, band and date are already these are left alone: an hourly run that
     // changes nothing writes nothing here.
-    await db.$executeRawUnsafe(
+    await execute(
       `UPDATE accounts a SET current_score = x.s, current_band = x.b, scored_as_of = $2::date
        FROM json_to_recordset($3::json) AS x(a int, s float8, b text)
        WHERE a.id = x.a AND a.workspace_id = $1 AND (a.scored_as_of IS NULL OR a.scored_as_of <= $2::date)
          AND (a.current_score, a.current_band, a.scored_as_of) IS DISTINCT FROM (x.s, x.b, $2::date)`,
-      range.workspaceId,
-      day,
-      // Only what the update reads: the full rows carry every component and cost a second parse.
-      JSON.stringify(snapshots.map((s) => ({ a: s.accountId, s: s.score, b: s.band }))),
+      [
+        range.workspaceId,
+        day,
+        // Only what the update reads: the full rows carry every component and cost a second parse.
+        JSON.stringify(snapshots.map((s) => ({ a: s.accountId, s: s.score, b: s.band }))),
+      ],
     );
   }
   const changeJson = JSON.stringify(
@@ -164,27 +169,19 @@ export async function writeResults(
       d: c.drivers,
     })),
   );
-  await db.$executeRawUnsafe(
+  await execute(
     `DELETE FROM band_changes WHERE workspace_id = $1 AND as_of = $2::date AND account_id BETWEEN $3 AND $4
        AND account_id NOT IN (SELECT (x->>'a')::int FROM jsonb_array_elements($5::jsonb) AS x)`,
-    range.workspaceId,
-    day,
-    range.fromId,
-    range.toId,
-    changeJson,
+    [range.workspaceId, day, range.fromId, range.toId, changeJson],
   );
   if (changes.length > 0) {
-    await db.$executeRawUnsafe(
+    await execute(
       `INSERT INTO band_changes (workspace_id, account_id, as_of, from_band, to_band, from_score, to_score, drivers, run_id, created_at)
        SELECT $1, x.a, $2::date, x.f, x.t, x.fs, x.ts, x.d, $3, $5::timestamptz
        FROM jsonb_to_recordset($4::jsonb) AS x(a int, f text, t text, fs float8, ts float8, d jsonb)
        ON CONFLICT (account_id, as_of) DO UPDATE SET from_band = excluded.from_band, to_band = excluded.to_band,
          from_score = excluded.from_score, to_score = excluded.to_score, drivers = excluded.drivers, run_id = excluded.run_id`,
-      range.workspaceId,
-      day,
-      runId,
-      changeJson,
-      startedAt,
+      [range.workspaceId, day, runId, changeJson, startedAt],
     );
   }
 }

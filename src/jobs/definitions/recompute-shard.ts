@@ -19,8 +19,8 @@ export const recomputeShard = defineJob({
   payload: recomputeShardPayload,
   attempts: 8,
   backoffMs: 1000,
-  handler: async (p, { prisma }) =>
-    scoreShard(prisma, { ...p, runId: BigInt(p.runId), startedAt: new Date(p.startedAt) }),
+  handler: async (p, { prisma, sql }) =>
+    scoreShard({ prisma, sql }, { ...p, runId: BigInt(p.runId), startedAt: new Date(p.startedAt) }),
   // A shard that fails for good fails its run's flow too (failParentOnFailure), whose parent then never
   // runs: the run is closed as failed here, so it never shows as running forever.
   onFinalFailure: async (data, error, { prisma }) => {
