@@ -35,7 +35,8 @@ export function driversBetween(previous: ScoreLike, current: ScoreLike): Driver[
     const to = now.get(key) ?? null;
     if (from === null && to === null) continue;
     const change: DriverChange = from === null ? "appeared" : to === null ? "disappeared" : "moved";
-    const delta = (to ?? 0) - (from ?? 0);
+    // Points are kept to 4 decimals (score.ts); so is their difference, without float residue.
+    const delta = Math.round(((to ?? 0) - (from ?? 0)) * 1e4) / 1e4;
     if (change === "moved" && Math.abs(delta) < 1e-9) continue;
     drivers.push({ key, from, to, delta, change });
   }

@@ -138,7 +138,31 @@ describe("scoreFromInputs", () => {
       ["usage", 0.5],
       ["tickets", 0.1875],
     ]);
-    expect(r.components[0]!.points).toBeCloseTo(19.53125, 10);
+    // The points are shown to 4 decimals; the score sums the unrounded points.
+    expect(r.components[0]!.points).toBe(19.5313);
+  });
+
+  it("rounds the components' figures to what a reader can use, never a whole digit", () => {
+    const m: EffectiveModel = {
+      ...base,
+      components: [
+        { ...base.components[0]!, key: "a", weight: 1 },
+        { ...base.components[1]!, key: "b", weight: 1 },
+        { ...base.components[2]!, key: "c", weight: 1 },
+      ],
+    };
+    const r = scoreFromInputs(m, { a: 764.5666666666667, b: 0.000123456789, c: 1234567.89 });
+    expect(r.components.map((c) => c.raw)).toEqual([764.567, 0.000123457, 1234568]);
+    expect(r.components.map((c) => c.weight)).toEqual([0.333333, 0.333333, 0.333333]);
+    for (const c of r.components) {
+      expect(Math.round(c.score! * 1e4) / 1e4).toBe(c.score);
+      expect(Math.round(c.points! * 1e4) / 1e4).toBe(c.points);
+      expect(c.points).toBeCloseTo(c.score! / 3, 3);
+    }
+    expect(r.score).toBeCloseTo(
+      r.components.reduce((s, c) => s + c.points!, 0),
+      3,
+    );
   });
 
   it("renormalises the weights when a component has no data, and reports coverage", () => {
@@ -287,7 +311,8 @@ describe("scoring invariants (property tests)", () => {
         const raws = Object.fromEntries(m.components.map((c, i) => [c.key, values[i] ?? null]));
         const r = scoreFromInputs(m, raws);
         const withData = r.components.filter((c) => c.raw !== null);
-        if (withData.length > 0) expect(withData.reduce((s, c) => s + c.weight, 0)).toBeCloseTo(1, 9);
+        // Weights are kept to 6 decimals: six of them sum to 1 within 3e-6.
+        if (withData.length > 0) expect(withData.reduce((s, c) => s + c.weight, 0)).toBeCloseTo(1, 5);
         expect(r.coverage).toBeGreaterThanOrEqual(0);
         expect(r.coverage).toBeLessThanOrEqual(1 + 1e-12);
         if (r.score === null) {

@@ -48,20 +48,25 @@ export function scoreFromInputs(
     dataWeight += c.weight;
     return { key: c.key, raw, score: applyScale(c.scale, raw), nominal: c.weight, hasData: true };
   });
+  let sum = 0;
   const components: ComponentResult[] = partial.map((p) => {
     const weight = p.hasData ? p.nominal / dataWeight : 0;
+    const points = p.score === null ? null : p.score * weight;
+    sum += points ?? 0;
     return {
       key: p.key,
-      raw: p.raw,
-      score: p.score,
-      weight,
-      points: p.score === null ? null : p.score * weight,
+      raw: p.raw === null ? null : roundRaw(p.raw),
+      score: p.score === null ? null : roundTo(p.score, 4),
+      weight: roundTo(weight, 6),
+      points: points === null ? null : roundTo(points, 4),
     };
   });
   const coverage = totalWeight === 0 ? 0 : dataWeight / totalWeight;
   // Compared with a small tolerance so that 0.5 coverage from weights like 1/3 + 1/6 still counts.
   const enough = dataWeight > 0 && coverage >= model.minCoverage - 1e-9;
-  const score = enough ? clampScore(components.reduce((s, c) => s + (c.points ?? 0), 0)) : null;
+  // The sum of the unrounded points: the score keeps full precision; the components are rounded to
+  // what a reader can use (see roundTo).
+  const score = enough ? clampScore(sum) : null;
   return {
     score,
     band:
@@ -72,6 +77,21 @@ export function scoreFromInputs(
     components,
     segment: model.segment,
   };
+}
+
+// A component's figures are kept to what a reader can use: sub-scores and points (0..100) to 4
+// decimals, weights (0..1) to 6, raw inputs to 6 significant digits (whole digits are never cut).
+// Full binary precision (15.291333333333336) told nobody anything, and writing it cost a recompute
+// a third more bytes per snapshot to format, send, check and store.
+function roundTo(x: number, decimals: number): number {
+  const f = 10 ** decimals;
+  return Math.round(x * f) / f;
+}
+
+function roundRaw(x: number): number {
+  if (x === 0 || Number.isInteger(x)) return x;
+  const decimals = Math.max(0, 5 - Math.floor(Math.log10(Math.abs(x))));
+  return roundTo(x, Math.min(decimals, 15));
 }
 
 // Sums of floating-point points can stray a hair outside 0..100.
