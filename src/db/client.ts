@@ -65,6 +65,9 @@ export async function migrateDatabase(
 async function openPostgres(url: string): Promise<Database> {
   // One pool for Prisma and for the statements sent through the driver itself (`sql`).
   const pool = new pg.Pool({ connectionString: url });
+  // An idle connection that drops (a restarted server) leaves the pool and is replaced on next use;
+  // its error is not the process's to die of.
+  pool.on("error", () => undefined);
   const prisma = new PrismaClient({ adapter: pgAdapterFactory(pool) });
   const close = async () => {
     await prisma.$disconnect();
@@ -89,6 +92,10 @@ function poolSql(pool: pg.Pool): SqlClient {
     async transaction(work) {
       const client = await pool.connect();
       let broken: Error | undefined;
+      // A connection lost between two statements fails the next one; without a listener its error
+      // event would end the process.
+      const onError = (error: Error) => (broken = error);
+      client.on("error", onError);
       try {
         await client.query("BEGIN");
         const result = await work(
@@ -100,7 +107,8 @@ function poolSql(pool: pg.Pool): SqlClient {
         await client.query("ROLLBACK").catch((e: unknown) => (broken = e as Error));
         throw error;
       } finally {
-        // A connection that could not roll back is closed rather than handed to the next user.
+        // A connection that broke or could not roll back is closed, not handed to the next user.
+        client.off("error", onError);
         client.release(broken);
       }
     },
