@@ -139,6 +139,16 @@ describe("metric rollups with concurrent writers (PostgreSQL)", () => {
     clients.push(client);
     return client;
   };
+  /** A session that has written a logins observation of 5 for the account and not committed yet. */
+  const beginWrite = async (workspaceId: number, accountId: number) => {
+    const writer = await connect();
+    await writer.query("BEGIN");
+    await writer.query(
+      `INSERT INTO metric_observations (workspace_id, account_id, metric, observed_on, value) VALUES ($1, $2, 'logins', $3, 5)`,
+      [workspaceId, accountId, "2026-11-19"],
+    );
+    return writer;
+  };
   beforeEach(async () => {
     db = await createTestDatabase("postgres");
   });
@@ -150,12 +160,7 @@ describe("metric rollups with concurrent writers (PostgreSQL)", () => {
   it("count a write still in progress while the rollup is computed as a change once it commits", async () => {
     const { workspaceId, a } = await setUp(db);
     await observe(db, workspaceId, a, "logins", AS_OF, 1);
-    const writer = await connect();
-    await writer.query("BEGIN");
-    await writer.query(
-      `INSERT INTO metric_observations (workspace_id, account_id, metric, observed_on, value) VALUES ($1, $2, 'logins', $3, 5)`,
-      [workspaceId, a, "2026-11-19"],
-    );
+    const writer = await beginWrite(workspaceId, a);
     // Computed while the write is in progress: it cannot see it, and neither its change record.
     expect((await refreshRollups(db.prisma, workspaceId, [a], INPUTS, AS_OF)).get(a)).toMatchObject({
       "metric:logins:sum:7": 1,
@@ -171,12 +176,7 @@ describe("metric rollups with concurrent writers (PostgreSQL)", () => {
   it("clear only the change records of writes the refresh job saw", async () => {
     const { workspaceId, a } = await setUp(db);
     await observe(db, workspaceId, a, "logins", AS_OF, 1);
-    const writer = await connect();
-    await writer.query("BEGIN");
-    await writer.query(
-      `INSERT INTO metric_observations (workspace_id, account_id, metric, observed_on, value) VALUES ($1, $2, 'logins', $3, 5)`,
-      [workspaceId, a, "2026-11-19"],
-    );
+    const writer = await beginWrite(workspaceId, a);
     // The job clears the block while the write is in progress: its record is not visible, so it stays.
     await refreshChangedBlock(db.prisma, workspaceId, a >> BUCKET_BITS, INPUTS, AS_OF);
     expect(await db.prisma.metricRollupChange.count()).toBe(0);
