@@ -1,4 +1,4 @@
-// npm run bench -- recompute [--accounts N] [--workers K | --compare-workers] [--shard-size S]
+// npm run bench -- recompute [--accounts N] [--workers K | --compare-workers [--rounds R]] [--shard-size S]
 //                            [--days D] [--concurrency C] [--worker-heap-mb M] [--outdated-rollups]
 //                            [--keep | --reuse URL]
 //
@@ -13,7 +13,11 @@
 //    full import and before the job has run, so the run computes every rollup itself.
 // 2. For each worker count, a run through the real queue on real worker processes
 //    (support/queued-run.ts): its time, each shard's, the workers' peak RSS and the CPU used. The run
-//    must have scored every account, and the database must hold one snapshot per account.
+//    must have scored every account, and the database must hold one snapshot per account. With
+//    --compare-workers --rounds R, R rounds of a run with 1 and a run with 2 processes, every other
+//    round in the other order, compared by their medians: runs of the same work differ by 10-20% on
+//    this machine (autovacuum of the emptied snapshots table, checkpoints), more than a second process
+//    changes.
 // 3. The floor, in the same database, from the same starting state (no snapshots).
 // Everything it made (database, Redis keys, processes) is removed at the end, failure or not, unless
 // --keep: then `--reuse URL` runs again on that database (scores reset first), without generating.
@@ -51,6 +55,7 @@ interface Settings {
   concurrency: number;
   workerHeapMb: number;
   workerCounts: number[];
+  rounds: number;
   outdatedRollups: boolean;
   keep: boolean;
   reuse: string | null;
@@ -64,11 +69,14 @@ export async function main(args: string[]): Promise<void> {
 function parseSettings(args: string[]): Settings {
   const flags = parseFlags(
     args,
-    ["accounts", "workers", "shard-size", "days", "concurrency", "worker-heap-mb", "reuse"],
+    ["accounts", "workers", "shard-size", "days", "concurrency", "worker-heap-mb", "rounds", "reuse"],
     ["compare-workers", "outdated-rollups", "keep"],
   );
   if (flags["compare-workers"] && flags.workers !== undefined) {
     throw new BenchUsageError("give --workers K or --compare-workers (1 then 2 workers), not both");
+  }
+  if (flags.rounds !== undefined && !flags["compare-workers"]) {
+    throw new BenchUsageError("--rounds R repeats --compare-workers: give both");
   }
   const shardSize = wholeNumber("shard-size", flags["shard-size"], 5000);
   const concurrency = wholeNumber("concurrency", flags.concurrency, 2);
@@ -82,6 +90,7 @@ function parseSettings(args: string[]): Settings {
     concurrency,
     workerHeapMb: wholeNumber("worker-heap-mb", flags["worker-heap-mb"], 256, 64),
     workerCounts: flags["compare-workers"] ? [1, 2] : [wholeNumber("workers", flags.workers, 1)],
+    rounds: wholeNumber("rounds", flags.rounds, 1),
     outdatedRollups: flags["outdated-rollups"] === true,
     keep: flags.keep === true || flags.reuse !== undefined,
     reuse: flags.reuse ?? null,
@@ -140,7 +149,7 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<void> {
   }
 
   const runs: RunResult[] = [];
-  for (const [i, workers] of s.workerCounts.entries()) {
+  for (const [i, workers] of runOrder(s).entries()) {
     if (i > 0) {
       log("resetting the scores, so the next run starts from the same state");
       await resetScores(sql);
@@ -184,6 +193,13 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<void> {
       `${floor.storedBytes.toFixed(0)} bytes a row (the recompute's: ${sample.averageBytes.toFixed(0)} bytes on average)`,
   );
   printResults(s, runs, floor);
+}
+
+/** The worker counts in the order they run: each round of a comparison in the other order from the last. */
+function runOrder(s: Settings): number[] {
+  return Array.from({ length: s.rounds }, (_, round) =>
+    round % 2 === 0 ? s.workerCounts : [...s.workerCounts].reverse(),
+  ).flat();
 }
 
 /** A reused database must hold what this run would have generated. */
@@ -257,6 +273,7 @@ function printResults(s: Settings, runs: RunResult[], floor: FloorResult): void 
         "peak worker RSS MiB",
         "floor s",
         "recompute/floor",
+        "busy core-s (workers')",
       ],
       runs.map((r) => [
         s.accounts,
@@ -269,8 +286,11 @@ function printResults(s: Settings, runs: RunResult[], floor: FloorResult): void 
         r.peakRssMb.map((m) => m.toFixed(0)).join(" / "),
         floor.seconds.toFixed(2),
         `${(r.seconds / floor.seconds).toFixed(1)}x`,
+        r.cpu
+          ? `${r.cpu.busy.toFixed(1)} of ${(r.seconds * os.cpus().length).toFixed(1)} (${r.workerCpu.toFixed(1)})`
+          : "-",
       ]),
-      ["right", "right", "right", "right", "right", "right", "right", "right", "right", "right"],
+      ["right", "right", "right", "right", "right", "right", "right", "right", "right", "right", "right"],
     ),
   );
   out(
@@ -278,14 +298,29 @@ function printResults(s: Settings, runs: RunResult[], floor: FloorResult): void 
       `data generated in SQL, not through the import path; ` +
       (s.outdatedRollups ? "every rollup computed by the run" : "rollups up to date before the run"),
   );
-  if (runs.length === 2) {
-    const [one, two] = runs as [RunResult, RunResult];
-    const change = one.seconds / two.seconds;
+  if (s.workerCounts.length === 2) {
+    const seconds = (workers: number) => runs.filter((r) => r.workers === workers).map((r) => r.seconds);
+    const one = median(seconds(1));
+    const two = median(seconds(2));
+    const change = one / two;
+    const rounds =
+      s.rounds === 1
+        ? ""
+        : `median of ${s.rounds} rounds: ${one.toFixed(2)} s -> ${two.toFixed(2)} s; each round: ` +
+          seconds(1)
+            .map((single, round) => `${(single / seconds(2)[round]!).toFixed(2)}x`)
+            .join(", ");
     out(
       `2 workers vs 1: ${change.toFixed(2)}x ${change > 1 ? "faster" : "SLOWER"} ` +
-        `(${one.seconds.toFixed(2)} s -> ${two.seconds.toFixed(2)} s)`,
+        `(${rounds || `${one.toFixed(2)} s -> ${two.toFixed(2)} s`})`,
     );
   }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
