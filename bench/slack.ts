@@ -154,6 +154,7 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<void> {
   const appLog = loggerCounting("app");
   const settings = {
     prisma: db.prisma,
+    sql: db.sql,
     redis,
     signingSecret: SIGNING_SECRET,
     botToken: BOT_TOKEN,
@@ -200,7 +201,7 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<void> {
   const answers = await answersOf(app, recorder, queries, appLoad, log);
   problems.push(...answers.problems);
 
-  const plans = await explainSearches(db.prisma, workspace.id, queries);
+  const plans = await explainSearches(db.sql, workspace.id, queries);
   printResults(s, { app: [appLoad, app], floor: [floorLoad, floor] }, queries, answers, plans);
   // The figures are printed either way: they say how bad it was.
   if (problems.length > 0) throw new Error(`the benchmark failed:\n${problems.join("\n")}`);

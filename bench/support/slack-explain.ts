@@ -1,9 +1,8 @@
 // The search `/css <account>` runs (findAccounts), under EXPLAIN ANALYZE, for one query of each kind:
 // where the time of a lookup goes, measured apart from the load: every statement it sends (one per
 // rule tried, until one matches), planning and execution added up.
-import type { Db } from "../../src/db/handle.ts";
+import type { SqlClient } from "../../src/db/handle.ts";
 import { findAccounts } from "../../src/db/repositories/accounts.ts";
-import type { PrismaClient } from "../../src/generated/prisma/client.ts";
 import { MAX_CHOICES } from "../../src/services/lookup-account.ts";
 import { QUERY_KINDS, type Query } from "./slack-queries.ts";
 
@@ -22,7 +21,7 @@ export interface SearchPlan {
  * exactly the one the app runs (what it returns is then a plan, not accounts, and is dropped).
  */
 export async function explainSearches(
-  prisma: PrismaClient,
+  sql: SqlClient,
   workspaceId: number,
   queries: readonly Query[],
 ): Promise<SearchPlan[]> {
@@ -34,11 +33,12 @@ export async function explainSearches(
     let ms = 0;
     let statements = 0;
     // Each statement is explained, then run for real, so the search stops at the rule it stops at.
-    const explaining = {
-      $queryRawUnsafe: async (statement: string, ...params: unknown[]) => {
-        const rows = await prisma.$queryRawUnsafe<{ "QUERY PLAN": string }[]>(
+    const explaining: SqlClient = {
+      ...sql,
+      query: async <T extends object>(statement: string, params: readonly unknown[]) => {
+        const rows = await sql.query<{ "QUERY PLAN": string }>(
           `EXPLAIN (ANALYZE, BUFFERS) ${statement}`,
-          ...params,
+          params,
         );
         const plan = rows.map((r) => r["QUERY PLAN"]);
         const time = (what: string) =>
@@ -46,9 +46,9 @@ export async function explainSearches(
         ms += time("Planning") + time("Execution");
         statements++;
         lines.push(`-- statement ${statements}`, ...plan);
-        return prisma.$queryRawUnsafe(statement, ...params);
+        return sql.query<T>(statement, params);
       },
-    } as unknown as Db;
+    };
     await findAccounts(explaining, workspaceId, query.text, MAX_CHOICES);
     plans.push({ query, ms, statements, plan: lines });
   }

@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { App, HTTPReceiver, LogLevel } from "@slack/bolt";
 import type { Redis } from "ioredis";
+import type { SqlClient } from "../../src/db/handle.ts";
 import type { PrismaClient } from "../../src/generated/prisma/client.ts";
 import { silentLogger, type Logger } from "../../src/log.ts";
 import { startWebProcess } from "../../src/main/web-process.ts";
@@ -39,6 +40,7 @@ export interface TimedServer {
 
 export interface ServerSettings {
   prisma: PrismaClient;
+  sql: SqlClient;
   /** For the gateway and the web process's /readyz; the `/css` lookup uses neither. */
   redis: Redis;
   signingSecret: string;
@@ -73,6 +75,7 @@ export async function startAppServer(s: ServerSettings): Promise<TimedServer> {
     box: null,
     defaultWorkspace: s.workspace,
     prisma: s.prisma,
+    sql: s.sql,
     log: s.log,
     today: (w) => workspaceToday(w),
   });

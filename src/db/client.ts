@@ -89,6 +89,13 @@ async function openPostgres(url: string): Promise<Database> {
 
 function poolSql(pool: pg.Pool): SqlClient {
   return {
+    async query<T extends object>(text: string, params: readonly unknown[]) {
+      const name = statementName(text);
+      const result = await pool.query<T>(
+        name ? { name, text, values: [...params] } : { text, values: [...params] },
+      );
+      return result.rows;
+    },
     async transaction(work) {
       const client = await pool.connect();
       let broken: Error | undefined;
@@ -117,6 +124,8 @@ function poolSql(pool: pg.Pool): SqlClient {
 
 function pgliteSql(pglite: PGlite): SqlClient {
   return {
+    query: async <T extends object>(text: string, params: readonly unknown[]) =>
+      (await pglite.query<T>(text, [...params])).rows,
     transaction: (work) =>
       pglite.transaction((tx) =>
         work(async (text, params) => (await tx.query(text, [...params])).affectedRows ?? 0),
@@ -185,12 +194,13 @@ export function scratchPgliteFactory(): SqlMigrationAwareDriverAdapterFactory {
 export const PREPARED = "/* prepared */";
 
 const statementNames = new Map<string, string>();
-function statementName(query: SqlQuery): string {
-  if (!query.sql.startsWith(PREPARED)) return undefined as unknown as string; // unnamed: pg's default
-  let name = statementNames.get(query.sql);
+/** The name of a PREPARED statement (the same for Prisma and `sql`); undefined: send it unnamed. */
+function statementName(sql: string): string | undefined {
+  if (!sql.startsWith(PREPARED)) return undefined;
+  let name = statementNames.get(sql);
   if (!name) {
-    name = `css_${createHash("sha256").update(query.sql).digest("hex").slice(0, 24)}`;
-    statementNames.set(query.sql, name);
+    name = `css_${createHash("sha256").update(sql).digest("hex").slice(0, 24)}`;
+    statementNames.set(sql, name);
   }
   return name;
 }
@@ -214,7 +224,10 @@ export function maskUrl(url: string): string {
 // - pglite-prisma-adapter 0.7.2 does not await `exec`, so a failing migration is recorded as applied
 //   and its error crashes the process as an unhandled rejection.
 function pgAdapterFactory(poolOrUrl: pg.Pool | string): SqlMigrationAwareDriverAdapterFactory {
-  const base = new PrismaPg(poolOrUrl, { statementNameGenerator: statementName });
+  // Unnamed (pg's default) unless PREPARED; the adapter's type says a name is always returned.
+  const base = new PrismaPg(poolOrUrl, {
+    statementNameGenerator: (query: SqlQuery) => statementName(query.sql) as string,
+  });
   const fix = (adapter: Awaited<ReturnType<PrismaPg["connect"]>>) =>
     withScriptRunner(adapter, (script) => adapter.underlyingDriver().query(script));
   return {

@@ -12,11 +12,21 @@ export type SqlExecute = (text: string, params: readonly unknown[]) => Promise<n
 
 /**
  * Statements sent through the database driver itself (`pg`, or PGlite), on the connection pool
- * Prisma uses, one transaction at a time. For bulk writes only: Prisma's raw queries serialize their
- * parameters to JSON and parse them back, which for a shard's multi-megabyte parameters was a
- * quarter of a recompute worker's CPU.
+ * Prisma uses. For the hot paths only, where Prisma's raw queries cost more than the statement: they
+ * serialize every parameter to JSON and parse it back (a quarter of a recompute worker's CPU for a
+ * shard's multi-megabyte writes), and turn every result row into Prisma's own format and back
+ * (a `/css` lookup's search statement cost 0.66 ms of Node CPU through Prisma, 0.32 ms through the
+ * driver; the card, with its processing, 0.82 and 0.64 ms).
  */
 export interface SqlClient {
+  /**
+   * One read statement on a pooled connection, outside any transaction. Rows come as the driver
+   * parses them: int4 and float8 as numbers, text as strings, booleans, json as values; cast int8,
+   * numeric and dates to one of those in SQL (the drivers differ on them). SQL that starts with
+   * `PREPARED` (db/client.ts) is prepared once per connection.
+   */
+  query<T extends object>(text: string, params: readonly unknown[]): Promise<T[]>;
+  /** Statements in one transaction on one connection; rolled back when `work` throws. */
   transaction<T>(work: (execute: SqlExecute) => Promise<T>): Promise<T>;
 }
 

@@ -74,6 +74,7 @@ export async function startWorkerProcess(
           box,
           defaultWorkspace: config.defaultWorkspace,
           prisma: db.prisma,
+          sql: db.sql,
           log,
           today: (workspace) => workspaceToday(workspace),
           onSettingsChanged: (workspaceId, settings) =>

@@ -7,7 +7,8 @@ import { driversBetween, summariseChange, type Driver } from "../domain/scoring/
 import type { ComponentResult } from "../domain/scoring/score.ts";
 import { PREPARED } from "../db/client.ts";
 import { modelVersion } from "../db/repositories/models.ts";
-import type { Account, PrismaClient } from "../generated/prisma/client.ts";
+import type { Clients } from "../db/handle.ts";
+import type { Account } from "../generated/prisma/client.ts";
 
 /** Where a band sits: the top band is good, the lowest bad, the ones between a warning. */
 export type BandTone = "good" | "warn" | "bad" | "none";
@@ -124,14 +125,14 @@ export function bandLabel(model: ScoringModel, segment: string | null, band: str
 
 /** The card of one account of the workspace; null when the workspace has no such account. */
 export async function loadAccountCard(
-  prisma: PrismaClient,
+  { prisma, sql }: Clients,
   workspaceId: number,
   accountId: number,
 ): Promise<AccountCard | null> {
   // One statement, one round trip (a lookup answers within Slack's 3 seconds, in tens of ms): the
   // account, its latest snapshot and the 37 days before it (the trend and "a week before" both come
   // from them; components only where they are used), and its open follow-up.
-  const [row] = await prisma.$queryRawUnsafe<CardRow[]>(
+  const [row] = await sql.query<CardRow>(
     `${PREPARED} SELECT a.id, a.external_id, a.name, a.domain, a.segment, a.owner, a.owner_slack_user_id,
             a.mrr::float8 AS mrr, to_char(a.renewal_date, 'YYYY-MM-DD') AS renewal_date, a.status::text AS status,
             (SELECT json_agg(json_build_object(
@@ -153,8 +154,7 @@ export async function loadAccountCard(
              WHERE f.workspace_id = $1 AND f.account_id = $2 AND f.status IN ('open', 'snoozed')
              ORDER BY f.opened_at DESC LIMIT 1) AS follow_up
      FROM accounts a WHERE a.id = $2 AND a.workspace_id = $1`,
-    workspaceId,
-    accountId,
+    [workspaceId, accountId],
   );
   if (!row) return null;
   const snapshots = row.snapshots ?? [];

@@ -1,4 +1,5 @@
 // `/css watch <account>`: a direct message to the watcher whenever the account changes band.
+import type { Clients, SqlClient } from "../db/handle.ts";
 import { findAccounts } from "../db/repositories/accounts.ts";
 import { findActiveModel } from "../db/repositories/models.ts";
 import { DEFAULT_MODEL } from "../domain/model/default-model.ts";
@@ -15,8 +16,8 @@ export class WatchError extends KnownError {
 }
 
 /** The one account a query names, or a clear error (none, or several: name it by id). */
-async function oneAccount(prisma: PrismaClient, workspaceId: number, query: string) {
-  const matches = await findAccounts(prisma, workspaceId, query, 6);
+async function oneAccount(sql: SqlClient, workspaceId: number, query: string) {
+  const matches = await findAccounts(sql, workspaceId, query, 6);
   if (matches.length === 0) throw new WatchError(`No account matches *${esc(query)}*.`);
   if (matches.length > 1) {
     const list = matches.map((m) => `\`${esc(m.externalId)}\` ${esc(m.name)}`).join(", ");
@@ -26,12 +27,12 @@ async function oneAccount(prisma: PrismaClient, workspaceId: number, query: stri
 }
 
 export async function watchAccount(
-  prisma: PrismaClient,
+  { prisma, sql }: Clients,
   workspaceId: number,
   query: string,
   slackUserId: string,
 ): Promise<{ name: string; already: boolean }> {
-  const account = await oneAccount(prisma, workspaceId, query);
+  const account = await oneAccount(sql, workspaceId, query);
   // One statement, so two clicks at once end in one watch and neither fails: the second is "already".
   const inserted = await prisma.$executeRawUnsafe(
     `INSERT INTO account_watches (workspace_id, account_id, slack_user_id, last_band)
@@ -45,12 +46,12 @@ export async function watchAccount(
 }
 
 export async function unwatchAccount(
-  prisma: PrismaClient,
+  { prisma, sql }: Clients,
   workspaceId: number,
   query: string,
   slackUserId: string,
 ): Promise<{ name: string; was: boolean }> {
-  const account = await oneAccount(prisma, workspaceId, query);
+  const account = await oneAccount(sql, workspaceId, query);
   const removed = await prisma.accountWatch.deleteMany({
     where: { workspaceId, accountId: account.id, slackUserId },
   });

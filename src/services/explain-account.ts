@@ -6,7 +6,7 @@ import type { ScoringModel } from "../domain/model/schema.ts";
 import { driversBetween, summariseChange, type Driver } from "../domain/scoring/explain.ts";
 import { findAccounts, type AccountSummary } from "../db/repositories/accounts.ts";
 import { snapshotPair, type StoredSnapshot } from "../db/repositories/snapshots.ts";
-import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { Clients, SqlClient } from "../db/handle.ts";
 
 export class AccountLookupError extends KnownError {
   readonly code = "ACCOUNT_LOOKUP";
@@ -22,12 +22,12 @@ export interface Explanation {
 }
 
 export async function resolveAccount(
-  prisma: PrismaClient,
+  sql: SqlClient,
   workspaceId: number,
   query: string,
 ): Promise<AccountSummary> {
   if (query.trim() === "") throw new AccountLookupError("name an account: its id, name or domain");
-  const matches = await findAccounts(prisma, workspaceId, query);
+  const matches = await findAccounts(sql, workspaceId, query);
   if (matches.length === 1) return matches[0]!;
   if (matches.length === 0) throw new AccountLookupError(`no account matches ${JSON.stringify(query)}`);
   const list = matches.map((m) => `  ${m.externalId}  ${m.name}`).join("\n");
@@ -37,12 +37,12 @@ export async function resolveAccount(
 }
 
 export async function explainAccount(
-  prisma: PrismaClient,
+  { prisma, sql }: Clients,
   workspaceId: number,
   query: string,
   asOf: Day | null,
 ): Promise<Explanation> {
-  const account = await resolveAccount(prisma, workspaceId, query);
+  const account = await resolveAccount(sql, workspaceId, query);
   const { current, previous } = await snapshotPair(prisma, workspaceId, account.id, asOf);
   if (!current) {
     const when = asOf === null ? "" : ` on or before ${formatDay(asOf)}`;

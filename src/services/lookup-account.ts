@@ -1,6 +1,6 @@
 // `/css <account>`: one account's card, or the accounts to choose from when the query names several.
 import { findAccounts, type AccountMatch } from "../db/repositories/accounts.ts";
-import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { Clients } from "../db/handle.ts";
 import { loadAccountCard, type AccountCard } from "./account-card.ts";
 
 export type LookupResult =
@@ -11,14 +11,10 @@ export type LookupResult =
 /** How many accounts a reply offers to pick from. */
 export const MAX_CHOICES = 10;
 
-export async function lookupAccount(
-  prisma: PrismaClient,
-  workspaceId: number,
-  query: string,
-): Promise<LookupResult> {
-  const matches = await findAccounts(prisma, workspaceId, query, MAX_CHOICES);
+export async function lookupAccount(db: Clients, workspaceId: number, query: string): Promise<LookupResult> {
+  const matches = await findAccounts(db.sql, workspaceId, query, MAX_CHOICES);
   if (matches.length === 0) return { kind: "none", query };
   if (matches.length > 1) return { kind: "choices", query, matches };
-  const card = await loadAccountCard(prisma, workspaceId, matches[0]!.id);
+  const card = await loadAccountCard(db, workspaceId, matches[0]!.id);
   return card ? { kind: "card", card } : { kind: "none", query };
 }

@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import type { Context } from "@slack/bolt";
 import type { WorkspaceSettings } from "../config/workspace-settings.ts";
 import type { Day } from "../domain/dates.ts";
+import type { SqlClient } from "../db/handle.ts";
 import { KnownError } from "../errors.ts";
 import type { PrismaClient, Workspace } from "../generated/prisma/client.ts";
 import type { Logger } from "../log.ts";
@@ -14,6 +15,8 @@ import { noticeMessage } from "./blocks/replies.ts";
 
 export interface SlackDeps {
   prisma: PrismaClient;
+  /** The driver itself, for the hot reads of a lookup (see db/handle.ts). */
+  sql: SqlClient;
   log: Logger;
   /** Slack for the request's workspace (its bot token), through the gateway. */
   slackFor(context: Context): CaseSlack;

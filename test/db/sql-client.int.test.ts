@@ -1,7 +1,9 @@
-// The driver-level client (db.sql) that bulk writes use: one transaction on one connection, committed
-// whole or not at all, on both backends; and on PostgreSQL, a connection lost mid-transaction fails
-// the transaction without taking the process down.
+// The driver-level client (db.sql) that bulk writes and hot reads use: one transaction on one
+// connection, committed whole or not at all, on both backends; reads whose rows have the same types
+// on both; and on PostgreSQL, prepared statements kept per connection, and a connection lost
+// mid-transaction failing the transaction without taking the process down.
 import { afterEach, describe, expect, it } from "vitest";
+import { PREPARED } from "../../src/db/client.ts";
 import { BACKENDS, createTestDatabase, type TestDatabase } from "../support/databases.ts";
 
 describe.each(BACKENDS)("db.sql on %s", (backend) => {
@@ -26,6 +28,49 @@ describe.each(BACKENDS)("db.sql on %s", (backend) => {
     expect((await db.prisma.workspace.findUniqueOrThrow({ where: { slug: "acme" } })).name).toBe("ACME");
   });
 
+  it("reads rows with the types the hot reads rely on, the same on both backends", async () => {
+    db = await createTestDatabase(backend);
+    const rows = await db.sql.query<Record<string, unknown>>(
+      `SELECT $1::int AS n, $2::float8 AS x, $3::text AS t, ($1::int > 1) AS b, NULL::text AS missing,
+              json_build_object('as_of', to_char(date '2026-11-26', 'YYYY-MM-DD'), 'list', json_build_array(1, 'a')) AS j,
+              $4::text[] AS tags`,
+      [7, 0.25, "it's <b>", ["a", "b"]],
+    );
+    expect(rows).toEqual([
+      {
+        n: 7,
+        x: 0.25,
+        t: "it's <b>",
+        b: true,
+        missing: null,
+        j: { as_of: "2026-11-26", list: [1, "a"] },
+        tags: ["a", "b"],
+      },
+    ]);
+    expect(await db.sql.query(`SELECT 1 AS one WHERE false`, [])).toEqual([]);
+  });
+
+  it("runs a prepared read again with other parameters, and fails a bad one with the database's message", async () => {
+    db = await createTestDatabase(backend);
+    const read = (slug: string) =>
+      db.sql.query<{ slug: string }>(`${PREPARED} SELECT slug FROM workspaces WHERE slug = $1`, [slug]);
+    await db.prisma.workspace.createMany({
+      data: [
+        { slug: "acme", name: "Acme" },
+        { slug: "globex", name: "Globex" },
+      ],
+    });
+    for (let i = 0; i < 12; i++) {
+      expect(await read(i % 2 === 0 ? "acme" : "globex")).toEqual([
+        { slug: i % 2 === 0 ? "acme" : "globex" },
+      ]);
+    }
+    await expect(db.sql.query(`SELECT nope FROM workspaces`, [])).rejects.toThrow(
+      /column "nope" does not exist/,
+    );
+    expect(await read("acme")).toEqual([{ slug: "acme" }]);
+  });
+
   it("writes nothing when a statement fails, and serves the next transaction", async () => {
     db = await createTestDatabase(backend);
     await expect(
@@ -48,6 +93,20 @@ describe("db.sql on postgres", () => {
 
   const slugs = async () =>
     (await db.prisma.workspace.findMany({ orderBy: { slug: "asc" } })).map((w) => w.slug);
+
+  it("prepares a PREPARED read once per connection, under the name Prisma's statements of it use", async () => {
+    db = await createTestDatabase("postgres");
+    const text = `${PREPARED} SELECT count(*)::int AS n FROM workspaces WHERE slug <> $1`;
+    // One at a time, so each takes the pool's most recently released connection: the same one.
+    for (let i = 0; i < 5; i++) expect(await db.sql.query(text, [`x${i}`])).toEqual([{ n: 0 }]);
+    expect(await db.prisma.$queryRawUnsafe(text, "y")).toEqual([{ n: 0 }]);
+    const prepared = await db.sql.query<{ name: string }>(
+      `SELECT name FROM pg_prepared_statements WHERE statement = $1`,
+      [text],
+    );
+    expect(prepared).toHaveLength(1);
+    expect(prepared[0]!.name).toMatch(/^css_[0-9a-f]{24}$/);
+  });
 
   it("fails the transaction when its connection is lost between statements, and goes on", async () => {
     db = await createTestDatabase("postgres");

@@ -213,7 +213,7 @@ describe.each(BACKENDS)("recompute on %s", (backend) => {
       await db.prisma.bandChange.count({ where: { workspaceId, asOf: new Date("2026-03-03T00:00:00Z") } }),
     ).toBe(0);
 
-    const explanation = await explainAccount(db.prisma, workspaceId, "hover", day("2026-03-06"));
+    const explanation = await explainAccount(db, workspaceId, "hover", day("2026-03-06"));
     expect(explanation.summary).toBe("73 -> 85: usage +13");
     expect(explanation.previous?.band).toBe("caution");
   });

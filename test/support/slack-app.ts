@@ -65,6 +65,7 @@ export async function startSlackHarness(
     box: options.box ?? null,
     defaultWorkspace: workspace.slug,
     prisma: db.prisma,
+    sql: db.sql,
     log: options.log ?? silentLogger,
     today: (w) => options.today ?? workspaceToday(w),
   });

@@ -18,7 +18,7 @@ export function registerExplain(program: Command, ctx: CliContext): void {
     .action(async (query: string, opts: { asOf?: string; json?: boolean }, command: Command) => {
       const asOf = opts.asOf === undefined ? null : asOfOption(opts.asOf);
       const x = await withWorkspace(ctx, command, { create: false }, (db, workspace) =>
-        explainAccount(db.prisma, workspace.id, query, asOf),
+        explainAccount(db, workspace.id, query, asOf),
       );
       ctx.io.stdout.write(
         opts.json ? `${JSON.stringify(explanationJson(x), null, 2)}\n` : explanationText(x),

@@ -2,7 +2,7 @@
 import { formatDay } from "../../domain/dates.ts";
 import type { AccountRow } from "../../ingest/record-schemas.ts";
 import { PREPARED } from "../client.ts";
-import type { Db } from "../handle.ts";
+import type { Db, SqlClient } from "../handle.ts";
 
 /**
  * Upserts a batch of accounts by external id. A column the file leaves empty keeps its stored
@@ -112,7 +112,7 @@ const CANDIDATES = 50;
  * later ones.
  */
 export async function findAccounts(
-  db: Db,
+  sql: SqlClient,
   workspaceId: number,
   query: string,
   limit = 20,
@@ -165,16 +165,14 @@ export async function findAccounts(
       : ["similar", `$2 <% name`, [], `word_similarity($2, name) DESC, id`],
   );
   for (const [match, where, extra, rank] of rules) {
-    const rows = await db.$queryRawUnsafe<
-      {
-        id: number;
-        external_id: string;
-        name: string;
-        segment: string | null;
-        domain: string | null;
-        sim: number;
-      }[]
-    >(
+    const rows = await sql.query<{
+      id: number;
+      external_id: string;
+      name: string;
+      segment: string | null;
+      domain: string | null;
+      sim: number;
+    }>(
       // The exact rules are prepared once per connection: they are index lookups whatever the
       // query (a generic plan is as good), and the commonest. A partial or fuzzy match is planned
       // for its actual pattern (a two-letter part is better read by a scan than by the index).
@@ -185,9 +183,7 @@ export async function findAccounts(
              ORDER BY ${rank}
              LIMIT ${CANDIDATES}) AS candidates
        ORDER BY sim DESC, name, id LIMIT ${Number(limit)}`,
-      workspaceId,
-      q,
-      ...extra,
+      [workspaceId, q, ...extra],
     );
     // The customer's own id names one account: it wins over names that happen to equal it.
     const byId = rows.filter((r) => r.external_id === q);

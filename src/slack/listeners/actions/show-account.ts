@@ -14,7 +14,7 @@ export function registerShowAccount(app: App, deps: SlackDeps): void {
       const message = await replyOrExplain(deps, "action show account", async () => {
         const workspace = workspaceOf(context);
         const accountId = decodeAccountValue(action.value);
-        const card = accountId === null ? null : await loadAccountCard(deps.prisma, workspace.id, accountId);
+        const card = accountId === null ? null : await loadAccountCard(deps, workspace.id, accountId);
         if (!card) return noticeMessage("That account no longer exists.");
         return accountCardMessage(card, { revenue: true, today: deps.today(workspace) });
       });

@@ -21,7 +21,7 @@ export function registerSnoozeCase(app: App, deps: SlackDeps): void {
     const workspace = workspaceOf(context);
     const followUp =
       ref && (await deps.prisma.followUp.findFirst({ where: { id: ref.caseId, workspaceId: workspace.id } }));
-    const card = followUp && (await loadAccountCard(deps.prisma, workspace.id, followUp.accountId));
+    const card = followUp && (await loadAccountCard(deps, workspace.id, followUp.accountId));
     if (!ref || !followUp || !card || followUp.status === "resolved") {
       await respond({
         response_type: "ephemeral",

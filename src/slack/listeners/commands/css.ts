@@ -83,7 +83,7 @@ async function answer(
     case "invalid":
       return noticeMessage(command.message);
     case "lookup": {
-      const result = await lookupAccount(deps.prisma, workspace.id, command.query);
+      const result = await lookupAccount(deps, workspace.id, command.query);
       if (result.kind === "none") return noMatchMessage(result.query);
       if (result.kind === "choices") return choicesMessage(result.query, result.matches);
       return accountCardMessage(result.card, { revenue: true, today });
@@ -105,7 +105,7 @@ async function answer(
     case "movers":
       return moversMessage(await movers(deps.prisma, workspace.id), today);
     case "watch": {
-      const w = await watchAccount(deps.prisma, workspace.id, command.query, userId);
+      const w = await watchAccount(deps, workspace.id, command.query, userId);
       return noticeMessage(
         w.already
           ? `You already watch *${esc(w.name)}*.`
@@ -113,7 +113,7 @@ async function answer(
       );
     }
     case "unwatch": {
-      const w = await unwatchAccount(deps.prisma, workspace.id, command.query, userId);
+      const w = await unwatchAccount(deps, workspace.id, command.query, userId);
       return noticeMessage(
         w.was ? `Stopped watching *${esc(w.name)}*.` : `You were not watching *${esc(w.name)}*.`,
       );
