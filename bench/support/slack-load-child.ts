@@ -10,6 +10,7 @@ import { readFile } from "node:fs/promises";
 import { Agent, request } from "node:http";
 import { commandBody, slackSignature } from "../../test/support/slack-requests.ts";
 import { report } from "./child-process.ts";
+import { cpuBetween, machineCpu, processCpuSeconds, type MachineCpu } from "./cpu-usage.ts";
 import type { Query } from "./slack-queries.ts";
 import { classifyAck, type Expect, type Outcome } from "./slack-replies.ts";
 
@@ -38,6 +39,11 @@ export interface TargetReport {
   seconds: number;
   /** The first few failures, to explain them. */
   failures: string[];
+  /**
+   * CPU seconds used during this target's measured blocks (from /proc; null where it cannot be
+   * read): the whole machine's, the servers' process's (this child's parent) and this child's own.
+   */
+  cpu: { machine: number; servers: number; load: number } | null;
 }
 
 export interface LoadReport {
@@ -55,6 +61,7 @@ async function main(planFile: string): Promise<void> {
     outcomes: new Array<Outcome>(plan.queries.length).fill("failed"),
     seconds: 0,
     failures: [],
+    cpu: { machine: 0, servers: 0, load: 0 },
   }));
   try {
     for (const [i, target] of plan.targets.entries()) {
@@ -68,18 +75,42 @@ async function main(planFile: string): Promise<void> {
         const target = plan.targets[i]!;
         const out = reports[i]!;
         const t0 = performance.now();
+        const before = await cpuNow();
         await runBlock(plan, target, agents[i]!, queries, start, "measure", (j, ms, outcome, why) => {
           out.clientMs[j] = ms;
           out.outcomes[j] = outcome;
           if (why !== undefined && out.failures.length < MAX_FAILURES) out.failures.push(why);
         });
         out.seconds += (performance.now() - t0) / 1000;
+        out.cpu = addCpu(out.cpu, before, await cpuNow());
       }
     }
   } finally {
     for (const agent of agents) agent.destroy();
   }
   report({ targets: reports } satisfies LoadReport);
+}
+
+type CpuNow = { machine: MachineCpu | null; servers: number; load: number };
+
+async function cpuNow(): Promise<CpuNow> {
+  const own = process.cpuUsage();
+  return {
+    machine: await machineCpu(),
+    servers: await processCpuSeconds(process.ppid),
+    load: (own.user + own.system) / 1e6,
+  };
+}
+
+function addCpu(sum: TargetReport["cpu"], before: CpuNow, after: CpuNow): TargetReport["cpu"] {
+  const machine = cpuBetween(before.machine, after.machine);
+  const servers = after.servers - before.servers;
+  if (!sum || !machine || !Number.isFinite(servers)) return null;
+  return {
+    machine: sum.machine + machine.busy,
+    servers: sum.servers + servers,
+    load: sum.load + after.load - before.load,
+  };
 }
 
 /** `index`: the query's place in the plan's list. */

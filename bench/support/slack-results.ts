@@ -1,4 +1,5 @@
 // What the Slack benchmark found: the app's answers (deferred ones included) and the tables it prints.
+import os from "node:os";
 import { table } from "../../src/cli/output/format.ts";
 import { quantile } from "./queued-run.ts";
 import type { TargetReport } from "./slack-load-child.ts";
@@ -110,6 +111,17 @@ export function printResults(
       ["left", "right", "right", "right", "right", "right", "right", "right", "right"],
     ),
   );
+  const cores = os.cpus().length;
+  for (const name of ["app", "floor"] as const) {
+    const { cpu } = measured[name][0];
+    if (!cpu) continue;
+    const per = (seconds: number) => ms((1000 * seconds) / s.requests);
+    out(
+      `CPU per request, ${name}: the machine ${per(cpu.machine)} ms (the servers' process ${per(cpu.servers)}, ` +
+        `the load child ${per(cpu.load)}, the rest, PostgreSQL if nothing else runs, ` +
+        `${per(cpu.machine - cpu.servers - cpu.load)}); busy ${((100 * cpu.machine) / (measured[name][0].seconds * cores)).toFixed(0)}% of ${cores} cores`,
+    );
+  }
   const [app, floor] = [server("app"), server("floor")];
   const p99 = quantile(app, 0.99);
   const answerP99 = quantile(answers.ms, 0.99);
