@@ -15,9 +15,10 @@
 //    (support/queued-run.ts): its time, each shard's, the workers' peak RSS and the CPU used. The run
 //    must have scored every account, and the database must hold one snapshot per account. With
 //    --compare-workers --rounds R, R rounds of a run with 1 and a run with 2 processes, every other
-//    round in the other order, compared by their medians: runs of the same work differ by 10-20% on
-//    this machine (autovacuum of the emptied snapshots table, checkpoints), more than a second process
-//    changes.
+//    round in the other order, compared by their medians: one slow spell of the machine does not
+//    decide the comparison.
+//    The queues' sync queue is paused: the workspace's refresh-rollups job would move the rollups to
+//    today's date (support/queued-run.ts).
 // 3. The floor, in the same database, from the same starting state (no snapshots).
 // Everything it made (database, Redis keys, processes) is removed at the end, failure or not, unless
 // --keep: then `--reuse URL` runs again on that database (scores reset first), without generating.
@@ -143,6 +144,7 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<void> {
   if (!s.outdatedRollups) {
     log("the rollups, as the refresh-rollups job keeps them (one pass, 5,000 accounts a statement):");
     const started = performance.now();
+    await markRollupsOfAnotherDay(sql, workspace.id);
     const refreshed = await refreshWorkspaceRollups(db.prisma, workspace.id, AS_OF);
     await sql.query("VACUUM ANALYZE metric_rollups");
     log(`  ${refreshed.accounts} accounts in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -200,6 +202,19 @@ function runOrder(s: Settings): number[] {
   return Array.from({ length: s.rounds }, (_, round) =>
     round % 2 === 0 ? s.workerCounts : [...s.workerCounts].reverse(),
   ).flat();
+}
+
+/**
+ * Rollups of another day than the runs' (a reused database whose rollups the refresh job moved to
+ * its day) are computed again as of the runs' day: marked changed, as the refresh job finds them.
+ */
+async function markRollupsOfAnotherDay(sql: pg.Client, workspaceId: number): Promise<void> {
+  await sql.query(
+    `INSERT INTO metric_rollup_changes (workspace_id, bucket, account_ids)
+     SELECT workspace_id, account_id >> 12, array_agg(account_id ORDER BY account_id) FROM metric_rollups
+     WHERE workspace_id = $1 AND as_of <> $2::date GROUP BY workspace_id, account_id >> 12`,
+    [workspaceId, formatDay(AS_OF)],
+  );
 }
 
 /** A reused database must hold what this run would have generated. */
