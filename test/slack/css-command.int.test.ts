@@ -115,6 +115,22 @@ describe("/css <account>", () => {
     }
   });
 
+  it("shows the account whose whole name the query is, in any case, not the names containing it", async () => {
+    const other = await h.db.prisma.account.findFirstOrThrow({
+      where: { workspaceId: h.workspace.id, id: { not: acme.id } },
+      orderBy: { id: "desc" },
+    });
+    await h.db.prisma.account.update({ where: { id: other.id }, data: { name: "Acme Rocket Works Intl" } });
+    try {
+      const exact = await css("ACME rocket WORKS");
+      expect(allText(exact)).toContain("12,345/mo");
+      expect(allText(exact)).not.toContain("Acme Rocket Works Intl");
+      expect((await css("acme rocket wor")).text).toMatch(/^2 accounts match/);
+    } finally {
+      await h.db.prisma.account.update({ where: { id: other.id }, data: { name: other.name } });
+    }
+  });
+
   it("offers a short list when several accounts match, and shows the one picked", async () => {
     const second = await h.db.prisma.account.findFirstOrThrow({
       where: { workspaceId: h.workspace.id, id: { not: acme.id } },

@@ -119,7 +119,7 @@ export async function findAccounts(
 ): Promise<AccountMatch[]> {
   const q = query.trim();
   if (q === "") return [];
-  // ILIKE without wildcards is a case-insensitive equality the trigram index can answer.
+  // The query as a LIKE pattern's literal text.
   const literal = q.replaceAll("\\", "\\\\").replaceAll("%", "\\%").replaceAll("_", "\\_");
   const pattern = `%${literal}%`;
   // Typos are looked for in names, or in domains when the query looks like one ("acme.com"): a
@@ -128,25 +128,16 @@ export async function findAccounts(
   // Each rule: how it matches, its parameters from $3 on, and how its matches are ranked.
   // A word many names share matches thousands: of the exact and partial matches, those that start
   // with the query come first, then the shortest (the closest to what was typed), and only the first
-  // few are scored. Typos are few and ranked by similarity alone. The id and the exact name or
-  // domain are one statement (each is an index lookup); a query that looks like a domain tries the
-  // domain before the name (a long string's trigrams make the name's index scan the dearer one).
+  // few are scored. Typos are few and ranked by similarity alone.
   const byLength = `name ILIKE $3 DESC, length(name), id`;
   const prefix = `${literal}%`;
   const idFirst = `external_id = $2 DESC, ${byLength}`;
   type Rule = [MatchKind, string, unknown[], string];
-  const rules: Rule[] = [];
-  if (domainLike) {
-    rules.push(["exact", `(external_id = $2 OR domain = lower($2))`, [prefix], idFirst]);
-    rules.push(["exact", `name ILIKE $4`, [prefix, literal], byLength]);
-  } else {
-    rules.push([
-      "exact",
-      `(external_id = $2 OR name ILIKE $4 OR domain = lower($2))`,
-      [prefix, literal],
-      idFirst,
-    ]);
-  }
+  // Three index lookups. The exact name in any case is one on (workspace_id, lower(name)): as
+  // `ILIKE` without wildcards on the trigram index it rechecked every name sharing the query's words.
+  const rules: Rule[] = [
+    ["exact", `(external_id = $2 OR lower(name) = lower($2) OR domain = lower($2))`, [prefix], idFirst],
+  ];
   rules.push(["contains", `(name ILIKE $4 OR domain ILIKE $4)`, [prefix, pattern], byLength]);
   // Only for what looks like a piece of an id (one word with a digit), and before the typos (an id
   // is not a misspelt name): ids have no trigram index (see the schema), so this reads the
