@@ -164,10 +164,11 @@ export async function findAccounts(
       domain: string | null;
       sim: number;
     }>(
-      // The exact rules are prepared once per connection: they are index lookups whatever the
-      // query (a generic plan is as good), and the commonest. A partial or fuzzy match is planned
-      // for its actual pattern (a two-letter part is better read by a scan than by the index).
-      `${match === "exact" ? PREPARED : ""}SELECT id, external_id, name, segment, domain,
+      // Prepared once per connection where the best plan is the same whatever the query: the
+      // exact rule (index lookups) and the typo search (the trigram index; planning it cost 1 ms
+      // of a 5 ms search). A partial match is planned for its actual pattern: a two-letter part
+      // has no trigram to look up, and is better read by a scan than by the index.
+      `${match !== "contains" ? PREPARED : ""}SELECT id, external_id, name, segment, domain,
               greatest(word_similarity($2, name), similarity($2, coalesce(domain, '')))::float8 AS sim
        FROM (SELECT id, external_id, name, segment, domain FROM accounts
              WHERE workspace_id = $1 AND ${where}
