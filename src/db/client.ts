@@ -107,6 +107,8 @@ function poolSql(pool: pg.Pool): SqlClient {
         await client.query("BEGIN");
         const result = await work(
           async (text, params) => (await client.query(text, [...params])).rowCount ?? 0,
+          async <R extends object>(text: string, params: readonly unknown[]) =>
+            (await client.query<R>(text, [...params])).rows,
         );
         await client.query("COMMIT");
         return result;
@@ -128,7 +130,11 @@ function pgliteSql(pglite: PGlite): SqlClient {
       (await pglite.query<T>(text, [...params])).rows,
     transaction: (work) =>
       pglite.transaction((tx) =>
-        work(async (text, params) => (await tx.query(text, [...params])).affectedRows ?? 0),
+        work(
+          async (text, params) => (await tx.query(text, [...params])).affectedRows ?? 0,
+          async <R extends object>(text: string, params: readonly unknown[]) =>
+            (await tx.query<R>(text, [...params])).rows,
+        ),
       ),
   };
 }

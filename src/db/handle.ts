@@ -18,6 +18,9 @@ export type SqlExecute = (text: string, params: readonly unknown[]) => Promise<n
  * (a `/css` lookup's search statement cost 0.66 ms of Node CPU through Prisma, 0.32 ms through the
  * driver; the card, with its processing, 0.82 and 0.64 ms).
  */
+/** One read statement's rows, as the driver parses them (see SqlClient.query). */
+export type SqlRead = <T extends object>(text: string, params: readonly unknown[]) => Promise<T[]>;
+
 export interface SqlClient {
   /**
    * One read statement on a pooled connection, outside any transaction. Rows come as the driver
@@ -25,9 +28,12 @@ export interface SqlClient {
    * numeric and dates to one of those in SQL (the drivers differ on them). SQL that starts with
    * `PREPARED` (db/client.ts) is prepared once per connection.
    */
-  query<T extends object>(text: string, params: readonly unknown[]): Promise<T[]>;
-  /** Statements in one transaction on one connection; rolled back when `work` throws. */
-  transaction<T>(work: (execute: SqlExecute) => Promise<T>): Promise<T>;
+  query: SqlRead;
+  /**
+   * Statements in one transaction on one connection, run by `execute` (rows affected) or `read`
+   * (rows, as `query` returns them); rolled back when `work` throws.
+   */
+  transaction<T>(work: (execute: SqlExecute, read: SqlRead) => Promise<T>): Promise<T>;
 }
 
 /** Both ways to the database, as a process opens them (see db/client.ts). */

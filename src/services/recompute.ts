@@ -186,7 +186,7 @@ export async function scoreShard(db: Clients, task: ShardTask): Promise<ShardSum
     segments.for(segment).components.map((c) => c.input),
   );
   const ids = accounts.map((a) => a.id);
-  const { metricValues, surveyValues, previous } = await prisma.$transaction(
+  const { metricValues, surveyValues } = await prisma.$transaction(
     async (tx) => {
       await tx.$queryRawUnsafe(AGGREGATION_SETTINGS);
       let metricValues = new Map<number, RollupValues>();
@@ -196,14 +196,15 @@ export async function scoreShard(db: Clients, task: ShardTask): Promise<ShardSum
         const refreshed = await refreshRollups(tx, task.workspaceId, rollups.outdated, allInputs, task.asOf);
         for (const [id, values] of refreshed) metricValues.set(id, values);
       }
-      return {
-        metricValues,
-        surveyValues: await aggregateSurveys(tx, range, surveyInputs, task.asOf),
-        previous: await previousSnapshots(tx, range, task.asOf),
-      };
+      return { metricValues, surveyValues: await aggregateSurveys(tx, range, surveyInputs, task.asOf) };
     },
     { timeout: 120_000 },
   );
+  // Earlier days' snapshots, which this run does not write, so a transaction of their own.
+  const previous = await db.sql.transaction(async (execute, read) => {
+    await execute(AGGREGATION_SETTINGS, []);
+    return previousSnapshots(read, range, task.asOf);
+  });
 
   const snapshots: SnapshotWrite[] = [];
   const changes: BandChangeWrite[] = [];

@@ -71,6 +71,19 @@ describe.each(BACKENDS)("db.sql on %s", (backend) => {
     expect(await read("acme")).toEqual([{ slug: "acme" }]);
   });
 
+  it("reads rows inside a transaction: its own writes and its local settings", async () => {
+    db = await createTestDatabase(backend);
+    const seen = await db.sql.transaction(async (execute, read) => {
+      await execute(`SELECT set_config('jit', 'off', true)`, []);
+      await execute(`INSERT INTO workspaces (slug, name) VALUES ($1, $1)`, ["acme"]);
+      return read<{ slug: string; jit: string }>(
+        `SELECT slug, current_setting('jit') AS jit FROM workspaces WHERE slug = $1`,
+        ["acme"],
+      );
+    });
+    expect(seen).toEqual([{ slug: "acme", jit: "off" }]);
+  });
+
   it("writes nothing when a statement fails, and serves the next transaction", async () => {
     db = await createTestDatabase(backend);
     await expect(

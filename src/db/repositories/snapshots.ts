@@ -3,7 +3,7 @@
 import { formatDay, parseDay, type Day } from "../../domain/dates.ts";
 import type { Driver } from "../../domain/scoring/explain.ts";
 import type { ComponentResult } from "../../domain/scoring/score.ts";
-import type { Db, SqlExecute } from "../handle.ts";
+import type { Db, SqlExecute, SqlRead } from "../handle.ts";
 import type { AccountRange } from "./window-aggregates.ts";
 
 export interface StoredSnapshot {
@@ -39,20 +39,20 @@ const fromRow = (r: SnapshotSqlRow): StoredSnapshot => ({
 const SELECT_SNAPSHOT = `SELECT account_id, to_char(as_of, 'YYYY-MM-DD') AS as_of, score, band, coverage, components, model_id
                          FROM score_snapshots`;
 
-/** The latest snapshot before `asOf` of each account in the range. */
+/**
+ * The latest snapshot before `asOf` of each account in the range. Read through the driver: a shard's
+ * previous snapshots carry megabytes of components, which Prisma's raw queries would convert twice.
+ */
 export async function previousSnapshots(
-  db: Db,
+  read: SqlRead,
   range: AccountRange,
   asOf: Day,
 ): Promise<Map<number, StoredSnapshot>> {
-  const rows = await db.$queryRawUnsafe<SnapshotSqlRow[]>(
+  const rows = await read<SnapshotSqlRow>(
     `SELECT DISTINCT ON (account_id) * FROM (${SELECT_SNAPSHOT}
        WHERE workspace_id = $1 AND account_id BETWEEN $2 AND $3 AND as_of < $4::date) s
      ORDER BY account_id, as_of DESC`,
-    range.workspaceId,
-    range.fromId,
-    range.toId,
-    formatDay(asOf),
+    [range.workspaceId, range.fromId, range.toId, formatDay(asOf)],
   );
   return new Map(rows.map((r) => [r.account_id, fromRow(r)]));
 }
