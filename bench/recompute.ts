@@ -1,6 +1,6 @@
 // npm run bench -- recompute [--accounts N] [--workers K | --compare-workers [--rounds R]] [--shard-size S]
 //                            [--days D] [--concurrency C] [--worker-heap-mb M] [--outdated-rollups]
-//                            [--keep | --reuse URL]
+//                            [--yesterday] [--keep | --reuse URL]
 //
 // A full recompute of N synthetic accounts (10 metric components, D days of observations each)
 // through the real queue and real worker processes, against its floor: one INSERT ... SELECT that
@@ -19,6 +19,8 @@
 //    decide the comparison.
 //    The queues' sync queue is paused: the workspace's refresh-rollups job would move the rollups to
 //    today's date (support/queued-run.ts).
+//    With --yesterday every measured run starts from the day before's snapshots, as a daily run
+//    does: a first, unmeasured run writes them, and they are moved to the day before before each run.
 // 3. The floor, in the same database, from the same starting state (no snapshots).
 // Everything it made (database, Redis keys, processes) is removed at the end, failure or not, unless
 // --keep: then `--reuse URL` runs again on that database (scores reset first), without generating.
@@ -38,7 +40,13 @@ import { benchRedisUrl } from "./support/queue-keys.ts";
 import { runWithCleanups, type Cleanup } from "./support/lifecycle.ts";
 import { quantile, runOnWorkers, type RunResult } from "./support/queued-run.ts";
 import { createScratchDatabase, reuseDatabase } from "./support/scratch-database.ts";
-import { resetScores, sampleComponents, timeFloor, type FloorResult } from "./support/snapshot-floor.ts";
+import {
+  moveScoresToDayBefore,
+  resetScores,
+  sampleComponents,
+  timeFloor,
+  type FloorResult,
+} from "./support/snapshot-floor.ts";
 import { benchModelSource, generatePortfolio } from "./support/synthetic-portfolio.ts";
 
 const WORKSPACE = "bench";
@@ -58,6 +66,7 @@ interface Settings {
   workerCounts: number[];
   rounds: number;
   outdatedRollups: boolean;
+  yesterday: boolean;
   keep: boolean;
   reuse: string | null;
 }
@@ -71,7 +80,7 @@ function parseSettings(args: string[]): Settings {
   const flags = parseFlags(
     args,
     ["accounts", "workers", "shard-size", "days", "concurrency", "worker-heap-mb", "rounds", "reuse"],
-    ["compare-workers", "outdated-rollups", "keep"],
+    ["compare-workers", "outdated-rollups", "yesterday", "keep"],
   );
   if (flags["compare-workers"] && flags.workers !== undefined) {
     throw new BenchUsageError("give --workers K or --compare-workers (1 then 2 workers), not both");
@@ -93,6 +102,7 @@ function parseSettings(args: string[]): Settings {
     workerCounts: flags["compare-workers"] ? [1, 2] : [wholeNumber("workers", flags.workers, 1)],
     rounds: wholeNumber("rounds", flags.rounds, 1),
     outdatedRollups: flags["outdated-rollups"] === true,
+    yesterday: flags.yesterday === true,
     keep: flags.keep === true || flags.reuse !== undefined,
     reuse: flags.reuse ?? null,
   };
@@ -150,9 +160,19 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<void> {
     log(`  ${refreshed.accounts} accounts in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
 
+  const spec = { ...s, workspaceId: workspace.id, databaseUrl: url, asOf: AS_OF };
+  if (s.yesterday) {
+    log("a first run, not measured, to write the snapshots the measured runs find as the day before's:");
+    await runOnWorkers(db.prisma, { ...spec, workers: 1 }, cleanups, log);
+  }
   const runs: RunResult[] = [];
   for (const [i, workers] of runOrder(s).entries()) {
-    if (i > 0) {
+    if (s.yesterday) {
+      log(
+        `moving the snapshots to ${formatDay(AS_OF - 1)}, so the run finds every account scored the day before`,
+      );
+      await moveScoresToDayBefore(sql, workspace.id, AS_OF);
+    } else if (i > 0) {
       log("resetting the scores, so the next run starts from the same state");
       await resetScores(sql);
     }
@@ -160,12 +180,7 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<void> {
       log("marking every account changed (no rollup up to date), as right after a full import");
       await markEveryAccountChanged(sql, workspace.id);
     }
-    const result = await runOnWorkers(
-      db.prisma,
-      { ...s, workers, workspaceId: workspace.id, databaseUrl: url, asOf: AS_OF },
-      cleanups,
-      log,
-    );
+    const result = await runOnWorkers(db.prisma, { ...spec, workers }, cleanups, log);
     await verify(sql, workspace.id, s.accounts);
     runs.push(result);
   }
@@ -311,7 +326,8 @@ function printResults(s: Settings, runs: RunResult[], floor: FloorResult): void 
   out(
     `workers: processes × jobs each (CSS_WORKER_CONCURRENCY); shard size ${s.shardSize}; worker heap cap ${s.workerHeapMb} MiB; ` +
       `data generated in SQL, not through the import path; ` +
-      (s.outdatedRollups ? "every rollup computed by the run" : "rollups up to date before the run"),
+      (s.outdatedRollups ? "every rollup computed by the run" : "rollups up to date before the run") +
+      (s.yesterday ? "; every account scored the day before" : "; no earlier snapshot"),
   );
   if (s.workerCounts.length === 2) {
     const seconds = (workers: number) => runs.filter((r) => r.workers === workers).map((r) => r.seconds);

@@ -73,3 +73,33 @@ export async function timeFloor(
   );
   return { seconds, rows: result.rowCount ?? 0, storedBytes: Number(rows[0]?.bytes ?? 0) };
 }
+
+/**
+ * Makes the last run's snapshots (as of `asOf`) the day before's, as a daily run finds them: the
+ * accounts scored then, their snapshots as of `asOf - 1`, no band change recorded. Every account's
+ * previous snapshot is then one the scoring engine wrote.
+ */
+export async function moveScoresToDayBefore(
+  client: pg.Client,
+  workspaceId: number,
+  asOf: Day,
+): Promise<void> {
+  const [day, before] = [formatDay(asOf), formatDay(asOf - 1)];
+  await client.query(`DELETE FROM score_snapshots WHERE workspace_id = $1 AND as_of <> $2::date`, [
+    workspaceId,
+    day,
+  ]);
+  const moved = await client.query(
+    `UPDATE score_snapshots SET as_of = $3::date WHERE workspace_id = $1 AND as_of = $2::date`,
+    [workspaceId, day, before],
+  );
+  if (!moved.rowCount) throw new Error(`no snapshot as of ${day} to move to the day before`);
+  await client.query(`TRUNCATE band_changes`);
+  await client.query(
+    `UPDATE accounts SET scored_as_of = $2::date WHERE workspace_id = $1 AND scored_as_of IS NOT NULL`,
+    [workspaceId, before],
+  );
+  await client.query(`VACUUM FULL accounts`);
+  await client.query(`VACUUM FULL score_snapshots`);
+  await client.query(`VACUUM ANALYZE accounts, score_snapshots, band_changes`);
+}
