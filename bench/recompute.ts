@@ -47,7 +47,7 @@ import {
   timeFloor,
   type FloorResult,
 } from "./support/snapshot-floor.ts";
-import { benchModelSource, generatePortfolio } from "./support/synthetic-portfolio.ts";
+import { benchModelSource, generatePortfolio, recordChangedAccounts } from "./support/synthetic-portfolio.ts";
 
 const WORKSPACE = "bench";
 /** The as-of date of the runs: the last day of the observations. The floor writes the day before. */
@@ -224,11 +224,11 @@ function runOrder(s: Settings): number[] {
  * its day) are computed again as of the runs' day: marked changed, as the refresh job finds them.
  */
 async function markRollupsOfAnotherDay(sql: pg.Client, workspaceId: number): Promise<void> {
-  await sql.query(
-    `INSERT INTO metric_rollup_changes (workspace_id, bucket, account_ids)
-     SELECT workspace_id, account_id >> 12, array_agg(account_id ORDER BY account_id) FROM metric_rollups
-     WHERE workspace_id = $1 AND as_of <> $2::date GROUP BY workspace_id, account_id >> 12`,
-    [workspaceId, formatDay(AS_OF)],
+  await recordChangedAccounts(
+    sql,
+    workspaceId,
+    `SELECT account_id FROM metric_rollups WHERE workspace_id = $1 AND as_of <> $2::date`,
+    [formatDay(AS_OF)],
   );
 }
 
@@ -248,12 +248,7 @@ async function checkReused(sql: pg.Client, workspaceId: number, accounts: number
 /** The state after a full import, before any rollup was computed from it. */
 async function markEveryAccountChanged(sql: pg.Client, workspaceId: number): Promise<void> {
   await sql.query("TRUNCATE metric_rollups, metric_rollup_changes");
-  await sql.query(
-    `INSERT INTO metric_rollup_changes (workspace_id, bucket, account_ids)
-     SELECT workspace_id, id >> 12, array_agg(id ORDER BY id) FROM accounts WHERE workspace_id = $1
-     GROUP BY workspace_id, id >> 12`,
-    [workspaceId],
-  );
+  await recordChangedAccounts(sql, workspaceId, `SELECT id FROM accounts WHERE workspace_id = $1`);
   await sql.query("VACUUM ANALYZE metric_rollups, metric_rollup_changes");
 }
 

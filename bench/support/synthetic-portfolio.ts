@@ -10,6 +10,7 @@
 // rows are valid by construction): together about 3 times faster than inserting into the indexed
 // table.
 import pg from "pg";
+import { BUCKET_BITS } from "../../src/db/repositories/metric-rollups.ts";
 import { formatDay, type Day } from "../../src/domain/dates.ts";
 import { stepTimer } from "./lifecycle.ts";
 
@@ -73,6 +74,24 @@ ${components}segments:
   smb:
     components: { c9: { weight: 12 } }
 `;
+}
+
+/**
+ * Records the accounts `ids` selects (one column; `$1` is the workspace, `params` follow) as changed,
+ * in blocks, as the observations' triggers do: the refresh job then computes their rollups again.
+ */
+export async function recordChangedAccounts(
+  client: pg.ClientBase,
+  workspaceId: number,
+  ids: string,
+  params: readonly unknown[] = [],
+): Promise<void> {
+  await client.query(
+    `INSERT INTO metric_rollup_changes (workspace_id, bucket, account_ids)
+     SELECT $1, id >> ${BUCKET_BITS}, array_agg(id ORDER BY id) FROM (${ids}) AS changed(id)
+     GROUP BY id >> ${BUCKET_BITS}`,
+    [workspaceId, ...params],
+  );
 }
 
 export interface GeneratedPortfolio {
@@ -146,12 +165,7 @@ export async function generatePortfolio(
     await step("rebuild the observation indexes", () => restoreIndexes(main, indexes));
     // What the observations' triggers record (every account changed), when they were off.
     await step("record the changed accounts for the rollups", () =>
-      main.query(
-        `INSERT INTO metric_rollup_changes (workspace_id, bucket, account_ids)
-         SELECT workspace_id, id >> 12, array_agg(id ORDER BY id) FROM accounts WHERE workspace_id = $1
-         GROUP BY workspace_id, id >> 12`,
-        [spec.workspaceId],
-      ),
+      recordChangedAccounts(main, spec.workspaceId, `SELECT id FROM accounts WHERE workspace_id = $1`),
     );
     await step("VACUUM ANALYZE", () => main.query("VACUUM ANALYZE"));
 

@@ -17,7 +17,7 @@ import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { KnownError } from "../errors.ts";
 import { PrismaClient } from "../generated/prisma/client.ts";
-import type { Clients, SqlClient } from "./handle.ts";
+import type { Clients, SqlClient, SqlRead } from "./handle.ts";
 import { applyMigrations, readMigrations, type EngineLogger } from "./schema-engine.ts";
 
 export type DatabaseKind = "postgres" | "pglite";
@@ -87,15 +87,18 @@ async function openPostgres(url: string): Promise<Database> {
   return { prisma, sql: poolSql(pool), kind: "postgres", adapterFactory: pgAdapterFactory(url), close };
 }
 
+/** Reads on the pool or on one of its connections; a PREPARED statement under its name. */
+function pgReader(target: pg.Pool | pg.PoolClient): SqlRead {
+  return async <T extends object>(text: string, params: readonly unknown[]) => {
+    const name = statementName(text);
+    const values = [...params];
+    return (await target.query<T>(name ? { name, text, values } : { text, values })).rows;
+  };
+}
+
 function poolSql(pool: pg.Pool): SqlClient {
   return {
-    async query<T extends object>(text: string, params: readonly unknown[]) {
-      const name = statementName(text);
-      const result = await pool.query<T>(
-        name ? { name, text, values: [...params] } : { text, values: [...params] },
-      );
-      return result.rows;
-    },
+    query: pgReader(pool),
     async transaction(work) {
       const client = await pool.connect();
       let broken: Error | undefined;
@@ -107,8 +110,7 @@ function poolSql(pool: pg.Pool): SqlClient {
         await client.query("BEGIN");
         const result = await work(
           async (text, params) => (await client.query(text, [...params])).rowCount ?? 0,
-          async <R extends object>(text: string, params: readonly unknown[]) =>
-            (await client.query<R>(text, [...params])).rows,
+          pgReader(client),
         );
         await client.query("COMMIT");
         return result;
@@ -125,16 +127,16 @@ function poolSql(pool: pg.Pool): SqlClient {
 }
 
 function pgliteSql(pglite: PGlite): SqlClient {
+  // PGlite has one connection and plans every statement anew: PREPARED means nothing to it.
+  const reader =
+    (target: Pick<PGlite, "query">): SqlRead =>
+    async <T extends object>(text: string, params: readonly unknown[]) =>
+      (await target.query<T>(text, [...params])).rows;
   return {
-    query: async <T extends object>(text: string, params: readonly unknown[]) =>
-      (await pglite.query<T>(text, [...params])).rows,
+    query: reader(pglite),
     transaction: (work) =>
       pglite.transaction((tx) =>
-        work(
-          async (text, params) => (await tx.query(text, [...params])).affectedRows ?? 0,
-          async <R extends object>(text: string, params: readonly unknown[]) =>
-            (await tx.query<R>(text, [...params])).rows,
-        ),
+        work(async (text, params) => (await tx.query(text, [...params])).affectedRows ?? 0, reader(tx)),
       ),
   };
 }

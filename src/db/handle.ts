@@ -1,5 +1,5 @@
-// What repositories take: the client, or the client inside a transaction; and, for bulk writes, the
-// driver itself.
+// What repositories take: the client, or the client inside a transaction; and, for bulk writes and
+// hot reads, the driver itself.
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 
 export type Db = PrismaClient | Prisma.TransactionClient;
@@ -10,6 +10,9 @@ export type SqlDate = string;
 /** Runs one statement in a `SqlClient` transaction; returns the number of rows it affected. */
 export type SqlExecute = (text: string, params: readonly unknown[]) => Promise<number>;
 
+/** One read statement's rows, as the driver parses them (see SqlClient.query). */
+export type SqlRead = <T extends object>(text: string, params: readonly unknown[]) => Promise<T[]>;
+
 /**
  * Statements sent through the database driver itself (`pg`, or PGlite), on the connection pool
  * Prisma uses. For the hot paths only, where Prisma's raw queries cost more than the statement: they
@@ -18,9 +21,6 @@ export type SqlExecute = (text: string, params: readonly unknown[]) => Promise<n
  * (a `/css` lookup's search statement cost 0.66 ms of Node CPU through Prisma, 0.32 ms through the
  * driver; the card, with its processing, 0.82 and 0.64 ms).
  */
-/** One read statement's rows, as the driver parses them (see SqlClient.query). */
-export type SqlRead = <T extends object>(text: string, params: readonly unknown[]) => Promise<T[]>;
-
 export interface SqlClient {
   /**
    * One read statement on a pooled connection, outside any transaction. Rows come as the driver

@@ -137,8 +137,8 @@ export async function findAccounts(
   // `ILIKE` without wildcards on the trigram index it rechecked every name sharing the query's words.
   const rules: Rule[] = [
     ["exact", `(external_id = $2 OR lower(name) = lower($2) OR domain = lower($2))`, [prefix], idFirst],
+    ["contains", `(name ILIKE $4 OR domain ILIKE $4)`, [prefix, pattern], byLength],
   ];
-  rules.push(["contains", `(name ILIKE $4 OR domain ILIKE $4)`, [prefix, pattern], byLength]);
   // Only for what looks like a piece of an id (one word with a digit), and before the typos (an id
   // is not a misspelt name): ids have no trigram index (see the schema), so this reads the
   // workspace's accounts.
