@@ -155,7 +155,7 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<void> {
     log("the rollups, as the refresh-rollups job keeps them (one pass, 5,000 accounts a statement):");
     const started = performance.now();
     await markRollupsOfAnotherDay(sql, workspace.id);
-    const refreshed = await refreshWorkspaceRollups(db.prisma, workspace.id, AS_OF);
+    const refreshed = await refreshWorkspaceRollups(db, workspace.id, AS_OF);
     await sql.query("VACUUM ANALYZE metric_rollups");
     log(`  ${refreshed.accounts} accounts in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }

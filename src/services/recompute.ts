@@ -12,7 +12,7 @@ import { dateToDay, dayToDate, formatDay, type Day } from "../domain/dates.ts";
 import { emptySurveyCounts } from "../domain/kpi/surveys.ts";
 import { modelInputs, SegmentResolver } from "../domain/model/resolve-segment.ts";
 import { driversBetween } from "../domain/scoring/explain.ts";
-import { scoreFromInputs } from "../domain/scoring/score.ts";
+import { scoreFromInputs, type ComponentResult } from "../domain/scoring/score.ts";
 import { inputSignature, metricRaw, surveyRaw, type RawInputs } from "../domain/scoring/window-inputs.ts";
 import { activeModelForScoring, modelVersion } from "../db/repositories/models.ts";
 import {
@@ -164,47 +164,47 @@ async function resolverFor(
 
 /** Scores the active accounts with ids in [fromId, toId]. One bad account is an error, not a failure. */
 export async function scoreShard(db: Clients, task: ShardTask): Promise<ShardSummary> {
-  const { prisma } = db;
-  const segments = await resolverFor(prisma, task.workspaceId, task.modelId);
+  const segments = await resolverFor(db.prisma, task.workspaceId, task.modelId);
   const range: AccountRange = { workspaceId: task.workspaceId, fromId: task.fromId, toId: task.toId };
-  const accounts = await prisma.$queryRawUnsafe<ShardAccount[]>(
-    `SELECT id, external_id, segment FROM accounts
-     WHERE workspace_id = $1 AND status = 'active' AND id BETWEEN $2 AND $3 ORDER BY id`,
-    task.workspaceId,
-    task.fromId,
-    task.toId,
-  );
-  const summary: ShardSummary = { accounts: 0, scored: 0, insufficient_data: 0, band_changes: 0, errors: [] };
-  if (accounts.length === 0) return summary;
-
-  // Metric inputs come from the accounts' rollups (one row each), computed here for those out of date
-  // (new observations, another day, another model), for every segment's inputs so the stored rollup
-  // serves any shard. Survey inputs are counted from the responses, for the shard's segments.
   const allInputs = modelInputs(segments.model);
   const signatures = uniqueMetricInputs(allInputs).map(inputSignature);
-  const surveyInputs = [...new Set(accounts.map((a) => a.segment))].flatMap((segment) =>
-    segments.for(segment).components.map((c) => c.input),
-  );
-  const ids = accounts.map((a) => a.id);
-  const { metricValues, surveyValues } = await prisma.$transaction(
-    async (tx) => {
-      await tx.$queryRawUnsafe(AGGREGATION_SETTINGS);
-      let metricValues = new Map<number, RollupValues>();
-      if (signatures.length > 0) {
-        const rollups = await readRollups(tx, task.workspaceId, ids, signatures, task.asOf);
-        metricValues = rollups.current;
-        const refreshed = await refreshRollups(tx, task.workspaceId, rollups.outdated, allInputs, task.asOf);
-        for (const [id, values] of refreshed) metricValues.set(id, values);
-      }
-      return { metricValues, surveyValues: await aggregateSurveys(tx, range, surveyInputs, task.asOf) };
-    },
-    { timeout: 120_000 },
-  );
-  // Earlier days' snapshots, which this run does not write, so a transaction of their own.
-  const previous = await db.sql.transaction(async (execute, read) => {
+  // Everything the shard reads, in one transaction through the driver (a shard's rows are megabytes,
+  // which Prisma's raw queries would convert twice):
+  // - metric inputs from the accounts' rollups (one row each), computed here for those out of date
+  //   (new observations, another day, another model), for every segment's inputs so the stored
+  //   rollup serves any shard;
+  // - survey inputs counted from the responses, for the shard's segments;
+  // - each account's latest earlier snapshot, for hysteresis and the band changes' drivers.
+  const inputs = await db.sql.transaction(async (execute, read) => {
     await execute(AGGREGATION_SETTINGS, []);
-    return previousSnapshots(read, range, task.asOf);
+    const accounts = await read<ShardAccount>(
+      `SELECT id, external_id, segment FROM accounts
+       WHERE workspace_id = $1 AND status = 'active' AND id BETWEEN $2 AND $3 ORDER BY id`,
+      [task.workspaceId, task.fromId, task.toId],
+    );
+    if (accounts.length === 0) return null;
+    const ids = accounts.map((a) => a.id);
+    let metricValues = new Map<number, RollupValues>();
+    if (signatures.length > 0) {
+      const rollups = await readRollups(read, task.workspaceId, ids, signatures, task.asOf);
+      metricValues = rollups.current;
+      const refreshed = await refreshRollups(read, task.workspaceId, rollups.outdated, allInputs, task.asOf);
+      for (const [id, values] of refreshed) metricValues.set(id, values);
+    }
+    const surveyInputs = [...new Set(accounts.map((a) => a.segment))].flatMap((segment) =>
+      segments.for(segment).components.map((c) => c.input),
+    );
+    const surveyValues = await aggregateSurveys(read, range, surveyInputs, task.asOf);
+    return {
+      accounts,
+      metricValues,
+      surveyValues,
+      previous: await previousSnapshots(read, range, task.asOf),
+    };
   });
+  const summary: ShardSummary = { accounts: 0, scored: 0, insufficient_data: 0, band_changes: 0, errors: [] };
+  if (inputs === null) return summary;
+  const { accounts, metricValues, surveyValues, previous } = inputs;
 
   const snapshots: SnapshotWrite[] = [];
   const changes: BandChangeWrite[] = [];
@@ -231,7 +231,10 @@ export async function scoreShard(db: Clients, task: ShardTask): Promise<ShardSum
               toBand: result.band,
               fromScore: before.score,
               toScore: result.score,
-              drivers: driversBetween(before, result),
+              drivers: driversBetween(
+                { ...before, components: JSON.parse(before.componentsJson) as ComponentResult[] },
+                result,
+              ),
             }
           : null;
       // Recorded only once everything about the account has been worked out: an account that fails

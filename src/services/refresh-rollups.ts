@@ -12,8 +12,7 @@ import {
 } from "../db/repositories/metric-rollups.ts";
 import { AGGREGATION_SETTINGS } from "../db/repositories/window-aggregates.ts";
 import { activeModelForScoring, modelVersion } from "../db/repositories/models.ts";
-import type { Db } from "../db/handle.ts";
-import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { Clients, SqlRead } from "../db/handle.ts";
 
 export interface RefreshSummary {
   accounts: number;
@@ -26,32 +25,30 @@ export interface RefreshSummary {
  * time in id order. Changes that arrive during the pass are taken by the next pass (or by the run).
  */
 export async function refreshWorkspaceRollups(
-  prisma: PrismaClient,
+  db: Clients,
   workspaceId: number,
   asOf: Day,
   options: { chunk?: number } = {},
 ): Promise<RefreshSummary> {
   const chunk = options.chunk ?? 5000;
-  const active = await activeModelForScoring(prisma, workspaceId);
-  const inputs = modelInputs(await modelVersion(prisma, workspaceId, active.id));
+  const active = await activeModelForScoring(db.prisma, workspaceId);
+  const inputs = modelInputs(await modelVersion(db.prisma, workspaceId, active.id));
   const summary: RefreshSummary = { accounts: 0, chunks: 0 };
-  const inTransaction = <T>(work: (tx: Db) => Promise<T>) =>
-    prisma.$transaction(
-      async (tx) => {
-        await tx.$queryRawUnsafe(AGGREGATION_SETTINGS);
-        return work(tx);
-      },
-      { timeout: 120_000 },
-    );
-  for (const bucket of await changedBlocks(prisma, workspaceId)) {
-    const done = await inTransaction((tx) => refreshChangedBlock(tx, workspaceId, bucket, inputs, asOf));
+  // Through the driver: a chunk's rollups are megabytes of JSON, which Prisma would convert twice.
+  const inTransaction = <T>(work: (read: SqlRead) => Promise<T>) =>
+    db.sql.transaction(async (execute, read) => {
+      await execute(AGGREGATION_SETTINGS, []);
+      return work(read);
+    });
+  for (const bucket of await changedBlocks(db.sql.query, workspaceId)) {
+    const done = await inTransaction((read) => refreshChangedBlock(read, workspaceId, bucket, inputs, asOf));
     summary.accounts += done.size;
     summary.chunks++;
   }
   for (let after = 0; ;) {
-    const ids = await accountsOfEarlierDay(prisma, workspaceId, asOf, after, chunk);
+    const ids = await accountsOfEarlierDay(db.sql.query, workspaceId, asOf, after, chunk);
     if (ids.length === 0) return summary;
-    await inTransaction((tx) => refreshRollups(tx, workspaceId, ids, inputs, asOf));
+    await inTransaction((read) => refreshRollups(read, workspaceId, ids, inputs, asOf));
     summary.accounts += ids.length;
     summary.chunks++;
     after = ids.at(-1)!;

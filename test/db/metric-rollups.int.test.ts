@@ -60,11 +60,11 @@ describe.each(BACKENDS)("metric rollups on %s", (backend) => {
     await observe(db, workspaceId, b, "tickets", AS_OF - 30, 9); // just outside the window
 
     // Written observations mark their accounts out of date; an account that never had one is current.
-    let read = await readRollups(db.prisma, workspaceId, [a, b, quiet], SIGNATURES, AS_OF);
+    let read = await readRollups(db.sql.query, workspaceId, [a, b, quiet], SIGNATURES, AS_OF);
     expect(read.outdated.sort()).toEqual([a, b].sort());
     expect(read.current.get(quiet)).toEqual({});
 
-    const computed = await refreshRollups(db.prisma, workspaceId, read.outdated, INPUTS, AS_OF);
+    const computed = await refreshRollups(db.sql.query, workspaceId, read.outdated, INPUTS, AS_OF);
     const expectedA = {
       "metric:logins:sum:7": 11,
       "metric:logins:last:30": 6,
@@ -81,24 +81,24 @@ describe.each(BACKENDS)("metric rollups on %s", (backend) => {
     // rollups computed after them.
     expect(await db.prisma.metricRollupChange.count()).toBeGreaterThan(0);
 
-    read = await readRollups(db.prisma, workspaceId, [a, b, quiet], SIGNATURES, AS_OF);
+    read = await readRollups(db.sql.query, workspaceId, [a, b, quiet], SIGNATURES, AS_OF);
     expect(read.outdated).toEqual([]);
     expect(read.current.get(a)).toEqual(expectedA);
     expect(read.current.get(b)).toEqual(expectedB);
 
     // A value replaced (an update, not an insert) makes only its account out of date.
     await observe(db, workspaceId, a, "logins", AS_OF, 7);
-    read = await readRollups(db.prisma, workspaceId, [a, b], SIGNATURES, AS_OF);
+    read = await readRollups(db.sql.query, workspaceId, [a, b], SIGNATURES, AS_OF);
     expect(read.outdated).toEqual([a]);
-    expect((await refreshRollups(db.prisma, workspaceId, [a], INPUTS, AS_OF)).get(a)).toMatchObject({
+    expect((await refreshRollups(db.sql.query, workspaceId, [a], INPUTS, AS_OF)).get(a)).toMatchObject({
       "metric:logins:sum:7": 12,
       "metric:logins:last:30": 7,
     });
 
     // Another day, or an input the rollup does not hold (a new model), needs computing again.
-    read = await readRollups(db.prisma, workspaceId, [a, b], SIGNATURES, AS_OF + 1);
+    read = await readRollups(db.sql.query, workspaceId, [a, b], SIGNATURES, AS_OF + 1);
     expect(read.outdated.sort()).toEqual([a, b].sort());
-    read = await readRollups(db.prisma, workspaceId, [a], [...SIGNATURES, "metric:logins:avg:30"], AS_OF);
+    read = await readRollups(db.sql.query, workspaceId, [a], [...SIGNATURES, "metric:logins:avg:30"], AS_OF);
     expect(read.outdated).toEqual([a]);
 
     // A deleted account takes its rollup with it; the job skips its id in the change records.
@@ -106,11 +106,13 @@ describe.each(BACKENDS)("metric rollups on %s", (backend) => {
     await db.prisma.account.delete({ where: { id: b } });
     expect(await db.prisma.metricRollup.count({ where: { accountId: b } })).toBe(0);
     const block = a >> BUCKET_BITS;
-    expect((await changedBlocks(db.prisma, workspaceId)).includes(block)).toBe(true);
-    const cleared = await refreshChangedBlock(db.prisma, workspaceId, block, INPUTS, AS_OF);
+    expect((await changedBlocks(db.sql.query, workspaceId)).includes(block)).toBe(true);
+    const cleared = await refreshChangedBlock(db.sql.query, workspaceId, block, INPUTS, AS_OF);
     expect([...cleared.keys()]).toEqual([a]);
     expect(await db.prisma.metricRollupChange.count()).toBe(0);
-    expect((await readRollups(db.prisma, workspaceId, [a], SIGNATURES, AS_OF)).current.get(a)).toMatchObject({
+    expect(
+      (await readRollups(db.sql.query, workspaceId, [a], SIGNATURES, AS_OF)).current.get(a),
+    ).toMatchObject({
       "metric:logins:sum:7": 12,
     });
   });
@@ -119,12 +121,14 @@ describe.each(BACKENDS)("metric rollups on %s", (backend) => {
     const { workspaceId, a } = await setUp(db);
     const other = (await ensureWorkspace(db.prisma, "globex")).id;
     await observe(db, workspaceId, a, "logins", AS_OF, 1);
-    await refreshRollups(db.prisma, workspaceId, [a], INPUTS, AS_OF);
+    await refreshRollups(db.sql.query, workspaceId, [a], INPUTS, AS_OF);
     // Asked for from another workspace, the account has no values, and nothing is written for it.
-    const read = await readRollups(db.prisma, other, [a], SIGNATURES, AS_OF);
+    const read = await readRollups(db.sql.query, other, [a], SIGNATURES, AS_OF);
     expect(read.current.get(a)).toEqual({});
-    expect((await refreshRollups(db.prisma, other, [a], INPUTS, AS_OF)).size).toBe(0);
-    expect((await readRollups(db.prisma, workspaceId, [a], SIGNATURES, AS_OF)).current.get(a)).toMatchObject({
+    expect((await refreshRollups(db.sql.query, other, [a], INPUTS, AS_OF)).size).toBe(0);
+    expect(
+      (await readRollups(db.sql.query, workspaceId, [a], SIGNATURES, AS_OF)).current.get(a),
+    ).toMatchObject({
       "metric:logins:sum:7": 1,
     });
   });
@@ -162,13 +166,13 @@ describe("metric rollups with concurrent writers (PostgreSQL)", () => {
     await observe(db, workspaceId, a, "logins", AS_OF, 1);
     const writer = await beginWrite(workspaceId, a);
     // Computed while the write is in progress: it cannot see it, and neither its change record.
-    expect((await refreshRollups(db.prisma, workspaceId, [a], INPUTS, AS_OF)).get(a)).toMatchObject({
+    expect((await refreshRollups(db.sql.query, workspaceId, [a], INPUTS, AS_OF)).get(a)).toMatchObject({
       "metric:logins:sum:7": 1,
     });
-    expect((await readRollups(db.prisma, workspaceId, [a], SIGNATURES, AS_OF)).outdated).toEqual([]);
+    expect((await readRollups(db.sql.query, workspaceId, [a], SIGNATURES, AS_OF)).outdated).toEqual([]);
     await writer.query("COMMIT");
-    expect((await readRollups(db.prisma, workspaceId, [a], SIGNATURES, AS_OF)).outdated).toEqual([a]);
-    expect((await refreshRollups(db.prisma, workspaceId, [a], INPUTS, AS_OF)).get(a)).toMatchObject({
+    expect((await readRollups(db.sql.query, workspaceId, [a], SIGNATURES, AS_OF)).outdated).toEqual([a]);
+    expect((await refreshRollups(db.sql.query, workspaceId, [a], INPUTS, AS_OF)).get(a)).toMatchObject({
       "metric:logins:sum:7": 6,
     });
   });
@@ -178,21 +182,21 @@ describe("metric rollups with concurrent writers (PostgreSQL)", () => {
     await observe(db, workspaceId, a, "logins", AS_OF, 1);
     const writer = await beginWrite(workspaceId, a);
     // The job clears the block while the write is in progress: its record is not visible, so it stays.
-    await refreshChangedBlock(db.prisma, workspaceId, a >> BUCKET_BITS, INPUTS, AS_OF);
+    await refreshChangedBlock(db.sql.query, workspaceId, a >> BUCKET_BITS, INPUTS, AS_OF);
     expect(await db.prisma.metricRollupChange.count()).toBe(0);
     await writer.query("COMMIT");
     expect(await db.prisma.metricRollupChange.count()).toBe(1);
-    expect((await readRollups(db.prisma, workspaceId, [a], SIGNATURES, AS_OF)).outdated).toEqual([a]);
+    expect((await readRollups(db.sql.query, workspaceId, [a], SIGNATURES, AS_OF)).outdated).toEqual([a]);
     expect(
-      (await refreshChangedBlock(db.prisma, workspaceId, a >> BUCKET_BITS, INPUTS, AS_OF)).get(a),
+      (await refreshChangedBlock(db.sql.query, workspaceId, a >> BUCKET_BITS, INPUTS, AS_OF)).get(a),
     ).toMatchObject({ "metric:logins:sum:7": 6 });
-    expect((await readRollups(db.prisma, workspaceId, [a], SIGNATURES, AS_OF)).outdated).toEqual([]);
+    expect((await readRollups(db.sql.query, workspaceId, [a], SIGNATURES, AS_OF)).outdated).toEqual([]);
   });
 
   it("keep the rollup of the later snapshot when an earlier computation writes last", async () => {
     const { workspaceId, a } = await setUp(db);
     await observe(db, workspaceId, a, "logins", AS_OF, 1);
-    await refreshRollups(db.prisma, workspaceId, [a], INPUTS, AS_OF);
+    await refreshRollups(db.sql.query, workspaceId, [a], INPUTS, AS_OF);
     // A computation held after taking its snapshot and before writing (by a test-only trigger that
     // waits on an advisory lock in sessions that ask for it).
     const admin = await connect();
@@ -205,9 +209,9 @@ describe("metric rollups with concurrent writers (PostgreSQL)", () => {
       `CREATE TRIGGER test_hold BEFORE INSERT ON metric_rollups FOR EACH ROW EXECUTE FUNCTION test_hold()`,
     );
     await admin.query("SELECT pg_advisory_lock(4242)");
-    const early = db.prisma.$transaction(async (tx) => {
-      await tx.$executeRawUnsafe(`SELECT set_config('test.hold', 'on', true)`);
-      return refreshRollups(tx, workspaceId, [a], INPUTS, AS_OF);
+    const early = db.sql.transaction(async (execute, read) => {
+      await execute(`SELECT set_config('test.hold', 'on', true)`, []);
+      return refreshRollups(read, workspaceId, [a], INPUTS, AS_OF);
     });
     await waitFor(async () => {
       const { rows } = await admin.query<{ n: number }>(
@@ -217,13 +221,13 @@ describe("metric rollups with concurrent writers (PostgreSQL)", () => {
     });
     // Meanwhile a new observation arrives and a later computation takes it in.
     await observe(db, workspaceId, a, "logins", AS_OF - 1, 10);
-    expect((await refreshRollups(db.prisma, workspaceId, [a], INPUTS, AS_OF)).get(a)).toMatchObject({
+    expect((await refreshRollups(db.sql.query, workspaceId, [a], INPUTS, AS_OF)).get(a)).toMatchObject({
       "metric:logins:sum:7": 11,
     });
     await admin.query("SELECT pg_advisory_unlock(4242)");
     // The early one computed from the older snapshot, and must not have replaced the later rollup.
     expect((await early).get(a)).toMatchObject({ "metric:logins:sum:7": 1 });
-    const read = await readRollups(db.prisma, workspaceId, [a], SIGNATURES, AS_OF);
+    const read = await readRollups(db.sql.query, workspaceId, [a], SIGNATURES, AS_OF);
     expect(read.outdated).toEqual([]);
     expect(read.current.get(a)).toMatchObject({ "metric:logins:sum:7": 11 });
   });

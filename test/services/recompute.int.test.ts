@@ -130,11 +130,11 @@ describe.each(BACKENDS)("recompute on %s", (backend) => {
     expect(first).toMatchObject({ scored: 1, insufficient_data: 1 });
     // The run stored what it computed, and a second run reads the rollups (the observations are not
     // read: they are gone, and the scores stay). The refresh job clears the change records.
-    expect(await refreshWorkspaceRollups(db.prisma, workspaceId, day("2026-03-02"))).toEqual({
+    expect(await refreshWorkspaceRollups(db, workspaceId, day("2026-03-02"))).toEqual({
       accounts: 1,
       chunks: 1,
     });
-    expect(await refreshWorkspaceRollups(db.prisma, workspaceId, day("2026-03-02"))).toEqual({
+    expect(await refreshWorkspaceRollups(db, workspaceId, day("2026-03-02"))).toEqual({
       accounts: 0,
       chunks: 0,
     });
@@ -145,7 +145,7 @@ describe.each(BACKENDS)("recompute on %s", (backend) => {
     expect((await snapshotsOf("H")).map((s) => s.score)).toEqual([90]);
     // The same day's value replaced: the account is computed again, in the refresh job or the run.
     await metrics(60);
-    expect(await refreshWorkspaceRollups(db.prisma, workspaceId, day("2026-03-02"))).toEqual({
+    expect(await refreshWorkspaceRollups(db, workspaceId, day("2026-03-02"))).toEqual({
       accounts: 1,
       chunks: 1,
     });
@@ -156,7 +156,7 @@ describe.each(BACKENDS)("recompute on %s", (backend) => {
     expect((await snapshotsOf("Q")).map((s) => s.band)).toEqual(["insufficient_data"]);
     // The next day, the refresh job moves every rollup of an active account forward (Q never had data,
     // so it has none: it needs none).
-    expect(await refreshWorkspaceRollups(db.prisma, workspaceId, day("2026-03-03"))).toEqual({
+    expect(await refreshWorkspaceRollups(db, workspaceId, day("2026-03-03"))).toEqual({
       accounts: 1,
       chunks: 1,
     });

@@ -19,7 +19,7 @@
 import { formatDay, type Day } from "../../domain/dates.ts";
 import type { ComponentInput } from "../../domain/model/schema.ts";
 import { inputSignature } from "../../domain/scoring/window-inputs.ts";
-import type { Db } from "../handle.ts";
+import type { SqlRead } from "../handle.ts";
 import { metricAggregateQuery, Params, uniqueMetricInputs } from "./window-aggregates.ts";
 
 /** Input signature -> the input's value over its window (null: no observation in it). */
@@ -42,7 +42,7 @@ export const BUCKET_BITS = 12;
  * the lowest and the highest id are read.
  */
 export async function readRollups(
-  db: Db,
+  read: SqlRead,
   workspaceId: number,
   accountIds: readonly number[],
   signatures: readonly string[],
@@ -53,9 +53,12 @@ export async function readRollups(
   if (accountIds.length === 0) return { current, outdated };
   const low = Math.min(...accountIds);
   const high = Math.max(...accountIds);
-  const rows = await db.$queryRawUnsafe<
-    { id: number; values: RollupValues | null; same_day: boolean | null; changed: boolean }[]
-  >(
+  const rows = await read<{
+    id: number;
+    values: RollupValues | null;
+    same_day: boolean | null;
+    changed: boolean;
+  }>(
     `WITH changed AS (
        SELECT x AS id, array_agg(c.xact) AS xacts
        FROM metric_rollup_changes c, unnest(c.account_ids) AS x
@@ -69,13 +72,7 @@ export async function readRollups(
      FROM unnest($2::int[]) AS a(id)
      LEFT JOIN metric_rollups r ON r.account_id = a.id AND r.workspace_id = $1
      LEFT JOIN changed ch ON ch.id = a.id`,
-    workspaceId,
-    accountIds,
-    formatDay(asOf),
-    low >> BUCKET_BITS,
-    high >> BUCKET_BITS,
-    low,
-    high,
+    [workspaceId, accountIds, formatDay(asOf), low >> BUCKET_BITS, high >> BUCKET_BITS, low, high],
   );
   for (const row of rows) {
     if (row.changed) outdated.push(row.id);
@@ -92,7 +89,7 @@ export async function readRollups(
  * writers and with itself: see the top of this file.
  */
 export async function refreshRollups(
-  db: Db,
+  read: SqlRead,
   workspaceId: number,
   accountIds: readonly number[],
   inputs: readonly ComponentInput[],
@@ -102,7 +99,7 @@ export async function refreshRollups(
   const p = new Params();
   const ws = p.add(workspaceId);
   const ids = p.add(accountIds);
-  return runRefresh(db, p, ws, inputs, asOf, {
+  return runRefresh(read, p, ws, inputs, asOf, {
     ids: `SELECT id FROM accounts WHERE workspace_id = ${ws} AND id = ANY(${ids}::int[])`,
     observations: `workspace_id = ${ws} AND account_id = ANY(${ids}::int[])`,
   });
@@ -113,7 +110,7 @@ export async function refreshRollups(
  * those records, in one statement: the records it deletes are exactly those it read the accounts of.
  */
 export async function refreshChangedBlock(
-  db: Db,
+  read: SqlRead,
   workspaceId: number,
   bucket: number,
   inputs: readonly ComponentInput[],
@@ -127,7 +124,7 @@ export async function refreshChangedBlock(
   // of the block's 1.2 million observations that spilled to disk).
   const blockIds = `(SELECT array_agg(DISTINCT x) FROM metric_rollup_changes c, unnest(c.account_ids) AS x
                      WHERE c.workspace_id = ${ws} AND c.bucket = ${block})::int[]`;
-  return runRefresh(db, p, ws, inputs, asOf, {
+  return runRefresh(read, p, ws, inputs, asOf, {
     ids: `SELECT id FROM accounts WHERE workspace_id = ${ws} AND id = ANY(${blockIds})`,
     observations: `workspace_id = ${ws} AND account_id = ANY((SELECT array_agg(id) FROM ids)::int[])`,
     consume: `DELETE FROM metric_rollup_changes c
@@ -137,17 +134,17 @@ export async function refreshChangedBlock(
 }
 
 /** The blocks of the workspace that have change records, in order. */
-export async function changedBlocks(db: Db, workspaceId: number): Promise<number[]> {
-  const rows = await db.$queryRawUnsafe<{ bucket: number }[]>(
+export async function changedBlocks(read: SqlRead, workspaceId: number): Promise<number[]> {
+  const rows = await read<{ bucket: number }>(
     `SELECT DISTINCT bucket FROM metric_rollup_changes WHERE workspace_id = $1 ORDER BY bucket`,
-    workspaceId,
+    [workspaceId],
   );
   return rows.map((r) => r.bucket);
 }
 
 /** The one refresh statement: aggregate the `ids` accounts, store, and optionally `consume`. */
 async function runRefresh(
-  db: Db,
+  read: SqlRead,
   p: Params,
   ws: string,
   inputs: readonly ComponentInput[],
@@ -162,7 +159,7 @@ async function runRefresh(
       ? metricAggregateQuery(p, unique, asOf, parts.observations)
       : `SELECT NULL::int AS id WHERE false`;
   const valueArray = `ARRAY[${unique.map((_, n) => `agg.v${n}`).join(", ")}]::float8[]`;
-  const rows = await db.$queryRawUnsafe<{ id: number; values: RollupValues }[]>(
+  const rows = await read<{ id: number; values: RollupValues }>(
     `WITH ids AS (${parts.ids}),
      agg AS (${aggregate}),
      vals AS (
@@ -190,7 +187,7 @@ async function runRefresh(
          : ""
      }
      SELECT id, v AS values FROM vals`,
-    ...p.values,
+    p.values,
   );
   return new Map(rows.map((row) => [row.id, row.values]));
 }
@@ -200,19 +197,16 @@ async function runRefresh(
  * of a day before `asOf` (the window has moved since).
  */
 export async function accountsOfEarlierDay(
-  db: Db,
+  read: SqlRead,
   workspaceId: number,
   asOf: Day,
   afterId: number,
   limit: number,
 ): Promise<number[]> {
-  const rows = await db.$queryRawUnsafe<{ id: number }[]>(
+  const rows = await read<{ id: number }>(
     `SELECT r.account_id AS id FROM metric_rollups r JOIN accounts a ON a.id = r.account_id AND a.status = 'active'
      WHERE r.workspace_id = $1 AND r.as_of < $2::date AND r.account_id > $3 ORDER BY r.account_id LIMIT $4`,
-    workspaceId,
-    formatDay(asOf),
-    afterId,
-    limit,
+    [workspaceId, formatDay(asOf), afterId, limit],
   );
   return rows.map((r) => r.id);
 }

@@ -39,6 +39,17 @@ const fromRow = (r: SnapshotSqlRow): StoredSnapshot => ({
 const SELECT_SNAPSHOT = `SELECT account_id, to_char(as_of, 'YYYY-MM-DD') AS as_of, score, band, coverage, components, model_id
                          FROM score_snapshots`;
 
+/** An account's latest snapshot before a run's day, as the run needs it. */
+export interface PreviousSnapshot {
+  score: number | null;
+  band: string;
+  /**
+   * The components as stored (JSON text): parsed only for an account whose band changed, for the
+   * drivers. Parsing every account's (1.2 kB each) cost a daily run more than scoring them.
+   */
+  componentsJson: string;
+}
+
 /**
  * The latest snapshot before `asOf` of each account in the range. Read through the driver: a shard's
  * previous snapshots carry megabytes of components, which Prisma's raw queries would convert twice.
@@ -47,14 +58,17 @@ export async function previousSnapshots(
   read: SqlRead,
   range: AccountRange,
   asOf: Day,
-): Promise<Map<number, StoredSnapshot>> {
-  const rows = await read<SnapshotSqlRow>(
-    `SELECT DISTINCT ON (account_id) * FROM (${SELECT_SNAPSHOT}
-       WHERE workspace_id = $1 AND account_id BETWEEN $2 AND $3 AND as_of < $4::date) s
+): Promise<Map<number, PreviousSnapshot>> {
+  const rows = await read<{ account_id: number; score: number | null; band: string; components: string }>(
+    `SELECT DISTINCT ON (account_id) account_id, score, band, components::text AS components
+     FROM score_snapshots
+     WHERE workspace_id = $1 AND account_id BETWEEN $2 AND $3 AND as_of < $4::date
      ORDER BY account_id, as_of DESC`,
     [range.workspaceId, range.fromId, range.toId, formatDay(asOf)],
   );
-  return new Map(rows.map((r) => [r.account_id, fromRow(r)]));
+  return new Map(
+    rows.map((r) => [r.account_id, { score: r.score, band: r.band, componentsJson: r.components }]),
+  );
 }
 
 /** The account's snapshot on or before `asOf` (latest when asOf is null), and the one before it. */

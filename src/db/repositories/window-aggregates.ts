@@ -6,7 +6,7 @@ import { formatDay, type Day } from "../../domain/dates.ts";
 import { emptySurveyCounts, type SurveyCounts } from "../../domain/kpi/surveys.ts";
 import type { ComponentInput } from "../../domain/model/schema.ts";
 import { inputSignature } from "../../domain/scoring/window-inputs.ts";
-import type { Db } from "../handle.ts";
+import type { SqlRead } from "../handle.ts";
 
 export interface AccountRange {
   workspaceId: number;
@@ -79,7 +79,7 @@ export function metricAggregateQuery(
 
 /** Every survey input's counts over one scan of the range's responses (by each response's UTC date). */
 export async function aggregateSurveys(
-  db: Db,
+  read: SqlRead,
   range: AccountRange,
   inputs: readonly ComponentInput[],
   asOf: Day,
@@ -106,13 +106,13 @@ export async function aggregateSurveys(
       `(sum(score) FILTER (WHERE ${f}))::float8 AS t${n}`,
     ];
   });
-  const rows = await db.$queryRawUnsafe<Record<string, number | null>[]>(
+  const rows = await read<Record<string, number | null>>(
     `SELECT account_id AS id, ${columns.join(", ")}
      FROM survey_responses
      WHERE workspace_id = ${ws} AND account_id BETWEEN ${from} AND ${to}
        AND responded_at >= ${earliest} AND responded_at < ${end}
      GROUP BY account_id`,
-    ...p.values,
+    p.values,
   );
   unique.forEach((input, n) => {
     const counts = result.get(inputSignature(input))!;

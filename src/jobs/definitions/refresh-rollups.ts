@@ -20,10 +20,10 @@ export const refreshRollupsJob = defineJob({
   // The next fire is minutes away and a run computes what is left: a few quick retries suffice.
   attempts: 3,
   backoffMs: 5000,
-  handler: async (p, { prisma }) => {
+  handler: async (p, { prisma, sql }) => {
     const workspace = await prisma.workspace.findFirst({ where: { id: p.workspaceId, deletedAt: null } });
     if (!workspace) throw new UnrecoverableError(`workspace ${p.workspaceId} no longer exists`);
     const asOf = localDay(new Date(), readSettings(workspace.settings).timezone);
-    return refreshWorkspaceRollups(prisma, workspace.id, asOf);
+    return refreshWorkspaceRollups({ prisma, sql }, workspace.id, asOf);
   },
 });
