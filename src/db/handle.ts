@@ -10,7 +10,7 @@ export type SqlDate = string;
 /** Runs one statement in a `SqlClient` transaction; returns the number of rows it affected. */
 export type SqlExecute = (text: string, params: readonly unknown[]) => Promise<number>;
 
-/** One read statement's rows, as the driver parses them (see SqlClient.query). */
+/** One statement's rows (a read's, or a write's RETURNING), as the driver parses them (see SqlClient.query). */
 export type SqlRead = <T extends object>(text: string, params: readonly unknown[]) => Promise<T[]>;
 
 /**

@@ -24,8 +24,8 @@ import {
 } from "../db/repositories/snapshots.ts";
 import { readRollups, refreshRollups, type RollupValues } from "../db/repositories/metric-rollups.ts";
 import {
-  AGGREGATION_SETTINGS,
   aggregateSurveys,
+  aggregationTransaction,
   uniqueMetricInputs,
   type AccountRange,
 } from "../db/repositories/window-aggregates.ts";
@@ -175,8 +175,7 @@ export async function scoreShard(db: Clients, task: ShardTask): Promise<ShardSum
   //   rollup serves any shard;
   // - survey inputs counted from the responses, for the shard's segments;
   // - each account's latest earlier snapshot, for hysteresis and the band changes' drivers.
-  const inputs = await db.sql.transaction(async (execute, read) => {
-    await execute(AGGREGATION_SETTINGS, []);
+  const inputs = await aggregationTransaction(db.sql, async (read) => {
     const accounts = await read<ShardAccount>(
       `SELECT id, external_id, segment FROM accounts
        WHERE workspace_id = $1 AND status = 'active' AND id BETWEEN $2 AND $3 ORDER BY id`,

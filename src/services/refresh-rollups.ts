@@ -10,9 +10,9 @@ import {
   refreshChangedBlock,
   refreshRollups,
 } from "../db/repositories/metric-rollups.ts";
-import { AGGREGATION_SETTINGS } from "../db/repositories/window-aggregates.ts";
+import { aggregationTransaction } from "../db/repositories/window-aggregates.ts";
 import { activeModelForScoring, modelVersion } from "../db/repositories/models.ts";
-import type { Clients, SqlRead } from "../db/handle.ts";
+import type { Clients } from "../db/handle.ts";
 
 export interface RefreshSummary {
   accounts: number;
@@ -35,20 +35,17 @@ export async function refreshWorkspaceRollups(
   const inputs = modelInputs(await modelVersion(db.prisma, workspaceId, active.id));
   const summary: RefreshSummary = { accounts: 0, chunks: 0 };
   // Through the driver: a chunk's rollups are megabytes of JSON, which Prisma would convert twice.
-  const inTransaction = <T>(work: (read: SqlRead) => Promise<T>) =>
-    db.sql.transaction(async (execute, read) => {
-      await execute(AGGREGATION_SETTINGS, []);
-      return work(read);
-    });
   for (const bucket of await changedBlocks(db.sql.query, workspaceId)) {
-    const done = await inTransaction((read) => refreshChangedBlock(read, workspaceId, bucket, inputs, asOf));
+    const done = await aggregationTransaction(db.sql, (read) =>
+      refreshChangedBlock(read, workspaceId, bucket, inputs, asOf),
+    );
     summary.accounts += done.size;
     summary.chunks++;
   }
   for (let after = 0; ;) {
     const ids = await accountsOfEarlierDay(db.sql.query, workspaceId, asOf, after, chunk);
     if (ids.length === 0) return summary;
-    await inTransaction((read) => refreshRollups(read, workspaceId, ids, inputs, asOf));
+    await aggregationTransaction(db.sql, (read) => refreshRollups(read, workspaceId, ids, inputs, asOf));
     summary.accounts += ids.length;
     summary.chunks++;
     after = ids.at(-1)!;

@@ -6,7 +6,7 @@ import { formatDay, type Day } from "../../domain/dates.ts";
 import { emptySurveyCounts, type SurveyCounts } from "../../domain/kpi/surveys.ts";
 import type { ComponentInput } from "../../domain/model/schema.ts";
 import { inputSignature } from "../../domain/scoring/window-inputs.ts";
-import type { SqlRead } from "../handle.ts";
+import type { SqlClient, SqlRead } from "../handle.ts";
 
 export interface AccountRange {
   workspaceId: number;
@@ -16,13 +16,21 @@ export interface AccountRange {
 }
 
 /**
- * Planner settings for the aggregations, for the caller's transaction only (the first statement in
- * it). Their estimated cost is high enough for PostgreSQL to JIT-compile them, which took about half
- * of each aggregation's time for a query that runs once; and parallel query only competes with the
+ * Planner settings for the aggregations, for one transaction only (its first statement). Their
+ * estimated cost is high enough for PostgreSQL to JIT-compile them, which took about half of each
+ * aggregation's time for a query that runs once; and parallel query only competes with the
  * other shards that workers run at the same time, one connection each.
  */
-export const AGGREGATION_SETTINGS =
+const AGGREGATION_SETTINGS =
   "SELECT set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)";
+
+/** Runs `work` in one transaction through the driver, with the aggregation settings. */
+export function aggregationTransaction<T>(sql: SqlClient, work: (read: SqlRead) => Promise<T>): Promise<T> {
+  return sql.transaction(async (execute, read) => {
+    await execute(AGGREGATION_SETTINGS, []);
+    return work(read);
+  });
+}
 
 /** Per input signature, the counts of each account that has responses in the input's window. */
 export type SurveyAggregates = Map<string, Map<number, SurveyCounts>>;
