@@ -105,6 +105,7 @@ describe("/css <account>", () => {
       acme.externalId,
       acme.externalId.toLowerCase(), // a part of an id, any case: the last rule
       "acme-rockets.example",
+      "rockets.exam", // a part of the domain
       "rocket",
       "ACME ROCKET",
       "Acme Rockte Works",

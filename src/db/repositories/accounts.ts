@@ -133,11 +133,19 @@ export async function findAccounts(
   const prefix = `${literal}%`;
   const idFirst = `external_id = $2 DESC, ${byLength}`;
   type Rule = [MatchKind, string, unknown[], string];
+  // A domain holds no spaces: a query with one is looked for in names only (a long pattern's
+  // trigram scan of the domains cost as much as the names', 0.3-0.7 ms, to find nothing).
+  const inDomains = !/\s/.test(q);
   // Three index lookups. The exact name in any case is one on (workspace_id, lower(name)): as
   // `ILIKE` without wildcards on the trigram index it rechecked every name sharing the query's words.
   const rules: Rule[] = [
     ["exact", `(external_id = $2 OR lower(name) = lower($2) OR domain = lower($2))`, [prefix], idFirst],
-    ["contains", `(name ILIKE $4 OR domain ILIKE $4)`, [prefix, pattern], byLength],
+    [
+      "contains",
+      inDomains ? `(name ILIKE $4 OR domain ILIKE $4)` : `name ILIKE $4`,
+      [prefix, pattern],
+      byLength,
+    ],
   ];
   // Only for what looks like a piece of an id (one word with a digit), and before the typos (an id
   // is not a misspelt name): ids have no trigram index (see the schema), so this reads the
