@@ -36,7 +36,7 @@ import { benchRedisUrl } from "./support/queue-keys.ts";
 import { runWithCleanups, type Cleanup } from "./support/lifecycle.ts";
 import type { Database } from "../src/db/client.ts";
 import { createScratchDatabase, reuseDatabase } from "./support/scratch-database.ts";
-import { explainSearches } from "./support/slack-explain.ts";
+import { explainLookups } from "./support/slack-explain.ts";
 import type { LoadPlan, LoadReport, TargetReport } from "./support/slack-load-child.ts";
 import { generateSlackPortfolio } from "./support/slack-portfolio.ts";
 import { drawQueries, QUERY_KINDS, type Query, type QueryKind } from "./support/slack-queries.ts";
@@ -201,7 +201,7 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<void> {
   const answers = await answersOf(app, recorder, queries, appLoad, log);
   problems.push(...answers.problems);
 
-  const plans = await explainSearches(db.sql, workspace.id, queries);
+  const plans = await explainLookups(db, workspace.id, queries);
   printResults(s, { app: [appLoad, app], floor: [floorLoad, floor] }, queries, answers, plans);
   // The figures are printed either way: they say how bad it was.
   if (problems.length > 0) throw new Error(`the benchmark failed:\n${problems.join("\n")}`);

@@ -1,27 +1,27 @@
-// The search `/css <account>` runs (findAccounts), under EXPLAIN ANALYZE, for one query of each kind:
-// where the time of a lookup goes, measured apart from the load: every statement it sends (one per
-// rule tried, until one matches), planning and execution added up.
-import type { SqlClient } from "../../src/db/handle.ts";
-import { findAccounts } from "../../src/db/repositories/accounts.ts";
-import { MAX_CHOICES } from "../../src/services/lookup-account.ts";
+// The statements `/css <account>` sends (lookupAccount: the exact match with its card, then the
+// search's rules until one matches, then the card), under EXPLAIN ANALYZE, for one query of each
+// kind: where the database's time of a lookup goes, measured apart from the load, planning and
+// execution added up.
+import type { Clients, SqlClient } from "../../src/db/handle.ts";
+import { lookupAccount } from "../../src/services/lookup-account.ts";
 import { QUERY_KINDS, type Query } from "./slack-queries.ts";
 
 export interface SearchPlan {
   query: Query;
-  /** Planning and execution of every statement the search sent, added up. */
+  /** Planning and execution of every statement the lookup sent, added up. */
   ms: number;
-  /** How many statements it sent (one per rule tried). */
+  /** How many statements it sent. */
   statements: number;
   plan: string[];
 }
 
 /**
- * The search query findAccounts sends, under EXPLAIN ANALYZE, for the first query of each kind: the
- * real function is called with a handle that prefixes its SQL with EXPLAIN, so the statement is
- * exactly the one the app runs (what it returns is then a plan, not accounts, and is dropped).
+ * The statements lookupAccount sends, under EXPLAIN ANALYZE, for the first query of each kind: the
+ * real function is called with a handle that explains each statement before running it, so the
+ * statements are exactly the ones the app runs.
  */
-export async function explainSearches(
-  sql: SqlClient,
+export async function explainLookups(
+  { prisma, sql }: Clients,
   workspaceId: number,
   queries: readonly Query[],
 ): Promise<SearchPlan[]> {
@@ -32,7 +32,7 @@ export async function explainSearches(
     const lines: string[] = [];
     let ms = 0;
     let statements = 0;
-    // Each statement is explained, then run for real, so the search stops at the rule it stops at.
+    // Each statement is explained, then run for real, so the lookup goes on as it does in the app.
     const explaining: SqlClient = {
       ...sql,
       query: async <T extends object>(statement: string, params: readonly unknown[]) => {
@@ -49,7 +49,7 @@ export async function explainSearches(
         return sql.query<T>(statement, params);
       },
     };
-    await findAccounts(explaining, workspaceId, query.text, MAX_CHOICES);
+    await lookupAccount({ prisma, sql: explaining }, workspaceId, query.text);
     plans.push({ query, ms, statements, plan: lines });
   }
   return plans;

@@ -202,7 +202,7 @@ export function printResults(
         "server p50 ms",
         "server p99 ms",
         "answer p99 ms",
-        "search alone ms in statements (EXPLAIN ANALYZE)",
+        "lookup alone ms in statements (EXPLAIN ANALYZE)",
       ],
       byKind,
       ["left", "right", "right", "right", "right", "right", "right", "right", "right", "right", "left"],

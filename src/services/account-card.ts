@@ -123,40 +123,75 @@ export function bandLabel(model: ScoringModel, segment: string | null, band: str
   return bands.find((b) => b.key === band)?.label ?? band.replaceAll("_", " ");
 }
 
+// The card's columns for the account row `a`, with its snapshots and its open follow-up.
+const CARD_COLUMNS = `a.id, a.external_id, a.name, a.domain, a.segment, a.owner, a.owner_slack_user_id,
+    a.mrr::float8 AS mrr, to_char(a.renewal_date, 'YYYY-MM-DD') AS renewal_date, a.status::text AS status,
+    (SELECT json_agg(json_build_object(
+              'as_of', to_char(s.as_of, 'YYYY-MM-DD'), 'score', s.score, 'band', s.band,
+              'coverage', s.coverage, 'model_id', s.model_id,
+              'components', CASE WHEN s.as_of = latest.day OR s.as_of <= latest.day - ${WEEK}
+                                 THEN s.components END)
+            ORDER BY s.as_of)
+     FROM score_snapshots s,
+          (SELECT max(as_of) AS day FROM score_snapshots WHERE workspace_id = $1 AND account_id = a.id) latest
+     WHERE s.workspace_id = $1 AND s.account_id = a.id AND s.as_of >= latest.day - ${TREND_DAYS + WEEK}
+    ) AS snapshots,
+    (SELECT json_build_object(
+              'id', f.id::text, 'status', f.status::text, 'owner_slack_user_id', f.owner_slack_user_id,
+              'due_date', to_char(f.due_date, 'YYYY-MM-DD'),
+              'snoozed_until', to_char(f.snoozed_until, 'YYYY-MM-DD'),
+              'channel_id', f.channel_id, 'thread_ts', f.thread_ts)
+     FROM follow_ups f
+     WHERE f.workspace_id = $1 AND f.account_id = a.id AND f.status IN ('open', 'snoozed')
+     ORDER BY f.opened_at DESC LIMIT 1) AS follow_up`;
+
 /** The card of one account of the workspace; null when the workspace has no such account. */
 export async function loadAccountCard(
-  { prisma, sql }: Clients,
+  db: Clients,
   workspaceId: number,
   accountId: number,
 ): Promise<AccountCard | null> {
   // One statement, one round trip (a lookup answers within Slack's 3 seconds, in tens of ms): the
   // account, its latest snapshot and the 37 days before it (the trend and "a week before" both come
   // from them; components only where they are used), and its open follow-up.
-  const [row] = await sql.query<CardRow>(
-    `${PREPARED} SELECT a.id, a.external_id, a.name, a.domain, a.segment, a.owner, a.owner_slack_user_id,
-            a.mrr::float8 AS mrr, to_char(a.renewal_date, 'YYYY-MM-DD') AS renewal_date, a.status::text AS status,
-            (SELECT json_agg(json_build_object(
-                      'as_of', to_char(s.as_of, 'YYYY-MM-DD'), 'score', s.score, 'band', s.band,
-                      'coverage', s.coverage, 'model_id', s.model_id,
-                      'components', CASE WHEN s.as_of = latest.day OR s.as_of <= latest.day - ${WEEK}
-                                         THEN s.components END)
-                    ORDER BY s.as_of)
-             FROM score_snapshots s,
-                  (SELECT max(as_of) AS day FROM score_snapshots WHERE workspace_id = $1 AND account_id = $2) latest
-             WHERE s.workspace_id = $1 AND s.account_id = $2 AND s.as_of >= latest.day - ${TREND_DAYS + WEEK}
-            ) AS snapshots,
-            (SELECT json_build_object(
-                      'id', f.id::text, 'status', f.status::text, 'owner_slack_user_id', f.owner_slack_user_id,
-                      'due_date', to_char(f.due_date, 'YYYY-MM-DD'),
-                      'snoozed_until', to_char(f.snoozed_until, 'YYYY-MM-DD'),
-                      'channel_id', f.channel_id, 'thread_ts', f.thread_ts)
-             FROM follow_ups f
-             WHERE f.workspace_id = $1 AND f.account_id = $2 AND f.status IN ('open', 'snoozed')
-             ORDER BY f.opened_at DESC LIMIT 1) AS follow_up
-     FROM accounts a WHERE a.id = $2 AND a.workspace_id = $1`,
+  const [row] = await db.sql.query<CardRow>(
+    `${PREPARED} SELECT ${CARD_COLUMNS} FROM accounts a WHERE a.id = $2 AND a.workspace_id = $1`,
     [workspaceId, accountId],
   );
-  if (!row) return null;
+  return row ? cardFromRow(db, workspaceId, row) : null;
+}
+
+/**
+ * The card of the account a query names exactly, found and read in one statement: the account
+ * whose external id the query is, or else the only one whose whole name (any case) or domain it
+ * is. `exactMatches` says how many accounts the query names so (0: none, so a search need not look
+ * for them again); the card is null when none or several do.
+ */
+export async function loadExactCard(
+  db: Clients,
+  workspaceId: number,
+  query: string,
+): Promise<{ exactMatches: number; card: AccountCard | null }> {
+  // The same index lookups as the search's first rule (findAccounts), and the card of its answer:
+  // a lookup by id, name or domain, the most common, is one round trip instead of two.
+  const [row] = await db.sql.query<Omit<CardRow, "id"> & { exact_matches: number; id: number | null }>(
+    `${PREPARED} SELECT exact.n::int AS exact_matches, card.*
+     FROM (SELECT count(*) AS n,
+                  coalesce(min(id) FILTER (WHERE external_id = $2), CASE WHEN count(*) = 1 THEN min(id) END) AS id
+           FROM accounts
+           WHERE workspace_id = $1 AND (external_id = $2 OR lower(name) = lower($2) OR domain = lower($2))) exact
+     LEFT JOIN LATERAL (SELECT ${CARD_COLUMNS} FROM accounts a WHERE a.id = exact.id AND a.workspace_id = $1) card
+       ON true`,
+    [workspaceId, query],
+  );
+  if (!row || row.id === null) return { exactMatches: row?.exact_matches ?? 0, card: null };
+  return {
+    exactMatches: row.exact_matches,
+    card: await cardFromRow(db, workspaceId, { ...row, id: row.id }),
+  };
+}
+
+async function cardFromRow({ prisma }: Clients, workspaceId: number, row: CardRow): Promise<AccountCard> {
   const snapshots = row.snapshots ?? [];
   const followUp = row.follow_up;
   const account: AccountCard["account"] = {

@@ -132,6 +132,32 @@ describe("/css <account>", () => {
     }
   });
 
+  it("lists the accounts that share a whole name or domain, and shows the one whose id the query is", async () => {
+    const twin = await h.db.prisma.account.findFirstOrThrow({
+      where: { workspaceId: h.workspace.id, id: { not: acme.id } },
+      orderBy: { id: "desc" },
+    });
+    await h.db.prisma.account.update({
+      where: { id: twin.id },
+      data: { name: "ACME Rocket Works", domain: "acme-rockets.example" },
+    });
+    try {
+      for (const query of ["acme rocket works", "acme-rockets.example"]) {
+        expect((await css(query)).text, query).toMatch(/^2 accounts match/);
+      }
+      // Another account named as this one's id: the id names one account, and wins.
+      await h.db.prisma.account.update({ where: { id: twin.id }, data: { name: acme.externalId } });
+      const byId = await css(acme.externalId);
+      expect(allText(byId)).toContain("Acme Rocket Works");
+      expect(allText(byId)).toContain("12,345/mo");
+    } finally {
+      await h.db.prisma.account.update({
+        where: { id: twin.id },
+        data: { name: twin.name, domain: twin.domain },
+      });
+    }
+  });
+
   it("offers a short list when several accounts match, and shows the one picked", async () => {
     const second = await h.db.prisma.account.findFirstOrThrow({
       where: { workspaceId: h.workspace.id, id: { not: acme.id } },

@@ -109,13 +109,15 @@ const CANDIDATES = 50;
  * (typos: "acme copr"). Returns the matches of the first rule that matches anything, most similar first, at most
  * `limit`. Each rule is its own query, tried in turn: ids are never compared by similarity (ids
  * sharing a prefix are all "similar"), and a query that an earlier rule answers never pays for the
- * later ones.
+ * later ones. `exactMatches: false` says that no account's id, whole name or domain is the query,
+ * so the search starts at the partial matches.
  */
 export async function findAccounts(
   sql: SqlClient,
   workspaceId: number,
   query: string,
   limit = 20,
+  { exactMatches = true }: { exactMatches?: boolean } = {},
 ): Promise<AccountMatch[]> {
   const q = query.trim();
   if (q === "") return [];
@@ -136,17 +138,24 @@ export async function findAccounts(
   // A domain holds no spaces: a query with one is looked for in names only (a long pattern's
   // trigram scan of the domains cost as much as the names', 0.3-0.7 ms, to find nothing).
   const inDomains = !/\s/.test(q);
+  const rules: Rule[] = [];
   // Three index lookups. The exact name in any case is one on (workspace_id, lower(name)): as
   // `ILIKE` without wildcards on the trigram index it rechecked every name sharing the query's words.
-  const rules: Rule[] = [
-    ["exact", `(external_id = $2 OR lower(name) = lower($2) OR domain = lower($2))`, [prefix], idFirst],
-    [
-      "contains",
-      inDomains ? `(name ILIKE $4 OR domain ILIKE $4)` : `name ILIKE $4`,
-      [prefix, pattern],
-      byLength,
-    ],
-  ];
+  // Left out when the caller already knows that nothing matches so (loadExactCard).
+  if (exactMatches) {
+    rules.push([
+      "exact",
+      `(external_id = $2 OR lower(name) = lower($2) OR domain = lower($2))`,
+      [prefix],
+      idFirst,
+    ]);
+  }
+  rules.push([
+    "contains",
+    inDomains ? `(name ILIKE $4 OR domain ILIKE $4)` : `name ILIKE $4`,
+    [prefix, pattern],
+    byLength,
+  ]);
   // Only for what looks like a piece of an id (one word with a digit), and before the typos (an id
   // is not a misspelt name): ids have no trigram index (see the schema), so this reads the
   // workspace's accounts.
