@@ -1,8 +1,10 @@
-// The search behind `/css <account>` (findAccounts), on both backends: how it ranks a word that
-// starts many names (read from the (workspace_id, lower(name)) index when a page of names starts
-// with it) and the partial matches when few do, and that it stays inside the workspace.
+// The search behind `/css <account>`, on both backends (the embedded database serves `css-bot
+// start` without DATABASE_URL): the exact match read with its card in one statement, how the search
+// ranks a word that starts many names (read from the (workspace_id, lower(name)) index when a page
+// of names starts with it) and the partial matches when few do, and that it stays inside the workspace.
 import { afterEach, describe, expect, it } from "vitest";
 import { findAccounts } from "../../src/db/repositories/accounts.ts";
+import { lookupAccount } from "../../src/services/lookup-account.ts";
 import { BACKENDS, createTestDatabase, type TestDatabase } from "../support/databases.ts";
 
 describe.each(BACKENDS)("findAccounts on %s", (backend) => {
@@ -12,10 +14,41 @@ describe.each(BACKENDS)("findAccounts on %s", (backend) => {
   async function workspaceWith(slug: string, names: string[]): Promise<number> {
     const workspace = await db.prisma.workspace.create({ data: { slug, name: slug } });
     await db.prisma.account.createMany({
-      data: names.map((name, i) => ({ workspaceId: workspace.id, externalId: `${slug}-${i}`, name })),
+      data: names.map((name, i) => ({
+        workspaceId: workspace.id,
+        externalId: `${slug}-${i}`,
+        name,
+        domain: `${name.toLowerCase().replaceAll(" ", "")}.example`,
+      })),
     });
     return workspace.id;
   }
+
+  it("reads the card of the account a query names exactly, and searches when it names none or several", async () => {
+    db = await createTestDatabase(backend);
+    const id = await workspaceWith("acme", ["Acme Rocket Works", "Globex", "Globex", "Initech Labs"]);
+    const other = await workspaceWith("umbrella", ["Umbrella Corp", "Acme Rocket Works"]);
+    const lookup = async (workspaceId: number, query: string) => {
+      const result = await lookupAccount(db, workspaceId, query);
+      if (result.kind === "card") return `card ${result.card.account.externalId}`;
+      if (result.kind === "choices") return `choices ${result.matches.map((m) => m.externalId).join(" ")}`;
+      return "none";
+    };
+
+    expect(await lookup(id, "acme-0")).toBe("card acme-0");
+    expect(await lookup(id, "ACME rocket works")).toBe("card acme-0");
+    expect(await lookup(id, "initechlabs.example")).toBe("card acme-3");
+    expect(await lookup(other, "acme rocket works")).toBe("card umbrella-1");
+    // Two accounts with one name: a list, not either card.
+    expect(await lookup(id, "globex")).toBe("choices acme-1 acme-2");
+    // Nothing exact: the partial match, the typo.
+    expect(await lookup(id, "initech")).toBe("card acme-3");
+    expect(await lookup(id, "Acme Rockte Works")).toBe("card acme-0");
+    // Another workspace's id or name is nothing here.
+    expect(await lookup(id, "umbrella-0")).toBe("none");
+    expect(await lookup(id, "Umbrella Corp")).toBe("none");
+    expect(await lookup(id, "  ")).toBe("none");
+  });
 
   const names = async (workspaceId: number, query: string) =>
     (await findAccounts(db.sql, workspaceId, query, 10)).map((m) => m.name);
