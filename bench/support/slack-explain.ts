@@ -6,7 +6,7 @@ import type { Clients, SqlClient } from "../../src/db/handle.ts";
 import { lookupAccount } from "../../src/services/lookup-account.ts";
 import { QUERY_KINDS, type Query } from "./slack-queries.ts";
 
-export interface SearchPlan {
+export interface LookupPlan {
   query: Query;
   /** Planning and execution of every statement the lookup sent, added up. */
   ms: number;
@@ -24,8 +24,8 @@ export async function explainLookups(
   { prisma, sql }: Clients,
   workspaceId: number,
   queries: readonly Query[],
-): Promise<SearchPlan[]> {
-  const plans: SearchPlan[] = [];
+): Promise<LookupPlan[]> {
+  const plans: LookupPlan[] = [];
   for (const kind of QUERY_KINDS) {
     const query = queries.find((q) => q.kind === kind);
     if (!query) continue;

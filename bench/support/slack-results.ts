@@ -3,7 +3,7 @@ import os from "node:os";
 import { table } from "../../src/cli/output/format.ts";
 import { quantile } from "./queued-run.ts";
 import type { TargetReport } from "./slack-load-child.ts";
-import type { SearchPlan } from "./slack-explain.ts";
+import type { LookupPlan } from "./slack-explain.ts";
 import { QUERY_KINDS, type Query } from "./slack-queries.ts";
 import { classifyMessage, type Outcome } from "./slack-replies.ts";
 import type { ResponseRecorder, TimedServer } from "./slack-servers.ts";
@@ -74,7 +74,7 @@ export function printResults(
   measured: Measured,
   queries: readonly Query[],
   answers: Answers,
-  plans: SearchPlan[],
+  plans: LookupPlan[],
 ): void {
   const out = (text: string) => process.stdout.write(`${text}\n`);
   const ms = (x: number) => x.toFixed(1);

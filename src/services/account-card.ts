@@ -6,6 +6,7 @@ import { INSUFFICIENT_DATA, type ScoringModel } from "../domain/model/schema.ts"
 import { driversBetween, summariseChange, type Driver } from "../domain/scoring/explain.ts";
 import type { ComponentResult } from "../domain/scoring/score.ts";
 import { PREPARED } from "../db/client.ts";
+import { EXACT_MATCH } from "../db/repositories/accounts.ts";
 import { modelVersion } from "../db/repositories/models.ts";
 import type { Clients } from "../db/handle.ts";
 import type { Account } from "../generated/prisma/client.ts";
@@ -172,14 +173,13 @@ export async function loadExactCard(
   workspaceId: number,
   query: string,
 ): Promise<{ exactMatches: number; card: AccountCard | null }> {
-  // The same index lookups as the search's first rule (findAccounts), and the card of its answer:
+  // The search's first rule (findAccounts' EXACT_MATCH), and the card of its answer:
   // a lookup by id, name or domain, the most common, is one round trip instead of two.
   const [row] = await db.sql.query<Omit<CardRow, "id"> & { exact_matches: number; id: number | null }>(
     `${PREPARED} SELECT exact.n::int AS exact_matches, card.*
      FROM (SELECT count(*) AS n,
                   coalesce(min(id) FILTER (WHERE external_id = $2), CASE WHEN count(*) = 1 THEN min(id) END) AS id
-           FROM accounts
-           WHERE workspace_id = $1 AND (external_id = $2 OR lower(name) = lower($2) OR domain = lower($2))) exact
+           FROM accounts WHERE workspace_id = $1 AND ${EXACT_MATCH}) exact
      LEFT JOIN LATERAL (SELECT ${CARD_COLUMNS} FROM accounts a WHERE a.id = exact.id AND a.workspace_id = $1) card
        ON true`,
     [workspaceId, query],

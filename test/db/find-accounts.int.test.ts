@@ -7,7 +7,7 @@ import { findAccounts } from "../../src/db/repositories/accounts.ts";
 import { lookupAccount } from "../../src/services/lookup-account.ts";
 import { BACKENDS, createTestDatabase, type TestDatabase } from "../support/databases.ts";
 
-describe.each(BACKENDS)("findAccounts on %s", (backend) => {
+describe.each(BACKENDS)("the /css search on %s", (backend) => {
   let db: TestDatabase;
   afterEach(async () => db?.close());
 

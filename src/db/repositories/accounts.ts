@@ -97,6 +97,15 @@ export interface AccountMatch extends AccountSummary {
   similarity: number;
 }
 
+/**
+ * What a query names exactly, on accounts of workspace $1 for the query $2: its external id, its
+ * whole name in any case, or its domain. Three index lookups; the exact name in any case is one on
+ * (workspace_id, lower(name)): as `ILIKE` without wildcards on the trigram index it rechecked every
+ * name sharing the query's words. The search's first rule, and loadExactCard's (services/account-card),
+ * which tells the search to skip it when nothing matched so.
+ */
+export const EXACT_MATCH = `(external_id = $2 OR lower(name) = lower($2) OR domain = lower($2))`;
+
 /** Trigram similarity below which a typo'd name is no longer offered as a match. */
 const SIMILAR_AT_LEAST = 0.3;
 
@@ -142,18 +151,9 @@ export async function findAccounts(
   // trigram scan of the domains cost as much as the names', 0.3-0.7 ms, to find nothing).
   const inDomains = !/\s/.test(q);
   const rules: Rule[] = [];
-  // Three index lookups. The exact name in any case is one on (workspace_id, lower(name)): as
-  // `ILIKE` without wildcards on the trigram index it rechecked every name sharing the query's words.
   // Left out when the caller already knows that nothing matches so (loadExactCard).
   if (exactMatches) {
-    rules.push([
-      "exact",
-      ranked(
-        `(external_id = $2 OR lower(name) = lower($2) OR domain = lower($2))`,
-        `external_id = $2 DESC, ${byLength}`,
-      ),
-      [prefix],
-    ]);
+    rules.push(["exact", ranked(EXACT_MATCH, `external_id = $2 DESC, ${byLength}`), [prefix]]);
   }
   // The names that start with the query rank first: when at least CANDIDATES do, they are the
   // candidates, read from the (workspace_id, lower(name)) index alone (a range of it, from the
