@@ -12,6 +12,8 @@ describe("workspace settings", () => {
       alert_channel: null,
       escalation_lead: null,
       escalate_after_business_days: 2,
+      reopen_points: 10,
+      case_threads_per_day: 25,
     });
     expect(readSettings(null).timezone).toBe("UTC");
   });
@@ -33,6 +35,8 @@ describe("workspace settings", () => {
       alert_channel: null,
       escalation_lead: null,
       escalate_after_business_days: 2,
+      reopen_points: 10,
+      case_threads_per_day: 25,
     });
   });
 });

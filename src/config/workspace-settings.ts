@@ -32,6 +32,13 @@ export const workspaceSettingsSchema = z.object({
   escalation_lead: userId.nullable().default(null),
   /** Business days an at-risk case may stay unclaimed before it is escalated, once. */
   escalate_after_business_days: z.number().int().min(1).max(30).default(2),
+  /**
+   * Points a snoozed or resolved case's account must fall below its score at snoozing or closing
+   * for the case to alert again before its snooze ends or it recovers.
+   */
+  reopen_points: z.number().int().min(1).max(100).default(10),
+  /** At most this many at-risk threads open per local day; the backlog opens highest MRR first. */
+  case_threads_per_day: z.number().int().min(1).max(500).default(25),
 });
 
 export type WorkspaceSettings = z.output<typeof workspaceSettingsSchema>;

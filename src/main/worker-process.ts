@@ -6,7 +6,8 @@ import type { AppConfig } from "../config/env.ts";
 import { migrateDatabase, openDatabase } from "../db/client.ts";
 import { openQueues } from "../jobs/queues.ts";
 import { checkRedis } from "../jobs/redis.ts";
-import { syncSchedules, upsertWorkspaceSchedules } from "../jobs/schedules.ts";
+import { syncSchedules } from "../jobs/schedules.ts";
+import { settingsChanged } from "../jobs/settings-changed.ts";
 import { startWorkers } from "../jobs/worker.ts";
 import type { Logger } from "../log.ts";
 import { SecretBox } from "../security/secret-box.ts";
@@ -77,8 +78,7 @@ export async function startWorkerProcess(
           sql: db.sql,
           log,
           today: (workspace) => workspaceToday(workspace),
-          onSettingsChanged: (workspaceId, settings) =>
-            upsertWorkspaceSchedules(queues, workspaceId, settings),
+          onSettingsChanged: (workspaceId, settings) => settingsChanged(queues, workspaceId, settings),
         })
       : null;
   const api = options.web

@@ -1,15 +1,24 @@
-// At-risk cases: one open case per account, opened when the account enters the risk band (after
-// hysteresis), discussed in one Slack thread, owned by someone.
+// At-risk cases: every account in the risk band has one open case, discussed in one Slack thread,
+// owned by someone.
 //
-//   enters risk, no case       open a case and post its parent message in the alert channel
-//   enters risk, recovered     the same thread: "back at risk", parent updated (no new thread)
-//   enters risk, snoozed       silent, unless the score fell a further 10 points (snooze over)
-//   leaves risk                reply "recovered" and update the parent
-//   assign / resolve           optimistic on the case's version: a stale click changes nothing
+//   in the risk band, no case        open one (at the first score too, and when alerts are first
+//                                    configured): openMissingCases, after every run
+//   ... its last case resolved       quiet, until the account recovered out of the risk band since
+//                                    (a recorded recovery) or fell reopen_points below its closing score
+//   moves while its case is open     a reply in the case's thread; "back at risk" only after a
+//                                    recorded recovery
+//   enters risk, snoozed             silent, unless the snooze ended or the score fell a further
+//                                    reopen_points
+//   leaves risk                      reply "recovered" and update the parent
+//   assign / resolve                 optimistic on the case's version: a stale click changes nothing
 //
-// Every account is handled under a transaction-scoped advisory lock on its id, so two runs (or a
-// retried notification job) never open two cases or post twice for the same change.
-import { readSettings } from "../config/workspace-settings.ts";
+// Threads are posted by deliverPending, at most case_threads_per_day in any 24 hours, highest MRR
+// first, with one notice a day saying how many wait: a backlog is triaged, not dumped.
+//
+// Every account is handled under a transaction-scoped advisory lock on its id, and opening cases in
+// bulk under the workspace's lock, so two runs (or a retried notification job) never open two cases
+// or post twice for the same change.
+import { readSettings, type WorkspaceSettings } from "../config/workspace-settings.ts";
 import { findActiveModel } from "../db/repositories/models.ts";
 import { audit } from "../db/repositories/audit-log.ts";
 import { dateToDay, dayToDate, formatDay, type Day } from "../domain/dates.ts";
@@ -34,10 +43,11 @@ export interface CaseSlack {
   sendDm(userId: string, args: { text: string; blocks?: unknown[] }): Promise<unknown>;
 }
 
-/** Points below the snoozed score at which a snoozed case alerts again. */
-export const SNOOZE_BREAK_POINTS = 10;
 /** Business days from assignment to the follow-up's due date. */
 export const DUE_BUSINESS_DAYS = 5;
+
+/** How long a notification job may hold a case's outbox before another may deliver it. */
+const DELIVERY_LEASE_MS = 2 * 60_000;
 
 const OPEN = ["open", "snoozed"] as const;
 
@@ -46,6 +56,8 @@ export interface ReportSummary {
   replies: number;
   recovered: number;
   unchanged: number;
+  /** Cases in the risk band still waiting for their thread (the backlog). */
+  waiting: number;
 }
 
 interface ChangeRow {
@@ -58,93 +70,108 @@ interface ChangeRow {
 }
 
 /**
- * Turns a run's band changes into cases, then delivers what Slack has not been told yet. Deciding and
- * delivering are apart (an outbox on the case: pending reply, stale parent, parent not yet posted),
- * so a Slack failure loses nothing: the next notification delivers it. Safe to run again.
+ * Turns a run's band changes into replies on open cases, opens a case for every account in the risk
+ * band that should have one, then delivers what Slack has not been told yet. Deciding and delivering
+ * are apart (an outbox on the case: pending reply, stale parent, parent not yet posted), so a Slack
+ * failure loses nothing: the next notification delivers it. Safe to run again. Without a run, only
+ * opens the missing cases and delivers (after the alert channel is set, say).
  */
 export async function reportBandChanges(
   prisma: PrismaClient,
   workspaceId: number,
-  runId: bigint,
+  runId: bigint | null,
   slack: CaseSlack | null,
   today: Day,
+  now: Date = new Date(),
 ): Promise<ReportSummary> {
   const workspace = await prisma.workspace.findUniqueOrThrow({ where: { id: workspaceId } });
-  const channel = readSettings(workspace.settings).alert_channel;
+  const settings = readSettings(workspace.settings);
   const model = (await findActiveModel(prisma, workspaceId))?.model ?? DEFAULT_MODEL;
   const risk = new Set(riskBands(model));
-  const changes = await prisma.$queryRawUnsafe<ChangeRow[]>(
-    `SELECT account_id, from_band, to_band, from_score, to_score, drivers FROM band_changes
-     WHERE workspace_id = $1 AND run_id = $2 ORDER BY account_id`,
-    workspaceId,
-    runId,
-  );
-  const summary: ReportSummary = { opened: 0, replies: 0, recovered: 0, unchanged: 0 };
+  const changes =
+    runId === null
+      ? []
+      : await prisma.$queryRawUnsafe<ChangeRow[]>(
+          `SELECT account_id, from_band, to_band, from_score, to_score, drivers FROM band_changes
+           WHERE workspace_id = $1 AND run_id = $2 ORDER BY account_id`,
+          workspaceId,
+          runId,
+        );
+  const summary: ReportSummary = { opened: 0, replies: 0, recovered: 0, unchanged: 0, waiting: 0 };
   for (const change of changes) {
     const outcome = await prisma.$transaction((tx) =>
-      decide(tx as PrismaClient, workspaceId, change, risk, channel, today),
+      decide(tx as PrismaClient, workspaceId, change, risk, settings, today),
     );
-    if (outcome === "opened") summary.opened++;
-    else if (outcome === "recovered") summary.recovered++;
+    if (outcome === "recovered") summary.recovered++;
     else if (outcome === "unchanged") summary.unchanged++;
   }
-  summary.replies = await deliverPending(prisma, workspaceId, slack, channel);
+  summary.opened = await openMissingCases(prisma, workspaceId, [...risk], settings);
+  const delivered = await deliverPending(prisma, workspaceId, slack, settings, today, now);
+  summary.replies = delivered.replies;
+  summary.waiting = delivered.waiting;
   return summary;
 }
 
-type Decision = "opened" | "recovered" | "replied" | "unchanged";
+type Decision = "recovered" | "replied" | "unchanged";
 
-/** One account's change, under a lock on the account: the case's new state and what to tell Slack. */
+const lockAccount = (tx: PrismaClient, workspaceId: number, accountId: number) =>
+  // Shared on the workspace (openMissingCases takes it exclusively), exclusive on the account.
+  tx.$queryRawUnsafe(
+    `SELECT pg_advisory_xact_lock_shared(hashtext('css-cases'), $1)::text AS ws,
+            pg_advisory_xact_lock(hashtext('css-case'), $2)::text AS account`,
+    workspaceId,
+    accountId,
+  );
+
+/**
+ * One account's band change, under a lock on the account: what its open case says of it. Opening a
+ * case is openMissingCases' alone; a move out of risk after a case was resolved is recorded on that
+ * case, since it is what lets a later fall open a new one.
+ */
 async function decide(
   tx: PrismaClient,
   workspaceId: number,
   change: ChangeRow,
   risk: ReadonlySet<string>,
-  channel: string | null,
+  settings: WorkspaceSettings,
   today: Day,
 ): Promise<Decision> {
   const entered = risk.has(change.to_band) && !risk.has(change.from_band ?? "");
   const left = risk.has(change.from_band ?? "") && !risk.has(change.to_band);
-  await tx.$queryRawUnsafe(
-    `SELECT pg_advisory_xact_lock(hashtext('css-case'), $1)::text AS locked`,
-    change.account_id,
-  );
-  const open = await tx.followUp.findFirst({
-    where: { workspaceId, accountId: change.account_id, status: { in: [...OPEN] } },
-    orderBy: { openedAt: "desc" },
+  await lockAccount(tx, workspaceId, change.account_id);
+  const latest = await tx.followUp.findFirst({
+    where: { workspaceId, accountId: change.account_id },
+    orderBy: [{ openedAt: "desc" }, { id: "desc" }],
   });
-  // Hourly runs of one day repeat the day's band change: only a new state is news.
-  if (open && open.lastBand === change.to_band && open.lastScore === change.to_score) return "unchanged";
-  if (!open) {
-    if (!entered) return "unchanged";
-    await tx.followUp.create({
-      data: {
-        workspaceId,
-        accountId: change.account_id,
-        openedScore: change.to_score,
-        lastScore: change.to_score,
-        lastBand: change.to_band,
-        channelId: channel,
-      },
-    });
-    return "opened";
+  if (!latest) return "unchanged";
+  if (latest.status === "resolved") {
+    // A recovery after the case was closed is what lets a later fall open a new case.
+    if (left && (latest.recoveredAt === null || latest.recoveredAt < (latest.resolvedAt ?? new Date(0)))) {
+      await tx.followUp.update({ where: { id: latest.id }, data: { recoveredAt: new Date() } });
+      return "recovered";
+    }
+    return "unchanged";
   }
+  const open = latest;
+  // Hourly runs of one day repeat the day's band change: only a new state is news.
+  if (open.lastBand === change.to_band && open.lastScore === change.to_score) return "unchanged";
   let kind: "recovered" | "back" | "fell" | "changed" | null = null;
   const data: Prisma.FollowUpUpdateInput = { lastBand: change.to_band, lastScore: change.to_score };
   if (left) {
     kind = "recovered";
     data.recoveredAt = new Date();
   } else if (entered && open.status === "snoozed") {
-    const floor = (open.snoozeScore ?? open.openedScore ?? 0) - SNOOZE_BREAK_POINTS;
+    const floor = (open.snoozeScore ?? open.openedScore ?? 0) - settings.reopen_points;
     const ended = open.snoozedUntil !== null && dateToDay(open.snoozedUntil) <= today;
     if (ended || (change.to_score !== null && change.to_score <= floor)) {
       kind = ended ? "back" : "fell";
       Object.assign(data, { status: "open", snoozedUntil: null, recoveredAt: null });
     }
-  } else if (entered) {
+  } else if (entered && open.recoveredAt !== null) {
+    // Back at risk only after a recorded recovery; the same fall replayed by a later run is no news.
     kind = "back";
     data.recoveredAt = null;
-  } else if (open.status === "open") {
+  } else if (!entered && open.status === "open") {
     kind = "changed";
   }
   const updated = await tx.followUp.update({
@@ -152,7 +179,7 @@ async function decide(
     data: { ...data, version: { increment: 1 }, ...(kind ? { parentStale: true } : {}) },
   });
   if (!kind) return "unchanged";
-  const reply = movedReply(kind, await caseView(tx, updated), change.to_band);
+  const reply = movedReply(kind, await caseView(tx, updated), change.to_band, settings.reopen_points);
   await tx.followUp.update({
     where: { id: open.id },
     data: { pendingReply: { text: reply.text, blocks: reply.blocks as unknown as Prisma.InputJsonValue } },
@@ -161,64 +188,234 @@ async function decide(
 }
 
 /**
- * Delivers every case's outbox in the workspace: the parent message not yet posted, a pending thread
- * reply, a parent that no longer shows the case as it is. Each is cleared once Slack accepted it (a
- * crash between Slack's answer and that write would send it once more). Returns the replies posted.
+ * Makes the cases match the accounts: opens one for every active account in the risk band that has
+ * none, unless its last case was resolved and nothing since says to reopen it (a recorded recovery,
+ * or a fall of reopen_points below the score it was closed at); and closes, quietly, a case whose
+ * thread was never posted when its account is no longer in the risk band (it recovered before anyone
+ * was told; the recovery is recorded, so a later fall opens a new case). Under the workspace's
+ * exclusive case lock, so a concurrent decide() or another job never opens a second case. Returns
+ * the cases opened.
+ */
+export async function openMissingCases(
+  prisma: PrismaClient,
+  workspaceId: number,
+  riskBandKeys: readonly string[],
+  settings: Pick<WorkspaceSettings, "alert_channel" | "reopen_points">,
+): Promise<number> {
+  return prisma.$transaction(async (tx) => {
+    await tx.$queryRawUnsafe(
+      `SELECT pg_advisory_xact_lock(hashtext('css-cases'), $1)::text AS locked`,
+      workspaceId,
+    );
+    await tx.$executeRawUnsafe(
+      `UPDATE follow_ups f SET status = 'resolved', resolved_at = now(), recovered_at = now(),
+              closed_score = a.current_score, last_score = a.current_score, last_band = a.current_band,
+              pending_reply = NULL, parent_stale = false, version = f.version + 1
+       FROM accounts a
+       WHERE f.workspace_id = $1 AND a.workspace_id = f.workspace_id AND a.id = f.account_id
+         AND f.status IN ('open', 'snoozed') AND f.thread_ts IS NULL AND f.delivery_lease IS NULL
+         AND (a.status <> 'active' OR a.current_band IS NULL OR NOT (a.current_band = ANY($2::text[])))`,
+      workspaceId,
+      [...riskBandKeys],
+    );
+    return tx.$executeRawUnsafe(
+      `INSERT INTO follow_ups (workspace_id, account_id, opened_score, last_score, last_band, channel_id)
+       SELECT a.workspace_id, a.id, a.current_score, a.current_score, a.current_band, $3
+       FROM accounts a
+       LEFT JOIN LATERAL (
+         SELECT f.status, f.resolved_at, f.recovered_at, f.closed_score FROM follow_ups f
+         WHERE f.workspace_id = a.workspace_id AND f.account_id = a.id
+         ORDER BY f.opened_at DESC, f.id DESC LIMIT 1) last ON true
+       WHERE a.workspace_id = $1 AND a.status = 'active' AND a.current_band = ANY($2::text[])
+         AND (last.status IS NULL
+              OR (last.status = 'resolved'
+                  AND ((last.recovered_at IS NOT NULL AND last.recovered_at >= last.resolved_at)
+                       OR (a.current_score IS NOT NULL AND last.closed_score IS NOT NULL
+                           AND a.current_score <= last.closed_score - $4))))`,
+      workspaceId,
+      [...riskBandKeys],
+      settings.alert_channel,
+      settings.reopen_points,
+    );
+  });
+}
+
+/**
+ * Delivers every case's outbox in the workspace: the parent message not yet posted (at most
+ * case_threads_per_day new threads in any 24 hours, highest MRR first, and one notice a day saying
+ * how many wait), a pending thread reply, a parent that no longer shows the case as it is. Each is
+ * cleared once Slack accepted it (a crash between Slack's answer and that write would send it once
+ * more); a case is leased while it is delivered, so two jobs never deliver it at once.
  */
 export async function deliverPending(
   prisma: PrismaClient,
   workspaceId: number,
   slack: CaseSlack | null,
-  channel: string | null,
-): Promise<number> {
-  if (!slack) return 0;
+  settings: Pick<WorkspaceSettings, "alert_channel" | "case_threads_per_day">,
+  today: Day,
+  now: Date = new Date(),
+): Promise<{ replies: number; waiting: number }> {
+  const channel = settings.alert_channel;
+  const unposted = await waitingCases(prisma, workspaceId);
+  if (!slack) return { replies: 0, waiting: unposted.length };
+  const postedLastDay = await prisma.followUp.count({
+    where: { workspaceId, threadPostedAt: { gt: new Date(now.getTime() - 86_400_000) } },
+  });
+  const capacity = Math.max(0, settings.case_threads_per_day - postedLastDay);
+  const newThreads = channel ? unposted.slice(0, capacity).map((c) => c.id) : [];
   const cases = await prisma.followUp.findMany({
     where: {
       workspaceId,
       OR: [
-        { threadTs: null, status: { in: [...OPEN] } },
-        { pendingReply: { not: Prisma.DbNull } },
-        { parentStale: true },
+        { id: { in: newThreads } },
+        { threadTs: { not: null }, pendingReply: { not: Prisma.DbNull } },
+        { threadTs: { not: null }, parentStale: true },
       ],
     },
-    orderBy: { id: "asc" },
   });
+  // New threads in the backlog's order (highest MRR first), then the replies and updates.
+  const order = new Map(newThreads.map((id, i) => [id, i]));
+  cases.sort((a, b) => (order.get(a.id) ?? Infinity) - (order.get(b.id) ?? Infinity) || Number(a.id - b.id));
   let replies = 0;
-  for (let c of cases) {
-    // A parent never posted goes where alerts go now (the admin may have fixed the channel since).
-    const target = channel ?? c.channelId;
-    if (c.threadTs === null) {
-      if (!target || c.status === "resolved") continue;
-      const sent = await slack.postMessage({
-        channel: target,
-        ...caseParentMessage(await caseView(prisma, c)),
-      });
-      c = await prisma.followUp.update({
-        where: { id: c.id },
-        data: { channelId: sent.channel, threadTs: sent.ts, parentStale: false },
-      });
-    }
-    const reply = c.pendingReply as { text: string; blocks: unknown[] } | null;
-    if (reply && c.channelId && c.threadTs) {
-      await slack.postMessage({
-        channel: c.channelId,
-        thread_ts: c.threadTs,
-        text: reply.text,
-        blocks: reply.blocks,
-      });
-      replies++;
-      c = await prisma.followUp.update({ where: { id: c.id }, data: { pendingReply: Prisma.DbNull } });
-    }
-    if (c.parentStale && c.channelId && c.threadTs) {
-      await slack.updateMessage({
-        channel: c.channelId,
-        ts: c.threadTs,
-        ...caseParentMessage(await caseView(prisma, c)),
-      });
-      await prisma.followUp.update({ where: { id: c.id }, data: { parentStale: false } });
+  let posted = 0;
+  for (const candidate of cases) {
+    const leased = await leaseCase(prisma, candidate.id, now);
+    if (!leased) continue;
+    try {
+      const result = await deliverCase(prisma, leased, slack, channel, now);
+      replies += result.replies;
+      posted += result.posted;
+    } finally {
+      await prisma.followUp.update({ where: { id: candidate.id }, data: { deliveryLease: null } });
     }
   }
-  return replies;
+  const waiting = unposted.length - posted;
+  if (channel && waiting > 0)
+    await postBacklogNotice(prisma, workspaceId, slack, channel, today, waiting, settings);
+  return { replies, waiting };
+}
+
+/** The open cases without a thread, highest MRR first (the order their threads open in). */
+async function waitingCases(prisma: PrismaClient, workspaceId: number): Promise<{ id: bigint }[]> {
+  return prisma.$queryRawUnsafe<{ id: bigint }[]>(
+    `SELECT f.id FROM follow_ups f JOIN accounts a ON a.id = f.account_id AND a.workspace_id = f.workspace_id
+     WHERE f.workspace_id = $1 AND f.thread_ts IS NULL AND f.status IN ('open', 'snoozed')
+     ORDER BY a.mrr DESC NULLS LAST, f.last_score ASC NULLS LAST, f.id`,
+    workspaceId,
+  );
+}
+
+async function leaseCase(prisma: PrismaClient, id: bigint, now: Date): Promise<FollowUp | null> {
+  const claimed = await prisma.followUp.updateMany({
+    where: {
+      id,
+      OR: [{ deliveryLease: null }, { deliveryLease: { lt: new Date(now.getTime() - DELIVERY_LEASE_MS) } }],
+    },
+    data: { deliveryLease: now },
+  });
+  return claimed.count === 1 ? prisma.followUp.findUnique({ where: { id } }) : null;
+}
+
+/** One case's outbox, in order: its parent (when it has none yet), its pending reply, its update. */
+async function deliverCase(
+  prisma: PrismaClient,
+  c: FollowUp,
+  slack: CaseSlack,
+  channel: string | null,
+  now: Date,
+): Promise<{ replies: number; posted: number }> {
+  let posted = 0;
+  let replies = 0;
+  if (c.threadTs === null) {
+    // A parent never posted goes where alerts go now (the admin may have fixed the channel since).
+    if (!channel || c.status === "resolved") return { replies, posted };
+    const sent = await slack.postMessage({ channel, ...caseParentMessage(await caseView(prisma, c)) });
+    posted++;
+    c = await prisma.followUp.update({
+      where: { id: c.id },
+      // The reply decided before the thread existed is told by the parent itself.
+      data: {
+        channelId: sent.channel,
+        threadTs: sent.ts,
+        threadPostedAt: now,
+        parentStale: false,
+        pendingReply: Prisma.DbNull,
+      },
+    });
+  }
+  const reply = c.pendingReply as { text: string; blocks: unknown[] } | null;
+  if (reply && c.channelId && c.threadTs) {
+    await slack.postMessage({
+      channel: c.channelId,
+      thread_ts: c.threadTs,
+      text: reply.text,
+      blocks: reply.blocks,
+    });
+    replies++;
+    c = await prisma.followUp.update({ where: { id: c.id }, data: { pendingReply: Prisma.DbNull } });
+  }
+  if (c.parentStale && c.channelId && c.threadTs) {
+    await slack.updateMessage({
+      channel: c.channelId,
+      ts: c.threadTs,
+      ...caseParentMessage(await caseView(prisma, c)),
+    });
+    await prisma.followUp.update({ where: { id: c.id }, data: { parentStale: false } });
+  }
+  return { replies, posted };
+}
+
+/**
+ * Once a local day while cases wait for their thread: one message in the alert channel saying how
+ * many, how they open, and where to see them all. Claimed by its row first, so it is posted once.
+ */
+async function postBacklogNotice(
+  prisma: PrismaClient,
+  workspaceId: number,
+  slack: CaseSlack,
+  channel: string,
+  today: Day,
+  waiting: number,
+  settings: Pick<WorkspaceSettings, "case_threads_per_day">,
+): Promise<void> {
+  const day = dayToDate(today);
+  await prisma.$executeRawUnsafe(
+    `INSERT INTO case_backlog_notices (workspace_id, local_date, waiting, channel_id)
+     VALUES ($1, $2::date, $3, $4) ON CONFLICT (workspace_id, local_date) DO NOTHING`,
+    workspaceId,
+    formatDay(today),
+    waiting,
+    channel,
+  );
+  const claimed = await prisma.caseBacklogNotice.updateMany({
+    where: { workspaceId, localDate: day, messageTs: null, channelId: channel },
+    data: { messageTs: "posting", waiting },
+  });
+  if (claimed.count === 0) return;
+  try {
+    const sent = await slack.postMessage({
+      channel,
+      ...backlogNotice(waiting, settings.case_threads_per_day),
+    });
+    await prisma.caseBacklogNotice.update({
+      where: { workspaceId_localDate: { workspaceId, localDate: day } },
+      data: { messageTs: sent.ts },
+    });
+  } catch (error) {
+    await prisma.caseBacklogNotice.update({
+      where: { workspaceId_localDate: { workspaceId, localDate: day } },
+      data: { messageTs: null },
+    });
+    throw error;
+  }
+}
+
+export function backlogNotice(waiting: number, perDay: number): SlackMessage {
+  const accounts = waiting === 1 ? "1 more account is" : `${waiting} more accounts are`;
+  return caseReply(
+    `:hourglass_flowing_sand: ${accounts} at risk and waiting for a thread here. Threads open ` +
+      `${perDay} a day, highest MRR first; \`/css at-risk\` lists every account at risk now.`,
+  );
 }
 
 /** What the parent message shows of a case, from the case, its account and the move into risk. */
@@ -326,6 +523,10 @@ export async function resolveCase(
     resolvedAt: new Date(),
     resolvedBy: actor,
   });
+  // The score it was closed at: it stays closed unless the account recovers, or falls well below it.
+  if (updated) {
+    await prisma.followUp.update({ where: { id: updated.id }, data: { closedScore: updated.lastScore } });
+  }
   if (!current) return { kind: "missing" };
   if (!updated) return staleOutcome(prisma, current, slack);
   await audit(prisma, workspaceId, { actor, action: "follow_up.resolve", target: `follow_up:${updated.id}` });
@@ -418,12 +619,20 @@ export async function escalateUnclaimed(
 ): Promise<number> {
   const workspace = await prisma.workspace.findUniqueOrThrow({ where: { id: workspaceId } });
   const settings = readSettings(workspace.settings);
+  // Counted from when its thread was posted: a case of the backlog is not late before anyone saw it.
   const candidates = await prisma.followUp.findMany({
-    where: { workspaceId, status: "open", ownerSlackUserId: null, escalatedAt: null, recoveredAt: null },
+    where: {
+      workspaceId,
+      status: "open",
+      ownerSlackUserId: null,
+      escalatedAt: null,
+      recoveredAt: null,
+      threadPostedAt: { not: null },
+    },
   });
   let escalated = 0;
   for (const c of candidates) {
-    const days = businessDaysBetween(localDay(c.openedAt, settings.timezone), today);
+    const days = businessDaysBetween(localDay(c.threadPostedAt!, settings.timezone), today);
     if (days < settings.escalate_after_business_days) continue;
     const who = settings.escalation_lead ? `${mentionUser(settings.escalation_lead)}, who` : "Who";
     const reply = caseReply(
@@ -445,6 +654,6 @@ export async function escalateUnclaimed(
       });
     }
   }
-  if (escalated > 0) await deliverPending(prisma, workspaceId, slack, settings.alert_channel);
+  if (escalated > 0) await deliverPending(prisma, workspaceId, slack, settings, today);
   return escalated;
 }

@@ -5,7 +5,7 @@ import { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
 import { formatDay } from "../../src/domain/dates.ts";
-import { notifyBandChanges } from "../../src/jobs/definitions/notify-band-changes.ts";
+import { notifyBandChanges, notifyJobId } from "../../src/jobs/definitions/notify-band-changes.ts";
 import { enqueue } from "../../src/jobs/enqueue.ts";
 import { startRunFlow } from "../../src/jobs/run-flow.ts";
 import { startWorkers, type Workers } from "../../src/jobs/worker.ts";
@@ -97,14 +97,33 @@ describe("notifications after a run", () => {
     );
   }
 
-  it("opens one thread per account that fell into risk, once, after waiting out a 429", async () => {
+  async function notified(run: { id: bigint; startedAt: Date }) {
+    const job = await waitFor(
+      async () => (await queues.queue.notify.getJob(notifyJobId(run))) ?? undefined,
+      30_000,
+      "the notify job",
+    );
+    await waitFor(async () => ((await job.isCompleted()) ? true : undefined), 30_000, "the notify job");
+  }
+
+  /**
+   * The day before, with alerts off: the accounts already at risk get their cases (without threads);
+   * then everyone is relabelled healthy, so that today's at-risk accounts are band changes into risk.
+   */
+  async function dayBefore() {
+    await updateSettings(db.prisma, workspaceId, { alert_channel: null }, "test");
     await importPortfolio(db.prisma, workspaceId, { accounts: 60 });
-    await runDay(PORTFOLIO_END - 1);
-    // Yesterday everyone was healthy: today's at-risk accounts are band changes into risk.
+    await notified(await runDay(PORTFOLIO_END - 1));
     await db.prisma.scoreSnapshot.updateMany({
       where: { workspaceId, score: { not: null } },
       data: { band: "healthy" },
     });
+  }
+
+  it("opens one thread per account that fell into risk, once, after waiting out a 429", async () => {
+    await dayBefore();
+    expect(fake.callsTo("chat.postMessage")).toEqual([]);
+    await updateSettings(db.prisma, workspaceId, { alert_channel: ALERTS }, "test");
     // Someone watches every account (told of each band change once).
     const accounts = await db.prisma.account.findMany({ where: { workspaceId } });
     await db.prisma.accountWatch.createMany({
@@ -126,20 +145,26 @@ describe("notifications after a run", () => {
       30_000,
       `${fell} parent messages`,
     );
-    const notify = await queues.queue.notify.getJob(`notify-${run.id}`);
-    await waitFor(async () => ((await notify?.isCompleted()) ? true : undefined), 30_000, "the notify job");
+    await notified(run);
     const changed = await db.prisma.bandChange.count({ where: { workspaceId, runId: run.id } });
     expect(fake.messages("U0WATCHER")).toHaveLength(changed);
     expect(fake.messages("U0WATCHER")[0]!.text).toMatch(/^:eyes: \*.+\* is now /);
     // One call was answered 429 and retried later.
     expect(fake.callsTo("chat.postMessage").length).toBe(fell + changed + 1);
+    // Every account at risk has one open case with its own thread; yesterday's cases of accounts no
+    // longer at risk closed without a word (nobody had been told of them).
     expect(await db.prisma.followUp.count({ where: { workspaceId, status: "open" } })).toBe(fell);
-    // Every case points at its own thread.
-    const threads = await db.prisma.followUp.findMany({ where: { workspaceId }, select: { threadTs: true } });
+    const threads = await db.prisma.followUp.findMany({
+      where: { workspaceId, status: "open" },
+      select: { threadTs: true },
+    });
     expect(new Set(threads.map((t) => t.threadTs)).size).toBe(fell);
+    expect(await db.prisma.followUp.count({ where: { workspaceId, threadTs: null, status: "open" } })).toBe(
+      0,
+    );
 
     // The same run's notifications again (a duplicate, or another id): nothing new is posted.
-    await enqueue(queues, notifyBandChanges, { workspaceId, runId: run.id.toString() }, `notify-${run.id}`);
+    await enqueue(queues, notifyBandChanges, { workspaceId, runId: run.id.toString() }, notifyJobId(run));
     const again = await enqueue(
       queues,
       notifyBandChanges,
@@ -157,13 +182,8 @@ describe("notifications after a run", () => {
   });
 
   it("records a channel the bot cannot post to, and does not retry", async () => {
+    await dayBefore();
     await updateSettings(db.prisma, workspaceId, { alert_channel: "C0GONE" }, "test");
-    await importPortfolio(db.prisma, workspaceId, { accounts: 60 });
-    await runDay(PORTFOLIO_END - 1);
-    await db.prisma.scoreSnapshot.updateMany({
-      where: { workspaceId, score: { not: null } },
-      data: { band: "healthy" },
-    });
     const run = await runDay(PORTFOLIO_END);
     const entry = await waitFor(
       async () =>
@@ -178,12 +198,14 @@ describe("notifications after a run", () => {
       error: "channel_not_found",
       channel: "C0GONE",
     });
-    const job = await queues.queue.notify.getJob(`notify-${run.id}`);
+    const job = await queues.queue.notify.getJob(notifyJobId(run));
     await waitFor(async () => ((await job?.isFailed()) ? true : undefined), 10_000, "the failed job");
-    expect((await queues.queue.notify.getJob(`notify-${run.id}`))?.attemptsMade).toBe(1);
+    expect((await queues.queue.notify.getJob(notifyJobId(run)))?.attemptsMade).toBe(1);
     expect(fake.callsTo("chat.postMessage")).toHaveLength(1);
     // The cases exist; their threads are posted by the next notification once the channel is fixed.
-    const waiting = await db.prisma.followUp.count({ where: { workspaceId, threadTs: null } });
+    const waiting = await db.prisma.followUp.count({
+      where: { workspaceId, threadTs: null, status: "open" },
+    });
     expect(waiting).toBeGreaterThan(0);
     await updateSettings(db.prisma, workspaceId, { alert_channel: ALERTS }, "test");
     const next = await enqueue(
@@ -199,6 +221,8 @@ describe("notifications after a run", () => {
       "the next notify job",
     );
     expect(fake.messages(ALERTS)).toHaveLength(waiting);
-    expect(await db.prisma.followUp.count({ where: { workspaceId, threadTs: null } })).toBe(0);
+    expect(await db.prisma.followUp.count({ where: { workspaceId, threadTs: null, status: "open" } })).toBe(
+      0,
+    );
   });
 });

@@ -66,6 +66,11 @@ async function move(from: string | null, to: string, fromScore: number | null, t
     },
   });
   await h.db.prisma.bandChange.deleteMany({ where: { accountId } });
+  // What the recompute leaves on the account: its current band and score.
+  await h.db.prisma.account.update({
+    where: { id: accountId },
+    data: { currentBand: to, currentScore: toScore },
+  });
   await h.db.prisma.bandChange.create({
     data: {
       workspaceId: h.workspace.id,
@@ -83,6 +88,12 @@ async function move(from: string | null, to: string, fromScore: number | null, t
     runId: run.id,
     summary: await reportBandChanges(h.db.prisma, h.workspace.id, run.id, slack, TODAY),
   };
+}
+
+/** The account's score moves within its band (no band change) and the next run is reported. */
+async function drift(score: number) {
+  await h.db.prisma.account.update({ where: { id: accountId }, data: { currentScore: score } });
+  return reportBandChanges(h.db.prisma, h.workspace.id, null, slack, TODAY);
 }
 
 function parent() {
@@ -208,6 +219,13 @@ describe("at-risk cases", () => {
 
   it("replies in the same thread on recovery and on falling back, never opening a second thread", async () => {
     const ts = parent()[0]!.ts;
+    // The day's fall replayed by a later run, at another score: no recovery was recorded, so it is
+    // not "back at risk" (nor a reply at all).
+    const replayed = await move("caution", "at_risk", 74, 59);
+    expect(replayed.summary).toMatchObject({ opened: 0, replies: 0 });
+    expect(h.fake.replies(ALERTS, ts).map((m) => m.text)).not.toContainEqual(
+      expect.stringContaining("Back at risk"),
+    );
     const replies = h.fake.replies(ALERTS, ts).length;
     const recovered = await move("at_risk", "caution", 61, 73);
     expect(recovered.summary.recovered).toBe(1);
@@ -289,10 +307,28 @@ describe("at-risk cases", () => {
     const c = await h.db.prisma.followUp.findFirstOrThrow({ where: { accountId } });
     expect(c.status).toBe("resolved");
     expect(decodeCaseValue(stale)?.version).toBe(c.version - 1);
-    // A new fall after a resolved case opens a new case and a new thread.
-    const again = await move("caution", "at_risk", 72, 58);
-    expect(again.summary.opened).toBe(1);
+    expect(c.closedScore).toBe(49);
+    // The same fall replayed by the next run of the day does not reopen it.
+    const replay = await move("caution", "at_risk", 70, 49);
+    expect(replay.summary.opened).toBe(0);
+    // Nor does sliding further within the band, until 10 points below the score it was closed at.
+    expect((await drift(40)).opened).toBe(0);
+    expect(parent()).toHaveLength(1);
+    expect((await drift(39)).opened).toBe(1);
     expect(parent()).toHaveLength(2);
+    await h.db.prisma.followUp.updateMany({
+      where: { accountId, status: "open" },
+      data: { status: "resolved", resolvedAt: new Date(), resolvedBy: "U0ALICE", closedScore: 39 },
+    });
+    // A recovery out of the risk band after closing is recorded (nothing is posted: no open case)...
+    const recovered = await move("at_risk", "caution", 39, 74);
+    expect(recovered.summary).toMatchObject({ recovered: 1, opened: 0, replies: 0 });
+    expect(parent()).toHaveLength(2);
+    // ...and falling back after it opens a new case, with a new thread that is not "back at risk".
+    const fell = await move("caution", "at_risk", 74, 62);
+    expect(fell.summary.opened).toBe(1);
+    expect(parent()).toHaveLength(3);
+    expect(h.fake.replies(ALERTS, parent()[2]!.ts)).toEqual([]);
   });
 
   it("escalates a case nobody claimed for 2 business days, once, mentioning the lead", async () => {
@@ -306,6 +342,7 @@ describe("at-risk cases", () => {
           workspaceId: h.workspace.id,
           accountId: other.id,
           openedAt: new Date(openedAt),
+          threadPostedAt: new Date(openedAt),
           ownerSlackUserId: owner,
           channelId: ALERTS,
           threadTs: (await slack.postMessage({ channel: ALERTS, text: "case" })).ts,

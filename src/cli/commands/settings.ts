@@ -5,7 +5,7 @@ import { readSettings } from "../../config/workspace-settings.ts";
 import { nextFireTimes } from "../../domain/schedule/cron.ts";
 import { openQueues } from "../../jobs/queues.ts";
 import { checkRedis, RedisUnavailableError } from "../../jobs/redis.ts";
-import { upsertWorkspaceSchedules } from "../../jobs/schedules.ts";
+import { settingsChanged } from "../../jobs/settings-changed.ts";
 import { updateSettings } from "../../services/workspace-settings.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
@@ -20,6 +20,8 @@ interface SetOptions {
   alertChannel?: string;
   escalationLead?: string;
   escalateAfter?: string;
+  reopenPoints?: string;
+  caseThreadsPerDay?: string;
 }
 
 export function registerSettings(program: Command, ctx: CliContext): void {
@@ -54,6 +56,14 @@ export function registerSettings(program: Command, ctx: CliContext): void {
     .option("--alert-channel <id>", 'Slack channel id for at-risk threads ("none" to stop them)')
     .option("--escalation-lead <id>", 'Slack user id mentioned on unclaimed cases ("none" for nobody)')
     .option("--escalate-after <days>", "business days before an unclaimed at-risk case is escalated")
+    .option(
+      "--reopen-points <points>",
+      "points a snoozed or resolved case's account must fall further to alert again (default 10)",
+    )
+    .option(
+      "--case-threads-per-day <n>",
+      "at most this many at-risk threads a day; the rest wait, highest MRR first (default 25)",
+    )
     .action(async (opts: SetOptions, command: Command) => {
       const changes: Partial<WorkspaceSettings> = {
         ...(opts.timezone !== undefined ? { timezone: opts.timezone } : {}),
@@ -65,6 +75,10 @@ export function registerSettings(program: Command, ctx: CliContext): void {
         ...(opts.escalationLead !== undefined ? { escalation_lead: noneAsNull(opts.escalationLead) } : {}),
         ...(opts.escalateAfter !== undefined
           ? { escalate_after_business_days: Number(opts.escalateAfter) }
+          : {}),
+        ...(opts.reopenPoints !== undefined ? { reopen_points: Number(opts.reopenPoints) } : {}),
+        ...(opts.caseThreadsPerDay !== undefined
+          ? { case_threads_per_day: Number(opts.caseThreadsPerDay) }
           : {}),
       };
       if (Object.keys(changes).length === 0)
@@ -104,7 +118,7 @@ async function moveSchedule(
   }
   const queues = openQueues(ctx.config.redisUrl, ctx.config.queuePrefix);
   try {
-    await upsertWorkspaceSchedules(queues, workspaceId, settings);
+    await settingsChanged(queues, workspaceId, settings);
     return true;
   } finally {
     await queues.close();
@@ -144,6 +158,8 @@ function describe(s: WorkspaceSettings): string {
     `digest_channel  ${s.digest_channel ?? "none"}`,
     `alert_channel   ${s.alert_channel ?? "none"}`,
     `escalation_lead ${s.escalation_lead ?? "none"}   (after ${s.escalate_after_business_days} business days unclaimed)`,
+    `reopen_points   ${s.reopen_points}   (a snoozed or resolved case alerts again after a further fall of this much)`,
+    `case_threads_per_day ${s.case_threads_per_day}`,
     "",
   ].join("\n");
 }

@@ -125,6 +125,11 @@ export type RecomputeRun = Prisma.RecomputeRunModel
  */
 export type FollowUp = Prisma.FollowUpModel
 /**
+ * Model CaseBacklogNotice
+ * The one message a day that says how many at-risk cases still wait for a thread (the backlog).
+ */
+export type CaseBacklogNotice = Prisma.CaseBacklogNoticeModel
+/**
  * Model Digest
  * A digest posted to a channel: one per channel per local day.
  */

@@ -1,6 +1,7 @@
 // After a run: turns its band changes into at-risk cases and thread messages (notify queue, so a
-// slow Slack never holds up a recompute). One job per run (job id notify-<runId>); running it again
-// changes nothing already reported.
+// slow Slack never holds up a recompute). One job per run (notifyJobId); running it again changes
+// nothing already reported. Without a run (after the alert channel changed), it opens the missing
+// cases and delivers what waits.
 import { UnrecoverableError } from "bullmq";
 import { z } from "zod";
 import { workspaceToday } from "../../slack/workspace-today.ts";
@@ -12,8 +13,17 @@ import { withSlackFailures } from "../slack-failures.ts";
 
 export const notifyBandChangesPayload = z.object({
   workspaceId: z.number().int().positive(),
-  runId: z.string().regex(/^\d+$/),
+  runId: z.string().regex(/^\d+$/).optional(),
 });
+
+/**
+ * A run's notification job id. Run ids restart when a database is re-created and repeat when one is
+ * restored from a backup, while the jobs BullMQ keeps in Redis do not: the run's start time (unique to
+ * the run's row, kept by its retries) keeps a new run from colliding with an old run's finished job.
+ */
+export function notifyJobId(run: { id: bigint; startedAt: Date }): string {
+  return `notify-${run.id}-${run.startedAt.getTime().toString(36)}`;
+}
 
 export const notifyBandChanges = defineJob({
   name: "notify-band-changes",
@@ -27,15 +37,24 @@ export const notifyBandChanges = defineJob({
     const client = slack ? await slack.forWorkspace(workspace) : null;
     const today = workspaceToday(workspace);
     return withSlackFailures(prisma, job, workspace.id, async () => ({
-      ...(await reportBandChanges(prisma, workspace.id, BigInt(p.runId), client, today)),
-      // Every run also escalates the cases left unclaimed too long (at most once each).
-      escalated: await escalateUnclaimed(prisma, workspace.id, client, today),
-      watchers: await notifyWatchers(
+      ...(await reportBandChanges(
         prisma,
         workspace.id,
-        BigInt(p.runId),
-        client && { send: (u, m) => client.sendDm(u, m) },
-      ),
+        p.runId === undefined ? null : BigInt(p.runId),
+        client,
+        today,
+      )),
+      // Every run also escalates the cases left unclaimed too long (at most once each).
+      escalated: await escalateUnclaimed(prisma, workspace.id, client, today),
+      watchers:
+        p.runId === undefined
+          ? null
+          : await notifyWatchers(
+              prisma,
+              workspace.id,
+              BigInt(p.runId),
+              client && { send: (u, m) => client.sendDm(u, m) },
+            ),
       // Last, so the alerts never wait for it: owners' emails matched to Slack users, a few per run,
       // for the mentions, DMs and `/css mine` of the next ones.
       owners: client ? await matchOwners(prisma, workspace.id, client) : null,

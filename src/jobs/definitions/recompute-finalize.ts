@@ -3,7 +3,7 @@ import { z } from "zod";
 import { addSummaries, finishRun, type ShardSummary } from "../../services/recompute.ts";
 import { defineJob } from "../define-job.ts";
 import { enqueue } from "../enqueue.ts";
-import { notifyBandChanges } from "./notify-band-changes.ts";
+import { notifyBandChanges, notifyJobId } from "./notify-band-changes.ts";
 
 export const recomputeFinalizePayload = z.object({
   workspaceId: z.number().int().positive(),
@@ -23,11 +23,12 @@ export const recomputeFinalize = defineJob({
     await finishRun(prisma, BigInt(p.runId), summary);
     // The band changes go to the notifications queue (which also delivers whatever Slack could not
     // be told before); the job id makes a retried finalize hand them over once.
+    const run = await prisma.recomputeRun.findUniqueOrThrow({ where: { id: BigInt(p.runId) } });
     await enqueue(
       queues,
       notifyBandChanges,
       { workspaceId: p.workspaceId, runId: p.runId },
-      `notify-${p.runId}`,
+      notifyJobId(run),
     );
     return summary;
   },

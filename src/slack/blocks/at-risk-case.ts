@@ -119,11 +119,12 @@ export function movedReply(
   kind: "recovered" | "back" | "fell" | "changed",
   v: CaseView,
   band: string,
+  reopenPoints = 10,
 ): SlackMessage {
   const what = {
     recovered: ":large_green_circle: Recovered",
     back: ":red_circle: Back at risk",
-    fell: ":red_circle: Fell a further 10 points while snoozed: the snooze is over",
+    fell: `:red_circle: Fell a further ${reopenPoints} points while snoozed: the snooze is over`,
     changed: `Now ${esc(band.replaceAll("_", " "))}`,
   }[kind];
   return caseReply(`${what}: ${change(v.fromScore, v.score)}. Drivers: ${driverText(v.drivers)}`);

@@ -411,6 +411,7 @@ export const ModelName = {
   BandChange: 'BandChange',
   RecomputeRun: 'RecomputeRun',
   FollowUp: 'FollowUp',
+  CaseBacklogNotice: 'CaseBacklogNotice',
   Digest: 'Digest',
   ConnectorConfig: 'ConnectorConfig',
   SyncRun: 'SyncRun',
@@ -433,7 +434,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "workspace" | "slackInstallation" | "scoringModel" | "account" | "accountSourceId" | "metricObservation" | "metricRollup" | "metricRollupChange" | "trackActivity" | "surveyResponse" | "scoreSnapshot" | "bandChange" | "recomputeRun" | "followUp" | "digest" | "connectorConfig" | "syncRun" | "auditLogEntry" | "apiKey" | "idempotencyKey" | "accountWatch"
+    modelProps: "workspace" | "slackInstallation" | "scoringModel" | "account" | "accountSourceId" | "metricObservation" | "metricRollup" | "metricRollupChange" | "trackActivity" | "surveyResponse" | "scoreSnapshot" | "bandChange" | "recomputeRun" | "followUp" | "caseBacklogNotice" | "digest" | "connectorConfig" | "syncRun" | "auditLogEntry" | "apiKey" | "idempotencyKey" | "accountWatch"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1457,6 +1458,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    CaseBacklogNotice: {
+      payload: Prisma.$CaseBacklogNoticePayload<ExtArgs>
+      fields: Prisma.CaseBacklogNoticeFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.CaseBacklogNoticeFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CaseBacklogNoticePayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.CaseBacklogNoticeFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CaseBacklogNoticePayload>
+        }
+        findFirst: {
+          args: Prisma.CaseBacklogNoticeFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CaseBacklogNoticePayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.CaseBacklogNoticeFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CaseBacklogNoticePayload>
+        }
+        findMany: {
+          args: Prisma.CaseBacklogNoticeFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CaseBacklogNoticePayload>[]
+        }
+        create: {
+          args: Prisma.CaseBacklogNoticeCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CaseBacklogNoticePayload>
+        }
+        createMany: {
+          args: Prisma.CaseBacklogNoticeCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.CaseBacklogNoticeCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CaseBacklogNoticePayload>[]
+        }
+        delete: {
+          args: Prisma.CaseBacklogNoticeDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CaseBacklogNoticePayload>
+        }
+        update: {
+          args: Prisma.CaseBacklogNoticeUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CaseBacklogNoticePayload>
+        }
+        deleteMany: {
+          args: Prisma.CaseBacklogNoticeDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.CaseBacklogNoticeUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.CaseBacklogNoticeUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CaseBacklogNoticePayload>[]
+        }
+        upsert: {
+          args: Prisma.CaseBacklogNoticeUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CaseBacklogNoticePayload>
+        }
+        aggregate: {
+          args: Prisma.CaseBacklogNoticeAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateCaseBacklogNotice>
+        }
+        groupBy: {
+          args: Prisma.CaseBacklogNoticeGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.CaseBacklogNoticeGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.CaseBacklogNoticeCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.CaseBacklogNoticeCountAggregateOutputType> | number
+        }
+      }
+    }
     Digest: {
       payload: Prisma.$DigestPayload<ExtArgs>
       fields: Prisma.DigestFieldRefs
@@ -2230,10 +2305,25 @@ export const FollowUpScalarFieldEnum = {
   lastBand: 'lastBand',
   pendingReply: 'pendingReply',
   parentStale: 'parentStale',
-  version: 'version'
+  version: 'version',
+  closedScore: 'closedScore',
+  threadPostedAt: 'threadPostedAt',
+  deliveryLease: 'deliveryLease'
 } as const
 
 export type FollowUpScalarFieldEnum = (typeof FollowUpScalarFieldEnum)[keyof typeof FollowUpScalarFieldEnum]
+
+
+export const CaseBacklogNoticeScalarFieldEnum = {
+  workspaceId: 'workspaceId',
+  localDate: 'localDate',
+  waiting: 'waiting',
+  channelId: 'channelId',
+  messageTs: 'messageTs',
+  createdAt: 'createdAt'
+} as const
+
+export type CaseBacklogNoticeScalarFieldEnum = (typeof CaseBacklogNoticeScalarFieldEnum)[keyof typeof CaseBacklogNoticeScalarFieldEnum]
 
 
 export const DigestScalarFieldEnum = {
@@ -2725,6 +2815,7 @@ export type GlobalOmitConfig = {
   bandChange?: Prisma.BandChangeOmit
   recomputeRun?: Prisma.RecomputeRunOmit
   followUp?: Prisma.FollowUpOmit
+  caseBacklogNotice?: Prisma.CaseBacklogNoticeOmit
   digest?: Prisma.DigestOmit
   connectorConfig?: Prisma.ConnectorConfigOmit
   syncRun?: Prisma.SyncRunOmit

@@ -65,6 +65,7 @@ export const ModelName = {
   BandChange: 'BandChange',
   RecomputeRun: 'RecomputeRun',
   FollowUp: 'FollowUp',
+  CaseBacklogNotice: 'CaseBacklogNotice',
   Digest: 'Digest',
   ConnectorConfig: 'ConnectorConfig',
   SyncRun: 'SyncRun',
@@ -306,10 +307,25 @@ export const FollowUpScalarFieldEnum = {
   lastBand: 'lastBand',
   pendingReply: 'pendingReply',
   parentStale: 'parentStale',
-  version: 'version'
+  version: 'version',
+  closedScore: 'closedScore',
+  threadPostedAt: 'threadPostedAt',
+  deliveryLease: 'deliveryLease'
 } as const
 
 export type FollowUpScalarFieldEnum = (typeof FollowUpScalarFieldEnum)[keyof typeof FollowUpScalarFieldEnum]
+
+
+export const CaseBacklogNoticeScalarFieldEnum = {
+  workspaceId: 'workspaceId',
+  localDate: 'localDate',
+  waiting: 'waiting',
+  channelId: 'channelId',
+  messageTs: 'messageTs',
+  createdAt: 'createdAt'
+} as const
+
+export type CaseBacklogNoticeScalarFieldEnum = (typeof CaseBacklogNoticeScalarFieldEnum)[keyof typeof CaseBacklogNoticeScalarFieldEnum]
 
 
 export const DigestScalarFieldEnum = {

@@ -34,6 +34,7 @@ export type FollowUpAvgAggregateOutputType = {
   snoozeScore: number | null
   lastScore: number | null
   version: number | null
+  closedScore: number | null
 }
 
 export type FollowUpSumAggregateOutputType = {
@@ -44,6 +45,7 @@ export type FollowUpSumAggregateOutputType = {
   snoozeScore: number | null
   lastScore: number | null
   version: number | null
+  closedScore: number | null
 }
 
 export type FollowUpMinAggregateOutputType = {
@@ -69,6 +71,9 @@ export type FollowUpMinAggregateOutputType = {
   lastBand: string | null
   parentStale: boolean | null
   version: number | null
+  closedScore: number | null
+  threadPostedAt: Date | null
+  deliveryLease: Date | null
 }
 
 export type FollowUpMaxAggregateOutputType = {
@@ -94,6 +99,9 @@ export type FollowUpMaxAggregateOutputType = {
   lastBand: string | null
   parentStale: boolean | null
   version: number | null
+  closedScore: number | null
+  threadPostedAt: Date | null
+  deliveryLease: Date | null
 }
 
 export type FollowUpCountAggregateOutputType = {
@@ -120,6 +128,9 @@ export type FollowUpCountAggregateOutputType = {
   pendingReply: number
   parentStale: number
   version: number
+  closedScore: number
+  threadPostedAt: number
+  deliveryLease: number
   _all: number
 }
 
@@ -132,6 +143,7 @@ export type FollowUpAvgAggregateInputType = {
   snoozeScore?: true
   lastScore?: true
   version?: true
+  closedScore?: true
 }
 
 export type FollowUpSumAggregateInputType = {
@@ -142,6 +154,7 @@ export type FollowUpSumAggregateInputType = {
   snoozeScore?: true
   lastScore?: true
   version?: true
+  closedScore?: true
 }
 
 export type FollowUpMinAggregateInputType = {
@@ -167,6 +180,9 @@ export type FollowUpMinAggregateInputType = {
   lastBand?: true
   parentStale?: true
   version?: true
+  closedScore?: true
+  threadPostedAt?: true
+  deliveryLease?: true
 }
 
 export type FollowUpMaxAggregateInputType = {
@@ -192,6 +208,9 @@ export type FollowUpMaxAggregateInputType = {
   lastBand?: true
   parentStale?: true
   version?: true
+  closedScore?: true
+  threadPostedAt?: true
+  deliveryLease?: true
 }
 
 export type FollowUpCountAggregateInputType = {
@@ -218,6 +237,9 @@ export type FollowUpCountAggregateInputType = {
   pendingReply?: true
   parentStale?: true
   version?: true
+  closedScore?: true
+  threadPostedAt?: true
+  deliveryLease?: true
   _all?: true
 }
 
@@ -331,6 +353,9 @@ export type FollowUpGroupByOutputType = {
   pendingReply: runtime.JsonValue | null
   parentStale: boolean
   version: number
+  closedScore: number | null
+  threadPostedAt: Date | null
+  deliveryLease: Date | null
   _count: FollowUpCountAggregateOutputType | null
   _avg: FollowUpAvgAggregateOutputType | null
   _sum: FollowUpSumAggregateOutputType | null
@@ -380,6 +405,9 @@ export type FollowUpWhereInput = {
   pendingReply?: Prisma.JsonNullableFilter<"FollowUp">
   parentStale?: Prisma.BoolFilter<"FollowUp"> | boolean
   version?: Prisma.IntFilter<"FollowUp"> | number
+  closedScore?: Prisma.FloatNullableFilter<"FollowUp"> | number | null
+  threadPostedAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
+  deliveryLease?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
   account?: Prisma.XOR<Prisma.AccountScalarRelationFilter, Prisma.AccountWhereInput>
 }
@@ -408,6 +436,9 @@ export type FollowUpOrderByWithRelationInput = {
   pendingReply?: Prisma.SortOrderInput | Prisma.SortOrder
   parentStale?: Prisma.SortOrder
   version?: Prisma.SortOrder
+  closedScore?: Prisma.SortOrderInput | Prisma.SortOrder
+  threadPostedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  deliveryLease?: Prisma.SortOrderInput | Prisma.SortOrder
   workspace?: Prisma.WorkspaceOrderByWithRelationInput
   account?: Prisma.AccountOrderByWithRelationInput
 }
@@ -439,6 +470,9 @@ export type FollowUpWhereUniqueInput = Prisma.AtLeast<{
   pendingReply?: Prisma.JsonNullableFilter<"FollowUp">
   parentStale?: Prisma.BoolFilter<"FollowUp"> | boolean
   version?: Prisma.IntFilter<"FollowUp"> | number
+  closedScore?: Prisma.FloatNullableFilter<"FollowUp"> | number | null
+  threadPostedAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
+  deliveryLease?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
   account?: Prisma.XOR<Prisma.AccountScalarRelationFilter, Prisma.AccountWhereInput>
 }, "id">
@@ -467,6 +501,9 @@ export type FollowUpOrderByWithAggregationInput = {
   pendingReply?: Prisma.SortOrderInput | Prisma.SortOrder
   parentStale?: Prisma.SortOrder
   version?: Prisma.SortOrder
+  closedScore?: Prisma.SortOrderInput | Prisma.SortOrder
+  threadPostedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  deliveryLease?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.FollowUpCountOrderByAggregateInput
   _avg?: Prisma.FollowUpAvgOrderByAggregateInput
   _max?: Prisma.FollowUpMaxOrderByAggregateInput
@@ -501,6 +538,9 @@ export type FollowUpScalarWhereWithAggregatesInput = {
   pendingReply?: Prisma.JsonNullableWithAggregatesFilter<"FollowUp">
   parentStale?: Prisma.BoolWithAggregatesFilter<"FollowUp"> | boolean
   version?: Prisma.IntWithAggregatesFilter<"FollowUp"> | number
+  closedScore?: Prisma.FloatNullableWithAggregatesFilter<"FollowUp"> | number | null
+  threadPostedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"FollowUp"> | Date | string | null
+  deliveryLease?: Prisma.DateTimeNullableWithAggregatesFilter<"FollowUp"> | Date | string | null
 }
 
 export type FollowUpCreateInput = {
@@ -525,6 +565,9 @@ export type FollowUpCreateInput = {
   pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   parentStale?: boolean
   version?: number
+  closedScore?: number | null
+  threadPostedAt?: Date | string | null
+  deliveryLease?: Date | string | null
   workspace: Prisma.WorkspaceCreateNestedOneWithoutFollowUpsInput
   account: Prisma.AccountCreateNestedOneWithoutFollowUpsInput
 }
@@ -553,6 +596,9 @@ export type FollowUpUncheckedCreateInput = {
   pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   parentStale?: boolean
   version?: number
+  closedScore?: number | null
+  threadPostedAt?: Date | string | null
+  deliveryLease?: Date | string | null
 }
 
 export type FollowUpUpdateInput = {
@@ -577,6 +623,9 @@ export type FollowUpUpdateInput = {
   pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   parentStale?: Prisma.BoolFieldUpdateOperationsInput | boolean
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  closedScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutFollowUpsNestedInput
   account?: Prisma.AccountUpdateOneRequiredWithoutFollowUpsNestedInput
 }
@@ -605,6 +654,9 @@ export type FollowUpUncheckedUpdateInput = {
   pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   parentStale?: Prisma.BoolFieldUpdateOperationsInput | boolean
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  closedScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type FollowUpCreateManyInput = {
@@ -631,6 +683,9 @@ export type FollowUpCreateManyInput = {
   pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   parentStale?: boolean
   version?: number
+  closedScore?: number | null
+  threadPostedAt?: Date | string | null
+  deliveryLease?: Date | string | null
 }
 
 export type FollowUpUpdateManyMutationInput = {
@@ -655,6 +710,9 @@ export type FollowUpUpdateManyMutationInput = {
   pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   parentStale?: Prisma.BoolFieldUpdateOperationsInput | boolean
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  closedScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type FollowUpUncheckedUpdateManyInput = {
@@ -681,6 +739,9 @@ export type FollowUpUncheckedUpdateManyInput = {
   pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   parentStale?: Prisma.BoolFieldUpdateOperationsInput | boolean
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  closedScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type FollowUpListRelationFilter = {
@@ -717,6 +778,9 @@ export type FollowUpCountOrderByAggregateInput = {
   pendingReply?: Prisma.SortOrder
   parentStale?: Prisma.SortOrder
   version?: Prisma.SortOrder
+  closedScore?: Prisma.SortOrder
+  threadPostedAt?: Prisma.SortOrder
+  deliveryLease?: Prisma.SortOrder
 }
 
 export type FollowUpAvgOrderByAggregateInput = {
@@ -727,6 +791,7 @@ export type FollowUpAvgOrderByAggregateInput = {
   snoozeScore?: Prisma.SortOrder
   lastScore?: Prisma.SortOrder
   version?: Prisma.SortOrder
+  closedScore?: Prisma.SortOrder
 }
 
 export type FollowUpMaxOrderByAggregateInput = {
@@ -752,6 +817,9 @@ export type FollowUpMaxOrderByAggregateInput = {
   lastBand?: Prisma.SortOrder
   parentStale?: Prisma.SortOrder
   version?: Prisma.SortOrder
+  closedScore?: Prisma.SortOrder
+  threadPostedAt?: Prisma.SortOrder
+  deliveryLease?: Prisma.SortOrder
 }
 
 export type FollowUpMinOrderByAggregateInput = {
@@ -777,6 +845,9 @@ export type FollowUpMinOrderByAggregateInput = {
   lastBand?: Prisma.SortOrder
   parentStale?: Prisma.SortOrder
   version?: Prisma.SortOrder
+  closedScore?: Prisma.SortOrder
+  threadPostedAt?: Prisma.SortOrder
+  deliveryLease?: Prisma.SortOrder
 }
 
 export type FollowUpSumOrderByAggregateInput = {
@@ -787,6 +858,7 @@ export type FollowUpSumOrderByAggregateInput = {
   snoozeScore?: Prisma.SortOrder
   lastScore?: Prisma.SortOrder
   version?: Prisma.SortOrder
+  closedScore?: Prisma.SortOrder
 }
 
 export type FollowUpCreateNestedManyWithoutWorkspaceInput = {
@@ -903,6 +975,9 @@ export type FollowUpCreateWithoutWorkspaceInput = {
   pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   parentStale?: boolean
   version?: number
+  closedScore?: number | null
+  threadPostedAt?: Date | string | null
+  deliveryLease?: Date | string | null
   account: Prisma.AccountCreateNestedOneWithoutFollowUpsInput
 }
 
@@ -929,6 +1004,9 @@ export type FollowUpUncheckedCreateWithoutWorkspaceInput = {
   pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   parentStale?: boolean
   version?: number
+  closedScore?: number | null
+  threadPostedAt?: Date | string | null
+  deliveryLease?: Date | string | null
 }
 
 export type FollowUpCreateOrConnectWithoutWorkspaceInput = {
@@ -984,6 +1062,9 @@ export type FollowUpScalarWhereInput = {
   pendingReply?: Prisma.JsonNullableFilter<"FollowUp">
   parentStale?: Prisma.BoolFilter<"FollowUp"> | boolean
   version?: Prisma.IntFilter<"FollowUp"> | number
+  closedScore?: Prisma.FloatNullableFilter<"FollowUp"> | number | null
+  threadPostedAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
+  deliveryLease?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
 }
 
 export type FollowUpCreateWithoutAccountInput = {
@@ -1008,6 +1089,9 @@ export type FollowUpCreateWithoutAccountInput = {
   pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   parentStale?: boolean
   version?: number
+  closedScore?: number | null
+  threadPostedAt?: Date | string | null
+  deliveryLease?: Date | string | null
   workspace: Prisma.WorkspaceCreateNestedOneWithoutFollowUpsInput
 }
 
@@ -1034,6 +1118,9 @@ export type FollowUpUncheckedCreateWithoutAccountInput = {
   pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   parentStale?: boolean
   version?: number
+  closedScore?: number | null
+  threadPostedAt?: Date | string | null
+  deliveryLease?: Date | string | null
 }
 
 export type FollowUpCreateOrConnectWithoutAccountInput = {
@@ -1085,6 +1172,9 @@ export type FollowUpCreateManyWorkspaceInput = {
   pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   parentStale?: boolean
   version?: number
+  closedScore?: number | null
+  threadPostedAt?: Date | string | null
+  deliveryLease?: Date | string | null
 }
 
 export type FollowUpUpdateWithoutWorkspaceInput = {
@@ -1109,6 +1199,9 @@ export type FollowUpUpdateWithoutWorkspaceInput = {
   pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   parentStale?: Prisma.BoolFieldUpdateOperationsInput | boolean
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  closedScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   account?: Prisma.AccountUpdateOneRequiredWithoutFollowUpsNestedInput
 }
 
@@ -1135,6 +1228,9 @@ export type FollowUpUncheckedUpdateWithoutWorkspaceInput = {
   pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   parentStale?: Prisma.BoolFieldUpdateOperationsInput | boolean
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  closedScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type FollowUpUncheckedUpdateManyWithoutWorkspaceInput = {
@@ -1160,6 +1256,9 @@ export type FollowUpUncheckedUpdateManyWithoutWorkspaceInput = {
   pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   parentStale?: Prisma.BoolFieldUpdateOperationsInput | boolean
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  closedScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type FollowUpCreateManyAccountInput = {
@@ -1185,6 +1284,9 @@ export type FollowUpCreateManyAccountInput = {
   pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   parentStale?: boolean
   version?: number
+  closedScore?: number | null
+  threadPostedAt?: Date | string | null
+  deliveryLease?: Date | string | null
 }
 
 export type FollowUpUpdateWithoutAccountInput = {
@@ -1209,6 +1311,9 @@ export type FollowUpUpdateWithoutAccountInput = {
   pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   parentStale?: Prisma.BoolFieldUpdateOperationsInput | boolean
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  closedScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutFollowUpsNestedInput
 }
 
@@ -1235,6 +1340,9 @@ export type FollowUpUncheckedUpdateWithoutAccountInput = {
   pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   parentStale?: Prisma.BoolFieldUpdateOperationsInput | boolean
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  closedScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type FollowUpUncheckedUpdateManyWithoutAccountInput = {
@@ -1260,6 +1368,9 @@ export type FollowUpUncheckedUpdateManyWithoutAccountInput = {
   pendingReply?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   parentStale?: Prisma.BoolFieldUpdateOperationsInput | boolean
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  closedScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 
@@ -1288,6 +1399,9 @@ export type FollowUpSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs
   pendingReply?: boolean
   parentStale?: boolean
   version?: boolean
+  closedScore?: boolean
+  threadPostedAt?: boolean
+  deliveryLease?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["followUp"]>
@@ -1316,6 +1430,9 @@ export type FollowUpSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exte
   pendingReply?: boolean
   parentStale?: boolean
   version?: boolean
+  closedScore?: boolean
+  threadPostedAt?: boolean
+  deliveryLease?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["followUp"]>
@@ -1344,6 +1461,9 @@ export type FollowUpSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exte
   pendingReply?: boolean
   parentStale?: boolean
   version?: boolean
+  closedScore?: boolean
+  threadPostedAt?: boolean
+  deliveryLease?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["followUp"]>
@@ -1372,9 +1492,12 @@ export type FollowUpSelectScalar = {
   pendingReply?: boolean
   parentStale?: boolean
   version?: boolean
+  closedScore?: boolean
+  threadPostedAt?: boolean
+  deliveryLease?: boolean
 }
 
-export type FollowUpOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "accountId" | "status" | "ownerSlackUserId" | "assignedBy" | "dueDate" | "channelId" | "threadTs" | "openedScore" | "snoozedUntil" | "snoozeReason" | "snoozeScore" | "escalatedAt" | "openedAt" | "resolvedAt" | "resolvedBy" | "recoveredAt" | "lastScore" | "lastBand" | "pendingReply" | "parentStale" | "version", ExtArgs["result"]["followUp"]>
+export type FollowUpOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "accountId" | "status" | "ownerSlackUserId" | "assignedBy" | "dueDate" | "channelId" | "threadTs" | "openedScore" | "snoozedUntil" | "snoozeReason" | "snoozeScore" | "escalatedAt" | "openedAt" | "resolvedAt" | "resolvedBy" | "recoveredAt" | "lastScore" | "lastBand" | "pendingReply" | "parentStale" | "version" | "closedScore" | "threadPostedAt" | "deliveryLease", ExtArgs["result"]["followUp"]>
 export type FollowUpInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
@@ -1436,6 +1559,19 @@ export type $FollowUpPayload<ExtArgs extends runtime.Types.Extensions.InternalAr
      * Bumped by every change: buttons carry it, so a stale click cannot undo a newer one.
      */
     version: number
+    /**
+     * The score when it was resolved: a resolved case stays closed until the account recovers out of
+     * the risk band (recoveredAt after resolvedAt) and falls back, or falls reopen_points below this.
+     */
+    closedScore: number | null
+    /**
+     * When its parent message was posted: threads open at most case_threads_per_day a day.
+     */
+    threadPostedAt: Date | null
+    /**
+     * Held while a notification job delivers this case's outbox, so two jobs never post it twice.
+     */
+    deliveryLease: Date | null
   }, ExtArgs["result"]["followUp"]>
   composites: {}
 }
@@ -1884,6 +2020,9 @@ export interface FollowUpFieldRefs {
   readonly pendingReply: Prisma.FieldRef<"FollowUp", 'Json'>
   readonly parentStale: Prisma.FieldRef<"FollowUp", 'Boolean'>
   readonly version: Prisma.FieldRef<"FollowUp", 'Int'>
+  readonly closedScore: Prisma.FieldRef<"FollowUp", 'Float'>
+  readonly threadPostedAt: Prisma.FieldRef<"FollowUp", 'DateTime'>
+  readonly deliveryLease: Prisma.FieldRef<"FollowUp", 'DateTime'>
 }
     
 

@@ -257,6 +257,7 @@ export type WorkspaceWhereInput = {
   bandChanges?: Prisma.BandChangeListRelationFilter
   runs?: Prisma.RecomputeRunListRelationFilter
   followUps?: Prisma.FollowUpListRelationFilter
+  backlogNotices?: Prisma.CaseBacklogNoticeListRelationFilter
   digests?: Prisma.DigestListRelationFilter
   connectors?: Prisma.ConnectorConfigListRelationFilter
   syncRuns?: Prisma.SyncRunListRelationFilter
@@ -284,6 +285,7 @@ export type WorkspaceOrderByWithRelationInput = {
   bandChanges?: Prisma.BandChangeOrderByRelationAggregateInput
   runs?: Prisma.RecomputeRunOrderByRelationAggregateInput
   followUps?: Prisma.FollowUpOrderByRelationAggregateInput
+  backlogNotices?: Prisma.CaseBacklogNoticeOrderByRelationAggregateInput
   digests?: Prisma.DigestOrderByRelationAggregateInput
   connectors?: Prisma.ConnectorConfigOrderByRelationAggregateInput
   syncRuns?: Prisma.SyncRunOrderByRelationAggregateInput
@@ -314,6 +316,7 @@ export type WorkspaceWhereUniqueInput = Prisma.AtLeast<{
   bandChanges?: Prisma.BandChangeListRelationFilter
   runs?: Prisma.RecomputeRunListRelationFilter
   followUps?: Prisma.FollowUpListRelationFilter
+  backlogNotices?: Prisma.CaseBacklogNoticeListRelationFilter
   digests?: Prisma.DigestListRelationFilter
   connectors?: Prisma.ConnectorConfigListRelationFilter
   syncRuns?: Prisma.SyncRunListRelationFilter
@@ -371,6 +374,7 @@ export type WorkspaceCreateInput = {
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
@@ -397,6 +401,7 @@ export type WorkspaceUncheckedCreateInput = {
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestUncheckedCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigUncheckedCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -422,6 +427,7 @@ export type WorkspaceUpdateInput = {
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
@@ -448,6 +454,7 @@ export type WorkspaceUncheckedUpdateInput = {
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUncheckedUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUncheckedUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -724,6 +731,20 @@ export type WorkspaceUpdateOneRequiredWithoutFollowUpsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.WorkspaceUpdateToOneWithWhereWithoutFollowUpsInput, Prisma.WorkspaceUpdateWithoutFollowUpsInput>, Prisma.WorkspaceUncheckedUpdateWithoutFollowUpsInput>
 }
 
+export type WorkspaceCreateNestedOneWithoutBacklogNoticesInput = {
+  create?: Prisma.XOR<Prisma.WorkspaceCreateWithoutBacklogNoticesInput, Prisma.WorkspaceUncheckedCreateWithoutBacklogNoticesInput>
+  connectOrCreate?: Prisma.WorkspaceCreateOrConnectWithoutBacklogNoticesInput
+  connect?: Prisma.WorkspaceWhereUniqueInput
+}
+
+export type WorkspaceUpdateOneRequiredWithoutBacklogNoticesNestedInput = {
+  create?: Prisma.XOR<Prisma.WorkspaceCreateWithoutBacklogNoticesInput, Prisma.WorkspaceUncheckedCreateWithoutBacklogNoticesInput>
+  connectOrCreate?: Prisma.WorkspaceCreateOrConnectWithoutBacklogNoticesInput
+  upsert?: Prisma.WorkspaceUpsertWithoutBacklogNoticesInput
+  connect?: Prisma.WorkspaceWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.WorkspaceUpdateToOneWithWhereWithoutBacklogNoticesInput, Prisma.WorkspaceUpdateWithoutBacklogNoticesInput>, Prisma.WorkspaceUncheckedUpdateWithoutBacklogNoticesInput>
+}
+
 export type WorkspaceCreateNestedOneWithoutDigestsInput = {
   create?: Prisma.XOR<Prisma.WorkspaceCreateWithoutDigestsInput, Prisma.WorkspaceUncheckedCreateWithoutDigestsInput>
   connectOrCreate?: Prisma.WorkspaceCreateOrConnectWithoutDigestsInput
@@ -824,6 +845,7 @@ export type WorkspaceCreateWithoutInstallationInput = {
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
@@ -849,6 +871,7 @@ export type WorkspaceUncheckedCreateWithoutInstallationInput = {
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestUncheckedCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigUncheckedCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -889,6 +912,7 @@ export type WorkspaceUpdateWithoutInstallationInput = {
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
@@ -914,6 +938,7 @@ export type WorkspaceUncheckedUpdateWithoutInstallationInput = {
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUncheckedUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUncheckedUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -938,6 +963,7 @@ export type WorkspaceCreateWithoutModelsInput = {
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
@@ -963,6 +989,7 @@ export type WorkspaceUncheckedCreateWithoutModelsInput = {
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestUncheckedCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigUncheckedCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -992,6 +1019,7 @@ export type WorkspaceCreateWithoutActiveModelInput = {
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
@@ -1017,6 +1045,7 @@ export type WorkspaceUncheckedCreateWithoutActiveModelInput = {
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestUncheckedCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigUncheckedCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -1057,6 +1086,7 @@ export type WorkspaceUpdateWithoutModelsInput = {
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
@@ -1082,6 +1112,7 @@ export type WorkspaceUncheckedUpdateWithoutModelsInput = {
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUncheckedUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUncheckedUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -1117,6 +1148,7 @@ export type WorkspaceUpdateWithoutActiveModelInput = {
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
@@ -1142,6 +1174,7 @@ export type WorkspaceUncheckedUpdateWithoutActiveModelInput = {
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUncheckedUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUncheckedUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -1166,6 +1199,7 @@ export type WorkspaceCreateWithoutAccountsInput = {
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
@@ -1191,6 +1225,7 @@ export type WorkspaceUncheckedCreateWithoutAccountsInput = {
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestUncheckedCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigUncheckedCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -1231,6 +1266,7 @@ export type WorkspaceUpdateWithoutAccountsInput = {
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
@@ -1256,6 +1292,7 @@ export type WorkspaceUncheckedUpdateWithoutAccountsInput = {
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUncheckedUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUncheckedUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -1280,6 +1317,7 @@ export type WorkspaceCreateWithoutResponsesInput = {
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
@@ -1305,6 +1343,7 @@ export type WorkspaceUncheckedCreateWithoutResponsesInput = {
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestUncheckedCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigUncheckedCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -1345,6 +1384,7 @@ export type WorkspaceUpdateWithoutResponsesInput = {
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
@@ -1370,6 +1410,7 @@ export type WorkspaceUncheckedUpdateWithoutResponsesInput = {
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUncheckedUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUncheckedUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -1394,6 +1435,7 @@ export type WorkspaceCreateWithoutSnapshotsInput = {
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
@@ -1419,6 +1461,7 @@ export type WorkspaceUncheckedCreateWithoutSnapshotsInput = {
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestUncheckedCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigUncheckedCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -1459,6 +1502,7 @@ export type WorkspaceUpdateWithoutSnapshotsInput = {
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
@@ -1484,6 +1528,7 @@ export type WorkspaceUncheckedUpdateWithoutSnapshotsInput = {
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUncheckedUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUncheckedUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -1508,6 +1553,7 @@ export type WorkspaceCreateWithoutBandChangesInput = {
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
@@ -1533,6 +1579,7 @@ export type WorkspaceUncheckedCreateWithoutBandChangesInput = {
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestUncheckedCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigUncheckedCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -1573,6 +1620,7 @@ export type WorkspaceUpdateWithoutBandChangesInput = {
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
@@ -1598,6 +1646,7 @@ export type WorkspaceUncheckedUpdateWithoutBandChangesInput = {
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUncheckedUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUncheckedUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -1622,6 +1671,7 @@ export type WorkspaceCreateWithoutRunsInput = {
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
@@ -1647,6 +1697,7 @@ export type WorkspaceUncheckedCreateWithoutRunsInput = {
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestUncheckedCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigUncheckedCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -1687,6 +1738,7 @@ export type WorkspaceUpdateWithoutRunsInput = {
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
@@ -1712,6 +1764,7 @@ export type WorkspaceUncheckedUpdateWithoutRunsInput = {
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUncheckedUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUncheckedUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -1736,6 +1789,7 @@ export type WorkspaceCreateWithoutFollowUpsInput = {
   snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
@@ -1761,6 +1815,7 @@ export type WorkspaceUncheckedCreateWithoutFollowUpsInput = {
   snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestUncheckedCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigUncheckedCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -1801,6 +1856,7 @@ export type WorkspaceUpdateWithoutFollowUpsInput = {
   snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
@@ -1826,6 +1882,125 @@ export type WorkspaceUncheckedUpdateWithoutFollowUpsInput = {
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedUpdateManyWithoutWorkspaceNestedInput
+  digests?: Prisma.DigestUncheckedUpdateManyWithoutWorkspaceNestedInput
+  connectors?: Prisma.ConnectorConfigUncheckedUpdateManyWithoutWorkspaceNestedInput
+  syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
+  auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
+  watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
+}
+
+export type WorkspaceCreateWithoutBacklogNoticesInput = {
+  slug: string
+  name: string
+  slackTeamId?: string | null
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  createdAt?: Date | string
+  deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
+  activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
+  models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
+  accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
+  installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
+  responses?: Prisma.SurveyResponseCreateNestedManyWithoutWorkspaceInput
+  snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
+  bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
+  runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
+  followUps?: Prisma.FollowUpCreateNestedManyWithoutWorkspaceInput
+  digests?: Prisma.DigestCreateNestedManyWithoutWorkspaceInput
+  connectors?: Prisma.ConnectorConfigCreateNestedManyWithoutWorkspaceInput
+  syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
+  auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
+  watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
+}
+
+export type WorkspaceUncheckedCreateWithoutBacklogNoticesInput = {
+  id?: number
+  slug: string
+  name: string
+  slackTeamId?: string | null
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  activeModelId?: number | null
+  createdAt?: Date | string
+  deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
+  models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
+  accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
+  installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
+  responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
+  snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
+  bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
+  runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
+  followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutWorkspaceInput
+  digests?: Prisma.DigestUncheckedCreateNestedManyWithoutWorkspaceInput
+  connectors?: Prisma.ConnectorConfigUncheckedCreateNestedManyWithoutWorkspaceInput
+  syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
+  auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
+  watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
+}
+
+export type WorkspaceCreateOrConnectWithoutBacklogNoticesInput = {
+  where: Prisma.WorkspaceWhereUniqueInput
+  create: Prisma.XOR<Prisma.WorkspaceCreateWithoutBacklogNoticesInput, Prisma.WorkspaceUncheckedCreateWithoutBacklogNoticesInput>
+}
+
+export type WorkspaceUpsertWithoutBacklogNoticesInput = {
+  update: Prisma.XOR<Prisma.WorkspaceUpdateWithoutBacklogNoticesInput, Prisma.WorkspaceUncheckedUpdateWithoutBacklogNoticesInput>
+  create: Prisma.XOR<Prisma.WorkspaceCreateWithoutBacklogNoticesInput, Prisma.WorkspaceUncheckedCreateWithoutBacklogNoticesInput>
+  where?: Prisma.WorkspaceWhereInput
+}
+
+export type WorkspaceUpdateToOneWithWhereWithoutBacklogNoticesInput = {
+  where?: Prisma.WorkspaceWhereInput
+  data: Prisma.XOR<Prisma.WorkspaceUpdateWithoutBacklogNoticesInput, Prisma.WorkspaceUncheckedUpdateWithoutBacklogNoticesInput>
+}
+
+export type WorkspaceUpdateWithoutBacklogNoticesInput = {
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  slackTeamId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
+  models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
+  accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
+  installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
+  responses?: Prisma.SurveyResponseUpdateManyWithoutWorkspaceNestedInput
+  snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
+  bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
+  runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
+  followUps?: Prisma.FollowUpUpdateManyWithoutWorkspaceNestedInput
+  digests?: Prisma.DigestUpdateManyWithoutWorkspaceNestedInput
+  connectors?: Prisma.ConnectorConfigUpdateManyWithoutWorkspaceNestedInput
+  syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
+  auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
+  watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
+}
+
+export type WorkspaceUncheckedUpdateWithoutBacklogNoticesInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  slackTeamId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  activeModelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
+  accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
+  installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
+  responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
+  snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
+  bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
+  runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
+  followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUncheckedUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUncheckedUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -1851,6 +2026,7 @@ export type WorkspaceCreateWithoutDigestsInput = {
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
   auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
@@ -1876,6 +2052,7 @@ export type WorkspaceUncheckedCreateWithoutDigestsInput = {
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigUncheckedCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
   auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -1916,6 +2093,7 @@ export type WorkspaceUpdateWithoutDigestsInput = {
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
   auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
@@ -1941,6 +2119,7 @@ export type WorkspaceUncheckedUpdateWithoutDigestsInput = {
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUncheckedUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
   auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -1965,6 +2144,7 @@ export type WorkspaceCreateWithoutConnectorsInput = {
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
   auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
@@ -1990,6 +2170,7 @@ export type WorkspaceUncheckedCreateWithoutConnectorsInput = {
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestUncheckedCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
   auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -2030,6 +2211,7 @@ export type WorkspaceUpdateWithoutConnectorsInput = {
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
   auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
@@ -2055,6 +2237,7 @@ export type WorkspaceUncheckedUpdateWithoutConnectorsInput = {
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUncheckedUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
   auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -2079,6 +2262,7 @@ export type WorkspaceCreateWithoutSyncRunsInput = {
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigCreateNestedManyWithoutWorkspaceInput
   auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
@@ -2104,6 +2288,7 @@ export type WorkspaceUncheckedCreateWithoutSyncRunsInput = {
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestUncheckedCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigUncheckedCreateNestedManyWithoutWorkspaceInput
   auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -2144,6 +2329,7 @@ export type WorkspaceUpdateWithoutSyncRunsInput = {
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUpdateManyWithoutWorkspaceNestedInput
   auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
@@ -2169,6 +2355,7 @@ export type WorkspaceUncheckedUpdateWithoutSyncRunsInput = {
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUncheckedUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUncheckedUpdateManyWithoutWorkspaceNestedInput
   auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -2193,6 +2380,7 @@ export type WorkspaceCreateWithoutAuditLogInput = {
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
@@ -2218,6 +2406,7 @@ export type WorkspaceUncheckedCreateWithoutAuditLogInput = {
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestUncheckedCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigUncheckedCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -2258,6 +2447,7 @@ export type WorkspaceUpdateWithoutAuditLogInput = {
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
@@ -2283,6 +2473,7 @@ export type WorkspaceUncheckedUpdateWithoutAuditLogInput = {
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUncheckedUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUncheckedUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -2307,6 +2498,7 @@ export type WorkspaceCreateWithoutApiKeysInput = {
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
@@ -2332,6 +2524,7 @@ export type WorkspaceUncheckedCreateWithoutApiKeysInput = {
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestUncheckedCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigUncheckedCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -2372,6 +2565,7 @@ export type WorkspaceUpdateWithoutApiKeysInput = {
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
@@ -2397,6 +2591,7 @@ export type WorkspaceUncheckedUpdateWithoutApiKeysInput = {
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUncheckedUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUncheckedUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -2421,6 +2616,7 @@ export type WorkspaceCreateWithoutWatchesInput = {
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
@@ -2446,6 +2642,7 @@ export type WorkspaceUncheckedCreateWithoutWatchesInput = {
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
   runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedCreateNestedManyWithoutWorkspaceInput
   digests?: Prisma.DigestUncheckedCreateNestedManyWithoutWorkspaceInput
   connectors?: Prisma.ConnectorConfigUncheckedCreateNestedManyWithoutWorkspaceInput
   syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -2486,6 +2683,7 @@ export type WorkspaceUpdateWithoutWatchesInput = {
   bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
@@ -2511,6 +2709,7 @@ export type WorkspaceUncheckedUpdateWithoutWatchesInput = {
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
   runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedUpdateManyWithoutWorkspaceNestedInput
   digests?: Prisma.DigestUncheckedUpdateManyWithoutWorkspaceNestedInput
   connectors?: Prisma.ConnectorConfigUncheckedUpdateManyWithoutWorkspaceNestedInput
   syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -2531,6 +2730,7 @@ export type WorkspaceCountOutputType = {
   bandChanges: number
   runs: number
   followUps: number
+  backlogNotices: number
   digests: number
   connectors: number
   syncRuns: number
@@ -2547,6 +2747,7 @@ export type WorkspaceCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensi
   bandChanges?: boolean | WorkspaceCountOutputTypeCountBandChangesArgs
   runs?: boolean | WorkspaceCountOutputTypeCountRunsArgs
   followUps?: boolean | WorkspaceCountOutputTypeCountFollowUpsArgs
+  backlogNotices?: boolean | WorkspaceCountOutputTypeCountBacklogNoticesArgs
   digests?: boolean | WorkspaceCountOutputTypeCountDigestsArgs
   connectors?: boolean | WorkspaceCountOutputTypeCountConnectorsArgs
   syncRuns?: boolean | WorkspaceCountOutputTypeCountSyncRunsArgs
@@ -2617,6 +2818,13 @@ export type WorkspaceCountOutputTypeCountFollowUpsArgs<ExtArgs extends runtime.T
 /**
  * WorkspaceCountOutputType without action
  */
+export type WorkspaceCountOutputTypeCountBacklogNoticesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.CaseBacklogNoticeWhereInput
+}
+
+/**
+ * WorkspaceCountOutputType without action
+ */
 export type WorkspaceCountOutputTypeCountDigestsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   where?: Prisma.DigestWhereInput
 }
@@ -2676,6 +2884,7 @@ export type WorkspaceSelect<ExtArgs extends runtime.Types.Extensions.InternalArg
   bandChanges?: boolean | Prisma.Workspace$bandChangesArgs<ExtArgs>
   runs?: boolean | Prisma.Workspace$runsArgs<ExtArgs>
   followUps?: boolean | Prisma.Workspace$followUpsArgs<ExtArgs>
+  backlogNotices?: boolean | Prisma.Workspace$backlogNoticesArgs<ExtArgs>
   digests?: boolean | Prisma.Workspace$digestsArgs<ExtArgs>
   connectors?: boolean | Prisma.Workspace$connectorsArgs<ExtArgs>
   syncRuns?: boolean | Prisma.Workspace$syncRunsArgs<ExtArgs>
@@ -2734,6 +2943,7 @@ export type WorkspaceInclude<ExtArgs extends runtime.Types.Extensions.InternalAr
   bandChanges?: boolean | Prisma.Workspace$bandChangesArgs<ExtArgs>
   runs?: boolean | Prisma.Workspace$runsArgs<ExtArgs>
   followUps?: boolean | Prisma.Workspace$followUpsArgs<ExtArgs>
+  backlogNotices?: boolean | Prisma.Workspace$backlogNoticesArgs<ExtArgs>
   digests?: boolean | Prisma.Workspace$digestsArgs<ExtArgs>
   connectors?: boolean | Prisma.Workspace$connectorsArgs<ExtArgs>
   syncRuns?: boolean | Prisma.Workspace$syncRunsArgs<ExtArgs>
@@ -2761,6 +2971,7 @@ export type $WorkspacePayload<ExtArgs extends runtime.Types.Extensions.InternalA
     bandChanges: Prisma.$BandChangePayload<ExtArgs>[]
     runs: Prisma.$RecomputeRunPayload<ExtArgs>[]
     followUps: Prisma.$FollowUpPayload<ExtArgs>[]
+    backlogNotices: Prisma.$CaseBacklogNoticePayload<ExtArgs>[]
     digests: Prisma.$DigestPayload<ExtArgs>[]
     connectors: Prisma.$ConnectorConfigPayload<ExtArgs>[]
     syncRuns: Prisma.$SyncRunPayload<ExtArgs>[]
@@ -3193,6 +3404,7 @@ export interface Prisma__WorkspaceClient<T, Null = never, ExtArgs extends runtim
   bandChanges<T extends Prisma.Workspace$bandChangesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$bandChangesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$BandChangePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   runs<T extends Prisma.Workspace$runsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$runsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$RecomputeRunPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   followUps<T extends Prisma.Workspace$followUpsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$followUpsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$FollowUpPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  backlogNotices<T extends Prisma.Workspace$backlogNoticesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$backlogNoticesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$CaseBacklogNoticePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   digests<T extends Prisma.Workspace$digestsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$digestsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$DigestPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   connectors<T extends Prisma.Workspace$connectorsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$connectorsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ConnectorConfigPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   syncRuns<T extends Prisma.Workspace$syncRunsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$syncRunsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$SyncRunPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
@@ -3841,6 +4053,30 @@ export type Workspace$followUpsArgs<ExtArgs extends runtime.Types.Extensions.Int
   take?: number
   skip?: number
   distinct?: Prisma.FollowUpScalarFieldEnum | Prisma.FollowUpScalarFieldEnum[]
+}
+
+/**
+ * Workspace.backlogNotices
+ */
+export type Workspace$backlogNoticesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the CaseBacklogNotice
+   */
+  select?: Prisma.CaseBacklogNoticeSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the CaseBacklogNotice
+   */
+  omit?: Prisma.CaseBacklogNoticeOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.CaseBacklogNoticeInclude<ExtArgs> | null
+  where?: Prisma.CaseBacklogNoticeWhereInput
+  orderBy?: Prisma.CaseBacklogNoticeOrderByWithRelationInput | Prisma.CaseBacklogNoticeOrderByWithRelationInput[]
+  cursor?: Prisma.CaseBacklogNoticeWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.CaseBacklogNoticeScalarFieldEnum | Prisma.CaseBacklogNoticeScalarFieldEnum[]
 }
 
 /**
