@@ -1,6 +1,8 @@
 // Starts a recompute run on the queue: a flow whose children score the shards and whose parent
-// closes the run. Job ids are derived from the workspace and the slot, so a duplicate enqueue, a
-// retried tick or another replica adds nothing: one run per slot.
+// closes the run. Job ids are derived from the run's row (workspace, slot and start time, fixed when
+// the run is first planned), so a duplicate enqueue, a retried tick or another replica adds nothing:
+// one run per slot. The start time keeps a database re-created or restored under the same Redis
+// from meeting an earlier database's finished jobs of the same workspace id and slot.
 import type { Day } from "../domain/dates.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { addSummaries, finishRun, planRun } from "../services/recompute.ts";
@@ -17,8 +19,8 @@ export interface StartedRun {
   started: boolean;
 }
 
-export function runJobId(workspaceId: number, slot: string): string {
-  return `run-${workspaceId}-${slot}`;
+export function runJobId(workspaceId: number, slot: string, startedAt: Date): string {
+  return `run-${workspaceId}-${slot}-${startedAt.getTime().toString(36)}`;
 }
 
 export async function startRunFlow(
@@ -31,7 +33,7 @@ export async function startRunFlow(
     trigger: run.trigger,
     shardSize: run.shardSize,
   });
-  const jobId = runJobId(run.workspaceId, run.slot);
+  const jobId = runJobId(run.workspaceId, run.slot, plan.startedAt);
   if (plan.finished) return { runId: plan.runId, jobId, shards: plan.shards.length, started: false };
   if (plan.shards.length === 0) {
     await finishRun(prisma, plan.runId, addSummaries(plan.asOf, []));

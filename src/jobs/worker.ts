@@ -5,7 +5,7 @@ import type { SqlClient } from "../db/handle.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../log.ts";
 import type { RegisteredJob } from "./define-job.ts";
-import { QUEUE_KINDS, type Queues } from "./queues.ts";
+import { QUEUE_KINDS, type QueueKind, type Queues } from "./queues.ts";
 import { createRedis } from "./redis.ts";
 import { JOBS } from "./registry.ts";
 import { DEFAULT_SHARD_SIZE } from "../services/recompute.ts";
@@ -33,11 +33,26 @@ export interface Workers {
   close(): Promise<void>;
 }
 
+/**
+ * The queues a process serves: notifications only where Slack is configured, so a process without
+ * the Slack settings never takes (and completes, posting nothing) the jobs meant for Slack.
+ */
+export function servedQueues(slackConfigured: boolean): QueueKind[] {
+  return QUEUE_KINDS.filter((kind) => kind !== "notify" || slackConfigured);
+}
+
 export function startWorkers(o: WorkerOptions): Workers {
   const shardSize = o.shardSize ?? DEFAULT_SHARD_SIZE;
   const jobs = new Map((o.jobs ?? JOBS).map((j) => [j.name, j]));
-  const connections = QUEUE_KINDS.map(() => createRedis(o.redisUrl));
-  const workers = QUEUE_KINDS.map((kind, i) => {
+  const kinds = servedQueues(Boolean(o.slack));
+  if (!kinds.includes("notify")) {
+    o.log.warn(
+      "Slack is not configured: this process does not take notification jobs (alerts, digests); " +
+        "they wait on the notify queue for a process that has SLACK_BOT_TOKEN or SLACK_CLIENT_ID",
+    );
+  }
+  const connections = kinds.map(() => createRedis(o.redisUrl));
+  const workers = kinds.map((kind, i) => {
     const worker = new Worker(
       kind,
       async (job) => {
