@@ -4,8 +4,10 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../src/cli/main.ts";
+import { openQueues } from "../../src/jobs/queues.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { FIXTURES, tempDir, writeTempFile } from "../support/files.ts";
+import { deleteKeys, testRedisUrl, uniquePrefix } from "../support/queues.ts";
 
 const MODEL = new URL("../fixtures/issue-model.yaml", import.meta.url).pathname;
 const FIXTURE_FILES = [
@@ -166,16 +168,21 @@ describe("css-bot without a database", () => {
 describe.each(["postgres", "pglite"] as const)("css-bot on %s", (backend) => {
   let db: TestDatabase | undefined;
   let env: Record<string, string>;
+  // A recompute hands its band changes to the notifications queue: a queue prefix of the test's own.
+  const queues = { REDIS_URL: testRedisUrl, CSS_QUEUE_PREFIX: uniquePrefix() };
 
   beforeAll(async () => {
     if (backend === "postgres") {
       db = await createTestDatabase("postgres");
-      env = { DATABASE_URL: db.url! };
+      env = { DATABASE_URL: db.url!, ...queues };
     } else {
-      env = { CSS_DATA_DIR: tempDir() };
+      env = { CSS_DATA_DIR: tempDir(), ...queues };
     }
   });
-  afterAll(async () => db?.close());
+  afterAll(async () => {
+    await db?.close();
+    await deleteKeys(queues.CSS_QUEUE_PREFIX);
+  });
 
   it("imports, recomputes and explains, and a bad file writes nothing", async () => {
     const bad = await cli(["import", "metrics", `${FIXTURES}metrics-bad.csv`], env);
@@ -214,6 +221,14 @@ describe.each(["postgres", "pglite"] as const)("css-bot on %s", (backend) => {
     };
     // 67.3 -> 78.0 crosses the enterprise caution floor (72) by more than the hysteresis (2).
     expect(day2.band_changes).toBe(1);
+    // Each run's band changes were handed to the notifications queue, as a scheduled run's are.
+    const notify = openQueues(queues.REDIS_URL, queues.CSS_QUEUE_PREFIX);
+    try {
+      const waiting = await notify.queue.notify.getJobs(["waiting"]);
+      expect(waiting.map((j) => j.name)).toEqual(["notify-band-changes", "notify-band-changes"]);
+    } finally {
+      await notify.close();
+    }
 
     const explained = await cli(["explain", "acme corp", "--json"], env);
     expect(explained.code).toBe(0);

@@ -1,4 +1,5 @@
 // css-bot digest --preview: what the daily digest would post, without posting or marking anything.
+// css-bot digest --now: has the workers post the day's digest now (once per channel and day, as ever).
 import { rename, writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { bandMixChart } from "../../services/band-mix-chart.ts";
@@ -7,7 +8,11 @@ import { buildDigest } from "../../services/build-digest.ts";
 import { digestMessages, digestPreview } from "../../slack/blocks/digest.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
-import { parseDay } from "../../domain/dates.ts";
+import { formatDay, parseDay } from "../../domain/dates.ts";
+import { digestTick } from "../../jobs/definitions/digest-tick.ts";
+import { enqueue } from "../../jobs/enqueue.ts";
+import { openQueues } from "../../jobs/queues.ts";
+import { checkRedis } from "../../jobs/redis.ts";
 import { withWorkspace } from "../workspace.ts";
 
 export function registerDigest(program: Command, ctx: CliContext): void {
@@ -15,17 +20,37 @@ export function registerDigest(program: Command, ctx: CliContext): void {
     .command("digest")
     .description("preview the daily digest: what it would post today (or --date), without posting")
     .option("--preview", "print the digest instead of posting it (the workers post it at the digest time)")
+    .option("--now", "have the workers post the day's digest now, not at the digest time (once a day still)")
     .option("--date <date>", "the local day of the digest (default: today in the workspace's time zone)")
     .option("--json", "print the Slack messages (text and blocks) as JSON")
     .option("--chart <file>", "also write the band-mix chart the digest uploads (PNG; .svg for the SVG)")
     .action(
       async (
-        opts: { preview?: boolean; date?: string; json?: boolean; chart?: string },
+        opts: { preview?: boolean; now?: boolean; date?: string; json?: boolean; chart?: string },
         command: Command,
       ) => {
+        if (opts.now && !opts.preview) {
+          const queued = await withWorkspace(ctx, command, { create: false }, async (_db, workspace) => {
+            const day = opts.date === undefined ? workspaceToday(workspace) : dateOption(opts.date);
+            await checkRedis(ctx.config.redisUrl);
+            const queues = openQueues(ctx.config.redisUrl, ctx.config.queuePrefix);
+            try {
+              const jobId = `digest-${workspace.id}-${formatDay(day)}-${Date.now().toString(36)}`;
+              return await enqueue(queues, digestTick, { workspaceId: workspace.id, localDate: day }, jobId);
+            } finally {
+              await queues.close();
+            }
+          });
+          ctx.io.stdout.write(
+            opts.json
+              ? `${JSON.stringify({ queued })}\n`
+              : `queued ${queued}: a worker with Slack posts the digest, once per channel and day\n`,
+          );
+          return;
+        }
         if (!opts.preview) {
           throw new UsageError(
-            "digest: only --preview is supported here; the workers post the digest at the workspace's digest time",
+            "digest: say --preview (print it) or --now (post it now); the workers post it at the workspace's digest time",
           );
         }
         const messages = await withWorkspace(ctx, command, { create: false }, async (db, workspace) => {

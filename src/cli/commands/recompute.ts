@@ -5,6 +5,9 @@ import { recomputeTick } from "../../jobs/definitions/recompute-tick.ts";
 import { openQueues } from "../../jobs/queues.ts";
 import { checkRedis } from "../../jobs/redis.ts";
 import { enqueue } from "../../jobs/enqueue.ts";
+import { notifyBandChanges, notifyJobId } from "../../jobs/definitions/notify-band-changes.ts";
+import { RedisUnavailableError } from "../../jobs/redis.ts";
+import type { Database } from "../../db/client.ts";
 import { recomputeWorkspace } from "../../services/recompute.ts";
 import type { CliContext } from "../context.ts";
 import { asOfOption } from "../options.ts";
@@ -48,12 +51,20 @@ export function registerRecompute(program: Command, ctx: CliContext): void {
         );
         return;
       }
-      const { runId: _runId, ...summary } = await withWorkspace(
+      const { runId: _runId, notified, ...summary } = await withWorkspace(
         ctx,
         command,
         { create: false },
-        (db, workspace) => recomputeWorkspace(db, workspace.id, asOf, { trigger: "cli" }),
+        async (db, workspace) => {
+          const result = await recomputeWorkspace(db, workspace.id, asOf, { trigger: "cli" });
+          return { ...result, notified: await handOverBandChanges(ctx, db, workspace.id, result.runId) };
+        },
       );
+      if (!notified) {
+        ctx.io.stderr.write(
+          "Redis is not reachable: this run's band changes reach Slack with the next scheduled run\n",
+        );
+      }
       if (opts.json) {
         ctx.io.stdout.write(`${JSON.stringify(summary)}\n`);
         return;
@@ -64,4 +75,31 @@ export function registerRecompute(program: Command, ctx: CliContext): void {
       );
       for (const e of summary.errors) ctx.io.stderr.write(`  ${e.account_id}: ${e.error}\n`);
     });
+}
+
+/**
+ * Hands the run's band changes to the notifications queue, as a scheduled run's finalizer does, so
+ * a recompute typed by hand alerts the same way (a worker with Slack posts them). False when Redis
+ * cannot be reached.
+ */
+async function handOverBandChanges(
+  ctx: CliContext,
+  db: Pick<Database, "prisma">,
+  workspaceId: number,
+  runId: bigint,
+): Promise<boolean> {
+  try {
+    await checkRedis(ctx.config.redisUrl);
+  } catch (e) {
+    if (e instanceof RedisUnavailableError) return false;
+    throw e;
+  }
+  const run = await db.prisma.recomputeRun.findUniqueOrThrow({ where: { id: runId } });
+  const queues = openQueues(ctx.config.redisUrl, ctx.config.queuePrefix);
+  try {
+    await enqueue(queues, notifyBandChanges, { workspaceId, runId: runId.toString() }, notifyJobId(run));
+    return true;
+  } finally {
+    await queues.close();
+  }
 }
