@@ -31,7 +31,7 @@ export function createApiRouter(o: {
   config: ApiConfig;
   /** Prefix of the rate limiter's Redis keys (the install's queue prefix). */
   keyPrefix: string;
-  /** Opens the workspaces' track signing secrets (CSS_ENCRYPTION_KEY); without it /track answers 500. */
+  /** Opens the workspaces' track signing secrets (CSS_ENCRYPTION_KEY); without it /track answers 503. */
   box?: SecretBox | null;
 }): ApiHandler {
   const deps: TrackDeps = {

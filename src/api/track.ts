@@ -2,8 +2,10 @@
 // The API key names the workspace, and the raw body must carry the workspace's X-Signature. Unlike
 // the ingest endpoints a batch is not all or nothing: Segment retries what is not 2xx, so a batch
 // with some usable events is written and answered 200 with what was rejected; 422 only when
-// nothing in it is usable, and nothing is written then.
+// nothing in it is usable, and nothing is written then. A server without CSS_ENCRYPTION_KEY cannot
+// open the secret: 503 saying so (the server's setup, not a fault that passes by itself).
 import type { IncomingMessage } from "node:http";
+import { EncryptionKeyMissingError } from "../connectors/secrets.ts";
 import type { SecretBox } from "../security/secret-box.ts";
 import { recordTrackActivity, type TrackOutcome } from "../services/track-activity.ts";
 import { openTrackSecret } from "../services/track-secret.ts";
@@ -26,7 +28,11 @@ export async function handleTrack(deps: TrackDeps, req: IncomingMessage, path: s
   requireJson(req);
   const body = await readBody(req, deps.config.maxBodyBytes);
   const secret = await openTrackSecret(deps.prisma, deps.box, identity.workspaceId).catch((e: unknown) => {
-    deps.log.error("the track signing secret cannot be opened", { workspace_id: identity.workspaceId });
+    deps.log.error("the track signing secret cannot be opened", {
+      workspace_id: identity.workspaceId,
+      ...(e instanceof EncryptionKeyMissingError ? { error: "CSS_ENCRYPTION_KEY is not set" } : {}),
+    });
+    if (e instanceof EncryptionKeyMissingError) throw new ApiError(503, "encryption_key_missing", NO_KEY);
     throw e;
   });
   if (secret === null || !verifySignature(secret, body, req.headers["x-signature"]))
@@ -66,6 +72,10 @@ export async function handleTrack(deps: TrackDeps, req: IncomingMessage, path: s
     ? track(null)
     : deps.idempotency.run(identity.apiKeyId, key, { method: "POST", path, body }, track);
 }
+
+const NO_KEY =
+  "the server has no CSS_ENCRYPTION_KEY, and the workspace's track signing secret is stored encrypted " +
+  "with it: the server's operator must set the key it was stored with and restart";
 
 type TrackCounts = {
   accepted: number;

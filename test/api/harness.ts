@@ -26,8 +26,11 @@ export interface ApiHarness {
   /** A key of `workspace`. */
   key: string;
   baseUrl: string;
-  /** Another web process on the same database and Redis, with other limits. */
-  startWeb(config: Partial<ApiConfig>): Promise<{ baseUrl: string; close(): Promise<void> }>;
+  /** Another web process on the same database and Redis, with other limits (or no key: box null). */
+  startWeb(
+    config: Partial<ApiConfig>,
+    o?: { box?: SecretBox | null },
+  ): Promise<{ baseUrl: string; close(): Promise<void> }>;
   /** A workspace and a key of it. */
   newWorkspace(slug: string): Promise<{ workspace: Workspace; key: string }>;
   close(): Promise<void>;
@@ -39,14 +42,14 @@ export async function startApiHarness(options: { log?: Logger } = {}): Promise<A
   const prefix = uniquePrefix();
   const box = new SecretBox(TEST_ENCRYPTION_KEY);
   const webs: WebProcess[] = [];
-  const startWeb = async (config: Partial<ApiConfig>) => {
+  const startWeb = async (config: Partial<ApiConfig>, o: { box?: SecretBox | null } = {}) => {
     const api = createApiRouter({
       prisma: db.prisma,
       redis,
       log: options.log ?? silentLogger,
       config: { ...TEST_API_CONFIG, ...config },
       keyPrefix: prefix,
-      box,
+      box: o.box === undefined ? box : o.box,
     });
     const web = await startWebProcess({ port: 0, prisma: db.prisma, redis, log: silentLogger, api });
     webs.push(web);

@@ -234,6 +234,24 @@ describe("refused", () => {
     expect(await activityCount()).toBe(0);
   });
 
+  it("on a server without CSS_ENCRYPTION_KEY: 503 saying so, not a 500 to retry", async () => {
+    const keyless = await h.startWeb({}, { box: null });
+    const text = JSON.stringify(BATCH);
+    const res = await post(`${keyless.baseUrl}/api/v1/track`, text, {
+      key: h.key,
+      headers: { "x-signature": signBody(secret, text) },
+    });
+    expect(res).toMatchObject({
+      status: 503,
+      body: {
+        error: "encryption_key_missing",
+        message: expect.stringContaining("the server has no CSS_ENCRYPTION_KEY") as string,
+      },
+    });
+    expect(await activityCount()).toBe(0);
+    await keyless.close();
+  });
+
   it("past the limits, or not JSON", async () => {
     expect((await send(BATCH, { headers: { "content-type": "text/plain" } })).status).toBe(415);
     expect((await send('{"batch": [')).body.error).toBe("malformed_json");
