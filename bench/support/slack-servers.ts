@@ -103,6 +103,7 @@ export async function startFloorServer(s: ServerSettings): Promise<TimedServer> 
     handle: (req, res) => receiver.requestListener(req, res),
     start: () => Promise.resolve(),
     stop: () => Promise.resolve(),
+    socketStatus: () => null,
   };
   return mount(slack, s);
 }

@@ -1,6 +1,9 @@
 // The web process: one HTTP server for Slack's requests (under /slack/, handed to Bolt's receiver),
 // the ingest API (under /api/, src/api/router.ts) and the load balancer's probes: /healthz says the
-// process is up; /readyz that its database and Redis answer.
+// process is up; /readyz that its database and Redis answer (503 when one does not), and how Slack
+// is (`slack`, when it is configured). Slack's trouble is shown but never makes /readyz fail: the
+// ingest API and the recomputes work without Slack, so a load balancer must keep routing to them.
+// `css-bot worker` serves the same probes alone (no Slack, no API) on a port of its own.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { PrismaClient } from "../generated/prisma/client.ts";
@@ -8,6 +11,7 @@ import type { Redis } from "ioredis";
 import type { ApiHandler } from "../api/router.ts";
 import type { Logger } from "../log.ts";
 import type { SlackServer } from "../slack/app.ts";
+import type { SlackStatus } from "../slack/connection.ts";
 
 export interface WebProcess {
   port: number;
@@ -21,6 +25,10 @@ export async function startWebProcess(o: {
   log: Logger;
   slack?: SlackServer | null;
   api?: ApiHandler | null;
+  /** Slack as /readyz shows it; null when Slack is not configured. */
+  slackStatus?: () => SlackStatus | null;
+  /** The start-up log line's message. */
+  listening?: string;
 }): Promise<WebProcess> {
   const slack = o.slack?.handle ?? null;
   const server: Server = createServer((req, res) => {
@@ -34,9 +42,11 @@ export async function startWebProcess(o: {
     if (req.method === "GET" && req.url === "/readyz") {
       void Promise.allSettled([o.prisma.$queryRaw`SELECT 1`, o.redis.ping()]).then(([database, redis]) => {
         const checks = { database: database.status === "fulfilled", redis: redis.status === "fulfilled" };
+        const slackStatus = o.slackStatus?.() ?? null;
         reply(checks.database && checks.redis ? 200 : 503, {
           ok: checks.database && checks.redis,
           ...checks,
+          ...(slackStatus ? { slack: slackStatus } : {}),
         });
       });
       return;
@@ -48,7 +58,7 @@ export async function startWebProcess(o: {
     server.listen(o.port, resolve);
   });
   const port = (server.address() as AddressInfo).port;
-  o.log.info("web process listening", { port });
+  o.log.info(o.listening ?? "web process listening", { port });
   return {
     port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -3,14 +3,16 @@
 // Signatures are verified by Bolt on every HTTP request (HMAC-SHA256, 5-minute window): a forged or
 // stale request gets 401 and runs nothing.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger } from "@slack/bolt";
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from "@slack/bolt";
 import type { SlackConfig } from "../config/slack.ts";
 import { connectWorkspaceToTeam, findWorkspaceByTeam } from "../db/repositories/workspaces.ts";
 import type { Logger } from "../log.ts";
 import type { SecretBox } from "../security/secret-box.ts";
+import { SlackConnection, describeSlackFailure, statusOf, type SlackStatus } from "./connection.ts";
 import type { SlackDeps } from "./context.ts";
 import type { SlackGateway } from "./gateway.ts";
 import { createInstallationStore } from "./installation-store.ts";
+import { KeepTrying, type BackoffOptions } from "./keep-trying.ts";
 import { registerListeners } from "./listeners/index.ts";
 import { TeamWorkspaces } from "./team-workspaces.ts";
 
@@ -36,9 +38,14 @@ export interface SlackServer {
   app: App;
   /** HTTP mode: the handler for every path under /slack/; null in Socket Mode. */
   handle: ((req: IncomingMessage, res: ServerResponse) => void) | null;
-  /** Socket Mode connects here; HTTP mode has nothing to start (the web process listens). */
+  /**
+   * Socket Mode starts connecting here, and keeps trying with backoff while Slack refuses or cannot
+   * be reached; HTTP mode has nothing to start (the web process listens). Never throws.
+   */
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Socket Mode's connection, for /readyz; null in HTTP mode. */
+  socketStatus(): SlackStatus | null;
 }
 
 export interface SlackServerOptions extends Omit<SlackDeps, "slackFor"> {
@@ -49,6 +56,13 @@ export interface SlackServerOptions extends Omit<SlackDeps, "slackFor"> {
   box: SecretBox | null;
   /** Single-workspace mode connects this workspace to the token's team. */
   defaultWorkspace: string;
+  /**
+   * Single-workspace mode: the token's checked identity (the process's start-up check). Without
+   * one, the token is checked at the first request.
+   */
+  connection?: SlackConnection;
+  /** Socket Mode's reconnection waits. */
+  backoff?: BackoffOptions;
 }
 
 export function createSlackServer(o: SlackServerOptions): SlackServer {
@@ -63,7 +77,19 @@ export function createSlackServer(o: SlackServerOptions): SlackServer {
   };
   const socketMode = config.appToken !== undefined;
   let receiver: HTTPReceiver | undefined;
-  if (!socketMode) {
+  let socketReceiver: SocketModeReceiver | undefined;
+  if (socketMode) {
+    // Bolt's own reconnection can reject where nothing catches it (a crash): this module reconnects.
+    socketReceiver = new SocketModeReceiver({
+      appToken: config.appToken!,
+      // Its connection errors would be logged at each attempt; KeepTrying says each outage once.
+      logger: boltLogger({ ...o.log, error: (msg, fields) => o.log.debug(msg, fields) }),
+      autoReconnectEnabled: false,
+      installerOptions: {
+        clientOptions: { slackApiUrl: config.apiUrl, timeout: config.timeoutMs, retryConfig: { retries: 0 } },
+      },
+    });
+  } else {
     const store = config.mode === "oauth" ? createInstallationStore(o.prisma, requireBox(o.box)) : undefined;
     receiver = new HTTPReceiver({
       signingSecret: config.signingSecret!,
@@ -86,17 +112,33 @@ export function createSlackServer(o: SlackServerOptions): SlackServer {
         : {}),
     });
   }
+  // Single-workspace mode authorizes with the token's identity from the start-up check, not with
+  // Bolt's `token` option: Bolt would call auth.test as it is constructed and leave a refusal
+  // unhandled, which ends the process.
+  const connection =
+    config.mode === "single"
+      ? (o.connection ??
+        new SlackConnection({ config, prisma: o.prisma, workspace: o.defaultWorkspace, log: o.log }))
+      : null;
   const app = new App({
     logger,
     clientOptions,
     // Bolt's conversation store (state kept per channel in memory) is unused, and costs every request.
     convoStore: false,
-    ...(socketMode
-      ? { socketMode: true, appToken: config.appToken, token: config.botToken }
-      : config.mode === "single"
-        ? { receiver, token: config.botToken }
-        : { receiver, authorize: receiver!.installer!.authorize.bind(receiver!.installer) }),
+    receiver: socketReceiver ?? receiver!,
+    authorize: connection
+      ? async () => {
+          const bot = await connection.identity();
+          return {
+            botToken: config.botToken!,
+            botId: bot.botId,
+            botUserId: bot.botUserId,
+            teamId: bot.teamId,
+          };
+        }
+      : receiver!.installer!.authorize.bind(receiver!.installer),
   });
+  const socket = socketReceiver ? superviseSocket(socketReceiver, o.log, o.backoff) : null;
 
   // Every request is bound to the workspace of its Slack team, or to none (listeners then say so).
   // The first middleware runs right after Bolt checked the signature: the request's arrival, from
@@ -130,13 +172,47 @@ export function createSlackServer(o: SlackServerOptions): SlackServer {
   return {
     app,
     handle: receiver ? (req, res) => receiver.requestListener(req, res) : null,
-    start: async () => {
-      if (socketMode) await app.start();
+    start: () => {
+      socket?.start();
+      return Promise.resolve();
     },
     stop: async () => {
-      if (socketMode) await app.stop();
+      if (socket) {
+        socket.stop();
+        await app.stop();
+      }
     },
+    socketStatus: () =>
+      socket ? statusOf(socket.state(), null, "the Socket Mode connection is not open yet") : null,
   };
+}
+
+/** Socket Mode's connection, opened and reopened with backoff; a refusal is a state, not a crash. */
+function superviseSocket(receiver: SocketModeReceiver, log: Logger, backoff?: BackoffOptions): KeepTrying {
+  const socket = new KeepTrying({
+    what: "the Socket Mode connection",
+    attempt: async () => {
+      await receiver.start();
+    },
+    describe: (error) =>
+      isWebApiError(error)
+        ? describeSlackFailure("apps.connections.open", error)
+        : `Socket Mode connection failed: ${(error as Error)?.message ?? String(error)}`,
+    hint:
+      "Slack's requests are not received; the ingest API, recomputes and syncs keep running. " +
+      "Check SLACK_APP_TOKEN (an xapp- token with connections:write) and that Slack is reachable",
+    log,
+    backoff,
+  });
+  receiver.client.on("disconnected", (error?: unknown) =>
+    socket.lost(error ?? new Error("Slack closed the connection")),
+  );
+  return socket;
+}
+
+function isWebApiError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("slack_webapi_");
 }
 
 function requireBox(box: SecretBox | null): SecretBox {

@@ -106,6 +106,12 @@ describe("classifySlackError", () => {
     const request = classifySlackError("chat.postMessage", new WebAPIRequestError(timeout));
     expect(request).toBeInstanceOf(SlackTransientError);
     expect(request.message).toBe("Slack chat.postMessage failed: The operation was aborted due to timeout");
+
+    // fetch says only "fetch failed"; its cause says why.
+    const refused = new TypeError("fetch failed", { cause: new Error("connect ECONNREFUSED 127.0.0.1:1") });
+    expect(classifySlackError("auth.test", new WebAPIRequestError(refused)).message).toBe(
+      "Slack auth.test failed: fetch failed (connect ECONNREFUSED 127.0.0.1:1)",
+    );
   });
 
   it("treats arguments files.uploadV2 rejects before calling Slack as permanent", () => {

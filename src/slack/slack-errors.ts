@@ -80,17 +80,26 @@ export function classifySlackError(method: string, error: unknown, channel?: str
     case ErrorCode.HTTPError:
       return new SlackTransientError(method, `HTTP ${e.statusCode ?? "error"}`, cause);
     case ErrorCode.RequestError:
-      return new SlackTransientError(method, e.original?.message ?? "request failed", cause);
+      return new SlackTransientError(method, requestFailure(e.original), cause);
     default:
       return new SlackTransientError(method, error instanceof Error ? error.message : String(error), cause);
   }
+}
+
+/** fetch's "fetch failed" with its cause: "fetch failed (connect ECONNREFUSED 127.0.0.1:1)". */
+function requestFailure(original: SlackErrorShape["original"]): string {
+  const message = original?.message ?? "request failed";
+  const cause = original?.cause?.message;
+  return typeof cause === "string" && cause !== "" && !message.includes(cause)
+    ? `${message} (${cause})`
+    : message;
 }
 
 interface SlackErrorShape {
   code?: unknown;
   retryAfter?: unknown;
   statusCode?: number;
-  original?: { message?: string };
+  original?: { message?: string; cause?: { message?: unknown } };
   data?: { error?: unknown; response_metadata?: { retryAfter?: unknown } };
 }
 

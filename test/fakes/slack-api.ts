@@ -38,6 +38,8 @@ export interface FakeSlackOptions {
   tokens?: string[];
   /** Per token: team id, bot user id, etc. returned by auth.test. Default team "T0TEST", bot user "UBOT". */
   teams?: Record<string, { teamId: string; botUserId: string; teamName?: string; scopes?: string[] }>;
+  /** The port to listen on (Slack coming back where a process expects it); default a free one. */
+  port?: number;
 }
 export interface FakeSlack {
   /** Base URL for WebClient's slackApiUrl, ending in "/api/", e.g. http://127.0.0.1:PORT/api/ */
@@ -459,6 +461,9 @@ class FakeSlackServer implements FakeSlack {
       bot_id: `B${t.botUserId}`,
       is_enterprise_install: false,
     }),
+    // Socket Mode's URL takes an app-level token (xapp-): the fake serves no WebSocket, so it knows
+    // none, and an unknown token is invalid_auth as everywhere; a bot token is the wrong type.
+    "apps.connections.open": () => refuse("not_allowed_token_type"),
     "team.info": (_a, t) => ({
       team: { id: t.teamId, name: t.teamName ?? DEFAULT_TEAM.teamName, domain: "fake", icon: {} },
     }),
@@ -707,7 +712,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     fake.handle(req, res).catch((error: unknown) => send(res, 500, `fake slack failed: ${String(error)}`));
   });
   const fake = new FakeSlackServer(server, options);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", resolve);
+  });
   fake.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   fake.apiUrl = `${fake.origin}/api/`;
   return fake;
