@@ -2,6 +2,7 @@
 #   docker build -t css-bot .
 #   docker run -e DATABASE_URL=... -e REDIS_URL=... -e SLACK_SIGNING_SECRET=... -e SLACK_BOT_TOKEN=... -p 3000:3000 css-bot
 #   docker run ... css-bot worker
+# The HEALTHCHECK fits both: `start` answers /healthz on PORT, `worker` on CSS_HEALTH_PORT.
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -23,7 +24,7 @@ COPY src ./src
 COPY prisma ./prisma
 RUN mkdir -p /data && chown node:node /data
 USER node
-EXPOSE 3000
-HEALTHCHECK --interval=30s --timeout=5s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+EXPOSE 3000 3001
+HEALTHCHECK --interval=30s --timeout=5s CMD ["node", "bin/healthcheck.js"]
 ENTRYPOINT ["node", "bin/css-bot.js"]
 CMD ["start"]

@@ -45,6 +45,13 @@ const envSchema = z.object({
   ),
   /** The web process's HTTP port. */
   PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
+  /**
+   * `css-bot worker`'s probes (/healthz, /readyz). Not PORT's default, so a `start` and a worker on
+   * one machine do not clash; 0 picks a free port.
+   */
+  CSS_HEALTH_PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(3001)),
+  /** Set by npm for what it runs (npx, npm exec, npm run): such a process ends with npm. */
+  npm_execpath: z.preprocess(emptyAsUndefined, z.string().optional()),
   /** The workspace the CLI acts on when --workspace is not given. */
   CSS_WORKSPACE: z.preprocess(
     emptyAsUndefined,
@@ -86,6 +93,13 @@ export interface AppConfig {
   jobLockMs: number;
   shardSize: number;
   port: number;
+  /** `css-bot worker`'s probe port (CSS_HEALTH_PORT). */
+  healthPort: number;
+  /**
+   * Started by npm (npx css-bot ...): npm's signal reaches only its shell, so a long-running
+   * command stops by itself when its parent has gone.
+   */
+  launchedByNpm: boolean;
   /** Null: Slack is not configured (the CLI and workers run; nothing is posted). */
   slack: SlackConfig | null;
   /** The key for secrets at rest (CSS_ENCRYPTION_KEY), when one is set. */
@@ -130,6 +144,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     jobLockMs: parsed.data.CSS_JOB_LOCK_MS,
     shardSize: parsed.data.CSS_SHARD_SIZE,
     port: parsed.data.PORT,
+    healthPort: parsed.data.CSS_HEALTH_PORT,
+    launchedByNpm: parsed.data.npm_execpath !== undefined,
     api: {
       maxBodyBytes: parsed.data.CSS_API_MAX_BODY_BYTES,
       rateLimitPerMinute: parsed.data.CSS_API_RATE_LIMIT,

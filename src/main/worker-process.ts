@@ -1,6 +1,10 @@
 // The worker process: checks Redis, opens and migrates the database, makes Redis hold every
-// workspace's schedule, then runs the workers until SIGTERM or SIGINT, letting jobs in progress
-// finish before it exits. Any number of these may run, on any number of machines.
+// workspace's schedule, then runs the workers until SIGTERM or SIGINT (or, started by npm, until its
+// parent has gone), letting jobs in progress finish before it exits. Any number of these may run, on
+// any number of machines. It serves /healthz and /readyz on CSS_HEALTH_PORT; with the web process
+// (`css-bot start`) they are the web process's, on PORT. In single-workspace mode it checks the bot
+// token at start and binds the css workspace to its team (slack/connection.ts); Slack's refusals and
+// outages are retried and shown by /readyz, and never stop the process.
 import { createApiRouter } from "../api/router.ts";
 import type { AppConfig } from "../config/env.ts";
 import { migrateDatabase, openDatabase } from "../db/client.ts";
@@ -11,18 +15,21 @@ import { settingsChanged } from "../jobs/settings-changed.ts";
 import { startWorkers } from "../jobs/worker.ts";
 import type { Logger } from "../log.ts";
 import { SecretBox } from "../security/secret-box.ts";
+import { findSealedSecrets, missingKeyWarning } from "../services/sealed-secrets.ts";
 import { createSlackAccess } from "../slack/access.ts";
 import { createSlackServer } from "../slack/app.ts";
+import { combineSlackStatus, SlackConnection, type SlackStatus } from "../slack/connection.ts";
 import { SlackGateway } from "../slack/gateway.ts";
 import { workspaceToday } from "../slack/workspace-today.ts";
 import { startChores } from "./chores.ts";
-import { startWebProcess } from "./web-process.ts";
+import { onParentGone } from "./parent-watch.ts";
+import { startWebProcess, type WebProcess } from "./web-process.ts";
 
 export interface RunningWorker {
   /** Resolves when the process has stopped (after a signal or stop()). */
   stopped: Promise<void>;
   stop(): Promise<void>;
-  /** The web process's port, when started with { web: true }. */
+  /** The web process's port with { web: true }; else the probes' port (none when it was taken). */
   port?: number;
 }
 
@@ -40,6 +47,19 @@ export async function startWorkerProcess(
   const schedules = await syncSchedules(db.prisma, queues);
   // One gateway per process: its pacing lives in Redis, so every process shares Slack's limits.
   const box = config.encryptionKey ? new SecretBox(config.encryptionKey) : null;
+  const keyWarning = box ? null : missingKeyWarning(await findSealedSecrets(db.prisma));
+  if (keyWarning) log.warn(keyWarning);
+  // Checked now, in the background: the workers need not wait for Slack, nor stop when it says no.
+  const connection =
+    config.slack?.mode === "single"
+      ? new SlackConnection({
+          config: config.slack,
+          prisma: db.prisma,
+          workspace: config.defaultWorkspace,
+          log,
+        })
+      : null;
+  connection?.start();
   const gateway = config.slack
     ? new SlackGateway({
         apiUrl: config.slack.apiUrl,
@@ -51,7 +71,7 @@ export async function startWorkerProcess(
     : null;
   const slackAccess =
     config.slack && gateway
-      ? createSlackAccess({ config: config.slack, gateway, prisma: db.prisma, box })
+      ? createSlackAccess({ config: config.slack, gateway, prisma: db.prisma, box, connection })
       : null;
   const workers = startWorkers({
     prisma: db.prisma,
@@ -74,6 +94,7 @@ export async function startWorkerProcess(
           gateway,
           box,
           defaultWorkspace: config.defaultWorkspace,
+          connection: connection ?? undefined,
           prisma: db.prisma,
           sql: db.sql,
           log,
@@ -91,6 +112,10 @@ export async function startWorkerProcess(
         box,
       })
     : null;
+  const slackStatus = (): SlackStatus | null => {
+    const parts = [connection?.status(), slack?.socketStatus()].filter((p) => p != null);
+    return parts.length > 0 ? combineSlackStatus(parts) : null;
+  };
   const web = options.web
     ? await startWebProcess({
         port: config.port,
@@ -99,8 +124,9 @@ export async function startWorkerProcess(
         log,
         slack,
         api,
+        slackStatus,
       })
-    : undefined;
+    : await startProbes(config.healthPort, { prisma: db.prisma, redis: queues.connection, log, slackStatus });
   await slack?.start();
   log.info("worker started", {
     pid: process.pid,
@@ -117,6 +143,8 @@ export async function startWorkerProcess(
   const stop = () =>
     (stopping ??= (async () => {
       log.info("worker stopping: letting jobs in progress finish");
+      parentWatch?.cancel();
+      connection?.stop();
       await web?.close();
       await slack?.stop();
       await chores.stop();
@@ -131,5 +159,30 @@ export async function startWorkerProcess(
   const onSignal = () => void stop();
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  const parentWatch = config.launchedByNpm
+    ? onParentGone(() => {
+        log.info("the parent process (npm) has gone: stopping as on SIGTERM");
+        void stop();
+      })
+    : null;
   return { stopped, stop, ...(web ? { port: web.port } : {}) };
+}
+
+/**
+ * `css-bot worker`'s probes on a port of their own. A taken port costs the probes, not the worker:
+ * several workers may run on one machine.
+ */
+async function startProbes(
+  port: number,
+  o: Omit<Parameters<typeof startWebProcess>[0], "port">,
+): Promise<WebProcess | undefined> {
+  try {
+    return await startWebProcess({ ...o, port, listening: "worker probes listening" });
+  } catch (error) {
+    o.log.warn(
+      `worker probes not served: port ${port} cannot be used (${(error as Error).message}); ` +
+        "set CSS_HEALTH_PORT to a free port, or 0 for any",
+    );
+    return undefined;
+  }
 }

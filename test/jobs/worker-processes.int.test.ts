@@ -52,6 +52,8 @@ describe("worker processes", () => {
         REDIS_URL: testRedisUrl,
         CSS_QUEUE_PREFIX: queues.prefix,
         CSS_WORKER_CONCURRENCY: "1",
+        // Two workers on one machine: each its own probe port.
+        CSS_HEALTH_PORT: "0",
         ...env,
       },
       stdio: ["ignore", "pipe", "pipe"],
