@@ -8,7 +8,13 @@ import type { SlackConfig } from "../config/slack.ts";
 import { connectWorkspaceToTeam, findWorkspaceByTeam } from "../db/repositories/workspaces.ts";
 import type { Logger } from "../log.ts";
 import type { SecretBox } from "../security/secret-box.ts";
-import { SlackConnection, describeSlackFailure, statusOf, type SlackStatus } from "./connection.ts";
+import {
+  SlackConnection,
+  describeSlackFailure,
+  isWebApiError,
+  statusOf,
+  type SlackStatus,
+} from "./connection.ts";
 import type { SlackDeps } from "./context.ts";
 import type { SlackGateway } from "./gateway.ts";
 import { createInstallationStore } from "./installation-store.ts";
@@ -129,12 +135,9 @@ export function createSlackServer(o: SlackServerOptions): SlackServer {
     authorize: connection
       ? async () => {
           const bot = await connection.identity();
-          return {
-            botToken: config.botToken!,
-            botId: bot.botId,
-            botUserId: bot.botUserId,
-            teamId: bot.teamId,
-          };
+          // No teamId: the request's own team decides its workspace (a request signed by the app
+          // from another team must not pass as the token's).
+          return { botToken: config.botToken!, botId: bot.botId, botUserId: bot.botUserId };
         }
       : receiver!.installer!.authorize.bind(receiver!.installer),
   });
@@ -208,11 +211,6 @@ function superviseSocket(receiver: SocketModeReceiver, log: Logger, backoff?: Ba
     socket.lost(error ?? new Error("Slack closed the connection")),
   );
   return socket;
-}
-
-function isWebApiError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && code.startsWith("slack_webapi_");
 }
 
 function requireBox(box: SecretBox | null): SecretBox {

@@ -49,7 +49,10 @@ export class SlackConnection {
     this.trying = new KeepTrying({
       what: "the bot token check (auth.test)",
       attempt: () => this.check(),
-      describe: (error) => describeSlackFailure("auth.test", error),
+      describe: (error) =>
+        isWebApiError(error)
+          ? describeSlackFailure("auth.test", error)
+          : `binding workspace "${o.workspace}" failed: ${(error as Error)?.message ?? String(error)}`,
       hint:
         "Alerts and digests wait; the ingest API, recomputes and syncs keep running. " +
         "Check SLACK_BOT_TOKEN (reinstall the app if it was revoked) and that Slack (SLACK_API_URL) is reachable",
@@ -85,7 +88,8 @@ export class SlackConnection {
 
   private async check(): Promise<void> {
     const res = await this.client.auth.test();
-    if (!res.team_id || !res.user_id) throw new Error("auth.test answered without team_id or user_id");
+    if (!res.team_id || !res.user_id)
+      throw new Error("Slack's auth.test answered without team_id or user_id");
     const workspace = await connectWorkspaceToTeam(this.o.prisma, this.o.workspace, res.team_id);
     if (!workspace) {
       this.o.log.warn(
@@ -104,6 +108,12 @@ export class SlackConnection {
 /** A Web API failure as /readyz and the log say it: the method and Slack's error, or the network's. */
 export function describeSlackFailure(method: string, error: unknown): string {
   return classifySlackError(method, error).message;
+}
+
+/** Whether @slack/web-api threw it (a refusal, an HTTP error, no route), not our own code. */
+export function isWebApiError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("slack_webapi_");
 }
 
 /** A KeepTrying's state as /readyz shows it; `pending` before the first answer. */
