@@ -2,8 +2,9 @@
 // workspace mode, the sealed installation's in OAuth mode) through the one gateway.
 import type { SlackConfig } from "../config/slack.ts";
 import type { PrismaClient, Workspace } from "../generated/prisma/client.ts";
-import type { SecretBox } from "../security/secret-box.ts";
-import type { SlackGateway, WorkspaceSlack } from "./gateway.ts";
+import { silentLogger } from "../log.ts";
+import { SecretBoxError, type SecretBox } from "../security/secret-box.ts";
+import { SlackGateway, type WorkspaceSlack } from "./gateway.ts";
 import { createInstallationStore } from "./installation-store.ts";
 
 export interface SlackAccess {
@@ -33,4 +34,60 @@ export function createSlackAccess(o: {
       return token ? o.gateway.forToken(token, teamId) : null;
     },
   };
+}
+
+/** A workspace's Slack for a one-off command (`doctor`, `settings set`), or why there is none. */
+export type CommandSlack =
+  | { state: "off" }
+  | { state: "unavailable"; message: string; fix: string }
+  | { state: "ready"; slack: WorkspaceSlack; mode: SlackConfig["mode"] };
+
+/**
+ * Unlike a job's, in one-workspace mode the token serves before Slack's first request has connected
+ * the workspace to its team, so that a command can check the channels while an admin sets them up.
+ * Calls are not paced (no Redis): a command makes a handful.
+ */
+export async function slackForCommand(o: {
+  config: SlackConfig | null;
+  prisma: PrismaClient;
+  box: SecretBox | null;
+  workspace: Workspace;
+}): Promise<CommandSlack> {
+  const { config, workspace } = o;
+  if (!config) return { state: "off" };
+  const gateway = new SlackGateway({
+    apiUrl: config.apiUrl,
+    timeoutMs: config.timeoutMs,
+    redis: null,
+    keyPrefix: "",
+    log: silentLogger,
+  });
+  if (config.mode === "single") {
+    const slack = gateway.forToken(config.botToken!, workspace.slackTeamId ?? "unconnected");
+    return { state: "ready", slack, mode: "single" };
+  }
+  const install = "install the app in the Slack workspace from https://<host>/slack/install";
+  if (!workspace.slackTeamId) {
+    return {
+      state: "unavailable",
+      message: `workspace "${workspace.slug}" is not installed in any Slack team (OAuth installs create the workspaces slack-<team id>)`,
+      fix: `${install}, or name the installed one with --workspace slack-<team id>`,
+    };
+  }
+  try {
+    const slack = await createSlackAccess({ config, gateway, prisma: o.prisma, box: o.box }).forWorkspace(
+      workspace,
+    );
+    if (slack) return { state: "ready", slack, mode: "oauth" };
+    return { state: "unavailable", message: "the stored installation has no bot token", fix: install };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return error instanceof SecretBoxError
+      ? {
+          state: "unavailable",
+          message,
+          fix: "set CSS_ENCRYPTION_KEY to the key the installation was stored with",
+        }
+      : { state: "unavailable", message, fix: install };
+  }
 }
