@@ -5,7 +5,7 @@ import type { PrismaClient, Workspace } from "../generated/prisma/client.ts";
 import { silentLogger } from "../log.ts";
 import { SecretBoxError, type SecretBox } from "../security/secret-box.ts";
 import { SlackGateway, type WorkspaceSlack } from "./gateway.ts";
-import { createInstallationStore } from "./installation-store.ts";
+import { createInstallationStore, InstallationError } from "./installation-store.ts";
 
 export interface SlackAccess {
   /** Null when the workspace is not connected to Slack (a local workspace, or not installed). */
@@ -39,7 +39,8 @@ export function createSlackAccess(o: {
 /** A workspace's Slack for a one-off command (`doctor`, `settings set`), or why there is none. */
 export type CommandSlack =
   | { state: "off" }
-  | { state: "unavailable"; message: string; fix: string }
+  /** `severe`: something is broken (a token that cannot be read), not merely not installed. */
+  | { state: "unavailable"; message: string; fix: string; severe: boolean }
   | { state: "ready"; slack: WorkspaceSlack; mode: SlackConfig["mode"] };
 
 /**
@@ -72,6 +73,7 @@ export async function slackForCommand(o: {
       state: "unavailable",
       message: `workspace "${workspace.slug}" is not installed in any Slack team (OAuth installs create the workspaces slack-<team id>)`,
       fix: `${install}, or name the installed one with --workspace slack-<team id>`,
+      severe: false,
     };
   }
   try {
@@ -79,15 +81,14 @@ export async function slackForCommand(o: {
       workspace,
     );
     if (slack) return { state: "ready", slack, mode: "oauth" };
-    return { state: "unavailable", message: "the stored installation has no bot token", fix: install };
+    const message = "the stored installation has no bot token";
+    return { state: "unavailable", message, fix: install, severe: true };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return error instanceof SecretBoxError
-      ? {
-          state: "unavailable",
-          message,
-          fix: "set CSS_ENCRYPTION_KEY to the key the installation was stored with",
-        }
-      : { state: "unavailable", message, fix: install };
+    if (error instanceof SecretBoxError) {
+      const fix = "set CSS_ENCRYPTION_KEY to the key the installation was stored with";
+      return { state: "unavailable", message, fix, severe: true };
+    }
+    return { state: "unavailable", message, fix: install, severe: !(error instanceof InstallationError) };
   }
 }

@@ -4,7 +4,9 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { readSettings } from "../../src/config/workspace-settings.ts";
+import { SecretBox } from "../../src/security/secret-box.ts";
 import { BOT_SCOPES } from "../../src/slack/app.ts";
+import { createInstallationStore } from "../../src/slack/installation-store.ts";
 import { startFakeSlack, type FakeSlack } from "../fakes/slack-api.ts";
 import { runCli } from "../support/cli.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
@@ -16,6 +18,11 @@ const TEAM = "T0TEST";
 const DIGEST = "C0DIGEST";
 const ALERTS = "C0ALERTS";
 const NOBOT = "C0NOBOT";
+
+/** The checks before Slack's, as a working install passes them. */
+const INFRASTRUCTURE_OK = ["database", "migrations", "redis", "redis persistence", "workspace"].map(
+  (name) => [name, "ok"],
+);
 
 interface DoctorJson {
   ok: boolean;
@@ -108,11 +115,7 @@ describe("css-bot doctor", () => {
     expect(code).toBe(0);
     expect(report.ok).toBe(true);
     expect(report.checks.map((c) => [c.name, c.status])).toEqual([
-      ["database", "ok"],
-      ["migrations", "ok"],
-      ["redis", "ok"],
-      ["redis persistence", "ok"],
-      ["workspace", "ok"],
+      ...INFRASTRUCTURE_OK,
       ["slack", "ok"],
       ["slack scopes", "ok"],
       ["slack team", "ok"],
@@ -186,7 +189,7 @@ describe("css-bot doctor", () => {
     expect(report.checks.map((c) => c.name)).not.toContain("slack scopes");
     expect(check("alert channel")).toMatchObject({
       status: "warn",
-      message: `${ALERTS}, not checked: Slack cannot be reached with the token`,
+      message: `${ALERTS}, not checked: Slack did not accept the token, or did not answer`,
     });
     expect(fake.callsTo("conversations.info")).toEqual([]);
   });
@@ -332,6 +335,70 @@ describe("css-bot doctor", () => {
       message: 'no workspace "other" (there are: local)',
     });
     expect((await cli(["--workspace", "other", "doctor"])).stdout).toContain('no workspace "other"');
+  });
+
+  it("uses the workspace's sealed installation in OAuth mode; a workspace not installed is a warning", async () => {
+    const key = randomBytes(32).toString("hex");
+    const box = new SecretBox(Buffer.from(key, "hex"));
+    await createInstallationStore(db.prisma, box).storeInstallation({
+      team: { id: TEAM, name: "Fake Team" },
+      enterprise: undefined,
+      user: { id: "U0ADMIN", token: undefined, scopes: undefined },
+      bot: { token: TOKEN, scopes: [...BOT_SCOPES], id: "B0BOT", userId: "UBOT" },
+      tokenType: "bot",
+      isEnterpriseInstall: false,
+      appId: "A0APP",
+      authVersion: "v2",
+    });
+    const oauth = {
+      SLACK_BOT_TOKEN: undefined,
+      SLACK_CLIENT_ID: "123.456",
+      SLACK_CLIENT_SECRET: "client-secret",
+      SLACK_STATE_SECRET: "a-state-secret-of-some-length",
+      CSS_ENCRYPTION_KEY: key,
+    };
+    const workspace = ["--workspace", "slack-t0test"];
+    expect((await cli(["settings", "set", ...workspace, "--digest-channel", DIGEST], oauth)).code).toBe(0);
+    expect(fake.callsTo("conversations.info").at(-1)).toMatchObject({
+      token: TOKEN,
+      args: { channel: DIGEST },
+    });
+
+    const installed = await cli([...workspace, "doctor", "--json"], oauth);
+    const checks = (JSON.parse(installed.stdout) as DoctorJson).checks;
+    expect(checks.map((c) => [c.name, c.status])).toEqual([
+      ...INFRASTRUCTURE_OK,
+      ["slack", "ok"],
+      ["slack scopes", "ok"],
+      ["digest channel", "ok"],
+      ["alert channel", "warn"],
+      ["time zone", "warn"],
+      ["encryption key", "ok"],
+    ]);
+    // Saving any setting stores them all, UTC included: the zone is only "set" once someone chose it.
+    expect(checks.find((c) => c.name === "time zone")).toMatchObject({
+      message: "never set: recomputes and the digest follow UTC",
+      fix: "npx css-bot settings set --timezone Europe/Paris (your IANA time zone)",
+    });
+    expect(checks.find((c) => c.name === "encryption key")?.message).toBe(
+      "set, and opens the OAuth installations' bot tokens",
+    );
+
+    const other = await cli(["settings", "set", "--timezone", "Europe/Paris"], oauth); // creates "local"
+    expect(other.code).toBe(0);
+    const local = await doctor(oauth);
+    expect(local.code).toBe(0);
+    expect(local.check("slack")).toMatchObject({
+      status: "warn",
+      message:
+        'workspace "local" is not installed in any Slack team (OAuth installs create the workspaces slack-<team id>)',
+    });
+    const wrongKey = await cli([...workspace, "doctor"], {
+      ...oauth,
+      CSS_ENCRYPTION_KEY: randomBytes(32).toString("hex"),
+    });
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.stdout).toMatch(/^fail {2}slack .*cannot be decrypted.*Fix: set CSS_ENCRYPTION_KEY/m);
   });
 
   it("fails when a secret is stored encrypted and the key is missing or another one", async () => {

@@ -48,5 +48,6 @@ function describe(result: DoctorReport): string {
 }
 
 function line(c: Check, width: number): string {
-  return `${c.status.padEnd(4)}  ${c.name.padEnd(width)}  ${c.message}${c.fix ? `. Fix: ${c.fix}` : ""}`;
+  const fix = c.fix ? `${/[.?!]$/.test(c.message) ? "" : "."} Fix: ${c.fix}` : "";
+  return `${c.status.padEnd(4)}  ${c.name.padEnd(width)}  ${c.message}${fix}`;
 }

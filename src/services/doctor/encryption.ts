@@ -2,6 +2,7 @@
 // credentials, the track webhook's secret), and the key they were sealed with.
 import { openConnectorSecret } from "../../connectors/secrets.ts";
 import type { SecretBox } from "../../security/secret-box.ts";
+import { installationContext } from "../../slack/installation-store.ts";
 import { trackSecretContext } from "../track-secret.ts";
 import { fail, ok, reason, type Check } from "./check.ts";
 
@@ -9,6 +10,8 @@ export interface SealedSecrets {
   workspaceId: number;
   /** OAuth installs store bot tokens sealed. */
   oauth: boolean;
+  /** The workspace's own sealed installation (OAuth), with its team. */
+  installation: { teamId: string; sealed: Uint8Array } | null;
   trackSecret: Uint8Array | null;
   connectors: { id: number; name: string; encryptedSecret: Uint8Array | null }[];
 }
@@ -32,6 +35,8 @@ export function checkEncryptionKey(box: SecretBox | null, sealed: SealedSecrets)
     );
   }
   try {
+    const { installation } = sealed;
+    if (installation) box.open(installation.sealed, installationContext(installation.teamId));
     if (sealed.trackSecret) box.open(sealed.trackSecret, trackSecretContext(sealed.workspaceId));
     for (const c of connectors) openConnectorSecret(box, sealed.workspaceId, c.id, c.encryptedSecret);
   } catch (error) {

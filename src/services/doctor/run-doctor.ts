@@ -3,6 +3,7 @@
 import type { SlackConfig } from "../../config/slack.ts";
 import { readSettings } from "../../config/workspace-settings.ts";
 import type { Database } from "../../db/client.ts";
+import { settingEverChanged } from "../../db/repositories/audit-log.ts";
 import { listConnectors } from "../../db/repositories/connectors.ts";
 import { findWorkspace, findWorkspaceByTeam } from "../../db/repositories/workspaces.ts";
 import type { PrismaClient, Workspace } from "../../generated/prisma/client.ts";
@@ -69,19 +70,33 @@ async function workspaceChecks(prisma: PrismaClient, deps: DoctorDeps): Promise<
       );
     }
   }
-  const why = access.state === "off" ? "Slack is not configured" : "Slack cannot be reached with the token";
+  const why =
+    access.state === "off"
+      ? "Slack is not configured"
+      : access.state === "unavailable"
+        ? "the workspace has no Slack token to use"
+        : "Slack did not accept the token, or did not answer";
   const settings = readSettings(workspace.settings);
   checks.push(await checkChannel(DIGEST_CHANNEL, settings.digest_channel, token.slack, why));
   checks.push(await checkChannel(ALERT_CHANNEL, settings.alert_channel, token.slack, why));
-  checks.push(checkSettingsTimeZone(workspace.settings));
+  const timezoneChosen = await settingEverChanged(prisma, workspace.id, "timezone");
+  checks.push(checkSettingsTimeZone(workspace.settings, timezoneChosen));
   const connectors = await prisma.connectorConfig.findMany({
     where: { workspaceId: workspace.id },
     select: { id: true, name: true, encryptedSecret: true },
+  });
+  const install = await prisma.slackInstallation.findUnique({
+    where: { workspaceId: workspace.id },
+    select: { encryptedInstall: true },
   });
   checks.push(
     checkEncryptionKey(deps.box, {
       workspaceId: workspace.id,
       oauth: deps.slack?.mode === "oauth",
+      installation:
+        install && workspace.slackTeamId
+          ? { teamId: workspace.slackTeamId, sealed: install.encryptedInstall }
+          : null,
       trackSecret: workspace.trackSecret,
       connectors,
     }),

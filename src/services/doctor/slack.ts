@@ -24,7 +24,9 @@ export async function checkSlackToken(
     return { check: warn("slack", message, SLACK_ENV_FIX), slack: null, teamId: null };
   }
   if (access.state === "unavailable") {
-    return { check: fail("slack", access.message, access.fix), slack: null, teamId: null };
+    // A workspace not installed in Slack is one Slack does not serve; a token that cannot be read is broken.
+    const check = (access.severe ? fail : warn)("slack", access.message, access.fix);
+    return { check, slack: null, teamId: null };
   }
   try {
     const { teamId, botUserId } = await access.slack.authTest();
