@@ -19,11 +19,23 @@ export function createRedis(url: string): Redis {
   return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
 }
 
+export interface RedisCheck {
+  /** Settings that lose jobs, in words (an eviction policy other than noeviction). */
+  warnings: string[];
+  /** maxmemory-policy; null when CONFIG is not allowed (some managed Redis). */
+  maxmemoryPolicy: string | null;
+  /**
+   * Whether queued jobs survive a restart: the append-only file, and the RDB save points ("" for
+   * none; null when CONFIG is not allowed).
+   */
+  persistence: { aof: boolean; rdbSave: string | null };
+}
+
 /**
  * Connects once with no retries: a clear error naming the URL when Redis cannot be reached, and
  * warnings for settings that lose jobs (an eviction policy other than noeviction).
  */
-export async function checkRedis(url: string): Promise<{ warnings: string[] }> {
+export async function checkRedis(url: string): Promise<RedisCheck> {
   const probe = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
@@ -35,14 +47,17 @@ export async function checkRedis(url: string): Promise<{ warnings: string[] }> {
     await probe.connect();
     await probe.ping();
     const warnings: string[] = [];
-    const policy = (await probe.config("GET", "maxmemory-policy").catch(() => [])) as string[];
-    if (policy[1] && policy[1] !== "noeviction") {
+    const maxmemoryPolicy = await configValue(probe, "maxmemory-policy");
+    if (maxmemoryPolicy !== null && maxmemoryPolicy !== "noeviction") {
       warnings.push(
-        `Redis at ${maskRedisUrl(url)} runs with maxmemory-policy ${policy[1]}: under memory pressure it may evict queued jobs. ` +
+        `Redis at ${maskRedisUrl(url)} runs with maxmemory-policy ${maxmemoryPolicy}: under memory pressure it may evict queued jobs. ` +
           "Set maxmemory-policy noeviction (redis-cli CONFIG SET maxmemory-policy noeviction, and in redis.conf).",
       );
     }
-    return { warnings };
+    // INFO answers where CONFIG is renamed away; the save points are only in CONFIG.
+    const aof = /^aof_enabled:1\s*$/m.test(await probe.info("persistence"));
+    const persistence = { aof, rdbSave: await configValue(probe, "save") };
+    return { warnings, maxmemoryPolicy, persistence };
   } catch (e) {
     throw new RedisUnavailableError(
       `cannot reach Redis at ${maskRedisUrl(url)}: ${(e as Error).message}. Start it (e.g. \`redis-server --daemonize yes\`) or set REDIS_URL.`,
@@ -51,4 +66,9 @@ export async function checkRedis(url: string): Promise<{ warnings: string[] }> {
   } finally {
     probe.disconnect();
   }
+}
+
+async function configValue(redis: Redis, name: string): Promise<string | null> {
+  const reply = (await redis.config("GET", name).catch(() => [])) as string[];
+  return reply[1] ?? null;
 }

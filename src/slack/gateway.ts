@@ -17,7 +17,11 @@ import { classifySlackError, SlackPermanentError, SlackTransientError } from "./
 export interface SlackGatewayOptions {
   apiUrl: string;
   timeoutMs: number;
-  redis: Redis;
+  /**
+   * Where calls are paced. Null for a one-off command (`doctor`, `settings set`): its few calls cannot
+   * approach a rate tier, and it must work, and say so, while Redis is down.
+   */
+  redis: Redis | null;
   /** Prefix of the pacing keys in Redis, e.g. "css-bot:slack-pace". */
   keyPrefix: string;
   log: Logger;
@@ -39,6 +43,16 @@ export interface SlackUser {
   email?: string;
   /** The display name people know: real name, else the handle. */
   name: string;
+}
+
+/** A channel as conversations.info describes it to the bot. */
+export interface SlackChannel {
+  id: string;
+  name: string;
+  /** Whether the bot is in it: it can post only there. */
+  isMember: boolean;
+  isArchived: boolean;
+  isPrivate: boolean;
 }
 
 export interface WorkspaceSlack {
@@ -73,16 +87,21 @@ export interface WorkspaceSlack {
   authTest(): Promise<{ teamId: string; botUserId: string }>;
   /** The bot token's scopes as Slack reports them (x-oauth-scopes); null when it does not say. */
   scopes(): Promise<string[] | null>;
+  /**
+   * The channel, or null when Slack says channel_not_found: no such channel, or a private one the bot
+   * was not invited to (Slack does not tell the two apart).
+   */
+  channelInfo(channel: string): Promise<SlackChannel | null>;
 }
 
 const DEFAULT_MAX_WAIT_MS = 10_000;
 
 export class SlackGateway {
-  private readonly pacer: SlackPacer;
+  private readonly pacer: SlackPacer | null;
   private readonly clients = new Map<string, WorkspaceSlack>();
 
   constructor(private readonly options: SlackGatewayOptions) {
-    this.pacer = new SlackPacer(options.redis, options.keyPrefix);
+    this.pacer = options.redis ? new SlackPacer(options.redis, options.keyPrefix) : null;
   }
 
   /** The client for one workspace's bot token (cached per token). Tokens never appear in logs or errors. */
@@ -121,7 +140,7 @@ class WorkspaceClient implements WorkspaceSlack {
   constructor(
     private readonly web: WebClient,
     private readonly teamId: string,
-    private readonly pacer: SlackPacer,
+    private readonly pacer: SlackPacer | null,
     private readonly maxWaitMs: number,
     private readonly log: Logger,
   ) {}
@@ -225,6 +244,24 @@ class WorkspaceClient implements WorkspaceSlack {
     return res.response_metadata?.scopes ?? null;
   }
 
+  async channelInfo(channel: string): Promise<SlackChannel | null> {
+    const method = "conversations.info";
+    const res = await this.call(
+      this.tiered(method, channel),
+      () => this.web.conversations.info({ channel }),
+      (e) => (e.slackError === "channel_not_found" ? null : undefined),
+    );
+    if (!res) return null;
+    const c = res.channel;
+    return {
+      id: required(method, c?.id, "channel.id"),
+      name: c?.name ?? channel,
+      isMember: c?.is_member ?? false,
+      isArchived: c?.is_archived ?? false,
+      isPrivate: c?.is_private ?? false,
+    };
+  }
+
   /**
    * Paces, calls once, and classifies a failure. `orElse` turns an expected refusal (users_not_found)
    * into a value; any other permanent refusal is logged once here, with no token or message text.
@@ -234,7 +271,7 @@ class WorkspaceClient implements WorkspaceSlack {
     run: () => Promise<T>,
     orElse?: (error: SlackPermanentError) => E | undefined,
   ): Promise<T | E> {
-    await this.pacer.acquireAll(spec.slots, spec.method, this.maxWaitMs);
+    await this.pacer?.acquireAll(spec.slots, spec.method, this.maxWaitMs);
     try {
       return await run();
     } catch (error) {

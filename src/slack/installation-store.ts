@@ -10,7 +10,8 @@ export class InstallationError extends KnownError {
   readonly code = "SLACK_INSTALLATION";
 }
 
-const sealContext = (teamId: string) => `slack-installation:${teamId}`;
+/** What a team's sealed installation is bound to (SecretBox's associated data). */
+export const installationContext = (teamId: string) => `slack-installation:${teamId}`;
 
 /** The slug of a workspace created by an install: stable, and valid for the CLI's --workspace. */
 export function slugForTeam(teamId: string): string {
@@ -26,7 +27,7 @@ export function createInstallationStore(prisma: PrismaClient, box: SecretBox): I
           "org-wide (Enterprise Grid) installs are not supported: install per workspace",
         );
       }
-      const sealed = box.seal(JSON.stringify(installation), sealContext(teamId));
+      const sealed = box.seal(JSON.stringify(installation), installationContext(teamId));
       await prisma.$transaction(async (tx) => {
         const workspace =
           (await tx.workspace.findFirst({ where: { slackTeamId: teamId } })) ??
@@ -71,7 +72,10 @@ export function createInstallationStore(prisma: PrismaClient, box: SecretBox): I
         where: { workspace: { slackTeamId: teamId, deletedAt: null } },
       });
       if (!row) throw new InstallationError(`css-bot is not installed in Slack team ${teamId}`);
-      return JSON.parse(box.open(row.encryptedInstall, sealContext(teamId))) as Installation<"v2", false>;
+      return JSON.parse(box.open(row.encryptedInstall, installationContext(teamId))) as Installation<
+        "v2",
+        false
+      >;
     },
 
     async deleteInstallation(query: InstallationQuery<boolean>) {

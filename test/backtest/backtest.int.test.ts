@@ -5,12 +5,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { convertDataset } from "../../examples/datasets-to-files.ts";
-import { run } from "../../src/cli/main.ts";
 import { activeModelForScoring } from "../../src/db/repositories/models.ts";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
 import { dayToDate, parseDay } from "../../src/domain/dates.ts";
 import { parseModel } from "../../src/domain/model/parse-model.ts";
 import { lastBacktestNote } from "../../src/services/backtest-history.ts";
+import { runCli } from "../support/cli.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { tempDir, writeTempFile } from "../support/files.ts";
 
@@ -18,16 +18,7 @@ import { tempDir, writeTempFile } from "../support/files.ts";
 const DATASETS = new URL("../fixtures/datasets/", import.meta.url).pathname;
 const EXAMPLE_MODEL = new URL("../../examples/iranian-churn-model.yaml", import.meta.url).pathname;
 
-async function cli(args: string[], env: Record<string, string | undefined> = {}) {
-  let stdout = "";
-  let stderr = "";
-  const code = await run(["node", "css-bot", ...args], env, {
-    stdout: { write: (s) => void (stdout += s) },
-    stderr: { write: (s) => void (stderr += s) },
-    interactive: false,
-  });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[], env: Record<string, string | undefined> = {}) => runCli(args, env);
 
 const MODEL = writeTempFile("model.yaml", [
   "name: small",

@@ -3,8 +3,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run } from "../../src/cli/main.ts";
 import { openQueues } from "../../src/jobs/queues.ts";
+import { runCli } from "../support/cli.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { FIXTURES, tempDir, writeTempFile } from "../support/files.ts";
 import { deleteKeys, testRedisUrl, uniquePrefix } from "../support/queues.ts";
@@ -19,16 +19,7 @@ const FIXTURE_FILES = [
   `${FIXTURES}responses.jsonl`,
 ];
 
-async function cli(args: string[], env: Record<string, string | undefined> = {}) {
-  let stdout = "";
-  let stderr = "";
-  const code = await run(["node", "css-bot", ...args], env, {
-    stdout: { write: (s) => void (stdout += s) },
-    stderr: { write: (s) => void (stderr += s) },
-    interactive: false,
-  });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[], env: Record<string, string | undefined> = {}) => runCli(args, env);
 
 describe("css-bot without a database", () => {
   it("has --help on every command", async () => {

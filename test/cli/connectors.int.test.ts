@@ -2,7 +2,7 @@
 // a warehouse database made by the test.
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { run } from "../../src/cli/main.ts";
+import { runCli } from "../support/cli.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { writeTempFile } from "../support/files.ts";
 import { openTestQueues, testRedisUrl, uniquePrefix } from "../support/queues.ts";
@@ -48,20 +48,7 @@ afterEach(async () => {
   await Promise.all([db.close(), source.close()]);
 });
 
-async function cli(args: string[], extraEnv: Record<string, string> = {}) {
-  let stdout = "";
-  let stderr = "";
-  const code = await run(
-    ["node", "css-bot", ...args],
-    { ...env, ...extraEnv },
-    {
-      stdout: { write: (s) => void (stdout += s) },
-      stderr: { write: (s) => void (stderr += s) },
-      interactive: false,
-    },
-  );
-  return { code, stdout, stderr };
-}
+const cli = (args: string[], extraEnv: Record<string, string> = {}) => runCli(args, { ...env, ...extraEnv });
 
 describe("css-bot connectors", () => {
   it("adds, lists, syncs and removes a SQL connector, never showing its secret", async () => {

@@ -1,56 +1,43 @@
-// The start-up check of Redis, against a private redis-server started for the test.
-import { spawn } from "node:child_process";
-import { createServer } from "node:net";
-import { describe, expect, it } from "vitest";
+// The start-up check of Redis, against private redis-servers started for the test.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkRedis } from "../../src/jobs/redis.ts";
 import { testRedisUrl } from "../support/queues.ts";
+import { startRedisServer, type PrivateRedis } from "../support/redis-server.ts";
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+let careless: PrivateRedis;
+let durable: PrivateRedis;
+
+beforeAll(async () => {
+  [careless, durable] = await Promise.all([
+    startRedisServer(["--save", "", "--appendonly", "no", "--maxmemory-policy", "allkeys-lru"]),
+    startRedisServer(["--save", "900 1", "--appendonly", "yes", "--maxmemory-policy", "noeviction"]),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all([careless?.stop(), durable?.stop()]);
+});
 
 describe("checkRedis", () => {
   it("passes a Redis that keeps its jobs", async () => {
     const { warnings } = await checkRedis(testRedisUrl);
     // The machine's Redis runs with noeviction (.ci/run starts it so).
     expect(warnings).toEqual([]);
+    expect(await checkRedis(durable.url)).toEqual({
+      warnings: [],
+      maxmemoryPolicy: "noeviction",
+      persistence: { aof: true, rdbSave: "900 1" },
+    });
   });
 
-  it("warns when Redis may evict queued jobs", async () => {
-    const port = await freePort();
-    const server = spawn(
-      "redis-server",
-      [
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--maxmemory-policy",
-        "allkeys-lru",
-      ],
-      { stdio: "ignore" },
-    );
-    try {
-      let result: { warnings: string[] } | undefined;
-      for (let i = 0; i < 50 && !result; i++) {
-        result = await checkRedis(`redis://127.0.0.1:${port}`).catch(() => undefined);
-        if (!result) await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(result?.warnings).toEqual([
-        `Redis at redis://127.0.0.1:${port} runs with maxmemory-policy allkeys-lru: under memory pressure it may evict queued jobs. ` +
-          "Set maxmemory-policy noeviction (redis-cli CONFIG SET maxmemory-policy noeviction, and in redis.conf).",
-      ]);
-    } finally {
-      server.kill("SIGKILL");
-    }
+  it("warns when Redis may evict queued jobs, and says it keeps nothing across a restart", async () => {
+    const result = await checkRedis(careless.url);
+    expect(result.warnings).toEqual([
+      `Redis at ${careless.url} runs with maxmemory-policy allkeys-lru: under memory pressure it may evict queued jobs. ` +
+        "Set maxmemory-policy noeviction (redis-cli CONFIG SET maxmemory-policy noeviction, and in redis.conf).",
+    ]);
+    expect(result).toMatchObject({
+      maxmemoryPolicy: "allkeys-lru",
+      persistence: { aof: false, rdbSave: "" },
+    });
   });
 });

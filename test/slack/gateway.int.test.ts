@@ -140,6 +140,33 @@ describe("SlackGateway", () => {
     expect(logged).toEqual([]); // an unknown email is an answer, not a refusal to report
   });
 
+  it("describes a channel with the bot's membership, null for a channel Slack does not show it", async () => {
+    const s = slack();
+    expect(await s.channelInfo(GENERAL)).toEqual({
+      id: GENERAL,
+      name: "c0general",
+      isMember: true,
+      isArchived: false,
+      isPrivate: false,
+    });
+    expect(await s.channelInfo("C0OUTSIDE")).toMatchObject({ name: "outside", isMember: false });
+    expect(await s.channelInfo("C0MISSING")).toBeNull();
+    expect(logged).toEqual([]);
+    expect(fake.callsTo("conversations.info").map((c) => c.args.channel)).toEqual([
+      GENERAL,
+      "C0OUTSIDE",
+      "C0MISSING",
+    ]);
+  });
+
+  it("calls without pacing when it has no Redis (one-off commands)", async () => {
+    const s = slack({ redis: null });
+    await s.postMessage({ channel: GENERAL, text: "one" });
+    await s.postMessage({ channel: GENERAL, text: "two" });
+    const [first, second] = postCalls(GENERAL);
+    expect(second!.at - first!.at).toBeLessThan(SLOT_MS);
+    expect(await redisA.keys(`${prefix}:*`)).toEqual([]);
+  });
   it("surfaces a 429 as a rate limit with its Retry-After, without retrying", async () => {
     fake.failNext("chat.postMessage", { status: 429, retryAfter: 1 });
 

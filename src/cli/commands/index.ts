@@ -8,6 +8,7 @@ import { registerConnectors } from "./connectors.ts";
 import { registerDb } from "./db.ts";
 import { registerDemo } from "./demo.ts";
 import { registerDigest } from "./digest.ts";
+import { registerDoctor } from "./doctor.ts";
 import { registerExplain } from "./explain.ts";
 import { registerImport } from "./import.ts";
 import { registerKpis } from "./kpis.ts";
@@ -37,4 +38,5 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerCalibrate(program, ctx);
   registerConnectors(program, ctx);
   registerTrackSecret(program, ctx);
+  registerDoctor(program, ctx);
 }

@@ -7,6 +7,9 @@ import { openQueues } from "../../jobs/queues.ts";
 import { checkRedis, RedisUnavailableError } from "../../jobs/redis.ts";
 import { settingsChanged } from "../../jobs/settings-changed.ts";
 import { updateSettings } from "../../services/workspace-settings.ts";
+import { SecretBox } from "../../security/secret-box.ts";
+import { slackForCommand } from "../../slack/access.ts";
+import { checkChannels } from "../check-channels.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { withWorkspace } from "../workspace.ts";
@@ -83,16 +86,25 @@ export function registerSettings(program: Command, ctx: CliContext): void {
       };
       if (Object.keys(changes).length === 0)
         throw new UsageError("settings set: name at least one setting (see --help)");
-      const { updated, moved } = await withWorkspace(
+      const { updated, moved, warnings } = await withWorkspace(
         ctx,
         command,
         { create: true },
         async (db, workspace) => {
+          const box = ctx.config.encryptionKey ? new SecretBox(ctx.config.encryptionKey) : null;
+          const slack = await slackForCommand({
+            config: ctx.config.slack,
+            prisma: db.prisma,
+            box,
+            workspace,
+          });
+          const warnings = await checkChannels(slack, changes);
           const updated = await updateSettings(db.prisma, workspace.id, changes, "cli");
-          return { updated, moved: await moveSchedule(ctx, workspace.id, updated) };
+          return { updated, moved: await moveSchedule(ctx, workspace.id, updated), warnings };
         },
       );
       ctx.io.stdout.write(describe(updated));
+      for (const warning of warnings) ctx.io.stderr.write(`warning: ${warning}\n`);
       ctx.io.stdout.write(
         moved
           ? "the recompute schedule has moved\n"

@@ -17,3 +17,13 @@ export async function audit(
     },
   });
 }
+
+/** Whether a settings change ever named `key` (set from the CLI or the Slack form), whatever its value. */
+export async function settingEverChanged(db: Db, workspaceId: number, key: string): Promise<boolean> {
+  const rows = await db.$queryRaw<{ found: boolean }[]>`
+    SELECT EXISTS (
+      SELECT 1 FROM audit_log
+       WHERE workspace_id = ${workspaceId} AND action = 'settings.update' AND details -> ${key} IS NOT NULL
+    ) AS found`;
+  return rows[0]?.found ?? false;
+}

@@ -1,0 +1,57 @@
+// A private redis-server on a free port, for tests that need Redis configured in a way the shared
+// one must not be (an eviction policy, no persistence), or that stop it. Never the shared Redis.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Redis } from "ioredis";
+
+export interface PrivateRedis {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+/** Starts redis-server with `args` (e.g. ["--appendonly", "yes"]) in a temporary directory, once it answers. */
+export async function startRedisServer(args: string[]): Promise<PrivateRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), "css-redis-"));
+  const server = spawn(
+    "redis-server",
+    ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, ...args],
+    {
+      stdio: "ignore",
+    },
+  );
+  const exited = new Promise<void>((resolve) => server.once("exit", () => resolve()));
+  const stop = async () => {
+    if (server.exitCode === null && server.signalCode === null) server.kill("SIGKILL");
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const url = `redis://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on("error", () => undefined);
+    const up = await probe.connect().then(
+      () => probe.ping().then(() => true),
+      () => false,
+    );
+    probe.disconnect();
+    if (up) return { url, port, stop };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await stop();
+  throw new Error(`redis-server ${args.join(" ")} did not start on port ${port}`);
+}
