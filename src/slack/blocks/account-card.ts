@@ -5,6 +5,7 @@
 // forgotten on the way: there is no MRR field and no renewal amount to leak.
 import type { types } from "@slack/bolt";
 import { formatDay } from "../../domain/dates.ts";
+import { scoreMove } from "../../domain/scoring/score-move.ts";
 import type { AccountCard, BandTone } from "../../services/account-card.ts";
 import { ACTIONS, encodeAccountValue } from "../ids.ts";
 import { sparkline } from "./sparkline.ts";
@@ -32,11 +33,6 @@ const WHOLE_DOLLARS = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 
 
 export function formatMrr(mrr: number): string {
   return `${WHOLE_DOLLARS.format(mrr)}/mo`;
-}
-
-function signed(n: number): string {
-  const r = Math.round(n);
-  return r > 0 ? `+${r}` : r < 0 ? `−${Math.abs(r)}` : "±0";
 }
 
 /** A permalink to a message: Slack redirects /archives links to the message in any client. */
@@ -69,7 +65,9 @@ export function accountCardMessage(
     const week = card.sinceLastWeek;
     if (week) {
       const moved =
-        week.score !== null && current.score !== null ? ` (${signed(current.score - week.score)})` : "";
+        week.score !== null && current.score !== null
+          ? ` (${scoreMove(week.score, current.score).delta})`
+          : "";
       lines.push(`*Since ${formatDay(week.asOf)}*${moved}: ${esc(week.summary)}`);
     } else {
       lines.push("_No score a week ago to compare with._");
