@@ -5,6 +5,7 @@
 // forgotten on the way: there is no MRR field and no renewal amount to leak.
 import type { types } from "@slack/bolt";
 import { formatDay } from "../../domain/dates.ts";
+import { describeBands } from "../../domain/scoring/bands.ts";
 import { scoreMove } from "../../domain/scoring/score-move.ts";
 import type { AccountCard, BandTone } from "../../services/account-card.ts";
 import { ACTIONS, encodeAccountValue } from "../ids.ts";
@@ -55,6 +56,13 @@ export function accountCardMessage(
   const context: string[] = [`\`${escCut(account.externalId, 80)}\``];
   if (account.domain) context.push(escCut(account.domain, 80));
   if (current) context.push(`as of ${formatDay(current.asOf)}`);
+  // A segment's own bands: "82, caution" is right for enterprise (healthy from 85) and looks
+  // wrong without them.
+  if (current?.segmentBands) {
+    context.push(
+      `${escCut(current.segmentBands.segment, 60)} bands: ${esc(describeBands(current.segmentBands.bands))}`,
+    );
+  }
   if (account.status !== "active") context.push(`*${esc(account.status)}*`);
   blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: context.join(" · ") }] });
 
