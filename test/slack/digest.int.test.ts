@@ -84,6 +84,15 @@ describe("daily digest", () => {
     expect(h.fake.files).toHaveLength(0);
     expect(text).toContain(`== Customer Success digest · ${formatDay(PORTFOLIO_END)} ==`);
     expect(text).toContain("Newly at risk");
+    // The channel's first digest: the day and the one before.
+    expect(text).toContain(
+      `Net band changes on ${formatDay(PORTFOLIO_END - 1)} or ${formatDay(PORTFOLIO_END)}`,
+    );
+    out.length = 0;
+    const json = ["node", "css-bot", "digest", "--preview", "--json", "--date", formatDay(PORTFOLIO_END)];
+    expect(await run(json, { DATABASE_URL: h.db.url }, io)).toBe(0);
+    const messages = JSON.parse(out.join("")) as { text: string; blocks: unknown[] }[];
+    expect(messages[0]!.text).toMatch(/^Customer Success digest .*: \d+ newly at risk/);
     expect(h.fake.messages(DIGESTS)).toHaveLength(0);
     expect(await h.db.prisma.bandChange.count({ where: { digestedAt: { not: null } } })).toBe(0);
   });

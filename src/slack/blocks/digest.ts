@@ -161,6 +161,7 @@ export function digestPreview(messages: readonly SlackMessage[]): string {
     if (b.type === "header") return `== ${b.text.text} ==`;
     if (b.type === "divider") return "----";
     if (b.type === "section") return b.text?.text ?? "";
+    if (b.type === "context") return b.elements.map((e) => ("text" in e ? e.text : "")).join(" ");
     return "";
   };
   return messages
