@@ -79,8 +79,13 @@ export interface DigestView {
     /** Accounts whose band moved otherwise (newly scored, too little data...): counted, not listed. */
     other: number;
   };
-  /** Every band change the digest settles: marked digested once it is posted. */
-  settles: bigint[];
+  /**
+   * The band changes the digest settles, marked digested once it is posted: those it read (by id:
+   * one a recompute adds meanwhile waits for the next digest), and for a channel's first digest
+   * every unreported one before `before` too, never read (a workspace that set its digest channel
+   * after a year of recomputes has a year of them).
+   */
+  settles: { ids: bigint[]; before: Day | null };
   movers: { down: ListedAccount[]; up: ListedAccount[] };
   renewals: ListedAccount[];
 }
@@ -109,7 +114,7 @@ export interface PendingChange {
   drivers: Driver[];
 }
 
-/** An account's band changes since `listedFrom` netted into one move; `changes` of them. */
+/** An account's unreported band changes netted into one move; `changes` of them. */
 export interface NetChange {
   accountId: number;
   fromBand: string | null;
@@ -125,14 +130,12 @@ export interface NetChange {
 }
 
 /**
- * Each account's changes on or after `listedFrom` (all when null) netted into one move, from the band
- * and score before its first to those after its last; an account back in the band it started from
- * is left out. Pure.
+ * Each account's changes netted into one move, from the band and score before its first to those
+ * after its last; an account back in the band it started from is left out. Pure.
  */
-export function netChanges(pending: readonly PendingChange[], listedFrom: Day | null): NetChange[] {
+export function netChanges(pending: readonly PendingChange[]): NetChange[] {
   const byAccount = new Map<number, PendingChange[]>();
   for (const c of pending) {
-    if (listedFrom !== null && c.asOf < listedFrom) continue;
     const list = byAccount.get(c.accountId);
     if (list) list.push(c);
     else byAccount.set(c.accountId, [c]);
@@ -218,7 +221,7 @@ export async function buildDigest(
   const kpis = computePortfolioKpis(await portfolioKpiInput(prisma, workspaceId, month));
   const risk = new Set(riskBands(model));
   const pending = await pendingChanges(prisma, workspaceId, localDate, listedFrom);
-  const changes = await groupChanges(prisma, workspaceId, model, localDate, netChanges(pending, listedFrom));
+  const changes = await groupChanges(prisma, workspaceId, model, localDate, netChanges(pending));
   // An account listed above is not listed again among the movers.
   const listed = new Set(
     [changes.atRisk, changes.caution, changes.recovered].flatMap((g) => g.shown.map((c) => c.accountId)),
@@ -250,7 +253,7 @@ export async function buildDigest(
       netMrrChurn: kpis.net_mrr_churn_rate,
     },
     changes,
-    settles: pending.map((c) => c.id),
+    settles: { ids: pending.map((c) => c.id), before: listedFrom },
     movers,
     renewals,
   };
@@ -265,10 +268,7 @@ export function changeCount(view: DigestView): number {
 /** The movers of the week a digest lists, each way. */
 const MOVERS = 3;
 
-/**
- * The workspace's unreported band changes up to `localDate`, oldest first. Those before `listedFrom`
- * (a first digest) are only settled: their drivers are not read.
- */
+/** The workspace's unreported band changes from `listedFrom` (null: the first) to `localDate`. */
 async function pendingChanges(
   prisma: PrismaClient,
   workspaceId: number,
@@ -284,14 +284,12 @@ async function pendingChanges(
       to_band: string;
       from_score: number | null;
       to_score: number | null;
-      drivers: Driver[] | null;
+      drivers: Driver[];
     }[]
   >(
-    `SELECT id, account_id, to_char(as_of, 'YYYY-MM-DD') AS as_of, from_band, to_band, from_score, to_score,
-            CASE WHEN $3::date IS NULL OR as_of >= $3::date THEN drivers END AS drivers
+    `SELECT id, account_id, to_char(as_of, 'YYYY-MM-DD') AS as_of, from_band, to_band, from_score, to_score, drivers
      FROM band_changes
-     WHERE workspace_id = $1 AND digested_at IS NULL AND as_of <= $2::date
-     ORDER BY account_id, as_of`,
+     WHERE workspace_id = $1 AND digested_at IS NULL AND as_of <= $2::date AND ($3::date IS NULL OR as_of >= $3::date)`,
     workspaceId,
     formatDay(localDate),
     listedFrom === null ? null : formatDay(listedFrom),
@@ -304,7 +302,7 @@ async function pendingChanges(
     toBand: r.to_band,
     fromScore: r.from_score,
     toScore: r.to_score,
-    drivers: r.drivers ?? [],
+    drivers: r.drivers,
   }));
 }
 

@@ -78,14 +78,15 @@ export async function postDigest(
       changeCount(view) === 0
         ? "no-changes"
         : await postChart(prisma, workspaceId, localDate, channel, slack, log);
-    // Every change the digest settles, by id (one array parameter: a first digest may settle
-    // thousands); one a recompute adds meanwhile waits for the next digest.
+    // Every change the digest settles (one array parameter: a digest may settle thousands).
     await prisma.$transaction([
       prisma.$executeRawUnsafe(
         `UPDATE band_changes SET digested_at = now()
-         WHERE workspace_id = $1 AND digested_at IS NULL AND id = ANY($2::bigint[])`,
+         WHERE workspace_id = $1 AND digested_at IS NULL
+           AND (id = ANY($2::bigint[]) OR as_of < $3::date)`,
         workspaceId,
-        view.settles.map(String),
+        view.settles.ids.map(String),
+        view.settles.before === null ? null : formatDay(view.settles.before),
       ),
       prisma.digest.update({ where: { id: row.id }, data: { status: "posted", postedAt: new Date() } }),
     ]);

@@ -44,7 +44,7 @@ function view(atRisk: number, over: Partial<DigestView["changes"]> = {}): Digest
       other: 0,
       ...over,
     },
-    settles: [],
+    settles: { ids: [], before: null },
     movers: { down: [], up: [] },
     renewals: [],
   };
