@@ -91,6 +91,11 @@ describe("digest messages", () => {
     ]);
   });
 
+  it("says when an account had no score before", () => {
+    const text = textOf(view(0, { atRisk: group([change(1, { fromBand: null, fromScore: null })]) }));
+    expect(text).toContain("x* 60 (no score before) · <@U0OWNER>");
+  });
+
   it("shows a decimal when whole numbers would hide the move", () => {
     const recovered = change(3, { fromBand: "caution", toBand: "healthy", toLabel: "Healthy" });
     const text = textOf(

@@ -44,7 +44,12 @@ function ownerName(owner: string | null): string {
 }
 
 function changeLine(c: DigestChange, mention: boolean, withBand: boolean): string {
-  const parts = [`• *${escCut(c.name, 120)}* ${scoreMoveText(c.fromScore, c.toScore, "→")}`];
+  // A first score (or the first after too little data) has nothing to move from.
+  const move =
+    c.fromScore === null
+      ? `${formatScore(c.toScore)} (no score before)`
+      : scoreMoveText(c.fromScore, c.toScore, "→");
+  const parts = [`• *${escCut(c.name, 120)}* ${move}`];
   if (withBand) parts.push(`now ${esc(c.toLabel)}`);
   parts.push(mention ? mentionUser(c.ownerSlackUserId ?? c.owner, "_no owner_") : ownerName(c.owner));
   parts.push(driverText(c.drivers));
