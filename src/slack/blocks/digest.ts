@@ -94,8 +94,8 @@ export function digestMessages(view: DigestView): SlackMessage[] {
     { type: "divider" },
   );
   // Each account once, by its net move since the last digest; highest MRR first (not shown: a
-  // channel sees the digest).
-  // The rest of a group: the at-risk list has every account at risk, the movers the week's moves.
+  // channel sees the digest). A group's rest: `/css at-risk` lists every account at risk, `/css
+  // movers` the week's biggest moves.
   type How = { mention: boolean; withBand: boolean; rest: string };
   const groups: [string, DigestGroup, How][] = [
     [
