@@ -2,7 +2,8 @@
 // component's points, the drivers since last week, coverage, the account's facts and its open
 // follow-up. One statement of indexed lookups, scoped by workspace; the model is parsed once per version.
 import { dateToDay, parseDay, type Day } from "../domain/dates.ts";
-import { INSUFFICIENT_DATA, type ScoringModel } from "../domain/model/schema.ts";
+import { segmentBands } from "../domain/model/resolve-segment.ts";
+import { INSUFFICIENT_DATA, type Band, type ScoringModel } from "../domain/model/schema.ts";
 import { driversBetween, summariseChange, type Driver } from "../domain/scoring/explain.ts";
 import type { ComponentResult } from "../domain/scoring/score.ts";
 import { PREPARED } from "../db/client.ts";
@@ -40,6 +41,8 @@ export interface AccountCard {
     tone: BandTone;
     coverage: number;
     components: CardComponent[];
+    /** The bands of the account's segment, highest first, when they are not the model's. */
+    segmentBands: { segment: string; bands: Band[] } | null;
   } | null;
   /** One point per day over the 30 days up to the current snapshot (null: no snapshot that day). */
   trend: { day: Day; score: number | null }[];
@@ -238,7 +241,10 @@ async function cardFromRow({ prisma }: Clients, workspaceId: number, row: CardRo
       ...c,
       label: segmentLabel(model, account.segment, c.key) ?? labels.get(c.key) ?? c.key,
     })),
+    segmentBands: null,
   };
+  const bands = segmentBands(model, account.segment);
+  if (bands && account.segment !== null) card.current.segmentBands = { segment: account.segment, bands };
   const byDay = new Map(snapshots.map((s) => [parseDay(s.as_of)!, s.score]));
   for (let day = asOf - (TREND_DAYS - 1); day <= asOf; day++) {
     card.trend.push({ day, score: byDay.get(day) ?? null });

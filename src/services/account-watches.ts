@@ -4,10 +4,10 @@ import { findAccounts } from "../db/repositories/accounts.ts";
 import { findActiveModel } from "../db/repositories/models.ts";
 import { DEFAULT_MODEL } from "../domain/model/default-model.ts";
 import type { Driver } from "../domain/scoring/explain.ts";
+import { scoreMoveText } from "../domain/scoring/score-move.ts";
 import { KnownError } from "../errors.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { driverText } from "../slack/blocks/at-risk-case.ts";
-import { formatScore } from "../slack/blocks/account-card.ts";
 import { esc } from "../slack/blocks/text.ts";
 import { bandLabel } from "./account-card.ts";
 
@@ -104,7 +104,7 @@ export async function notifyWatchers(
     if (claim.count === 0) continue;
     const text =
       `:eyes: *${esc(r.name)}* is now ${esc(bandLabel(model, r.segment, r.to_band))}: ` +
-      `${formatScore(r.from_score)} → ${formatScore(r.to_score)}. Drivers: ${driverText(r.drivers)}. ` +
+      `${scoreMoveText(r.from_score, r.to_score, "→")}. Drivers: ${driverText(r.drivers)}. ` +
       "(`/css unwatch` to stop)";
     try {
       await dm.send(r.slack_user_id, { text });

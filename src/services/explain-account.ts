@@ -4,7 +4,7 @@ import { formatDay, type Day } from "../domain/dates.ts";
 import { parseModel } from "../domain/model/parse-model.ts";
 import type { ScoringModel } from "../domain/model/schema.ts";
 import { driversBetween, summariseChange, type Driver } from "../domain/scoring/explain.ts";
-import { findAccounts, type AccountSummary } from "../db/repositories/accounts.ts";
+import { searchAccounts, type AccountSummary } from "../db/repositories/accounts.ts";
 import { snapshotPair, type StoredSnapshot } from "../db/repositories/snapshots.ts";
 import type { Clients, SqlClient } from "../db/handle.ts";
 
@@ -27,12 +27,13 @@ export async function resolveAccount(
   query: string,
 ): Promise<AccountSummary> {
   if (query.trim() === "") throw new AccountLookupError("name an account: its id, name or domain");
-  const matches = await findAccounts(sql, workspaceId, query);
+  const { matches, total, atLeast } = await searchAccounts(sql, workspaceId, query);
   if (matches.length === 1) return matches[0]!;
   if (matches.length === 0) throw new AccountLookupError(`no account matches ${JSON.stringify(query)}`);
   const list = matches.map((m) => `  ${m.externalId}  ${m.name}`).join("\n");
+  const first = total > matches.length ? ` (the first ${matches.length})` : "";
   throw new AccountLookupError(
-    `${JSON.stringify(query)} matches ${matches.length} accounts; name one by id:\n${list}`,
+    `${JSON.stringify(query)} matches ${total}${atLeast ? " or more" : ""} accounts; name one by id${first}:\n${list}`,
   );
 }
 

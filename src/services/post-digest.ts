@@ -62,7 +62,7 @@ export async function postDigest(
   });
   if (claimed.count === 0) return { status: "in-progress" };
   try {
-    const view = await buildDigest(prisma, workspaceId, localDate);
+    const view = await buildDigest(prisma, workspaceId, localDate, channel);
     const messages = digestMessages(view);
     const sent = [...(await prisma.digest.findUniqueOrThrow({ where: { id: row.id } })).messageTs];
     for (let i = sent.length; i < messages.length; i++) {
@@ -78,22 +78,16 @@ export async function postDigest(
       changeCount(view) === 0
         ? "no-changes"
         : await postChart(prisma, workspaceId, localDate, channel, slack, log);
-    const ids = [
-      ...view.changes.atRisk,
-      ...view.changes.caution,
-      ...view.changes.recovered,
-      ...view.changes.other,
-    ];
+    // Every change the digest settles (one array parameter: a digest may settle thousands).
     await prisma.$transaction([
-      prisma.bandChange.updateMany({
-        where: {
-          workspaceId,
-          digestedAt: null,
-          asOf: { lte: day },
-          accountId: { in: ids.map((c) => c.accountId) },
-        },
-        data: { digestedAt: new Date() },
-      }),
+      prisma.$executeRawUnsafe(
+        `UPDATE band_changes SET digested_at = now()
+         WHERE workspace_id = $1 AND digested_at IS NULL
+           AND (id = ANY($2::bigint[]) OR as_of < $3::date)`,
+        workspaceId,
+        view.settles.ids.map(String),
+        view.settles.before === null ? null : formatDay(view.settles.before),
+      ),
       prisma.digest.update({ where: { id: row.id }, data: { status: "posted", postedAt: new Date() } }),
     ]);
     return { status: "posted", messages: messages.length, changes: changeCount(view), chart };

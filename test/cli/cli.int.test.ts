@@ -253,9 +253,23 @@ describe.each(["postgres", "pglite"] as const)("css-bot on %s", (backend) => {
       previous_as_of: "2026-06-29",
       as_of: "2026-06-30",
     });
+    // The enterprise segment has bands of its own: shown, so that 78 in caution reads right.
+    expect(x).toMatchObject({
+      bands: [
+        { key: "healthy", label: "healthy", min: 85 },
+        { key: "caution", label: "caution", min: 72 },
+        { key: "at_risk", label: "at risk", min: 0 },
+      ],
+      bands_segment: "enterprise",
+    });
 
     const text = await cli(["explain", "A1"], env);
     expect(text.stdout).toContain("Since 2026-06-29: 67 -> 78: tickets +9, usage +2");
+    expect(text.stdout).toContain("Bands of enterprise: healthy 85+ · caution 72+ · at risk below 72");
+    // A segment without bands of its own: the model's, and no line for them.
+    const beta = JSON.parse((await cli(["explain", "A2", "--json"], env)).stdout) as Record<string, unknown>;
+    expect(beta).toMatchObject({ bands_segment: null, bands: [{ min: 80 }, { min: 70 }, { min: 0 }] });
+    expect((await cli(["explain", "A2"], env)).stdout).not.toContain("Bands of");
 
     const skipped = await cli(
       ["import", "metrics", `${FIXTURES}metrics-bad.csv`, "--skip-invalid", "--json"],

@@ -3,7 +3,7 @@
 // ranks a word that starts many names (read from the (workspace_id, lower(name)) index when a page
 // of names starts with it) and the partial matches when few do, and that it stays inside the workspace.
 import { afterEach, describe, expect, it } from "vitest";
-import { findAccounts } from "../../src/db/repositories/accounts.ts";
+import { findAccounts, searchAccounts } from "../../src/db/repositories/accounts.ts";
 import { lookupAccount } from "../../src/services/lookup-account.ts";
 import { BACKENDS, createTestDatabase, type TestDatabase } from "../support/databases.ts";
 
@@ -68,5 +68,22 @@ describe.each(BACKENDS)("the /css search on %s", (backend) => {
     expect(await names(id, "zeta")).toEqual(short.slice(0, 10));
     // Few names start with it: the partial matches elsewhere in a name come after them.
     expect(await names(id, "alpha")).toEqual(["Alpha Zeta", "Beta Alpha"]);
+  });
+
+  it("counts the matches beyond the few it returns, and says when it stopped counting", async () => {
+    db = await createTestDatabase(backend);
+    const twelve = Array.from({ length: 12 }, (_, i) => `Copper ${i} Leaf`);
+    const many = Array.from({ length: 60 }, (_, i) => `Zeta ${i}`);
+    const id = await workspaceWith("acme", [...twelve, ...many, "Coppre Works"]);
+    const count = async (query: string) => {
+      const { matches, total, atLeast } = await searchAccounts(db.sql, id, query, 10);
+      return { shown: matches.length, total, atLeast };
+    };
+    expect(await count("copper")).toEqual({ shown: 10, total: 12, atLeast: false });
+    expect(await count("copper 3 leaf")).toEqual({ shown: 1, total: 1, atLeast: false });
+    // More than the search ranks (50): a floor.
+    expect(await count("zeta")).toEqual({ shown: 10, total: 50, atLeast: true });
+    // Typos: only those similar enough count.
+    expect(await count("coppre wroks")).toMatchObject({ shown: 1, total: 1 });
   });
 });

@@ -188,6 +188,43 @@ describe("/css <account>", () => {
     expect(allText(shown)).toContain("Acme Rocket Parts");
   });
 
+  it("counts every account that matches, not only the ten it offers", async () => {
+    const twelve = await h.db.prisma.account.findMany({
+      where: { workspaceId: h.workspace.id, id: { not: acme.id } },
+      orderBy: { id: "asc" },
+      take: 12,
+    });
+    for (const [i, a] of twelve.entries()) {
+      await h.db.prisma.account.update({ where: { id: a.id }, data: { name: `Zyxquill ${i + 1} Ltd` } });
+    }
+    try {
+      const reply = await css("zyxquill");
+      expect(reply.text).toBe('12 accounts match "zyxquill"');
+      expect(allText(reply)).toContain(
+        "12 accounts match *zyxquill*. Which one? The first 10; type more of the name to narrow it down.",
+      );
+      expect(reply.blocks!.filter((b) => (b as { accessory?: unknown }).accessory)).toHaveLength(10);
+    } finally {
+      for (const a of twelve) {
+        await h.db.prisma.account.update({ where: { id: a.id }, data: { name: a.name } });
+      }
+    }
+  });
+
+  it("shows a segment's own bands on the card, and no bands where the model's apply", async () => {
+    const segmentOf = async (segment: string) =>
+      h.db.prisma.account.findFirstOrThrow({
+        where: { workspaceId: h.workspace.id, segment, currentBand: { not: null } },
+      });
+    // The default model's enterprise segment has bands of its own.
+    const enterprise = await segmentOf("enterprise");
+    expect(allText(await css(enterprise.externalId))).toContain(
+      "enterprise bands: Healthy 85+ · Caution 72+ · At risk below 72",
+    );
+    const smb = await segmentOf("smb");
+    expect(allText(await css(smb.externalId))).not.toContain("bands:");
+  });
+
   it("shares a version without revenue figures in the channel", async () => {
     const url = h.fake.responseUrl("share");
     await postSigned(

@@ -2,6 +2,7 @@
 // css-bot digest --now: has the workers post the day's digest now (once per channel and day, as ever).
 import { rename, writeFile } from "node:fs/promises";
 import type { Command } from "commander";
+import { readSettings } from "../../config/workspace-settings.ts";
 import { bandMixChart } from "../../services/band-mix-chart.ts";
 import { workspaceToday } from "../../slack/workspace-today.ts";
 import { buildDigest } from "../../services/build-digest.ts";
@@ -63,7 +64,9 @@ export function registerDigest(program: Command, ctx: CliContext): void {
             await rename(temporary, opts.chart);
             ctx.io.stderr.write(`chart written to ${opts.chart}: ${chart.summary}\n`);
           }
-          return digestMessages(await buildDigest(db.prisma, workspace.id, day));
+          // As the workers would post it: to the digest channel, whose first digest lists less.
+          const channel = readSettings(workspace.settings).digest_channel;
+          return digestMessages(await buildDigest(db.prisma, workspace.id, day, channel));
         });
         ctx.io.stdout.write(opts.json ? `${JSON.stringify(messages, null, 2)}\n` : digestPreview(messages));
       },

@@ -1,6 +1,8 @@
 // css-bot explain ACCOUNT: the score's breakdown, line by line, and what moved it.
 import type { Command } from "commander";
 import { formatDay } from "../../domain/dates.ts";
+import { segmentBands, sortBands } from "../../domain/model/resolve-segment.ts";
+import { bandName, describeBands } from "../../domain/scoring/bands.ts";
 import { explainAccount, type Explanation } from "../../services/explain-account.ts";
 import type { CliContext } from "../context.ts";
 import { asOfOption } from "../options.ts";
@@ -27,6 +29,8 @@ export function registerExplain(program: Command, ctx: CliContext): void {
 }
 
 export function explanationJson(x: Explanation) {
+  const own = segmentBands(x.model.definition, x.account.segment);
+  const bands = own ?? sortBands(x.model.definition.bands);
   return {
     ...scoreJson({ accountId: x.account.externalId, name: x.account.name }, x.current),
     as_of: formatDay(x.current.asOf),
@@ -37,6 +41,9 @@ export function explanationJson(x: Explanation) {
     previous_band: x.previous?.band ?? null,
     drivers: x.drivers.map((d) => ({ key: d.key, delta: d.delta, from: d.from, to: d.to, change: d.change })),
     summary: x.summary,
+    // The bands the score is banded by, highest first: the segment's when it has its own.
+    bands: bands.map((b) => ({ key: b.key, label: bandName(b), min: b.min })),
+    bands_segment: own ? x.account.segment : null,
   };
 }
 
@@ -62,6 +69,8 @@ function explanationText(x: Explanation): string {
     ]),
     "Score = sum of points (sub-score x weight, weights renormalised over the components with data).",
   ];
+  const own = segmentBands(x.model.definition, x.account.segment);
+  if (own) lines.push(`Bands of ${x.account.segment}: ${describeBands(own)}`);
   if (x.previous) {
     lines.push(`Since ${formatDay(x.previous.asOf)}: ${x.summary}`);
     for (const d of x.drivers) {

@@ -30,6 +30,12 @@ export function resolveSegment(model: ScoringModel, segment: string | null): Eff
   };
 }
 
+/** The bands of `segment`, highest first, when it overrides the model's; null when the model's apply. */
+export function segmentBands(model: ScoringModel, segment: string | null): Band[] | null {
+  const bands = segment === null ? undefined : model.segments?.[segment]?.bands;
+  return bands ? sortBands(bands) : null;
+}
+
 export function sortBands(bands: readonly Band[]): Band[] {
   return [...bands].sort((a, b) => b.min - a.min);
 }

@@ -36,3 +36,22 @@ export function bandRank(bands: readonly Band[], key: string | null): number {
   const i = bands.findIndex((b) => b.key === key);
   return i < 0 ? -1 : bands.length - 1 - i;
 }
+
+/** A band's name as people read it: its label, or its key in words. */
+export function bandName(band: Band): string {
+  return band.label ?? band.key.replaceAll("_", " ");
+}
+
+/**
+ * "Healthy 85+ · Caution 72+ · At risk below 72": what a score must reach for each band, so a card
+ * at 82 in a segment whose healthy band starts at 85 does not look like an error. `bands` ordered
+ * from the highest min down.
+ */
+export function describeBands(bands: readonly Band[]): string {
+  return bands
+    .map((b, i) => {
+      const above = bands[i - 1];
+      return b.min === 0 && above ? `${bandName(b)} below ${above.min}` : `${bandName(b)} ${b.min}+`;
+    })
+    .join(" · ");
+}

@@ -1,6 +1,7 @@
 // Why a score is what it is, and why it moved: each component's points, and against a previous
 // snapshot the components that moved the score, by how many points.
 import type { ComponentResult } from "./score.ts";
+import { scoreMoveText } from "./score-move.ts";
 
 export type DriverChange = "moved" | "appeared" | "disappeared";
 
@@ -43,14 +44,16 @@ export function driversBetween(previous: ScoreLike, current: ScoreLike): Driver[
   return drivers.sort((a, b) => Math.abs(b.delta) - Math.abs(a.delta) || a.key.localeCompare(b.key));
 }
 
-/** "78 -> 61: usage -12, tickets -5" (whole points; drivers under half a point are left out). */
+/**
+ * "78 -> 61: usage -12, tickets -5" (drivers in whole points, those under half a point left out; the
+ * scores with a decimal when whole numbers would look alike: "81.6 -> 82.0").
+ */
 export function summariseChange(
   previous: ScoreLike,
   current: ScoreLike,
   drivers: readonly Driver[],
   limit = 3,
 ): string {
-  const fmt = (s: number | null) => (s === null ? "n/a" : String(Math.round(s)));
   const parts = drivers
     .filter((d) => Math.abs(d.delta) >= 0.5 || d.change !== "moved")
     .slice(0, limit)
@@ -60,6 +63,6 @@ export function summariseChange(
         d.change === "appeared" ? " (new data)" : d.change === "disappeared" ? " (no data now)" : "";
       return `${d.key} ${points}${note}`;
     });
-  const head = `${fmt(previous.score)} -> ${fmt(current.score)}`;
+  const head = scoreMoveText(previous.score, current.score);
   return parts.length > 0 ? `${head}: ${parts.join(", ")}` : head;
 }

@@ -5,6 +5,8 @@
 // forgotten on the way: there is no MRR field and no renewal amount to leak.
 import type { types } from "@slack/bolt";
 import { formatDay } from "../../domain/dates.ts";
+import { describeBands } from "../../domain/scoring/bands.ts";
+import { scoreMove } from "../../domain/scoring/score-move.ts";
 import type { AccountCard, BandTone } from "../../services/account-card.ts";
 import { ACTIONS, encodeAccountValue } from "../ids.ts";
 import { sparkline } from "./sparkline.ts";
@@ -34,11 +36,6 @@ export function formatMrr(mrr: number): string {
   return `${WHOLE_DOLLARS.format(mrr)}/mo`;
 }
 
-function signed(n: number): string {
-  const r = Math.round(n);
-  return r > 0 ? `+${r}` : r < 0 ? `−${Math.abs(r)}` : "±0";
-}
-
 /** A permalink to a message: Slack redirects /archives links to the message in any client. */
 export function threadLink(channelId: string, ts: string): string {
   return `https://slack.com/archives/${channelId}/p${ts.replace(".", "")}`;
@@ -59,6 +56,13 @@ export function accountCardMessage(
   const context: string[] = [`\`${escCut(account.externalId, 80)}\``];
   if (account.domain) context.push(escCut(account.domain, 80));
   if (current) context.push(`as of ${formatDay(current.asOf)}`);
+  // A segment's own bands: "82, caution" is right for enterprise (healthy from 85) and looks
+  // wrong without them.
+  if (current?.segmentBands) {
+    context.push(
+      `${escCut(current.segmentBands.segment, 60)} bands: ${esc(describeBands(current.segmentBands.bands))}`,
+    );
+  }
   if (account.status !== "active") context.push(`*${esc(account.status)}*`);
   blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: context.join(" · ") }] });
 
@@ -69,7 +73,9 @@ export function accountCardMessage(
     const week = card.sinceLastWeek;
     if (week) {
       const moved =
-        week.score !== null && current.score !== null ? ` (${signed(current.score - week.score)})` : "";
+        week.score !== null && current.score !== null
+          ? ` (${scoreMove(week.score, current.score).delta})`
+          : "";
       lines.push(`*Since ${formatDay(week.asOf)}*${moved}: ${esc(week.summary)}`);
     } else {
       lines.push("_No score a week ago to compare with._");

@@ -2,13 +2,15 @@
 // Private replies may show MRR; nothing here is ever posted in a channel.
 import type { types } from "@slack/bolt";
 import { formatDay } from "../../domain/dates.ts";
+import { scoreMove } from "../../domain/scoring/score-move.ts";
 import type { ListedAccount } from "../../db/repositories/account-lists.ts";
 import { ACTIONS, encodeAccountValue } from "../ids.ts";
 import { formatMrr, formatScore, type SlackMessage } from "./account-card.ts";
 import { escCut, mentionUser } from "./text.ts";
 
-function line(a: ListedAccount, today: number, extra = ""): string {
-  const parts = [`*${escCut(a.name, 100)}* ${formatScore(a.score)}${extra}`];
+/** `score` is how the account's score reads: by default the score alone. */
+function line(a: ListedAccount, today: number, score = formatScore(a.score)): string {
+  const parts = [`*${escCut(a.name, 100)}* ${score}`];
   parts.push(mentionUser(a.followUpOwner ?? a.ownerSlackUserId ?? a.owner, "_no owner_"));
   if (a.mrr !== null) parts.push(formatMrr(a.mrr));
   if (a.renewalDate !== null) {
@@ -21,11 +23,11 @@ function line(a: ListedAccount, today: number, extra = ""): string {
 function rows(
   accounts: readonly ListedAccount[],
   today: number,
-  extra?: (a: ListedAccount) => string,
+  score?: (a: ListedAccount) => string,
 ): types.KnownBlock[] {
   return accounts.map((a) => ({
     type: "section",
-    text: { type: "mrkdwn", text: line(a, today, extra?.(a)) },
+    text: { type: "mrkdwn", text: line(a, today, score?.(a)) },
     accessory: {
       type: "button",
       action_id: `${ACTIONS.showAccount}_${a.id}`,
@@ -63,9 +65,10 @@ export function moversMessage(
     const text = "No account moved this week (or there is no score from a week ago to compare with).";
     return { text, blocks: [{ type: "section", text: { type: "mrkdwn", text } }] };
   }
+  // "61 (−13 from 74)": the score and its week-ago one with the same decimals.
   const delta = (a: ListedAccount) => {
-    const d = Math.round((a.score ?? 0) - (a.weekAgoScore ?? 0));
-    return ` (${d > 0 ? "+" : "−"}${Math.abs(d)} from ${formatScore(a.weekAgoScore ?? null)})`;
+    const m = scoreMove(a.weekAgoScore ?? null, a.score);
+    return m.delta === null ? m.to : `${m.to} (${m.delta} from ${m.from})`;
   };
   const blocks: types.KnownBlock[] = [];
   if (m.down.length > 0) {

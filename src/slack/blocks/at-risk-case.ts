@@ -4,6 +4,7 @@
 import type { types } from "@slack/bolt";
 import { formatDay, type Day } from "../../domain/dates.ts";
 import type { Driver } from "../../domain/scoring/explain.ts";
+import { scoreMove } from "../../domain/scoring/score-move.ts";
 import { ACTIONS, encodeCaseValue } from "../ids.ts";
 import { formatMrr, formatScore, TONE_EMOJI, type SlackMessage } from "./account-card.ts";
 import { esc, escCut, mentionUser } from "./text.ts";
@@ -45,10 +46,11 @@ export function driverText(drivers: readonly Driver[], limit = 3): string {
     .join(", ");
 }
 
+/** "61 (−13 from 74)"; "82.0 (+0.4 from 81.6)" when whole numbers would look alike. */
 function change(from: number | null, to: number | null): string {
   if (from === null || to === null) return formatScore(to);
-  const d = Math.round(to - from);
-  return `${formatScore(to)} (${d >= 0 ? "+" : "−"}${Math.abs(d)} from ${formatScore(from)})`;
+  const m = scoreMove(from, to);
+  return `${m.to} (${m.delta} from ${m.from})`;
 }
 
 function caseState(v: CaseView): string {

@@ -1,27 +1,33 @@
 import { describe, expect, it } from "vitest";
 import { parseDay } from "../../domain/dates.ts";
-import type { DigestChange, DigestView } from "../../services/build-digest.ts";
+import type { DigestChange, DigestGroup, DigestView } from "../../services/build-digest.ts";
 import { digestMessages, digestPreview, MAX_BLOCKS, MAX_SECTION } from "./digest.ts";
 
 const day = parseDay("2026-11-25")!;
 
-function view(changes: number): DigestView {
-  const change = (i: number): DigestChange => ({
-    changeId: BigInt(i),
-    accountId: i,
-    name: `Account ${i} <!channel> ${"x".repeat(i % 40)}`,
-    owner: i % 2 ? "U0OWNER" : "ana@example.com",
-    fromBand: "caution",
-    toBand: "at_risk",
-    toLabel: "At risk",
-    fromScore: 72,
-    toScore: 60,
-    drivers: [{ key: "usage", from: 30, to: 18, delta: -12, change: "moved" }],
-    thread: i % 3 ? { channelId: "C0ALERTS", threadTs: `1764100000.${String(i).padStart(6, "0")}` } : null,
-  });
+const change = (i: number, over: Partial<DigestChange> = {}): DigestChange => ({
+  accountId: i,
+  name: `Account ${i} <!channel> ${"x".repeat(i % 40)}`,
+  owner: i % 2 ? "Ana <ana@example.com>" : null,
+  ownerSlackUserId: i % 2 ? "U0OWNER" : null,
+  mrr: 1000 - i,
+  fromBand: "caution",
+  toBand: "at_risk",
+  toLabel: "At risk",
+  fromScore: 72,
+  toScore: 60,
+  drivers: [{ key: "usage", from: 30, to: 18, delta: -12, change: "moved" }],
+  thread: i % 3 ? { channelId: "C0ALERTS", threadTs: `1764100000.${String(i).padStart(6, "0")}` } : null,
+  ...over,
+});
+
+const group = (shown: DigestChange[], total = shown.length): DigestGroup => ({ shown, total });
+
+function view(atRisk: number, over: Partial<DigestView["changes"]> = {}): DigestView {
   return {
     localDate: day,
     since: day - 1,
+    listedFrom: null,
     portfolio: {
       bands: [{ band: "healthy", label: "Healthy", tone: "good", accounts: 10 }],
       average: 77.4,
@@ -32,15 +38,22 @@ function view(changes: number): DigestView {
       netMrrChurn: -0.004,
     },
     changes: {
-      atRisk: Array.from({ length: changes }, (_, i) => change(i + 1)),
-      caution: [],
-      recovered: [],
-      other: [],
+      atRisk: group(Array.from({ length: atRisk }, (_, i) => change(i + 1))),
+      caution: group([]),
+      recovered: group([]),
+      other: 0,
+      ...over,
     },
+    settles: { ids: [], before: null },
     movers: { down: [], up: [] },
     renewals: [],
   };
 }
+
+const textOf = (v: DigestView) =>
+  digestMessages(v)
+    .map((m) => JSON.stringify(m.blocks))
+    .join("");
 
 describe("digest messages", () => {
   it("says 'no band changes' in one line when nothing changed, without the portfolio", () => {
@@ -50,17 +63,102 @@ describe("digest messages", () => {
     expect(messages[0]!.text).toBe("No band changes since 2026-11-24.");
   });
 
+  it("names the days a channel's first digest covers", () => {
+    const first = { ...view(0), since: null, listedFrom: day - 1 };
+    expect(digestMessages(first)[0]!.text).toBe("No band changes on 2026-11-24 or 2026-11-25.");
+    expect(textOf({ ...view(1), since: null, listedFrom: day - 1 })).toContain(
+      "Net band changes on 2026-11-24 or 2026-11-25 (the channel's first digest: earlier ones are not listed)",
+    );
+  });
+
   it("shows the portfolio and the groups, escaped", () => {
-    const [m] = digestMessages(view(2));
-    const text = JSON.stringify(m!.blocks);
+    const text = textOf(view(2));
     expect(text).toContain(
       "Average score *77* (−1.3 in a week) · 2026-10: NPS 31, churn 2.1%, net MRR churn -0.4%",
     );
     expect(text).toContain("Newly at risk* (2)");
+    expect(text).toContain("Net band changes since 2026-11-24");
     expect(text).toContain("&lt;!channel&gt;");
     expect(text).not.toContain("<!channel>");
     expect(text).toContain("<@U0OWNER>");
     expect(text).toContain("<https://slack.com/archives/C0ALERTS/p1764100000000001|thread>");
+  });
+
+  it("writes one line per account: the move, the owner, the drivers", () => {
+    const lines = textOf(view(1)).match(/• \*Account 1 [^"]*/g);
+    expect(lines).toEqual([
+      "• *Account 1 &lt;!channel&gt; x* 72 → 60 · <@U0OWNER> · usage −12 · <https://slack.com/archives/C0ALERTS/p1764100000000001|thread>",
+    ]);
+  });
+
+  it("says when an account had no score before", () => {
+    const text = textOf(view(0, { atRisk: group([change(1, { fromBand: null, fromScore: null })]) }));
+    expect(text).toContain("x* 60 (no score before) · <@U0OWNER>");
+  });
+
+  it("shows a decimal when whole numbers would hide the move", () => {
+    const recovered = change(3, { fromBand: "caution", toBand: "healthy", toLabel: "Healthy" });
+    const text = textOf(
+      view(0, { recovered: group([{ ...recovered, fromScore: 81.61, toScore: 82.02, drivers: [] }]) }),
+    );
+    expect(text).toContain("81.6 → 82.0 · now Healthy");
+    expect(text).toContain("no single component stands out");
+  });
+
+  it("mentions only the owners of accounts newly at risk", () => {
+    const owned = (i: number) => change(i, { owner: "ana@example.com", ownerSlackUserId: "U0ANA" });
+    const text = textOf(
+      view(0, {
+        atRisk: group([owned(1)]),
+        caution: group([{ ...owned(3), fromBand: "healthy", toBand: "caution" }]),
+        recovered: group([{ ...owned(5), fromBand: "at_risk", toBand: "caution", toLabel: "Caution" }]),
+      }),
+    );
+    expect(text.match(/<@U0ANA>/g)).toHaveLength(1);
+    expect(text).toMatch(/Account 1 [^•]*<@U0ANA>/);
+    expect(text).toMatch(/Account 3 [^•]* · ana@example.com · /);
+    expect(text).toMatch(/Account 5 [^•]* · now Caution · ana@example.com · /);
+  });
+
+  it("counts the accounts beyond a group's lines and the other band changes", () => {
+    const shown = Array.from({ length: 15 }, (_, i) => change(i + 1));
+    const text = textOf(
+      view(0, {
+        atRisk: group(shown, 20),
+        caution: group([change(40, { fromBand: "healthy", toBand: "caution" })], 3),
+        other: 4,
+      }),
+    );
+    expect(text).toContain("Newly at risk* (20)");
+    expect(text).toContain("and 5 more: `/css at-risk`");
+    expect(text).toContain("Dropped to caution* (3)");
+    expect(text).toContain("and 2 more: `/css movers`");
+    expect(text).toContain(
+      "4 other band changes (newly scored, too little data, between middle bands) not listed",
+    );
+    expect(digestMessages(view(0, { other: 4 }))[0]!.text).toBe(
+      "Customer Success digest 2026-11-25: 0 newly at risk, 0 dropped to caution, 0 recovered",
+    );
+  });
+
+  it("names the movers' owners without mentioning them", () => {
+    const mover = {
+      id: 9,
+      externalId: "A9",
+      name: "Mover",
+      segment: null,
+      score: 40.2,
+      band: "at_risk",
+      ownerSlackUserId: "U0BEN",
+      owner: "ben@example.com",
+      mrr: null,
+      renewalDate: null,
+      followUpOwner: null,
+      weekAgoScore: 70,
+    };
+    const text = textOf({ ...view(1), movers: { down: [mover], up: [] } });
+    expect(text).toContain("• *Mover* 70 → 40 · ben@example.com");
+    expect(text).not.toContain("U0BEN");
   });
 
   it("splits a long digest within Block Kit's limits and loses no account", () => {

@@ -32,17 +32,30 @@ export function helpMessage(): SlackMessage {
   };
 }
 
-export function choicesMessage(query: string, matches: readonly AccountMatch[]): SlackMessage {
+/**
+ * The accounts to pick from: `total` is how many match (`atLeast`: that many or more), of which
+ * `matches` are the first few.
+ */
+export function choicesMessage(
+  query: string,
+  matches: readonly AccountMatch[],
+  count: { total: number; atLeast: boolean },
+): SlackMessage {
   const q = escCut(query, 100);
   const kind = matches[0]?.match === "similar" ? "look like" : "match";
+  const shown = matches.slice(0, 10);
+  const total = Math.max(count.total, matches.length);
+  const many = `${total}${count.atLeast ? " or more" : ""} accounts ${kind}`;
+  const first =
+    total > shown.length ? ` The first ${shown.length}; type more of the name to narrow it down.` : "";
   return {
-    text: `${matches.length} accounts ${kind} "${q}"`,
+    text: `${many} "${q}"`,
     blocks: [
       {
         type: "section",
-        text: { type: "mrkdwn", text: `${matches.length} accounts ${kind} *${q}*. Which one?` },
+        text: { type: "mrkdwn", text: `${many} *${q}*. Which one?${first}` },
       },
-      ...matches.slice(0, 10).map((m) => ({
+      ...shown.map((m) => ({
         type: "section" as const,
         text: {
           type: "mrkdwn" as const,

@@ -85,7 +85,7 @@ async function answer(
     case "lookup": {
       const result = await lookupAccount(deps, workspace.id, command.query);
       if (result.kind === "none") return noMatchMessage(result.query);
-      if (result.kind === "choices") return choicesMessage(result.query, result.matches);
+      if (result.kind === "choices") return choicesMessage(result.query, result.matches, result);
       return accountCardMessage(result.card, { revenue: true, today });
     }
     case "at-risk": {
