@@ -2173,7 +2173,8 @@ export const MetricObservationScalarFieldEnum = {
   accountId: 'accountId',
   metric: 'metric',
   observedOn: 'observedOn',
-  value: 'value'
+  value: 'value',
+  source: 'source'
 } as const
 
 export type MetricObservationScalarFieldEnum = (typeof MetricObservationScalarFieldEnum)[keyof typeof MetricObservationScalarFieldEnum]
@@ -2365,6 +2366,7 @@ export const SyncRunScalarFieldEnum = {
   read: 'read',
   written: 'written',
   rejected: 'rejected',
+  superseded: 'superseded',
   error: 'error',
   startedAt: 'startedAt',
   finishedAt: 'finishedAt'

@@ -14,7 +14,9 @@ import type * as Prisma from "../internal/prismaNamespace.ts"
 
 /**
  * Model MetricObservation
- * One value of one metric for one account on one day (a later value for the same day replaces it).
+ * One value of one metric for one account on one day, and the source that wrote it. A later write for
+ * the same day replaces it unless its source ranks below the stored one's for that metric (README
+ * "Source precedence"; the guard is in every upsert, src/db/repositories/observations.ts).
  */
 export type MetricObservationModel = runtime.Types.Result.DefaultSelection<Prisma.$MetricObservationPayload>
 
@@ -44,6 +46,7 @@ export type MetricObservationMinAggregateOutputType = {
   metric: string | null
   observedOn: Date | null
   value: number | null
+  source: string | null
 }
 
 export type MetricObservationMaxAggregateOutputType = {
@@ -52,6 +55,7 @@ export type MetricObservationMaxAggregateOutputType = {
   metric: string | null
   observedOn: Date | null
   value: number | null
+  source: string | null
 }
 
 export type MetricObservationCountAggregateOutputType = {
@@ -60,6 +64,7 @@ export type MetricObservationCountAggregateOutputType = {
   metric: number
   observedOn: number
   value: number
+  source: number
   _all: number
 }
 
@@ -82,6 +87,7 @@ export type MetricObservationMinAggregateInputType = {
   metric?: true
   observedOn?: true
   value?: true
+  source?: true
 }
 
 export type MetricObservationMaxAggregateInputType = {
@@ -90,6 +96,7 @@ export type MetricObservationMaxAggregateInputType = {
   metric?: true
   observedOn?: true
   value?: true
+  source?: true
 }
 
 export type MetricObservationCountAggregateInputType = {
@@ -98,6 +105,7 @@ export type MetricObservationCountAggregateInputType = {
   metric?: true
   observedOn?: true
   value?: true
+  source?: true
   _all?: true
 }
 
@@ -193,6 +201,7 @@ export type MetricObservationGroupByOutputType = {
   metric: string
   observedOn: Date
   value: number
+  source: string
   _count: MetricObservationCountAggregateOutputType | null
   _avg: MetricObservationAvgAggregateOutputType | null
   _sum: MetricObservationSumAggregateOutputType | null
@@ -224,6 +233,7 @@ export type MetricObservationWhereInput = {
   metric?: Prisma.StringFilter<"MetricObservation"> | string
   observedOn?: Prisma.DateTimeFilter<"MetricObservation"> | Date | string
   value?: Prisma.FloatFilter<"MetricObservation"> | number
+  source?: Prisma.StringFilter<"MetricObservation"> | string
 }
 
 export type MetricObservationOrderByWithRelationInput = {
@@ -232,6 +242,7 @@ export type MetricObservationOrderByWithRelationInput = {
   metric?: Prisma.SortOrder
   observedOn?: Prisma.SortOrder
   value?: Prisma.SortOrder
+  source?: Prisma.SortOrder
 }
 
 export type MetricObservationWhereUniqueInput = Prisma.AtLeast<{
@@ -244,6 +255,7 @@ export type MetricObservationWhereUniqueInput = Prisma.AtLeast<{
   metric?: Prisma.StringFilter<"MetricObservation"> | string
   observedOn?: Prisma.DateTimeFilter<"MetricObservation"> | Date | string
   value?: Prisma.FloatFilter<"MetricObservation"> | number
+  source?: Prisma.StringFilter<"MetricObservation"> | string
 }, "accountId_metric_observedOn">
 
 export type MetricObservationOrderByWithAggregationInput = {
@@ -252,6 +264,7 @@ export type MetricObservationOrderByWithAggregationInput = {
   metric?: Prisma.SortOrder
   observedOn?: Prisma.SortOrder
   value?: Prisma.SortOrder
+  source?: Prisma.SortOrder
   _count?: Prisma.MetricObservationCountOrderByAggregateInput
   _avg?: Prisma.MetricObservationAvgOrderByAggregateInput
   _max?: Prisma.MetricObservationMaxOrderByAggregateInput
@@ -268,6 +281,7 @@ export type MetricObservationScalarWhereWithAggregatesInput = {
   metric?: Prisma.StringWithAggregatesFilter<"MetricObservation"> | string
   observedOn?: Prisma.DateTimeWithAggregatesFilter<"MetricObservation"> | Date | string
   value?: Prisma.FloatWithAggregatesFilter<"MetricObservation"> | number
+  source?: Prisma.StringWithAggregatesFilter<"MetricObservation"> | string
 }
 
 export type MetricObservationCreateInput = {
@@ -276,6 +290,7 @@ export type MetricObservationCreateInput = {
   metric: string
   observedOn: Date | string
   value: number
+  source: string
 }
 
 export type MetricObservationUncheckedCreateInput = {
@@ -284,6 +299,7 @@ export type MetricObservationUncheckedCreateInput = {
   metric: string
   observedOn: Date | string
   value: number
+  source: string
 }
 
 export type MetricObservationUpdateInput = {
@@ -292,6 +308,7 @@ export type MetricObservationUpdateInput = {
   metric?: Prisma.StringFieldUpdateOperationsInput | string
   observedOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   value?: Prisma.FloatFieldUpdateOperationsInput | number
+  source?: Prisma.StringFieldUpdateOperationsInput | string
 }
 
 export type MetricObservationUncheckedUpdateInput = {
@@ -300,6 +317,7 @@ export type MetricObservationUncheckedUpdateInput = {
   metric?: Prisma.StringFieldUpdateOperationsInput | string
   observedOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   value?: Prisma.FloatFieldUpdateOperationsInput | number
+  source?: Prisma.StringFieldUpdateOperationsInput | string
 }
 
 export type MetricObservationCreateManyInput = {
@@ -308,6 +326,7 @@ export type MetricObservationCreateManyInput = {
   metric: string
   observedOn: Date | string
   value: number
+  source: string
 }
 
 export type MetricObservationUpdateManyMutationInput = {
@@ -316,6 +335,7 @@ export type MetricObservationUpdateManyMutationInput = {
   metric?: Prisma.StringFieldUpdateOperationsInput | string
   observedOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   value?: Prisma.FloatFieldUpdateOperationsInput | number
+  source?: Prisma.StringFieldUpdateOperationsInput | string
 }
 
 export type MetricObservationUncheckedUpdateManyInput = {
@@ -324,6 +344,7 @@ export type MetricObservationUncheckedUpdateManyInput = {
   metric?: Prisma.StringFieldUpdateOperationsInput | string
   observedOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   value?: Prisma.FloatFieldUpdateOperationsInput | number
+  source?: Prisma.StringFieldUpdateOperationsInput | string
 }
 
 export type MetricObservationAccountIdMetricObservedOnCompoundUniqueInput = {
@@ -338,6 +359,7 @@ export type MetricObservationCountOrderByAggregateInput = {
   metric?: Prisma.SortOrder
   observedOn?: Prisma.SortOrder
   value?: Prisma.SortOrder
+  source?: Prisma.SortOrder
 }
 
 export type MetricObservationAvgOrderByAggregateInput = {
@@ -352,6 +374,7 @@ export type MetricObservationMaxOrderByAggregateInput = {
   metric?: Prisma.SortOrder
   observedOn?: Prisma.SortOrder
   value?: Prisma.SortOrder
+  source?: Prisma.SortOrder
 }
 
 export type MetricObservationMinOrderByAggregateInput = {
@@ -360,6 +383,7 @@ export type MetricObservationMinOrderByAggregateInput = {
   metric?: Prisma.SortOrder
   observedOn?: Prisma.SortOrder
   value?: Prisma.SortOrder
+  source?: Prisma.SortOrder
 }
 
 export type MetricObservationSumOrderByAggregateInput = {
@@ -384,6 +408,7 @@ export type MetricObservationSelect<ExtArgs extends runtime.Types.Extensions.Int
   metric?: boolean
   observedOn?: boolean
   value?: boolean
+  source?: boolean
 }, ExtArgs["result"]["metricObservation"]>
 
 export type MetricObservationSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -392,6 +417,7 @@ export type MetricObservationSelectCreateManyAndReturn<ExtArgs extends runtime.T
   metric?: boolean
   observedOn?: boolean
   value?: boolean
+  source?: boolean
 }, ExtArgs["result"]["metricObservation"]>
 
 export type MetricObservationSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -400,6 +426,7 @@ export type MetricObservationSelectUpdateManyAndReturn<ExtArgs extends runtime.T
   metric?: boolean
   observedOn?: boolean
   value?: boolean
+  source?: boolean
 }, ExtArgs["result"]["metricObservation"]>
 
 export type MetricObservationSelectScalar = {
@@ -408,9 +435,10 @@ export type MetricObservationSelectScalar = {
   metric?: boolean
   observedOn?: boolean
   value?: boolean
+  source?: boolean
 }
 
-export type MetricObservationOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"workspaceId" | "accountId" | "metric" | "observedOn" | "value", ExtArgs["result"]["metricObservation"]>
+export type MetricObservationOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"workspaceId" | "accountId" | "metric" | "observedOn" | "value" | "source", ExtArgs["result"]["metricObservation"]>
 
 export type $MetricObservationPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "MetricObservation"
@@ -421,6 +449,10 @@ export type $MetricObservationPayload<ExtArgs extends runtime.Types.Extensions.I
     metric: string
     observedOn: Date
     value: number
+    /**
+     * import, api, track, connector:<kind>; "unknown" for rows stored before sources were recorded.
+     */
+    source: string
   }, ExtArgs["result"]["metricObservation"]>
   composites: {}
 }
@@ -849,6 +881,7 @@ export interface MetricObservationFieldRefs {
   readonly metric: Prisma.FieldRef<"MetricObservation", 'String'>
   readonly observedOn: Prisma.FieldRef<"MetricObservation", 'DateTime'>
   readonly value: Prisma.FieldRef<"MetricObservation", 'Float'>
+  readonly source: Prisma.FieldRef<"MetricObservation", 'String'>
 }
     
 

@@ -33,6 +33,7 @@ export type SyncRunAvgAggregateOutputType = {
   read: number | null
   written: number | null
   rejected: number | null
+  superseded: number | null
 }
 
 export type SyncRunSumAggregateOutputType = {
@@ -42,6 +43,7 @@ export type SyncRunSumAggregateOutputType = {
   read: number | null
   written: number | null
   rejected: number | null
+  superseded: number | null
 }
 
 export type SyncRunMinAggregateOutputType = {
@@ -52,6 +54,7 @@ export type SyncRunMinAggregateOutputType = {
   read: number | null
   written: number | null
   rejected: number | null
+  superseded: number | null
   error: string | null
   startedAt: Date | null
   finishedAt: Date | null
@@ -65,6 +68,7 @@ export type SyncRunMaxAggregateOutputType = {
   read: number | null
   written: number | null
   rejected: number | null
+  superseded: number | null
   error: string | null
   startedAt: Date | null
   finishedAt: Date | null
@@ -78,6 +82,7 @@ export type SyncRunCountAggregateOutputType = {
   read: number
   written: number
   rejected: number
+  superseded: number
   error: number
   startedAt: number
   finishedAt: number
@@ -92,6 +97,7 @@ export type SyncRunAvgAggregateInputType = {
   read?: true
   written?: true
   rejected?: true
+  superseded?: true
 }
 
 export type SyncRunSumAggregateInputType = {
@@ -101,6 +107,7 @@ export type SyncRunSumAggregateInputType = {
   read?: true
   written?: true
   rejected?: true
+  superseded?: true
 }
 
 export type SyncRunMinAggregateInputType = {
@@ -111,6 +118,7 @@ export type SyncRunMinAggregateInputType = {
   read?: true
   written?: true
   rejected?: true
+  superseded?: true
   error?: true
   startedAt?: true
   finishedAt?: true
@@ -124,6 +132,7 @@ export type SyncRunMaxAggregateInputType = {
   read?: true
   written?: true
   rejected?: true
+  superseded?: true
   error?: true
   startedAt?: true
   finishedAt?: true
@@ -137,6 +146,7 @@ export type SyncRunCountAggregateInputType = {
   read?: true
   written?: true
   rejected?: true
+  superseded?: true
   error?: true
   startedAt?: true
   finishedAt?: true
@@ -237,6 +247,7 @@ export type SyncRunGroupByOutputType = {
   read: number
   written: number
   rejected: number
+  superseded: number
   error: string | null
   startedAt: Date
   finishedAt: Date | null
@@ -273,6 +284,7 @@ export type SyncRunWhereInput = {
   read?: Prisma.IntFilter<"SyncRun"> | number
   written?: Prisma.IntFilter<"SyncRun"> | number
   rejected?: Prisma.IntFilter<"SyncRun"> | number
+  superseded?: Prisma.IntFilter<"SyncRun"> | number
   error?: Prisma.StringNullableFilter<"SyncRun"> | string | null
   startedAt?: Prisma.DateTimeFilter<"SyncRun"> | Date | string
   finishedAt?: Prisma.DateTimeNullableFilter<"SyncRun"> | Date | string | null
@@ -288,6 +300,7 @@ export type SyncRunOrderByWithRelationInput = {
   read?: Prisma.SortOrder
   written?: Prisma.SortOrder
   rejected?: Prisma.SortOrder
+  superseded?: Prisma.SortOrder
   error?: Prisma.SortOrderInput | Prisma.SortOrder
   startedAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -306,6 +319,7 @@ export type SyncRunWhereUniqueInput = Prisma.AtLeast<{
   read?: Prisma.IntFilter<"SyncRun"> | number
   written?: Prisma.IntFilter<"SyncRun"> | number
   rejected?: Prisma.IntFilter<"SyncRun"> | number
+  superseded?: Prisma.IntFilter<"SyncRun"> | number
   error?: Prisma.StringNullableFilter<"SyncRun"> | string | null
   startedAt?: Prisma.DateTimeFilter<"SyncRun"> | Date | string
   finishedAt?: Prisma.DateTimeNullableFilter<"SyncRun"> | Date | string | null
@@ -321,6 +335,7 @@ export type SyncRunOrderByWithAggregationInput = {
   read?: Prisma.SortOrder
   written?: Prisma.SortOrder
   rejected?: Prisma.SortOrder
+  superseded?: Prisma.SortOrder
   error?: Prisma.SortOrderInput | Prisma.SortOrder
   startedAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -342,6 +357,7 @@ export type SyncRunScalarWhereWithAggregatesInput = {
   read?: Prisma.IntWithAggregatesFilter<"SyncRun"> | number
   written?: Prisma.IntWithAggregatesFilter<"SyncRun"> | number
   rejected?: Prisma.IntWithAggregatesFilter<"SyncRun"> | number
+  superseded?: Prisma.IntWithAggregatesFilter<"SyncRun"> | number
   error?: Prisma.StringNullableWithAggregatesFilter<"SyncRun"> | string | null
   startedAt?: Prisma.DateTimeWithAggregatesFilter<"SyncRun"> | Date | string
   finishedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"SyncRun"> | Date | string | null
@@ -353,6 +369,7 @@ export type SyncRunCreateInput = {
   read?: number
   written?: number
   rejected?: number
+  superseded?: number
   error?: string | null
   startedAt?: Date | string
   finishedAt?: Date | string | null
@@ -368,6 +385,7 @@ export type SyncRunUncheckedCreateInput = {
   read?: number
   written?: number
   rejected?: number
+  superseded?: number
   error?: string | null
   startedAt?: Date | string
   finishedAt?: Date | string | null
@@ -379,6 +397,7 @@ export type SyncRunUpdateInput = {
   read?: Prisma.IntFieldUpdateOperationsInput | number
   written?: Prisma.IntFieldUpdateOperationsInput | number
   rejected?: Prisma.IntFieldUpdateOperationsInput | number
+  superseded?: Prisma.IntFieldUpdateOperationsInput | number
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -394,6 +413,7 @@ export type SyncRunUncheckedUpdateInput = {
   read?: Prisma.IntFieldUpdateOperationsInput | number
   written?: Prisma.IntFieldUpdateOperationsInput | number
   rejected?: Prisma.IntFieldUpdateOperationsInput | number
+  superseded?: Prisma.IntFieldUpdateOperationsInput | number
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -407,6 +427,7 @@ export type SyncRunCreateManyInput = {
   read?: number
   written?: number
   rejected?: number
+  superseded?: number
   error?: string | null
   startedAt?: Date | string
   finishedAt?: Date | string | null
@@ -418,6 +439,7 @@ export type SyncRunUpdateManyMutationInput = {
   read?: Prisma.IntFieldUpdateOperationsInput | number
   written?: Prisma.IntFieldUpdateOperationsInput | number
   rejected?: Prisma.IntFieldUpdateOperationsInput | number
+  superseded?: Prisma.IntFieldUpdateOperationsInput | number
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -431,6 +453,7 @@ export type SyncRunUncheckedUpdateManyInput = {
   read?: Prisma.IntFieldUpdateOperationsInput | number
   written?: Prisma.IntFieldUpdateOperationsInput | number
   rejected?: Prisma.IntFieldUpdateOperationsInput | number
+  superseded?: Prisma.IntFieldUpdateOperationsInput | number
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -454,6 +477,7 @@ export type SyncRunCountOrderByAggregateInput = {
   read?: Prisma.SortOrder
   written?: Prisma.SortOrder
   rejected?: Prisma.SortOrder
+  superseded?: Prisma.SortOrder
   error?: Prisma.SortOrder
   startedAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrder
@@ -466,6 +490,7 @@ export type SyncRunAvgOrderByAggregateInput = {
   read?: Prisma.SortOrder
   written?: Prisma.SortOrder
   rejected?: Prisma.SortOrder
+  superseded?: Prisma.SortOrder
 }
 
 export type SyncRunMaxOrderByAggregateInput = {
@@ -476,6 +501,7 @@ export type SyncRunMaxOrderByAggregateInput = {
   read?: Prisma.SortOrder
   written?: Prisma.SortOrder
   rejected?: Prisma.SortOrder
+  superseded?: Prisma.SortOrder
   error?: Prisma.SortOrder
   startedAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrder
@@ -489,6 +515,7 @@ export type SyncRunMinOrderByAggregateInput = {
   read?: Prisma.SortOrder
   written?: Prisma.SortOrder
   rejected?: Prisma.SortOrder
+  superseded?: Prisma.SortOrder
   error?: Prisma.SortOrder
   startedAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrder
@@ -501,6 +528,7 @@ export type SyncRunSumOrderByAggregateInput = {
   read?: Prisma.SortOrder
   written?: Prisma.SortOrder
   rejected?: Prisma.SortOrder
+  superseded?: Prisma.SortOrder
 }
 
 export type SyncRunCreateNestedManyWithoutWorkspaceInput = {
@@ -593,6 +621,7 @@ export type SyncRunCreateWithoutWorkspaceInput = {
   read?: number
   written?: number
   rejected?: number
+  superseded?: number
   error?: string | null
   startedAt?: Date | string
   finishedAt?: Date | string | null
@@ -606,6 +635,7 @@ export type SyncRunUncheckedCreateWithoutWorkspaceInput = {
   read?: number
   written?: number
   rejected?: number
+  superseded?: number
   error?: string | null
   startedAt?: Date | string
   finishedAt?: Date | string | null
@@ -648,6 +678,7 @@ export type SyncRunScalarWhereInput = {
   read?: Prisma.IntFilter<"SyncRun"> | number
   written?: Prisma.IntFilter<"SyncRun"> | number
   rejected?: Prisma.IntFilter<"SyncRun"> | number
+  superseded?: Prisma.IntFilter<"SyncRun"> | number
   error?: Prisma.StringNullableFilter<"SyncRun"> | string | null
   startedAt?: Prisma.DateTimeFilter<"SyncRun"> | Date | string
   finishedAt?: Prisma.DateTimeNullableFilter<"SyncRun"> | Date | string | null
@@ -659,6 +690,7 @@ export type SyncRunCreateWithoutConnectorInput = {
   read?: number
   written?: number
   rejected?: number
+  superseded?: number
   error?: string | null
   startedAt?: Date | string
   finishedAt?: Date | string | null
@@ -672,6 +704,7 @@ export type SyncRunUncheckedCreateWithoutConnectorInput = {
   read?: number
   written?: number
   rejected?: number
+  superseded?: number
   error?: string | null
   startedAt?: Date | string
   finishedAt?: Date | string | null
@@ -710,6 +743,7 @@ export type SyncRunCreateManyWorkspaceInput = {
   read?: number
   written?: number
   rejected?: number
+  superseded?: number
   error?: string | null
   startedAt?: Date | string
   finishedAt?: Date | string | null
@@ -721,6 +755,7 @@ export type SyncRunUpdateWithoutWorkspaceInput = {
   read?: Prisma.IntFieldUpdateOperationsInput | number
   written?: Prisma.IntFieldUpdateOperationsInput | number
   rejected?: Prisma.IntFieldUpdateOperationsInput | number
+  superseded?: Prisma.IntFieldUpdateOperationsInput | number
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -734,6 +769,7 @@ export type SyncRunUncheckedUpdateWithoutWorkspaceInput = {
   read?: Prisma.IntFieldUpdateOperationsInput | number
   written?: Prisma.IntFieldUpdateOperationsInput | number
   rejected?: Prisma.IntFieldUpdateOperationsInput | number
+  superseded?: Prisma.IntFieldUpdateOperationsInput | number
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -746,6 +782,7 @@ export type SyncRunUncheckedUpdateManyWithoutWorkspaceInput = {
   read?: Prisma.IntFieldUpdateOperationsInput | number
   written?: Prisma.IntFieldUpdateOperationsInput | number
   rejected?: Prisma.IntFieldUpdateOperationsInput | number
+  superseded?: Prisma.IntFieldUpdateOperationsInput | number
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -758,6 +795,7 @@ export type SyncRunCreateManyConnectorInput = {
   read?: number
   written?: number
   rejected?: number
+  superseded?: number
   error?: string | null
   startedAt?: Date | string
   finishedAt?: Date | string | null
@@ -769,6 +807,7 @@ export type SyncRunUpdateWithoutConnectorInput = {
   read?: Prisma.IntFieldUpdateOperationsInput | number
   written?: Prisma.IntFieldUpdateOperationsInput | number
   rejected?: Prisma.IntFieldUpdateOperationsInput | number
+  superseded?: Prisma.IntFieldUpdateOperationsInput | number
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -782,6 +821,7 @@ export type SyncRunUncheckedUpdateWithoutConnectorInput = {
   read?: Prisma.IntFieldUpdateOperationsInput | number
   written?: Prisma.IntFieldUpdateOperationsInput | number
   rejected?: Prisma.IntFieldUpdateOperationsInput | number
+  superseded?: Prisma.IntFieldUpdateOperationsInput | number
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -794,6 +834,7 @@ export type SyncRunUncheckedUpdateManyWithoutConnectorInput = {
   read?: Prisma.IntFieldUpdateOperationsInput | number
   written?: Prisma.IntFieldUpdateOperationsInput | number
   rejected?: Prisma.IntFieldUpdateOperationsInput | number
+  superseded?: Prisma.IntFieldUpdateOperationsInput | number
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -809,6 +850,7 @@ export type SyncRunSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   read?: boolean
   written?: boolean
   rejected?: boolean
+  superseded?: boolean
   error?: boolean
   startedAt?: boolean
   finishedAt?: boolean
@@ -824,6 +866,7 @@ export type SyncRunSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   read?: boolean
   written?: boolean
   rejected?: boolean
+  superseded?: boolean
   error?: boolean
   startedAt?: boolean
   finishedAt?: boolean
@@ -839,6 +882,7 @@ export type SyncRunSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   read?: boolean
   written?: boolean
   rejected?: boolean
+  superseded?: boolean
   error?: boolean
   startedAt?: boolean
   finishedAt?: boolean
@@ -854,12 +898,13 @@ export type SyncRunSelectScalar = {
   read?: boolean
   written?: boolean
   rejected?: boolean
+  superseded?: boolean
   error?: boolean
   startedAt?: boolean
   finishedAt?: boolean
 }
 
-export type SyncRunOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "connectorId" | "status" | "read" | "written" | "rejected" | "error" | "startedAt" | "finishedAt", ExtArgs["result"]["syncRun"]>
+export type SyncRunOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "connectorId" | "status" | "read" | "written" | "rejected" | "superseded" | "error" | "startedAt" | "finishedAt", ExtArgs["result"]["syncRun"]>
 export type SyncRunInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   connector?: boolean | Prisma.ConnectorConfigDefaultArgs<ExtArgs>
@@ -887,6 +932,10 @@ export type $SyncRunPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
     read: number
     written: number
     rejected: number
+    /**
+     * Metric values not written because another source's value for the day ranks above the connector's.
+     */
+    superseded: number
     error: string | null
     startedAt: Date
     finishedAt: Date | null
@@ -1322,6 +1371,7 @@ export interface SyncRunFieldRefs {
   readonly read: Prisma.FieldRef<"SyncRun", 'Int'>
   readonly written: Prisma.FieldRef<"SyncRun", 'Int'>
   readonly rejected: Prisma.FieldRef<"SyncRun", 'Int'>
+  readonly superseded: Prisma.FieldRef<"SyncRun", 'Int'>
   readonly error: Prisma.FieldRef<"SyncRun", 'String'>
   readonly startedAt: Prisma.FieldRef<"SyncRun", 'DateTime'>
   readonly finishedAt: Prisma.FieldRef<"SyncRun", 'DateTime'>
