@@ -151,9 +151,9 @@ export async function generatePortfolio(
         clients.map(async (client) => {
           for (let d = next(); d !== undefined; d = next()) {
             await client.query(
-              `INSERT INTO metric_observations (workspace_id, account_id, metric, observed_on, value)
+              `INSERT INTO metric_observations (workspace_id, account_id, metric, observed_on, value, source)
                SELECT a.workspace_id, a.id, 'm' || m, $2::date - $3::int,
-                      ${BASE("a.id", "m")} + ${WOBBLE("a.id", "m", "$3::int")}
+                      ${BASE("a.id", "m")} + ${WOBBLE("a.id", "m", "$3::int")}, 'import'
                FROM accounts a CROSS JOIN LATERAL generate_series(0 * a.id, $4::int - 1) AS m
                WHERE a.workspace_id = $1`,
               [spec.workspaceId, formatDay(spec.asOf), d, BENCH_METRICS],

@@ -49,7 +49,7 @@ export async function handleTrack(deps: TrackDeps, req: IncomingMessage, path: s
   const track = async (complete: CompleteKey | null): Promise<Reply> => {
     const checked = checkTrackEvents(items);
     const reply = (outcome: TrackOutcome | null) =>
-      summary(checked.ignored, [...checked.issues, ...(outcome?.issues ?? [])], outcome?.accepted ?? 0);
+      summary(checked.ignored, [...checked.issues, ...(outcome?.issues ?? [])], outcome);
     const outcome =
       checked.activities.length === 0
         ? null
@@ -62,6 +62,7 @@ export async function handleTrack(deps: TrackDeps, req: IncomingMessage, path: s
       key: identity.prefix,
       events: items.length,
       metrics: outcome?.metrics ?? 0,
+      superseded: outcome?.superseded ?? 0,
       status: result.status,
       ms: Math.round(performance.now() - started),
     });
@@ -81,12 +82,19 @@ type TrackCounts = {
   accepted: number;
   ignored: number;
   rejected: number;
+  /** Usage metrics recounted but not written: another source's value for the day ranks above. */
+  superseded: number;
   errors: RecordIssue[];
   errors_omitted: number;
 };
 
 /** 200 with the counts, or 422 when events were rejected and none accepted. */
-function summary(ignored: number, issues: RecordIssue[], accepted: number): Reply & { body: TrackCounts } {
+function summary(
+  ignored: number,
+  issues: RecordIssue[],
+  outcome: TrackOutcome | null,
+): Reply & { body: TrackCounts } {
+  const accepted = outcome?.accepted ?? 0;
   issues.sort((a, b) => a.index - b.index);
   const rejected = new Set(issues.map((i) => i.index)).size;
   return {
@@ -95,6 +103,7 @@ function summary(ignored: number, issues: RecordIssue[], accepted: number): Repl
       accepted,
       ignored,
       rejected,
+      superseded: outcome?.superseded ?? 0,
       errors: issues.slice(0, MAX_LISTED_ERRORS),
       errors_omitted: Math.max(0, issues.length - MAX_LISTED_ERRORS),
     },

@@ -3,10 +3,39 @@
 import { z } from "zod";
 import { cronProblem } from "../domain/schedule/cron.ts";
 import { isTimeZone } from "../domain/schedule/slots.ts";
+import {
+  DEFAULT_SOURCE_PRECEDENCE,
+  isObservationSource,
+  OBSERVATION_SOURCES,
+  type SourcePrecedence,
+} from "../domain/source-precedence.ts";
 
 const channelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, "must be a Slack channel id such as C0123ABCD");
 const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, "must be a Slack user id such as U0123ABCD");
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a time HH:MM (24-hour)");
+
+/** An order of sources, first wins: each a known source, once. */
+export const sourceOrderSchema = z
+  .array(
+    z.string().refine(isObservationSource, {
+      error: (issue) =>
+        `${JSON.stringify(issue.input)} is not a source (the sources: ${OBSERVATION_SOURCES.join(", ")})`,
+    }),
+  )
+  .min(1, "must name at least one source")
+  .superRefine((sources, ctx) => {
+    sources.forEach((source, i) => {
+      if (sources.indexOf(source) < i)
+        ctx.addIssue({ code: "custom", path: [i], message: `${JSON.stringify(source)} is listed twice` });
+    });
+  });
+
+export const sourcePrecedenceSchema = z.object({
+  /** The order of every metric without one of its own. */
+  default: sourceOrderSchema.default([...DEFAULT_SOURCE_PRECEDENCE.default]),
+  /** Metric name -> its order. */
+  metrics: z.record(z.string().min(1).max(100), sourceOrderSchema).default({}),
+});
 
 export const workspaceSettingsSchema = z.object({
   /** IANA time zone for schedules, digests and as-of dates. */
@@ -39,6 +68,14 @@ export const workspaceSettingsSchema = z.object({
   reopen_points: z.number().int().min(1).max(100).default(10),
   /** At most this many at-risk threads open per local day; the backlog opens highest MRR first. */
   case_threads_per_day: z.number().int().min(1).max(500).default(25),
+  /**
+   * Whose value stands when several sources write one account's metric on one day (README "Source
+   * precedence"); unset: domain/source-precedence.ts's default.
+   */
+  source_precedence: sourcePrecedenceSchema.default({
+    default: [...DEFAULT_SOURCE_PRECEDENCE.default],
+    metrics: {},
+  }),
 });
 
 export type WorkspaceSettings = z.output<typeof workspaceSettingsSchema>;
@@ -59,4 +96,17 @@ export function readSettings(stored: unknown): WorkspaceSettings {
     }),
   );
   return workspaceSettingsSchema.parse(valid);
+}
+
+/**
+ * Only the source precedence of stored settings (every write of observations reads it, so the other
+ * settings are not validated here); like readSettings, the default when it does not validate.
+ */
+export function readSourcePrecedence(stored: unknown): SourcePrecedence {
+  const value =
+    stored !== null && typeof stored === "object"
+      ? (stored as Record<string, unknown>).source_precedence
+      : undefined;
+  const parsed = workspaceSettingsSchema.shape.source_precedence.safeParse(value);
+  return parsed.success ? parsed.data : DEFAULT_SOURCE_PRECEDENCE;
 }

@@ -6,6 +6,7 @@ import type { Prisma } from "../generated/prisma/client.ts";
 import type { Db } from "../db/handle.ts";
 import { commitPageProgress, type PageCounts } from "../db/repositories/connectors.ts";
 import { upsertObservations } from "../db/repositories/observations.ts";
+import type { SourceGuard } from "../domain/source-precedence.ts";
 import { upsertSourceResponses } from "../db/repositories/source-accounts.ts";
 import type {
   ConnectorKind,
@@ -23,6 +24,8 @@ export interface PageTarget {
   connectorId: number;
   kind: ConnectorKind;
   runId: bigint;
+  /** The connector's source and the sources ranked above it (read once per run). */
+  guard: SourceGuard;
 }
 
 export async function commitPage(
@@ -70,13 +73,14 @@ export async function commitPage(
     respondent: record.respondent ?? null,
     dedupeKey: responseKey(kind, record.responseId),
   }));
-  await upsertObservations(db, workspaceId, metricRows);
+  const observations = await upsertObservations(db, workspaceId, target.guard, metricRows);
   await upsertSourceResponses(db, workspaceId, responseRows);
 
   const counts: PageCounts = {
     read: page.read,
-    written: accounts.valid.length + metricRows.length + responseRows.length,
+    written: accounts.valid.length + observations.written + responseRows.length,
     rejected: rejected.length,
+    superseded: observations.superseded,
   };
   await commitPageProgress(db, target.connectorId, target.runId, cursor, counts);
   return { ...counts, rejections: rejected };

@@ -19,6 +19,7 @@ import { KnownError } from "../errors.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import { silentLogger, type Logger } from "../log.ts";
 import { SecretBoxError, type SecretBox } from "../security/secret-box.ts";
+import { loadSourceGuard } from "../db/repositories/workspaces.ts";
 import type { SlackAccess } from "../slack/access.ts";
 import { commitPage } from "./commit-page.ts";
 import {
@@ -61,6 +62,7 @@ export interface SyncProgress {
   read: number;
   written: number;
   rejected: number;
+  superseded: number;
 }
 
 export interface SyncResult extends SyncProgress {
@@ -96,7 +98,7 @@ export async function runSync(
   const kind = connector.kind as ConnectorKind;
   const started = now();
   const runId = await startSyncRun(prisma, connector.workspaceId, connector.id);
-  const progress: SyncProgress = { pages: 0, read: 0, written: 0, rejected: 0 };
+  const progress: SyncProgress = { pages: 0, read: 0, written: 0, rejected: 0, superseded: 0 };
   const rejections: RejectedRecord[] = [];
   const signal = options.signal ?? new AbortController().signal;
   let definition: AnyConnectorDefinition | undefined;
@@ -121,7 +123,13 @@ export async function runSync(
           signal,
         })
       : noHttp(definition.title);
-    const target = { workspaceId: connector.workspaceId, connectorId: connector.id, kind, runId };
+    const target = {
+      workspaceId: connector.workspaceId,
+      connectorId: connector.id,
+      kind,
+      runId,
+      guard: await loadSourceGuard(prisma, connector.workspaceId, `connector:${kind}`),
+    };
     for await (const page of definition.sync({ settings, secret, cursor, http, now: started, signal, log })) {
       signal.throwIfAborted();
       const nextCursor = definition.cursor.safeParse(page.cursor);
@@ -134,6 +142,7 @@ export async function runSync(
       progress.read += counts.read;
       progress.written += counts.written;
       progress.rejected += counts.rejected;
+      progress.superseded += counts.superseded;
       for (const r of counts.rejections) if (rejections.length < MAX_REJECTIONS) rejections.push(r);
       if (counts.rejected > 0)
         log.warn("sync rejected records", { connector: connector.id, first: counts.rejections.slice(0, 5) });

@@ -16,6 +16,7 @@ import { readRecords, type ReadItem } from "../ingest/read-records.ts";
 import type { AccountRow, RecordKind, RecordTypes, ResponseRow } from "../ingest/record-schemas.ts";
 import type { MetricRecord } from "../domain/records.ts";
 import { InvalidRowsError, IssueReport } from "../ingest/row-issues.ts";
+import { loadSourceGuard } from "../db/repositories/workspaces.ts";
 import { silentProgress, type Progress } from "./progress.ts";
 
 export interface ImportOptions {
@@ -31,6 +32,8 @@ export interface ImportResult {
   rows: number;
   imported: number;
   invalid: number;
+  /** Metrics: imported rows not written, as another source's value for the day ranks above a file's. */
+  superseded: number;
   report: IssueReport;
 }
 
@@ -51,10 +54,11 @@ export async function importFile(
   const batchSize = options.batchSize ?? 2000;
   let rows = 0;
   let imported = 0;
+  const written = { superseded: 0 };
   try {
     await prisma.$transaction(
       async (tx) => {
-        const writer = writerFor(kind, tx, workspaceId, file, report);
+        const writer = await writerFor(kind, tx, workspaceId, file, report, written);
         let batch: ReadItem<typeof kind>[] = [];
         let started = false;
         const flush = async () => {
@@ -87,7 +91,7 @@ export async function importFile(
           actor: options.actor ?? "cli",
           action: `import.${kind}`,
           target: file,
-          details: { rows, imported, invalid: report.rows },
+          details: { rows, imported, invalid: report.rows, superseded: written.superseded },
         });
       },
       { timeout: TRANSACTION_TIMEOUT_MS, maxWait: 60_000 },
@@ -96,7 +100,7 @@ export async function importFile(
     if (e instanceof RollBack) throw new InvalidRowsError(report);
     throw e;
   }
-  return { kind, file, rows, imported, invalid: report.rows, report };
+  return { kind, file, rows, imported, invalid: report.rows, superseded: written.superseded, report };
 }
 
 /**
@@ -108,7 +112,14 @@ interface Writer {
   finish(): Promise<void>;
 }
 
-function writerFor(kind: RecordKind, db: Db, workspaceId: number, file: string, report: IssueReport): Writer {
+async function writerFor(
+  kind: RecordKind,
+  db: Db,
+  workspaceId: number,
+  file: string,
+  report: IssueReport,
+  written: { superseded: number },
+): Promise<Writer> {
   const seenAccounts = new Map<string, number>();
   const records = <K extends RecordKind>(batch: ReadItem<RecordKind>[]) =>
     batch as { line: number; record: RecordTypes[K] }[];
@@ -159,23 +170,28 @@ function writerFor(kind: RecordKind, db: Db, workspaceId: number, file: string, 
         },
         finish: () => Promise.resolve(),
       };
-    case "metrics":
+    case "metrics": {
+      const guard = await loadSourceGuard(db, workspaceId, "import");
       return {
         batch: async (batch, write) => {
           const rows = await withAccounts(records<"metrics">(batch));
-          if (write)
-            await upsertObservations(
+          if (write) {
+            const { superseded } = await upsertObservations(
               db,
               workspaceId,
+              guard,
               rows.map(({ record, id }: { record: MetricRecord; id: number }) => ({
                 ...record,
                 accountId: id,
               })),
             );
+            written.superseded += superseded;
+          }
           return rows.length;
         },
         finish: () => Promise.resolve(),
       };
+    }
     case "responses": {
       let staged = false;
       return {

@@ -12,6 +12,7 @@ import {
 import type { Db } from "../db/handle.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { responseDigest } from "./import-records.ts";
+import { loadSourceGuard } from "../db/repositories/workspaces.ts";
 import type { RecordKind, RecordTypes, ResponseRow } from "../ingest/record-schemas.ts";
 
 /** A record and its position in the request's array. */
@@ -35,6 +36,8 @@ export interface IngestCounts {
   updated?: number;
   /** responses: responses already stored (same response_id, or the same fields), left alone. */
   duplicates?: number;
+  /** metrics: values not written, as another source's value for the day ranks above the API's. */
+  superseded?: number;
 }
 
 export type IngestOutcome =
@@ -112,9 +115,10 @@ async function writeBatch(
   }
   if (issues.length > 0) return { accepted: 0 };
   if (kind === "metrics") {
-    await upsertObservations(
+    const { superseded } = await upsertObservations(
       db,
       workspaceId,
+      await loadSourceGuard(db, workspaceId, "api"),
       known
         .map(({ record, id }) => {
           const m = record as RecordTypes["metrics"];
@@ -129,7 +133,7 @@ async function writeBatch(
             a.observedOn - b.observedOn,
         ),
     );
-    return { accepted: known.length };
+    return { accepted: known.length, superseded };
   }
   await createResponseStage(db);
   await stageResponses(

@@ -13,6 +13,7 @@ import type { Db } from "../db/handle.ts";
 import type { Day } from "../domain/dates.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { RecordIssue } from "./ingest-batch.ts";
+import { loadSourceGuard } from "../db/repositories/workspaces.ts";
 
 /** Feature adoption metrics per account and day: the events with the most users in the week. */
 export const MAX_FEATURE_METRICS = 50;
@@ -36,8 +37,10 @@ export interface TrackOutcome {
   accepted: number;
   /** Issues of events whose account is unknown. */
   issues: RecordIssue[];
-  /** Observations upserted. */
+  /** Observations recounted. */
   metrics: number;
+  /** Of those, observations not written: another source's value for the day ranks above the track's. */
+  superseded: number;
 }
 
 export async function recordTrackActivity(
@@ -70,8 +73,16 @@ export async function recordTrackActivity(
       );
       const touched = await insertTrackActivity(tx, workspaceId, rows);
       const metrics = await countUsageMetrics(tx, workspaceId, touched, MAX_FEATURE_METRICS);
-      await upsertObservations(tx, workspaceId, metrics);
-      const outcome = { accepted: rows.length, issues, metrics: metrics.length };
+      const { superseded } =
+        metrics.length === 0
+          ? { superseded: 0 }
+          : await upsertObservations(
+              tx,
+              workspaceId,
+              await loadSourceGuard(tx, workspaceId, "track"),
+              metrics,
+            );
+      const outcome = { accepted: rows.length, issues, metrics: metrics.length, superseded };
       if (rows.length > 0) await o.onWritten?.(tx, outcome);
       return outcome;
     },

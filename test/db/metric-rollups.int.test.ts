@@ -4,6 +4,7 @@ import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseDay, type Day } from "../../src/domain/dates.ts";
 import type { ComponentInput } from "../../src/domain/model/schema.ts";
+import { DEFAULT_SOURCE_PRECEDENCE, sourceGuard } from "../../src/domain/source-precedence.ts";
 import {
   BUCKET_BITS,
   changedBlocks,
@@ -41,7 +42,10 @@ const observe = (
   metric: string,
   on: Day,
   value: number,
-) => upsertObservations(db.prisma, workspaceId, [{ accountId, metric, observedOn: on, value }]);
+) =>
+  upsertObservations(db.prisma, workspaceId, sourceGuard(DEFAULT_SOURCE_PRECEDENCE, "import"), [
+    { accountId, metric, observedOn: on, value },
+  ]);
 
 describe.each(BACKENDS)("metric rollups on %s", (backend) => {
   let db: TestDatabase;
@@ -148,7 +152,7 @@ describe("metric rollups with concurrent writers (PostgreSQL)", () => {
     const writer = await connect();
     await writer.query("BEGIN");
     await writer.query(
-      `INSERT INTO metric_observations (workspace_id, account_id, metric, observed_on, value) VALUES ($1, $2, 'logins', $3, 5)`,
+      `INSERT INTO metric_observations (workspace_id, account_id, metric, observed_on, value, source) VALUES ($1, $2, 'logins', $3, 5, 'import')`,
       [workspaceId, accountId, "2026-11-19"],
     );
     return writer;

@@ -130,6 +130,7 @@ describe.each(BACKENDS)("migrations on %s", (backend) => {
           metric: "m",
           observedOn: new Date("2026-01-01"),
           value: 1,
+          source: "import",
         },
       });
     }

@@ -116,7 +116,7 @@ export function registerConnectors(program: Command, ctx: CliContext): void {
       }
       ctx.io.stdout.write(
         `${table(
-          ["name", "kind", "status", "last sync", "last run", "read", "written", "rejected"],
+          ["name", "kind", "status", "last sync", "last run", "read", "written", "rejected", "superseded"],
           rows.map((c) => {
             const d = describe(c);
             return [
@@ -128,6 +128,7 @@ export function registerConnectors(program: Command, ctx: CliContext): void {
               String(d.last_run?.read ?? "–"),
               String(d.last_run?.written ?? "–"),
               String(d.last_run?.rejected ?? "–"),
+              String(d.last_run?.superseded ?? "–"),
             ];
           }),
         )}\n`,
@@ -210,6 +211,7 @@ function describe(c: ConnectorListing) {
           read: run.read,
           written: run.written,
           rejected: run.rejected,
+          superseded: run.superseded,
           error: run.error,
           started_at: run.startedAt.toISOString(),
           finished_at: run.finishedAt?.toISOString() ?? null,
@@ -228,6 +230,7 @@ function syncJson(r: SyncResult) {
     read: r.read,
     written: r.written,
     rejected: r.rejected,
+    superseded: r.superseded,
     duration_ms: r.durationMs,
     rejections: r.rejections,
   };
@@ -235,7 +238,7 @@ function syncJson(r: SyncResult) {
 
 function syncText(r: SyncResult): string {
   const lines = [
-    `synced "${r.name}" in ${(r.durationMs / 1000).toFixed(1)} s: ${r.read} read, ${r.written} written, ${r.rejected} rejected (${r.pages} pages)`,
+    `synced "${r.name}" in ${(r.durationMs / 1000).toFixed(1)} s: ${r.read} read, ${r.written} written, ${r.rejected} rejected${r.superseded > 0 ? `, ${r.superseded} superseded` : ""} (${r.pages} pages)`,
     ...r.rejections.map((x) => `  rejected ${x.record}: ${x.reason}`),
   ];
   if (r.rejected > r.rejections.length) lines.push(`  ... and ${r.rejected - r.rejections.length} more`);

@@ -38,11 +38,15 @@ export function registerImport(program: Command, ctx: CliContext): void {
         if (!result.report.empty) ctx.io.stderr.write(`${result.report.lines().join("\n")}\n`);
         if (opts.json) {
           ctx.io.stdout.write(
-            `${JSON.stringify({ kind, file, rows: result.rows, imported: result.imported, invalid: result.invalid })}\n`,
+            `${JSON.stringify({ kind, file, rows: result.rows, imported: result.imported, invalid: result.invalid, superseded: result.superseded })}\n`,
           );
         } else {
           const skipped = result.invalid > 0 ? `, skipped ${result.invalid} invalid row(s)` : "";
-          ctx.io.stdout.write(`imported ${result.imported} ${kind} from ${file}${skipped}\n`);
+          const superseded =
+            result.superseded > 0
+              ? `; ${result.superseded} kept another source's value for the day, ranked above a file's (see README "Source precedence")`
+              : "";
+          ctx.io.stdout.write(`imported ${result.imported} ${kind} from ${file}${skipped}${superseded}\n`);
         }
       },
     );

@@ -11,6 +11,7 @@ import { SecretBox } from "../../security/secret-box.ts";
 import { slackForCommand } from "../../slack/access.ts";
 import { checkChannels } from "../check-channels.ts";
 import type { CliContext } from "../context.ts";
+import { describeSourcePrecedence, editSourcePrecedence } from "../source-precedence-option.ts";
 import { UsageError } from "../errors.ts";
 import { withWorkspace } from "../workspace.ts";
 
@@ -25,6 +26,7 @@ interface SetOptions {
   escalateAfter?: string;
   reopenPoints?: string;
   caseThreadsPerDay?: string;
+  sourcePrecedence?: string[];
 }
 
 export function registerSettings(program: Command, ctx: CliContext): void {
@@ -67,6 +69,12 @@ export function registerSettings(program: Command, ctx: CliContext): void {
       "--case-threads-per-day <n>",
       "at most this many at-risk threads a day; the rest wait, highest MRR first (default 25)",
     )
+    .option(
+      "--source-precedence <order>",
+      'whose metric value stands when sources write the same day, first wins: "connector:sql,api,import,track" ' +
+        'for the workspace, "<metric>=api,track" for one metric, "default" or "<metric>=default" to reset; repeatable',
+      (item: string, items: string[] = []) => [...items, item],
+    )
     .action(async (opts: SetOptions, command: Command) => {
       const changes: Partial<WorkspaceSettings> = {
         ...(opts.timezone !== undefined ? { timezone: opts.timezone } : {}),
@@ -84,13 +92,19 @@ export function registerSettings(program: Command, ctx: CliContext): void {
           ? { case_threads_per_day: Number(opts.caseThreadsPerDay) }
           : {}),
       };
-      if (Object.keys(changes).length === 0)
+      if (Object.keys(changes).length === 0 && opts.sourcePrecedence === undefined)
         throw new UsageError("settings set: name at least one setting (see --help)");
       const { updated, moved, warnings } = await withWorkspace(
         ctx,
         command,
         { create: true },
         async (db, workspace) => {
+          // Edits of the stored precedence (one metric's order leaves the others as they are).
+          if (opts.sourcePrecedence !== undefined)
+            changes.source_precedence = editSourcePrecedence(
+              readSettings(workspace.settings).source_precedence,
+              opts.sourcePrecedence,
+            );
           const box = ctx.config.encryptionKey ? new SecretBox(ctx.config.encryptionKey) : null;
           const slack = await slackForCommand({
             config: ctx.config.slack,
@@ -172,6 +186,7 @@ function describe(s: WorkspaceSettings): string {
     `escalation_lead ${s.escalation_lead ?? "none"}   (after ${s.escalate_after_business_days} business days unclaimed)`,
     `reopen_points   ${s.reopen_points}   (a snoozed or resolved case alerts again after a further fall of this much)`,
     `case_threads_per_day ${s.case_threads_per_day}`,
+    ...describeSourcePrecedence(s.source_precedence),
     "",
   ].join("\n");
 }

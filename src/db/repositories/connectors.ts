@@ -73,6 +73,8 @@ export interface PageCounts {
   read: number;
   written: number;
   rejected: number;
+  /** Metric values not written: another source's value for the day ranks above the connector's. */
+  superseded: number;
 }
 
 /** In the page's transaction: the cursor moves and the run counts the page. */
@@ -90,6 +92,7 @@ export async function commitPageProgress(
       read: { increment: counts.read },
       written: { increment: counts.written },
       rejected: { increment: counts.rejected },
+      superseded: { increment: counts.superseded },
     },
   });
 }

@@ -1,5 +1,7 @@
 // Metric observations and survey responses: bulk writes keyed so that importing twice changes nothing.
+// An observation keeps its source, and a source ranked below the stored one's does not replace it.
 import { formatDay } from "../../domain/dates.ts";
+import type { SourceGuard } from "../../domain/source-precedence.ts";
 import type { Db } from "../handle.ts";
 
 export interface ObservationRow {
@@ -9,13 +11,28 @@ export interface ObservationRow {
   value: number;
 }
 
-/** One value per account, metric and day: a later value for the same day replaces the stored one. */
+/** What an upsert of observations did. */
+export interface ObservationWrite {
+  /** Rows inserted or replaced. */
+  written: number;
+  /** Rows left alone: the stored value's source ranks above the writer's for that metric. */
+  superseded: number;
+}
+
+/**
+ * One value per account, metric and day, with its source: a later value for the same day replaces
+ * the stored one unless the stored value's source ranks above the writer's (`guard`, from the
+ * workspace's precedence). Sources of the same rank replace each other, so the newer value wins.
+ * One statement, its ranks given as parameters, so a changed precedence applies to the next write.
+ * A refused row is not updated, so the update trigger does not see it: nothing changed to record.
+ */
 export async function upsertObservations(
   db: Db,
   workspaceId: number,
+  guard: SourceGuard,
   rows: readonly ObservationRow[],
-): Promise<number> {
-  if (rows.length === 0) return 0;
+): Promise<ObservationWrite> {
+  if (rows.length === 0) return { written: 0, superseded: 0 };
   // A batch may hold the same key twice; ON CONFLICT cannot touch a row twice, so the last one wins here.
   const unique = new Map<string, ObservationRow>();
   for (const r of rows) unique.set(`${r.accountId}\u0000${r.metric}\u0000${r.observedOn}`, r);
@@ -25,13 +42,20 @@ export async function upsertObservations(
     d: formatDay(r.observedOn),
     v: r.value,
   }));
-  return db.$executeRawUnsafe(
-    `INSERT INTO metric_observations (workspace_id, account_id, metric, observed_on, value)
-     SELECT $1, x.a, x.m, x.d, x.v FROM jsonb_to_recordset($2::jsonb) AS x(a int, m text, d date, v float8)
-     ON CONFLICT (account_id, metric, observed_on) DO UPDATE SET value = excluded.value`,
+  // jsonb `?`: whether the array of sources ranked above the writer's (the metric's own, else the
+  // workspace's) holds the stored row's source.
+  const written = await db.$executeRawUnsafe(
+    `INSERT INTO metric_observations (workspace_id, account_id, metric, observed_on, value, source)
+     SELECT $1, x.a, x.m, x.d, x.v, $3::text FROM jsonb_to_recordset($2::jsonb) AS x(a int, m text, d date, v float8)
+     ON CONFLICT (account_id, metric, observed_on) DO UPDATE SET value = excluded.value, source = excluded.source
+     WHERE NOT (coalesce($5::jsonb -> metric_observations.metric, $4::jsonb) ? metric_observations.source)`,
     workspaceId,
     JSON.stringify(payload),
+    guard.source,
+    JSON.stringify(guard.above),
+    JSON.stringify(guard.aboveByMetric),
   );
+  return { written, superseded: payload.length - written };
 }
 
 export interface ResponseStageRow {

@@ -1,4 +1,6 @@
 // Workspaces: a Slack team, or a local workspace for the CLI and the demo.
+import { readSourcePrecedence } from "../../config/workspace-settings.ts";
+import { sourceGuard, type ObservationSource, type SourceGuard } from "../../domain/source-precedence.ts";
 import { KnownError } from "../../errors.ts";
 import type { Workspace } from "../../generated/prisma/client.ts";
 import type { Db } from "../handle.ts";
@@ -47,4 +49,21 @@ export async function connectWorkspaceToTeam(
     data: { slackTeamId: teamId },
   });
   return claimed.count === 1 ? { ...workspace, slackTeamId: teamId } : findWorkspaceByTeam(db, teamId);
+}
+
+/**
+ * What a writer of observations passes to upsertObservations: its source, and the sources ranked
+ * above it in the workspace's precedence. Read once per import, API batch, track batch or sync run,
+ * so a changed setting applies from the next one.
+ */
+export async function loadSourceGuard(
+  db: Db,
+  workspaceId: number,
+  source: ObservationSource,
+): Promise<SourceGuard> {
+  const workspace = await db.workspace.findUniqueOrThrow({
+    where: { id: workspaceId },
+    select: { settings: true },
+  });
+  return sourceGuard(readSourcePrecedence(workspace.settings), source);
 }
