@@ -89,6 +89,24 @@ const days = (...values: number[]) =>
 const activityCount = () => h.db.prisma.trackActivity.count();
 
 describe("a signed batch", () => {
+  it("leaves a value of a source ranked above it, and says how many it left", async () => {
+    const metric = {
+      account_id: "ACME-1",
+      metric: "weekly_active_ratio",
+      value: 0.9,
+      observed_at: "2026-11-20",
+    };
+    expect((await post(`${h.baseUrl}/api/v1/metrics`, [metric], { key: h.key })).body).toEqual({
+      accepted: 1,
+      superseded: 0,
+    });
+    const res = await send({ batch: [track("Report Exported", { userId: "u1" }, "2026-11-20", acme)] });
+    expect(res).toMatchObject({ status: 200, body: { accepted: 1, superseded: 1 } });
+    expect((await observations())["ACME-1 weekly_active_ratio"]).toEqual(
+      days(0.9, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1),
+    );
+  });
+
   it("stores activity and counts daily, weekly, ratio and feature metrics", async () => {
     const res = await send(BATCH);
     expect(res.status).toBe(200);
@@ -96,6 +114,7 @@ describe("a signed batch", () => {
       accepted: 6,
       ignored: 2,
       rejected: 2,
+      superseded: 0,
       errors: [
         {
           index: 6,

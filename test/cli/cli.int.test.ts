@@ -281,6 +281,7 @@ describe.each(["postgres", "pglite"] as const)("css-bot on %s", (backend) => {
       rows: 5,
       imported: 2,
       invalid: 3,
+      superseded: 0,
     });
   });
 
