@@ -124,8 +124,9 @@ describe("/css settings shows the connectors", () => {
         connectorId: warehouse.id,
         status: "succeeded",
         read: 1200,
-        written: 1195,
+        written: 1155,
         rejected: 5,
+        superseded: 40,
         startedAt: at,
         finishedAt: at,
       },
@@ -164,7 +165,7 @@ describe("/css settings shows the connectors", () => {
     const text = JSON.stringify(h.fake.views.at(-1)!.view);
     expect(text).toContain("*Connectors*");
     expect(text).toContain(":large_green_circle: *warehouse* (SQL (PostgreSQL)): synced <!date^1795161600^");
-    expect(text).toContain("(1,200 read, 1,195 written, 5 rejected)");
+    expect(text).toContain("(1,200 read, 1,155 written, 5 rejected, 40 superseded by higher-ranked sources)");
     expect(text).toContain(":red_circle: *billing* (Stripe): credentials refused");
     expect(text).toContain(":warning: *desk* (Zendesk): last sync failed");
     expect(text).toContain("still failing &lt;after&gt; 5 attempts");

@@ -1,5 +1,5 @@
 // The connectors' state as lines for the settings modal (admins): each connector's last sync, what
-// it read, wrote and rejected, and its error when it failed. Pure.
+// it read, wrote, rejected and left to a higher-ranked source, and its error when it failed. Pure.
 import type { ConnectorListing } from "../../db/repositories/connectors.ts";
 import { CONNECTORS } from "../../connectors/registry.ts";
 import type { ConnectorKind } from "../../connectors/contract.ts";
@@ -20,7 +20,11 @@ export function connectorNotes(connectors: readonly ConnectorListing[]): string[
       return `:red_circle: ${name}: credentials refused, not syncing until they are updated (\`css-bot connectors add ${escCut(c.name, 60)}\`)${c.lastError ? `: ${escCut(c.lastError, 200)}` : ""}`;
     }
     if (!run) return `:white_circle: ${name}: not synced yet`;
-    const counts = `${run.read.toLocaleString("en-US")} read, ${run.written.toLocaleString("en-US")} written, ${run.rejected.toLocaleString("en-US")} rejected`;
+    const superseded =
+      run.superseded > 0
+        ? `, ${run.superseded.toLocaleString("en-US")} superseded by higher-ranked sources`
+        : "";
+    const counts = `${run.read.toLocaleString("en-US")} read, ${run.written.toLocaleString("en-US")} written, ${run.rejected.toLocaleString("en-US")} rejected${superseded}`;
     if (run.status === "failed") {
       return `:warning: ${name}: last sync failed ${when(run.startedAt)} (${counts})${run.error ? `: ${escCut(run.error, 200)}` : ""}`;
     }
