@@ -2,9 +2,11 @@
 import { KnownError } from "../errors.ts";
 import { formatDay, type Day } from "../domain/dates.ts";
 import { parseModel } from "../domain/model/parse-model.ts";
+import { resolveSegment } from "../domain/model/resolve-segment.ts";
 import type { ScoringModel } from "../domain/model/schema.ts";
 import { driversBetween, summariseChange, type Driver } from "../domain/scoring/explain.ts";
 import { searchAccounts, type AccountSummary } from "../db/repositories/accounts.ts";
+import { observationSources } from "../db/repositories/observations.ts";
 import { snapshotPair, type StoredSnapshot } from "../db/repositories/snapshots.ts";
 import type { Clients, SqlClient } from "../db/handle.ts";
 
@@ -19,6 +21,8 @@ export interface Explanation {
   drivers: Driver[];
   summary: string | null;
   model: { version: number; definition: ScoringModel };
+  /** Metric components: the sources of the account's observations in the component's window. */
+  sources: Map<string, string[]>;
 }
 
 export async function resolveAccount(
@@ -55,15 +59,17 @@ export async function explainAccount(
     where: { id: current.modelId, workspaceId },
   });
   const drivers = previous ? driversBetween(previous, current) : [];
+  const definition = parseModel(JSON.stringify(modelRow.definition), `model version ${modelRow.version}`);
+  const windows = resolveSegment(definition, account.segment).components.flatMap((c) =>
+    c.input.metric === undefined ? [] : [{ key: c.key, metric: c.input.metric, days: c.input.window_days }],
+  );
   return {
     account,
     current,
     previous,
     drivers,
     summary: previous ? summariseChange(previous, current, drivers) : null,
-    model: {
-      version: modelRow.version,
-      definition: parseModel(JSON.stringify(modelRow.definition), `model version ${modelRow.version}`),
-    },
+    model: { version: modelRow.version, definition },
+    sources: await observationSources(prisma, workspaceId, account.id, windows, current.asOf),
   };
 }

@@ -247,6 +247,8 @@ describe.each(["postgres", "pglite"] as const)("css-bot on %s", (backend) => {
     expect(x.drivers[0]!.delta).toBeCloseTo((40 * 15) / 70, 3);
     expect(x.drivers[1]!.delta).toBeCloseTo((5 * 30) / 70, 3);
     expect(x.summary).toBe("67 -> 78: tickets +9, usage +2");
+    // Where each metric component's input came from: the files imported above.
+    expect(x.sources).toMatchObject({ usage: ["import"], tickets: ["import"] });
     expect(x).toMatchObject({
       band: "caution",
       previous_band: "at_risk",
@@ -265,6 +267,7 @@ describe.each(["postgres", "pglite"] as const)("css-bot on %s", (backend) => {
 
     const text = await cli(["explain", "A1"], env);
     expect(text.stdout).toContain("Since 2026-06-29: 67 -> 78: tickets +9, usage +2");
+    expect(text.stdout).toMatch(/usage .* import/);
     expect(text.stdout).toContain("Bands of enterprise: healthy 85+ · caution 72+ · at risk below 72");
     // A segment without bands of its own: the model's, and no line for them.
     const beta = JSON.parse((await cli(["explain", "A2", "--json"], env)).stdout) as Record<string, unknown>;

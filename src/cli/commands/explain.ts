@@ -44,6 +44,13 @@ export function explanationJson(x: Explanation) {
     // The bands the score is banded by, highest first: the segment's when it has its own.
     bands: bands.map((b) => ({ key: b.key, label: bandName(b), min: b.min })),
     bands_segment: own ? x.account.segment : null,
+    // Where each metric component's raw input came from (README "Source precedence").
+    sources: Object.fromEntries(
+      x.current.components.flatMap((c) => {
+        const windowed = x.sources.get(c.key);
+        return windowed ? [[c.key, windowed]] : [];
+      }),
+    ),
   };
 }
 
@@ -55,17 +62,19 @@ function explanationText(x: Explanation): string {
     fmtScore(c.score),
     fmtPercent(c.weight, 1),
     c.points === null ? "no data" : c.points.toFixed(1),
+    x.sources.get(c.key)?.join(", ") ?? "",
   ]);
   const segment = x.account.segment ? ` · ${x.account.segment}` : "";
   const lines = [
     `${x.account.name} (${x.account.externalId})${segment} · as of ${formatDay(x.current.asOf)} · model v${x.model.version}`,
     `Score ${fmtScore(x.current.score)} · ${x.current.band} · coverage ${fmtPercent(x.current.coverage)}`,
-    table(["component", "raw", "sub-score", "weight", "points"], rows, [
+    table(["component", "raw", "sub-score", "weight", "points", "source"], rows, [
       "left",
       "right",
       "right",
       "right",
       "right",
+      "left",
     ]),
     "Score = sum of points (sub-score x weight, weights renormalised over the components with data).",
   ];

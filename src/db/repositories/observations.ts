@@ -1,6 +1,6 @@
 // Metric observations and survey responses: bulk writes keyed so that importing twice changes nothing.
 // An observation keeps its source, and a source ranked below the stored one's does not replace it.
-import { formatDay } from "../../domain/dates.ts";
+import { formatDay, type Day } from "../../domain/dates.ts";
 import type { SourceGuard } from "../../domain/source-precedence.ts";
 import type { Db } from "../handle.ts";
 
@@ -56,6 +56,32 @@ export async function upsertObservations(
     JSON.stringify(guard.aboveByMetric),
   );
   return { written, superseded: payload.length - written };
+}
+
+/**
+ * The sources of one account's observations in each window: for every (key, metric, window) the
+ * distinct sources of the metric's values in the `days` days ending on `asOf`, sorted (none: no key).
+ */
+export async function observationSources(
+  db: Db,
+  workspaceId: number,
+  accountId: number,
+  windows: readonly { key: string; metric: string; days: number }[],
+  asOf: Day,
+): Promise<Map<string, string[]>> {
+  if (windows.length === 0) return new Map();
+  const rows = await db.$queryRawUnsafe<{ key: string; sources: string[] }[]>(
+    `SELECT w.key, array_agg(DISTINCT o.source ORDER BY o.source) AS sources
+     FROM jsonb_to_recordset($3::jsonb) AS w(key text, metric text, days int)
+     JOIN metric_observations o ON o.account_id = $2 AND o.workspace_id = $1 AND o.metric = w.metric
+       AND o.observed_on > $4::date - w.days AND o.observed_on <= $4::date
+     GROUP BY w.key`,
+    workspaceId,
+    accountId,
+    JSON.stringify(windows),
+    formatDay(asOf),
+  );
+  return new Map(rows.map((r) => [r.key, r.sources]));
 }
 
 export interface ResponseStageRow {
