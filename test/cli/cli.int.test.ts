@@ -306,4 +306,28 @@ describe.each(["postgres", "pglite"] as const)("css-bot on %s", (backend) => {
     expect(ambiguous.stdout + ambiguous.stderr).not.toContain("Acme Corp East");
     expect((await cli(["explain", "zzz"], env)).stderr).toContain('no account matches "zzz"');
   });
+
+  it("sets the source precedence of one metric, keeping the others, and names a bad item", async () => {
+    const set = (...items: string[]) =>
+      cli(["settings", "set", "-w", "prec", ...items.flatMap((i) => ["--source-precedence", i])], env);
+    expect((await set("logins=api,track")).code).toBe(0);
+    const shown = await set("weekly_active_ratio=track,connector:sql");
+    expect(shown.stdout).toContain("  weekly_active_ratio: track > connector:sql\n");
+    const json = await cli(["settings", "show", "--json", "-w", "prec"], env);
+    expect((JSON.parse(json.stdout) as { source_precedence: unknown }).source_precedence).toEqual({
+      default: [
+        "connector:sql",
+        "connector:stripe",
+        "connector:hubspot",
+        "connector:zendesk",
+        "api",
+        "import",
+        "track",
+      ],
+      metrics: { logins: ["api", "track"], weekly_active_ratio: ["track", "connector:sql"] },
+    });
+    const bad = await set("logins=api,warehouse");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--source-precedence "logins=api,warehouse": "warehouse" is not a source');
+  });
 });
