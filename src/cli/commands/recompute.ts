@@ -51,15 +51,14 @@ export function registerRecompute(program: Command, ctx: CliContext): void {
         );
         return;
       }
-      const { runId: _runId, notified, ...summary } = await withWorkspace(
-        ctx,
-        command,
-        { create: false },
-        async (db, workspace) => {
-          const result = await recomputeWorkspace(db, workspace.id, asOf, { trigger: "cli" });
-          return { ...result, notified: await handOverBandChanges(ctx, db, workspace.id, result.runId) };
-        },
-      );
+      const {
+        runId: _runId,
+        notified,
+        ...summary
+      } = await withWorkspace(ctx, command, { create: false }, async (db, workspace) => {
+        const result = await recomputeWorkspace(db, workspace.id, asOf, { trigger: "cli" });
+        return { ...result, notified: await handOverBandChanges(ctx, db, workspace.id, result.runId) };
+      });
       if (!notified) {
         ctx.io.stderr.write(
           "Redis is not reachable: this run's band changes reach Slack with the next scheduled run\n",
