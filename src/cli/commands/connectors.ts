@@ -7,8 +7,7 @@ import { runSync, type SyncResult } from "../../connectors/sync-runner.ts";
 import type { ConnectorListing } from "../../db/repositories/connectors.ts";
 import { connectorSync, connectorSyncJobId } from "../../jobs/definitions/connector-sync.ts";
 import { enqueue } from "../../jobs/enqueue.ts";
-import { openQueues, type Queues } from "../../jobs/queues.ts";
-import { checkRedis, RedisUnavailableError } from "../../jobs/redis.ts";
+import { ifQueuesReachable, withQueues } from "../queues.ts";
 import { removeConnectorSchedule, upsertConnectorSchedule } from "../../jobs/connector-schedules.ts";
 import { readSettings } from "../../config/workspace-settings.ts";
 import { slotKey } from "../../domain/schedule/slots.ts";
@@ -84,7 +83,7 @@ export function registerConnectors(program: Command, ctx: CliContext): void {
             actor: "cli",
           });
           const timezone = readSettings(ws.settings).timezone;
-          const scheduled = await withQueues(ctx, (q) =>
+          const scheduled = await ifQueuesReachable(ctx, (q) =>
             upsertConnectorSchedule(q, added.connector, timezone),
           );
           return { ...added, scheduled };
@@ -146,19 +145,15 @@ export function registerConnectors(program: Command, ctx: CliContext): void {
       if (!opts.wait) {
         const jobId = await withWorkspace(ctx, command, { create: false }, async (db, ws) => {
           const connector = await requireConnector(db.prisma, ws.id, name);
-          await checkRedis(ctx.config.redisUrl);
-          const queues = openQueues(ctx.config.redisUrl, ctx.config.queuePrefix);
-          try {
-            const slot = `manual-${slotKey(new Date())}-${Date.now()}`;
-            return await enqueue(
+          const slot = `manual-${slotKey(new Date())}-${Date.now()}`;
+          return withQueues(ctx, (queues) =>
+            enqueue(
               queues,
               connectorSync,
               { workspaceId: ws.id, connectorId: connector.id, slot },
               connectorSyncJobId(connector.id, slot),
-            );
-          } finally {
-            await queues.close();
-          }
+            ),
+          );
         });
         ctx.io.stdout.write(`queued ${jobId}; follow it with \`css-bot connectors list\`\n`);
         return;
@@ -182,7 +177,7 @@ export function registerConnectors(program: Command, ctx: CliContext): void {
         { create: false },
         async (db, ws) => {
           const connector = await removeConnector(db.prisma, ws.id, name, "cli");
-          const unscheduled = await withQueues(ctx, (q) => removeConnectorSchedule(q, connector.id));
+          const unscheduled = await ifQueuesReachable(ctx, (q) => removeConnectorSchedule(q, connector.id));
           return { connector, unscheduled };
         },
       );
@@ -243,23 +238,6 @@ function syncText(r: SyncResult): string {
   ];
   if (r.rejected > r.rejections.length) lines.push(`  ... and ${r.rejected - r.rejections.length} more`);
   return `${lines.join("\n")}\n`;
-}
-
-/** Runs `fn` on the queues; false when Redis is not reachable (the workers catch up later). */
-async function withQueues(ctx: CliContext, fn: (queues: Queues) => Promise<void>): Promise<boolean> {
-  try {
-    await checkRedis(ctx.config.redisUrl);
-  } catch (e) {
-    if (e instanceof RedisUnavailableError) return false;
-    throw e;
-  }
-  const queues = openQueues(ctx.config.redisUrl, ctx.config.queuePrefix);
-  try {
-    await fn(queues);
-    return true;
-  } finally {
-    await queues.close();
-  }
 }
 
 function readText(file: string, option: string): string {

@@ -12,8 +12,7 @@ import { UsageError } from "../errors.ts";
 import { formatDay, parseDay } from "../../domain/dates.ts";
 import { digestTick } from "../../jobs/definitions/digest-tick.ts";
 import { enqueue } from "../../jobs/enqueue.ts";
-import { openQueues } from "../../jobs/queues.ts";
-import { checkRedis } from "../../jobs/redis.ts";
+import { withQueues } from "../queues.ts";
 import { withWorkspace } from "../workspace.ts";
 
 export function registerDigest(program: Command, ctx: CliContext): void {
@@ -33,14 +32,10 @@ export function registerDigest(program: Command, ctx: CliContext): void {
         if (opts.now && !opts.preview) {
           const queued = await withWorkspace(ctx, command, { create: false }, async (_db, workspace) => {
             const day = opts.date === undefined ? workspaceToday(workspace) : dateOption(opts.date);
-            await checkRedis(ctx.config.redisUrl);
-            const queues = openQueues(ctx.config.redisUrl, ctx.config.queuePrefix);
-            try {
-              const jobId = `digest-${workspace.id}-${formatDay(day)}-${Date.now().toString(36)}`;
-              return await enqueue(queues, digestTick, { workspaceId: workspace.id, localDate: day }, jobId);
-            } finally {
-              await queues.close();
-            }
+            const jobId = `digest-${workspace.id}-${formatDay(day)}-${Date.now().toString(36)}`;
+            return withQueues(ctx, (queues) =>
+              enqueue(queues, digestTick, { workspaceId: workspace.id, localDate: day }, jobId),
+            );
           });
           ctx.io.stdout.write(
             opts.json

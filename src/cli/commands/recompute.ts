@@ -2,15 +2,13 @@
 import type { Command } from "commander";
 import { formatDay } from "../../domain/dates.ts";
 import { recomputeTick } from "../../jobs/definitions/recompute-tick.ts";
-import { openQueues } from "../../jobs/queues.ts";
-import { checkRedis } from "../../jobs/redis.ts";
 import { enqueue } from "../../jobs/enqueue.ts";
 import { notifyBandChanges, notifyJobId } from "../../jobs/definitions/notify-band-changes.ts";
-import { RedisUnavailableError } from "../../jobs/redis.ts";
 import type { Database } from "../../db/client.ts";
 import { recomputeWorkspace } from "../../services/recompute.ts";
 import type { CliContext } from "../context.ts";
 import { asOfOption } from "../options.ts";
+import { ifQueuesReachable, withQueues } from "../queues.ts";
 import { withWorkspace } from "../workspace.ts";
 
 export function registerRecompute(program: Command, ctx: CliContext): void {
@@ -31,18 +29,14 @@ export function registerRecompute(program: Command, ctx: CliContext): void {
       if (opts.queue) {
         const slot = `manual-${formatDay(asOf)}-${Date.now()}`;
         const jobId = await withWorkspace(ctx, command, { create: false }, async (_db, workspace) => {
-          await checkRedis(ctx.config.redisUrl);
-          const queues = openQueues(ctx.config.redisUrl, ctx.config.queuePrefix);
-          try {
-            return await enqueue(
+          return withQueues(ctx, (queues) =>
+            enqueue(
               queues,
               recomputeTick,
               { workspaceId: workspace.id, slot, asOf, trigger: "manual" },
               `tick-${workspace.id}-${slot}`,
-            );
-          } finally {
-            await queues.close();
-          }
+            ),
+          );
         });
         ctx.io.stdout.write(
           opts.json
@@ -87,18 +81,8 @@ async function handOverBandChanges(
   workspaceId: number,
   runId: bigint,
 ): Promise<boolean> {
-  try {
-    await checkRedis(ctx.config.redisUrl);
-  } catch (e) {
-    if (e instanceof RedisUnavailableError) return false;
-    throw e;
-  }
   const run = await db.prisma.recomputeRun.findUniqueOrThrow({ where: { id: runId } });
-  const queues = openQueues(ctx.config.redisUrl, ctx.config.queuePrefix);
-  try {
-    await enqueue(queues, notifyBandChanges, { workspaceId, runId: runId.toString() }, notifyJobId(run));
-    return true;
-  } finally {
-    await queues.close();
-  }
+  return ifQueuesReachable(ctx, (queues) =>
+    enqueue(queues, notifyBandChanges, { workspaceId, runId: runId.toString() }, notifyJobId(run)),
+  );
 }

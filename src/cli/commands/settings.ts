@@ -3,8 +3,6 @@ import type { Command } from "commander";
 import type { WorkspaceSettings } from "../../config/workspace-settings.ts";
 import { readSettings } from "../../config/workspace-settings.ts";
 import { nextFireTimes } from "../../domain/schedule/cron.ts";
-import { openQueues } from "../../jobs/queues.ts";
-import { checkRedis, RedisUnavailableError } from "../../jobs/redis.ts";
 import { settingsChanged } from "../../jobs/settings-changed.ts";
 import { updateSettings } from "../../services/workspace-settings.ts";
 import { SecretBox } from "../../security/secret-box.ts";
@@ -13,6 +11,7 @@ import { checkChannels } from "../check-channels.ts";
 import type { CliContext } from "../context.ts";
 import { describeSourcePrecedence, editSourcePrecedence } from "../source-precedence-option.ts";
 import { UsageError } from "../errors.ts";
+import { ifQueuesReachable } from "../queues.ts";
 import { withWorkspace } from "../workspace.ts";
 
 interface SetOptions {
@@ -136,19 +135,7 @@ async function moveSchedule(
   workspaceId: number,
   settings: WorkspaceSettings,
 ): Promise<boolean> {
-  try {
-    await checkRedis(ctx.config.redisUrl);
-  } catch (e) {
-    if (e instanceof RedisUnavailableError) return false;
-    throw e;
-  }
-  const queues = openQueues(ctx.config.redisUrl, ctx.config.queuePrefix);
-  try {
-    await settingsChanged(queues, workspaceId, settings);
-    return true;
-  } finally {
-    await queues.close();
-  }
+  return ifQueuesReachable(ctx, (queues) => settingsChanged(queues, workspaceId, settings));
 }
 
 function parseDays(text: string): number[] {
