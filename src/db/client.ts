@@ -63,8 +63,6 @@ export interface DatabaseConfig {
   label?: string;
   /** Told once when this process waits for another to be done with the embedded database. */
   onWait?: (owner: OwnerRecord) => void;
-  /** How long a command waits for the owner to serve the database (it migrates first). */
-  waitMs?: number;
 }
 
 export const IN_MEMORY = ":memory:";
@@ -107,8 +105,10 @@ export async function migrateDatabase(
   return applied;
 }
 
-const COMMAND_WAIT_MS = 60_000;
 const CLOSE_GRACE_MS = 60_000;
+// A command waits for an owner that is starting (it migrates before it serves) or closing (it waits
+// for the commands it serves): longer than the latter.
+const COMMAND_WAIT_MS = 2.5 * CLOSE_GRACE_MS;
 
 /**
  * The embedded database under `<dataDir>/pglite`: opened here when no process has it open (this one
@@ -117,7 +117,7 @@ const CLOSE_GRACE_MS = 60_000;
 async function openEmbedded(config: DatabaseConfig): Promise<Database> {
   const role = config.role ?? "command";
   const dir = ownerDir(config.dataDir);
-  const deadline = Date.now() + (config.waitMs ?? COMMAND_WAIT_MS);
+  const deadline = Date.now() + COMMAND_WAIT_MS;
   let told = false;
   for (;;) {
     const claim = await claimOwnership(dir, { role, label: config.label ?? "a css-bot command" });
@@ -162,7 +162,7 @@ async function openOwned(dataDir: string, ownership: Ownership): Promise<Databas
     ...db,
     share: async () => {
       if (server) return;
-      server = await serveEmbedded(pglite);
+      server = await serveEmbedded(pglite, ownership.record.token);
       await ownership.publish(server.port);
     },
     close: async () => {
@@ -183,6 +183,7 @@ async function connectToOwner(owner: OwnerRecord): Promise<Database | undefined>
     port: owner.port!,
     user: "postgres",
     database: "postgres",
+    password: owner.token,
     // PGlite runs one statement at a time: more connections would only wait for their turn.
     max: 2,
   };

@@ -36,6 +36,7 @@ export interface OwnerRecord {
   /** Where the owner serves the database; null until it does (it migrates first). */
   port: number | null;
   closed: boolean;
+  /** Tells this open of the database from others of the same process; the server's password. */
   token: string;
 }
 
@@ -59,7 +60,8 @@ export function ownerDir(dataDir: string): string {
 
 /** Becomes the owner, or returns the live owner's record. */
 export async function claimOwnership(dir: string, me: { role: OwnerRole; label: string }): Promise<Claim> {
-  await mkdir(dir, { recursive: true });
+  // Readable by the data directory's user only: the records hold the server's password.
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const record: OwnerRecord = {
     pid: process.pid,
     processStart: processStart(process.pid),
@@ -200,6 +202,6 @@ async function writeRecord(file: string, record: OwnerRecord): Promise<void> {
 
 async function writeAside(file: string, record: OwnerRecord): Promise<string> {
   const aside = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  await writeFile(aside, `${JSON.stringify(record, null, 2)}\n`);
+  await writeFile(aside, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
   return aside;
 }

@@ -1,5 +1,7 @@
 // Serves an open PGlite to the other css-bot processes on this machine over PostgreSQL's wire
 // protocol (127.0.0.1, a port the system picks), so they reach it through `pg` as they would a server.
+// A client proves it may read the data directory with the password the owner wrote there (in its
+// owner record, readable by the directory's user only): other users of the machine get nothing.
 //
 // PGlite is one session, shared by every connection. So a connection gets the database for a whole
 // turn: from its first message until PostgreSQL is ready for a query outside any transaction
@@ -10,6 +12,7 @@
 // interleave either: they would bind each other's unnamed statement.
 // @electric-sql/pglite-socket 0.2.17 does neither (its queue takes only the query lock, message by
 // message), and requires PGlite 0.5.14 exactly; hence this file.
+import { timingSafeEqual } from "node:crypto";
 import { createServer, type AddressInfo, type Socket } from "node:net";
 import type { PGlite } from "@electric-sql/pglite";
 
@@ -30,13 +33,15 @@ const CANCEL_REQUEST = 80877102;
 const PROTOCOL_3 = 196608;
 const TERMINATE = 0x58; // "X"
 const READY_FOR_QUERY = 0x5a; // "Z"
+const PASSWORD = 0x70; // "p"
 const IDLE = 0x49; // "I"
 const SYNC = Uint8Array.from([0x53, 0, 0, 0, 4]);
 
-export async function serveEmbedded(pglite: PGlite): Promise<EmbeddedServer> {
+/** Serves `pglite` to clients that give `password` (cleartext: the connection never leaves the machine). */
+export async function serveEmbedded(pglite: PGlite, password: string): Promise<EmbeddedServer> {
   const open = new Set<Connection>();
   const server = createServer((socket) => {
-    const connection = new Connection(pglite, socket, () => open.delete(connection));
+    const connection = new Connection(pglite, password, socket, () => open.delete(connection));
     open.add(connection);
   });
   await new Promise<void>((resolve, reject) => {
@@ -62,6 +67,8 @@ class Connection {
   private input: Buffer = Buffer.alloc(0);
   private readonly queue: Uint8Array[] = [];
   private started = false;
+  /** The startup packet, held until the client gives the password. */
+  private startup: Uint8Array | undefined;
   private running: Promise<void> | undefined;
   private endTurn: (() => void) | undefined;
   /** PostgreSQL is idle for this connection: its last reply ended with ReadyForQuery "I". */
@@ -70,6 +77,7 @@ class Connection {
 
   constructor(
     private readonly pglite: PGlite,
+    private readonly password: string,
     private readonly socket: Socket,
     private readonly onEnd: () => void,
   ) {
@@ -85,7 +93,9 @@ class Connection {
     for (;;) {
       const message = this.started ? this.typedMessage() : this.startupMessage();
       if (!message) break;
-      if (message.length > 0) this.queue.push(message);
+      if (message.length === 0) continue;
+      if (!this.startup) this.queue.push(message);
+      else if (!this.authenticate(message)) return;
     }
     this.running ??= this.drain().finally(() => (this.running = undefined));
   }
@@ -107,7 +117,25 @@ class Connection {
     }
     if (this.input.length < length) return undefined;
     this.started = true;
-    return this.take(length);
+    this.startup = this.take(length);
+    this.socket.write(Uint8Array.from([0x52, 0, 0, 0, 8, 0, 0, 0, 3])); // AuthenticationCleartextPassword
+    return new Uint8Array(0);
+  }
+
+  /**
+   * The client's answer to the password request: right, and its startup packet goes to PGlite (which
+   * answers AuthenticationOk and the session's parameters); else it is told so and disconnected.
+   */
+  private authenticate(message: Uint8Array): boolean {
+    const given = Buffer.from(message.subarray(5, Math.max(5, message.length - 1)));
+    const expected = Buffer.from(this.password);
+    if (message[0] === PASSWORD && given.length === expected.length && timingSafeEqual(given, expected)) {
+      this.queue.push(this.startup!);
+      this.startup = undefined;
+      return true;
+    }
+    this.socket.end(fatal("28P01", "password authentication failed for the embedded database"));
+    return false;
   }
 
   private typedMessage(): Uint8Array | undefined {
@@ -220,12 +248,22 @@ class ReadyScanner {
   }
 }
 
+/** An ErrorResponse of severity FATAL. */
+function fatal(code: string, text: string): Buffer {
+  return frame(0x45 /* "E" */, `SFATAL\0VFATAL\0C${code}\0M${text}\0\0`);
+}
+
 function simpleQuery(sql: string): Uint8Array {
-  const text = Buffer.from(`${sql}\0`);
-  const message = Buffer.alloc(5 + text.length);
-  message[0] = 0x51; // "Q"
-  message.writeInt32BE(4 + text.length, 1);
-  text.copy(message, 5);
+  return frame(0x51 /* "Q" */, `${sql}\0`);
+}
+
+/** A typed message: its type, its length, its body. */
+function frame(type: number, body: string): Buffer {
+  const bytes = Buffer.from(body);
+  const message = Buffer.alloc(5 + bytes.length);
+  message[0] = type;
+  message.writeInt32BE(4 + bytes.length, 1);
+  bytes.copy(message, 5);
   return message;
 }
 

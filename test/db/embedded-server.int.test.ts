@@ -7,6 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createPglite } from "../../src/db/client.ts";
 import { serveEmbedded, type EmbeddedServer } from "../../src/db/embedded-server.ts";
 
+const PASSWORD = "the owner record's token";
+
 describe("the embedded database's server", () => {
   let pglite: PGlite;
   let server: EmbeddedServer;
@@ -15,7 +17,7 @@ describe("the embedded database's server", () => {
   beforeEach(async () => {
     pglite = await createPglite();
     await pglite.exec("CREATE TABLE t (who text, v int)");
-    server = await serveEmbedded(pglite);
+    server = await serveEmbedded(pglite, PASSWORD);
   });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.end().catch(() => undefined)));
@@ -23,8 +25,14 @@ describe("the embedded database's server", () => {
     await pglite.close();
   });
 
-  async function client(): Promise<pg.Client> {
-    const c = new pg.Client({ host: "127.0.0.1", port: server.port, user: "postgres", database: "postgres" });
+  async function client(password = PASSWORD): Promise<pg.Client> {
+    const c = new pg.Client({
+      host: "127.0.0.1",
+      port: server.port,
+      user: "postgres",
+      database: "postgres",
+      password,
+    });
     c.on("error", () => undefined);
     await c.connect();
     clients.push(c);
@@ -129,12 +137,28 @@ describe("the embedded database's server", () => {
     const socket = connect(server.port, "127.0.0.1");
     await new Promise((resolve) => socket.once("connect", resolve));
     socket.write(protocol.serialize.startup({ user: "postgres", database: "postgres" }));
+    socket.write(protocol.serialize.password(PASSWORD));
     socket.write(protocol.serialize.parse({ text: "SELECT nonsense FROM nowhere" }));
     await new Promise((resolve) => setTimeout(resolve, 200));
     socket.destroy();
     const c = await client();
     expect((await c.query<{ x: number }>("SELECT $1::int AS x", [7])).rows).toEqual([{ x: 7 }]);
     expect((await pglite.query<{ x: number }>("SELECT 8 AS x")).rows).toEqual([{ x: 8 }]);
+  });
+
+  it("refuses a client without the owner's password", async () => {
+    await expect(client("guess")).rejects.toThrow(/password authentication failed/);
+    const raw = connect(server.port, "127.0.0.1");
+    await new Promise((resolve) => raw.once("connect", resolve));
+    // Statements before the password are not run.
+    raw.write(protocol.serialize.startup({ user: "postgres", database: "postgres" }));
+    raw.write(protocol.serialize.query("INSERT INTO t VALUES ('intruder', 1)"));
+    let reply = "";
+    raw.on("data", (d: Buffer) => (reply += d.toString()));
+    await new Promise((resolve) => raw.once("close", resolve));
+    expect(reply).toContain("password authentication failed");
+    expect(await rows("intruder")).toEqual([]);
+    expect((await (await client()).query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
   });
 
   it("drops the connections left at close, rolling their transactions back", async () => {
