@@ -371,7 +371,7 @@ export function scratchPgliteFactory(): SqlMigrationAwareDriverAdapterFactory {
  * PostgreSQL parses and plans it once instead of on every call: for hot statements of a fixed text
  * whose best plan does not depend on their parameters (lookups by key). Everything else is sent
  * unnamed, planned for its actual parameters (a trigram search must not get a generic plan).
- * PGlite ignores it.
+ * PGlite ignores it, and so does the embedded database reached through its owner (one session).
  */
 export const PREPARED = "/* prepared */";
 
