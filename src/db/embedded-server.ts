@@ -34,6 +34,8 @@ const PROTOCOL_3 = 196608;
 const TERMINATE = 0x58; // "X"
 const READY_FOR_QUERY = 0x5a; // "Z"
 const PASSWORD = 0x70; // "p"
+/** PostgreSQL's own limit on a startup packet; a password message is far shorter. */
+const MAX_UNAUTHENTICATED = 10_000;
 const IDLE = 0x49; // "I"
 const SYNC = Uint8Array.from([0x53, 0, 0, 0, 4]);
 
@@ -65,6 +67,11 @@ export async function serveEmbedded(pglite: PGlite, password: string): Promise<E
 /** One client connection: its messages, run in order, each inside the connection's turn. */
 class Connection {
   private input: Buffer = Buffer.alloc(0);
+  /** Chunks not yet joined to `input`: a large message (a shard's writes) is joined once, when whole. */
+  private chunks: Buffer[] = [];
+  private chunkBytes = 0;
+  /** The bytes `input` must hold for the next message to be read. */
+  private needed = 0;
   private readonly queue: Uint8Array[] = [];
   private started = false;
   /** The startup packet, held until the client gives the password. */
@@ -89,7 +96,12 @@ class Connection {
   }
 
   private receive(chunk: Buffer): void {
-    this.input = this.input.length === 0 ? chunk : Buffer.concat([this.input, chunk]);
+    this.chunks.push(chunk);
+    this.chunkBytes += chunk.length;
+    if (this.input.length + this.chunkBytes < this.needed) return;
+    this.input = Buffer.concat([this.input, ...this.chunks]);
+    this.chunks = [];
+    this.chunkBytes = 0;
     for (;;) {
       const message = this.started ? this.typedMessage() : this.startupMessage();
       if (!message) break;
@@ -102,7 +114,7 @@ class Connection {
 
   /** The startup packet, after answering "no" to SSL and GSS encryption; an empty array: consumed. */
   private startupMessage(): Uint8Array | undefined {
-    if (this.input.length < 8) return undefined;
+    if (!this.has(8)) return undefined;
     const length = this.input.readInt32BE(0);
     const code = this.input.readInt32BE(4);
     if (length === 8 && (code === SSL_REQUEST || code === GSS_REQUEST)) {
@@ -110,12 +122,12 @@ class Connection {
       this.socket.write("N");
       return new Uint8Array(0);
     }
-    if (code === CANCEL_REQUEST || code !== PROTOCOL_3 || length < 8) {
+    if (code === CANCEL_REQUEST || code !== PROTOCOL_3 || length < 8 || length > MAX_UNAUTHENTICATED) {
       // PGlite has no backend to cancel; anything else is not PostgreSQL's protocol 3.
       this.socket.destroy();
       return undefined;
     }
-    if (this.input.length < length) return undefined;
+    if (!this.has(length)) return undefined;
     this.started = true;
     this.startup = this.take(length);
     this.socket.write(Uint8Array.from([0x52, 0, 0, 0, 8, 0, 0, 0, 3])); // AuthenticationCleartextPassword
@@ -139,10 +151,21 @@ class Connection {
   }
 
   private typedMessage(): Uint8Array | undefined {
-    if (this.input.length < 5) return undefined;
+    if (!this.has(5)) return undefined;
     const length = 1 + this.input.readInt32BE(1);
-    if (this.input.length < length) return undefined;
+    if (length < 5 || (this.startup && length > MAX_UNAUTHENTICATED)) {
+      // Not a message; or, before the password, more than one (nothing is buffered for strangers).
+      this.socket.destroy();
+      return undefined;
+    }
+    if (!this.has(length)) return undefined;
     return this.take(length);
+  }
+
+  /** Whether `input` holds `bytes`; if not, the next read waits for them. */
+  private has(bytes: number): boolean {
+    this.needed = bytes;
+    return this.input.length >= bytes;
   }
 
   private take(length: number): Uint8Array {

@@ -146,6 +146,13 @@ describe("the embedded database's server", () => {
     expect((await pglite.query<{ x: number }>("SELECT 8 AS x")).rows).toEqual([{ x: 8 }]);
   });
 
+  it("carries a statement of megabytes (a shard's writes) in many chunks", async () => {
+    const c = await client();
+    const big = "x".repeat(8_000_000);
+    const r = await c.query<{ n: number }>("SELECT length($1::text) AS n", [big]);
+    expect(r.rows).toEqual([{ n: big.length }]);
+  });
+
   it("refuses a client without the owner's password", async () => {
     await expect(client("guess")).rejects.toThrow(/password authentication failed/);
     const raw = connect(server.port, "127.0.0.1");
