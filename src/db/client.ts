@@ -107,7 +107,7 @@ export async function migrateDatabase(
 
 const CLOSE_GRACE_MS = 60_000;
 // A command waits for an owner that is starting (it migrates before it serves) or closing (it waits
-// for the commands it serves): longer than the latter.
+// for the commands it serves): longer than a stopping bot waits.
 const COMMAND_WAIT_MS = 2.5 * CLOSE_GRACE_MS;
 
 /**
@@ -121,7 +121,7 @@ async function openEmbedded(config: DatabaseConfig): Promise<Database> {
   let told = false;
   for (;;) {
     const claim = await claimOwnership(dir, { role, label: config.label ?? "a css-bot command" });
-    if ("ownership" in claim) return openOwned(config.dataDir, claim.ownership);
+    if ("ownership" in claim) return openOwned(config.dataDir, claim.ownership, role);
     const { owner, file } = claim;
     const who = `${owner.label} (pid ${owner.pid}${owner.host === hostname() ? "" : ` on ${owner.host}`})`;
     if (role === "server" && owner.role === "server")
@@ -146,7 +146,7 @@ async function openEmbedded(config: DatabaseConfig): Promise<Database> {
 }
 
 /** This process owns the data directory: PGlite itself, shared once migrated, closed before release. */
-async function openOwned(dataDir: string, ownership: Ownership): Promise<Database> {
+async function openOwned(dataDir: string, ownership: Ownership, role: OwnerRole): Promise<Database> {
   let pglite: PGlite;
   try {
     const dir = path.join(dataDir, "pglite");
@@ -167,7 +167,10 @@ async function openOwned(dataDir: string, ownership: Ownership): Promise<Databas
     },
     close: async () => {
       try {
-        await server?.close(CLOSE_GRACE_MS);
+        // A command that is done serves the commands that came to it until they are done too (a
+        // long import need not fail); the bot, told to stop, gives them a minute.
+        if (role === "command") await server?.idle();
+        await server?.close(role === "command" ? Infinity : CLOSE_GRACE_MS);
         await db.close();
       } finally {
         await ownership.release();

@@ -20,6 +20,8 @@ export interface EmbeddedServer {
   port: number;
   /** Connections open now. */
   connections(): number;
+  /** Resolves once no connection is open, serving new ones meanwhile. */
+  idle(): Promise<void>;
   /**
    * Stops accepting connections and waits up to `graceMs` for the open ones to end (other commands
    * finishing their work), then drops the rest: their transactions are rolled back.
@@ -54,6 +56,9 @@ export async function serveEmbedded(pglite: PGlite, password: string): Promise<E
   return {
     port,
     connections: () => open.size,
+    async idle() {
+      while (open.size > 0) await sleep(50);
+    },
     async close(graceMs) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       const deadline = Date.now() + graceMs;

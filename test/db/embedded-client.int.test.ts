@@ -84,4 +84,31 @@ describe("the embedded database through its owner", () => {
     // Nothing was applied behind the owner's back.
     expect(await owner.sql.query(`SELECT to_regclass('next')::text AS t`, [])).toEqual([{ t: null }]);
   });
+
+  it("is served, once the owner's own command is done, until the commands that came to it are", async () => {
+    const dir = tempDir();
+    const done = await openDatabase({ dataDir: dir });
+    await migrateDatabase(done);
+    const working = await openDatabase({ dataDir: dir });
+    let closed = false;
+    const closing = done.close().then(() => (closed = true));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(closed).toBe(false);
+    // The command still working, and one that comes now, are served.
+    await working.prisma.workspace.create({ data: { slug: "acme", name: "Acme" } });
+    const late = await openDatabase({ dataDir: dir });
+    expect(late.servedBy).toBeDefined();
+    await late.prisma.workspace.create({ data: { slug: "late", name: "Late" } });
+    await late.close();
+    await working.close();
+    await closing;
+    // Then the next command opens the files itself, with everything in them.
+    const next = await openDatabase({ dataDir: dir });
+    expect(next.servedBy).toBeUndefined();
+    expect((await next.prisma.workspace.findMany({ orderBy: { slug: "asc" } })).map((w) => w.slug)).toEqual([
+      "acme",
+      "late",
+    ]);
+    await next.close();
+  });
 });
