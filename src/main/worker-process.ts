@@ -41,7 +41,18 @@ export async function startWorkerProcess(
 ): Promise<RunningWorker> {
   const { warnings } = await checkRedis(config.redisUrl);
   for (const w of warnings) log.warn(w);
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  // On the embedded database this process is its owner, serving it to the CLI's commands meanwhile.
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    role: "server",
+    label: options.web ? "css-bot start" : "css-bot worker",
+    onWait: (owner) =>
+      log.info("waiting for another process to be done with the embedded database", {
+        pid: owner.pid,
+        process: owner.label,
+      }),
+  });
   await migrateDatabase(db);
   const queues = openQueues(config.redisUrl, config.queuePrefix);
   const schedules = await syncSchedules(db.prisma, queues);
