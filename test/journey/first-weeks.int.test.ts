@@ -21,8 +21,8 @@
 // day passing would.
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabase } from "../../src/db/client.ts";
 import { formatDay, parseDay, type Day } from "../../src/domain/dates.ts";
 import { ACTIONS } from "../../src/slack/ids.ts";
 import { startFakeSlack, type FakeMessage, type FakeSlack } from "../fakes/slack-api.ts";
@@ -136,7 +136,7 @@ interface Volume {
   digestLines: number;
 }
 
-describe.each(["postgres"] as Backend[])("a team's first two weeks on %s", (backend) => {
+describe.each(["postgres", "pglite"] as Backend[])("a team's first two weeks on %s", (backend) => {
   let fake: FakeSlack;
   let db: TestDatabase | undefined;
   let dir: string;
@@ -144,7 +144,6 @@ describe.each(["postgres"] as Backend[])("a team's first two weeks on %s", (back
   let bot: CssBotProcess | undefined;
   let botPort = 0;
   let queues: ReturnType<typeof openTestQueues>;
-  let sqlUrl: string;
 
   beforeAll(async () => {
     fake = await startFakeSlack({ tokens: [TOKEN] });
@@ -167,7 +166,6 @@ describe.each(["postgres"] as Backend[])("a team's first two weeks on %s", (back
     if (backend === "postgres") {
       db = await createTestDatabase("postgres");
       env.DATABASE_URL = db.url!;
-      sqlUrl = db.url!;
     } else {
       env.CSS_DATA_DIR = dir;
     }
@@ -208,21 +206,23 @@ describe.each(["postgres"] as Backend[])("a team's first two weeks on %s", (back
     });
   }
 
-  /** A day passes for the cases: their times move one day back, as they would overnight. */
+  /**
+   * A day passes for the cases: their times move one day back, as they would overnight. Through the
+   * database as a command reaches it (the embedded one through the running bot, which owns it).
+   */
   async function overnight() {
-    const client = new pg.Client({ connectionString: sqlUrl });
-    await client.connect();
+    const database = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: dir });
     try {
-      await client.query(
+      await database.prisma.$executeRawUnsafe(
         `UPDATE follow_ups SET opened_at = opened_at - interval '1 day',
                 thread_posted_at = thread_posted_at - interval '1 day',
                 resolved_at = resolved_at - interval '1 day', recovered_at = recovered_at - interval '1 day',
                 escalated_at = escalated_at - interval '1 day', snoozed_until = snoozed_until - 1,
                 due_date = due_date - 1`,
       );
-      await client.query(`UPDATE case_backlog_notices SET local_date = local_date - 1`);
+      await database.prisma.$executeRawUnsafe(`UPDATE case_backlog_notices SET local_date = local_date - 1`);
     } finally {
-      await client.end();
+      await database.close();
     }
   }
 
@@ -372,13 +372,15 @@ describe.each(["postgres"] as Backend[])("a team's first two weeks on %s", (back
         await click(parentsOf("Charlie Journey")[0]!, ACTIONS.resolve, PEOPLE.bob);
         await snooze(parentsOf("Delta Journey")[0]!, PEOPLE.bob, "14");
         await click(parentsOf("Backlog 27")[0]!, ACTIONS.assignToMe, PEOPLE.ann);
+        // The clicks' replies are posted after Slack's request was answered: wait for all three.
+        const replied = (start: string) => fake.messages(ALERTS).some((m) => m.text?.startsWith(start));
         await waitFor(
           () =>
             Promise.resolve(
-              fake.messages(ALERTS).some((m) => m.text?.startsWith(":zzz:")) ? true : undefined,
+              replied(":zzz:") && replied("Resolved by") && replied("Assigned to") ? true : undefined,
             ),
           10_000,
-          "the snooze reply",
+          "the replies to the clicks",
         );
       }
       if (isWeekday(d)) {
@@ -456,5 +458,26 @@ describe.each(["postgres"] as Backend[])("a team's first two weeks on %s", (back
     const monday = digestText(digestsByDay.get(8)!);
     expect(monday).toContain("Golf Journey");
     expect(monday).not.toContain("Echo Journey");
+
+    // Stopped, nothing was lost: the settings and cases written beside the running bot are there
+    // when the next command opens the database itself.
+    bot.child.kill("SIGTERM");
+    expect(await bot.exited).toBe(0);
+    const after = JSON.parse((await cssBotOk(["settings", "show", "--json"], env)).stdout) as Record<
+      string,
+      unknown
+    >;
+    expect(after).toMatchObject({ alert_channel: ALERTS, digest_channel: DIGEST, escalation_lead: LEAD });
+    const database = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: dir });
+    try {
+      // 34 threads: every case but Charlie's first (resolved) is open or snoozed (Echo's recovered).
+      expect(parents()).toHaveLength(34);
+      expect(await database.prisma.followUp.count({ where: { status: { in: ["open", "snoozed"] } } })).toBe(
+        33,
+      );
+      expect(await database.prisma.followUp.count({ where: { status: "resolved" } })).toBe(1);
+    } finally {
+      await database.close();
+    }
   }, 900_000);
 });
