@@ -132,14 +132,18 @@ export function createSlackServer(o: SlackServerOptions): SlackServer {
     // Bolt's conversation store (state kept per channel in memory) is unused, and costs every request.
     convoStore: false,
     receiver: socketReceiver ?? receiver!,
-    authorize: connection
-      ? async () => {
-          const bot = await connection.identity();
-          // No teamId: the request's own team decides its workspace (a request signed by the app
-          // from another team must not pass as the token's).
-          return { botToken: config.botToken!, botId: bot.botId, botUserId: bot.botUserId };
+    // OAuth installs authorize through the receiver's installer, which Bolt takes by itself: given
+    // an authorize as well, it refuses to start.
+    ...(connection
+      ? {
+          authorize: async () => {
+            const bot = await connection.identity();
+            // No teamId: the request's own team decides its workspace (a request signed by the app
+            // from another team must not pass as the token's).
+            return { botToken: config.botToken!, botId: bot.botId, botUserId: bot.botUserId };
+          },
         }
-      : receiver!.installer!.authorize.bind(receiver!.installer),
+      : {}),
   });
   const socket = socketReceiver ? superviseSocket(socketReceiver, o.log, o.backoff) : null;
 
