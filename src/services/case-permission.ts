@@ -57,3 +57,13 @@ export async function refusalFor(
   });
   return permission.reason;
 }
+
+/** The clicker's refusal, if any: Slack's facts about them (actorOf), then the rule (refusalFor). */
+export async function refusalOfClick(
+  prisma: PrismaClient,
+  client: WebClient,
+  click: { workspace: Workspace; caseId: bigint; userId: string; action: string },
+): Promise<string | null> {
+  const actor = await actorOf(client, click.userId);
+  return refusalFor(prisma, click.workspace, click.caseId, actor, click.action);
+}

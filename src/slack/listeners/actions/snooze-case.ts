@@ -4,7 +4,7 @@ import type { App, BlockButtonAction } from "@slack/bolt";
 import { z } from "zod";
 import { loadAccountCard } from "../../../services/account-card.ts";
 import { snoozeCase } from "../../../services/at-risk-cases.ts";
-import { actorOf, refusalFor } from "../../../services/case-permission.ts";
+import { refusalOfClick } from "../../../services/case-permission.ts";
 import { noticeMessage } from "../../blocks/replies.ts";
 import { SNOOZE_DAYS, snoozeModal } from "../../blocks/snooze-modal.ts";
 import { replyOrExplain, workspaceOf, type SlackDeps } from "../../context.ts";
@@ -31,13 +31,12 @@ export function registerSnoozeCase(app: App, deps: SlackDeps): void {
       });
       return;
     }
-    const refused = await refusalFor(
-      deps.prisma,
+    const refused = await refusalOfClick(deps.prisma, client, {
       workspace,
-      ref.caseId,
-      await actorOf(client, body.user.id),
-      "snooze",
-    );
+      caseId: ref.caseId,
+      userId: body.user.id,
+      action: "snooze",
+    });
     if (refused) {
       await respond({
         response_type: "ephemeral",
@@ -74,13 +73,12 @@ export function registerSnoozeCase(app: App, deps: SlackDeps): void {
       const ref = decodeCaseValue(view.private_metadata);
       if (!ref) throw new Error("snooze modal without a case");
       // Checked again: the modal's submission is a request of its own.
-      const refused = await refusalFor(
-        deps.prisma,
+      const refused = await refusalOfClick(deps.prisma, client, {
         workspace,
-        ref.caseId,
-        await actorOf(client, body.user.id),
-        "snooze",
-      );
+        caseId: ref.caseId,
+        userId: body.user.id,
+        action: "snooze",
+      });
       if (refused) return noticeMessage(`You cannot snooze here: ${refused}.`);
       const outcome = await snoozeCase(
         deps.prisma,
