@@ -17,16 +17,24 @@ export const cadenceSchema = z
 
 /**
  * An http(s) URL that parses (a shape check let `http://[bad` or a port past 65535 through, and the
- * sync then failed on it); the message shows the value, which is not a secret.
+ * sync then failed on it); the message shows the value, which is not a secret unless it holds
+ * credentials, which are refused.
  */
 export const baseUrlSchema = z
   .string()
   .trim()
   .superRefine((value, ctx) => {
-    if (!/^https?:$/.test(parsedUrl(value)?.protocol ?? ""))
+    const url = parsedUrl(value);
+    if (!url || !/^https?:$/.test(url.protocol))
       ctx.addIssue({
         code: "custom",
         message: `${JSON.stringify(value)} is not a valid http:// or https:// URL`,
+      });
+    // fetch refuses such a URL; and the value is not shown, as it holds a password.
+    else if (url.username || url.password)
+      ctx.addIssue({
+        code: "custom",
+        message: "must not hold credentials (user:password@): give them in the secret",
       });
   });
 
