@@ -6,6 +6,7 @@ import type { ApiConfig } from "../config/env.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { RecordKind } from "../ingest/record-schemas.ts";
 import type { Logger } from "../log.ts";
+import { ingestRecords } from "../metrics/registry.ts";
 import { ingestBatch, type IngestCounts, type RecordIssue } from "../services/ingest-batch.ts";
 import { ApiError } from "./api-error.ts";
 import { authenticate } from "./auth.ts";
@@ -45,7 +46,11 @@ export async function handleIngest(
       issues: checked.issues,
       onWritten: complete ? (tx, counts) => complete(tx, success(counts)) : undefined,
     });
-    if (!outcome.written) throw invalidRecords(outcome.issues);
+    if (!outcome.written) {
+      ingestRecords.inc({ kind, outcome: "refused" }, items.length);
+      throw invalidRecords(outcome.issues);
+    }
+    ingestRecords.inc({ kind, outcome: "accepted" }, checked.records.length);
     deps.log.info("api ingest", {
       kind,
       workspace_id: identity.workspaceId,

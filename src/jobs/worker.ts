@@ -8,6 +8,7 @@ import type { RegisteredJob } from "./define-job.ts";
 import { QUEUE_KINDS, type QueueKind, type Queues } from "./queues.ts";
 import { createRedis } from "./redis.ts";
 import { JOBS } from "./registry.ts";
+import { jobOutcomes } from "../metrics/registry.ts";
 import { DEFAULT_SHARD_SIZE } from "../services/recompute.ts";
 import type { SecretBox } from "../security/secret-box.ts";
 import type { SlackAccess } from "../slack/access.ts";
@@ -81,10 +82,12 @@ export function startWorkers(o: WorkerOptions): Workers {
           : {}),
       },
     );
+    worker.on("completed", (job) => jobOutcomes.inc({ queue: kind, job: job.name, outcome: "completed" }));
     worker.on("failed", (job, error) => {
       const final =
         error instanceof UnrecoverableError ||
         (job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1));
+      jobOutcomes.inc({ queue: kind, job: job?.name ?? "unknown", outcome: final ? "failed" : "retried" });
       const definition = job && jobs.get(job.name);
       if (final && job && definition?.onFinalFailure) {
         definition

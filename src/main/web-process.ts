@@ -10,6 +10,7 @@ import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Redis } from "ioredis";
 import type { ApiHandler } from "../api/router.ts";
 import type { Logger } from "../log.ts";
+import { registry } from "../metrics/registry.ts";
 import type { SlackServer } from "../slack/app.ts";
 import type { SlackStatus } from "../slack/connection.ts";
 
@@ -39,6 +40,16 @@ export async function startWebProcess(o: {
       res.end(JSON.stringify(body));
     };
     if (req.method === "GET" && req.url === "/healthz") return reply(200, { ok: true });
+    if (req.method === "GET" && req.url === "/metrics") {
+      void registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { "content-type": registry.contentType });
+          res.end(text);
+        },
+        () => reply(503, { error: "metrics unavailable" }),
+      );
+      return;
+    }
     if (req.method === "GET" && req.url === "/readyz") {
       void Promise.allSettled([o.prisma.$queryRaw`SELECT 1`, o.redis.ping()]).then(([database, redis]) => {
         const checks = { database: database.status === "fulfilled", redis: redis.status === "fulfilled" };

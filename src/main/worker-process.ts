@@ -14,6 +14,7 @@ import { syncSchedules } from "../jobs/schedules.ts";
 import { settingsChanged } from "../jobs/settings-changed.ts";
 import { startWorkers } from "../jobs/worker.ts";
 import type { Logger } from "../log.ts";
+import { watchQueues } from "../metrics/registry.ts";
 import { SecretBox } from "../security/secret-box.ts";
 import { findSealedSecrets, missingKeyWarning } from "../services/sealed-secrets.ts";
 import { createSlackAccess } from "../slack/access.ts";
@@ -55,6 +56,7 @@ export async function startWorkerProcess(
   });
   await migrateDatabase(db);
   const queues = openQueues(config.redisUrl, config.queuePrefix);
+  watchQueues(queues);
   const schedules = await syncSchedules(db.prisma, queues);
   // One gateway per process: its pacing lives in Redis, so every process shares Slack's limits.
   const box = config.encryptionKey ? new SecretBox(config.encryptionKey) : null;

@@ -12,7 +12,14 @@ import {
 import type { Redis } from "ioredis";
 import type { Logger } from "../log.ts";
 import { CHANNEL_POST_INTERVAL_MS, METHOD_INTERVAL_MS, SlackPacer, type PaceSlot } from "./pacer.ts";
-import { classifySlackError, SlackPermanentError, SlackTransientError } from "./slack-errors.ts";
+import { slackCalls, type SlackOutcome } from "../metrics/registry.ts";
+import {
+  classifySlackError,
+  SlackPermanentError,
+  SlackRateLimitedError,
+  SlackTransientError,
+  type ClassifiedSlackError,
+} from "./slack-errors.ts";
 
 export interface SlackGatewayOptions {
   apiUrl: string;
@@ -273,9 +280,12 @@ class WorkspaceClient implements WorkspaceSlack {
   ): Promise<T | E> {
     await this.pacer?.acquireAll(spec.slots, spec.method, this.maxWaitMs);
     try {
-      return await run();
+      const result = await run();
+      slackCalls.inc({ method: spec.method, outcome: "ok" });
+      return result;
     } catch (error) {
       const classified = classifySlackError(spec.method, error, spec.channel);
+      slackCalls.inc({ method: spec.method, outcome: slackOutcome(classified) });
       if (classified instanceof SlackPermanentError) {
         const fallback = orElse?.(classified);
         if (fallback !== undefined) return fallback;
@@ -335,4 +345,11 @@ function clientLogger(log: Logger, teamId: string): SlackLogger {
     getLevel: () => LogLevel.WARN,
     setName: ignore,
   };
+}
+
+/** A failed call's outcome for the metrics: a timeout may have been delivered, so it is told apart. */
+function slackOutcome(error: ClassifiedSlackError): SlackOutcome {
+  if (error instanceof SlackRateLimitedError) return "rate_limited";
+  if (error instanceof SlackPermanentError) return "refused";
+  return /time(d)? ?out|aborted/i.test(error.message) ? "timed_out" : "failed";
 }

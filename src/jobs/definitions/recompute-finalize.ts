@@ -1,6 +1,7 @@
 // Closes a recompute run once all its shards are done (the parent of the run's flow).
 import { z } from "zod";
 import { addSummaries, finishRun, type ShardSummary } from "../../services/recompute.ts";
+import { accountsScored, runDuration } from "../../metrics/registry.ts";
 import { defineJob } from "../define-job.ts";
 import { enqueue } from "../enqueue.ts";
 import { notifyBandChanges, notifyJobId } from "./notify-band-changes.ts";
@@ -24,6 +25,8 @@ export const recomputeFinalize = defineJob({
     // The band changes go to the notifications queue (which also delivers whatever Slack could not
     // be told before); the job id makes a retried finalize hand them over once.
     const run = await prisma.recomputeRun.findUniqueOrThrow({ where: { id: BigInt(p.runId) } });
+    runDuration.observe((Date.now() - run.startedAt.getTime()) / 1000);
+    accountsScored.inc(summary.scored);
     await enqueue(
       queues,
       notifyBandChanges,
