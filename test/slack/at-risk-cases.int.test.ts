@@ -11,6 +11,7 @@ import type { WorkspaceSlack } from "../../src/slack/gateway.ts";
 import { silentLogger } from "../../src/log.ts";
 import { Redis } from "ioredis";
 import { testRedisUrl, uniquePrefix } from "../support/queues.ts";
+import { HOSTILE_NAME, liveMarkup, visible } from "../support/mrkdwn.ts";
 import { BOT_TOKEN, startSlackHarness, TEAM, type SlackHarness } from "../support/slack-app.ts";
 import { postSigned } from "../support/slack-requests.ts";
 
@@ -55,7 +56,13 @@ afterAll(async () => {
 });
 
 /** Records a run whose only band change is this one, as a recompute would, and reports it. */
-async function move(from: string | null, to: string, fromScore: number | null, toScore: number) {
+async function move(
+  from: string | null,
+  to: string,
+  fromScore: number | null,
+  toScore: number,
+  id = accountId,
+) {
   runNo++;
   const run = await h.db.prisma.recomputeRun.create({
     data: {
@@ -65,16 +72,16 @@ async function move(from: string | null, to: string, fromScore: number | null, t
       status: "succeeded",
     },
   });
-  await h.db.prisma.bandChange.deleteMany({ where: { accountId } });
+  await h.db.prisma.bandChange.deleteMany({ where: { accountId: id } });
   // What the recompute leaves on the account: its current band and score.
   await h.db.prisma.account.update({
-    where: { id: accountId },
+    where: { id },
     data: { currentBand: to, currentScore: toScore },
   });
   await h.db.prisma.bandChange.create({
     data: {
       workspaceId: h.workspace.id,
-      accountId,
+      accountId: id,
       asOf: new Date(Date.UTC(2026, 10, 1 + runNo)),
       fromBand: from,
       toBand: to,
@@ -367,5 +374,26 @@ describe("at-risk cases", () => {
     expect(h.fake.replies(ALERTS, fresh.threadTs!)).toHaveLength(1);
     expect(h.fake.replies(ALERTS, due.threadTs!)).toHaveLength(1);
     expect(h.fake.replies(ALERTS, owned.threadTs!)).toEqual([]);
+  });
+
+  it("shows a hostile account name literally in the parent message and its notification text", async () => {
+    const evil = await h.db.prisma.account.create({
+      data: {
+        workspaceId: h.workspace.id,
+        externalId: "evil_1",
+        name: HOSTILE_NAME,
+        owner: "*ana*@example.com",
+      },
+    });
+    const { summary } = await move("caution", "at_risk", 74, 61, evil.id);
+    expect(summary.opened).toBe(1);
+    const posted = parent().find((m) => m.text?.includes("gnp.exe"))!;
+    const text = posted.text ?? "";
+    const mrkdwn = JSON.stringify(posted.blocks);
+    expect(liveMarkup(mrkdwn + text)).toEqual([]);
+    expect(visible(text)).toBe("*bold* _it_ ~s~ `code` :skull: &lt;!channel&gt; gnp.exe is at risk: 61");
+    expect(visible(mrkdwn)).toContain("*ana*@example.com");
+    // The builder's own bold still wraps the name.
+    expect(mrkdwn).toMatch(/ \*\u2060\*\u2060bold[^"]*gnp\.exe\* is at risk/u);
   });
 });
