@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { esc, escCode, escCut, link, mentionUser, truncate } from "./text.ts";
+import { esc, escCode, escCut, link, mentionUser, slackDate, truncate } from "./text.ts";
 
 const WJ = "\u2060";
 
@@ -71,5 +71,8 @@ describe("mrkdwn text", () => {
     expect(mentionUser(null)).toBe("nobody");
     expect(link("https://ex.com/a", "a <b>|c")).toBe("<https://ex.com/a|a &lt;b&gt;¦c>");
     expect(link("javascript:alert(1)", "x")).toBe("x");
+    expect(slackDate(1795161600, "2026-11-19T10:00", "{time}")).toBe(
+      "<!date^1795161600^{time}|2026-11-19T10:00>",
+    );
   });
 });

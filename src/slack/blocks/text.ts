@@ -88,5 +88,6 @@ export function link(url: string | null | undefined, label: string): string {
 
 /** Slack's date formatting: shown in each reader's own time zone, with a plain fallback. */
 export function slackDate(epochSeconds: number, fallback: string, format = "{date_short}"): string {
-  return `<!date^${Math.floor(epochSeconds)}^${format}|${esc(fallback)}>`;
+  // Slack shows the fallback as plain text, never formatted: only the mention characters matter.
+  return `<!date^${Math.floor(epochSeconds)}^${format}|${escapeControls(fallback)}>`;
 }
