@@ -277,7 +277,7 @@ describe("at-risk cases", () => {
     };
     const refused = await submit("14", "  ");
     expect(refused.json).toEqual({ response_action: "errors", errors: { snooze_reason: "say why" } });
-    const ok = await submit("14", "renewal call <booked>");
+    const ok = await submit("14", "renewal call <booked> *soon* :tada:\u202E");
     expect(ok.status).toBe(200);
     await until(
       () => JSON.stringify(parent()[0]!.blocks).includes("Snoozed until 2026-12-09"),
@@ -287,7 +287,8 @@ describe("at-risk cases", () => {
     // The parent is updated first, then the thread reply follows.
     await until(() => h.fake.replies(ALERTS, ts).at(-1)!.text!.startsWith(":zzz:"), "the snooze reply");
     expect(h.fake.replies(ALERTS, ts).at(-1)!.text).toBe(
-      ":zzz: Snoozed until 2026-12-09 by <@U0ALICE>: renewal call &lt;booked&gt;",
+      // The reason is shown as typed: no bold, no emoji, no bidi override.
+      ":zzz: Snoozed until 2026-12-09 by <@U0ALICE>: renewal call &lt;booked&gt; \u2060*\u2060soon\u2060*\u2060 :\u2060tada:",
     );
     const replies = h.fake.replies(ALERTS, ts).length;
     const quiet = await move("caution", "at_risk", 70, 55); // snoozed at 60: 5 points lower

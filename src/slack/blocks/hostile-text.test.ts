@@ -11,6 +11,7 @@ import { caseParentMessage, movedReply, type CaseView } from "./at-risk-case.ts"
 import { connectorNotes } from "./connector-notes.ts";
 import { homeView } from "./home.ts";
 import { choicesMessage, noMatchMessage } from "./replies.ts";
+import { deliveryFailureNote } from "./settings-modal.ts";
 import { snoozeModal } from "./snooze-modal.ts";
 
 const day = parseDay("2026-11-25")!;
@@ -189,5 +190,18 @@ describe("a hostile account name", () => {
     expect(text).toContain("`css-bot connectors add my_crm`");
     expect(text).toContain("*my\u2060_\u2060crm*");
     expect(text).toContain("\n\u2060&gt; quoted");
+  });
+
+  it("shows a refused delivery's method, error and channel from the audit log as text", () => {
+    const note = deliveryFailureNote(new Date("2026-11-25T10:00:00Z"), {
+      method: "chat.postMessage",
+      error: `*${HOSTILE_NAME}*`,
+      channel: "<!channel>",
+    });
+    expect(liveMarkup(note)).toEqual([]);
+    expect(note).not.toContain("<#");
+    expect(deliveryFailureNote(new Date(0), { error: "channel_not_found", channel: "C0ALERTS" })).toContain(
+      "(channel\u2060_\u2060not\u2060_\u2060found in <#C0ALERTS>)",
+    );
   });
 });
