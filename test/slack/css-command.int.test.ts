@@ -277,6 +277,12 @@ describe("/css <account>", () => {
       expect(visible(reply.text!)).toMatch(/^\*bold\* _it_ ~s~ `code` :skull: &lt;!channel&gt; gnp\.exe: /);
       // The builder's own bold still wraps the name.
       expect(text).toMatch(/ \*\u2060\*\u2060bold[^"]*gnp\.exe\* · \*\d+\*/u);
+      // The replies of watch and unwatch, built in the listener, name it literally too.
+      for (const command of ["watch", "unwatch"]) {
+        const watched = allText(await css(`${command} ${acme.externalId}`));
+        expect(watched).toContain("gnp.exe");
+        expect(liveMarkup(watched)).toEqual([]);
+      }
     } finally {
       await h.db.prisma.account.update({
         where: { id: acme.id },
