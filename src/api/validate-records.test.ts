@@ -23,6 +23,19 @@ describe("validateRecords", () => {
     ]);
   });
 
+  it("refuses a metric value beyond ±10^15, which a window's sum could overflow", () => {
+    const { records, issues } = validateRecords("metrics", [
+      { account_id: "A1", metric: "failed_payments", value: 1e308, observed_at: "2026-06-01" },
+      { account_id: "A1", metric: "failed_payments", value: "-2e15", observed_at: "2026-06-01" },
+      { account_id: "A1", metric: "failed_payments", value: 1e15, observed_at: "2026-06-01" },
+    ]);
+    expect(issues).toEqual([
+      { index: 0, field: "value", reason: "must be at most 1,000,000,000,000,000" },
+      { index: 1, field: "value", reason: "must be at least -1,000,000,000,000,000" },
+    ]);
+    expect(records.map((r) => r.index)).toEqual([2]);
+  });
+
   it("lists every problem of every invalid record, by index and field", () => {
     const { records, issues, invalid } = validateRecords("responses", [
       "not an object",

@@ -14,6 +14,7 @@ describe("workspace settings", () => {
       escalation_lead: null,
       escalate_after_business_days: 2,
       reopen_points: 10,
+      case_actors: "members",
       case_threads_per_day: 25,
       source_precedence: { default: [...OBSERVATION_SOURCES], metrics: {} },
     });
@@ -38,6 +39,7 @@ describe("workspace settings", () => {
       escalation_lead: null,
       escalate_after_business_days: 2,
       reopen_points: 10,
+      case_actors: "members",
       case_threads_per_day: 25,
       source_precedence: { default: [...OBSERVATION_SOURCES], metrics: {} },
     });

@@ -66,6 +66,11 @@ export const workspaceSettingsSchema = z.object({
    * for the case to alert again before its snooze ends or it recovers.
    */
   reopen_points: z.number().int().min(1).max(100).default(10),
+  /**
+   * Who may assign, snooze and resolve cases: "members" of the workspace's own Slack team who are not
+   * guests, or only the account's owner, the case's owner and the escalation lead.
+   */
+  case_actors: z.enum(["members", "owner_and_leads"]).default("members"),
   /** At most this many at-risk threads open per local day; the backlog opens highest MRR first. */
   case_threads_per_day: z.number().int().min(1).max(500).default(25),
   /**

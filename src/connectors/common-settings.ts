@@ -15,10 +15,37 @@ export const cadenceSchema = z
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   });
 
+/**
+ * An http(s) URL that parses (a shape check let `http://[bad` or a port past 65535 through, and the
+ * sync then failed on it); the message shows the value, which is not a secret unless it holds
+ * credentials, which are refused.
+ */
 export const baseUrlSchema = z
   .string()
   .trim()
-  .regex(/^https?:\/\/[^\s]+$/, "must be an http:// or https:// URL");
+  .superRefine((value, ctx) => {
+    const url = parsedUrl(value);
+    if (!url || !/^https?:$/.test(url.protocol))
+      ctx.addIssue({
+        code: "custom",
+        message: `${JSON.stringify(value)} is not a valid http:// or https:// URL`,
+      });
+    // fetch refuses such a URL; and the value is not shown, as it holds a password.
+    else if (url.username || url.password)
+      ctx.addIssue({
+        code: "custom",
+        message: "must not hold credentials (user:password@): give them in the secret",
+      });
+  });
+
+/** The URL, or null when it does not parse. */
+export function parsedUrl(value: string): URL | null {
+  try {
+    return new URL(value);
+  } catch {
+    return null;
+  }
+}
 
 /** Spread into a definition's settings object: `z.object({ ...commonSettingsShape, ... })`. */
 export const commonSettingsShape = {

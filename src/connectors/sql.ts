@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import pg from "pg";
 import { z } from "zod";
 import { COLUMNS, RECORD_KINDS, type RecordKind } from "../ingest/record-schemas.ts";
-import { commonSettingsShape } from "./common-settings.ts";
+import { commonSettingsShape, parsedUrl } from "./common-settings.ts";
 import {
   ConnectorConfigError,
   type ConnectorDefinition,
@@ -48,7 +48,15 @@ export const sqlSettingsSchema = z
 
 export const sqlSecretSchema = z
   .object({
-    url: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection string"),
+    // Parsed as pg reads it (an empty host, for a socket given as ?host=, is allowed); the message
+    // never shows the value, which holds the password.
+    url: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection string")
+      .refine(
+        (url) => parsedUrl(url.replace("@/", "@localhost/")) !== null,
+        "is not a valid postgresql:// connection string",
+      ),
   })
   .strict();
 

@@ -106,11 +106,23 @@ export interface AccountRow extends AccountRecord {
   statusGiven: boolean;
 }
 
+/**
+ * A metric's value: finite and within ±10^15, so that no window's sum or average of a year of daily
+ * values can overflow PostgreSQL's double precision (1e308 twice did, failing every recompute).
+ */
+export const METRIC_VALUE_LIMIT = 1e15;
+const metricValue = number.pipe(
+  z
+    .number()
+    .min(-METRIC_VALUE_LIMIT, "must be at least -1,000,000,000,000,000")
+    .max(METRIC_VALUE_LIMIT, "must be at most 1,000,000,000,000,000"),
+);
+
 export const metricSchema = z
   .object({
     account_id: id,
     metric: text(100),
-    value: number,
+    value: metricValue,
     observed_at: day,
   })
   .transform((r): MetricRecord => ({

@@ -2,6 +2,7 @@
 // while a process is down, so nothing here may need to run exactly once (BullMQ schedules do that).
 import cron from "node-cron";
 import type { PrismaClient } from "../generated/prisma/client.ts";
+import { resumeLostRuns } from "../jobs/run-watchdog.ts";
 import { syncSchedules } from "../jobs/schedules.ts";
 import type { Queues } from "../jobs/queues.ts";
 import type { Logger } from "../log.ts";
@@ -29,6 +30,8 @@ export function startChores(o: { prisma: PrismaClient; queues: Queues; log: Logg
     // Settings changed while Redis was unreachable still reach the schedules (upserts are idempotent).
     chore("sync-schedules", "*/5 * * * *", () => syncSchedules(o.prisma, o.queues)),
     chore("prune-runs", "17 3 * * *", () => pruneRuns(o.prisma, RUN_RETENTION_DAYS)),
+    // A run whose jobs Redis lost (restarted without persistence) is added again, never left running.
+    chore("resume-lost-runs", "* * * * *", () => resumeLostRuns(o.prisma, o.queues, o.log)),
   ];
   return {
     stop: async () => {

@@ -162,8 +162,44 @@ async function resolverFor(
   return resolver;
 }
 
-/** Scores the active accounts with ids in [fromId, toId]. One bad account is an error, not a failure. */
+/**
+ * Scores the active accounts with ids in [fromId, toId]. One bad account is an error, not a failure:
+ * an account whose data breaks a statement of the shard's (PostgreSQL's data exceptions, class 22,
+ * such as a sum that overflows) is found by halving the range until it is alone, and recorded in
+ * the run's errors while the others are scored. Other faults (a lost connection) fail the shard, to
+ * be retried.
+ */
 export async function scoreShard(db: Clients, task: ShardTask): Promise<ShardSummary> {
+  try {
+    return await scoreRange(db, task);
+  } catch (error) {
+    if (!isDataException(error)) throw error;
+    if (task.fromId >= task.toId) return accountFailure(db, task, error as Error);
+    const middle = Math.floor((task.fromId + task.toId) / 2);
+    const left = await scoreShard(db, { ...task, toId: middle });
+    const right = await scoreShard(db, { ...task, fromId: middle + 1 });
+    const { as_of: _asOf, ...sum } = addSummaries(task.asOf, [left, right]);
+    return sum;
+  }
+}
+
+/** SQLSTATE class 22: the data, not the database, is at fault; retrying changes nothing. */
+function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("22");
+}
+
+async function accountFailure(db: Clients, task: ShardTask, error: Error): Promise<ShardSummary> {
+  const [account] = await db.sql.query<{ external_id: string }>(
+    `SELECT external_id FROM accounts WHERE workspace_id = $1 AND id = $2 AND status = 'active'`,
+    [task.workspaceId, task.fromId],
+  );
+  const summary: ShardSummary = { accounts: 0, scored: 0, insufficient_data: 0, band_changes: 0, errors: [] };
+  if (!account) return summary;
+  return { ...summary, accounts: 1, errors: [{ account_id: account.external_id, error: error.message }] };
+}
+
+async function scoreRange(db: Clients, task: ShardTask): Promise<ShardSummary> {
   const segments = await resolverFor(db.prisma, task.workspaceId, task.modelId);
   const range: AccountRange = { workspaceId: task.workspaceId, fromId: task.fromId, toId: task.toId };
   const allInputs = modelInputs(segments.model);

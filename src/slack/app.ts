@@ -1,7 +1,8 @@
 // The Bolt app: the HTTP receiver (Slack's requests to /slack/events, and the OAuth install pages in
 // multi-workspace mode) mounted in the web process, or Socket Mode when SLACK_APP_TOKEN is set.
 // Signatures are verified by Bolt on every HTTP request (HMAC-SHA256, 5-minute window): a forged or
-// stale request gets 401 and runs nothing.
+// stale request gets 401 and runs nothing; one dated more than 5 minutes ahead is refused here first
+// (request-time.ts), as Bolt only bounds the past.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from "@slack/bolt";
 import type { SlackConfig } from "../config/slack.ts";
@@ -20,6 +21,7 @@ import type { SlackGateway } from "./gateway.ts";
 import { createInstallationStore } from "./installation-store.ts";
 import { KeepTrying, type BackoffOptions } from "./keep-trying.ts";
 import { registerListeners } from "./listeners/index.ts";
+import { isFromTheFuture } from "./request-time.ts";
 import { TeamWorkspaces } from "./team-workspaces.ts";
 
 /** The bot scopes the features need (manifest.yml lists the same). */
@@ -132,14 +134,18 @@ export function createSlackServer(o: SlackServerOptions): SlackServer {
     // Bolt's conversation store (state kept per channel in memory) is unused, and costs every request.
     convoStore: false,
     receiver: socketReceiver ?? receiver!,
-    authorize: connection
-      ? async () => {
-          const bot = await connection.identity();
-          // No teamId: the request's own team decides its workspace (a request signed by the app
-          // from another team must not pass as the token's).
-          return { botToken: config.botToken!, botId: bot.botId, botUserId: bot.botUserId };
+    // OAuth installs authorize through the receiver's installer, which Bolt takes by itself: given
+    // an authorize as well, it refuses to start.
+    ...(connection
+      ? {
+          authorize: async () => {
+            const bot = await connection.identity();
+            // No teamId: the request's own team decides its workspace (a request signed by the app
+            // from another team must not pass as the token's).
+            return { botToken: config.botToken!, botId: bot.botId, botUserId: bot.botUserId };
+          },
         }
-      : receiver!.installer!.authorize.bind(receiver!.installer),
+      : {}),
   });
   const socket = socketReceiver ? superviseSocket(socketReceiver, o.log, o.backoff) : null;
 
@@ -174,7 +180,19 @@ export function createSlackServer(o: SlackServerOptions): SlackServer {
 
   return {
     app,
-    handle: receiver ? (req, res) => receiver.requestListener(req, res) : null,
+    handle: receiver
+      ? (req, res) => {
+          if (req.method === "POST" && pathOf(req) === SLACK_PATHS.events && isFromTheFuture(req)) {
+            o.log.warn("slack request refused: its timestamp is more than 5 minutes ahead");
+            // As Bolt answers a stale request: 401, no body, the request's body left unread.
+            req.resume();
+            res.writeHead(401);
+            res.end();
+            return;
+          }
+          receiver.requestListener(req, res);
+        }
+      : null,
     start: () => {
       socket?.start();
       return Promise.resolve();
@@ -211,6 +229,10 @@ function superviseSocket(receiver: SocketModeReceiver, log: Logger, backoff?: Ba
     socket.lost(error ?? new Error("Slack closed the connection")),
   );
   return socket;
+}
+
+function pathOf(req: IncomingMessage): string {
+  return new URL(req.url ?? "/", "http://localhost").pathname;
 }
 
 function requireBox(box: SecretBox | null): SecretBox {

@@ -347,6 +347,30 @@ describe("Idempotency-Key", () => {
     expect(replayed.headers).toEqual({ "idempotent-replayed": "true" });
   });
 
+  it("replays for 24 hours: a retry a minute before the window ends replays, a minute after runs anew", async () => {
+    const first = await post(url("accounts"), ACCOUNTS, withKey("day"));
+    expect(first).toMatchObject({ status: 200, body: { created: 2, updated: 0 } });
+    const age = async (ms: number) =>
+      h.db.prisma.idempotencyKey.updateMany({
+        where: { key: "day" },
+        data: { createdAt: new Date(Date.now() - ms) },
+      });
+
+    await age(24 * 3_600_000 - 60_000);
+    const within = await post(url("accounts"), ACCOUNTS, withKey("day"));
+    expect(within.headers.get("idempotent-replayed")).toBe("true");
+    expect(within.body).toEqual(first.body);
+
+    await age(24 * 3_600_000 + 60_000);
+    const after = await post(url("accounts"), ACCOUNTS, withKey("day"));
+    expect(after.headers.get("idempotent-replayed")).toBeNull();
+    expect(after).toMatchObject({ status: 200, body: { created: 0, updated: 2 } });
+    // The new reply is the one replayed from now on.
+    const retry = await post(url("accounts"), ACCOUNTS, withKey("day"));
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(retry.body).toEqual(after.body);
+  });
+
   it("forgets keys after 24 hours, and the web process deletes them", async () => {
     expect((await post(url("accounts"), ACCOUNTS, withKey("old"))).status).toBe(200);
     await h.db.prisma.idempotencyKey.updateMany({ data: { createdAt: new Date(Date.now() - 86_401_000) } });

@@ -216,6 +216,55 @@ describe("css-bot connectors", () => {
     expect(await db.prisma.connectorConfig.count()).toBe(1);
   });
 
+  it("refuses a URL that does not parse at add, stores nothing, and a stored one fails the sync clearly", async () => {
+    const addStripe = (baseUrl: string) =>
+      cli(
+        [
+          "connectors",
+          "add",
+          "billing",
+          "--kind",
+          "stripe",
+          "--settings",
+          JSON.stringify({ base_url: baseUrl }),
+        ],
+        {
+          CSS_CONNECTOR_SECRET: JSON.stringify({ api_key: "sk_test_123" }),
+        },
+      );
+    for (const url of ["http://[bad", "https://api.example.com:99999", "https://exa%zzmple.com", "http://"]) {
+      const added = await addStripe(url);
+      expect(added.code, url).toBe(1);
+      expect(added.stderr).toContain(
+        `settings.base_url: ${JSON.stringify(url)} is not a valid http:// or https:// URL`,
+      );
+    }
+    const withPassword = await addStripe("https://me:hunter2@api.example.com");
+    expect(withPassword.code).toBe(1);
+    expect(withPassword.stderr).toContain("settings.base_url: must not hold credentials");
+    expect(withPassword.stderr).not.toContain("hunter2");
+    const badWarehouse = await cli(
+      ["connectors", "add", "wh", "--kind", "sql", "--settings", JSON.stringify(SETTINGS)],
+      {
+        CSS_CONNECTOR_SECRET: JSON.stringify({ url: "postgres://user:hunter2@[bad/db" }),
+      },
+    );
+    expect(badWarehouse.code).toBe(1);
+    expect(badWarehouse.stderr).toContain("secret.url: is not a valid postgresql:// connection string");
+    expect(badWarehouse.stderr).not.toContain("hunter2");
+    expect(await db.prisma.connectorConfig.count()).toBe(0);
+
+    // A URL stored before this check (or edited in the database) fails the sync at once, clearly
+    // (it used to be retried as a network fault for the whole retry budget).
+    expect((await addStripe("https://api.example.com")).code).toBe(0);
+    await db.prisma.connectorConfig.updateMany({ data: { settings: { base_url: "http://[bad" } } });
+    const failed = await cli(["connectors", "sync", "billing", "--wait"]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain(
+      'settings.base_url: "http://[bad" is not a valid http:// or https:// URL',
+    );
+  });
+
   it("shows a failed sync's error in the list and exits 1", async () => {
     const settings = { mappings: [{ kind: "accounts", query: "SELECT id AS account_id FROM customers" }] };
     await cli(["connectors", "add", "wh", "--kind", "sql", "--settings", JSON.stringify(settings)], {

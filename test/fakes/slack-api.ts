@@ -62,6 +62,9 @@ export interface FakeSlack {
     tz?: string;
     deleted?: boolean;
     team_id?: string;
+    /** Guests: multi-channel (is_restricted) and single-channel (is_ultra_restricted). */
+    is_restricted?: boolean;
+    is_ultra_restricted?: boolean;
   }): void;
   /** Channels: conversations.info answers; posting to a channel not added → channel_not_found;
    * addChannel(..., {member:false}) → not_in_channel; archived → is_archived. */
@@ -652,6 +655,8 @@ class FakeSlackServer implements FakeSlack {
       deleted: false,
       is_admin: false,
       is_owner: false,
+      is_restricted: false,
+      is_ultra_restricted: false,
       tz: "Etc/UTC",
     };
     return { ...defaults, ...rest, real_name: u.name, is_bot: false, profile: { email, real_name: u.name } };

@@ -234,6 +234,54 @@ describe.each(BACKENDS)("recompute on %s", (backend) => {
     expect(snapshot).toMatchObject({ score: null, band: "insufficient_data", coverage: 0.1 });
   });
 
+  it("records an account whose data overflows as its error and scores the rest of its shard", async () => {
+    await setModel(`
+name: sums
+bands: [{ key: healthy, min: 80 }, { key: caution, min: 70 }, { key: at_risk, min: 0 }]
+components:
+  - { key: usage, input: { metric: score_input, agg: last, window_days: 5 }, scale: { min: 0, max: 100 }, weight: 1 }
+  - { key: payments, input: { metric: failed_payments, agg: sum, window_days: 30 }, scale: { min: 3, max: 0 }, weight: 1 }
+`);
+    await importFile(
+      db.prisma,
+      workspaceId,
+      "accounts",
+      writeTempFile("a.csv", ["account_id,name", "A,Alpha", "B,Bravo", "C,Charlie", "D,Delta"]),
+    );
+    await importFile(
+      db.prisma,
+      workspaceId,
+      "metrics",
+      writeTempFile("m.csv", [
+        "account_id,metric,value,observed_at",
+        ...["A", "B", "C", "D"].map((a) => `${a},score_input,90,2026-03-01`),
+      ]),
+    );
+    // Values no door accepts any more (each must be within ±10^15), written by SQL by hand or before
+    // the limit: their sum overflows double precision, and PostgreSQL refuses the statement.
+    await db.sql.transaction((execute) =>
+      execute(
+        `INSERT INTO metric_observations (workspace_id, account_id, metric, observed_on, value, source)
+         SELECT $1, id, 'failed_payments', d::date, 1e308, 'import' FROM accounts,
+                unnest(ARRAY['2026-02-27', '2026-02-28']) AS d
+         WHERE workspace_id = $1 AND external_id = 'B'`,
+        [workspaceId],
+      ),
+    );
+    const summary = await recomputeWorkspace(db, workspaceId, day("2026-03-01"));
+    expect(summary).toMatchObject({ accounts: 4, scored: 3, insufficient_data: 0 });
+    expect(summary.errors).toEqual([
+      { account_id: "B", error: expect.stringMatching(/out of range/) as string },
+    ]);
+    for (const id of ["A", "C", "D"]) expect(await snapshotsOf(id)).toHaveLength(1);
+    expect(await snapshotsOf("B")).toHaveLength(0);
+    const run = await db.prisma.recomputeRun.findFirstOrThrow({
+      where: { workspaceId },
+      orderBy: { id: "desc" },
+    });
+    expect(run.status).toBe("succeeded");
+  });
+
   it("aggregates in SQL exactly as the file scorer does in TypeScript", async () => {
     const endDay = day("2026-06-30");
     const portfolio = generatePortfolio({ seed: 7, accounts: 60, days: 60, endDay });

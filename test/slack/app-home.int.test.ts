@@ -13,6 +13,7 @@ let caseId: bigint;
 
 beforeAll(async () => {
   h = await startSlackHarness({ today: parseDay("2026-11-25")! });
+  h.fake.addUser({ id: "U0HOME", name: "home" });
   const ws = h.workspace.id;
   const model = await storeModelVersion(h.db.prisma, ws, DEFAULT_MODEL, DEFAULT_MODEL_SOURCE, "test");
   const account = await h.db.prisma.account.create({

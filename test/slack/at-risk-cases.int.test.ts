@@ -26,6 +26,11 @@ let accountId: number;
 beforeAll(async () => {
   h = await startSlackHarness({ today: TODAY });
   h.fake.addChannel({ id: ALERTS, name: "cs-alerts" });
+  for (const id of ["U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0OWNER", "U0LEAD"]) {
+    h.fake.addUser({ id, name: id.slice(2).toLowerCase() });
+  }
+  h.fake.addUser({ id: "U0GUEST", name: "guest", is_restricted: true });
+  h.fake.addUser({ id: "U0EXT", name: "partner", team_id: "T0PARTNER" });
   await updateSettings(h.db.prisma, h.workspace.id, { alert_channel: ALERTS }, "test");
   await h.db.prisma.workspace.update({ where: { id: h.workspace.id }, data: { slackTeamId: TEAM } });
   redis = new Redis(testRedisUrl);
@@ -170,6 +175,29 @@ describe("at-risk cases", () => {
     const cases = await h.db.prisma.followUp.findMany({ where: { accountId } });
     expect(cases).toHaveLength(1);
     expect(cases[0]!.threadTs).toBe(posted[0]!.ts);
+  });
+
+  it("refuses guests and other organisations' users, saying why, and logs the refusal", async () => {
+    const before = await h.db.prisma.followUp.findFirstOrThrow({ where: { accountId } });
+    const guest = await click(ACTIONS.resolve, "U0GUEST");
+    const partner = await click(ACTIONS.assignToMe, "U0EXT");
+    const reply = (url: string) =>
+      JSON.stringify(h.fake.responses.find((r) => url.endsWith(r.id))?.body ?? "");
+    await until(() => reply(guest) !== '""' && reply(partner) !== '""', "both refusals");
+    expect(reply(guest)).toContain("You cannot resolve here: guests cannot act on at-risk cases.");
+    expect(reply(partner)).toContain("only members of the workspace that installed css-bot");
+    const after = await h.db.prisma.followUp.findFirstOrThrow({ where: { accountId } });
+    expect(after).toMatchObject({ status: "open", version: before.version, ownerSlackUserId: null });
+    const refused = await h.db.prisma.auditLogEntry.findMany({ where: { action: "follow_up.refused" } });
+    expect(refused.map((r) => r.actor).sort()).toEqual(["U0EXT", "U0GUEST"]);
+
+    // Narrowed to the owner and leads, a member who is neither is refused too.
+    await updateSettings(h.db.prisma, h.workspace.id, { case_actors: "owner_and_leads" }, "test");
+    const member = await click(ACTIONS.resolve, "U0CAROL");
+    await until(() => reply(member) !== '""', "the refusal");
+    expect(reply(member)).toContain("only the account's owner, the case's owner and the escalation lead");
+    await updateSettings(h.db.prisma, h.workspace.id, { case_actors: "members" }, "test");
+    expect((await h.db.prisma.followUp.findFirstOrThrow({ where: { accountId } })).status).toBe("open");
   });
 
   it("assigns on Assign to me: parent updated in place, a thread reply, an audit entry", async () => {

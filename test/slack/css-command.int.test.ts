@@ -480,6 +480,25 @@ describe("request signatures", () => {
     expect(h.fake.calls.length + h.fake.responses.length).toBe(before);
   });
 
+  it("rejects validly signed requests dated more than 5 minutes ahead, and runs nothing", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const before = h.fake.calls.length + h.fake.responses.length;
+    const body = commandBody({ text: "Acme Rocket Works", response_url: h.fake.responseUrl() });
+    for (const ahead of [60 * 60, 24 * 60 * 60, 365 * 24 * 60 * 60]) {
+      const future = await postSigned(h.eventsUrl, body, { timestamp: now + ahead });
+      expect(future.status, `+${ahead} s`).toBe(401);
+      expect(future.text).toBe("");
+    }
+    const stale = await postSigned(h.eventsUrl, body, { timestamp: now - 10 * 60 });
+    expect(stale.status).toBe(401);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(h.fake.calls.length + h.fake.responses.length).toBe(before);
+    // A sender's clock a little ahead is within Slack's window, as a little behind is.
+    const early = await postSigned(h.eventsUrl, body, { timestamp: now + 4 * 60 });
+    expect(early.status).toBe(200);
+    expect(allText(early.json as Reply)).toContain("Acme Rocket Works");
+  });
+
   it("agrees with Slack's published example", () => {
     const body =
       "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";

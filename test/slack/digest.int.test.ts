@@ -2,7 +2,8 @@
 // and day (repeats and concurrent workers), the one-line "no band changes", and the preview; then
 // what it lists: a channel's first digest only its day and the day before, a weekend one line per
 // account by its net move (or none), groups of at most 15 by MRR, mentions only for accounts newly
-// at risk.
+// at risk; and the scheduled job, which posts for the local day of its fire time in the workspace's
+// time zone.
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,9 +11,11 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { activeModelForScoring } from "../../src/db/repositories/models.ts";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
-import { dayToDate, formatDay, parseDay, type Day } from "../../src/domain/dates.ts";
+import { dateToDay, dayToDate, formatDay, parseDay, type Day } from "../../src/domain/dates.ts";
 import { driversBetween } from "../../src/domain/scoring/explain.ts";
 import { silentLogger } from "../../src/log.ts";
+import { digestTick } from "../../src/jobs/definitions/digest-tick.ts";
+import type { JobContext } from "../../src/jobs/define-job.ts";
 import { postDigest } from "../../src/services/post-digest.ts";
 import { recomputeWorkspace } from "../../src/services/recompute.ts";
 import { updateSettings } from "../../src/services/workspace-settings.ts";
@@ -399,5 +402,30 @@ describe("the digest's lines", () => {
     );
     expect(text).toContain("• *Cooling* 85 → 75 · cara@example.com · ");
     expect(text).toContain("1 other band change (newly scored");
+  });
+});
+
+describe("the scheduled digest", () => {
+  it("posts for the workspace's local day at the fire time, not UTC's", async () => {
+    const p = await portfolio("auckland");
+    await updateSettings(h.db.prisma, p.id, { timezone: "Pacific/Auckland" }, "test");
+    const nov25 = parseDay("2026-11-25")!;
+    await account(p, "Kiwi Orchards", [
+      [nov25 - 1, 85],
+      [nov25, 60],
+    ]);
+    // 23:30 UTC on the 24th is 12:30 on the 25th in Auckland (NZDT, UTC+13).
+    const fireAt = Date.parse("2026-11-24T23:30:00Z");
+    // BullMQ adds a scheduled job at the previous fire: its timestamp is a day before its fire time.
+    const job = { opts: { prevMillis: fireAt }, timestamp: fireAt - 86_400_000 } as JobContext["job"];
+    const ctx = { prisma: h.db.prisma, slack: { forWorkspace: () => Promise.resolve(slack) }, job };
+    const before = h.fake.messages(p.channel).length;
+    expect(await digestTick.run({ workspaceId: p.id }, ctx as unknown as JobContext)).toMatchObject({
+      status: "posted",
+    });
+    const rows = await h.db.prisma.digest.findMany({ where: { workspaceId: p.id } });
+    expect(rows.map((r) => formatDay(dateToDay(r.localDate)))).toEqual(["2026-11-25"]);
+    const text = JSON.stringify(h.fake.messages(p.channel).slice(before));
+    expect(text).toContain("Kiwi Orchards");
   });
 });

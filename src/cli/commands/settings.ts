@@ -25,6 +25,7 @@ interface SetOptions {
   escalateAfter?: string;
   reopenPoints?: string;
   caseThreadsPerDay?: string;
+  caseActors?: string;
   sourcePrecedence?: string[];
 }
 
@@ -65,6 +66,10 @@ export function registerSettings(program: Command, ctx: CliContext): void {
       "points a snoozed or resolved case's account must fall further to alert again (default 10)",
     )
     .option(
+      "--case-actors <who>",
+      'who may assign, snooze and resolve cases: "members" (not guests; default) or "owner_and_leads"',
+    )
+    .option(
       "--case-threads-per-day <n>",
       "at most this many at-risk threads a day; the rest wait, highest MRR first (default 25)",
     )
@@ -87,6 +92,9 @@ export function registerSettings(program: Command, ctx: CliContext): void {
           ? { escalate_after_business_days: Number(opts.escalateAfter) }
           : {}),
         ...(opts.reopenPoints !== undefined ? { reopen_points: Number(opts.reopenPoints) } : {}),
+        ...(opts.caseActors !== undefined
+          ? { case_actors: opts.caseActors as WorkspaceSettings["case_actors"] }
+          : {}),
         ...(opts.caseThreadsPerDay !== undefined
           ? { case_threads_per_day: Number(opts.caseThreadsPerDay) }
           : {}),
@@ -173,6 +181,7 @@ function describe(s: WorkspaceSettings): string {
     `escalation_lead ${s.escalation_lead ?? "none"}   (after ${s.escalate_after_business_days} business days unclaimed)`,
     `reopen_points   ${s.reopen_points}   (a snoozed or resolved case alerts again after a further fall of this much)`,
     `case_threads_per_day ${s.case_threads_per_day}`,
+    `case_actors     ${s.case_actors}`,
     ...describeSourcePrecedence(s.source_precedence),
     "",
   ].join("\n");

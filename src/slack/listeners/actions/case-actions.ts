@@ -3,6 +3,7 @@
 // the clicker privately what happened; the parent message itself is updated by the service.
 import type { App, BlockButtonAction, BlockUsersSelectAction, Context, RespondFn } from "@slack/bolt";
 import { assignCase, resolveCase, type CaseOutcome } from "../../../services/at-risk-cases.ts";
+import { refusalOfClick } from "../../../services/case-permission.ts";
 import type { WebClient } from "@slack/web-api";
 import { noticeMessage } from "../../blocks/replies.ts";
 import { publishHome } from "../events/app-home-opened.ts";
@@ -62,6 +63,13 @@ async function act(
     const ref = decodeCaseValue(value);
     if (!ref)
       return noticeMessage("This button is from an older version of css-bot: use `/css <account>` instead.");
+    const refused = await refusalOfClick(deps.prisma, client, {
+      workspace,
+      caseId: ref.caseId,
+      userId: body.user.id,
+      action: where,
+    });
+    if (refused) return noticeMessage(`You cannot ${where} here: ${refused}.`);
     const outcome = await run(workspace, ref, deps.slackFor(context));
     if (outcome.kind === "missing")
       return noticeMessage("This case no longer exists (the account was removed).");

@@ -4,6 +4,7 @@ import type { App, BlockButtonAction } from "@slack/bolt";
 import { z } from "zod";
 import { loadAccountCard } from "../../../services/account-card.ts";
 import { snoozeCase } from "../../../services/at-risk-cases.ts";
+import { refusalOfClick } from "../../../services/case-permission.ts";
 import { noticeMessage } from "../../blocks/replies.ts";
 import { SNOOZE_DAYS, snoozeModal } from "../../blocks/snooze-modal.ts";
 import { replyOrExplain, workspaceOf, type SlackDeps } from "../../context.ts";
@@ -30,13 +31,27 @@ export function registerSnoozeCase(app: App, deps: SlackDeps): void {
       });
       return;
     }
+    const refused = await refusalOfClick(deps.prisma, client, {
+      workspace,
+      caseId: ref.caseId,
+      userId: body.user.id,
+      action: "snooze",
+    });
+    if (refused) {
+      await respond({
+        response_type: "ephemeral",
+        replace_original: false,
+        text: `You cannot snooze here: ${refused}.`,
+      });
+      return;
+    }
     await client.views.open({
       trigger_id: body.trigger_id,
       view: snoozeModal(card.account.name, action.value!),
     });
   });
 
-  app.view(VIEWS.snooze, async ({ ack, view, body, context }) => {
+  app.view(VIEWS.snooze, async ({ ack, view, body, context, client }) => {
     const values = view.state.values;
     const parsed = submission.safeParse({
       days: values[SNOOZE_BLOCKS.days]?.[SNOOZE_BLOCKS.days]?.selected_option?.value,
@@ -57,6 +72,14 @@ export function registerSnoozeCase(app: App, deps: SlackDeps): void {
       const workspace = workspaceOf(context);
       const ref = decodeCaseValue(view.private_metadata);
       if (!ref) throw new Error("snooze modal without a case");
+      // Checked again: the modal's submission is a request of its own.
+      const refused = await refusalOfClick(deps.prisma, client, {
+        workspace,
+        caseId: ref.caseId,
+        userId: body.user.id,
+        action: "snooze",
+      });
+      if (refused) return noticeMessage(`You cannot snooze here: ${refused}.`);
       const outcome = await snoozeCase(
         deps.prisma,
         workspace.id,
