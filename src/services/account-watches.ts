@@ -8,7 +8,7 @@ import { scoreMoveText } from "../domain/scoring/score-move.ts";
 import { KnownError } from "../errors.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { driverText } from "../slack/blocks/at-risk-case.ts";
-import { esc } from "../slack/blocks/text.ts";
+import { esc, escCode } from "../slack/blocks/text.ts";
 import { bandLabel } from "./account-card.ts";
 
 export class WatchError extends KnownError {
@@ -20,7 +20,7 @@ async function oneAccount(sql: SqlClient, workspaceId: number, query: string) {
   const matches = await findAccounts(sql, workspaceId, query, 6);
   if (matches.length === 0) throw new WatchError(`No account matches *${esc(query)}*.`);
   if (matches.length > 1) {
-    const list = matches.map((m) => `\`${esc(m.externalId)}\` ${esc(m.name)}`).join(", ");
+    const list = matches.map((m) => `\`${escCode(m.externalId)}\` ${esc(m.name)}`).join(", ");
     throw new WatchError(`*${esc(query)}* matches several accounts (${list}): name one by its id.`);
   }
   return matches[0]!;

@@ -11,6 +11,7 @@ import type { WorkspaceSlack } from "../../src/slack/gateway.ts";
 import { silentLogger } from "../../src/log.ts";
 import { Redis } from "ioredis";
 import { testRedisUrl, uniquePrefix } from "../support/queues.ts";
+import { HOSTILE_NAME, liveMarkup, visible } from "../support/mrkdwn.ts";
 import { BOT_TOKEN, startSlackHarness, TEAM, type SlackHarness } from "../support/slack-app.ts";
 import { postSigned } from "../support/slack-requests.ts";
 
@@ -60,7 +61,13 @@ afterAll(async () => {
 });
 
 /** Records a run whose only band change is this one, as a recompute would, and reports it. */
-async function move(from: string | null, to: string, fromScore: number | null, toScore: number) {
+async function move(
+  from: string | null,
+  to: string,
+  fromScore: number | null,
+  toScore: number,
+  id = accountId,
+) {
   runNo++;
   const run = await h.db.prisma.recomputeRun.create({
     data: {
@@ -70,16 +77,16 @@ async function move(from: string | null, to: string, fromScore: number | null, t
       status: "succeeded",
     },
   });
-  await h.db.prisma.bandChange.deleteMany({ where: { accountId } });
+  await h.db.prisma.bandChange.deleteMany({ where: { accountId: id } });
   // What the recompute leaves on the account: its current band and score.
   await h.db.prisma.account.update({
-    where: { id: accountId },
+    where: { id },
     data: { currentBand: to, currentScore: toScore },
   });
   await h.db.prisma.bandChange.create({
     data: {
       workspaceId: h.workspace.id,
-      accountId,
+      accountId: id,
       asOf: new Date(Date.UTC(2026, 10, 1 + runNo)),
       fromBand: from,
       toBand: to,
@@ -298,7 +305,7 @@ describe("at-risk cases", () => {
     };
     const refused = await submit("14", "  ");
     expect(refused.json).toEqual({ response_action: "errors", errors: { snooze_reason: "say why" } });
-    const ok = await submit("14", "renewal call <booked>");
+    const ok = await submit("14", "renewal call <booked> *soon* :tada:\u202E");
     expect(ok.status).toBe(200);
     await until(
       () => JSON.stringify(parent()[0]!.blocks).includes("Snoozed until 2026-12-09"),
@@ -308,7 +315,8 @@ describe("at-risk cases", () => {
     // The parent is updated first, then the thread reply follows.
     await until(() => h.fake.replies(ALERTS, ts).at(-1)!.text!.startsWith(":zzz:"), "the snooze reply");
     expect(h.fake.replies(ALERTS, ts).at(-1)!.text).toBe(
-      ":zzz: Snoozed until 2026-12-09 by <@U0ALICE>: renewal call &lt;booked&gt;",
+      // The reason is shown as typed: no bold, no emoji, no bidi override.
+      ":zzz: Snoozed until 2026-12-09 by <@U0ALICE>: renewal call &lt;booked&gt; \u2060*\u2060soon\u2060*\u2060 :\u2060tada:",
     );
     const replies = h.fake.replies(ALERTS, ts).length;
     const quiet = await move("caution", "at_risk", 70, 55); // snoozed at 60: 5 points lower
@@ -395,5 +403,26 @@ describe("at-risk cases", () => {
     expect(h.fake.replies(ALERTS, fresh.threadTs!)).toHaveLength(1);
     expect(h.fake.replies(ALERTS, due.threadTs!)).toHaveLength(1);
     expect(h.fake.replies(ALERTS, owned.threadTs!)).toEqual([]);
+  });
+
+  it("shows a hostile account name literally in the parent message and its notification text", async () => {
+    const evil = await h.db.prisma.account.create({
+      data: {
+        workspaceId: h.workspace.id,
+        externalId: "evil_1",
+        name: HOSTILE_NAME,
+        owner: "*ana*@example.com",
+      },
+    });
+    const { summary } = await move("caution", "at_risk", 74, 61, evil.id);
+    expect(summary.opened).toBe(1);
+    const posted = parent().find((m) => m.text?.includes("gnp.exe"))!;
+    const text = posted.text ?? "";
+    const mrkdwn = JSON.stringify(posted.blocks);
+    expect(liveMarkup(mrkdwn + text)).toEqual([]);
+    expect(visible(text)).toBe("*bold* _it_ ~s~ `code` :skull: &lt;!channel&gt; gnp.exe is at risk: 61");
+    expect(visible(mrkdwn)).toContain("*ana*@example.com");
+    // The builder's own bold still wraps the name.
+    expect(mrkdwn).toMatch(/ \*\u2060\*\u2060bold[^"]*gnp\.exe\* is at risk/u);
   });
 });

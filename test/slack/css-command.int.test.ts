@@ -6,6 +6,7 @@ import { formatDay } from "../../src/domain/dates.ts";
 import { recomputeWorkspace } from "../../src/services/recompute.ts";
 import { ACTIONS, encodeAccountValue } from "../../src/slack/ids.ts";
 import { importPortfolio, PORTFOLIO_END } from "../support/portfolio.ts";
+import { HOSTILE_NAME, liveMarkup, visible } from "../support/mrkdwn.ts";
 import { startSlackHarness, type SlackHarness } from "../support/slack-app.ts";
 import { buttonActionBody, commandBody, postSigned, slackSignature } from "../support/slack-requests.ts";
 
@@ -257,6 +258,46 @@ describe("/css <account>", () => {
     } finally {
       await h.db.prisma.account.update({ where: { id: acme.id }, data: { name: "Acme Rocket Works" } });
     }
+  });
+
+  it("shows a hostile account name literally: no formatting pair, emoji, mention or bidi control", async () => {
+    const before = await h.db.prisma.account.findUniqueOrThrow({ where: { id: acme.id } });
+    await h.db.prisma.account.update({
+      where: { id: acme.id },
+      data: { name: HOSTILE_NAME, segment: "_ent_ :skull:", domain: "*x*.example" },
+    });
+    try {
+      const reply = await css(acme.externalId);
+      const text = allText(reply);
+      expect(liveMarkup(text)).toEqual([]);
+      for (const raw of ["_ent_", "*x*"]) {
+        expect(text).not.toContain(raw);
+        expect(visible(text)).toContain(raw);
+      }
+      expect(visible(reply.text!)).toMatch(/^\*bold\* _it_ ~s~ `code` :skull: &lt;!channel&gt; gnp\.exe: /);
+      // The builder's own bold still wraps the name.
+      expect(text).toMatch(/ \*\u2060\*\u2060bold[^"]*gnp\.exe\* · \*\d+\*/u);
+      // The replies of watch and unwatch, built in the listener, name it literally too.
+      for (const command of ["watch", "unwatch"]) {
+        const watched = allText(await css(`${command} ${acme.externalId}`));
+        expect(watched).toContain("gnp.exe");
+        expect(liveMarkup(watched)).toEqual([]);
+      }
+    } finally {
+      await h.db.prisma.account.update({
+        where: { id: acme.id },
+        data: { name: before.name, segment: before.segment, domain: before.domain },
+      });
+    }
+  });
+
+  it("escapes a segment typed after at-risk, in the reply and its text", async () => {
+    const reply = await css("at-risk *nowhere* <!here> \u202E");
+    const text = allText(reply);
+    expect(text).toContain("No account is at risk in");
+    expect(liveMarkup(text)).toEqual([]);
+    expect(text).not.toContain("*nowhere*");
+    expect(text).not.toContain("<!here>");
   });
 
   it("says clearly what went wrong with unknown accounts, empty and over-long queries, stale buttons", async () => {

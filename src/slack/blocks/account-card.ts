@@ -10,7 +10,7 @@ import { scoreMove } from "../../domain/scoring/score-move.ts";
 import type { AccountCard, BandTone } from "../../services/account-card.ts";
 import { ACTIONS, encodeAccountValue } from "../ids.ts";
 import { sparkline } from "./sparkline.ts";
-import { esc, escCut, link, mentionUser, truncate } from "./text.ts";
+import { esc, escCode, escCut, link, mentionUser, truncate } from "./text.ts";
 
 export interface SlackMessage {
   text: string;
@@ -53,7 +53,7 @@ export function accountCardMessage(
     : `${TONE_EMOJI.none} *${name}* · not scored yet`;
   blocks.push({ type: "section", text: { type: "mrkdwn", text: headline } });
 
-  const context: string[] = [`\`${escCut(account.externalId, 80)}\``];
+  const context: string[] = [`\`${escCut(account.externalId, 80, escCode)}\``];
   if (account.domain) context.push(escCut(account.domain, 80));
   if (current) context.push(`as of ${formatDay(current.asOf)}`);
   // A segment's own bands: "82, caution" is right for enterprise (healthy from 85) and looks

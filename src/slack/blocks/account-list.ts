@@ -37,6 +37,7 @@ function rows(
   }));
 }
 
+/** `title` is raw text (escaped here); `empty` is mrkdwn, its data escaped by the caller. */
 export function accountListMessage(
   title: string,
   list: { accounts: ListedAccount[]; total: number },
@@ -49,7 +50,7 @@ export function accountListMessage(
   const more =
     list.total > list.accounts.length ? ` (the ${list.accounts.length} lowest of ${list.total})` : "";
   return {
-    text: `${title}: ${list.total}`,
+    text: `${escCut(title, 150)}: ${list.total}`,
     blocks: [
       { type: "section", text: { type: "mrkdwn", text: `*${escCut(title, 150)}*: ${list.total}${more}` } },
       ...rows(list.accounts, today),

@@ -3,7 +3,7 @@
 import type { ConnectorListing } from "../../db/repositories/connectors.ts";
 import { CONNECTORS } from "../../connectors/registry.ts";
 import type { ConnectorKind } from "../../connectors/contract.ts";
-import { escCut, slackDate } from "./text.ts";
+import { escCode, escCut, slackDate } from "./text.ts";
 
 /** More than this and the rest are counted, not listed (`css-bot connectors list` has them all). */
 const MAX_LISTED = 8;
@@ -17,7 +17,7 @@ export function connectorNotes(connectors: readonly ConnectorListing[]): string[
     const when = (at: Date) =>
       slackDate(Math.floor(at.getTime() / 1000), at.toISOString().slice(0, 16), "{date_short_pretty} {time}");
     if (c.status === "auth_failed") {
-      return `:red_circle: ${name}: credentials refused, not syncing until they are updated (\`css-bot connectors add ${escCut(c.name, 60)}\`)${c.lastError ? `: ${escCut(c.lastError, 200)}` : ""}`;
+      return `:red_circle: ${name}: credentials refused, not syncing until they are updated (\`css-bot connectors add ${escCut(c.name, 60, escCode)}\`)${c.lastError ? `: ${escCut(c.lastError, 200)}` : ""}`;
     }
     if (!run) return `:white_circle: ${name}: not synced yet`;
     const superseded =

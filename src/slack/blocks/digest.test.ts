@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { HOSTILE_NAME, liveMarkup, visible } from "../../../test/support/mrkdwn.ts";
 import { parseDay } from "../../domain/dates.ts";
 import type { DigestChange, DigestGroup, DigestView } from "../../services/build-digest.ts";
 import { digestMessages, digestPreview, MAX_BLOCKS, MAX_SECTION } from "./digest.ts";
@@ -174,5 +175,23 @@ describe("digest messages", () => {
     const all = messages.map((m) => JSON.stringify(m.blocks)).join("");
     for (const i of [1, 1500, 3000]) expect(all).toContain(`*Account ${i} &lt;`);
     expect(digestPreview(messages)).toContain(`--- message 1 of ${messages.length} ---`);
+  });
+
+  it("shows a hostile name, owner and band label literally, in the blocks and the text", () => {
+    const hostile = {
+      name: HOSTILE_NAME,
+      owner: "*ana*@example.com",
+      ownerSlackUserId: null,
+      toLabel: "~Bad~",
+    };
+    const v = view(0, { atRisk: group([change(1, hostile)]), recovered: group([change(2, hostile)]) });
+    const text = digestMessages(v)
+      .map((m) => JSON.stringify(m.blocks) + m.text)
+      .join("");
+    expect(liveMarkup(text)).toEqual([]);
+    for (const raw of ["*ana*@example.com", "~Bad~"]) {
+      expect(text).not.toContain(raw);
+      expect(visible(text)).toContain(raw);
+    }
   });
 });

@@ -2,7 +2,7 @@
 import type { AccountMatch } from "../../db/repositories/accounts.ts";
 import { ACTIONS, COMMAND, encodeAccountValue } from "../ids.ts";
 import type { SlackMessage } from "./account-card.ts";
-import { escCut } from "./text.ts";
+import { escCode, escCut } from "./text.ts";
 
 export function noticeMessage(text: string): SlackMessage {
   return { text, blocks: [{ type: "section", text: { type: "mrkdwn", text } }] };
@@ -59,7 +59,7 @@ export function choicesMessage(
         type: "section" as const,
         text: {
           type: "mrkdwn" as const,
-          text: `*${escCut(m.name, 150)}* · \`${escCut(m.externalId, 60)}\`${m.domain ? ` · ${escCut(m.domain, 80)}` : ""}`,
+          text: `*${escCut(m.name, 150)}* · \`${escCut(m.externalId, 60, escCode)}\`${m.domain ? ` · ${escCut(m.domain, 80)}` : ""}`,
         },
         accessory: {
           type: "button" as const,

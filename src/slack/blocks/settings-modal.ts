@@ -3,6 +3,7 @@
 import type { types } from "@slack/bolt";
 import type { WorkspaceSettings } from "../../config/workspace-settings.ts";
 import { VIEWS } from "../ids.ts";
+import { esc, mentionChannel } from "./text.ts";
 
 export const SETTINGS_BLOCKS = {
   digestChannel: "settings_digest_channel",
@@ -25,6 +26,15 @@ export const CADENCES: { label: string; cron: string }[] = [
 const DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 const option = (text: string, value: string) => ({ text: { type: "plain_text" as const, text }, value });
+
+/** A delivery Slack refused, from the audit log: its method and error code are Slack's words, escaped. */
+export function deliveryFailureNote(
+  at: Date,
+  d: { method?: string; error?: string; channel?: string | null },
+): string {
+  const where = d.channel ? ` in ${mentionChannel(d.channel)}` : "";
+  return `:warning: ${at.toISOString().slice(0, 16).replace("T", " ")} UTC: Slack refused ${esc(d.method ?? "a call")} (${esc(d.error ?? "unknown")}${where})`;
+}
 
 export function settingsModal(s: WorkspaceSettings, notes: string[]): types.ModalView {
   const cadence = CADENCES.find((c) => c.cron === s.recompute_cron);

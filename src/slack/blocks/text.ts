@@ -1,13 +1,55 @@
 // The one place where text enters Block Kit: escaping and length limits.
 //
-// Slack's mrkdwn gives `&`, `<` and `>` control meaning (`<!channel>`, `<@U123>`, `<url|label>`), so
-// every piece of user or connector text is escaped before it is put into mrkdwn: an account named
-// `<!channel>` is shown as typed and mentions nobody. Only the builders' own mentions and links are
-// written raw, through the helpers below, from ids and URLs they validated.
+// Every piece of user, account or connector text is put into mrkdwn through `esc`, which shows it
+// as typed and gives it no meaning:
+// - `&`, `<` and `>` are escaped (Slack: "Escaping text"), so `<!channel>` mentions nobody;
+// - `*`, `_`, `~` and `` ` `` get a WORD JOINER (U+2060, invisible, not a space) on each side:
+//   Slack pairs them only at a word boundary, so "*Acme*" is not bold, "~x~" not struck and a
+//   backtick opens no code, while "Acme_Corp" still reads "Acme_Corp"; the builder's own `*…*`
+//   around a name still pairs, as the joiner is not whitespace;
+// - a colon before a shortcode character gets one too, so ":skull:" stays text, not an emoji;
+// - a `>` at the start of a line gets one before it, so a vendor's message opens no quote;
+// - bidirectional controls (U+202A–U+202E, U+2066–U+2069, U+200E/U+200F, U+061C), zero-width
+//   and other invisible controls are dropped, so U+202E cannot reverse the rest of the line.
+// Slack documents no backslash escape for mrkdwn. Only the builders' own mentions, links and
+// formatting are written raw, through the helpers below, from ids and URLs they validated.
 
-/** Escapes text for mrkdwn and plain_text alike (Slack: "Escaping text"). */
+const WORD_JOINER = "\u2060";
+
+// Dropped: C0/C1 controls but tab and newline, bidi marks, embeddings, overrides and isolates,
+// zero-width space, word joiner and invisible operators, deprecated format controls, BOM,
+// Mongolian vowel separator and interlinear annotations. ZWJ/ZWNJ stay: emoji and scripts need them.
+const INVISIBLE =
+  // eslint-disable-next-line no-control-regex -- control characters are what this drops
+  /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u180E\u200B\u200E\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]/gu;
+const FORMATTING = /[*_~`]+|:(?=[A-Za-z0-9_+'-])/g;
+const QUOTE_AT_LINE_START = /(^|\n)&gt;/g;
+
+/** Neutralises text for mrkdwn (and plain_text alike): shown literally, no mention, format, emoji. */
 export function esc(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+  return escapeControls(text)
+    .replace(FORMATTING, (m) =>
+      m === ":" ? `:${WORD_JOINER}` : `${WORD_JOINER}${[...m].join(WORD_JOINER)}${WORD_JOINER}`,
+    )
+    .replace(QUOTE_AT_LINE_START, `$1${WORD_JOINER}&gt;`);
+}
+
+/**
+ * For text inside the builder's own backticks (an id, a command to copy): Slack formats nothing
+ * in code, so only the mention characters, the invisible controls and a backtick (it would close
+ * the code) are neutralised, and "acct_12" copies as typed, without joiners.
+ */
+export function escCode(text: string): string {
+  return escapeControls(text).replaceAll("`", `${WORD_JOINER}\`${WORD_JOINER}`).replaceAll("\n", " ");
+}
+
+function escapeControls(text: string): string {
+  return text
+    .replaceAll("\r\n", "\n")
+    .replace(INVISIBLE, "")
+    .replaceAll("&", "&amp;")
+    .replaceAll("<", "&lt;")
+    .replaceAll(">", "&gt;");
 }
 
 /** Cuts text to at most `max` characters, ending with an ellipsis when cut. Counts code points. */
@@ -18,10 +60,10 @@ export function truncate(text: string, max: number): string {
 }
 
 /** Escaped and cut, for a field of known size. Cuts first so an escape is never split. */
-export function escCut(text: string, max: number): string {
-  let out = esc(truncate(text, max));
+export function escCut(text: string, max: number, escape: (text: string) => string = esc): string {
+  let out = escape(truncate(text, max));
   // Escaping lengthens the text; cut the source further until the escaped form fits.
-  for (let n = max; [...out].length > max && n > 1; n -= 8) out = esc(truncate(text, n));
+  for (let n = max; [...out].length > max && n > 1; n -= 8) out = escape(truncate(text, n));
   return out;
 }
 
@@ -46,5 +88,6 @@ export function link(url: string | null | undefined, label: string): string {
 
 /** Slack's date formatting: shown in each reader's own time zone, with a plain fallback. */
 export function slackDate(epochSeconds: number, fallback: string, format = "{date_short}"): string {
-  return `<!date^${Math.floor(epochSeconds)}^${format}|${esc(fallback)}>`;
+  // Slack shows the fallback as plain text, never formatted: only the mention characters matter.
+  return `<!date^${Math.floor(epochSeconds)}^${format}|${escapeControls(fallback)}>`;
 }

@@ -91,7 +91,8 @@ async function answer(
     case "at-risk": {
       const list = await atRiskAccounts(deps.prisma, workspace.id, command.segment);
       const where = command.segment ? ` in ${command.segment}` : "";
-      return accountListMessage(`At risk${where}`, list, today, `No account is at risk${where}. :tada:`);
+      // The title is escaped by the builder; the empty reply is mrkdwn (an emoji), so escaped here.
+      return accountListMessage(`At risk${where}`, list, today, `No account is at risk${esc(where)}. :tada:`);
     }
     case "mine": {
       const list = await myAccounts(deps.prisma, workspace.id, userId);

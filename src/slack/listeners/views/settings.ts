@@ -7,7 +7,7 @@ import { lastBacktestNote } from "../../../services/backtest-history.ts";
 import { connectorListing } from "../../../services/connectors.ts";
 import { InvalidSettingsError, updateSettings } from "../../../services/workspace-settings.ts";
 import { connectorNotes } from "../../blocks/connector-notes.ts";
-import { SETTINGS_BLOCKS, settingsModal } from "../../blocks/settings-modal.ts";
+import { deliveryFailureNote, SETTINGS_BLOCKS, settingsModal } from "../../blocks/settings-modal.ts";
 import { workspaceOf, type SlackDeps } from "../../context.ts";
 import { VIEWS } from "../../ids.ts";
 
@@ -33,11 +33,9 @@ export async function openSettings(
     take: 3,
   });
   // What admins must know: Slack's recent refusals (a channel the bot was removed from...).
-  const notes = failures.map((f) => {
-    const d = f.details as { method?: string; error?: string; channel?: string | null };
-    const where = d.channel ? ` in <#${d.channel}>` : "";
-    return `:warning: ${f.at.toISOString().slice(0, 16).replace("T", " ")} UTC: Slack refused ${d.method ?? "a call"} (${d.error ?? "unknown"}${where})`;
-  });
+  const notes = failures.map((f) =>
+    deliveryFailureNote(f.at, f.details as Parameters<typeof deliveryFailureNote>[1]),
+  );
   // The last back-test of the live score (`css-bot backtest --from-history`), when there is one.
   const backtest = await lastBacktestNote(deps.prisma, workspace.id);
   if (backtest) notes.unshift(backtest);
