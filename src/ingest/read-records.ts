@@ -7,6 +7,7 @@ import { extname } from "node:path";
 import { Readable, pipeline } from "node:stream";
 import { parse as parseCsv, CsvError } from "csv-parse";
 import type { z } from "zod";
+import { showControlChars } from "./control-chars.ts";
 import { decodeText, type Encoding } from "./decode-text.ts";
 import { InputFileError } from "./input-file-error.ts";
 import { COLUMNS, RECORD_SCHEMAS, type RecordKind, type RecordTypes } from "./record-schemas.ts";
@@ -246,7 +247,14 @@ async function* readJsonLines<T>(
     }
     const unknown = Object.keys(value).filter((k) => !known.has(k));
     if (unknown.length > 0) {
-      yield { line, issues: unknown.map((k) => ({ line, field: k.slice(0, 40), reason: "unknown field" })) };
+      yield {
+        line,
+        issues: unknown.map((k) => ({
+          line,
+          field: showControlChars(k.slice(0, 40)),
+          reason: "unknown field",
+        })),
+      };
       continue;
     }
     yield toItem(line, value as Record<string, unknown>);
