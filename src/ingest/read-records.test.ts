@@ -285,6 +285,16 @@ describe("bad characters", () => {
     );
     const items = await readAll(jsonl, "accounts", { maxRecordBytes: 1000 });
     expect(items.map((i) => i.record?.accountId ?? null)).toEqual(["A1", null, "A3"]);
+    // Bytes, not characters: 280 euro signs are 840 bytes and fit; 340 are 1020 bytes and do not.
+    const euros = file(
+      "euros.jsonl",
+      `{"account_id":"E1","name":"${"\u20ac".repeat(280)}"}\n{"account_id":"E2","name":"${"\u20ac".repeat(340)}"}\n`,
+    );
+    const counted = await readAll(euros, "accounts", { maxRecordBytes: 1000 });
+    expect(counted.map((i) => i.record?.accountId ?? null)).toEqual(["E1", null]);
+    expect(problems(counted, euros)).toEqual([
+      ':2: record longer than 1000 bytes, the limit per record (README "File formats")',
+    ]);
     expect(problems(items, jsonl)).toEqual([
       ':2: record longer than 1000 bytes, the limit per record (README "File formats")',
     ]);

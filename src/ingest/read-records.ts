@@ -274,12 +274,16 @@ async function* linesOf(
 ): AsyncGenerator<{ line: number; text: string | null }> {
   let line = 1;
   let parts: string[] = [];
+  // The line's UTF-8 bytes, or while that is within the limit a bound: at most 3 per UTF-16 unit.
+  // Counting exactly only past a third of the limit keeps Buffer.byteLength off every line.
   let size = 0;
+  let exact = false;
   let long = false;
   const end = () => {
     const whole = long ? null : parts.join("");
     parts = [];
     size = 0;
+    exact = false;
     long = false;
     return whole !== null && whole.endsWith("\r") ? whole.slice(0, -1) : whole;
   };
@@ -289,10 +293,14 @@ async function* linesOf(
       const lf = chunk.indexOf("\n", start);
       const piece = lf < 0 ? chunk.slice(start) : chunk.slice(start, lf);
       if (!long) {
-        size += Buffer.byteLength(piece);
+        parts.push(piece);
+        if (exact) size += Buffer.byteLength(piece);
+        else if ((size += piece.length * 3) > maxBytes) {
+          size = Buffer.byteLength(parts.join(""));
+          exact = true;
+        }
         long = size > maxBytes;
         if (long) parts = [];
-        else parts.push(piece);
       }
       if (lf < 0) break;
       yield { line: line++, text: end() };
