@@ -195,6 +195,7 @@ describe("bad characters", () => {
       ["accounts", { ...account, name: "Ac\u0000me" }, "name"],
       ["accounts", { ...account, segment: "smb\u0000" }, "segment"],
       ["accounts", { ...account, owner: "a\u001bb" }, "owner"],
+      ["accounts", { ...account, name: "Ac\u007fme" }, "name"],
       ["accounts", { ...account, domain: "acme\u0000.com" }, "domain"],
       [
         "metrics",
@@ -218,9 +219,23 @@ describe("bad characters", () => {
       const issues = "issues" in checked ? checked.issues : [];
       expect(issues.map((i) => i.field)).toEqual([field]);
       expect(issues[0]!.reason).toMatch(
-        /^contains a control character \(U\+00(00|1B|09) at character \d+\); remove it$/,
+        /^contains a control character \(U\+00(00|1B|09|7F) at character \d+\); remove it$/,
       );
     }
+    // Numbers and dates with a NUL are not numbers or dates, and say so with the NUL escaped.
+    expect(
+      checkRecord("metrics", {
+        account_id: "a1",
+        metric: "m",
+        value: "1\u0000",
+        observed_at: "2026-01-01\u0000",
+      }),
+    ).toEqual({
+      issues: [
+        { field: "value", reason: 'not a number: "1\\u0000"' },
+        { field: "observed_at", reason: 'not a date (YYYY-MM-DD or ISO timestamp): "2026-01-01\\u0000"' },
+      ],
+    });
     // Surrounding white space (a tab, a line end) is trimmed, as before.
     expect(checkRecord("accounts", { ...account, name: "\tAcme\r\n" })).toMatchObject({
       record: { name: "Acme" },
