@@ -9,6 +9,7 @@ export interface Benchmark {
 // Loaded on demand, so one benchmark's imports never slow down or break another.
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   backtest: () => import("./backtest.ts"),
+  "big-field": () => import("./big-field.ts"),
   import: () => import("./import.ts"),
   ingest: () => import("./ingest.ts"),
   recompute: () => import("./recompute.ts"),

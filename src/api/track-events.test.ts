@@ -26,6 +26,22 @@ describe("checkTrackEvent", () => {
     });
   });
 
+  it("refuses NUL and other control characters in the account, the user and the event, naming the field", () => {
+    const reason = (code: string, at: number) =>
+      `contains a control character (${code} at character ${at}); remove it`;
+    expect(
+      checkTrackEvent(
+        track({ context: { groupId: "AC\u0000ME" }, userId: "u\u00001", event: "Ex\u0007port" }),
+        2,
+        NOW,
+      ),
+    ).toEqual([
+      { index: 2, field: "event", reason: reason("U+0007", 3) },
+      { index: 2, field: "context.groupId", reason: reason("U+0000", 3) },
+      { index: 2, field: "userId", reason: reason("U+0000", 2) },
+    ]);
+  });
+
   it("takes the account from context.groupId, else properties.account_id, else groupId", () => {
     const account = (fields: Record<string, unknown>) => {
       const r = checkTrackEvent(track({ context: {}, ...fields }), 0, NOW);

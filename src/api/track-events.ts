@@ -2,6 +2,7 @@
 // each track event reduced to an activity row (account, UTC day, user, event). Pure: whether the
 // accounts exist is checked when the rows are written (services/track-activity.ts).
 import { parseDay, todayUtc, type Day } from "../domain/dates.ts";
+import { controlCharProblem } from "../ingest/control-chars.ts";
 import type { RecordIssue } from "../services/ingest-batch.ts";
 import type { TrackActivity } from "../services/track-activity.ts";
 import { ApiError } from "./api-error.ts";
@@ -67,6 +68,8 @@ export function checkTrackEvent(
 
   const event = typeof item.event === "string" ? item.event.trim() : "";
   if (event === "") issues.push({ index, field: "event", reason: "missing: a track event has a name" });
+  const eventProblem = controlCharProblem(event);
+  if (eventProblem) issues.push({ index, field: "event", reason: eventProblem });
 
   const context = isObject(item.context) ? item.context : {};
   const properties = isObject(item.properties) ? item.properties : {};
@@ -129,6 +132,12 @@ function firstId(
     if (trimmed === "") continue;
     if (trimmed.length > MAX_ID_LENGTH) {
       issues.push({ index, field, reason: `longer than ${MAX_ID_LENGTH} characters` });
+      return null;
+    }
+    // The file formats' rule for ids: PostgreSQL cannot store NUL, and no id holds a control character.
+    const problem = controlCharProblem(trimmed);
+    if (problem) {
+      issues.push({ index, field, reason: problem });
       return null;
     }
     return { id: trimmed, field };

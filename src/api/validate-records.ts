@@ -1,6 +1,7 @@
 // One validation pass over a batch with the file formats' schemas (src/ingest/record-schemas.ts):
 // a record means the same in a request as on a line of a JSON Lines file. Pure; whether the
 // accounts exist is checked when the batch is written (services/ingest-batch.ts).
+import { showControlChars } from "../ingest/control-chars.ts";
 import { checkRecord } from "../ingest/read-records.ts";
 import { COLUMNS, type RecordKind, type RecordTypes } from "../ingest/record-schemas.ts";
 import type { IndexedRecord, RecordIssue } from "../services/ingest-batch.ts";
@@ -33,7 +34,12 @@ export function validateRecords<K extends RecordKind>(kind: K, items: readonly u
     const row = item as Record<string, unknown>;
     const unknown = Object.keys(row).filter((k) => !known.has(k));
     if (unknown.length > 0)
-      return unknown.map((k) => ({ index, field: k.slice(0, 40), reason: "unknown field" }));
+      // Shown escaped: the reply is stored for the Idempotency-Key, and PostgreSQL cannot hold NUL.
+      return unknown.map((k) => ({
+        index,
+        field: showControlChars(k.slice(0, 40)),
+        reason: "unknown field",
+      }));
     const checked = checkRecord(kind, row);
     if ("issues" in checked) return checked.issues.map((i) => ({ index, ...i }));
     if (kind === "accounts") {

@@ -4,10 +4,11 @@
 import { z } from "zod";
 import { checkSurveyScore } from "../domain/kpi/surveys.ts";
 import { SURVEYS } from "../domain/records.ts";
+import { showControlChars } from "../ingest/control-chars.ts";
+import { text } from "../ingest/record-schemas.ts";
 import type { RejectedRecord, SourceAccount, SourceMetric, SourceResponse } from "./contract.ts";
 
-const text = (max: number) =>
-  z.string().trim().min(1, "must not be empty").max(max, `at most ${max} characters`);
+// The file formats' text: a vendor value with a control character (NUL) is rejected, not written.
 const id = text(200);
 /** 1900-01-01 .. 2199-12-31 as days since 1970-01-01: anything else is a unit mistake. */
 const day = z.number().int("must be a whole day").min(-25_567, "before 1900").max(84_000, "after 2199");
@@ -86,7 +87,7 @@ export function checkRecords<T>(
     if (parsed.success) valid.push(parsed.data as T);
     else
       rejected.push({
-        record: safeLabel(() => label(record), what),
+        record: showControlChars(safeLabel(() => label(record), what)),
         reason: parsed.error.issues.map((i) => `${i.path.join(".") || what}: ${i.message}`).join("; "),
       });
   }

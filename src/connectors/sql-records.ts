@@ -3,6 +3,7 @@
 // and a bad row is rejected with the same reasons. Empty values keep what is stored, as in a file.
 import { createHash } from "node:crypto";
 import type { z } from "zod";
+import { showControlChars } from "../ingest/control-chars.ts";
 import { RECORD_SCHEMAS, type RecordKind, type RecordTypes } from "../ingest/record-schemas.ts";
 import type { RejectedRecord, SourceAccount, SourceMetric, SourceResponse } from "./contract.ts";
 
@@ -26,7 +27,7 @@ export function toSourceRecord(
   );
   if (!parsed.success) {
     const reason = parsed.error.issues.map((i) => `${i.path.join(".") || "row"}: ${i.message}`).join("; ");
-    out.rejected.push({ record: label, reason });
+    out.rejected.push({ record: showControlChars(label), reason });
     return;
   }
   switch (kind) {

@@ -4,10 +4,12 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { extname } from "node:path";
-import { createInterface } from "node:readline";
+import { Readable, pipeline } from "node:stream";
 import { parse as parseCsv, CsvError } from "csv-parse";
 import type { z } from "zod";
-import { KnownError } from "../errors.ts";
+import { showControlChars } from "./control-chars.ts";
+import { decodeText, type Encoding } from "./decode-text.ts";
+import { InputFileError } from "./input-file-error.ts";
 import { COLUMNS, RECORD_SCHEMAS, type RecordKind, type RecordTypes } from "./record-schemas.ts";
 
 export interface RowIssue {
@@ -20,16 +22,7 @@ export type ReadItem<K extends RecordKind> =
   | { line: number; record: RecordTypes[K]; issues?: undefined }
   | { line: number; record?: undefined; issues: RowIssue[] };
 
-export class InputFileError extends KnownError {
-  readonly code = "INPUT_FILE";
-  constructor(
-    readonly file: string,
-    readonly reason: string,
-    readonly line: number | null = null,
-  ) {
-    super(`${file}${line === null ? "" : `:${line}`}: ${reason}`);
-  }
-}
+export { InputFileError };
 
 export type FileFormat = "csv" | "jsonl";
 
@@ -43,9 +36,20 @@ export function formatOf(file: string): FileFormat {
   );
 }
 
+/**
+ * The most bytes one record (a CSV row, a JSON Lines line) may hold, as UTF-8: far above any valid
+ * record (the schemas' text limits add up to a few KiB), and what keeps a file with one 50 MB field
+ * from being held in memory: it is refused with its line as soon as it passes the limit.
+ */
+export const MAX_RECORD_BYTES = 1024 * 1024;
+
 export interface ReadOptions {
   /** Called as bytes are read, for a progress bar. */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** How the file's bytes are text: "utf8" (the default; anything else is refused with its line) or "latin1". */
+  encoding?: Encoding;
+  /** Bytes per record; MAX_RECORD_BYTES unless a test needs a smaller file. */
+  maxRecordBytes?: number;
 }
 
 export function readRecords<K extends RecordKind>(
@@ -93,12 +97,15 @@ export async function* readRows<T>(
   }
   const stream = createReadStream(file);
   let bytesRead = 0;
-  stream.on("data", (chunk) => {
+  const text = decodeText(file, stream, options.encoding ?? "utf8", (chunk) => {
     bytesRead += chunk.length;
     options.onProgress?.(bytesRead, totalBytes);
   });
+  const maxBytes = options.maxRecordBytes ?? MAX_RECORD_BYTES;
   try {
-    yield* format === "csv" ? readCsv(file, columns, stream, toItem) : readJsonLines(columns, stream, toItem);
+    yield* format === "csv"
+      ? readCsv(file, columns, text, toItem, maxBytes)
+      : readJsonLines(columns, text, toItem, maxBytes);
   } finally {
     stream.destroy();
   }
@@ -137,12 +144,19 @@ const blankField = (v: unknown) =>
 async function* readCsv<T>(
   file: string,
   columns: FileColumns,
-  stream: NodeJS.ReadableStream,
+  text: AsyncIterable<string>,
   toItem: (line: number, row: Record<string, unknown>) => T,
+  maxBytes: number,
 ): AsyncGenerator<T | { line: number; issues: RowIssue[] }> {
-  const parser = stream.pipe(
-    parseCsv({ bom: true, skip_empty_lines: true, relax_column_count: true, info: true }),
-  );
+  const parser = parseCsv({
+    bom: true,
+    skip_empty_lines: true,
+    relax_column_count: true,
+    info: true,
+    max_record_size: maxBytes,
+  });
+  // pipeline, not pipe: a decoding error (not UTF-8) ends the parser with it, so the loop throws it.
+  pipeline(Readable.from(text), parser, () => {});
   let header: string[] | null = null;
   try {
     for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
@@ -171,6 +185,7 @@ async function* readCsv<T>(
   } catch (e) {
     if (e instanceof CsvError) {
       const line = (e as CsvError & { lines?: number }).lines ?? null;
+      if (e.code === "CSV_MAX_RECORD_SIZE") throw new InputFileError(file, tooLong(maxBytes), line);
       throw new InputFileError(file, `not valid CSV: ${e.message.replace(/^Invalid [^:]+: /, "")}`, line);
     }
     throw e;
@@ -208,14 +223,16 @@ function checkHeader(file: string, spec: FileColumns, header: string[]): string[
 
 async function* readJsonLines<T>(
   columns: FileColumns,
-  stream: NodeJS.ReadableStream,
+  chunks: AsyncIterable<string>,
   toItem: (line: number, row: Record<string, unknown>) => T,
+  maxBytes: number,
 ): AsyncGenerator<T | { line: number; issues: RowIssue[] }> {
   const known = new Set<string>([...columns.required, ...columns.optional]);
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  let line = 0;
-  for await (const text of lines) {
-    line++;
+  for await (const { line, text } of linesOf(chunks, maxBytes)) {
+    if (text === null) {
+      yield { line, issues: [{ line, field: null, reason: tooLong(maxBytes) }] };
+      continue;
+    }
     if (text.trim() === "") continue;
     let value: unknown;
     try {
@@ -230,11 +247,67 @@ async function* readJsonLines<T>(
     }
     const unknown = Object.keys(value).filter((k) => !known.has(k));
     if (unknown.length > 0) {
-      yield { line, issues: unknown.map((k) => ({ line, field: k.slice(0, 40), reason: "unknown field" })) };
+      yield {
+        line,
+        issues: unknown.map((k) => ({
+          line,
+          field: showControlChars(k.slice(0, 40)),
+          reason: "unknown field",
+        })),
+      };
       continue;
     }
     yield toItem(line, value as Record<string, unknown>);
   }
+}
+
+const tooLong = (maxBytes: number) =>
+  `record longer than ${maxBytes} bytes, the limit per record (README "File formats")`;
+
+/**
+ * The lines of a text, numbered from 1, without their line break; a line longer than `maxBytes`
+ * comes out as null, and is dropped as it is read rather than held.
+ */
+async function* linesOf(
+  text: AsyncIterable<string>,
+  maxBytes: number,
+): AsyncGenerator<{ line: number; text: string | null }> {
+  let line = 1;
+  let parts: string[] = [];
+  // The line's UTF-8 bytes, or while that is within the limit a bound: at most 3 per UTF-16 unit.
+  // Counting exactly only past a third of the limit keeps Buffer.byteLength off every line.
+  let size = 0;
+  let exact = false;
+  let long = false;
+  const end = () => {
+    const whole = long ? null : parts.join("");
+    parts = [];
+    size = 0;
+    exact = false;
+    long = false;
+    return whole !== null && whole.endsWith("\r") ? whole.slice(0, -1) : whole;
+  };
+  for await (const chunk of text) {
+    let start = 0;
+    for (;;) {
+      const lf = chunk.indexOf("\n", start);
+      const piece = lf < 0 ? chunk.slice(start) : chunk.slice(start, lf);
+      if (!long) {
+        parts.push(piece);
+        if (exact) size += Buffer.byteLength(piece);
+        else if ((size += piece.length * 3) > maxBytes) {
+          size = Buffer.byteLength(parts.join(""));
+          exact = true;
+        }
+        long = size > maxBytes;
+        if (long) parts = [];
+      }
+      if (lf < 0) break;
+      yield { line: line++, text: end() };
+      start = lf + 1;
+    }
+  }
+  if (long || parts.length > 0) yield { line, text: end() };
 }
 
 /** `metrics.csv:12 value: not a number ("abc")` */

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { parseDay, parseInstant } from "../domain/dates.ts";
 import { checkSurveyScore } from "../domain/kpi/surveys.ts";
 import { SURVEYS, type AccountRecord, type MetricRecord, type ResponseRecord } from "../domain/records.ts";
+import { controlCharProblem } from "./control-chars.ts";
 
 export const RECORD_KINDS = ["accounts", "metrics", "responses"] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
@@ -36,8 +37,17 @@ const blank = (v: unknown) => v === undefined || v === null || (typeof v === "st
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => (blank(v) ? null : typeof v === "string" ? v.trim() : v), schema.nullable());
 
-const text = (max: number) =>
-  z.string().trim().min(1, "must not be empty").max(max, `at most ${max} characters`);
+/** Text of at most `max` characters, none of them a control character (see control-chars.ts). */
+export const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    .max(max, `at most ${max} characters`)
+    .check((ctx) => {
+      const problem = controlCharProblem(ctx.value);
+      if (problem) ctx.issues.push({ code: "custom", message: problem, input: ctx.value });
+    });
 const id = z.preprocess((v) => (typeof v === "number" ? String(v) : v), text(200));
 
 const number = z.preprocess(

@@ -12,6 +12,7 @@ import {
 } from "../db/repositories/observations.ts";
 import type { Db } from "../db/handle.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { Encoding } from "../ingest/decode-text.ts";
 import { readRecords, type ReadItem } from "../ingest/read-records.ts";
 import type { AccountRow, RecordKind, RecordTypes, ResponseRow } from "../ingest/record-schemas.ts";
 import type { MetricRecord } from "../domain/records.ts";
@@ -21,6 +22,8 @@ import { silentProgress, type Progress } from "./progress.ts";
 
 export interface ImportOptions {
   skipInvalid?: boolean;
+  /** How the file's bytes are text (default utf8, strict). */
+  encoding?: Encoding;
   progress?: Progress;
   actor?: string;
   batchSize?: number;
@@ -70,6 +73,7 @@ export async function importFile(
         };
         try {
           for await (const item of readRecords(file, kind, {
+            encoding: options.encoding,
             onProgress: (done, total) => {
               if (!started) progress.start(`import ${kind}`, total);
               started = true;

@@ -19,6 +19,16 @@ describe("parseCssCommand", () => {
     expect(parseCssCommand("<!channel>")).toEqual({ kind: "lookup", query: "<!channel>" });
   });
 
+  it("refuses NUL and other control characters with a clear message; tabs and line breaks are spaces", () => {
+    expect(parseCssCommand("acme\u0000corp")).toEqual({
+      kind: "invalid",
+      message:
+        "That text contains a control character (U+0000 at character 5), which no account name holds: type it again without it.",
+    });
+    expect(parseCssCommand("watch ac\u001bme").kind).toBe("invalid");
+    expect(parseCssCommand("acme\tcorp\r\n")).toEqual({ kind: "lookup", query: "acme corp" });
+  });
+
   it("refuses over-long input and a watch without an account", () => {
     expect(parseCssCommand("x".repeat(MAX_QUERY + 1)).kind).toBe("invalid");
     expect(parseCssCommand("watch").kind).toBe("invalid");

@@ -1,4 +1,6 @@
 // The text after `/css`, parsed. Pure, so every shape a user might type is unit-tested.
+import { controlCharProblem } from "../ingest/control-chars.ts";
+
 export type CssCommand =
   | { kind: "help" }
   | { kind: "lookup"; query: string }
@@ -16,6 +18,15 @@ export const MAX_QUERY = 200;
 export function parseCssCommand(text: string): CssCommand {
   const trimmed = text.trim().replace(/\s+/g, " ");
   if (trimmed === "" || /^(help|\?)$/i.test(trimmed)) return { kind: "help" };
+  // Tabs and line breaks are white space, collapsed above; any other control character (a NUL,
+  // which PostgreSQL cannot even compare) is in no account name, so the query is refused.
+  const problem = controlCharProblem(trimmed);
+  if (problem) {
+    return {
+      kind: "invalid",
+      message: `That text ${problem.replace(/; remove it$/, "")}, which no account name holds: type it again without it.`,
+    };
+  }
   if (trimmed.length > MAX_QUERY) {
     return {
       kind: "invalid",

@@ -188,6 +188,51 @@ describe("invalid records", () => {
     expect(await counts()).toEqual(before);
   });
 
+  it("holding NUL or other control characters are refused by index and field, and the key keeps the 422", async () => {
+    const records = [
+      ACCOUNTS[0],
+      { account_id: "A\u00002", name: "Beta" },
+      { account_id: "A3", name: "Gam\u001bma", segment: "smb\u0000" },
+      { account_id: "A4", name: "Delta", "col\u0000our": "red" },
+    ];
+    const control = (code: string, at: number) =>
+      `contains a control character (${code} at character ${at}); remove it`;
+    const options = { key: h.key, headers: { "idempotency-key": "nul-1" } };
+    const first = await post(url("accounts"), records, options);
+    expect(first.status).toBe(422);
+    expect(first.body).toEqual({
+      error: "invalid_records",
+      message: "3 invalid records; nothing was written",
+      invalid_records: 3,
+      errors: [
+        { index: 1, field: "account_id", reason: control("U+0000", 2) },
+        { index: 2, field: "name", reason: control("U+001B", 4) },
+        { index: 2, field: "segment", reason: control("U+0000", 4) },
+        { index: 3, field: "col\\u0000our", reason: "unknown field" },
+      ],
+      errors_omitted: 0,
+    });
+    // The 422 is the request's own: stored for its key and replayed, not a 500 that frees the key.
+    const retry = await post(url("accounts"), records, options);
+    expect(retry).toMatchObject({ status: 422, body: first.body });
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect((await counts()).accounts).toBe(0);
+
+    await sendAccounts();
+    const metric = await post(url("metrics"), [{ ...METRICS[0], metric: "log\u0000ins" }], { key: h.key });
+    expect(metric).toMatchObject({
+      status: 422,
+      body: { errors: [{ index: 0, field: "metric", reason: control("U+0000", 4) }] },
+    });
+    const response = await post(url("responses"), [{ ...RESPONSES[1], respondent: "kim\u0000" }], {
+      key: h.key,
+    });
+    expect(response).toMatchObject({
+      status: 422,
+      body: { errors: [{ index: 0, field: "respondent", reason: control("U+0000", 4) }] },
+    });
+  });
+
   it("of unknown accounts alone still write nothing", async () => {
     await sendAccounts();
     const res = await post(url("responses"), [RESPONSES[0], { ...RESPONSES[1], account_id: "A3" }], {

@@ -1,6 +1,8 @@
 // The css-bot command line end to end: real files, the real database (PostgreSQL and the embedded
 // one), driven in-process through run() with captured output.
 import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openQueues } from "../../src/jobs/queues.ts";
@@ -286,6 +288,31 @@ describe.each(["postgres", "pglite"] as const)("css-bot on %s", (backend) => {
       invalid: 3,
       superseded: 0,
     });
+  });
+
+  it("refuses NUL and non-UTF-8 input with its line, skips such rows on request, and reads --encoding latin1", async () => {
+    const nul = writeTempFile("nul.csv", ["account_id,name", "Z1,One", "Z2,Bad\u0000Name", "Z3,Three"]);
+    const refused = await cli(["import", "accounts", nul], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      `${nul}:3 name: contains a control character (U+0000 at character 4); remove it\n`,
+    );
+    expect(refused.stderr).toContain("1 invalid row; nothing was written");
+    const skipped = await cli(["import", "accounts", nul, "--skip-invalid", "--json"], env);
+    expect(skipped.code).toBe(0);
+    expect(JSON.parse(skipped.stdout)).toMatchObject({ rows: 3, imported: 2, invalid: 1 });
+
+    const latin1 = join(tempDir(), "latin1.csv");
+    writeFileSync(latin1, Buffer.from("account_id,name\nL1,Caf\u00e9 Lumi\u00e8re\n", "latin1"));
+    const notUtf8 = await cli(["import", "accounts", latin1], env);
+    expect(notUtf8.code).toBe(1);
+    expect(notUtf8.stderr).toContain(
+      `${latin1}:2: not UTF-8 (byte 0xE9); re-save as UTF-8 or pass --encoding latin1`,
+    );
+    const read = await cli(["import", "accounts", latin1, "--encoding", "latin1"], env);
+    expect(read.stdout).toBe(`imported 1 accounts from ${latin1}\n`);
+    // The stored name, as the account's explanation gives it (no score yet: no model in this test).
+    expect((await cli(["explain", "L1"], env)).stderr).toContain("Caf\u00e9 Lumi\u00e8re (L1)");
   });
 
   it("keeps workspaces apart and names unknown ones and accounts", async () => {

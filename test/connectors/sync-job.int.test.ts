@@ -79,6 +79,29 @@ describe("the connector-sync job", () => {
     expect(await db.prisma.account.count()).toBe(1);
   });
 
+  it("rejects a record holding a control character with its reason, and writes the others", async () => {
+    const connector = await add("wh", source.url, {
+      mappings: [
+        {
+          kind: "accounts",
+          query: "SELECT 'A1' AS account_id, 'Acme' AS name UNION ALL SELECT 'A2', E'Bad\\u001bName'",
+        },
+      ],
+    });
+    const id = await enqueue(
+      queues,
+      connectorSync,
+      { workspaceId, connectorId: connector.id, slot: "s3" },
+      "sync-x-s3",
+    );
+    start();
+    const job = await settled(id, "completed");
+    expect(job.returnvalue).toMatchObject({ read: 2, written: 1, rejected: 1 });
+    expect(await db.prisma.account.findMany({ select: { externalId: true } })).toEqual([
+      { externalId: "A1" },
+    ]);
+  });
+
   it("fails at once, without retrying, when the credentials are refused", async () => {
     const bad = new URL(source.url);
     bad.username = "nobody_here";

@@ -1,3 +1,4 @@
+import { appendFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
 import { InvalidRowsError } from "../../src/ingest/row-issues.ts";
@@ -156,6 +157,30 @@ describe.each(BACKENDS)("import on %s", (backend) => {
       importFile(db.prisma, workspaceId, "accounts", writeTempFile("a.csv", ["acount_id,name", "A,B"])),
     ).rejects.toThrow(/a\.csv:1: bad accounts header: missing column account_id; unknown column "acount_id"/);
     expect((await counts()).accounts).toBe(0);
+  });
+
+  it("writes nothing when a byte past the first batches is not UTF-8 or a record is past the size limit, even with skipInvalid", async () => {
+    const latin1 = writeTempFile("latin1.csv", ["account_id,name", "X1,One", "X2,Two", "X3,Three"]);
+    appendFileSync(latin1, Buffer.from("X4,Caf\u00e9\n", "latin1"));
+    await expect(
+      importFile(db.prisma, workspaceId, "accounts", latin1, { batchSize: 2, skipInvalid: true }),
+    ).rejects.toThrow(`${latin1}:5: not UTF-8 (byte 0xE9); re-save as UTF-8 or pass --encoding latin1`);
+    const big = writeTempFile("big.csv", [
+      "account_id,name",
+      "X1,One",
+      "X2,Two",
+      "X3,Three",
+      `X4,${"x".repeat(1_100_000)}`,
+    ]);
+    await expect(
+      importFile(db.prisma, workspaceId, "accounts", big, { batchSize: 2, skipInvalid: true }),
+    ).rejects.toThrow(`${big}:5: record longer than 1048576 bytes`);
+    expect((await counts()).accounts).toBe(0);
+
+    const read = await importFile(db.prisma, workspaceId, "accounts", latin1, { encoding: "latin1" });
+    expect(read).toMatchObject({ rows: 4, imported: 4 });
+    const x4 = await db.prisma.account.findFirstOrThrow({ where: { workspaceId, externalId: "X4" } });
+    expect(x4.name).toBe("Caf\u00e9");
   });
 
   it("keeps workspaces apart: the same ids in two workspaces are two accounts", async () => {

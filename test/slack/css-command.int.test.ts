@@ -319,6 +319,19 @@ describe("/css <account>", () => {
     expect(allText(body)).toContain("no longer exists");
   });
 
+  it("answers text with NUL or another control character with a clear private message", async () => {
+    for (const [text, code] of [
+      ["acme\u0000", "U+0000 at character 5"],
+      ["watch ac\u001bme", "U+001B at character 9"],
+    ] as const) {
+      const reply = await css(text);
+      expect(reply.response_type).toBe("ephemeral");
+      expect(allText(reply)).toContain(
+        `That text contains a control character (${code}), which no account name holds: type it again without it.`,
+      );
+    }
+  });
+
   it("never shows another workspace's accounts", async () => {
     const other = await h.db.prisma.workspace.create({
       data: { slug: "other", name: "Other", slackTeamId: "T0OTHER" },

@@ -1,5 +1,6 @@
 // css-bot import accounts|metrics|responses FILE
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
+import { ENCODINGS, type Encoding } from "../../ingest/decode-text.ts";
 import { RECORD_KINDS, type RecordKind } from "../../ingest/record-schemas.ts";
 import { importFile } from "../../services/import-records.ts";
 import type { CliContext } from "../context.ts";
@@ -16,12 +17,20 @@ export function registerImport(program: Command, ctx: CliContext): void {
       "--skip-invalid",
       "import the valid rows and report the invalid ones (default: any invalid row imports nothing)",
     )
+    .addOption(
+      new Option(
+        "--encoding <encoding>",
+        "how the file's bytes are text (a file that is not UTF-8 is refused)",
+      )
+        .choices(ENCODINGS)
+        .default("utf8"),
+    )
     .option("--json", "print the result as JSON")
     .action(
       async (
         kind: string,
         file: string,
-        opts: { skipInvalid?: boolean; json?: boolean },
+        opts: { skipInvalid?: boolean; json?: boolean; encoding: Encoding },
         command: Command,
       ) => {
         if (!(RECORD_KINDS as readonly string[]).includes(kind)) {
@@ -32,6 +41,7 @@ export function registerImport(program: Command, ctx: CliContext): void {
         const result = await withWorkspace(ctx, command, { create: true }, (db, workspace) =>
           importFile(db.prisma, workspace.id, kind as RecordKind, file, {
             skipInvalid: opts.skipInvalid ?? false,
+            encoding: opts.encoding,
             progress: ctx.progress(),
           }),
         );
