@@ -1,10 +1,6 @@
 // Redis restarted without persistence in the middle of a run: every job of the run is gone, and
 // without a watchdog the run stayed "running" forever while `runs --failed` said nothing failed.
 // A Redis of the test's own (never the shared one) is killed and started again, empty, on its port.
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
 import { formatDay } from "../../src/domain/dates.ts";
@@ -16,23 +12,9 @@ import { silentLogger } from "../../src/log.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { importPortfolio, PORTFOLIO_END } from "../support/portfolio.ts";
 import { waitFor } from "../support/queues.ts";
-import { freePort } from "../support/redis-server.ts";
+import { freePort, startRedisServer } from "../support/redis-server.ts";
 
-/** redis-server without persistence on a fixed port, so it can be started again there, empty. */
-function redisOn(port: number, dir: string) {
-  const server: ChildProcess = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no"],
-    { stdio: "ignore" },
-  );
-  const exited = new Promise<void>((resolve) => server.once("exit", () => resolve()));
-  return {
-    kill: async () => {
-      if (server.exitCode === null && server.signalCode === null) server.kill("SIGKILL");
-      await exited;
-    },
-  };
-}
+const NO_PERSISTENCE = ["--save", "", "--appendonly", "no"];
 
 describe("a run whose jobs Redis lost", () => {
   const cleanup: (() => Promise<unknown>)[] = [];
@@ -43,13 +25,10 @@ describe("a run whose jobs Redis lost", () => {
   it("is resumed by the watchdog and finishes, with every account scored once", async () => {
     const db: TestDatabase = await createTestDatabase("postgres");
     cleanup.push(() => db.close());
-    const dir = mkdtempSync(path.join(tmpdir(), "css-lost-run-"));
-    cleanup.push(() => Promise.resolve(rmSync(dir, { recursive: true, force: true })));
     const port = await freePort();
-    const url = `redis://127.0.0.1:${port}`;
-    let redis = redisOn(port, dir);
-    cleanup.push(() => redis.kill());
-    await new Promise((r) => setTimeout(r, 300));
+    let redis = await startRedisServer(NO_PERSISTENCE, { port });
+    cleanup.push(() => redis.stop());
+    const url = redis.url;
     const queues: Queues = openQueues(url, "lost");
     cleanup.push(() => queues.close());
     const workspaceId = (await ensureWorkspace(db.prisma, "acme")).id;
@@ -81,8 +60,8 @@ describe("a run whose jobs Redis lost", () => {
       "a few shards",
     );
     await workers.close();
-    await redis.kill();
-    redis = redisOn(port, dir);
+    await redis.stop();
+    redis = await startRedisServer(NO_PERSISTENCE, { port });
     await waitFor(
       async () => ((await queues.connection.ping().catch(() => null)) === "PONG" ? true : undefined),
       20_000,

@@ -2,10 +2,10 @@
 // one must not be (an eviction policy, no persistence), or that stop it. Never the shared Redis.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
+import { freePort } from "./processes.ts";
 
 export interface PrivateRedis {
   url: string;
@@ -13,19 +13,17 @@ export interface PrivateRedis {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
+export { freePort };
 
-/** Starts redis-server with `args` (e.g. ["--appendonly", "yes"]) in a temporary directory, once it answers. */
-export async function startRedisServer(args: string[]): Promise<PrivateRedis> {
-  const port = await freePort();
+/**
+ * Starts redis-server with `args` (e.g. ["--appendonly", "yes"]) in a temporary directory, once it
+ * answers; on `port` when given (to start one again where a stopped one was), else a free one.
+ */
+export async function startRedisServer(
+  args: string[],
+  options: { port?: number } = {},
+): Promise<PrivateRedis> {
+  const port = options.port ?? (await freePort());
   const dir = mkdtempSync(path.join(tmpdir(), "css-redis-"));
   const server = spawn(
     "redis-server",
