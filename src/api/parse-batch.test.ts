@@ -45,3 +45,40 @@ describe("parseBatch", () => {
     });
   });
 });
+
+describe("parseBatch's encoding", () => {
+  it("refuses a body that is not UTF-8, naming the byte, its position, line and column", () => {
+    const body = Buffer.concat([
+      Buffer.from('[{"a":"é"},\n {"name":"Caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('"}]'),
+    ]);
+    expect(() => parseBatch(body)).toThrow(ApiError);
+    try {
+      parseBatch(body);
+    } catch (e) {
+      expect({ status: (e as ApiError).status, ...(e as ApiError).body }).toEqual({
+        status: 400,
+        error: "malformed_json",
+        message:
+          "the body is not UTF-8: byte 0xE9 at position 26 (line 2, column 14); send JSON encoded as UTF-8",
+        position: 26,
+        line: 2,
+        column: 14,
+      });
+    }
+  });
+
+  it("refuses overlong forms and lone surrogates, and takes every valid character", () => {
+    for (const bad of [
+      [0xc0, 0xaf],
+      [0xed, 0xa0, 0x80],
+      [0xf5, 0x80, 0x80, 0x80],
+      [0xe2, 0x82],
+    ]) {
+      const body = Buffer.concat([Buffer.from('["'), Buffer.from(bad), Buffer.from('"]')]);
+      expect(() => parseBatch(body), bad.join(",")).toThrow(/not UTF-8: byte 0x[0-9A-F]{2} at position 2 /);
+    }
+    expect(parseBatch(Buffer.from('["é€😀\uFFFD"]'))).toEqual(["é€😀\uFFFD"]);
+  });
+});

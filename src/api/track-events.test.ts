@@ -137,3 +137,14 @@ describe("parseTrackBody", () => {
     expect(codeOf(JSON.stringify({ batch: Array(10_001).fill({}) }))).toEqual([413, "payload_too_large"]);
   });
 });
+
+describe("parseTrackBody's encoding", () => {
+  it("refuses a body that is not UTF-8, naming the byte", () => {
+    const body = Buffer.concat([
+      Buffer.from('{"type":"track","event":"Caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('"}'),
+    ]);
+    expect(() => parseTrackBody(body)).toThrow(/not UTF-8: byte 0xE9 at position 28 \(line 1, column 29\)/);
+  });
+});

@@ -7,7 +7,7 @@ import type { RecordIssue } from "../services/ingest-batch.ts";
 import type { TrackActivity } from "../services/track-activity.ts";
 import { ApiError } from "./api-error.ts";
 import { payloadTooLarge } from "./http.ts";
-import { MAX_RECORDS, parseBatch } from "./parse-batch.ts";
+import { jsonText, MAX_RECORDS, parseBatch } from "./parse-batch.ts";
 
 /** Longer event names are cut here, so `feature_users:<event>` fits a metric name (100). */
 export const MAX_EVENT_LENGTH = 80;
@@ -25,7 +25,7 @@ export interface CheckedEvents {
 export function parseTrackBody(body: Buffer): unknown[] {
   let value: unknown;
   try {
-    value = JSON.parse(body.toString("utf8").replace(/^\uFEFF/, ""));
+    value = JSON.parse(jsonText(body));
   } catch {
     // The ingest API's parser gives the same 400 with the error's position.
     parseBatch(body);
