@@ -141,9 +141,10 @@ export async function runsUnderFaults(
       name: "database unreachable mid-run, waited out",
       figure: `${settings.outageSeconds} s`,
       detail:
-        `${after}; ${result.retries} shard attempts used, ${result.failed} shards failed; results ` +
+        `${after}; ${result.retries} shard attempts used by the outage, ${result.failed} shards failed; results ` +
         (result.digest === reference.digest ? "identical to the clean run" : "DIFFERENT from the clean run"),
-      ok: result.finished && result.failed === 0 && result.digest === reference.digest,
+      ok:
+        result.finished && result.retries === 0 && result.failed === 0 && result.digest === reference.digest,
     });
   }
   return figures;
@@ -205,7 +206,7 @@ async function runTrial(
     const faulted = faultDone.catch(
       (e: unknown) => (faultError = e instanceof Error ? e : new Error(String(e))),
     );
-    const finished = await waitForRun(url, started.runId, faulted);
+    const finished = await waitForRun(url, queues, started.runId, faulted);
     await faulted;
     if (faultError) throw faultError as Error;
     const finishedAt = performance.now();
@@ -233,10 +234,19 @@ async function runTrial(
   }
 }
 
-/** Waits for the run's row to say succeeded: false when it failed or 10 minutes passed after `fault`. */
-async function waitForRun(url: string, runId: bigint, fault: Promise<unknown>): Promise<boolean> {
+/**
+ * Waits for the run's row to say succeeded. False when it failed, when its jobs have come to rest
+ * with one failed for good (nothing left to run it), or 10 minutes after `fault` ended.
+ */
+async function waitForRun(
+  url: string,
+  queues: Queues,
+  runId: bigint,
+  fault: Promise<unknown>,
+): Promise<boolean> {
   let faultOver: number | null = null;
   void fault.then(() => (faultOver = performance.now()));
+  let restingSince: number | null = null;
   for (;;) {
     const status = await admin(
       async (c) =>
@@ -246,6 +256,11 @@ async function waitForRun(url: string, runId: bigint, fault: Promise<unknown>): 
     ).catch(() => undefined);
     if (status === "succeeded") return true;
     if (status === "failed") return false;
+    const counts = await queues.queue.recompute.getJobCounts("active", "waiting", "delayed", "failed");
+    const resting = counts.failed! > 0 && counts.active! + counts.waiting! + counts.delayed! === 0;
+    restingSince = resting ? (restingSince ?? performance.now()) : null;
+    if (faultOver !== null && restingSince !== null && performance.now() - restingSince > 10_000)
+      return false;
     if (faultOver !== null && performance.now() - faultOver > 10 * 60_000) return false;
     await sleep(200);
   }
