@@ -74,6 +74,8 @@ export function createSourceHttp(o: SourceHttpOptions): SourceHttp {
         } catch (error) {
           if (error instanceof ConnectorAuthError || error instanceof SourceRequestError) throw error;
           if (o.signal?.aborted) throw error;
+          const permanent = permanentNetworkError(error);
+          if (permanent) throw new SourceRequestError(`${what} failed: ${permanent}`);
           problem =
             (error as Error).name === "TimeoutError" ? `no answer in ${timeoutMs} ms` : networkError(error);
           wait = jittered(backoffMs, attempt, random);
@@ -114,6 +116,30 @@ function detail(text: string): string {
   const clean = text.replace(/\s+/g, " ").trim().slice(0, 200);
   return clean ? `: ${clean}` : "";
 }
+
+/**
+ * Network errors no retry can cure (the address or the TLS setup is wrong): the sync fails at once,
+ * naming the cause, rather than after the retry budget. Null for the others (refused, reset, DNS).
+ */
+function permanentNetworkError(error: unknown): string | null {
+  const e = error as Error & { cause?: { code?: string; message?: string } };
+  const code = e.cause?.code ?? "";
+  if (e.cause?.message === "bad port") return "the port is one fetch refuses to use (bad port)";
+  if (code === "ERR_SSL_WRONG_VERSION_NUMBER")
+    return `${code}: is the base URL https:// for a server that speaks http?`;
+  if (TLS_CERTIFICATE_ERRORS.has(code)) return `${code}: the server's TLS certificate is not trusted`;
+  return null;
+}
+
+const TLS_CERTIFICATE_ERRORS = new Set([
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
 
 function networkError(error: unknown): string {
   // fetch says only "fetch failed"; the cause says why (ECONNREFUSED, "bad port"...).

@@ -168,4 +168,20 @@ describe("createSourceHttp", () => {
     await expect(dead.json({ path: "/x" })).rejects.toThrow(/still failing after 3 attempt.*ECONNREFUSED/);
     expect(waits).toEqual([500, 1000]);
   });
+
+  it("fails at once, naming the cause, on network errors no retry can cure", async () => {
+    // https:// to a server that speaks http, and a port fetch refuses to use.
+    const tls = client({ baseUrl: baseUrl.replace("http://", "https://") });
+    await expect(tls.json({ path: "/x" })).rejects.toThrow(
+      new SourceRequestError(
+        "Vendor GET /x failed: ERR_SSL_WRONG_VERSION_NUMBER: is the base URL https:// for a server that speaks http?",
+      ),
+    );
+    const badPort = client({ baseUrl: "http://127.0.0.1:6000/" });
+    await expect(badPort.json({ path: "/x" })).rejects.toThrow(
+      new SourceRequestError("Vendor GET /x failed: the port is one fetch refuses to use (bad port)"),
+    );
+    expect(waits).toEqual([]);
+    expect(requests).toEqual([]);
+  });
 });
