@@ -14,6 +14,12 @@ const envSchema = z.object({
     z
       .string()
       .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection string")
+      // Checked here, so a typo is named at start rather than by the driver's first connection.
+      // The value itself is never echoed: it may hold a password.
+      .refine((url) => URL.canParse(url) && new URL(url).hostname !== "", {
+        message:
+          "is not a parseable connection string (postgresql://user:password@host:5432/database; percent-encode special characters in the password)",
+      })
       .optional(),
   ),
   /** Where the embedded database (and other local state) lives. */
