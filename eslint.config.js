@@ -45,4 +45,14 @@ export default tseslint.config(
     files: ["bin/**/*.js", "scripts/**/*.js", "eslint.config.js"],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // The sandbox's page: plain ES modules run by the browser, not by Node.
+    files: ["src/sandbox/ui/**/*.js"],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: globals.browser,
+      sourceType: "module",
+    },
+  },
 );

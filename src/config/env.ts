@@ -56,6 +56,8 @@ const envSchema = z.object({
    * one machine do not clash; 0 picks a free port.
    */
   CSS_HEALTH_PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(3001)),
+  /** The sandbox's page (`css-bot sandbox`, `npm run demo`); a taken port falls back to a free one. */
+  CSS_SANDBOX_PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(3100)),
   /** Set by npm for what it runs (npx, npm exec, npm run): such a process ends with npm. */
   npm_execpath: z.preprocess(emptyAsUndefined, z.string().optional()),
   /** The workspace the CLI acts on when --workspace is not given. */
@@ -101,6 +103,8 @@ export interface AppConfig {
   port: number;
   /** `css-bot worker`'s probe port (CSS_HEALTH_PORT). */
   healthPort: number;
+  /** The sandbox page's port (CSS_SANDBOX_PORT). */
+  sandboxPort: number;
   /**
    * Started by npm (npx css-bot ...): npm's signal reaches only its shell, so a long-running
    * command stops by itself when its parent has gone.
@@ -151,6 +155,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     shardSize: parsed.data.CSS_SHARD_SIZE,
     port: parsed.data.PORT,
     healthPort: parsed.data.CSS_HEALTH_PORT,
+    sandboxPort: parsed.data.CSS_SANDBOX_PORT,
     launchedByNpm: parsed.data.npm_execpath !== undefined,
     api: {
       maxBodyBytes: parsed.data.CSS_API_MAX_BODY_BYTES,

@@ -30,6 +30,11 @@ export interface DemoOptions {
   /** Days recomputed one by one, ending on endDay (the windows need the history before them). */
   recomputeDays: number;
   endDay: Day;
+  /**
+   * Days of data generated past endDay (not scored): what the sandbox's "Next day" scores, as if the
+   * day's data had just arrived. Default 0.
+   */
+  daysAhead?: number;
   dataDir: string;
   progress: () => Progress;
   log: (message: string) => void;
@@ -50,7 +55,13 @@ export interface DemoReport {
 
 export async function runDemo(db: Clients, o: DemoOptions): Promise<DemoReport> {
   const { prisma } = db;
-  const portfolio = generatePortfolio({ seed: o.seed, accounts: o.accounts, days: o.days, endDay: o.endDay });
+  const ahead = o.daysAhead ?? 0;
+  const portfolio = generatePortfolio({
+    seed: o.seed,
+    accounts: o.accounts,
+    days: o.days + ahead,
+    endDay: o.endDay + ahead,
+  });
   const files = await writePortfolio(portfolio, join(o.dataDir, "demo"));
   o.log(
     `wrote ${portfolio.accounts.length} accounts, ${portfolio.metrics.length} metric observations and ${portfolio.responses.length} survey responses to ${join(o.dataDir, "demo")}/`,

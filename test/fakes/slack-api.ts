@@ -101,6 +101,8 @@ export interface FakeSlack {
     thread_ts?: string;
     bytes: number;
   }[];
+  /** An uploaded file's bytes and type, as its upload URL received them (the sandbox shows them). */
+  fileBytes(id: string): { name: string; data: Buffer; type: string } | undefined;
   /** Delay every response by ms (to test client timeouts). */
   setLatency(ms: number): void;
   /** Clears calls, messages, responses, views, files, failures and latency; keeps users, channels, tokens. */
@@ -334,7 +336,10 @@ class FakeSlackServer implements FakeSlack {
   private readonly users = new Map<string, FakeUser>();
   private readonly channels = new Map<string, FakeChannel>();
   private readonly failures = new Map<string, FakeFailure[]>();
-  private readonly uploads = new Map<string, { filename: string; bytes?: number }>();
+  private readonly uploads = new Map<
+    string,
+    { filename: string; bytes?: number; data?: Buffer; type?: string }
+  >();
   private readonly viewStore = new Map<string, Rec>();
   private posted: FakeMessage[] = [];
   private latency = 0;
@@ -384,6 +389,11 @@ class FakeSlackServer implements FakeSlack {
   }
   responseUrl(id = `R${pad(++this.seq)}`): string {
     return `${this.origin}/response/${encodeURIComponent(id)}`;
+  }
+  fileBytes(id: string): { name: string; data: Buffer; type: string } | undefined {
+    const upload = this.uploads.get(id);
+    if (!upload?.data) return undefined;
+    return { name: upload.filename, data: upload.data, type: upload.type ?? "application/octet-stream" };
   }
   setLatency(ms: number): void {
     this.latency = ms;
@@ -691,6 +701,8 @@ class FakeSlackServer implements FakeSlack {
     const type = req.headers["content-type"] ?? "";
     const parts = type.startsWith("multipart/form-data") ? [...(await formData(type, raw)).values()] : [];
     const blobs = parts.filter((v): v is Exclude<typeof v, string> => typeof v !== "string");
+    upload.data = blobs.length ? Buffer.from(await blobs[0]!.arrayBuffer()) : raw;
+    upload.type = (blobs.length ? blobs[0]!.type : type) || "application/octet-stream";
     upload.bytes = blobs.length ? blobs.reduce((sum, blob) => sum + blob.size, 0) : raw.length;
     send(res, 200, `OK - ${upload.bytes}`);
   }

@@ -7,6 +7,8 @@ import type { CliContext } from "../context.ts";
 import { asOfOption, numberOption } from "../options.ts";
 import { fmtNumber, fmtPercent, fmtScore, fmtSigned, table } from "../output/format.ts";
 import { withDatabase } from "../workspace.ts";
+import { createLogger } from "../../log.ts";
+import { runSandbox } from "../../sandbox/run-sandbox.ts";
 
 interface DemoCliOptions {
   seed: string;
@@ -14,7 +16,11 @@ interface DemoCliOptions {
   days: string;
   recomputeDays: string;
   end?: string;
+  serve?: boolean;
 }
+
+/** Days of data the sandbox's "Next day" can move through. */
+const SANDBOX_DAYS_AHEAD = 14;
 
 export function registerDemo(program: Command, ctx: CliContext): void {
   program
@@ -27,7 +33,10 @@ export function registerDemo(program: Command, ctx: CliContext): void {
     .option("--days <n>", "days of history", "90")
     .option("--recompute-days <n>", "days to recompute one by one, up to the end date", "30")
     .option("--end <date>", "last day of the history, YYYY-MM-DD (default: today, UTC)")
+    .option("--serve", "run the bot in the sandbox afterwards (the default where stdout is a terminal)")
+    .option("--no-serve", "print the report and exit (the default where stdout is not a terminal)")
     .action(async (opts: DemoCliOptions) => {
+      const serve = opts.serve ?? (ctx.io.stdout as { isTTY?: boolean }).isTTY === true;
       const days = numberOption("--days", opts.days, 31, 3650);
       const options = {
         seed: numberOption("--seed", opts.seed, 0, 2 ** 31 - 1),
@@ -35,12 +44,24 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         days,
         recomputeDays: numberOption("--recompute-days", opts.recomputeDays, 1, days),
         endDay: opts.end === undefined ? todayUtc() : asOfOption(opts.end),
+        daysAhead: serve ? SANDBOX_DAYS_AHEAD : 0,
         dataDir: ctx.config.dataDir,
         progress: () => ctx.progress(),
         log: (m: string) => ctx.io.stderr.write(`${m}\n`),
       };
       const report = await withDatabase(ctx, (db) => runDemo(db, options));
-      ctx.io.stdout.write(renderReport(report));
+      if (!serve) {
+        ctx.io.stdout.write(renderReport(report));
+        return;
+      }
+      const running = await runSandbox({
+        config: { ...ctx.config, defaultWorkspace: DEMO_WORKSPACE },
+        log: createLogger(ctx.io.stderr),
+        port: ctx.config.sandboxPort,
+        demoDay: report.endDay,
+      });
+      ctx.io.stdout.write(`Sandbox: ${running.url}\n`);
+      await running.stopped;
     });
 }
 

@@ -18,6 +18,7 @@ import { registerRuns } from "./runs.ts";
 import { registerScore } from "./score.ts";
 import { registerSettings } from "./settings.ts";
 import { registerTrackSecret } from "./track-secret.ts";
+import { registerSandbox } from "./sandbox.ts";
 import { registerWorker } from "./worker.ts";
 
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -30,6 +31,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerDb(program, ctx);
   registerDemo(program, ctx);
   registerWorker(program, ctx);
+  registerSandbox(program, ctx);
   registerRuns(program, ctx);
   registerSettings(program, ctx);
   registerDigest(program, ctx);
