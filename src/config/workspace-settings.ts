@@ -1,6 +1,7 @@
 // A workspace's settings (stored as JSON on the workspace), validated with zod. Defaults apply to
 // whatever a workspace has not set, so adding a setting never needs a data migration.
 import { z } from "zod";
+import { isUserGroupId, type UserGroupId } from "../domain/cases/who-may-act.ts";
 import { cronProblem } from "../domain/schedule/cron.ts";
 import { isTimeZone } from "../domain/schedule/slots.ts";
 import {
@@ -68,9 +69,21 @@ export const workspaceSettingsSchema = z.object({
   reopen_points: z.number().int().min(1).max(100).default(10),
   /**
    * Who may assign, snooze and resolve cases: "members" of the workspace's own Slack team who are not
-   * guests, or only the account's owner, the case's owner and the escalation lead.
+   * guests, only the account's owner, the case's owner and the escalation lead ("owner_and_leads"),
+   * or only the members of a Slack user group (its id, such as S0123ABCD: `settings set` takes its
+   * @handle too and stores the id).
    */
-  case_actors: z.enum(["members", "owner_and_leads"]).default("members"),
+  case_actors: z
+    .union(
+      [
+        z.enum(["members", "owner_and_leads"]),
+        z.custom<UserGroupId>((v) => typeof v === "string" && isUserGroupId(v)),
+      ],
+      {
+        error: 'must be "members", "owner_and_leads" or a Slack user group id such as S0123ABCD',
+      },
+    )
+    .default("members"),
   /** At most this many at-risk threads open per local day; the backlog opens highest MRR first. */
   case_threads_per_day: z.number().int().min(1).max(500).default(25),
   /**

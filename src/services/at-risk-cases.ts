@@ -17,10 +17,12 @@
 //
 // Every account is handled under a transaction-scoped advisory lock on its id, and opening cases in
 // bulk under the workspace's lock, so two runs (or a retried notification job) never open two cases
-// or post twice for the same change.
+// or post twice for the same change. Beneath the locks, a unique index allows one case not resolved
+// per account (migration 20261207054143_one_open_case_per_account).
 import { readSettings, type WorkspaceSettings } from "../config/workspace-settings.ts";
 import { findActiveModel } from "../db/repositories/models.ts";
 import { audit } from "../db/repositories/audit-log.ts";
+import { insertMissingCases } from "../db/repositories/cases.ts";
 import { dateToDay, dayToDate, formatDay, type Day } from "../domain/dates.ts";
 import { DEFAULT_MODEL } from "../domain/model/default-model.ts";
 import type { Driver } from "../domain/scoring/explain.ts";
@@ -218,25 +220,7 @@ export async function openMissingCases(
       workspaceId,
       [...riskBandKeys],
     );
-    return tx.$executeRawUnsafe(
-      `INSERT INTO follow_ups (workspace_id, account_id, opened_score, last_score, last_band, channel_id)
-       SELECT a.workspace_id, a.id, a.current_score, a.current_score, a.current_band, $3
-       FROM accounts a
-       LEFT JOIN LATERAL (
-         SELECT f.status, f.resolved_at, f.recovered_at, f.closed_score FROM follow_ups f
-         WHERE f.workspace_id = a.workspace_id AND f.account_id = a.id
-         ORDER BY f.opened_at DESC, f.id DESC LIMIT 1) last ON true
-       WHERE a.workspace_id = $1 AND a.status = 'active' AND a.current_band = ANY($2::text[])
-         AND (last.status IS NULL
-              OR (last.status = 'resolved'
-                  AND ((last.recovered_at IS NOT NULL AND last.recovered_at >= last.resolved_at)
-                       OR (a.current_score IS NOT NULL AND last.closed_score IS NOT NULL
-                           AND a.current_score <= last.closed_score - $4))))`,
-      workspaceId,
-      [...riskBandKeys],
-      settings.alert_channel,
-      settings.reopen_points,
-    );
+    return insertMissingCases(tx, workspaceId, riskBandKeys, settings.alert_channel, settings.reopen_points);
   });
 }
 

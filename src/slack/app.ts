@@ -24,7 +24,10 @@ import { registerListeners } from "./listeners/index.ts";
 import { isFromTheFuture } from "./request-time.ts";
 import { TeamWorkspaces } from "./team-workspaces.ts";
 
-/** The bot scopes the features need (manifest.yml lists the same). */
+/**
+ * The bot scopes the features need (manifest.yml lists the same). usergroups:read serves only a
+ * case_actors user group: `doctor` asks for it only then (USER_GROUP_SCOPE).
+ */
 export const BOT_SCOPES = [
   "commands",
   "chat:write",
@@ -34,7 +37,11 @@ export const BOT_SCOPES = [
   "channels:read",
   "groups:read",
   "files:write",
+  "usergroups:read",
 ];
+
+/** Reading a user group's members, for case_actors set to a group. */
+export const USER_GROUP_SCOPE = "usergroups:read";
 
 export const SLACK_PATHS = {
   events: "/slack/events",

@@ -52,6 +52,13 @@ export interface SlackUser {
   name: string;
 }
 
+/** A user group as usergroups.list describes it (enabled groups only). */
+export interface SlackUserGroup {
+  id: string;
+  /** Without the @. */
+  handle: string;
+}
+
 /** A channel as conversations.info describes it to the bot. */
 export interface SlackChannel {
   id: string;
@@ -99,6 +106,8 @@ export interface WorkspaceSlack {
    * was not invited to (Slack does not tell the two apart).
    */
   channelInfo(channel: string): Promise<SlackChannel | null>;
+  /** The workspace's enabled user groups (usergroups.list, scope usergroups:read). */
+  userGroups(): Promise<SlackUserGroup[]>;
 }
 
 const DEFAULT_MAX_WAIT_MS = 10_000;
@@ -267,6 +276,11 @@ class WorkspaceClient implements WorkspaceSlack {
       isArchived: c?.is_archived ?? false,
       isPrivate: c?.is_private ?? false,
     };
+  }
+
+  async userGroups(): Promise<SlackUserGroup[]> {
+    const res = await this.call(this.tiered("usergroups.list"), () => this.web.usergroups.list({}));
+    return (res.usergroups ?? []).flatMap((g) => (g.id && g.handle ? [{ id: g.id, handle: g.handle }] : []));
   }
 
   /**

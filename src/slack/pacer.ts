@@ -31,6 +31,7 @@ export const METHOD_INTERVAL_MS: Record<string, number> = {
   "users.info": TIER_4,
   "users.list": TIER_2,
   "users.lookupByEmail": TIER_3,
+  "usergroups.list": TIER_2,
   "views.publish": TIER_4,
 };
 

@@ -1,4 +1,4 @@
-// css-bot doctor and the channel checks of `settings set`, through run() against a real PostgreSQL
+// css-bot doctor and the channel and user group checks of `settings set`, through run() against a real PostgreSQL
 // database, private redis-servers configured as the test needs, the shared Redis under a prefix of
 // its own, and the fake Slack over HTTP.
 import { randomBytes } from "node:crypto";
@@ -513,5 +513,82 @@ describe("css-bot settings set with a channel", () => {
       /^warning: --digest-channel C0DIGEST could not be checked with Slack \(.*\); saved unchecked: npx css-bot doctor checks it later\n$/,
     );
     expect(await storedSettings()).toMatchObject({ alert_channel: ALERTS, digest_channel: DIGEST });
+  });
+});
+
+const WITHOUT_GROUPS = BOT_SCOPES.filter((s) => s !== "usergroups:read");
+
+describe("settings set --case-actors <user group>, and doctor's scope check for it", () => {
+  beforeAll(() => {
+    fake.addUserGroup({ id: "S0CSTEAM", handle: "cs-team", users: ["U0ANN"] });
+    fake.addUserGroup({ id: "S0OLD", handle: "old-team", users: [], disabled: true });
+  });
+  const setActors = (who: string, extraEnv: Record<string, string | undefined> = {}) =>
+    cli(["settings", "set", "--case-actors", who], extraEnv);
+  const stored = async () =>
+    readSettings((await db.prisma.workspace.findUnique({ where: { slug: "local" } }))?.settings).case_actors;
+
+  it("stores a group given by @handle or id as its id, after looking it up in Slack", async () => {
+    const byHandle = await setActors("@CS-Team");
+    expect(byHandle).toMatchObject({ code: 0, stderr: "" });
+    expect(byHandle.stdout).toContain("case_actors     S0CSTEAM");
+    expect(await stored()).toBe("S0CSTEAM");
+    await setActors("members");
+    expect(await setActors("S0CSTEAM")).toMatchObject({ code: 0, stderr: "" });
+    expect(await stored()).toBe("S0CSTEAM");
+    expect(fake.callsTo("usergroups.list")).toHaveLength(2);
+  });
+
+  it("refuses a group Slack does not list (unknown or disabled), naming those it has; nothing saved", async () => {
+    for (const who of ["@nobody", "S0NOPE", "@old-team"]) {
+      const { code, stderr } = await setActors(who);
+      expect(code).toBe(1);
+      expect(stderr).toBe(
+        `error: --case-actors ${who}: no such user group in Slack (or it is disabled). Nothing was saved. ` +
+          "The groups: @cs-team (S0CSTEAM)\n",
+      );
+    }
+    expect(await stored()).toBe("members");
+    const typo = await setActors("everyone");
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain(
+      'case_actors: must be "members", "owner_and_leads" or a Slack user group id such as S0123ABCD',
+    );
+  });
+
+  it("refuses a group when the app may not read user groups, saying which scope to add", async () => {
+    fake.setScopes(TOKEN, WITHOUT_GROUPS);
+    const { code, stderr } = await setActors("@cs-team");
+    expect(code).toBe(1);
+    expect(stderr).toContain("the app may not read user groups (Slack: missing_scope). Nothing was saved.");
+    expect(stderr).toContain("add usergroups:read under OAuth & Permissions > Bot Token Scopes");
+    expect(await stored()).toBe("members");
+  });
+
+  it("without Slack, saves an id with a warning and refuses a handle (it cannot be resolved)", async () => {
+    const noSlack = { SLACK_BOT_TOKEN: undefined, SLACK_SIGNING_SECRET: undefined };
+    const id = await setActors("S0CSTEAM", noSlack);
+    expect(id.code).toBe(0);
+    expect(id.stderr).toBe("warning: --case-actors S0CSTEAM was not checked with Slack: is not configured\n");
+    expect(await stored()).toBe("S0CSTEAM");
+    const handle = await setActors("@cs-team", noSlack);
+    expect(handle.code).toBe(1);
+    expect(handle.stderr).toContain("a user group's handle is looked up in Slack, which is not configured");
+    expect(await stored()).toBe("S0CSTEAM");
+  });
+  const scopesCheck = async () => (await doctor()).check("slack scopes");
+
+  it("asks for usergroups:read only while case_actors names a user group", async () => {
+    expect((await setActors("S0CSTEAM")).code).toBe(0);
+    fake.setScopes(TOKEN, WITHOUT_GROUPS);
+    expect(await scopesCheck()).toMatchObject({
+      status: "fail",
+      message: "missing usergroups:read: the features that need them fail",
+    });
+    expect((await setActors("owner_and_leads")).code).toBe(0);
+    expect(await scopesCheck()).toMatchObject({
+      status: "ok",
+      message: `all ${WITHOUT_GROUPS.length} granted`,
+    });
   });
 });

@@ -12,6 +12,7 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import { BOT_SCOPES } from "../../src/slack/app.ts";
+import { FakeUserGroups, type FakeUserGroup } from "./slack-usergroups.ts";
 
 export interface FakeSlackCall {
   method: string;
@@ -103,6 +104,8 @@ export interface FakeSlack {
   }[];
   /** An uploaded file's bytes and type, as its upload URL received them (the sandbox shows them). */
   fileBytes(id: string): { name: string; data: Buffer; type: string } | undefined;
+  /** User groups (usergroups.list, usergroups.users.list); the same id again replaces the group. */
+  addUserGroup(group: FakeUserGroup): void;
   /** Delay every response by ms (to test client timeouts). */
   setLatency(ms: number): void;
   /** Clears calls, messages, responses, views, files, failures and latency; keeps users, channels, tokens. */
@@ -121,6 +124,8 @@ const DEFAULT_SCOPES: readonly string[] = BOT_SCOPES;
 const NEEDED_SCOPE: Record<string, string> = {
   "files.getUploadURLExternal": "files:write",
   "files.completeUploadExternal": "files:write",
+  "usergroups.list": "usergroups:read",
+  "usergroups.users.list": "usergroups:read",
 };
 
 const DEFAULT_TEAM: Team = { teamId: "T0TEST", botUserId: "UBOT", teamName: "Fake Team" };
@@ -335,6 +340,7 @@ class FakeSlackServer implements FakeSlack {
   private readonly tokens = new Map<string, Team>();
   private readonly users = new Map<string, FakeUser>();
   private readonly channels = new Map<string, FakeChannel>();
+  private readonly userGroups = new FakeUserGroups();
   private readonly failures = new Map<string, FakeFailure[]>();
   private readonly uploads = new Map<
     string,
@@ -375,6 +381,9 @@ class FakeSlackServer implements FakeSlack {
   }
   addChannel(channel: FakeChannel): void {
     this.channels.set(channel.id, channel);
+  }
+  addUserGroup(group: FakeUserGroup): void {
+    this.userGroups.add(group);
   }
   messages(channel: string): FakeMessage[] {
     return this.posted.filter((m) => !m.ephemeral && m.channel === this.dmOf(channel));
@@ -555,6 +564,8 @@ class FakeSlackServer implements FakeSlack {
         response_metadata: { next_cursor: next ? Buffer.from(`user:${next.id}`).toString("base64") : "" },
       };
     },
+    "usergroups.list": (a, t) => this.userGroups.list(a, t.teamId),
+    "usergroups.users.list": (a) => this.userGroups.users(a, refuse),
     // views.open and views.push need a trigger_id from an interaction (docs.slack.dev/reference/methods/views.open).
     "views.open": (a, t) => this.saveView("views.open", checkView(a.view, ["modal"]), t, this.trigger(a)),
     "views.push": (a, t) => this.saveView("views.push", checkView(a.view, ["modal"]), t, this.trigger(a)),

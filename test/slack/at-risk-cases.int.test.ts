@@ -369,14 +369,16 @@ describe("at-risk cases", () => {
 
   it("escalates a case nobody claimed for 2 business days, once, mentioning the lead", async () => {
     await updateSettings(h.db.prisma, h.workspace.id, { escalation_lead: "U0LEAD" }, "test");
-    const other = await h.db.prisma.account.create({
-      data: { workspaceId: h.workspace.id, externalId: "globex", name: "Globex" },
-    });
+    // One account per case: an account has one open case at most.
     const opened = async (openedAt: string, owner: string | null) =>
       h.db.prisma.followUp.create({
         data: {
           workspaceId: h.workspace.id,
-          accountId: other.id,
+          accountId: (
+            await h.db.prisma.account.create({
+              data: { workspaceId: h.workspace.id, externalId: `globex-${openedAt}`, name: "Globex" },
+            })
+          ).id,
           openedAt: new Date(openedAt),
           threadPostedAt: new Date(openedAt),
           ownerSlackUserId: owner,

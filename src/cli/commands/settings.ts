@@ -8,6 +8,7 @@ import { updateSettings } from "../../services/workspace-settings.ts";
 import { SecretBox } from "../../security/secret-box.ts";
 import { slackForCommand } from "../../slack/access.ts";
 import { checkChannels } from "../check-channels.ts";
+import { resolveCaseActors } from "../check-user-group.ts";
 import type { CliContext } from "../context.ts";
 import { describeSourcePrecedence, editSourcePrecedence } from "../source-precedence-option.ts";
 import { UsageError } from "../errors.ts";
@@ -67,7 +68,8 @@ export function registerSettings(program: Command, ctx: CliContext): void {
     )
     .option(
       "--case-actors <who>",
-      'who may assign, snooze and resolve cases: "members" (not guests; default) or "owner_and_leads"',
+      'who may assign, snooze and resolve cases: "members" (not guests; default), "owner_and_leads", ' +
+        "or a user group's members: its @handle or id (S0123ABCD)",
     )
     .option(
       "--case-threads-per-day <n>",
@@ -120,6 +122,11 @@ export function registerSettings(program: Command, ctx: CliContext): void {
             workspace,
           });
           const warnings = await checkChannels(slack, changes);
+          if (changes.case_actors !== undefined) {
+            const actors = await resolveCaseActors(slack, changes.case_actors);
+            changes.case_actors = actors.value as WorkspaceSettings["case_actors"];
+            warnings.push(...actors.warnings);
+          }
           const updated = await updateSettings(db.prisma, workspace.id, changes, "cli");
           return { updated, moved: await moveSchedule(ctx, workspace.id, updated), warnings };
         },

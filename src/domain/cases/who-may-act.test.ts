@@ -38,4 +38,22 @@ describe("who may act on a case", () => {
       mayActOnCase("owner_and_leads", { ...member, userId: "U0OWNER", guest: true }, parties).allowed,
     ).toBe(false);
   });
+
+  it("narrowed to a user group: its members only, the group named in the reason", () => {
+    const group = { handle: "cs-team", members: new Set(["U0ANN"]) };
+    expect(mayActOnCase("S0CS", member, { ...parties, group })).toEqual({ allowed: true });
+    expect(mayActOnCase("S0CS", { ...member, userId: "U0OWNER" }, { ...parties, group })).toEqual({
+      allowed: false,
+      reason: "in this workspace only members of the user group @cs-team can act on at-risk cases",
+    });
+    // A group whose members cannot be read lets nobody act, and says why.
+    expect(mayActOnCase("S0CS", member, { ...parties, group: { unknown: "it is gone" } })).toEqual({
+      allowed: false,
+      reason: "it is gone",
+    });
+    expect(mayActOnCase("S0CS", member, parties).allowed).toBe(false);
+    // Guests and other organisations stay refused, members of the group or not.
+    expect(mayActOnCase("S0CS", { ...member, guest: true }, { ...parties, group }).allowed).toBe(false);
+    expect(mayActOnCase("S0CS", { ...member, teamId: "T0OTHER" }, { ...parties, group }).allowed).toBe(false);
+  });
 });

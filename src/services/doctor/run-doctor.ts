@@ -2,6 +2,7 @@
 // changes nothing: the database is opened without migrating, Slack is only read.
 import type { SlackConfig } from "../../config/slack.ts";
 import { readSettings } from "../../config/workspace-settings.ts";
+import { isUserGroupId } from "../../domain/cases/who-may-act.ts";
 import type { Database } from "../../db/client.ts";
 import { settingEverChanged } from "../../db/repositories/audit-log.ts";
 import { listConnectors } from "../../db/repositories/connectors.ts";
@@ -57,7 +58,8 @@ async function workspaceChecks(prisma: PrismaClient, deps: DoctorDeps): Promise<
   const token = await checkSlackToken(access);
   checks.push(token.check);
   if (token.slack && token.teamId) {
-    checks.push(await checkSlackScopes(token.slack));
+    const usesUserGroup = isUserGroupId(readSettings(workspace.settings).case_actors);
+    checks.push(await checkSlackScopes(token.slack, usesUserGroup));
     if (deps.slack?.mode === "single") {
       const connected = await findWorkspaceByTeam(prisma, token.teamId);
       checks.push(

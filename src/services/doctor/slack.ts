@@ -2,7 +2,7 @@
 // workspace connected to the token's team. Without these nothing reaches Slack, and the workers only
 // say so in their logs.
 import type { Workspace } from "../../generated/prisma/client.ts";
-import { BOT_SCOPES } from "../../slack/app.ts";
+import { BOT_SCOPES, USER_GROUP_SCOPE } from "../../slack/app.ts";
 import type { CommandSlack } from "../../slack/access.ts";
 import type { WorkspaceSlack } from "../../slack/gateway.ts";
 import { SlackPermanentError } from "../../slack/slack-errors.ts";
@@ -52,18 +52,22 @@ export async function checkSlackToken(
   }
 }
 
-/** The scopes Slack reports for the token against the ones the app asks for (manifest.yml). */
-export async function checkSlackScopes(slack: WorkspaceSlack): Promise<Check> {
+/**
+ * The scopes Slack reports for the token against the ones the app asks for (manifest.yml);
+ * usergroups:read only when case_actors names a user group (`usesUserGroup`).
+ */
+export async function checkSlackScopes(slack: WorkspaceSlack, usesUserGroup = false): Promise<Check> {
+  const needed = BOT_SCOPES.filter((s) => usesUserGroup || s !== USER_GROUP_SCOPE);
   const granted = await slack.scopes().catch(() => null);
   if (granted === null) {
     return warn(
       "slack scopes",
       "Slack did not say which scopes the token has (no x-oauth-scopes header)",
-      `compare the app's OAuth & Permissions page with manifest.yml: ${BOT_SCOPES.join(", ")}`,
+      `compare the app's OAuth & Permissions page with manifest.yml: ${needed.join(", ")}`,
     );
   }
-  const missing = BOT_SCOPES.filter((s) => !granted.includes(s));
-  if (missing.length === 0) return ok("slack scopes", `all ${BOT_SCOPES.length} granted`);
+  const missing = needed.filter((s) => !granted.includes(s));
+  if (missing.length === 0) return ok("slack scopes", `all ${needed.length} granted`);
   const fix =
     "add them under OAuth & Permissions > Bot Token Scopes (manifest.yml lists them), then reinstall the app";
   const message = `missing ${missing.join(", ")}`;
