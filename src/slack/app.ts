@@ -232,10 +232,36 @@ function superviseSocket(receiver: SocketModeReceiver, log: Logger, backoff?: Ba
     log,
     backoff,
   });
-  receiver.client.on("disconnected", (error?: unknown) =>
-    socket.lost(error ?? new Error("Slack closed the connection")),
-  );
+  // Slack asks for a new connection regularly, and before recycling its host ("disconnect" with
+  // reason refresh_requested, or warning): the client closes the socket, and the new connection is
+  // opened at once. That is routine, not an outage: no error line, /readyz stays ok. Any other close
+  // (link_disabled: Socket Mode turned off in the app's settings; a dropped socket) is an outage.
+  let asked: string | null = null;
+  receiver.client.on("ws_message", (data: unknown) => {
+    if (typeof data === "string") asked = disconnectReason(data) ?? asked;
+  });
+  receiver.client.on("disconnected", (error?: unknown) => {
+    const reason = asked;
+    asked = null;
+    if (reason === "refresh_requested" || reason === "warning") return socket.start();
+    socket.lost(
+      error ?? new Error(reason ? `Slack closed the connection (${reason})` : "Slack closed the connection"),
+    );
+  });
   return socket;
+}
+
+/** The reason of a Socket Mode `disconnect` message, or null for any other message. */
+function disconnectReason(text: string): string | null {
+  // Envelopes are most messages and can be large: parse only what may be a disconnect.
+  if (!text.includes('"disconnect"')) return null;
+  try {
+    const message = JSON.parse(text) as { type?: unknown; reason?: unknown };
+    if (message.type !== "disconnect") return null;
+    return typeof message.reason === "string" ? message.reason : "unknown";
+  } catch {
+    return null;
+  }
 }
 
 function pathOf(req: IncomingMessage): string {

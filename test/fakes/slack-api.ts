@@ -3,6 +3,7 @@
 // It keeps what the bot sent (calls, messages, views, files, response_url bodies) and checks it
 // against the documented Block Kit limits, answering as Slack does when a limit is broken, so a test
 // can assert that nothing invalid would have reached Slack. Shapes follow docs.slack.dev/reference.
+// Socket Mode (apps.connections.open and its WebSocket) lives in slack-socket-mode.ts.
 import {
   createServer,
   STATUS_CODES,
@@ -13,6 +14,7 @@ import {
 import type { AddressInfo } from "node:net";
 import { BOT_SCOPES } from "../../src/slack/app.ts";
 import { FakeUserGroups, type FakeUserGroup } from "./slack-usergroups.ts";
+import { FakeSocketMode } from "./slack-socket-mode.ts";
 
 export interface FakeSlackCall {
   method: string;
@@ -41,6 +43,8 @@ export interface FakeSlackOptions {
   teams?: Record<string, { teamId: string; botUserId: string; teamName?: string; scopes?: string[] }>;
   /** The port to listen on (Slack coming back where a process expects it); default a free one. */
   port?: number;
+  /** App-level tokens (xapp-) apps.connections.open accepts, for Socket Mode; default none. */
+  appTokens?: string[];
 }
 export interface FakeSlack {
   /** Base URL for WebClient's slackApiUrl, ending in "/api/", e.g. http://127.0.0.1:PORT/api/ */
@@ -48,6 +52,8 @@ export interface FakeSlack {
   /** Origin (http://127.0.0.1:PORT): response_url endpoints and upload URLs live under it. */
   readonly origin: string;
   readonly calls: FakeSlackCall[];
+  /** Socket Mode: its connections, the envelopes a test sends, the app's acks (slack-socket-mode.ts). */
+  readonly socketMode: FakeSocketMode;
   callsTo(method: string): FakeSlackCall[];
   /** The next `times` calls of `method` fail like this (then it works again). */
   failNext(method: string, failure: FakeFailure, times?: number): void;
@@ -334,6 +340,7 @@ class FakeSlackServer implements FakeSlack {
   apiUrl = "";
   origin = "";
   readonly calls: FakeSlackCall[] = [];
+  readonly socketMode: FakeSocketMode;
   readonly responses: FakeSlack["responses"] = [];
   readonly views: FakeSlack["views"] = [];
   readonly files: FakeSlack["files"] = [];
@@ -355,6 +362,7 @@ class FakeSlackServer implements FakeSlack {
     private readonly server: Server,
     options: FakeSlackOptions,
   ) {
+    this.socketMode = new FakeSocketMode(options.appTokens ?? []);
     // A token given a team is accepted too.
     for (const token of [...(options.tokens ?? ["xoxb-test"]), ...Object.keys(options.teams ?? {})]) {
       this.tokens.set(token, options.teams?.[token] ?? DEFAULT_TEAM);
@@ -416,6 +424,7 @@ class FakeSlackServer implements FakeSlack {
     this.latency = 0;
   }
   async close(): Promise<void> {
+    await this.socketMode.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve, reject) => this.server.close((e) => (e ? reject(e) : resolve())));
   }
@@ -454,6 +463,10 @@ class FakeSlackServer implements FakeSlack {
 
   private dispatch(method: string, args: Rec | undefined, token: string | undefined): Rec {
     if (!args) return fail("invalid_json");
+    // Socket Mode's URL takes an app-level token, which no other method accepts.
+    if (method === "apps.connections.open") {
+      return this.socketMode.connectionsOpen(token, this.tokens.has(token ?? ""), this.origin);
+    }
     const handler = this.methods[method];
     if (!handler) return fail("unknown_method");
     // oauth.v2.access authenticates the app by client_id and client_secret, not by a token.
@@ -483,9 +496,6 @@ class FakeSlackServer implements FakeSlack {
       bot_id: `B${t.botUserId}`,
       is_enterprise_install: false,
     }),
-    // Socket Mode's URL takes an app-level token (xapp-): the fake serves no WebSocket, so it knows
-    // none, and an unknown token is invalid_auth as everywhere; a bot token is the wrong type.
-    "apps.connections.open": () => refuse("not_allowed_token_type"),
     "team.info": (_a, t) => ({
       team: { id: t.teamId, name: t.teamName ?? DEFAULT_TEAM.teamName, domain: "fake", icon: {} },
     }),
@@ -740,6 +750,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     fake.handle(req, res).catch((error: unknown) => send(res, 500, `fake slack failed: ${String(error)}`));
   });
   const fake = new FakeSlackServer(server, options);
+  server.on("upgrade", (req, socket, head) => fake.socketMode.upgrade(req, socket, head));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, "127.0.0.1", resolve);

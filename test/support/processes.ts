@@ -61,6 +61,22 @@ export function spawnCssBot(
   };
 }
 
+/** `css-bot start`, once its web process listens and its worker has started; killed if it fails. */
+export async function startCssBot(
+  env: Record<string, string>,
+  timeoutMs = 90_000,
+): Promise<{ bot: CssBotProcess; url: string }> {
+  const bot = spawnCssBot(["start"], env);
+  try {
+    const { port } = await bot.waitForLine("web process listening", timeoutMs);
+    await bot.waitForLine("worker started", timeoutMs);
+    return { bot, url: `http://127.0.0.1:${String(port)}` };
+  } catch (error) {
+    await bot.dispose();
+    throw error;
+  }
+}
+
 /** A port nothing listens on now. */
 export async function freePort(): Promise<number> {
   const server = createServer();
