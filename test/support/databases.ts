@@ -102,7 +102,8 @@ async function dropDatabase(name: string): Promise<void> {
   await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
 }
 
-async function withAdmin<T>(use: (admin: pg.Client) => Promise<T>): Promise<T> {
+/** A connection to the server's own database, for what a test does to its databases from outside. */
+export async function withAdmin<T>(use: (admin: pg.Client) => Promise<T>): Promise<T> {
   const admin = new pg.Client({ connectionString: testDatabaseUrl });
   await admin.connect();
   try {

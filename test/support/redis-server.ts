@@ -10,21 +10,26 @@ import { freePort } from "./processes.ts";
 export interface PrivateRedis {
   url: string;
   port: number;
+  /** Its working directory (its persistence files), removed by stop(). */
+  dir: string;
   stop(): Promise<void>;
+  /** Stops it as a shutdown does (SIGTERM: its data saved first) and keeps its directory, to start one again on it. */
+  shutdown(): Promise<void>;
 }
 
 export { freePort };
 
 /**
- * Starts redis-server with `args` (e.g. ["--appendonly", "yes"]) in a temporary directory, once it
- * answers; on `port` when given (to start one again where a stopped one was), else a free one.
+ * Starts redis-server with `args` (e.g. ["--appendonly", "yes"]) in a temporary directory (or in
+ * `dir`, a killed one's, to start again on its data), once it answers; on `port` when given (to
+ * start one again where a stopped one was), else a free one.
  */
 export async function startRedisServer(
   args: string[],
-  options: { port?: number } = {},
+  options: { port?: number; dir?: string } = {},
 ): Promise<PrivateRedis> {
   const port = options.port ?? (await freePort());
-  const dir = mkdtempSync(path.join(tmpdir(), "css-redis-"));
+  const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), "css-redis-"));
   const server = spawn(
     "redis-server",
     ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, ...args],
@@ -33,9 +38,12 @@ export async function startRedisServer(
     },
   );
   const exited = new Promise<void>((resolve) => server.once("exit", () => resolve()));
-  const stop = async () => {
-    if (server.exitCode === null && server.signalCode === null) server.kill("SIGKILL");
+  const halt = async (signal: NodeJS.Signals) => {
+    if (server.exitCode === null && server.signalCode === null) server.kill(signal);
     await exited;
+  };
+  const stop = async () => {
+    await halt("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   };
   const url = `redis://127.0.0.1:${port}`;
@@ -47,7 +55,7 @@ export async function startRedisServer(
       () => false,
     );
     probe.disconnect();
-    if (up) return { url, port, stop };
+    if (up) return { url, port, dir, stop, shutdown: () => halt("SIGTERM") };
     await new Promise((r) => setTimeout(r, 50));
   }
   await stop();
