@@ -5,6 +5,9 @@ import { KnownError } from "../errors.ts";
 import { parseEncryptionKey } from "../security/secret-box.ts";
 import { slackConfigFrom, slackEnvShape, type SlackConfig } from "./slack.ts";
 
+/** How long a job waits for an unreachable database or Redis before it fails: 30 minutes. */
+export const DEFAULT_OUTAGE_MAX_WAIT_MS = 30 * 60_000;
+
 const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 
 const envSchema = z.object({
@@ -48,6 +51,19 @@ const envSchema = z.object({
   CSS_JOB_LOCK_MS: z.preprocess(
     emptyAsUndefined,
     z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  ),
+  /**
+   * How long a job waits for an unreachable database or Redis before it fails (ms); 0: outages use
+   * up a job's attempts like any other fault.
+   */
+  CSS_OUTAGE_MAX_WAIT_MS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 3600_000)
+      .default(DEFAULT_OUTAGE_MAX_WAIT_MS),
   ),
   /** The web process's HTTP port. */
   PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
@@ -99,6 +115,8 @@ export interface AppConfig {
   queuePrefix: string;
   workerConcurrency: number;
   jobLockMs: number;
+  /** CSS_OUTAGE_MAX_WAIT_MS: how long a job waits out an outage of the database or Redis. */
+  outageMaxWaitMs: number;
   shardSize: number;
   port: number;
   /** `css-bot worker`'s probe port (CSS_HEALTH_PORT). */
@@ -152,6 +170,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     queuePrefix: parsed.data.CSS_QUEUE_PREFIX,
     workerConcurrency: parsed.data.CSS_WORKER_CONCURRENCY,
     jobLockMs: parsed.data.CSS_JOB_LOCK_MS,
+    outageMaxWaitMs: parsed.data.CSS_OUTAGE_MAX_WAIT_MS,
     shardSize: parsed.data.CSS_SHARD_SIZE,
     port: parsed.data.PORT,
     healthPort: parsed.data.CSS_HEALTH_PORT,

@@ -8,7 +8,9 @@ import type { RegisteredJob } from "./define-job.ts";
 import { QUEUE_KINDS, type QueueKind, type Queues } from "./queues.ts";
 import { createRedis } from "./redis.ts";
 import { JOBS } from "./registry.ts";
+import { connectionFault } from "../db/connection-faults.ts";
 import { jobOutcomes } from "../metrics/registry.ts";
+import { DEFAULT_OUTAGE_POLICY, OutageWatch, type OutagePolicy } from "./outage-wait.ts";
 import { DEFAULT_SHARD_SIZE } from "../services/recompute.ts";
 import type { SecretBox } from "../security/secret-box.ts";
 import type { SlackAccess } from "../slack/access.ts";
@@ -27,7 +29,17 @@ export interface WorkerOptions {
   /** Opens connector secrets (CSS_ENCRYPTION_KEY). */
   secretBox?: SecretBox | null;
   jobs?: readonly RegisteredJob[];
+  /** How jobs wait out an unreachable database or Redis (CSS_OUTAGE_MAX_WAIT_MS). */
+  outage?: Partial<OutagePolicy>;
 }
+
+/**
+ * How many times a job may be found without its lock (its worker gone, or every lock expired during
+ * a Redis outage longer than the lock) before it fails. BullMQ's default of 1 failed the jobs that
+ * were running when Redis went away twice, or once after a worker was killed; a job that kills its
+ * worker every time still fails, after this many tries.
+ */
+export const MAX_STALLED_COUNT = 10;
 
 export interface Workers {
   /** Stops taking jobs and waits for the jobs in progress to finish. */
@@ -53,27 +65,40 @@ export function startWorkers(o: WorkerOptions): Workers {
     );
   }
   const connections = kinds.map(() => createRedis(o.redisUrl));
+  const outages = new OutageWatch({ ...DEFAULT_OUTAGE_POLICY, ...o.outage }, o.log);
   const workers = kinds.map((kind, i) => {
     const worker = new Worker(
       kind,
-      async (job) => {
+      async (job, token) => {
         const definition = jobs.get(job.name);
         if (!definition || definition.queue !== kind)
           throw new UnrecoverableError(`no job ${job.name} on the ${kind} queue`);
-        return definition.run(job.data, {
-          prisma: o.prisma,
-          sql: o.sql,
-          queues: o.queues,
-          job,
-          shardSize,
-          slack: o.slack ?? null,
-          secretBox: o.secretBox ?? null,
-        });
+        try {
+          const result = await definition.run(job.data, {
+            prisma: o.prisma,
+            sql: o.sql,
+            queues: o.queues,
+            job,
+            shardSize,
+            slack: o.slack ?? null,
+            secretBox: o.secretBox ?? null,
+          });
+          await outages.over(job, true);
+          return result;
+        } catch (error) {
+          const fault = outages.enabled ? connectionFault(error) : null;
+          if (fault === null || token === undefined) {
+            await outages.over(job, false);
+            throw error;
+          }
+          return outages.wait(job, token, fault, kind);
+        }
       },
       {
         connection: connections[i]!,
         prefix: o.queues.prefix,
         concurrency: o.concurrency,
+        maxStalledCount: MAX_STALLED_COUNT,
         ...(o.lockDurationMs
           ? {
               lockDuration: o.lockDurationMs,

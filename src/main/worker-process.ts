@@ -93,6 +93,7 @@ export async function startWorkerProcess(
     redisUrl: config.redisUrl,
     concurrency: config.workerConcurrency,
     lockDurationMs: config.jobLockMs,
+    outage: { maxWaitMs: config.outageMaxWaitMs },
     shardSize: config.shardSize,
     slack: slackAccess,
     secretBox: box,

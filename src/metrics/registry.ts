@@ -13,6 +13,13 @@ export const jobOutcomes = new Counter({
   registers: [registry],
 });
 
+export const outageWaits = new Counter({
+  name: "css_bot_outage_waits_total",
+  help: "Jobs put back on their queue to wait for an unreachable database or Redis, without using an attempt",
+  labelNames: ["queue", "job"] as const,
+  registers: [registry],
+});
+
 export const runDuration = new Histogram({
   name: "css_bot_run_duration_seconds",
   help: "Recompute runs closed by this process: seconds from the run's start to its close",
