@@ -3,7 +3,8 @@
 // for them now and then (main/chores.ts): a queued run left running whose flow is not in Redis is
 // added again. That is safe because planRun returns the same run and shard plan, and a shard that
 // had already been written writes the same rows again. A run of a workspace since deleted is failed
-// with the reason.
+// with the reason, and so is a run whose flow failed while the database was down.
+import type { Job } from "bullmq";
 import { dateToDay } from "../domain/dates.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../log.ts";
@@ -33,7 +34,16 @@ export async function resumeLostRuns(
   });
   const outcome = { resumed: 0, failed: 0 };
   for (const run of runs) {
-    if (await queues.queue.recompute.getJob(runJobId(run.workspaceId, run.slot, run.startedAt))) continue;
+    const flow = await queues.queue.recompute.getJob(runJobId(run.workspaceId, run.slot, run.startedAt));
+    if (flow) {
+      // A shard failed for good while the database could not record it (it gave up waiting for an
+      // outage): the flow has failed, and the run is closed now that the database answers.
+      if (await flow.isFailed()) {
+        await failRun(prisma, run.id, `a shard failed: ${await shardFailure(queues, flow)}`);
+        outcome.failed++;
+      }
+      continue;
+    }
     if (run.workspace.deletedAt !== null) {
       await failRun(prisma, run.id, "its jobs were lost from Redis and its workspace was deleted");
       outcome.failed++;
@@ -53,4 +63,11 @@ export async function resumeLostRuns(
     outcome.resumed++;
   }
   return outcome;
+}
+
+/** The failed shard's reason, from its flow's "child <prefix>:recompute:<id> failed". */
+async function shardFailure(queues: Queues, flow: Job): Promise<string> {
+  const child = /^child .*:([^:]+) failed$/.exec(flow.failedReason ?? "")?.[1];
+  const shard = child ? await queues.queue.recompute.getJob(child) : undefined;
+  return shard?.failedReason ?? flow.failedReason ?? "unknown";
 }

@@ -4,6 +4,7 @@
 import { Redis } from "ioredis";
 import { z } from "zod";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { connectionFault } from "../../src/db/connection-faults.ts";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
 import { defineJob } from "../../src/jobs/define-job.ts";
 import { enqueue } from "../../src/jobs/enqueue.ts";
@@ -11,6 +12,7 @@ import { openQueues, type Queues } from "../../src/jobs/queues.ts";
 import { pruneRuns } from "../../src/main/chores.ts";
 import { JOBS } from "../../src/jobs/registry.ts";
 import { startRunFlow } from "../../src/jobs/run-flow.ts";
+import { LOST_AFTER_MS, resumeLostRuns } from "../../src/jobs/run-watchdog.ts";
 import { startWorkers, type Workers } from "../../src/jobs/worker.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createTestDatabase, withAdmin, type TestDatabase } from "../support/databases.ts";
@@ -74,8 +76,11 @@ describe("outages during a run", () => {
   const closed = async (slot: string, timeoutMs = 90_000) => {
     const run = await waitFor(
       async () => {
-        const r = await db.prisma.recomputeRun.findFirstOrThrow({ where: { workspaceId, slot } });
-        return r.status === "running" ? undefined : r;
+        // The test shares the workers' pool: a connection the outage cut may fail this poll too.
+        const r = await db.prisma.recomputeRun
+          .findFirstOrThrow({ where: { workspaceId, slot } })
+          .catch((e: unknown) => (connectionFault(e) ? undefined : Promise.reject(e as Error)));
+        return r?.status === "running" ? undefined : r;
       },
       timeoutMs,
       "the run",
@@ -108,6 +113,61 @@ describe("outages during a run", () => {
     expect(rowCount).toBeGreaterThan(0);
     await closed("pg-outage");
     await expectEveryAccountOnce();
+  });
+
+  it("fails a shard naming the outage once it has waited CSS_OUTAGE_MAX_WAIT_MS", async () => {
+    await startRun("pg-long-outage");
+    start({ outage: { maxWaitMs: 3000 } });
+    await progressed();
+    const reopen = () =>
+      withAdmin((admin) => admin.query(`ALTER DATABASE "${db.name}" ALLOW_CONNECTIONS true`));
+    try {
+      await withAdmin(async (admin) => {
+        await admin.query(`ALTER DATABASE "${db.name}" ALLOW_CONNECTIONS false`);
+        await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [
+          db.name,
+        ]);
+      });
+      const failed = await waitFor(
+        async () => {
+          const jobs = await queues.queue.recompute.getJobs(["failed"]);
+          return jobs.find((j) => j.name === "recompute-shard");
+        },
+        30_000,
+        "a shard to give up",
+      );
+      expect(failed.failedReason).toMatch(
+        /^gave up after waiting 0 min for an outage to end: the database is unavailable \(55000: database "css_bot_t_\w+" is not currently accepting connections\)$/,
+      );
+      // Given up without using its attempts for the outage: the one that failed is its first.
+      expect(failed.attemptsMade).toBe(1);
+      await waitFor(
+        async () => {
+          const jobs = await queues.queue.recompute.getJobs(["failed"]);
+          return jobs.some((j) => j.name === "recompute-finalize") || undefined;
+        },
+        30_000,
+        "the run's flow to fail",
+      );
+    } finally {
+      await reopen();
+    }
+    // The shard's final-failure handler closes the run if its connection attempt outlasted the
+    // outage; when the database is still down then, the run is left running, and the watchdog
+    // closes it, with the reason, once the database answers. That case, whichever came to pass:
+    const run = () =>
+      db.prisma.recomputeRun.findFirstOrThrow({ where: { workspaceId, slot: "pg-long-outage" } });
+    await db.prisma.recomputeRun.update({
+      where: { id: (await run()).id },
+      data: { status: "running", error: null, finishedAt: null },
+    });
+    const later = new Date(Date.now() + LOST_AFTER_MS + 1000);
+    expect(await resumeLostRuns(db.prisma, queues, silentLogger, later)).toEqual({ resumed: 0, failed: 1 });
+    const closedRun = await run();
+    expect(closedRun.status).toBe("failed");
+    expect(closedRun.error).toMatch(
+      /^a shard failed: gave up after waiting 0 min for an outage to end: the database is unavailable \(55000/,
+    );
   });
 
   it("resumes after Redis stops answering for a while mid-run", async () => {
