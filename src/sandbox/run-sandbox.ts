@@ -16,10 +16,11 @@ import { startRunFlow } from "../jobs/run-flow.ts";
 import { settingsChanged } from "../jobs/settings-changed.ts";
 import type { Logger } from "../log.ts";
 import { startWorkerProcess } from "../main/worker-process.ts";
+import { matchOwners } from "../services/match-owners.ts";
 import { updateSettings } from "../services/workspace-settings.ts";
 import { Sandbox } from "./sandbox.ts";
 import { startSandboxServer, type SandboxClock } from "./server.ts";
-import { SANDBOX_BOT_TOKEN, SANDBOX_TEAM } from "./team.ts";
+import { SANDBOX_BOT_TOKEN, SANDBOX_MEMBERS, SANDBOX_TEAM } from "./team.ts";
 
 export interface RunningSandbox {
   /** The page: http://127.0.0.1:<port> */
@@ -91,6 +92,15 @@ async function demoClock(
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const queues = openQueues(config.redisUrl, config.queuePrefix);
   const workspace = await ensureWorkspace(db.prisma, config.defaultWorkspace);
+  // The owners matched to the sandbox's members now, all at once (a real workspace is matched a few
+  // emails per run): the first threads then mention them, and Home and `/css mine` know them.
+  const directory = new Map(SANDBOX_MEMBERS.map((m) => [m.email, m.id]));
+  await matchOwners(
+    db.prisma,
+    workspace.id,
+    { lookupByEmail: (email) => Promise.resolve(directory.get(email) ?? null) },
+    directory.size,
+  );
   const settings = await updateSettings(
     db.prisma,
     workspace.id,

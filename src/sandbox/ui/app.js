@@ -318,6 +318,16 @@ $("modal").addEventListener("cancel", (e) => {
   void post("close", { user });
 });
 
+// Back and forward, and links typed in the address bar, move between places too.
+window.addEventListener("hashchange", () => {
+  const next = location.hash.slice(1) || "c/C0ALERTS";
+  if (next === place) return;
+  place = next;
+  openThread = null;
+  if (place === "home") void post("home", { user });
+  else render();
+});
+
 const events = new EventSource("/sandbox/events");
 events.onmessage = () => void load();
 await load();
