@@ -121,6 +121,12 @@ export class Sandbox {
     return published ? (this.latestView(published.view_id) ?? published.view) : null;
   }
 
+  /** Where a response URL the sandbox made answers: its person and channel. */
+  responseTarget(url: string): { user: string; channel: string } | undefined {
+    const id = decodeURIComponent(url.split("/").at(-1) ?? "");
+    return this.responseContexts.get(id);
+  }
+
   /** Types `/command text` in a channel as `user`. */
   async command(user: string, channel: string, line: string): Promise<void> {
     const [command = "", ...rest] = line.trim().split(/\s+/);

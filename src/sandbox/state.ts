@@ -15,6 +15,8 @@ export interface UiMessage {
   from: string;
   replies: UiMessage[];
   files: { id: string; name: string; title?: string; url: string }[];
+  /** Slack would have refused it: its error and the reasons (the page shows them in red). */
+  refused?: { error: string; problems: string[] };
 }
 
 export interface UiConversation {
@@ -126,5 +128,30 @@ function messagesOf(sandbox: Sandbox, channel: string, user: string): UiMessage[
     replies: [],
     files: [],
   }));
-  return [...top, ...fileMessages, ...shared, ...mine];
+  return [...top, ...fileMessages, ...shared, ...mine, ...refusedIn(sandbox, channel, user)];
+}
+
+/** What the bot tried to post here and a real Slack would have refused, shown rather than lost. */
+function refusedIn(sandbox: Sandbox, channel: string, user: string): UiMessage[] {
+  const dmOf = (id: string) => (/^[UW][A-Z0-9]+$/.test(id) ? `D${id.slice(1)}` : id);
+  return sandbox.fake.refusals
+    .map((r, i) => ({ r, i }))
+    .filter(({ r }) => {
+      if (r.method === "response_url")
+        return sandbox.responseTarget(String(r.args.response_url))?.channel === channel;
+      if (!r.method.startsWith("chat.")) return false;
+      if (r.method === "chat.postEphemeral" && r.args.user !== user) return false;
+      return typeof r.args.channel === "string" && dmOf(r.args.channel) === channel;
+    })
+    .map(({ r, i }) => ({
+      ref: { ephemeralId: `refused-${i}` },
+      text: typeof r.args.text === "string" ? r.args.text : undefined,
+      blocks: Array.isArray(r.args.blocks) ? r.args.blocks : undefined,
+      edited: false,
+      ephemeral: false,
+      from: "bot",
+      replies: [],
+      files: [],
+      refused: { error: `${r.method}: ${r.error}`, problems: r.problems },
+    }));
 }

@@ -52,6 +52,8 @@ export interface FakeSlack {
   /** Origin (http://127.0.0.1:PORT): response_url endpoints and upload URLs live under it. */
   readonly origin: string;
   readonly calls: FakeSlackCall[];
+  /** The calls Slack would have refused (invalid_blocks, channel_not_found...), with the reasons. */
+  readonly refusals: { method: string; args: Record<string, unknown>; error: string; problems: string[] }[];
   /** Socket Mode: its connections, the envelopes a test sends, the app's acks (slack-socket-mode.ts). */
   readonly socketMode: FakeSocketMode;
   callsTo(method: string): FakeSlackCall[];
@@ -153,6 +155,13 @@ const chars = (s: string): number => [...s].length; // the documented limits cou
 const ok = (body: Rec = {}): Rec => ({ ok: true, ...body });
 const fail = (error: string, extra: Rec = {}): Rec => ({ ok: false, error, ...extra });
 const pad = (n: number): string => String(n).padStart(10, "0");
+
+/** The "[ERROR] ..." lines of a refusal, without their prefix. */
+const problemsOf = (body: Rec): string[] => {
+  const meta = body.response_metadata;
+  const messages = isRec(meta) && Array.isArray(meta.messages) ? meta.messages : [];
+  return messages.map((m) => String(m).replace(/^\[ERROR\] /, ""));
+};
 
 /** A method's refusal, thrown from deep in a handler and answered as {ok:false,...}. */
 class Refusal extends Error {
@@ -340,6 +349,7 @@ class FakeSlackServer implements FakeSlack {
   apiUrl = "";
   origin = "";
   readonly calls: FakeSlackCall[] = [];
+  readonly refusals: FakeSlack["refusals"] = [];
   readonly socketMode: FakeSocketMode;
   readonly responses: FakeSlack["responses"] = [];
   readonly views: FakeSlack["views"] = [];
@@ -416,7 +426,7 @@ class FakeSlackServer implements FakeSlack {
     this.latency = ms;
   }
   reset(): void {
-    for (const list of [this.calls, this.responses, this.views, this.files]) list.length = 0;
+    for (const list of [this.calls, this.refusals, this.responses, this.views, this.files]) list.length = 0;
     this.posted = [];
     this.failures.clear();
     this.uploads.clear();
@@ -480,7 +490,15 @@ class FakeSlackServer implements FakeSlack {
     try {
       return ok(handler(args, team));
     } catch (error) {
-      if (error instanceof Refusal) return error.body;
+      if (error instanceof Refusal) {
+        this.refusals.push({
+          method,
+          args,
+          error: String(error.body.error),
+          problems: problemsOf(error.body),
+        });
+        return error.body;
+      }
       throw error;
     }
   }
@@ -739,6 +757,12 @@ class FakeSlackServer implements FakeSlack {
       send(res, 200, ok());
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
+      this.refusals.push({
+        method: "response_url",
+        args: { ...body, response_url: id },
+        error: String(error.body.error),
+        problems: problemsOf(error.body),
+      });
       send(res, 400, error.body);
     }
   }

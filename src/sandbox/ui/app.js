@@ -177,6 +177,20 @@ function message(m, c, inThread) {
     );
   }
   if (m.ephemeral) body.append(el("div", { class: "only-you" }, "Only visible to you"));
+  if (m.refused) {
+    body.prepend(
+      el(
+        "div",
+        { class: "violation", role: "alert" },
+        el("strong", {}, `A real Slack would have refused this message (${m.refused.error})`),
+        el(
+          "ul",
+          {},
+          m.refused.problems.map((p) => el("li", {}, p)),
+        ),
+      ),
+    );
+  }
   if (!inThread && m.replies.length > 0) {
     body.append(
       el(
