@@ -10,6 +10,7 @@ export interface Benchmark {
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   backtest: () => import("./backtest.ts"),
   "big-field": () => import("./big-field.ts"),
+  "ingest-flood": () => import("./ingest-flood.ts"),
   import: () => import("./import.ts"),
   ingest: () => import("./ingest.ts"),
   recompute: () => import("./recompute.ts"),
