@@ -1,5 +1,6 @@
 // npm run bench -- ingest-flood [--clients C] [--records R] [--seconds S] [--accounts A] [--days D]
 //                               [--probes P] [--gap-ms G] [--part flood|recompute|both]
+//                               [--api-concurrency N]
 //
 // Does Slack get its answers on time while the ingest API is flooded, or a recompute runs? Slack
 // shows the user an error when a slash command is not acked within 3 s.
@@ -7,7 +8,8 @@
 //    A accounts × 10 metrics × D days (support/synthetic-portfolio.ts) under the bench model, its
 //    scheduled recomputes off; an API key.
 // 2. The real process, `css-bot start` (web process, ingest API and worker in one), in one-workspace
-//    mode, its Slack Web API the fake on loopback, on a queue prefix of its own.
+//    mode, its Slack Web API the fake on loopback, on a queue prefix of its own (CSS_API_CONCURRENCY
+//    from --api-concurrency when given, to measure other settings).
 // 3. `/css <account id>` timed as a user sees it (support/css-prober.ts), one at a time, G ms apart:
 //    - recompute: while a run of the A accounts goes through the same process's worker;
 //    - idle: P probes once the jobs the run queued are done, with nothing else running (the baseline);
@@ -67,6 +69,7 @@ interface Settings {
   probes: number;
   gapMs: number;
   part: "flood" | "recompute" | "both";
+  apiConcurrency: string | undefined;
 }
 
 interface Phase {
@@ -85,6 +88,7 @@ export async function main(args: string[]): Promise<void> {
     "probes",
     "gap-ms",
     "part",
+    "api-concurrency",
   ]);
   const s: Settings = {
     clients: wholeNumber("clients", flags.clients, 32),
@@ -95,6 +99,8 @@ export async function main(args: string[]): Promise<void> {
     probes: wholeNumber("probes", flags.probes, 100),
     gapMs: wholeNumber("gap-ms", flags["gap-ms"], 100, 0),
     part: oneOf("part", flags.part, ["flood", "recompute", "both"], "both"),
+    apiConcurrency:
+      flags["api-concurrency"] && String(wholeNumber("api-concurrency", flags["api-concurrency"], 2)),
   };
   log(
     `machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.versions.node}`,
@@ -145,6 +151,7 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<void> {
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_BOT_TOKEN: BOT_TOKEN,
       SLACK_API_URL: fake.apiUrl,
+      ...(s.apiConcurrency ? { CSS_API_CONCURRENCY: s.apiConcurrency } : {}),
     },
     log,
     120_000,
