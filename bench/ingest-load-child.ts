@@ -3,8 +3,9 @@
 // keep-alive connections, and reports each batch's time and the wall time. The batches are built
 // here, deterministically: account i's metric on day d, so every record is a new row.
 import { readFile } from "node:fs/promises";
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { report } from "./support/child-process.ts";
+import { postBody } from "./support/http-post.ts";
 
 export interface IngestLoadPlan {
   url: string;
@@ -49,27 +50,8 @@ function batchBody(b: number): string {
 }
 
 function post(body: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      plan.url,
-      {
-        method: "POST",
-        agent,
-        headers: {
-          authorization: `Bearer ${plan.key}`,
-          "content-type": "application/json",
-          "content-length": Buffer.byteLength(body),
-        },
-      },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8").on("data", (c: string) => (text += c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
+  const headers = { authorization: `Bearer ${plan.key}`, "content-type": "application/json" };
+  return postBody(plan.url, agent, headers, body);
 }
 
 const batches = Math.ceil(plan.records / plan.batch);

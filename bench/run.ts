@@ -11,6 +11,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   backtest: () => import("./backtest.ts"),
   "big-field": () => import("./big-field.ts"),
   chaos: () => import("./chaos.ts"),
+  "ingest-flood": () => import("./ingest-flood.ts"),
   import: () => import("./import.ts"),
   ingest: () => import("./ingest.ts"),
   recompute: () => import("./recompute.ts"),

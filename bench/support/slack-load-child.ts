@@ -7,9 +7,10 @@
 // flight per target at a time, over keep-alive connections. It reports each request's round trip
 // and what the reply was, as JSON on the last line of stdout (support/child-process.ts).
 import { readFile } from "node:fs/promises";
-import { Agent, request } from "node:http";
-import { commandBody, slackSignature } from "../../test/support/slack-requests.ts";
+import { Agent } from "node:http";
+import { commandBody } from "../../test/support/slack-requests.ts";
 import { report } from "./child-process.ts";
+import { postBody, signedCommandHeaders } from "./http-post.ts";
 import { cpuBetween, machineCpu, processCpuSeconds, type MachineCpu } from "./cpu-usage.ts";
 import type { Query } from "./slack-queries.ts";
 import { classifyAck, type Expect, type Outcome } from "./slack-replies.ts";
@@ -161,34 +162,13 @@ function postCommand(
 ): Promise<{ status: number; text: string }> {
   const responseUrl = `${plan.responseUrlPrefix}${encodeURIComponent(id)}`;
   const body = commandBody({ text: query.text, team_id: plan.teamId, response_url: responseUrl });
-  const timestamp = Math.floor(Date.now() / 1000);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: "POST",
-        agent,
-        headers: {
-          "content-type": "application/x-www-form-urlencoded",
-          "content-length": Buffer.byteLength(body),
-          "x-slack-request-timestamp": String(timestamp),
-          "x-slack-signature": slackSignature(plan.signingSecret, timestamp, body),
-          "x-bench-phase": phase,
-          "x-bench-kind": query.kind,
-          "x-bench-id": id,
-        },
-      },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk: string) => (text += chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
+  const headers = {
+    ...signedCommandHeaders(plan.signingSecret, body),
+    "x-bench-phase": phase,
+    "x-bench-kind": query.kind,
+    "x-bench-id": id,
+  };
+  return postBody(url, agent, headers, body);
 }
 
 const [planFile] = process.argv.slice(2);

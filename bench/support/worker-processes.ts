@@ -1,6 +1,6 @@
-// Real worker processes for a benchmark: `node bin/css-bot.js worker`, as an operator starts them.
-// bin/css-bot.js runs the worker in its own node process, so the spawned pid is the worker and its
-// /proc/<pid>/status holds the worker's own peak memory.
+// Real worker processes for a benchmark: `node bin/css-bot.js worker` (or `start`: the worker with
+// the web process), as an operator starts them. bin/css-bot.js runs the worker in its own node
+// process, so the spawned pid is the worker and its /proc/<pid>/status holds its own peak memory.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -32,8 +32,9 @@ export async function startWorkerProcesses(
   env: Record<string, string>,
   log: (text: string) => void,
   readyTimeoutMs = 120_000,
+  command: "worker" | "start" = "worker",
 ): Promise<WorkerProcess[]> {
-  const started = Array.from({ length: count }, (_, i) => startOne(i + 1, env, log));
+  const started = Array.from({ length: count }, (_, i) => startOne(i + 1, env, log, command));
   const ready = await Promise.allSettled(started.map((s) => s.ready(readyTimeoutMs)));
   const failed = ready.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) {
@@ -47,8 +48,9 @@ function startOne(
   index: number,
   env: Record<string, string>,
   log: (text: string) => void,
+  command: "worker" | "start",
 ): { worker: WorkerProcess; ready(timeoutMs: number): Promise<void> } {
-  const child: ChildProcess = spawn(process.execPath, [CLI, "worker"], {
+  const child: ChildProcess = spawn(process.execPath, [CLI, command], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],

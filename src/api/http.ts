@@ -31,6 +31,9 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   const tooLarge = () => payloadTooLarge(`the body is larger than ${limit} bytes`);
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge();
+  // A request that waited for its turn (admission.ts) may have lost its client meanwhile.
+  if (req.destroyed && !req.complete)
+    throw new Error("the client closed the connection before the end of the body");
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

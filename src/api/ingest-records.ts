@@ -7,14 +7,15 @@ import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { RecordKind } from "../ingest/record-schemas.ts";
 import type { Logger } from "../log.ts";
 import { ingestRecords } from "../metrics/registry.ts";
+import type { ApiKeyIdentity } from "../services/api-keys.ts";
 import { ingestBatch, type IngestCounts, type RecordIssue } from "../services/ingest-batch.ts";
+import type { Admission } from "./admission.ts";
 import { ApiError } from "./api-error.ts";
 import { authenticate } from "./auth.ts";
 import { readBody, requireJson, type Reply } from "./http.ts";
 import { idempotencyKeyOf, type CompleteKey, type Idempotency } from "./idempotency.ts";
-import { parseBatch } from "./parse-batch.ts";
+import type { ParseThreads } from "./parse-threads.ts";
 import type { RateLimiter } from "./rate-limit.ts";
-import { validateRecords } from "./validate-records.ts";
 
 /** Issues listed in a 422 reply; past this only their number is given. */
 export const MAX_LISTED_ERRORS = 1000;
@@ -25,6 +26,10 @@ export interface IngestDeps {
   config: ApiConfig;
   rateLimiter: RateLimiter;
   idempotency: Idempotency;
+  /** Turns for bodies: read, parse and write at most a few at once (503 past the queue). */
+  admission: Admission;
+  /** JSON parsing and validation, off the event loop. */
+  parser: ParseThreads;
 }
 
 export async function handleIngest(
@@ -36,18 +41,30 @@ export async function handleIngest(
   const started = performance.now();
   const identity = await authenticate(deps.prisma, req);
   requireJson(req);
+  return deps.admission.run(() => ingestBody(deps, req, path, kind, identity, started));
+}
+
+async function ingestBody(
+  deps: IngestDeps,
+  req: IncomingMessage,
+  path: string,
+  kind: RecordKind,
+  identity: ApiKeyIdentity,
+  started: number,
+): Promise<Reply> {
   const body = await readBody(req, deps.config.maxBodyBytes);
-  const items = parseBatch(body);
-  await deps.rateLimiter.consume(identity.apiKeyId, items.length);
+  // Parsed and validated in one pass on a thread; the validation is only used once the rate limit
+  // and the Idempotency-Key have let the request through, so the replies are as before.
+  const checked = await deps.parser.check(kind, body);
+  await deps.rateLimiter.consume(identity.apiKeyId, checked.count);
   const key = idempotencyKeyOf(req);
   const ingest = async (complete: CompleteKey | null): Promise<Reply> => {
-    const checked = validateRecords(kind, items);
     const outcome = await ingestBatch(deps.prisma, identity.workspaceId, kind, checked.records, {
       issues: checked.issues,
       onWritten: complete ? (tx, counts) => complete(tx, success(counts)) : undefined,
     });
     if (!outcome.written) {
-      ingestRecords.inc({ kind, outcome: "refused" }, items.length);
+      ingestRecords.inc({ kind, outcome: "refused" }, checked.count);
       throw invalidRecords(outcome.issues);
     }
     ingestRecords.inc({ kind, outcome: "accepted" }, checked.records.length);
@@ -55,7 +72,7 @@ export async function handleIngest(
       kind,
       workspace_id: identity.workspaceId,
       key: identity.prefix,
-      records: items.length,
+      records: checked.count,
       ms: Math.round(performance.now() - started),
     });
     return success(outcome.counts);

@@ -3,19 +3,24 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Redis } from "ioredis";
-import type { ApiConfig } from "../config/env.ts";
+import { DEFAULT_API_CONCURRENCY, DEFAULT_API_QUEUE, type ApiConfig } from "../config/env.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { RecordKind } from "../ingest/record-schemas.ts";
 import type { Logger } from "../log.ts";
 import type { SecretBox } from "../security/secret-box.ts";
+import { createAdmission } from "./admission.ts";
 import { ApiError } from "./api-error.ts";
 import { send, type Reply } from "./http.ts";
 import { createIdempotency } from "./idempotency.ts";
 import { handleIngest } from "./ingest-records.ts";
+import { defaultParseThreads, startParseThreads } from "./parse-threads.ts";
 import { createRateLimiter } from "./rate-limit.ts";
 import { handleTrack, type TrackDeps } from "./track.ts";
 
-export type ApiHandler = (req: IncomingMessage, res: ServerResponse) => void;
+export type ApiHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
+  /** Stops the parse threads. */
+  close(): Promise<void>;
+};
 
 const ROUTES = new Map<string, RecordKind>([
   ["/api/v1/accounts", "accounts"],
@@ -34,6 +39,11 @@ export function createApiRouter(o: {
   /** Opens the workspaces' track signing secrets (CSS_ENCRYPTION_KEY); without it /track answers 503. */
   box?: SecretBox | null;
 }): ApiHandler {
+  const concurrency = o.config.concurrency ?? DEFAULT_API_CONCURRENCY;
+  const parser = startParseThreads({
+    threads: o.config.parseThreads ?? defaultParseThreads(concurrency),
+    heapMb: o.config.parseHeapMb,
+  });
   const deps: TrackDeps = {
     prisma: o.prisma,
     box: o.box ?? null,
@@ -45,13 +55,16 @@ export function createApiRouter(o: {
       perMinute: o.config.rateLimitPerMinute,
     }),
     idempotency: createIdempotency({ prisma: o.prisma, log: o.log }),
+    admission: createAdmission({ concurrency, queue: o.config.queue ?? DEFAULT_API_QUEUE }),
+    parser,
   };
-  return (req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     void route(deps, req).then(
       (reply) => send(req, res, reply),
       (error: unknown) => send(req, res, failure(o.log, req, error)),
     );
   };
+  return Object.assign(handle, { close: () => parser.close() });
 }
 
 async function route(deps: TrackDeps, req: IncomingMessage): Promise<Reply> {

@@ -7,6 +7,7 @@
 import type { IncomingMessage } from "node:http";
 import { EncryptionKeyMissingError } from "../connectors/secrets.ts";
 import type { SecretBox } from "../security/secret-box.ts";
+import type { ApiKeyIdentity } from "../services/api-keys.ts";
 import { recordTrackActivity, type TrackOutcome } from "../services/track-activity.ts";
 import { openTrackSecret } from "../services/track-secret.ts";
 import type { RecordIssue } from "../services/ingest-batch.ts";
@@ -26,6 +27,16 @@ export async function handleTrack(deps: TrackDeps, req: IncomingMessage, path: s
   const started = performance.now();
   const identity = await authenticate(deps.prisma, req);
   requireJson(req);
+  return deps.admission.run(() => trackBody(deps, req, path, identity, started));
+}
+
+async function trackBody(
+  deps: TrackDeps,
+  req: IncomingMessage,
+  path: string,
+  identity: ApiKeyIdentity,
+  started: number,
+): Promise<Reply> {
   const body = await readBody(req, deps.config.maxBodyBytes);
   const secret = await openTrackSecret(deps.prisma, deps.box, identity.workspaceId).catch((e: unknown) => {
     deps.log.error("the track signing secret cannot be opened", {

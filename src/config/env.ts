@@ -7,6 +7,9 @@ import { slackConfigFrom, slackEnvShape, type SlackConfig } from "./slack.ts";
 
 /** How long a job waits for an unreachable database or Redis before it fails: 30 minutes. */
 export const DEFAULT_OUTAGE_MAX_WAIT_MS = 30 * 60_000;
+/** Ingest bodies one web process takes on at once, and requests that may wait for a turn. */
+export const DEFAULT_API_CONCURRENCY = 2;
+export const DEFAULT_API_QUEUE = 32;
 
 const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 
@@ -102,6 +105,16 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.coerce.number().int().min(10_000).max(1_000_000_000).default(6_000_000),
   ),
+  /** Ingest bodies read, parsed and written at once by a web process (the rest wait their turn). */
+  CSS_API_CONCURRENCY: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(1).max(64).default(DEFAULT_API_CONCURRENCY),
+  ),
+  /** Ingest requests that may wait for a turn; past them a request gets 503 with Retry-After. */
+  CSS_API_QUEUE: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(0).max(10_000).default(DEFAULT_API_QUEUE),
+  ),
   /** The secret of `css-bot connectors add` (JSON) when no --secret-file is given. */
   CSS_CONNECTOR_SECRET: z.preprocess(emptyAsUndefined, z.string().optional()),
   ...slackEnvShape,
@@ -142,6 +155,14 @@ export interface ApiConfig {
   maxBodyBytes: number;
   /** Records per API key per minute. */
   rateLimitPerMinute: number;
+  /** Bodies taken on at once (CSS_API_CONCURRENCY; DEFAULT_API_CONCURRENCY when not given). */
+  concurrency?: number;
+  /** Requests waiting for a turn before 503 (CSS_API_QUEUE; DEFAULT_API_QUEUE when not given). */
+  queue?: number;
+  /** Parse threads (defaultParseThreads(concurrency) when not given). */
+  parseThreads?: number;
+  /** Each parse thread's heap in MiB (DEFAULT_PARSE_HEAP_MB when not given). */
+  parseHeapMb?: number;
 }
 
 export class ConfigError extends KnownError {
@@ -179,6 +200,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     api: {
       maxBodyBytes: parsed.data.CSS_API_MAX_BODY_BYTES,
       rateLimitPerMinute: parsed.data.CSS_API_RATE_LIMIT,
+      concurrency: parsed.data.CSS_API_CONCURRENCY,
+      queue: parsed.data.CSS_API_QUEUE,
     },
     ...(parsed.data.CSS_CONNECTOR_SECRET !== undefined
       ? { connectorSecret: parsed.data.CSS_CONNECTOR_SECRET }

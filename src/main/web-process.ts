@@ -72,6 +72,9 @@ export async function startWebProcess(o: {
   o.log.info(o.listening ?? "web process listening", { port });
   return {
     port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await o.api?.close();
+    },
   };
 }
