@@ -1,4 +1,4 @@
-// npm run bench -- chaos [--only forged,hostile,kills,outage] [--repeat R] [--accounts N] [--kills K]
+// npm run bench -- chaos [--only forged,hostile,kills,outage,flood] [--repeat R] [--accounts N] [--kills K]
 //                        [--outage-seconds S]
 //
 // The reliability suite: the promises the README makes ("Failure modes"), each put to its fault on
@@ -7,16 +7,18 @@
 //   hostile  hostile values at the API, `import` and `connectors add` -> refused whole, naming the place
 //   kills    a worker SIGKILLed mid-shard, K times -> the run finishes with results identical to a clean run
 //   outage   the database unreachable for S seconds mid-run -> waited out, identical results
+//   flood    /css timed while 32 clients flood the ingest API (the ingest-flood benchmark's phases)
 // Each section makes what it needs (scratch databases, queue prefixes, processes, the fake Slack)
 // and removes it at the end. A promise broken is printed as FAIL and the benchmark fails.
 import { BenchUsageError, parseFlags, wholeNumber } from "./support/args.ts";
 import { runWithCleanups, type Cleanup } from "./support/lifecycle.ts";
 import type { ChaosFigure } from "./chaos/figure.ts";
+import { cssUnderFlood } from "./chaos/flood.ts";
 import { forgedRequests } from "./chaos/forged.ts";
 import { hostileInputs } from "./chaos/hostile.ts";
 import { runsUnderFaults } from "./chaos/runs.ts";
 
-const SECTIONS = ["forged", "hostile", "kills", "outage"] as const;
+const SECTIONS = ["forged", "hostile", "kills", "outage", "flood"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
@@ -46,6 +48,7 @@ export async function main(args: string[]): Promise<void> {
   };
   await section("forged", (cleanups) => forgedRequests(repeat, cleanups));
   await section("hostile", (cleanups) => hostileInputs(cleanups));
+  await section("flood", (cleanups) => cssUnderFlood(cleanups));
   if (want("kills") || want("outage")) {
     log(`== ${["kills", "outage"].filter((s) => want(s as Section)).join(", ")}`);
     await runWithCleanups(log, async (cleanups) => {

@@ -60,7 +60,7 @@ const TARGET_P99_MS = 1000;
 /** Probes not measured, before the first phase (connections, prepared statements, JIT). */
 const WARMUP = 20;
 
-interface Settings {
+export interface FloodSettings {
   clients: number;
   records: number;
   seconds: number;
@@ -72,7 +72,7 @@ interface Settings {
   apiConcurrency: string | undefined;
 }
 
-interface Phase {
+export interface Phase {
   name: string;
   probes: Probe[];
   note: string;
@@ -90,7 +90,7 @@ export async function main(args: string[]): Promise<void> {
     "part",
     "api-concurrency",
   ]);
-  const s: Settings = {
+  const s: FloodSettings = {
     clients: wholeNumber("clients", flags.clients, 32),
     records: Math.min(10_000, wholeNumber("records", flags.records, 10_000)),
     seconds: wholeNumber("seconds", flags.seconds, 30),
@@ -105,10 +105,17 @@ export async function main(args: string[]): Promise<void> {
   log(
     `machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.versions.node}`,
   );
-  await runWithCleanups(log, (cleanups) => run(s, cleanups));
+  await runWithCleanups(log, async (cleanups) => {
+    const { phases, flood } = await measureFlood(s, cleanups);
+    printResults(s, phases, flood);
+  });
 }
 
-async function run(s: Settings, cleanups: Cleanup[]): Promise<void> {
+/** The phases' /css probes and the flood's report (the chaos suite takes its figure from here). */
+export async function measureFlood(
+  s: FloodSettings,
+  cleanups: Cleanup[],
+): Promise<{ phases: Phase[]; flood: FloodReport | null }> {
   const scratch = await createScratchDatabase("postgres");
   cleanups.push(() => scratch.drop());
   const url = scratch.config.databaseUrl!;
@@ -183,12 +190,12 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<void> {
     flood = during.report;
     phases.push(during.phase);
   }
-  printResults(s, phases, flood);
+  return { phases, flood };
 }
 
 /** Probes while the process's worker recomputes the portfolio; the run is started on its queue. */
 async function duringRecompute(
-  s: Settings,
+  s: FloodSettings,
   prisma: PrismaClient,
   workspaceId: number,
   prefix: string,
@@ -229,7 +236,7 @@ async function duringRecompute(
 }
 
 async function duringFlood(
-  s: Settings,
+  s: FloodSettings,
   url: string,
   key: string,
   prober: ProberSettings,
@@ -263,7 +270,7 @@ async function duringFlood(
   };
 }
 
-function printResults(s: Settings, phases: Phase[], flood: FloodReport | null): void {
+function printResults(s: FloodSettings, phases: Phase[], flood: FloodReport | null): void {
   const idle = phases.find((p) => p.name === "idle")!;
   const idleP99 = quantile(
     idle.probes.map((p) => p.ms),
