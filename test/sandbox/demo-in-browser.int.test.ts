@@ -47,6 +47,8 @@ describe("the demo in the sandbox, in a browser", () => {
     );
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
     page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    // A locator that finds nothing fails within a test's time, naming itself.
+    page.setDefaultTimeout(20_000);
     page.on("pageerror", (error) => {
       throw error;
     });
@@ -95,6 +97,11 @@ describe("the demo in the sandbox, in a browser", () => {
     expect(text).toMatch(/ · \d+ At risk/);
     expect(text).toContain("Only visible to you");
     await shot("css-card");
+    // The card's link to the case's thread opens it, in the alerts channel.
+    await log.getByRole("link", { name: "thread" }).click();
+    const thread = page.getByRole("complementary", { name: "Thread" });
+    await expect.poll(() => thread.textContent(), { timeout: 30_000 }).toContain(`${name} is at risk`);
+    expect(await page.getByRole("link", { name: "#cs-alerts" }).getAttribute("aria-current")).toBe("page");
     // Someone else in the channel does not see it.
     await as("U0DANIEL", "c/C0GENERAL");
     await page.getByRole("link", { name: "#general" }).click();

@@ -6,7 +6,7 @@ import { el, renderBlocks, mrkdwn } from "./blocks.js";
 const KEY = "css-sandbox";
 const saved = JSON.parse(localStorage.getItem(KEY) ?? "{}");
 let user = new URLSearchParams(location.search).get("user") ?? saved.user ?? null;
-let place = location.hash.slice(1) || saved.place || "c/C0ALERTS";
+let place = "c/C0ALERTS";
 let openThread = null;
 let state = null;
 let loading = null;
@@ -102,6 +102,13 @@ function go(event, href) {
   history.replaceState(null, "", `#${href}`);
   if (href === "home") void post("home", { user });
   else render();
+}
+
+/** A place is "home", "c/<channel>" or "c/<channel>/t/<ts>" (a thread open beside it). */
+function takePlace(hash) {
+  const [kind, id, t, ts] = (hash || "c/C0ALERTS").split("/");
+  place = kind === "home" ? "home" : `c/${id}`;
+  openThread = kind === "c" && t === "t" && ts ? { channel: id, ts } : null;
 }
 
 function conversation() {
@@ -334,13 +341,11 @@ $("modal").addEventListener("cancel", (e) => {
 
 // Back and forward, and links typed in the address bar, move between places too.
 window.addEventListener("hashchange", () => {
-  const next = location.hash.slice(1) || "c/C0ALERTS";
-  if (next === place) return;
-  place = next;
-  openThread = null;
+  takePlace(location.hash.slice(1));
   if (place === "home") void post("home", { user });
   else render();
 });
+takePlace(location.hash.slice(1) || saved.place);
 
 const events = new EventSource("/sandbox/events");
 events.onmessage = () => void load();

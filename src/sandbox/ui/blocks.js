@@ -134,8 +134,26 @@ function token(inner, ctx) {
     return el("span", { class: "mention" }, label ? unescape(label) : `@${what}`);
   }
   const href = unescape(target);
+  // A Slack permalink (https://<team>.slack.com/archives/C123/p1764100000000200) opens the message
+  // here, as Slack's own client opens it in the app.
+  const permalink = /^https:\/\/([a-z0-9-]+\.)?slack\.com\/archives\/([A-Z0-9]+)\/p(\d+)(\d{6})(\?|$)/.exec(
+    href,
+  );
+  if (permalink) {
+    return el(
+      "a",
+      { href: `#c/${permalink[2]}/t/${permalink[3]}.${permalink[4]}` },
+      unescape(label ?? target),
+    );
+  }
   const safe = /^(https?:|mailto:)/i.test(href) ? href : undefined;
-  return el("a", { href: safe, target: "_blank", rel: "noopener noreferrer" }, unescape(label ?? target));
+  // A link into the sandbox itself (a thread's permalink) stays in this tab.
+  const inside = safe !== undefined && safe.startsWith(`${location.origin}/`);
+  return el(
+    "a",
+    { href: safe, target: inside ? undefined : "_blank", rel: inside ? undefined : "noopener noreferrer" },
+    unescape(label ?? target),
+  );
 }
 
 function styled(text, out) {
