@@ -5,8 +5,10 @@
 // one thread per case, one digest, one reply: what a retry finds it adopts instead of posting again.
 // And when a post really did not arrive (answered 503 with nothing stored, or no answer and nothing
 // stored), the retry looks, finds nothing, and posts it.
+import { WebClient } from "@slack/web-api";
 import { afterEach, describe, expect, it } from "vitest";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
+import { dayToDate, formatDay } from "../../src/domain/dates.ts";
 import { digestTick } from "../../src/jobs/definitions/digest-tick.ts";
 import { notifyBandChanges } from "../../src/jobs/definitions/notify-band-changes.ts";
 import { enqueue } from "../../src/jobs/enqueue.ts";
@@ -15,6 +17,8 @@ import { silentLogger, type Logger } from "../../src/log.ts";
 import { recomputeWorkspace } from "../../src/services/recompute.ts";
 import { updateSettings } from "../../src/services/workspace-settings.ts";
 import { BOT_SCOPES } from "../../src/slack/app.ts";
+import { backlogNoticeMetadata } from "../../src/slack/post-once.ts";
+import { workspaceToday } from "../../src/slack/workspace-today.ts";
 import { startFakeSlack, type FakeSlack } from "../fakes/slack-api.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { importPortfolio, PORTFOLIO_END } from "../support/portfolio.ts";
@@ -207,5 +211,36 @@ describe("exactly once toward a slow Slack", () => {
     expect(topLevel(s.fake, ALERTS)).toHaveLength(2);
     expect(s.fake.callsTo("conversations.history")).toHaveLength(2);
     expect(s.warnings.filter((w) => w.includes("lacks channels:history"))).toHaveLength(1);
+  }, 120_000);
+
+  it("takes over a backlog notice whose worker died mid-post, and keeps the notice it finds", async () => {
+    const s = await setUp(3);
+    await putAllAtRisk(s);
+    await updateSettings(s.db.prisma, s.workspaceId, { case_threads_per_day: 1 }, "test");
+    const workspace = await s.db.prisma.workspace.findUniqueOrThrow({ where: { id: s.workspaceId } });
+    const today = workspaceToday(workspace);
+    // A worker claimed today's notice, sent it, and was killed before Slack's answer was stored.
+    await s.db.prisma.caseBacklogNotice.create({
+      data: {
+        workspaceId: s.workspaceId,
+        localDate: dayToDate(today),
+        waiting: 2,
+        channelId: ALERTS,
+        messageTs: "posting",
+        attemptAt: new Date(Date.now() - 10 * 60_000),
+      },
+    });
+    const lost = await new WebClient(TOKEN, { slackApiUrl: s.fake.apiUrl }).chat.postMessage({
+      channel: ALERTS,
+      text: "2 more accounts are at risk and waiting for a thread here.",
+      metadata: backlogNoticeMetadata(s.workspaceId, formatDay(today)),
+    });
+    const id = await enqueue(s.queues, notifyBandChanges, { workspaceId: s.workspaceId }, "cases-notice");
+    expect(await finished(s, "notify", id)).toMatchObject({ state: "completed" });
+
+    const notice = await s.db.prisma.caseBacklogNotice.findFirstOrThrow();
+    expect(notice).toMatchObject({ messageTs: lost.ts, attemptAt: null });
+    // One thread (one a day) and the one notice.
+    expect(topLevel(s.fake, ALERTS)).toHaveLength(2);
   }, 120_000);
 });
