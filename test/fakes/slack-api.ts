@@ -296,6 +296,25 @@ function inWindow(list: FakeMessage[], a: Rec): FakeMessage[] {
   });
 }
 
+// https://docs.slack.dev/apis/web-api/pagination: a cursor is opaque; Slack's look like base64 of
+// "<kind>:<first item of the next page>" ("user:U0...", "next_ts:1712...").
+const cursorAt = (kind: string, id: string): string => Buffer.from(`${kind}:${id}`).toString("base64");
+
+/** Where the page a cursor names starts in `list` (0 without one); an unknown cursor is invalid_cursor. */
+function pageStart<T>(
+  list: T[],
+  cursor: string | undefined,
+  kind: string,
+  idOf: (item: T) => string,
+): number {
+  if (!cursor) return 0;
+  const id = Buffer.from(cursor, "base64")
+    .toString("utf8")
+    .slice(kind.length + 1);
+  const start = list.findIndex((item) => idOf(item) === id);
+  return start < 0 ? refuse("invalid_cursor") : start;
+}
+
 /** A Slack timestamp ("seconds.micros") as whole microseconds, exact (a float of it is not). */
 function micros(ts: string): number {
   const [seconds = "0", fraction = ""] = ts.split(".");
@@ -626,20 +645,13 @@ class FakeSlackServer implements FakeSlack {
     // "user:<next id>"), and the last page has next_cursor "".
     "users.list": (a) => {
       const all = [...this.users.values()];
-      const cursor = str(a.cursor);
-      const from = cursor
-        ? Buffer.from(cursor, "base64")
-            .toString("utf8")
-            .replace(/^user:/, "")
-        : undefined;
-      const start = from === undefined ? 0 : all.findIndex((u) => u.id === from);
-      if (start < 0) refuse("invalid_cursor");
+      const start = pageStart(all, str(a.cursor), "user", (u) => u.id);
       const end = Number(a.limit) > 0 ? start + Number(a.limit) : all.length;
       const next = all[end];
       return {
         members: all.slice(start, end).map((u) => this.userObject(u)),
         cache_ts: Math.floor(Date.now() / 1000),
-        response_metadata: { next_cursor: next ? Buffer.from(`user:${next.id}`).toString("base64") : "" },
+        response_metadata: { next_cursor: next ? cursorAt("user", next.id) : "" },
       };
     },
     "usergroups.list": (a, t) => this.userGroups.list(a, t.teamId),
@@ -747,14 +759,7 @@ class FakeSlackServer implements FakeSlack {
 
   /** One page of `list` from the cursor (base64 of "next_ts:<ts>", like Slack's), with its metadata. */
   private page(list: FakeMessage[], a: Rec, t: Team, defaultLimit: number): Rec {
-    const cursor = str(a.cursor);
-    const from = cursor
-      ? Buffer.from(cursor, "base64")
-          .toString("utf8")
-          .replace(/^next_ts:/, "")
-      : undefined;
-    const start = from === undefined ? 0 : list.findIndex((m) => m.ts === from);
-    if (start < 0) refuse("invalid_cursor");
+    const start = pageStart(list, str(a.cursor), "next_ts", (m) => m.ts);
     const limit = Math.min(Number(a.limit) > 0 ? Number(a.limit) : defaultLimit, 999);
     const next = list[start + limit];
     const withMetadata =
@@ -765,7 +770,7 @@ class FakeSlackServer implements FakeSlack {
         return withMetadata && metadata ? { ...wire, metadata } : wire;
       }),
       has_more: next !== undefined,
-      response_metadata: { next_cursor: next ? Buffer.from(`next_ts:${next.ts}`).toString("base64") : "" },
+      response_metadata: { next_cursor: next ? cursorAt("next_ts", next.ts) : "" },
     };
   }
 
