@@ -258,8 +258,9 @@ export async function openMissingCases(
  * Delivers every case's outbox in the workspace: the parent message not yet posted (at most
  * case_threads_per_day new threads in any 24 hours, highest MRR first, and one notice a day saying
  * how many wait), a pending thread reply, a parent that no longer shows the case as it is. Each is
- * cleared once Slack accepted it (a crash between Slack's answer and that write would send it once
- * more); a case is leased while it is delivered, so two jobs never deliver it at once.
+ * cleared once Slack accepted it; a post's try is recorded before the call, so one whose answer was
+ * lost (a timeout, a crash before that write) is looked for in Slack before it is sent again
+ * (slack/post-once.ts). A case is leased while it is delivered, so two jobs never deliver it at once.
  */
 export async function deliverPending(
   prisma: PrismaClient,
