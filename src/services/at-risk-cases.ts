@@ -19,6 +19,7 @@
 // bulk under the workspace's lock, so two runs (or a retried notification job) never open two cases
 // or post twice for the same change. Beneath the locks, a unique index allows one case not resolved
 // per account (migration 20261207054143_one_open_case_per_account).
+import { randomUUID } from "node:crypto";
 import { readSettings, type WorkspaceSettings } from "../config/workspace-settings.ts";
 import { findActiveModel } from "../db/repositories/models.ts";
 import { audit } from "../db/repositories/audit-log.ts";
@@ -32,15 +33,28 @@ import { Prisma, type FollowUp, type PrismaClient } from "../generated/prisma/cl
 import { caseParentMessage, caseReply, movedReply, type CaseView } from "../slack/blocks/at-risk-case.ts";
 import type { SlackMessage } from "../slack/blocks/account-card.ts";
 import { esc, mentionUser } from "../slack/blocks/text.ts";
+import type { PostedQuery, PostMetadata, SentMessage } from "../slack/gateway.ts";
+import {
+  backlogNoticeMetadata,
+  caseReplyMetadata,
+  caseThreadMetadata,
+  postOnce,
+  type PostAttempt,
+} from "../slack/post-once.ts";
 import { accountFacts } from "./account-card.ts";
 import { riskBands } from "./account-lists.ts";
 
 /** What the cases need of Slack (the gateway provides it; null: Slack is not configured). */
 export interface CaseSlack {
-  postMessage(args: { channel: string; text: string; blocks?: unknown[]; thread_ts?: string }): Promise<{
+  postMessage(args: {
     channel: string;
-    ts: string;
-  }>;
+    text: string;
+    blocks?: unknown[];
+    thread_ts?: string;
+    metadata?: PostMetadata;
+  }): Promise<SentMessage>;
+  /** A post whose answer was lost, found by its metadata (slack/post-once.ts). */
+  findPosted(query: PostedQuery): Promise<SentMessage | null>;
   updateMessage(args: { channel: string; ts: string; text: string; blocks?: unknown[] }): Promise<void>;
   sendDm(userId: string, args: { text: string; blocks?: unknown[] }): Promise<unknown>;
 }
@@ -52,6 +66,20 @@ export const DUE_BUSINESS_DAYS = 5;
 const DELIVERY_LEASE_MS = 2 * 60_000;
 
 const OPEN = ["open", "snoozed"] as const;
+
+/** A thread reply waiting in a case's outbox; `id` is sent as its metadata, `attempt_at` once tried. */
+interface PendingReply {
+  text: string;
+  blocks: unknown[];
+  id?: string;
+  attempt_at?: string;
+}
+
+/** A reply for the outbox, with an id of its own (a later reply replacing it is another message). */
+function outboxReply(message: SlackMessage): Prisma.InputJsonValue {
+  const reply: PendingReply = { text: message.text, blocks: message.blocks, id: randomUUID() };
+  return reply as unknown as Prisma.InputJsonValue;
+}
 
 export interface ReportSummary {
   opened: number;
@@ -184,7 +212,7 @@ async function decide(
   const reply = movedReply(kind, await caseView(tx, updated), change.to_band, settings.reopen_points);
   await tx.followUp.update({
     where: { id: open.id },
-    data: { pendingReply: { text: reply.text, blocks: reply.blocks as unknown as Prisma.InputJsonValue } },
+    data: { pendingReply: outboxReply(reply) },
   });
   return kind === "recovered" ? "recovered" : "replied";
 }
@@ -194,7 +222,8 @@ async function decide(
  * none, unless its last case was resolved and nothing since says to reopen it (a recorded recovery,
  * or a fall of reopen_points below the score it was closed at); and closes, quietly, a case whose
  * thread was never posted when its account is no longer in the risk band (it recovered before anyone
- * was told; the recovery is recorded, so a later fall opens a new case). Under the workspace's
+ * was told; the recovery is recorded, so a later fall opens a new case), unless a post of its thread
+ * got no answer: that one may be in the channel, and is found (or posted) first. Under the workspace's
  * exclusive case lock, so a concurrent decide() or another job never opens a second case. Returns
  * the cases opened.
  */
@@ -216,6 +245,7 @@ export async function openMissingCases(
        FROM accounts a
        WHERE f.workspace_id = $1 AND a.workspace_id = f.workspace_id AND a.id = f.account_id
          AND f.status IN ('open', 'snoozed') AND f.thread_ts IS NULL AND f.delivery_lease IS NULL
+         AND f.thread_attempt_at IS NULL
          AND (a.status <> 'active' OR a.current_band IS NULL OR NOT (a.current_band = ANY($2::text[])))`,
       workspaceId,
       [...riskBandKeys],
@@ -228,8 +258,9 @@ export async function openMissingCases(
  * Delivers every case's outbox in the workspace: the parent message not yet posted (at most
  * case_threads_per_day new threads in any 24 hours, highest MRR first, and one notice a day saying
  * how many wait), a pending thread reply, a parent that no longer shows the case as it is. Each is
- * cleared once Slack accepted it (a crash between Slack's answer and that write would send it once
- * more); a case is leased while it is delivered, so two jobs never deliver it at once.
+ * cleared once Slack accepted it; a post's try is recorded before the call, so one whose answer was
+ * lost (a timeout, a crash before that write) is looked for in Slack before it is sent again
+ * (slack/post-once.ts). A case is leased while it is delivered, so two jobs never deliver it at once.
  */
 export async function deliverPending(
   prisma: PrismaClient,
@@ -313,30 +344,43 @@ async function deliverCase(
   if (c.threadTs === null) {
     // A parent never posted goes where alerts go now (the admin may have fixed the channel since).
     if (!channel || c.status === "resolved") return { replies, posted };
-    const sent = await slack.postMessage({ channel, ...caseParentMessage(await caseView(prisma, c)) });
+    const id = c.id;
+    const attempt: PostAttempt = {
+      at: c.threadAttemptAt,
+      channel: c.channelId,
+      begin: (at) =>
+        prisma.followUp.update({ where: { id }, data: { threadAttemptAt: at, channelId: channel } }),
+      forget: () => prisma.followUp.update({ where: { id }, data: { threadAttemptAt: null } }),
+    };
+    const message = caseParentMessage(await caseView(prisma, c));
+    const sent = await postOnce(slack, { channel, ...message }, caseThreadMetadata(id), attempt, now);
     posted++;
     c = await prisma.followUp.update({
-      where: { id: c.id },
+      where: { id },
       // The reply decided before the thread existed is told by the parent itself.
       data: {
         channelId: sent.channel,
         threadTs: sent.ts,
         threadPostedAt: now,
-        parentStale: false,
+        threadAttemptAt: null,
+        parentStale: sent.found,
         pendingReply: Prisma.DbNull,
       },
     });
   }
-  const reply = c.pendingReply as { text: string; blocks: unknown[] } | null;
+  const reply = c.pendingReply as PendingReply | null;
   if (reply && c.channelId && c.threadTs) {
-    await slack.postMessage({
-      channel: c.channelId,
-      thread_ts: c.threadTs,
-      text: reply.text,
-      blocks: reply.blocks,
-    });
+    const args = { channel: c.channelId, thread_ts: c.threadTs, text: reply.text, blocks: reply.blocks };
+    const metadata = caseReplyMetadata(c.id, reply.id ?? "none");
+    await postOnce(slack, args, metadata, replyAttempt(prisma, c.id, reply), now);
     replies++;
-    c = await prisma.followUp.update({ where: { id: c.id }, data: { pendingReply: Prisma.DbNull } });
+    await prisma.$executeRawUnsafe(
+      `UPDATE follow_ups SET pending_reply = NULL
+       WHERE id = $1 AND pending_reply->>'id' IS NOT DISTINCT FROM $2`,
+      c.id,
+      reply.id ?? null,
+    );
+    c = await prisma.followUp.findUniqueOrThrow({ where: { id: c.id } });
   }
   if (c.parentStale && c.channelId && c.threadTs) {
     await slack.updateMessage({
@@ -350,8 +394,31 @@ async function deliverCase(
 }
 
 /**
+ * A pending reply's try, recorded in the reply itself: a reply decided meanwhile replaces it with its
+ * own id (and no try), so each write names the reply it is about.
+ */
+function replyAttempt(prisma: PrismaClient, caseId: bigint, reply: PendingReply): PostAttempt {
+  const mark = (at: Date | null) =>
+    prisma.$executeRawUnsafe(
+      `UPDATE follow_ups SET pending_reply = CASE WHEN $3::text IS NULL THEN pending_reply - 'attempt_at'
+         ELSE jsonb_set(pending_reply, '{attempt_at}', to_jsonb($3::text)) END
+       WHERE id = $1 AND pending_reply->>'id' IS NOT DISTINCT FROM $2`,
+      caseId,
+      reply.id ?? null,
+      at?.toISOString() ?? null,
+    );
+  return {
+    at: reply.attempt_at ? new Date(reply.attempt_at) : null,
+    begin: (at) => mark(at),
+    forget: () => mark(null),
+  };
+}
+
+/**
  * Once a local day while cases wait for their thread: one message in the alert channel saying how
- * many, how they open, and where to see them all. Claimed by its row first, so it is posted once.
+ * many, how they open, and where to see them all. Claimed by its row first, so it is posted once; a
+ * claim whose try got no answer and was then abandoned (a killed worker) is taken over after a while,
+ * and the notice looked for before it is sent again.
  */
 async function postBacklogNotice(
   prisma: PrismaClient,
@@ -371,25 +438,31 @@ async function postBacklogNotice(
     waiting,
     channel,
   );
+  const abandoned = new Date(Date.now() - DELIVERY_LEASE_MS);
   const claimed = await prisma.caseBacklogNotice.updateMany({
-    where: { workspaceId, localDate: day, messageTs: null, channelId: channel },
+    where: {
+      workspaceId,
+      localDate: day,
+      channelId: channel,
+      OR: [{ messageTs: null }, { messageTs: "posting", attemptAt: { lt: abandoned } }],
+    },
     data: { messageTs: "posting", waiting },
   });
   if (claimed.count === 0) return;
+  const where = { workspaceId_localDate: { workspaceId, localDate: day } };
+  const row = await prisma.caseBacklogNotice.findUniqueOrThrow({ where });
+  const attempt: PostAttempt = {
+    at: row.attemptAt,
+    begin: (at) => prisma.caseBacklogNotice.update({ where, data: { attemptAt: at } }),
+    forget: () => prisma.caseBacklogNotice.update({ where, data: { attemptAt: null } }),
+  };
   try {
-    const sent = await slack.postMessage({
-      channel,
-      ...backlogNotice(waiting, settings.case_threads_per_day),
-    });
-    await prisma.caseBacklogNotice.update({
-      where: { workspaceId_localDate: { workspaceId, localDate: day } },
-      data: { messageTs: sent.ts },
-    });
+    const message = backlogNotice(waiting, settings.case_threads_per_day);
+    const metadata = backlogNoticeMetadata(workspaceId, formatDay(today));
+    const sent = await postOnce(slack, { channel, ...message }, metadata, attempt);
+    await prisma.caseBacklogNotice.update({ where, data: { messageTs: sent.ts, attemptAt: null } });
   } catch (error) {
-    await prisma.caseBacklogNotice.update({
-      where: { workspaceId_localDate: { workspaceId, localDate: day } },
-      data: { messageTs: null },
-    });
+    await prisma.caseBacklogNotice.update({ where, data: { messageTs: null } });
     throw error;
   }
 }
@@ -626,7 +699,7 @@ export async function escalateUnclaimed(
       where: { id: c.id, escalatedAt: null, ownerSlackUserId: null, status: "open" },
       data: {
         escalatedAt: new Date(),
-        pendingReply: { text: reply.text, blocks: reply.blocks as unknown as Prisma.InputJsonValue },
+        pendingReply: outboxReply(reply),
       },
     });
     if (claimed.count === 1) {

@@ -1,19 +1,21 @@
 // Posts a workspace's digest for one local day to its digest channel: exactly once per channel and
 // day, whatever the retries, restarts and workers. The digest's row (unique per workspace, channel
 // and day) is claimed before posting; each message's ts is stored as soon as Slack accepts it, so a
-// retry continues after the last message posted instead of starting over.
+// retry continues after the last message posted instead of starting over; and a message whose answer
+// was lost (a timeout) is looked for by its metadata before it is sent again (slack/post-once.ts).
 import { readSettings } from "../config/workspace-settings.ts";
 import { dayToDate, formatDay, type Day } from "../domain/dates.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { digestMessages } from "../slack/blocks/digest.ts";
 import type { WorkspaceSlack } from "../slack/gateway.ts";
+import { digestMetadata, postOnce, type PostAttempt } from "../slack/post-once.ts";
 import { SlackPermanentError } from "../slack/slack-errors.ts";
 import { silentLogger, type Logger } from "../log.ts";
 import { bandMixChart } from "./band-mix-chart.ts";
 import { buildDigest, changeCount } from "./build-digest.ts";
 
-/** What the digest needs of Slack: messages, the token's scopes, and the chart's upload. */
-export type DigestSlack = Pick<WorkspaceSlack, "postMessage" | "scopes" | "uploadFile">;
+/** What the digest needs of Slack: messages (and finding one), the token's scopes, the chart's upload. */
+export type DigestSlack = Pick<WorkspaceSlack, "postMessage" | "findPosted" | "scopes" | "uploadFile">;
 
 /** What became of the band-mix chart: posted, or why not. */
 export type ChartOutcome = "posted" | "no-changes" | "no-scope" | "no-data" | "refused";
@@ -64,12 +66,22 @@ export async function postDigest(
   try {
     const view = await buildDigest(prisma, workspaceId, localDate, channel);
     const messages = digestMessages(view);
-    const sent = [...(await prisma.digest.findUniqueOrThrow({ where: { id: row.id } })).messageTs];
+    const current = await prisma.digest.findUniqueOrThrow({ where: { id: row.id } });
+    const sent = [...current.messageTs];
+    // Only the next part can have been tried without an answer.
+    let attemptAt = current.attemptAt;
     for (let i = sent.length; i < messages.length; i++) {
       const m = messages[i]!;
-      const posted = await slack.postMessage({ channel, text: m.text, blocks: m.blocks });
+      const attempt: PostAttempt = {
+        at: attemptAt,
+        begin: (at) => prisma.digest.update({ where: { id: row.id }, data: { attemptAt: at } }),
+        forget: () => prisma.digest.update({ where: { id: row.id }, data: { attemptAt: null } }),
+      };
+      const message = { channel, text: m.text, blocks: m.blocks };
+      const posted = await postOnce(slack, message, digestMetadata(row.id, i), attempt);
       sent.push(posted.ts);
-      await prisma.digest.update({ where: { id: row.id }, data: { messageTs: sent } });
+      attemptAt = null;
+      await prisma.digest.update({ where: { id: row.id }, data: { messageTs: sent, attemptAt: null } });
     }
     // Last, so that a failure to upload it never holds the text back; a transient one retries the
     // job, which finds the messages posted and tries the chart again.

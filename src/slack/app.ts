@@ -38,6 +38,8 @@ export const BOT_SCOPES = [
   "groups:read",
   "files:write",
   "usergroups:read",
+  "channels:history",
+  "groups:history",
 ];
 
 /** Reading a user group's members, for case_actors set to a group. */

@@ -41,6 +41,25 @@ export interface SentMessage {
   ts: string;
 }
 
+/**
+ * Slack message metadata (docs.slack.dev/messaging/message-metadata): sent with a post, invisible to
+ * people, read back by findPosted to tell whether a post whose answer was lost reached the channel.
+ */
+export interface PostMetadata {
+  event_type: string;
+  event_payload: Record<string, string | number | boolean>;
+}
+
+/** Where findPosted looks, and for what. */
+export interface PostedQuery {
+  channel: string;
+  /** A reply: looked for in this thread (conversations.replies) rather than the channel's history. */
+  threadTs?: string;
+  /** When the first try was sent: only messages from shortly before it on are read. */
+  since: Date;
+  metadata: PostMetadata;
+}
+
 export interface SlackUser {
   id: string;
   isAdmin: boolean;
@@ -77,7 +96,15 @@ export interface WorkspaceSlack {
     thread_ts?: string;
     reply_broadcast?: boolean;
     unfurl_links?: boolean;
+    metadata?: PostMetadata;
   }): Promise<SentMessage>;
+  /**
+   * The message with this metadata posted since `since` (conversations.history, or
+   * conversations.replies for a thread, with include_all_metadata), or null when there is none. Also
+   * null, said once in the log, when the token lacks channels:history / groups:history: the caller
+   * then posts again, as it would without the look-up.
+   */
+  findPosted(query: PostedQuery): Promise<SentMessage | null>;
   updateMessage(args: { channel: string; ts: string; text: string; blocks?: unknown[] }): Promise<void>;
   postEphemeral(args: { channel: string; user: string; text: string; blocks?: unknown[] }): Promise<void>;
   /** Opens (or finds) the DM with a user and posts there. */
@@ -111,6 +138,13 @@ export interface WorkspaceSlack {
 }
 
 const DEFAULT_MAX_WAIT_MS = 10_000;
+/**
+ * How far before the first try findPosted reads: Slack stamps a message with its own clock, so this
+ * covers a skew between it and ours. Longer only costs reading more of the channel.
+ */
+export const LOOK_BEHIND_MS = 2 * 60_000;
+/** Pages of 200 messages findPosted reads at most before it gives up (and the post is sent again). */
+const LOOK_MAX_PAGES = 10;
 
 export class SlackGateway {
   private readonly pacer: SlackPacer | null;
@@ -153,6 +187,9 @@ interface CallSpec {
 }
 
 class WorkspaceClient implements WorkspaceSlack {
+  /** findPosted met missing_scope once already: said once per process and workspace, not per post. */
+  private historyScopeMissing = false;
+
   constructor(
     private readonly web: WebClient,
     private readonly teamId: string,
@@ -167,6 +204,45 @@ class WorkspaceClient implements WorkspaceSlack {
       this.web.chat.postMessage({ ...args, blocks: asBlocks(args.blocks) } as ChatPostMessageArguments),
     );
     return { channel: res.channel ?? args.channel, ts: required(method, res.ts, "ts") };
+  }
+
+  async findPosted(query: PostedQuery): Promise<SentMessage | null> {
+    const { channel, threadTs, metadata } = query;
+    const method = threadTs ? "conversations.replies" : "conversations.history";
+    const oldest = slackTs(query.since.getTime() - LOOK_BEHIND_MS);
+    let cursor: string | undefined;
+    for (let page = 0; page < LOOK_MAX_PAGES; page++) {
+      const args = { channel, oldest, include_all_metadata: true, limit: 200, cursor };
+      const res = await this.call<HistoryPage, "missing_scope">(
+        this.tiered(method, channel),
+        () =>
+          threadTs
+            ? this.web.conversations.replies({ ...args, ts: threadTs })
+            : this.web.conversations.history(args),
+        (e) => (e.slackError === "missing_scope" ? "missing_scope" : undefined),
+      );
+      if (res === "missing_scope") {
+        if (!this.historyScopeMissing) {
+          this.historyScopeMissing = true;
+          this.log.warn(
+            "slack: cannot check whether a post whose answer was lost arrived (the token lacks " +
+              "channels:history or groups:history); such posts are sent again and may appear twice",
+            { teamId: this.teamId, channel },
+          );
+        }
+        return null;
+      }
+      const found = res.messages?.find((m) => m.ts && sameMetadata(m.metadata, metadata));
+      if (found?.ts) return { channel, ts: found.ts };
+      cursor = res.response_metadata?.next_cursor || undefined;
+      if (!cursor) return null;
+    }
+    this.log.warn("slack: gave up looking for a post whose answer was lost; sending it again", {
+      teamId: this.teamId,
+      channel,
+      pages: LOOK_MAX_PAGES,
+    });
+    return null;
   }
 
   async updateMessage(args: Parameters<WorkspaceSlack["updateMessage"]>[0]): Promise<void> {
@@ -328,6 +404,29 @@ class WorkspaceClient implements WorkspaceSlack {
     if (intervalMs === undefined) throw new Error(`no pacing interval for Slack method ${method}`);
     return { key: `${this.teamId}:m:${method}`, intervalMs };
   }
+}
+
+/** What findPosted reads of a conversations.history or conversations.replies answer. */
+interface HistoryPage {
+  messages?: { ts?: string; metadata?: { event_type?: string; event_payload?: unknown } }[];
+  response_metadata?: { next_cursor?: string };
+}
+
+/** A Slack timestamp ("seconds.micros") for a time in ms. */
+function slackTs(ms: number): string {
+  return (Math.max(0, ms) / 1000).toFixed(6);
+}
+
+/** Same event type, and every field of ours with the same value (Slack may give numbers back as either). */
+function sameMetadata(
+  found: { event_type?: string; event_payload?: unknown } | undefined,
+  ours: PostMetadata,
+) {
+  if (found?.event_type !== ours.event_type) return false;
+  const payload = found.event_payload;
+  if (typeof payload !== "object" || payload === null) return false;
+  const theirs = payload as Record<string, unknown>;
+  return Object.entries(ours.event_payload).every(([k, v]) => String(theirs[k]) === String(v));
 }
 
 /** A field Slack documents as always present on success; its absence is Slack's fault, worth a retry. */

@@ -24,8 +24,13 @@ export const METHOD_INTERVAL_MS: Record<string, number> = {
   "chat.getPermalink": TIER_4, // "special", with no published figure
   "chat.postEphemeral": TIER_4, // not a channel post: it reaches one user and has a tier of its own
   "chat.update": TIER_3,
+  // Tier 3 for internal and Marketplace apps; an app distributed outside the Marketplace gets far
+  // less (docs.slack.dev/reference/methods/conversations.history): these are read only to find a
+  // post whose answer was lost.
+  "conversations.history": TIER_3,
   "conversations.info": TIER_3,
   "conversations.open": TIER_3,
+  "conversations.replies": TIER_3,
   "files.completeUploadExternal": TIER_4,
   "files.getUploadURLExternal": TIER_4,
   "users.info": TIER_4,

@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import { KnownError } from "../errors.ts";
 import {
   classifySlackError,
+  deliveryUnknown,
   SlackPermanentError,
   SlackRateLimitedError,
   SlackTransientError,
@@ -133,5 +134,29 @@ describe("classifySlackError", () => {
   it("keeps an error already classified, such as the pacer's", () => {
     const paced = new SlackRateLimitedError("chat.postMessage", 2500);
     expect(classifySlackError("chat.postMessage", paced)).toBe(paced);
+  });
+});
+
+describe("deliveryUnknown", () => {
+  const post = (error: unknown) => classifySlackError("chat.postMessage", error, "C1");
+
+  it("is unknown after a timeout, a reset, an HTTP 5xx or Slack's own fault", () => {
+    const timeout = new DOMException("The operation was aborted due to timeout", "TimeoutError");
+    expect(deliveryUnknown(post(new WebAPIRequestError(timeout)))).toBe(true);
+    const reset = new TypeError("fetch failed", {
+      cause: Object.assign(new Error("other side closed"), { code: "ECONNRESET" }),
+    });
+    expect(deliveryUnknown(post(new WebAPIRequestError(reset)))).toBe(true);
+    expect(deliveryUnknown(post(new WebAPIHTTPError(502, "Bad Gateway", {}, "")))).toBe(true);
+    expect(deliveryUnknown(post(refusal("fatal_error")))).toBe(true);
+  });
+
+  it("is known (not posted) when Slack refused, rate limited, or was never reached", () => {
+    expect(deliveryUnknown(post(refusal("channel_not_found")))).toBe(false);
+    expect(deliveryUnknown(post(new WebAPIRateLimitedError(3)))).toBe(false);
+    const refused = new TypeError("fetch failed", {
+      cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" }),
+    });
+    expect(deliveryUnknown(post(new WebAPIRequestError(refused)))).toBe(false);
   });
 });

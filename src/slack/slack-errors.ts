@@ -103,6 +103,26 @@ interface SlackErrorShape {
   data?: { error?: unknown; response_metadata?: { retryAfter?: unknown } };
 }
 
+// Failures of a request that never reached a server: nothing can have been posted.
+const NOT_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+/**
+ * Whether Slack may have acted on a call that failed: a timeout, a connection reset, an HTTP 5xx, an
+ * answer without the ts it promises, or one of Slack's own faults (fatal_error: "some aspect of the
+ * operation may have succeeded"). Not when Slack answered that it refused (a permanent error), that
+ * it is rate limited (429), or when the connection was never made. A post that failed this way is
+ * looked for before it is sent again.
+ */
+export function deliveryUnknown(error: unknown): boolean {
+  if (error instanceof SlackPermanentError || error instanceof SlackRateLimitedError) return false;
+  for (let e: unknown = error, depth = 0; e && typeof e === "object" && depth < 5; depth++) {
+    const shape = e as { code?: unknown; original?: unknown; cause?: unknown };
+    if (typeof shape.code === "string" && NOT_SENT_CODES.has(shape.code)) return false;
+    e = shape.original ?? shape.cause;
+  }
+  return true;
+}
+
 function isClassified(error: unknown): error is ClassifiedSlackError {
   return (
     error instanceof SlackPermanentError ||

@@ -313,6 +313,17 @@ describe("css-bot doctor", () => {
       fix: "type /css help in Slack (with css-bot start running), then npx css-bot doctor again",
     });
 
+    // Without the history scopes a post whose answer was lost cannot be looked for: a warning.
+    fake.setScopes(
+      TOKEN,
+      BOT_SCOPES.filter((s) => !s.endsWith(":history")),
+    );
+    expect((await doctor()).check("slack scopes")).toMatchObject({
+      status: "warn",
+      message:
+        "missing channels:history, groups:history: a post whose answer is lost (a timeout) is sent again and may appear twice",
+    });
+
     fake.setScopes(
       TOKEN,
       BOT_SCOPES.filter((s) => s !== "chat:write"),

@@ -1,6 +1,7 @@
 // The fake Slack Web API, driven through the real @slack/web-api client the way the bot drives Slack.
 import { ErrorCode, LogLevel, WebClient, type Logger } from "@slack/web-api";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { BOT_SCOPES } from "../../src/slack/app.ts";
 import { startFakeSlack, type FakeSlack } from "./slack-api.ts";
 
 const nothing = (): void => undefined;
@@ -291,5 +292,95 @@ describe("fake Slack Web API", () => {
     await expect(clientFor("xoxb-test", { timeout: 50 }).auth.test()).rejects.toMatchObject({
       code: ErrorCode.RequestError,
     });
+  });
+});
+
+describe("fake Slack: reading messages back, and answers lost after the fact", () => {
+  const meta = (id: string) => ({ event_type: "css_case", event_payload: { case_id: id } });
+  const post = async (id: string, extra: Record<string, unknown> = {}) =>
+    (await client.chat.postMessage({ channel: CHANNEL, text: `case ${id}`, metadata: meta(id), ...extra }))
+      .ts ?? "";
+
+  it("lists a channel's top-level messages newest first, with metadata when asked, by time and page", async () => {
+    const [a, b, c] = [await post("1"), await post("2"), await post("3")];
+    await client.chat.postMessage({ channel: CHANNEL, text: "a reply", thread_ts: a });
+
+    const all = await client.conversations.history({ channel: CHANNEL, include_all_metadata: true });
+    expect(all.messages?.map((m) => m.ts)).toEqual([c, b, a]);
+    expect(all.messages?.[0]).toMatchObject({ text: "case 3", metadata: meta("3") });
+    expect(all).toMatchObject({ has_more: false, response_metadata: { next_cursor: "" } });
+    const plain = await client.conversations.history({ channel: CHANNEL });
+    expect(plain.messages?.[0]?.metadata).toBeUndefined();
+
+    // oldest and latest are exclusive unless inclusive is set.
+    const after = await client.conversations.history({ channel: CHANNEL, oldest: a, latest: c });
+    expect(after.messages?.map((m) => m.ts)).toEqual([b]);
+    const within = await client.conversations.history({
+      channel: CHANNEL,
+      oldest: a,
+      latest: c,
+      inclusive: true,
+    });
+    expect(within.messages?.map((m) => m.ts)).toEqual([c, b, a]);
+
+    const first = await client.conversations.history({ channel: CHANNEL, limit: 2 });
+    expect(first.messages?.map((m) => m.ts)).toEqual([c, b]);
+    expect(first.has_more).toBe(true);
+    const cursor = first.response_metadata?.next_cursor ?? "";
+    const second = await client.conversations.history({ channel: CHANNEL, limit: 2, cursor });
+    expect(second.messages?.map((m) => m.ts)).toEqual([a]);
+    await expect(
+      client.conversations.history({ channel: CHANNEL, cursor: "bm9wZQ==" }),
+    ).rejects.toMatchObject(refusal("invalid_cursor"));
+  });
+
+  it("lists a thread: its parent, then its replies oldest first", async () => {
+    const parent = await post("7");
+    const first = await post("7-1", { thread_ts: parent });
+    const second = await post("7-2", { thread_ts: parent });
+    const thread = await client.conversations.replies({
+      channel: CHANNEL,
+      ts: parent,
+      include_all_metadata: true,
+    });
+    expect(thread.messages?.map((m) => m.ts)).toEqual([parent, first, second]);
+    expect(thread.messages?.[2]).toMatchObject({ thread_ts: parent, metadata: meta("7-2") });
+    const later = await client.conversations.replies({ channel: CHANNEL, ts: parent, oldest: first });
+    expect(later.messages?.map((m) => m.ts)).toEqual([parent, second]);
+    await expect(client.conversations.replies({ channel: CHANNEL, ts: "1.000001" })).rejects.toMatchObject(
+      refusal("thread_not_found"),
+    );
+  });
+
+  it("needs channels:history (public) or groups:history (private), and valid metadata", async () => {
+    fake.addChannel({ id: "G0PRIVATE", name: "private", is_private: true });
+    fake.setScopes("xoxb-test", ["chat:write", "channels:history"]);
+    try {
+      await expect(client.conversations.history({ channel: "G0PRIVATE" })).rejects.toMatchObject(
+        refusal("missing_scope", { needed: "groups:history" }),
+      );
+      expect((await client.conversations.history({ channel: CHANNEL })).ok).toBe(true);
+    } finally {
+      fake.setScopes("xoxb-test", [...BOT_SCOPES]);
+    }
+    await expect(
+      client.apiCall("chat.postMessage", { channel: CHANNEL, text: "x", metadata: { event_type: "x" } }),
+    ).rejects.toMatchObject(refusal("invalid_metadata_schema"));
+  });
+
+  it("stores a post and answers after the client gave up (slow after commit), or drops it (dropAfterMs)", async () => {
+    fake.setSlowAfterCommit(300);
+    const impatient = clientFor("xoxb-test", { timeout: 50 });
+    await expect(impatient.chat.postMessage({ channel: CHANNEL, text: "late" })).rejects.toMatchObject({
+      code: ErrorCode.RequestError,
+    });
+    expect(fake.messages(CHANNEL).map((m) => m.text)).toEqual(["late"]);
+    fake.setSlowAfterCommit(0);
+
+    fake.failNext("chat.postMessage", { dropAfterMs: 300 });
+    await expect(impatient.chat.postMessage({ channel: CHANNEL, text: "lost" })).rejects.toMatchObject({
+      code: ErrorCode.RequestError,
+    });
+    expect(fake.messages(CHANNEL).map((m) => m.text)).toEqual(["late"]);
   });
 });

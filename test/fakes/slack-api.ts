@@ -33,9 +33,15 @@ export interface FakeMessage {
   ephemeral: boolean;
   /** Times chat.update changed it. */
   updated: number;
+  /** chat.postMessage's `metadata` ({event_type, event_payload}), as conversations.history returns it. */
+  metadata?: Rec;
 }
 export type FakeFailure =
-  { status: 429; retryAfter: number } | { status: 500 | 502 | 503 } | { error: string };
+  | { status: 429; retryAfter: number }
+  | { status: 500 | 502 | 503 }
+  | { error: string }
+  /** Not handled (nothing stored), and answered 503 only after this long: a timeout that posted nothing. */
+  | { dropAfterMs: number };
 export interface FakeSlackOptions {
   /** Bot tokens accepted; any other token gets {ok:false,error:"invalid_auth"}. Default ["xoxb-test"]. */
   tokens?: string[];
@@ -114,8 +120,13 @@ export interface FakeSlack {
   fileBytes(id: string): { name: string; data: Buffer; type: string } | undefined;
   /** User groups (usergroups.list, usergroups.users.list); the same id again replaces the group. */
   addUserGroup(group: FakeUserGroup): void;
-  /** Delay every response by ms (to test client timeouts). */
+  /** Delay every response by ms (to test client timeouts); the call is handled after the delay. */
   setLatency(ms: number): void;
+  /**
+   * "Slow after commit": every call is handled at once (a post is stored) and answered only after ms,
+   * so a client whose timeout is shorter gives up on a call that did take effect. 0 turns it off.
+   */
+  setSlowAfterCommit(ms: number): void;
   /** Clears calls, messages, responses, views, files, failures and latency; keeps users, channels, tokens. */
   reset(): void;
   close(): Promise<void>;
@@ -143,8 +154,6 @@ const JSON_ARGS = ["blocks", "attachments", "view", "files", "metadata"];
 const BLOCK_TYPES = new Set(
   "section header divider context actions image input rich_text markdown".split(" "),
 );
-// Timestamps are unique and increasing for the server's life, like Slack's, and deterministic.
-const TS_BASE = 1_764_100_000;
 
 const isRec = (v: unknown): v is Rec => typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined =>
@@ -155,6 +164,7 @@ const chars = (s: string): number => [...s].length; // the documented limits cou
 const ok = (body: Rec = {}): Rec => ({ ok: true, ...body });
 const fail = (error: string, extra: Rec = {}): Rec => ({ ok: false, error, ...extra });
 const pad = (n: number): string => String(n).padStart(10, "0");
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 
 /** The "[ERROR] ..." lines of a refusal, without their prefix. */
 const problemsOf = (body: Rec): string[] => {
@@ -267,6 +277,50 @@ function checkMessage(a: Rec): void {
   if (problems.list.length) refuse("invalid_blocks", problems.list, true);
 }
 
+// https://docs.slack.dev/messaging/message-metadata: an event_type string and an event_payload object.
+function checkMetadata(metadata: unknown): void {
+  if (metadata === undefined) return;
+  if (!isRec(metadata)) refuse("invalid_metadata_format");
+  else if (typeof metadata.event_type !== "string" || !isRec(metadata.event_payload))
+    refuse("invalid_metadata_schema");
+}
+
+/** Messages between oldest and latest (Slack timestamps, exclusive unless `inclusive`). */
+function inWindow(list: FakeMessage[], a: Rec): FakeMessage[] {
+  const inclusive = a.inclusive === true || a.inclusive === "true" || a.inclusive === "1";
+  const oldest = micros(str(a.oldest) ?? "0");
+  const latest = str(a.latest) === undefined ? Infinity : micros(str(a.latest)!);
+  return list.filter((m) => {
+    const ts = micros(m.ts);
+    return (inclusive ? ts >= oldest : ts > oldest) && (inclusive ? ts <= latest : ts < latest);
+  });
+}
+
+// https://docs.slack.dev/apis/web-api/pagination: a cursor is opaque; Slack's look like base64 of
+// "<kind>:<first item of the next page>" ("user:U0...", "next_ts:1712...").
+const cursorAt = (kind: string, id: string): string => Buffer.from(`${kind}:${id}`).toString("base64");
+
+/** Where the page a cursor names starts in `list` (0 without one); an unknown cursor is invalid_cursor. */
+function pageStart<T>(
+  list: T[],
+  cursor: string | undefined,
+  kind: string,
+  idOf: (item: T) => string,
+): number {
+  if (!cursor) return 0;
+  const id = Buffer.from(cursor, "base64")
+    .toString("utf8")
+    .slice(kind.length + 1);
+  const start = list.findIndex((item) => idOf(item) === id);
+  return start < 0 ? refuse("invalid_cursor") : start;
+}
+
+/** A Slack timestamp ("seconds.micros") as whole microseconds, exact (a float of it is not). */
+function micros(ts: string): number {
+  const [seconds = "0", fraction = ""] = ts.split(".");
+  return Number(seconds) * 1e6 + Number(fraction.padEnd(6, "0").slice(0, 6));
+}
+
 // https://docs.slack.dev/reference/views/modal-views: title plain_text ≤ 24 (close and submit too),
 // submit required with input blocks, ≤ 100 blocks, private_metadata ≤ 3000, callback_id ≤ 255.
 function checkView(view: unknown, kinds: string[]): Rec {
@@ -366,6 +420,8 @@ class FakeSlackServer implements FakeSlack {
   private readonly viewStore = new Map<string, Rec>();
   private posted: FakeMessage[] = [];
   private latency = 0;
+  private slowAfterCommit = 0;
+  private lastTsMicros = 0;
   private seq = 0;
 
   constructor(
@@ -425,6 +481,9 @@ class FakeSlackServer implements FakeSlack {
   setLatency(ms: number): void {
     this.latency = ms;
   }
+  setSlowAfterCommit(ms: number): void {
+    this.slowAfterCommit = ms;
+  }
   reset(): void {
     for (const list of [this.calls, this.refusals, this.responses, this.views, this.files]) list.length = 0;
     this.posted = [];
@@ -432,6 +491,7 @@ class FakeSlackServer implements FakeSlack {
     this.uploads.clear();
     this.viewStore.clear();
     this.latency = 0;
+    this.slowAfterCommit = 0;
   }
   async close(): Promise<void> {
     await this.socketMode.close();
@@ -442,7 +502,7 @@ class FakeSlackServer implements FakeSlack {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", this.origin);
     const raw = await readBody(req);
-    if (this.latency > 0) await new Promise((r) => setTimeout(r, this.latency).unref());
+    if (this.latency > 0) await sleep(this.latency);
     const [, area, rest = ""] = url.pathname.split("/", 3);
     const name = decodeURIComponent(rest);
     if (area === "api") return this.api(name, req, url, raw, res);
@@ -462,8 +522,16 @@ class FakeSlackServer implements FakeSlack {
     const scopes: Record<string, string> = team
       ? { "x-oauth-scopes": (team.scopes ?? DEFAULT_SCOPES).join(",") }
       : {};
-    if (!failure) return send(res, 200, this.dispatch(method, args, token), scopes);
+    if (!failure) {
+      const body = this.dispatch(method, args, token);
+      await this.answerLater();
+      return send(res, 200, body, scopes);
+    }
     if ("error" in failure) return send(res, 200, fail(failure.error));
+    if ("dropAfterMs" in failure) {
+      await sleep(failure.dropAfterMs);
+      return send(res, 503, STATUS_CODES[503] ?? "error");
+    }
     // https://docs.slack.dev/apis/web-api/rate-limits: HTTP 429 with Retry-After in seconds.
     if (failure.status === 429) {
       return send(res, 429, fail("ratelimited"), { "retry-after": String(failure.retryAfter) });
@@ -477,7 +545,7 @@ class FakeSlackServer implements FakeSlack {
     if (method === "apps.connections.open") {
       return this.socketMode.connectionsOpen(token, this.tokens.has(token ?? ""), this.origin);
     }
-    const handler = this.methods[method];
+    const handler = this.methods[method] ?? this.historyMethods[method];
     if (!handler) return fail("unknown_method");
     // oauth.v2.access authenticates the app by client_id and client_secret, not by a token.
     const team = method === "oauth.v2.access" ? DEFAULT_TEAM : token && this.tokens.get(token);
@@ -520,6 +588,7 @@ class FakeSlackServer implements FakeSlack {
     "chat.postMessage": (a, t) => {
       const channel = this.target(a.channel);
       checkMessage(a);
+      checkMetadata(a.metadata);
       const threadTs = str(a.thread_ts);
       if (threadTs && !this.find(channel, threadTs)) refuse("thread_not_found");
       const message = this.store(a, channel, { thread_ts: threadTs, ephemeral: false });
@@ -576,20 +645,13 @@ class FakeSlackServer implements FakeSlack {
     // "user:<next id>"), and the last page has next_cursor "".
     "users.list": (a) => {
       const all = [...this.users.values()];
-      const cursor = str(a.cursor);
-      const from = cursor
-        ? Buffer.from(cursor, "base64")
-            .toString("utf8")
-            .replace(/^user:/, "")
-        : undefined;
-      const start = from === undefined ? 0 : all.findIndex((u) => u.id === from);
-      if (start < 0) refuse("invalid_cursor");
+      const start = pageStart(all, str(a.cursor), "user", (u) => u.id);
       const end = Number(a.limit) > 0 ? start + Number(a.limit) : all.length;
       const next = all[end];
       return {
         members: all.slice(start, end).map((u) => this.userObject(u)),
         cache_ts: Math.floor(Date.now() / 1000),
-        response_metadata: { next_cursor: next ? Buffer.from(`user:${next.id}`).toString("base64") : "" },
+        response_metadata: { next_cursor: next ? cursorAt("user", next.id) : "" },
       };
     },
     "usergroups.list": (a, t) => this.userGroups.list(a, t.teamId),
@@ -661,6 +723,68 @@ class FakeSlackServer implements FakeSlack {
     },
   };
 
+  // ---- Reading messages back: conversations.history and conversations.replies, with metadata ----
+  // https://docs.slack.dev/reference/methods/conversations.history and .../conversations.replies: a
+  // bot token needs channels:history (public) or groups:history (private) and must be in the channel;
+  // oldest and latest are exclusive unless inclusive is true; history lists top-level messages newest
+  // first, replies the thread's parent then its replies oldest first; `limit` (history: default 100,
+  // at most 999; replies: default 1000) pages with an opaque cursor, has_more and next_cursor ("" on
+  // the last page); a message's metadata is returned with include_all_metadata.
+  private readonly historyMethods: Record<string, (a: Rec, team: Team) => Rec> = {
+    "conversations.history": (a, t) => {
+      const channel = this.readable(a.channel, t);
+      const top = this.posted.filter((m) => !m.ephemeral && m.channel === channel && !m.thread_ts);
+      return this.page(inWindow(top, a).reverse(), a, t, 100);
+    },
+    "conversations.replies": (a, t) => {
+      const channel = this.readable(a.channel, t);
+      const parent = this.find(channel, str(a.ts) ?? missing("ts")) ?? refuse("thread_not_found");
+      const replies = this.posted.filter(
+        (m) => !m.ephemeral && m.channel === channel && m.thread_ts === parent.ts && m.ts !== parent.ts,
+      );
+      return this.page([parent, ...inWindow(replies, a)], a, t, 1000);
+    },
+  };
+
+  /** A channel the token may read: known, joined, and the history scope of its kind granted. */
+  private readable(raw: unknown, t: Team): string {
+    const channel = this.channels.get(str(raw) ?? "") ?? refuse("channel_not_found");
+    const needed = channel.is_private ? "groups:history" : "channels:history";
+    const provided = t.scopes ?? DEFAULT_SCOPES;
+    if (!provided.includes(needed))
+      throw new Refusal({ ...fail("missing_scope"), needed, provided: provided.join(",") });
+    if (channel.member === false) refuse("not_in_channel");
+    return channel.id;
+  }
+
+  /** One page of `list` from the cursor (base64 of "next_ts:<ts>", like Slack's), with its metadata. */
+  private page(list: FakeMessage[], a: Rec, t: Team, defaultLimit: number): Rec {
+    const start = pageStart(list, str(a.cursor), "next_ts", (m) => m.ts);
+    const limit = Math.min(Number(a.limit) > 0 ? Number(a.limit) : defaultLimit, 999);
+    const next = list[start + limit];
+    const withMetadata =
+      a.include_all_metadata === true || a.include_all_metadata === "true" || a.include_all_metadata === "1";
+    return {
+      messages: list.slice(start, start + limit).map((m) => {
+        const { metadata, ...wire } = this.wire(m, t);
+        return withMetadata && metadata ? { ...wire, metadata } : wire;
+      }),
+      has_more: next !== undefined,
+      response_metadata: { next_cursor: next ? cursorAt("next_ts", next.ts) : "" },
+    };
+  }
+
+  /** A ts from the server's clock, unique and increasing like Slack's, so oldest and latest mean times. */
+  private nextTs(): string {
+    this.lastTsMicros = Math.max(Date.now() * 1000, this.lastTsMicros + 1);
+    return `${Math.floor(this.lastTsMicros / 1e6)}.${String(this.lastTsMicros % 1e6).padStart(6, "0")}`;
+  }
+
+  /** With setSlowAfterCommit: the answer waits, the call's effect does not. */
+  private async answerLater(): Promise<void> {
+    if (this.slowAfterCommit > 0) await sleep(this.slowAfterCommit);
+  }
+
   /** Where a message may go: DMs always; channels only once added, joined and not archived. */
   private target(raw: unknown): string {
     const name = str(raw) ?? "";
@@ -680,15 +804,14 @@ class FakeSlackServer implements FakeSlack {
     return this.posted.find((m) => !m.ephemeral && m.channel === channel && m.ts === ts);
   }
   private store(a: Rec, channel: string, extra: Pick<FakeMessage, "thread_ts" | "user" | "ephemeral">) {
-    const micros = ++this.seq * 100;
-    const ts = `${TS_BASE + Math.floor(micros / 1e6)}.${String(micros % 1e6).padStart(6, "0")}`;
-    const message = {
+    const message: FakeMessage = {
       channel,
-      ts,
+      ts: this.nextTs(),
       text: textOf(a.text),
       blocks: a.blocks as unknown[] | undefined,
       ...extra,
       updated: 0,
+      ...(isRec(a.metadata) ? { metadata: a.metadata } : {}),
     };
     this.posted.push(message);
     return message;

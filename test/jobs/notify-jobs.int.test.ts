@@ -1,35 +1,21 @@
 // Notification jobs reach Slack however the database and the processes are arranged: a database
 // re-created under the same Redis (run ids start again at 1) still gets its alerts, and a process
 // without the Slack settings never takes (and completes, posting nothing) a notification job.
-import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
-import type { SlackConfig } from "../../src/config/slack.ts";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
 import { formatDay } from "../../src/domain/dates.ts";
 import { notifyBandChanges, notifyJobId } from "../../src/jobs/definitions/notify-band-changes.ts";
 import { enqueue } from "../../src/jobs/enqueue.ts";
 import { startRunFlow } from "../../src/jobs/run-flow.ts";
-import { startWorkers, type Workers } from "../../src/jobs/worker.ts";
-import { silentLogger } from "../../src/log.ts";
 import { updateSettings } from "../../src/services/workspace-settings.ts";
-import { createSlackAccess } from "../../src/slack/access.ts";
-import { SlackGateway } from "../../src/slack/gateway.ts";
 import { startFakeSlack, type FakeSlack } from "../fakes/slack-api.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { importPortfolio, PORTFOLIO_END } from "../support/portfolio.ts";
-import { openTestQueues, testRedisUrl, uniquePrefix, waitFor } from "../support/queues.ts";
+import { openTestQueues, waitFor } from "../support/queues.ts";
+import { startTestWorkers } from "../support/workers.ts";
 
 const ALERTS = "C0ALERTS";
 const TEAM = "T0TEST";
-const SLACK: SlackConfig = {
-  mode: "single",
-  signingSecret: "x".repeat(16),
-  botToken: "xoxb-test",
-  appToken: undefined,
-  oauth: undefined,
-  apiUrl: "",
-  timeoutMs: 5000,
-};
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -39,35 +25,11 @@ afterEach(async () => {
 async function setup(queues: ReturnType<typeof openTestQueues>, fake: FakeSlack, withSlack: boolean) {
   const db = await createTestDatabase("postgres");
   cleanup.push(() => db.close());
-  const redis = new Redis(testRedisUrl);
-  cleanup.push(() => Promise.resolve(redis.disconnect()));
   const workspace = await ensureWorkspace(db.prisma, "acme");
   await db.prisma.workspace.update({ where: { id: workspace.id }, data: { slackTeamId: TEAM } });
   await updateSettings(db.prisma, workspace.id, { alert_channel: ALERTS }, "test");
-  const gateway = new SlackGateway({
-    apiUrl: fake.apiUrl,
-    timeoutMs: 5000,
-    redis,
-    keyPrefix: `${uniquePrefix()}:pace`,
-    log: silentLogger,
-  });
-  const workers: Workers = startWorkers({
-    prisma: db.prisma,
-    sql: db.sql,
-    queues,
-    redisUrl: testRedisUrl,
-    concurrency: 2,
-    log: silentLogger,
-    shardSize: 50,
-    slack: withSlack
-      ? createSlackAccess({
-          config: { ...SLACK, apiUrl: fake.apiUrl },
-          gateway,
-          prisma: db.prisma,
-          box: null,
-        })
-      : null,
-  });
+  const slack = withSlack ? { apiUrl: fake.apiUrl } : undefined;
+  const workers = startTestWorkers({ db, queues, slack, shardSize: 50 });
   cleanup.push(() => workers.close());
   return { db, workspaceId: workspace.id, workers };
 }
@@ -134,27 +96,11 @@ describe("notification jobs", () => {
     expect(await plain.db.prisma.followUp.count()).toBe(0);
 
     // A process with Slack, on the same database, takes them and posts the alerts.
-    const gatewayRedis = new Redis(testRedisUrl);
-    cleanup.push(() => Promise.resolve(gatewayRedis.disconnect()));
-    const slackWorkers = startWorkers({
-      prisma: plain.db.prisma,
-      sql: plain.db.sql,
+    const slackWorkers = startTestWorkers({
+      db: plain.db,
       queues,
-      redisUrl: testRedisUrl,
+      slack: { apiUrl: fake.apiUrl },
       concurrency: 1,
-      log: silentLogger,
-      slack: createSlackAccess({
-        config: { ...SLACK, apiUrl: fake.apiUrl },
-        gateway: new SlackGateway({
-          apiUrl: fake.apiUrl,
-          timeoutMs: 5000,
-          redis: gatewayRedis,
-          keyPrefix: `${uniquePrefix()}:pace`,
-          log: silentLogger,
-        }),
-        prisma: plain.db.prisma,
-        box: null,
-      }),
     });
     cleanup.push(() => slackWorkers.close());
     const job = await queues.queue.notify.getJob(id);

@@ -1,22 +1,18 @@
 // From a scheduled run to Slack: the run's finalizer hands its band changes to the notifications
 // queue, whose job opens one case and one thread per account that fell into risk, through the
 // gateway (real Redis pacing) on the fake Slack, exactly once, waiting out a 429.
-import { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
 import { formatDay } from "../../src/domain/dates.ts";
 import { notifyBandChanges, notifyJobId } from "../../src/jobs/definitions/notify-band-changes.ts";
 import { enqueue } from "../../src/jobs/enqueue.ts";
 import { startRunFlow } from "../../src/jobs/run-flow.ts";
-import { startWorkers, type Workers } from "../../src/jobs/worker.ts";
-import { silentLogger } from "../../src/log.ts";
 import { updateSettings } from "../../src/services/workspace-settings.ts";
-import { createSlackAccess } from "../../src/slack/access.ts";
-import { SlackGateway } from "../../src/slack/gateway.ts";
 import { startFakeSlack, type FakeSlack } from "../fakes/slack-api.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { importPortfolio, PORTFOLIO_END } from "../support/portfolio.ts";
-import { openTestQueues, testRedisUrl, uniquePrefix, waitFor } from "../support/queues.ts";
+import { openTestQueues, waitFor } from "../support/queues.ts";
+import { startTestWorkers, type TestWorkers } from "../support/workers.ts";
 
 const ALERTS = "C0ALERTS";
 const TEAM = "T0TEST";
@@ -25,8 +21,7 @@ describe("notifications after a run", () => {
   let db: TestDatabase;
   let queues: ReturnType<typeof openTestQueues>;
   let fake: FakeSlack;
-  let redis: Redis;
-  let workers: Workers | undefined;
+  let workers: TestWorkers | undefined;
   let workspaceId: number;
 
   beforeEach(async () => {
@@ -34,46 +29,15 @@ describe("notifications after a run", () => {
     queues = openTestQueues();
     fake = await startFakeSlack({ tokens: ["xoxb-test"] });
     fake.addChannel({ id: ALERTS, name: "cs-alerts" });
-    redis = new Redis(testRedisUrl);
     const workspace = await ensureWorkspace(db.prisma, "acme");
     workspaceId = workspace.id;
     await db.prisma.workspace.update({ where: { id: workspaceId }, data: { slackTeamId: TEAM } });
     await updateSettings(db.prisma, workspaceId, { alert_channel: ALERTS, timezone: "UTC" }, "test");
-    const gateway = new SlackGateway({
-      apiUrl: fake.apiUrl,
-      timeoutMs: 5000,
-      redis,
-      keyPrefix: `${uniquePrefix()}:pace`,
-      log: silentLogger,
-    });
-    workers = startWorkers({
-      prisma: db.prisma,
-      sql: db.sql,
-      queues,
-      redisUrl: testRedisUrl,
-      concurrency: 2,
-      log: silentLogger,
-      shardSize: 20,
-      slack: createSlackAccess({
-        config: {
-          mode: "single",
-          signingSecret: "x".repeat(16),
-          botToken: "xoxb-test",
-          appToken: undefined,
-          oauth: undefined,
-          apiUrl: fake.apiUrl,
-          timeoutMs: 5000,
-        },
-        gateway,
-        prisma: db.prisma,
-        box: null,
-      }),
-    });
+    workers = startTestWorkers({ db, queues, slack: { apiUrl: fake.apiUrl }, shardSize: 20 });
   });
 
   afterEach(async () => {
     await workers?.close();
-    redis.disconnect();
     await fake.close();
     await queues.dispose();
     await db.close();

@@ -20,12 +20,12 @@ import {
   syncSchedules,
   upsertRecomputeSchedule,
 } from "../../src/jobs/schedules.ts";
-import { startWorkers, type Workers } from "../../src/jobs/worker.ts";
-import { silentLogger } from "../../src/log.ts";
+import type { startWorkers, Workers } from "../../src/jobs/worker.ts";
 import { scoreFiles } from "../../src/services/score-files.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { importPortfolio, PORTFOLIO_END } from "../support/portfolio.ts";
-import { openTestQueues, testRedisUrl, waitFor } from "../support/queues.ts";
+import { openTestQueues, waitFor } from "../support/queues.ts";
+import { startTestWorkers } from "../support/workers.ts";
 
 describe("recompute pipeline", () => {
   let db: TestDatabase;
@@ -46,16 +46,7 @@ describe("recompute pipeline", () => {
   });
 
   const work = (extra: Parameters<typeof startWorkers>[0]["jobs"] = []) => {
-    workers = startWorkers({
-      prisma: db.prisma,
-      sql: db.sql,
-      queues,
-      redisUrl: testRedisUrl,
-      concurrency: 2,
-      log: silentLogger,
-      shardSize: 10,
-      jobs: [...JOBS, ...extra],
-    });
+    workers = startTestWorkers({ db, queues, shardSize: 10, jobs: [...JOBS, ...extra] }).workers;
   };
   const finishedRun = (where: { trigger?: string } = {}) =>
     waitFor(

@@ -12,8 +12,13 @@ export const SLACK_ENV_FIX =
   "set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (one workspace), or SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, " +
   "SLACK_STATE_SECRET and CSS_ENCRYPTION_KEY (OAuth installs): README, Installing the Slack app";
 
-/** Scopes whose absence only costs an extra: the digest is posted without its chart. */
-const OPTIONAL_SCOPES = new Set(["files:write"]);
+/** Scopes whose absence only costs an extra, and what it costs. */
+const HISTORY_COST = "a post whose answer is lost (a timeout) is sent again and may appear twice";
+const OPTIONAL_SCOPES = new Map([
+  ["files:write", "the digest is posted without its chart"],
+  ["channels:history", HISTORY_COST],
+  ["groups:history", HISTORY_COST],
+]);
 
 /** The token's team when Slack accepted it; null otherwise (the other Slack checks are then skipped). */
 export async function checkSlackToken(
@@ -71,9 +76,10 @@ export async function checkSlackScopes(slack: WorkspaceSlack, usesUserGroup = fa
   const fix =
     "add them under OAuth & Permissions > Bot Token Scopes (manifest.yml lists them), then reinstall the app";
   const message = `missing ${missing.join(", ")}`;
-  return missing.every((s) => OPTIONAL_SCOPES.has(s))
-    ? warn("slack scopes", `${message}: the digest is posted without its chart`, fix)
-    : fail("slack scopes", `${message}: the features that need them fail`, fix);
+  const costs = new Set(missing.map((s) => OPTIONAL_SCOPES.get(s)));
+  return costs.has(undefined)
+    ? fail("slack scopes", `${message}: the features that need them fail`, fix)
+    : warn("slack scopes", `${message}: ${[...costs].join("; ")}`, fix);
 }
 
 /**

@@ -311,7 +311,8 @@ export const FollowUpScalarFieldEnum = {
   version: 'version',
   closedScore: 'closedScore',
   threadPostedAt: 'threadPostedAt',
-  deliveryLease: 'deliveryLease'
+  deliveryLease: 'deliveryLease',
+  threadAttemptAt: 'threadAttemptAt'
 } as const
 
 export type FollowUpScalarFieldEnum = (typeof FollowUpScalarFieldEnum)[keyof typeof FollowUpScalarFieldEnum]
@@ -323,7 +324,8 @@ export const CaseBacklogNoticeScalarFieldEnum = {
   waiting: 'waiting',
   channelId: 'channelId',
   messageTs: 'messageTs',
-  createdAt: 'createdAt'
+  createdAt: 'createdAt',
+  attemptAt: 'attemptAt'
 } as const
 
 export type CaseBacklogNoticeScalarFieldEnum = (typeof CaseBacklogNoticeScalarFieldEnum)[keyof typeof CaseBacklogNoticeScalarFieldEnum]
@@ -337,7 +339,8 @@ export const DigestScalarFieldEnum = {
   status: 'status',
   messageTs: 'messageTs',
   postedAt: 'postedAt',
-  error: 'error'
+  error: 'error',
+  attemptAt: 'attemptAt'
 } as const
 
 export type DigestScalarFieldEnum = (typeof DigestScalarFieldEnum)[keyof typeof DigestScalarFieldEnum]

@@ -43,6 +43,7 @@ export type CaseBacklogNoticeMinAggregateOutputType = {
   channelId: string | null
   messageTs: string | null
   createdAt: Date | null
+  attemptAt: Date | null
 }
 
 export type CaseBacklogNoticeMaxAggregateOutputType = {
@@ -52,6 +53,7 @@ export type CaseBacklogNoticeMaxAggregateOutputType = {
   channelId: string | null
   messageTs: string | null
   createdAt: Date | null
+  attemptAt: Date | null
 }
 
 export type CaseBacklogNoticeCountAggregateOutputType = {
@@ -61,6 +63,7 @@ export type CaseBacklogNoticeCountAggregateOutputType = {
   channelId: number
   messageTs: number
   createdAt: number
+  attemptAt: number
   _all: number
 }
 
@@ -82,6 +85,7 @@ export type CaseBacklogNoticeMinAggregateInputType = {
   channelId?: true
   messageTs?: true
   createdAt?: true
+  attemptAt?: true
 }
 
 export type CaseBacklogNoticeMaxAggregateInputType = {
@@ -91,6 +95,7 @@ export type CaseBacklogNoticeMaxAggregateInputType = {
   channelId?: true
   messageTs?: true
   createdAt?: true
+  attemptAt?: true
 }
 
 export type CaseBacklogNoticeCountAggregateInputType = {
@@ -100,6 +105,7 @@ export type CaseBacklogNoticeCountAggregateInputType = {
   channelId?: true
   messageTs?: true
   createdAt?: true
+  attemptAt?: true
   _all?: true
 }
 
@@ -196,6 +202,7 @@ export type CaseBacklogNoticeGroupByOutputType = {
   channelId: string | null
   messageTs: string | null
   createdAt: Date
+  attemptAt: Date | null
   _count: CaseBacklogNoticeCountAggregateOutputType | null
   _avg: CaseBacklogNoticeAvgAggregateOutputType | null
   _sum: CaseBacklogNoticeSumAggregateOutputType | null
@@ -228,6 +235,7 @@ export type CaseBacklogNoticeWhereInput = {
   channelId?: Prisma.StringNullableFilter<"CaseBacklogNotice"> | string | null
   messageTs?: Prisma.StringNullableFilter<"CaseBacklogNotice"> | string | null
   createdAt?: Prisma.DateTimeFilter<"CaseBacklogNotice"> | Date | string
+  attemptAt?: Prisma.DateTimeNullableFilter<"CaseBacklogNotice"> | Date | string | null
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
 }
 
@@ -238,6 +246,7 @@ export type CaseBacklogNoticeOrderByWithRelationInput = {
   channelId?: Prisma.SortOrderInput | Prisma.SortOrder
   messageTs?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  attemptAt?: Prisma.SortOrderInput | Prisma.SortOrder
   workspace?: Prisma.WorkspaceOrderByWithRelationInput
 }
 
@@ -252,6 +261,7 @@ export type CaseBacklogNoticeWhereUniqueInput = Prisma.AtLeast<{
   channelId?: Prisma.StringNullableFilter<"CaseBacklogNotice"> | string | null
   messageTs?: Prisma.StringNullableFilter<"CaseBacklogNotice"> | string | null
   createdAt?: Prisma.DateTimeFilter<"CaseBacklogNotice"> | Date | string
+  attemptAt?: Prisma.DateTimeNullableFilter<"CaseBacklogNotice"> | Date | string | null
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
 }, "workspaceId_localDate">
 
@@ -262,6 +272,7 @@ export type CaseBacklogNoticeOrderByWithAggregationInput = {
   channelId?: Prisma.SortOrderInput | Prisma.SortOrder
   messageTs?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  attemptAt?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.CaseBacklogNoticeCountOrderByAggregateInput
   _avg?: Prisma.CaseBacklogNoticeAvgOrderByAggregateInput
   _max?: Prisma.CaseBacklogNoticeMaxOrderByAggregateInput
@@ -279,6 +290,7 @@ export type CaseBacklogNoticeScalarWhereWithAggregatesInput = {
   channelId?: Prisma.StringNullableWithAggregatesFilter<"CaseBacklogNotice"> | string | null
   messageTs?: Prisma.StringNullableWithAggregatesFilter<"CaseBacklogNotice"> | string | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"CaseBacklogNotice"> | Date | string
+  attemptAt?: Prisma.DateTimeNullableWithAggregatesFilter<"CaseBacklogNotice"> | Date | string | null
 }
 
 export type CaseBacklogNoticeCreateInput = {
@@ -287,6 +299,7 @@ export type CaseBacklogNoticeCreateInput = {
   channelId?: string | null
   messageTs?: string | null
   createdAt?: Date | string
+  attemptAt?: Date | string | null
   workspace: Prisma.WorkspaceCreateNestedOneWithoutBacklogNoticesInput
 }
 
@@ -297,6 +310,7 @@ export type CaseBacklogNoticeUncheckedCreateInput = {
   channelId?: string | null
   messageTs?: string | null
   createdAt?: Date | string
+  attemptAt?: Date | string | null
 }
 
 export type CaseBacklogNoticeUpdateInput = {
@@ -305,6 +319,7 @@ export type CaseBacklogNoticeUpdateInput = {
   channelId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   messageTs?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutBacklogNoticesNestedInput
 }
 
@@ -315,6 +330,7 @@ export type CaseBacklogNoticeUncheckedUpdateInput = {
   channelId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   messageTs?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type CaseBacklogNoticeCreateManyInput = {
@@ -324,6 +340,7 @@ export type CaseBacklogNoticeCreateManyInput = {
   channelId?: string | null
   messageTs?: string | null
   createdAt?: Date | string
+  attemptAt?: Date | string | null
 }
 
 export type CaseBacklogNoticeUpdateManyMutationInput = {
@@ -332,6 +349,7 @@ export type CaseBacklogNoticeUpdateManyMutationInput = {
   channelId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   messageTs?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type CaseBacklogNoticeUncheckedUpdateManyInput = {
@@ -341,6 +359,7 @@ export type CaseBacklogNoticeUncheckedUpdateManyInput = {
   channelId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   messageTs?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type CaseBacklogNoticeListRelationFilter = {
@@ -365,6 +384,7 @@ export type CaseBacklogNoticeCountOrderByAggregateInput = {
   channelId?: Prisma.SortOrder
   messageTs?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  attemptAt?: Prisma.SortOrder
 }
 
 export type CaseBacklogNoticeAvgOrderByAggregateInput = {
@@ -379,6 +399,7 @@ export type CaseBacklogNoticeMaxOrderByAggregateInput = {
   channelId?: Prisma.SortOrder
   messageTs?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  attemptAt?: Prisma.SortOrder
 }
 
 export type CaseBacklogNoticeMinOrderByAggregateInput = {
@@ -388,6 +409,7 @@ export type CaseBacklogNoticeMinOrderByAggregateInput = {
   channelId?: Prisma.SortOrder
   messageTs?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  attemptAt?: Prisma.SortOrder
 }
 
 export type CaseBacklogNoticeSumOrderByAggregateInput = {
@@ -443,6 +465,7 @@ export type CaseBacklogNoticeCreateWithoutWorkspaceInput = {
   channelId?: string | null
   messageTs?: string | null
   createdAt?: Date | string
+  attemptAt?: Date | string | null
 }
 
 export type CaseBacklogNoticeUncheckedCreateWithoutWorkspaceInput = {
@@ -451,6 +474,7 @@ export type CaseBacklogNoticeUncheckedCreateWithoutWorkspaceInput = {
   channelId?: string | null
   messageTs?: string | null
   createdAt?: Date | string
+  attemptAt?: Date | string | null
 }
 
 export type CaseBacklogNoticeCreateOrConnectWithoutWorkspaceInput = {
@@ -489,6 +513,7 @@ export type CaseBacklogNoticeScalarWhereInput = {
   channelId?: Prisma.StringNullableFilter<"CaseBacklogNotice"> | string | null
   messageTs?: Prisma.StringNullableFilter<"CaseBacklogNotice"> | string | null
   createdAt?: Prisma.DateTimeFilter<"CaseBacklogNotice"> | Date | string
+  attemptAt?: Prisma.DateTimeNullableFilter<"CaseBacklogNotice"> | Date | string | null
 }
 
 export type CaseBacklogNoticeCreateManyWorkspaceInput = {
@@ -497,6 +522,7 @@ export type CaseBacklogNoticeCreateManyWorkspaceInput = {
   channelId?: string | null
   messageTs?: string | null
   createdAt?: Date | string
+  attemptAt?: Date | string | null
 }
 
 export type CaseBacklogNoticeUpdateWithoutWorkspaceInput = {
@@ -505,6 +531,7 @@ export type CaseBacklogNoticeUpdateWithoutWorkspaceInput = {
   channelId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   messageTs?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type CaseBacklogNoticeUncheckedUpdateWithoutWorkspaceInput = {
@@ -513,6 +540,7 @@ export type CaseBacklogNoticeUncheckedUpdateWithoutWorkspaceInput = {
   channelId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   messageTs?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type CaseBacklogNoticeUncheckedUpdateManyWithoutWorkspaceInput = {
@@ -521,6 +549,7 @@ export type CaseBacklogNoticeUncheckedUpdateManyWithoutWorkspaceInput = {
   channelId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   messageTs?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 
@@ -532,6 +561,7 @@ export type CaseBacklogNoticeSelect<ExtArgs extends runtime.Types.Extensions.Int
   channelId?: boolean
   messageTs?: boolean
   createdAt?: boolean
+  attemptAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["caseBacklogNotice"]>
 
@@ -542,6 +572,7 @@ export type CaseBacklogNoticeSelectCreateManyAndReturn<ExtArgs extends runtime.T
   channelId?: boolean
   messageTs?: boolean
   createdAt?: boolean
+  attemptAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["caseBacklogNotice"]>
 
@@ -552,6 +583,7 @@ export type CaseBacklogNoticeSelectUpdateManyAndReturn<ExtArgs extends runtime.T
   channelId?: boolean
   messageTs?: boolean
   createdAt?: boolean
+  attemptAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["caseBacklogNotice"]>
 
@@ -562,9 +594,10 @@ export type CaseBacklogNoticeSelectScalar = {
   channelId?: boolean
   messageTs?: boolean
   createdAt?: boolean
+  attemptAt?: boolean
 }
 
-export type CaseBacklogNoticeOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"workspaceId" | "localDate" | "waiting" | "channelId" | "messageTs" | "createdAt", ExtArgs["result"]["caseBacklogNotice"]>
+export type CaseBacklogNoticeOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"workspaceId" | "localDate" | "waiting" | "channelId" | "messageTs" | "createdAt" | "attemptAt", ExtArgs["result"]["caseBacklogNotice"]>
 export type CaseBacklogNoticeInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
 }
@@ -590,6 +623,10 @@ export type $CaseBacklogNoticePayload<ExtArgs extends runtime.Types.Extensions.I
     channelId: string | null
     messageTs: string | null
     createdAt: Date
+    /**
+     * When it was first sent with no answer from Slack: the channel is searched before sending again.
+     */
+    attemptAt: Date | null
   }, ExtArgs["result"]["caseBacklogNotice"]>
   composites: {}
 }
@@ -1020,6 +1057,7 @@ export interface CaseBacklogNoticeFieldRefs {
   readonly channelId: Prisma.FieldRef<"CaseBacklogNotice", 'String'>
   readonly messageTs: Prisma.FieldRef<"CaseBacklogNotice", 'String'>
   readonly createdAt: Prisma.FieldRef<"CaseBacklogNotice", 'DateTime'>
+  readonly attemptAt: Prisma.FieldRef<"CaseBacklogNotice", 'DateTime'>
 }
     
 

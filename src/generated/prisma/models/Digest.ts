@@ -44,6 +44,7 @@ export type DigestMinAggregateOutputType = {
   status: string | null
   postedAt: Date | null
   error: string | null
+  attemptAt: Date | null
 }
 
 export type DigestMaxAggregateOutputType = {
@@ -54,6 +55,7 @@ export type DigestMaxAggregateOutputType = {
   status: string | null
   postedAt: Date | null
   error: string | null
+  attemptAt: Date | null
 }
 
 export type DigestCountAggregateOutputType = {
@@ -65,6 +67,7 @@ export type DigestCountAggregateOutputType = {
   messageTs: number
   postedAt: number
   error: number
+  attemptAt: number
   _all: number
 }
 
@@ -87,6 +90,7 @@ export type DigestMinAggregateInputType = {
   status?: true
   postedAt?: true
   error?: true
+  attemptAt?: true
 }
 
 export type DigestMaxAggregateInputType = {
@@ -97,6 +101,7 @@ export type DigestMaxAggregateInputType = {
   status?: true
   postedAt?: true
   error?: true
+  attemptAt?: true
 }
 
 export type DigestCountAggregateInputType = {
@@ -108,6 +113,7 @@ export type DigestCountAggregateInputType = {
   messageTs?: true
   postedAt?: true
   error?: true
+  attemptAt?: true
   _all?: true
 }
 
@@ -206,6 +212,7 @@ export type DigestGroupByOutputType = {
   messageTs: string[]
   postedAt: Date | null
   error: string | null
+  attemptAt: Date | null
   _count: DigestCountAggregateOutputType | null
   _avg: DigestAvgAggregateOutputType | null
   _sum: DigestSumAggregateOutputType | null
@@ -240,6 +247,7 @@ export type DigestWhereInput = {
   messageTs?: Prisma.StringNullableListFilter<"Digest">
   postedAt?: Prisma.DateTimeNullableFilter<"Digest"> | Date | string | null
   error?: Prisma.StringNullableFilter<"Digest"> | string | null
+  attemptAt?: Prisma.DateTimeNullableFilter<"Digest"> | Date | string | null
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
 }
 
@@ -252,6 +260,7 @@ export type DigestOrderByWithRelationInput = {
   messageTs?: Prisma.SortOrder
   postedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   error?: Prisma.SortOrderInput | Prisma.SortOrder
+  attemptAt?: Prisma.SortOrderInput | Prisma.SortOrder
   workspace?: Prisma.WorkspaceOrderByWithRelationInput
 }
 
@@ -268,6 +277,7 @@ export type DigestWhereUniqueInput = Prisma.AtLeast<{
   messageTs?: Prisma.StringNullableListFilter<"Digest">
   postedAt?: Prisma.DateTimeNullableFilter<"Digest"> | Date | string | null
   error?: Prisma.StringNullableFilter<"Digest"> | string | null
+  attemptAt?: Prisma.DateTimeNullableFilter<"Digest"> | Date | string | null
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
 }, "id" | "workspaceId_channelId_localDate">
 
@@ -280,6 +290,7 @@ export type DigestOrderByWithAggregationInput = {
   messageTs?: Prisma.SortOrder
   postedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   error?: Prisma.SortOrderInput | Prisma.SortOrder
+  attemptAt?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.DigestCountOrderByAggregateInput
   _avg?: Prisma.DigestAvgOrderByAggregateInput
   _max?: Prisma.DigestMaxOrderByAggregateInput
@@ -299,6 +310,7 @@ export type DigestScalarWhereWithAggregatesInput = {
   messageTs?: Prisma.StringNullableListFilter<"Digest">
   postedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Digest"> | Date | string | null
   error?: Prisma.StringNullableWithAggregatesFilter<"Digest"> | string | null
+  attemptAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Digest"> | Date | string | null
 }
 
 export type DigestCreateInput = {
@@ -309,6 +321,7 @@ export type DigestCreateInput = {
   messageTs?: Prisma.DigestCreatemessageTsInput | string[]
   postedAt?: Date | string | null
   error?: string | null
+  attemptAt?: Date | string | null
   workspace: Prisma.WorkspaceCreateNestedOneWithoutDigestsInput
 }
 
@@ -321,6 +334,7 @@ export type DigestUncheckedCreateInput = {
   messageTs?: Prisma.DigestCreatemessageTsInput | string[]
   postedAt?: Date | string | null
   error?: string | null
+  attemptAt?: Date | string | null
 }
 
 export type DigestUpdateInput = {
@@ -331,6 +345,7 @@ export type DigestUpdateInput = {
   messageTs?: Prisma.DigestUpdatemessageTsInput | string[]
   postedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutDigestsNestedInput
 }
 
@@ -343,6 +358,7 @@ export type DigestUncheckedUpdateInput = {
   messageTs?: Prisma.DigestUpdatemessageTsInput | string[]
   postedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type DigestCreateManyInput = {
@@ -354,6 +370,7 @@ export type DigestCreateManyInput = {
   messageTs?: Prisma.DigestCreatemessageTsInput | string[]
   postedAt?: Date | string | null
   error?: string | null
+  attemptAt?: Date | string | null
 }
 
 export type DigestUpdateManyMutationInput = {
@@ -364,6 +381,7 @@ export type DigestUpdateManyMutationInput = {
   messageTs?: Prisma.DigestUpdatemessageTsInput | string[]
   postedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type DigestUncheckedUpdateManyInput = {
@@ -375,6 +393,7 @@ export type DigestUncheckedUpdateManyInput = {
   messageTs?: Prisma.DigestUpdatemessageTsInput | string[]
   postedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type DigestListRelationFilter = {
@@ -402,6 +421,7 @@ export type DigestCountOrderByAggregateInput = {
   messageTs?: Prisma.SortOrder
   postedAt?: Prisma.SortOrder
   error?: Prisma.SortOrder
+  attemptAt?: Prisma.SortOrder
 }
 
 export type DigestAvgOrderByAggregateInput = {
@@ -417,6 +437,7 @@ export type DigestMaxOrderByAggregateInput = {
   status?: Prisma.SortOrder
   postedAt?: Prisma.SortOrder
   error?: Prisma.SortOrder
+  attemptAt?: Prisma.SortOrder
 }
 
 export type DigestMinOrderByAggregateInput = {
@@ -427,6 +448,7 @@ export type DigestMinOrderByAggregateInput = {
   status?: Prisma.SortOrder
   postedAt?: Prisma.SortOrder
   error?: Prisma.SortOrder
+  attemptAt?: Prisma.SortOrder
 }
 
 export type DigestSumOrderByAggregateInput = {
@@ -493,6 +515,7 @@ export type DigestCreateWithoutWorkspaceInput = {
   messageTs?: Prisma.DigestCreatemessageTsInput | string[]
   postedAt?: Date | string | null
   error?: string | null
+  attemptAt?: Date | string | null
 }
 
 export type DigestUncheckedCreateWithoutWorkspaceInput = {
@@ -503,6 +526,7 @@ export type DigestUncheckedCreateWithoutWorkspaceInput = {
   messageTs?: Prisma.DigestCreatemessageTsInput | string[]
   postedAt?: Date | string | null
   error?: string | null
+  attemptAt?: Date | string | null
 }
 
 export type DigestCreateOrConnectWithoutWorkspaceInput = {
@@ -543,6 +567,7 @@ export type DigestScalarWhereInput = {
   messageTs?: Prisma.StringNullableListFilter<"Digest">
   postedAt?: Prisma.DateTimeNullableFilter<"Digest"> | Date | string | null
   error?: Prisma.StringNullableFilter<"Digest"> | string | null
+  attemptAt?: Prisma.DateTimeNullableFilter<"Digest"> | Date | string | null
 }
 
 export type DigestCreateManyWorkspaceInput = {
@@ -553,6 +578,7 @@ export type DigestCreateManyWorkspaceInput = {
   messageTs?: Prisma.DigestCreatemessageTsInput | string[]
   postedAt?: Date | string | null
   error?: string | null
+  attemptAt?: Date | string | null
 }
 
 export type DigestUpdateWithoutWorkspaceInput = {
@@ -563,6 +589,7 @@ export type DigestUpdateWithoutWorkspaceInput = {
   messageTs?: Prisma.DigestUpdatemessageTsInput | string[]
   postedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type DigestUncheckedUpdateWithoutWorkspaceInput = {
@@ -573,6 +600,7 @@ export type DigestUncheckedUpdateWithoutWorkspaceInput = {
   messageTs?: Prisma.DigestUpdatemessageTsInput | string[]
   postedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type DigestUncheckedUpdateManyWithoutWorkspaceInput = {
@@ -583,6 +611,7 @@ export type DigestUncheckedUpdateManyWithoutWorkspaceInput = {
   messageTs?: Prisma.DigestUpdatemessageTsInput | string[]
   postedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 
@@ -596,6 +625,7 @@ export type DigestSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   messageTs?: boolean
   postedAt?: boolean
   error?: boolean
+  attemptAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["digest"]>
 
@@ -608,6 +638,7 @@ export type DigestSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extens
   messageTs?: boolean
   postedAt?: boolean
   error?: boolean
+  attemptAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["digest"]>
 
@@ -620,6 +651,7 @@ export type DigestSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extens
   messageTs?: boolean
   postedAt?: boolean
   error?: boolean
+  attemptAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["digest"]>
 
@@ -632,9 +664,10 @@ export type DigestSelectScalar = {
   messageTs?: boolean
   postedAt?: boolean
   error?: boolean
+  attemptAt?: boolean
 }
 
-export type DigestOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "channelId" | "localDate" | "status" | "messageTs" | "postedAt" | "error", ExtArgs["result"]["digest"]>
+export type DigestOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "channelId" | "localDate" | "status" | "messageTs" | "postedAt" | "error" | "attemptAt", ExtArgs["result"]["digest"]>
 export type DigestInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
 }
@@ -659,6 +692,11 @@ export type $DigestPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     messageTs: string[]
     postedAt: Date | null
     error: string | null
+    /**
+     * When the next part (the one after message_ts) was first sent with no answer from Slack: the
+     * channel is searched for it by its metadata before it is sent again.
+     */
+    attemptAt: Date | null
   }, ExtArgs["result"]["digest"]>
   composites: {}
 }
@@ -1091,6 +1129,7 @@ export interface DigestFieldRefs {
   readonly messageTs: Prisma.FieldRef<"Digest", 'String[]'>
   readonly postedAt: Prisma.FieldRef<"Digest", 'DateTime'>
   readonly error: Prisma.FieldRef<"Digest", 'String'>
+  readonly attemptAt: Prisma.FieldRef<"Digest", 'DateTime'>
 }
     
 

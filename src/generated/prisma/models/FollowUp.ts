@@ -74,6 +74,7 @@ export type FollowUpMinAggregateOutputType = {
   closedScore: number | null
   threadPostedAt: Date | null
   deliveryLease: Date | null
+  threadAttemptAt: Date | null
 }
 
 export type FollowUpMaxAggregateOutputType = {
@@ -102,6 +103,7 @@ export type FollowUpMaxAggregateOutputType = {
   closedScore: number | null
   threadPostedAt: Date | null
   deliveryLease: Date | null
+  threadAttemptAt: Date | null
 }
 
 export type FollowUpCountAggregateOutputType = {
@@ -131,6 +133,7 @@ export type FollowUpCountAggregateOutputType = {
   closedScore: number
   threadPostedAt: number
   deliveryLease: number
+  threadAttemptAt: number
   _all: number
 }
 
@@ -183,6 +186,7 @@ export type FollowUpMinAggregateInputType = {
   closedScore?: true
   threadPostedAt?: true
   deliveryLease?: true
+  threadAttemptAt?: true
 }
 
 export type FollowUpMaxAggregateInputType = {
@@ -211,6 +215,7 @@ export type FollowUpMaxAggregateInputType = {
   closedScore?: true
   threadPostedAt?: true
   deliveryLease?: true
+  threadAttemptAt?: true
 }
 
 export type FollowUpCountAggregateInputType = {
@@ -240,6 +245,7 @@ export type FollowUpCountAggregateInputType = {
   closedScore?: true
   threadPostedAt?: true
   deliveryLease?: true
+  threadAttemptAt?: true
   _all?: true
 }
 
@@ -356,6 +362,7 @@ export type FollowUpGroupByOutputType = {
   closedScore: number | null
   threadPostedAt: Date | null
   deliveryLease: Date | null
+  threadAttemptAt: Date | null
   _count: FollowUpCountAggregateOutputType | null
   _avg: FollowUpAvgAggregateOutputType | null
   _sum: FollowUpSumAggregateOutputType | null
@@ -408,6 +415,7 @@ export type FollowUpWhereInput = {
   closedScore?: Prisma.FloatNullableFilter<"FollowUp"> | number | null
   threadPostedAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
   deliveryLease?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
+  threadAttemptAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
   account?: Prisma.XOR<Prisma.AccountScalarRelationFilter, Prisma.AccountWhereInput>
 }
@@ -439,6 +447,7 @@ export type FollowUpOrderByWithRelationInput = {
   closedScore?: Prisma.SortOrderInput | Prisma.SortOrder
   threadPostedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   deliveryLease?: Prisma.SortOrderInput | Prisma.SortOrder
+  threadAttemptAt?: Prisma.SortOrderInput | Prisma.SortOrder
   workspace?: Prisma.WorkspaceOrderByWithRelationInput
   account?: Prisma.AccountOrderByWithRelationInput
 }
@@ -473,6 +482,7 @@ export type FollowUpWhereUniqueInput = Prisma.AtLeast<{
   closedScore?: Prisma.FloatNullableFilter<"FollowUp"> | number | null
   threadPostedAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
   deliveryLease?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
+  threadAttemptAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
   account?: Prisma.XOR<Prisma.AccountScalarRelationFilter, Prisma.AccountWhereInput>
 }, "id">
@@ -504,6 +514,7 @@ export type FollowUpOrderByWithAggregationInput = {
   closedScore?: Prisma.SortOrderInput | Prisma.SortOrder
   threadPostedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   deliveryLease?: Prisma.SortOrderInput | Prisma.SortOrder
+  threadAttemptAt?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.FollowUpCountOrderByAggregateInput
   _avg?: Prisma.FollowUpAvgOrderByAggregateInput
   _max?: Prisma.FollowUpMaxOrderByAggregateInput
@@ -541,6 +552,7 @@ export type FollowUpScalarWhereWithAggregatesInput = {
   closedScore?: Prisma.FloatNullableWithAggregatesFilter<"FollowUp"> | number | null
   threadPostedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"FollowUp"> | Date | string | null
   deliveryLease?: Prisma.DateTimeNullableWithAggregatesFilter<"FollowUp"> | Date | string | null
+  threadAttemptAt?: Prisma.DateTimeNullableWithAggregatesFilter<"FollowUp"> | Date | string | null
 }
 
 export type FollowUpCreateInput = {
@@ -568,6 +580,7 @@ export type FollowUpCreateInput = {
   closedScore?: number | null
   threadPostedAt?: Date | string | null
   deliveryLease?: Date | string | null
+  threadAttemptAt?: Date | string | null
   workspace: Prisma.WorkspaceCreateNestedOneWithoutFollowUpsInput
   account: Prisma.AccountCreateNestedOneWithoutFollowUpsInput
 }
@@ -599,6 +612,7 @@ export type FollowUpUncheckedCreateInput = {
   closedScore?: number | null
   threadPostedAt?: Date | string | null
   deliveryLease?: Date | string | null
+  threadAttemptAt?: Date | string | null
 }
 
 export type FollowUpUpdateInput = {
@@ -626,6 +640,7 @@ export type FollowUpUpdateInput = {
   closedScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  threadAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutFollowUpsNestedInput
   account?: Prisma.AccountUpdateOneRequiredWithoutFollowUpsNestedInput
 }
@@ -657,6 +672,7 @@ export type FollowUpUncheckedUpdateInput = {
   closedScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  threadAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type FollowUpCreateManyInput = {
@@ -686,6 +702,7 @@ export type FollowUpCreateManyInput = {
   closedScore?: number | null
   threadPostedAt?: Date | string | null
   deliveryLease?: Date | string | null
+  threadAttemptAt?: Date | string | null
 }
 
 export type FollowUpUpdateManyMutationInput = {
@@ -713,6 +730,7 @@ export type FollowUpUpdateManyMutationInput = {
   closedScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  threadAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type FollowUpUncheckedUpdateManyInput = {
@@ -742,6 +760,7 @@ export type FollowUpUncheckedUpdateManyInput = {
   closedScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  threadAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type FollowUpListRelationFilter = {
@@ -781,6 +800,7 @@ export type FollowUpCountOrderByAggregateInput = {
   closedScore?: Prisma.SortOrder
   threadPostedAt?: Prisma.SortOrder
   deliveryLease?: Prisma.SortOrder
+  threadAttemptAt?: Prisma.SortOrder
 }
 
 export type FollowUpAvgOrderByAggregateInput = {
@@ -820,6 +840,7 @@ export type FollowUpMaxOrderByAggregateInput = {
   closedScore?: Prisma.SortOrder
   threadPostedAt?: Prisma.SortOrder
   deliveryLease?: Prisma.SortOrder
+  threadAttemptAt?: Prisma.SortOrder
 }
 
 export type FollowUpMinOrderByAggregateInput = {
@@ -848,6 +869,7 @@ export type FollowUpMinOrderByAggregateInput = {
   closedScore?: Prisma.SortOrder
   threadPostedAt?: Prisma.SortOrder
   deliveryLease?: Prisma.SortOrder
+  threadAttemptAt?: Prisma.SortOrder
 }
 
 export type FollowUpSumOrderByAggregateInput = {
@@ -978,6 +1000,7 @@ export type FollowUpCreateWithoutWorkspaceInput = {
   closedScore?: number | null
   threadPostedAt?: Date | string | null
   deliveryLease?: Date | string | null
+  threadAttemptAt?: Date | string | null
   account: Prisma.AccountCreateNestedOneWithoutFollowUpsInput
 }
 
@@ -1007,6 +1030,7 @@ export type FollowUpUncheckedCreateWithoutWorkspaceInput = {
   closedScore?: number | null
   threadPostedAt?: Date | string | null
   deliveryLease?: Date | string | null
+  threadAttemptAt?: Date | string | null
 }
 
 export type FollowUpCreateOrConnectWithoutWorkspaceInput = {
@@ -1065,6 +1089,7 @@ export type FollowUpScalarWhereInput = {
   closedScore?: Prisma.FloatNullableFilter<"FollowUp"> | number | null
   threadPostedAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
   deliveryLease?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
+  threadAttemptAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
 }
 
 export type FollowUpCreateWithoutAccountInput = {
@@ -1092,6 +1117,7 @@ export type FollowUpCreateWithoutAccountInput = {
   closedScore?: number | null
   threadPostedAt?: Date | string | null
   deliveryLease?: Date | string | null
+  threadAttemptAt?: Date | string | null
   workspace: Prisma.WorkspaceCreateNestedOneWithoutFollowUpsInput
 }
 
@@ -1121,6 +1147,7 @@ export type FollowUpUncheckedCreateWithoutAccountInput = {
   closedScore?: number | null
   threadPostedAt?: Date | string | null
   deliveryLease?: Date | string | null
+  threadAttemptAt?: Date | string | null
 }
 
 export type FollowUpCreateOrConnectWithoutAccountInput = {
@@ -1175,6 +1202,7 @@ export type FollowUpCreateManyWorkspaceInput = {
   closedScore?: number | null
   threadPostedAt?: Date | string | null
   deliveryLease?: Date | string | null
+  threadAttemptAt?: Date | string | null
 }
 
 export type FollowUpUpdateWithoutWorkspaceInput = {
@@ -1202,6 +1230,7 @@ export type FollowUpUpdateWithoutWorkspaceInput = {
   closedScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  threadAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   account?: Prisma.AccountUpdateOneRequiredWithoutFollowUpsNestedInput
 }
 
@@ -1231,6 +1260,7 @@ export type FollowUpUncheckedUpdateWithoutWorkspaceInput = {
   closedScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  threadAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type FollowUpUncheckedUpdateManyWithoutWorkspaceInput = {
@@ -1259,6 +1289,7 @@ export type FollowUpUncheckedUpdateManyWithoutWorkspaceInput = {
   closedScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  threadAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type FollowUpCreateManyAccountInput = {
@@ -1287,6 +1318,7 @@ export type FollowUpCreateManyAccountInput = {
   closedScore?: number | null
   threadPostedAt?: Date | string | null
   deliveryLease?: Date | string | null
+  threadAttemptAt?: Date | string | null
 }
 
 export type FollowUpUpdateWithoutAccountInput = {
@@ -1314,6 +1346,7 @@ export type FollowUpUpdateWithoutAccountInput = {
   closedScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  threadAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutFollowUpsNestedInput
 }
 
@@ -1343,6 +1376,7 @@ export type FollowUpUncheckedUpdateWithoutAccountInput = {
   closedScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  threadAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type FollowUpUncheckedUpdateManyWithoutAccountInput = {
@@ -1371,6 +1405,7 @@ export type FollowUpUncheckedUpdateManyWithoutAccountInput = {
   closedScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  threadAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 
@@ -1402,6 +1437,7 @@ export type FollowUpSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs
   closedScore?: boolean
   threadPostedAt?: boolean
   deliveryLease?: boolean
+  threadAttemptAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["followUp"]>
@@ -1433,6 +1469,7 @@ export type FollowUpSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exte
   closedScore?: boolean
   threadPostedAt?: boolean
   deliveryLease?: boolean
+  threadAttemptAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["followUp"]>
@@ -1464,6 +1501,7 @@ export type FollowUpSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exte
   closedScore?: boolean
   threadPostedAt?: boolean
   deliveryLease?: boolean
+  threadAttemptAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["followUp"]>
@@ -1495,9 +1533,10 @@ export type FollowUpSelectScalar = {
   closedScore?: boolean
   threadPostedAt?: boolean
   deliveryLease?: boolean
+  threadAttemptAt?: boolean
 }
 
-export type FollowUpOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "accountId" | "status" | "ownerSlackUserId" | "assignedBy" | "dueDate" | "channelId" | "threadTs" | "openedScore" | "snoozedUntil" | "snoozeReason" | "snoozeScore" | "escalatedAt" | "openedAt" | "resolvedAt" | "resolvedBy" | "recoveredAt" | "lastScore" | "lastBand" | "pendingReply" | "parentStale" | "version" | "closedScore" | "threadPostedAt" | "deliveryLease", ExtArgs["result"]["followUp"]>
+export type FollowUpOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "accountId" | "status" | "ownerSlackUserId" | "assignedBy" | "dueDate" | "channelId" | "threadTs" | "openedScore" | "snoozedUntil" | "snoozeReason" | "snoozeScore" | "escalatedAt" | "openedAt" | "resolvedAt" | "resolvedBy" | "recoveredAt" | "lastScore" | "lastBand" | "pendingReply" | "parentStale" | "version" | "closedScore" | "threadPostedAt" | "deliveryLease" | "threadAttemptAt", ExtArgs["result"]["followUp"]>
 export type FollowUpInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
@@ -1572,6 +1611,11 @@ export type $FollowUpPayload<ExtArgs extends runtime.Types.Extensions.InternalAr
      * Held while a notification job delivers this case's outbox, so two jobs never post it twice.
      */
     deliveryLease: Date | null
+    /**
+     * When its parent message was first sent with no answer from Slack (a timeout): before sending it
+     * again, the channel is searched for it by its metadata. Null while none is outstanding.
+     */
+    threadAttemptAt: Date | null
   }, ExtArgs["result"]["followUp"]>
   composites: {}
 }
@@ -2023,6 +2067,7 @@ export interface FollowUpFieldRefs {
   readonly closedScore: Prisma.FieldRef<"FollowUp", 'Float'>
   readonly threadPostedAt: Prisma.FieldRef<"FollowUp", 'DateTime'>
   readonly deliveryLease: Prisma.FieldRef<"FollowUp", 'DateTime'>
+  readonly threadAttemptAt: Prisma.FieldRef<"FollowUp", 'DateTime'>
 }
     
 
