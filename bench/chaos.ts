@@ -1,7 +1,7 @@
 // npm run bench -- chaos [--only forged,hostile,kills,outage,flood] [--repeat R] [--accounts N] [--kills K]
 //                        [--outage-seconds S]
 //
-// The reliability suite: the promises the README makes ("Failure modes"), each put to its fault on
+// The reliability suite: the promises docs/operations.md makes ("Failure modes"), each put to its fault on
 // the real processes, with one figure per promise (BENCHMARKS.md keeps them):
 //   forged   forged and stale Slack requests (10 kinds × command, button, event × R) -> 401, nothing done
 //   hostile  hostile values at the API, `import` and `connectors add` -> refused whole, naming the place

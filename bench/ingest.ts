@@ -41,7 +41,7 @@ import { benchRedisUrl, deleteQueueKeys, uniqueQueuePrefix } from "./support/que
 import { createScratchDatabase } from "./support/scratch-database.ts";
 
 const TARGET_PER_SECOND = 50_000;
-/** The ingest API's defaults (README "Configuration"). */
+/** The ingest API's defaults (docs/operations.md, "Configuration"). */
 const API_CONFIG = { maxBodyBytes: 16 * 1024 * 1024, rateLimitPerMinute: 6_000_000 };
 
 interface Settings {

@@ -1,25 +1,6 @@
 // Converts the two public churn tables in ../shared/datasets/ (see its README) into css-bot's
-// ordinary file formats, so `css-bot backtest` and `css-bot calibrate` read them like any export:
-//
-//   npx tsx examples/datasets-to-files.ts iranian ../shared/datasets/iranian-churn.csv .data/iranian
-//   npx tsx examples/datasets-to-files.ts telco ../shared/datasets/telco-churn.csv .data/telco
-//   (options: --as-of YYYY-MM-DD, default 2026-01-01; --limit N, the first N rows only)
-//
-// Each writes DIR/accounts.csv, DIR/metrics.csv (one observation per customer and column, dated
-// the day before the as-of date, so every window ending then sees it) and DIR/outcomes.csv
-// (account_id,churned; no churned_at: neither table dates the churn). Then, for example:
-//
-//   npx css-bot backtest --model examples/iranian-churn-model.yaml --accounts DIR/accounts.csv \
-//     --metrics DIR/metrics.csv --outcomes DIR/outcomes.csv --as-of 2026-01-01
-//
-// What the dates mean:
-// - iranian: the columns aggregate months 1-9 of a subscription and `Churn` is the status at month
-//   12. The as-of date stands for the end of month 9, so the back-test asks whether a score predicts
-//   churn three months ahead. `Status` (active / non-active) is left out: it nearly is the label.
-//   The rows have no ids: account_id is IR-<row number>.
-// - telco: one snapshot per customer; `Churn` means the customer left within the last month, so
-//   the inputs are contemporary with the churn, not ahead of it: a weaker test of prediction.
-// Nothing here is special-cased in css-bot: these are the same files a customer would export.
+// ordinary file formats, so `css-bot backtest` and `css-bot calibrate` read them like any export.
+// How to run it, what it writes and what the data sets mean: docs/backtesting.md, "Real churn data".
 import { createReadStream } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";

@@ -84,7 +84,7 @@ export async function runOnWorkers(
         CSS_QUEUE_PREFIX: prefix,
         CSS_SHARD_SIZE: String(spec.shardSize),
         CSS_WORKER_CONCURRENCY: String(spec.concurrency),
-        // As README "Running workers" recommends: without a cap V8 lets the heap grow to a
+        // As docs/operations.md ("Configuration", NODE_OPTIONS) recommends: without a cap V8 lets the heap grow to a
         // quarter of the machine's memory before it collects in earnest.
         NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=${spec.workerHeapMb}`.trim(),
       },

@@ -87,7 +87,7 @@ export const workspaceSettingsSchema = z.object({
   /** At most this many at-risk threads open per local day; the backlog opens highest MRR first. */
   case_threads_per_day: z.number().int().min(1).max(500).default(25),
   /**
-   * Whose value stands when several sources write one account's metric on one day (README "Source
+   * Whose value stands when several sources write one account's metric on one day (docs/data.md, "Source
    * precedence"); unset: domain/source-precedence.ts's default.
    */
   source_precedence: sourcePrecedenceSchema.default({

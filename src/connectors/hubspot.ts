@@ -1,6 +1,6 @@
 // HubSpot: companies in a customer lifecycle stage to accounts (name, domain, owner's email, renewal
 // date, the customer's own account id and segment from configurable properties), and companies with
-// a churn date to churned accounts. README "### HubSpot" says the same for admins.
+// a churn date to churned accounts. docs/connectors.md, "HubSpot", says the same for admins.
 //
 // First sync: the owners, then every company through the list endpoint (paging.next.after), each
 // page committed with its position. Later syncs search companies by hs_lastmodifieddate, ascending,

@@ -1,7 +1,7 @@
 // Stripe: customers to accounts (identity, MRR normalised to a month, churn from their subscriptions),
 // failed invoices to `failed_payments`, and after the first sync the event stream for what changed:
 // customer changes, subscription changes (MRR re-read; `mrr_churned`, `mrr_contraction` and
-// `mrr_expansion` on the day) and payment failures. README "### Stripe" says the same for admins.
+// `mrr_expansion` on the day) and payment failures. docs/connectors.md, "Stripe", says the same for admins.
 //
 // First sync: note the newest event (the mark), list subscriptions (status=all) into per-customer
 // summaries, then customers page by page (each page committed with its position), then open and

@@ -1,6 +1,6 @@
 // Zendesk Support: organizations to accounts; tickets per organization to `open_tickets` (how many are
 // not solved or closed, as of the sync day) and `tickets_created` (per day created); satisfaction
-// ratings to CSAT responses (good 5, bad 1). README "### Zendesk" says the same for admins.
+// ratings to CSAT responses (good 5, bad 1). docs/connectors.md, "Zendesk", says the same for admins.
 //
 // A sync reads, in order: organizations (all of them on the first sync of each day, which also
 // refreshes every organization's open_tickets, else the incremental organization export), then the

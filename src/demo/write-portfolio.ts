@@ -1,4 +1,4 @@
-// Writes a portfolio as the three public CSV files (README "File formats"), streamed row by row so a
+// Writes a portfolio as the three public CSV files (docs/data.md, "File formats"), streamed row by row so a
 // large portfolio never sits in memory as one string.
 import { createWriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";

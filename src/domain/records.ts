@@ -1,5 +1,5 @@
 // The records the scoring core works on, whatever they came from (files, the database, a connector).
-// Field names follow the public file formats (see README "File formats").
+// Field names follow the public file formats (see docs/data.md, "File formats").
 import type { Day } from "./dates.ts";
 
 export const SURVEYS = ["nps", "csat", "ces"] as const;

@@ -292,7 +292,7 @@ describe("bad characters", () => {
     const big = "x".repeat(5000);
     const csv = file("big.csv", `account_id,name\nA1,Acme\nA2,${big}\nA3,Three\n`);
     await expect(readAll(csv, "accounts", { maxRecordBytes: 1000 })).rejects.toThrow(
-      `${csv}:3: record longer than 1000 bytes, the limit per record (README "File formats")`,
+      `${csv}:3: record longer than 1000 bytes, the limit per record (docs/data.md, "File formats")`,
     );
     const jsonl = file(
       "big.jsonl",
@@ -308,10 +308,10 @@ describe("bad characters", () => {
     const counted = await readAll(euros, "accounts", { maxRecordBytes: 1000 });
     expect(counted.map((i) => i.record?.accountId ?? null)).toEqual(["E1", null]);
     expect(problems(counted, euros)).toEqual([
-      ':2: record longer than 1000 bytes, the limit per record (README "File formats")',
+      ':2: record longer than 1000 bytes, the limit per record (docs/data.md, "File formats")',
     ]);
     expect(problems(items, jsonl)).toEqual([
-      ':2: record longer than 1000 bytes, the limit per record (README "File formats")',
+      ':2: record longer than 1000 bytes, the limit per record (docs/data.md, "File formats")',
     ]);
   });
 });

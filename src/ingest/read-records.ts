@@ -262,7 +262,7 @@ async function* readJsonLines<T>(
 }
 
 const tooLong = (maxBytes: number) =>
-  `record longer than ${maxBytes} bytes, the limit per record (README "File formats")`;
+  `record longer than ${maxBytes} bytes, the limit per record (docs/data.md, "File formats")`;
 
 /**
  * The lines of a text, numbered from 1, without their line break; a line longer than `maxBytes`

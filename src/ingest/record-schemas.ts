@@ -1,4 +1,4 @@
-// The public record formats (README "File formats"), validated with zod. Files and, later, the
+// The public record formats (docs/data.md, "File formats"), validated with zod. Files and, later, the
 // ingest API share these schemas, so a record means the same whatever way it arrives.
 import { z } from "zod";
 import { parseDay, parseInstant } from "../domain/dates.ts";

@@ -1,4 +1,4 @@
-// The README's Slack install, on the embedded database, as a user runs it: `css-bot start` in one
+// The Slack install (docs/slack.md), on the embedded database, as a user runs it: `css-bot start` in one
 // shell, commands in another while it runs. Real processes; the data must be one and the same.
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -83,7 +83,7 @@ describe("the embedded database shared by css-bot start and the commands", () =>
     const bot = await start();
     // The key creates the workspace the other commands act on.
     const key = await ok("apikey", "create", "--name", "probe", "--json");
-    // The README's step, and more, in other shells at once.
+    // The install's step, and more, in other shells at once.
     const [set, shown, runs, imported, recomputed] = await Promise.all([
       ok("settings", "set", "--alert-channel", "C123", "--digest-channel", "C456"),
       ok("settings", "show", "--json"),

@@ -1,6 +1,6 @@
 // A team's first two weeks with css-bot, lived end to end on the real stack: `css-bot start` (web
-// and worker in one process, as the README's install steps run it) on PostgreSQL and on the embedded
-// database, the real Redis, and the fake Slack over HTTP. The README's install steps run in their
+// and worker in one process, as docs/slack.md's install steps run it) on PostgreSQL and on the embedded
+// database, the real Redis, and the fake Slack over HTTP. The install steps (docs/slack.md) run in their
 // order (start, then settings while it runs, then doctor); then fourteen days pass, each recomputed
 // with `--as-of` (one of them three times), a digest on every weekday, people clicking Resolve,
 // Snooze and Assign in the running bot. Everything is judged from what Slack received, and the alert
@@ -302,8 +302,8 @@ describe.each(["postgres", "pglite"] as Backend[])("a team's first two weeks on 
     expect(res.status).toBe(200);
   }
 
-  it("installs as the README says, then lives two weeks without noise", async () => {
-    // The README's install steps, in order: data and model, start, settings while it runs.
+  it("installs as docs/slack.md says, then lives two weeks without noise", async () => {
+    // The install steps (docs/slack.md), in order: data and model, start, settings while it runs.
     await cssBotOk(["model", "set", path.join(dir, "model.yaml")], env);
     await cssBotOk(["import", "accounts", path.join(dir, "accounts.csv")], env);
     bot = spawnCssBot(["start"], env);

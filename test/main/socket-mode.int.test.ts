@@ -53,7 +53,7 @@ describe("css-bot start in Socket Mode", () => {
       REDIS_URL: testRedisUrl,
       CSS_QUEUE_PREFIX: queues.prefix,
       PORT: "0",
-      // Socket Mode as the README's step 4 says: the bot token and an app-level token, nothing else.
+      // Socket Mode as docs/slack.md's install step 4 says: the bot token and an app-level token, nothing else.
       SLACK_BOT_TOKEN: "xoxb-test",
       SLACK_APP_TOKEN: APP_TOKEN,
       SLACK_API_URL: fake.apiUrl,

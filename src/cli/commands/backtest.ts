@@ -114,7 +114,7 @@ export function registerBacktest(program: Command, ctx: CliContext): void {
 
 const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
-/** The public JSON of a back-test (README "Back-testing and calibration"): fields are only added. */
+/** The public JSON of a back-test (docs/backtesting.md): fields are only added. */
 export function reportJson(r: BacktestReport) {
   return {
     accounts: r.accounts,

@@ -42,7 +42,7 @@ export function registerConnectors(program: Command, ctx: CliContext): void {
     .description("add a connector, or update the one of that name (its schedule follows at once)")
     .argument("<name>", "a name for it, e.g. warehouse")
     .requiredOption("--kind <kind>", `the source: ${availableKinds().join(", ")}`)
-    .option("--settings <json>", "its settings as JSON (see README, Connectors)")
+    .option("--settings <json>", "its settings as JSON (see docs/connectors.md)")
     .option("--settings-file <file>", "its settings from a JSON file")
     .option(
       "--secret-file <file>",

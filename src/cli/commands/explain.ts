@@ -44,7 +44,7 @@ export function explanationJson(x: Explanation) {
     // The bands the score is banded by, highest first: the segment's when it has its own.
     bands: bands.map((b) => ({ key: b.key, label: bandName(b), min: b.min })),
     bands_segment: own ? x.account.segment : null,
-    // Where each metric component's raw input came from (README "Source precedence").
+    // Where each metric component's raw input came from (docs/data.md, "Source precedence").
     sources: Object.fromEntries(
       x.current.components.flatMap((c) => {
         const windowed = x.sources.get(c.key);

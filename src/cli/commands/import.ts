@@ -54,7 +54,7 @@ export function registerImport(program: Command, ctx: CliContext): void {
           const skipped = result.invalid > 0 ? `, skipped ${result.invalid} invalid row(s)` : "";
           const superseded =
             result.superseded > 0
-              ? `; ${result.superseded} kept another source's value for the day, ranked above a file's (see README "Source precedence")`
+              ? `; ${result.superseded} kept another source's value for the day, ranked above a file's (see docs/data.md, "Source precedence")`
               : "";
           ctx.io.stdout.write(`imported ${result.imported} ${kind} from ${file}${skipped}${superseded}\n`);
         }

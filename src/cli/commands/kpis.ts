@@ -7,7 +7,7 @@ import type { CliContext } from "../context.ts";
 import { numberOption, periodOption } from "../options.ts";
 import { fmtNumber, fmtPercent, table } from "../output/format.ts";
 
-/** The metrics the KPI library reads (see README "KPIs"); the rest of a metrics file is skipped. */
+/** The metrics the KPI library reads (see docs/scoring.md, "KPIs"); the rest of a metrics file is skipped. */
 const KPI_METRICS = new Set(["mrr", "active_users"]);
 
 interface KpisOptions {

@@ -30,7 +30,7 @@ describe("cron patterns", () => {
     ]);
   });
 
-  it("handles the hours that daylight-saving changes skip or repeat as the README says", () => {
+  it("handles the hours that daylight-saving changes skip or repeat as docs/operations.md says", () => {
     const iso = (pattern: string, from: string, n: number) =>
       nextFireTimes(pattern, "Europe/Paris", new Date(from), n).map((d) => d.toISOString());
     // Spring (2026-03-29, 02:00 -> 03:00): a daily 02:30 does not vanish, it fires at 03:30 CEST.

@@ -47,7 +47,7 @@ export type AccountSourceId = Prisma.AccountSourceIdModel
 /**
  * Model MetricObservation
  * One value of one metric for one account on one day, and the source that wrote it. A later write for
- * the same day replaces it unless its source ranks below the stored one's for that metric (README
+ * the same day replaces it unless its source ranks below the stored one's for that metric (docs/data.md,
  * "Source precedence"; the guard is in every upsert, src/db/repositories/observations.ts).
  */
 export type MetricObservation = Prisma.MetricObservationModel

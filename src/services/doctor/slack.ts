@@ -10,7 +10,7 @@ import { fail, ok, reason, warn, type Check } from "./check.ts";
 
 export const SLACK_ENV_FIX =
   "set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (one workspace), or SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, " +
-  "SLACK_STATE_SECRET and CSS_ENCRYPTION_KEY (OAuth installs): README, Installing the Slack app";
+  "SLACK_STATE_SECRET and CSS_ENCRYPTION_KEY (OAuth installs): docs/slack.md, Installing the Slack app";
 
 /** Scopes whose absence only costs an extra, and what it costs. */
 const HISTORY_COST = "a post whose answer is lost (a timeout) is sent again and may appear twice";
