@@ -33,7 +33,7 @@ import type { PrismaClient } from "../src/generated/prisma/client.ts";
 import { openQueues, type Queues } from "../src/jobs/queues.ts";
 import { startRunFlow } from "../src/jobs/run-flow.ts";
 import { createApiKey } from "../src/services/api-keys.ts";
-import { startFakeSlack } from "../test/fakes/slack-api.ts";
+import { startFakeSlack } from "../src/sandbox/slack-api.ts";
 import { freePort } from "../test/support/processes.ts";
 import { oneOf, parseFlags, wholeNumber } from "./support/args.ts";
 import { runChild } from "./support/child-process.ts";

@@ -29,7 +29,7 @@ import { ensureWorkspace } from "../src/db/repositories/workspaces.ts";
 import { parseDay } from "../src/domain/dates.ts";
 import { DEFAULT_MODEL, DEFAULT_MODEL_SOURCE } from "../src/domain/model/default-model.ts";
 import type { Logger } from "../src/log.ts";
-import { startFakeSlack } from "../test/fakes/slack-api.ts";
+import { startFakeSlack } from "../src/sandbox/slack-api.ts";
 import { BenchUsageError, parseFlags, wholeNumber } from "./support/args.ts";
 import { runChild } from "./support/child-process.ts";
 import { benchRedisUrl } from "./support/queue-keys.ts";

@@ -1,7 +1,7 @@
 // The running bot for a chaos section: `css-bot start` as an operator runs it (one workspace, the
 // fake Slack on loopback), on a scratch PostgreSQL database and a queue prefix of its own, all
 // removed at the end.
-import { startFakeSlack, type FakeSlack } from "../../test/fakes/slack-api.ts";
+import { startFakeSlack, type FakeSlack } from "../../src/sandbox/slack-api.ts";
 import { spawnCssBot, type CssBotProcess } from "../../test/support/processes.ts";
 import type { Cleanup } from "../support/lifecycle.ts";
 import { benchRedisUrl, deleteQueueKeys, uniqueQueuePrefix } from "../support/queue-keys.ts";

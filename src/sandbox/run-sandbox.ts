@@ -4,7 +4,7 @@
 // alerts follow as they would), then the day's digest.
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
-import { startFakeSlack } from "../../test/fakes/slack-api.ts";
+import { startFakeSlack } from "./slack-api.ts";
 import type { AppConfig } from "../config/env.ts";
 import { openDatabase } from "../db/client.ts";
 import { ensureWorkspace } from "../db/repositories/workspaces.ts";

@@ -2,7 +2,7 @@
 // sends (messages, ephemerals, views, files, response_url bodies); this class adds the people's side:
 // who is looking, what they type and click (sent to the bot as signed requests), and one view of it
 // all per person for the browser page (state.ts). Nothing here reaches the internet.
-import type { FakeSlack } from "../../test/fakes/slack-api.ts";
+import type { FakeSlack } from "./slack-api.ts";
 import {
   blockActions,
   eventCallback,

@@ -7,7 +7,7 @@ import { readSettings } from "../../src/config/workspace-settings.ts";
 import { SecretBox } from "../../src/security/secret-box.ts";
 import { BOT_SCOPES } from "../../src/slack/app.ts";
 import { createInstallationStore } from "../../src/slack/installation-store.ts";
-import { startFakeSlack, type FakeSlack } from "../fakes/slack-api.ts";
+import { startFakeSlack, type FakeSlack } from "../../src/sandbox/slack-api.ts";
 import { runCli } from "../support/cli.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { deleteKeys, uniquePrefix } from "../support/queues.ts";

@@ -8,7 +8,7 @@ import { notifyBandChanges, notifyJobId } from "../../src/jobs/definitions/notif
 import { enqueue } from "../../src/jobs/enqueue.ts";
 import { startRunFlow } from "../../src/jobs/run-flow.ts";
 import { updateSettings } from "../../src/services/workspace-settings.ts";
-import { startFakeSlack, type FakeSlack } from "../fakes/slack-api.ts";
+import { startFakeSlack, type FakeSlack } from "../../src/sandbox/slack-api.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { importPortfolio, PORTFOLIO_END } from "../support/portfolio.ts";
 import { openTestQueues, waitFor } from "../support/queues.ts";

@@ -19,7 +19,7 @@ import { updateSettings } from "../../src/services/workspace-settings.ts";
 import { BOT_SCOPES } from "../../src/slack/app.ts";
 import { backlogNoticeMetadata } from "../../src/slack/post-once.ts";
 import { workspaceToday } from "../../src/slack/workspace-today.ts";
-import { startFakeSlack, type FakeSlack } from "../fakes/slack-api.ts";
+import { startFakeSlack, type FakeSlack } from "../../src/sandbox/slack-api.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { importPortfolio, PORTFOLIO_END } from "../support/portfolio.ts";
 import { openTestQueues, waitFor } from "../support/queues.ts";

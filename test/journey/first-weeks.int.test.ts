@@ -25,7 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/client.ts";
 import { formatDay, parseDay, type Day } from "../../src/domain/dates.ts";
 import { ACTIONS } from "../../src/slack/ids.ts";
-import { startFakeSlack, type FakeMessage, type FakeSlack } from "../fakes/slack-api.ts";
+import { startFakeSlack, type FakeMessage, type FakeSlack } from "../../src/sandbox/slack-api.ts";
 import { runCli } from "../support/cli.ts";
 import { spawnCssBot, type CssBotProcess } from "../support/processes.ts";
 import { createTestDatabase, type Backend, type TestDatabase } from "../support/databases.ts";

@@ -8,7 +8,7 @@ import { silentLogger } from "../../src/log.ts";
 import { registry } from "../../src/metrics/registry.ts";
 import { createApiKey } from "../../src/services/api-keys.ts";
 import { SlackGateway } from "../../src/slack/gateway.ts";
-import { startFakeSlack } from "../fakes/slack-api.ts";
+import { startFakeSlack } from "../../src/sandbox/slack-api.ts";
 import { runCli } from "../support/cli.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { importPortfolio, PORTFOLIO_END } from "../support/portfolio.ts";

@@ -7,7 +7,7 @@
 // uninstalled or its tokens are revoked.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeSlack, type FakeSlack } from "../fakes/slack-api.ts";
+import { startFakeSlack, type FakeSlack } from "../../src/sandbox/slack-api.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { spawnCssBot, type CssBotProcess } from "../support/processes.ts";
 import { openTestQueues, testRedisUrl } from "../support/queues.ts";

@@ -8,7 +8,7 @@ import { formatDay } from "../../src/domain/dates.ts";
 import { startRunFlow } from "../../src/jobs/run-flow.ts";
 import { createApiKey } from "../../src/services/api-keys.ts";
 import { updateSettings } from "../../src/services/workspace-settings.ts";
-import { startFakeSlack, type FakeSlack } from "../fakes/slack-api.ts";
+import { startFakeSlack, type FakeSlack } from "../../src/sandbox/slack-api.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { importPortfolio, PORTFOLIO_END } from "../support/portfolio.ts";
 import { freePort, getJson, spawnCssBot, type CssBotProcess } from "../support/processes.ts";

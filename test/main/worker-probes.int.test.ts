@@ -8,7 +8,7 @@ import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
 import { SecretBox } from "../../src/security/secret-box.ts";
 import { findSealedSecrets } from "../../src/services/sealed-secrets.ts";
 import { createTrackSecret } from "../../src/services/track-secret.ts";
-import { startFakeSlack, type FakeSlack } from "../fakes/slack-api.ts";
+import { startFakeSlack, type FakeSlack } from "../../src/sandbox/slack-api.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { freePort, getJson, REPO, spawnCssBot, type CssBotProcess } from "../support/processes.ts";
 import { openTestQueues, testRedisUrl, waitFor } from "../support/queues.ts";

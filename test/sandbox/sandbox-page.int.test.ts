@@ -10,7 +10,7 @@ import { Sandbox } from "../../src/sandbox/sandbox.ts";
 import { startSandboxServer, type SandboxServer } from "../../src/sandbox/server.ts";
 import { SANDBOX_BOT_TOKEN, SANDBOX_TEAM } from "../../src/sandbox/team.ts";
 import { silentLogger } from "../../src/log.ts";
-import { startFakeSlack, type FakeSlack } from "../fakes/slack-api.ts";
+import { startFakeSlack, type FakeSlack } from "../../src/sandbox/slack-api.ts";
 
 const CHROMIUM = process.env.CSS_CHROMIUM ?? "/usr/bin/chromium";
 const SECRET = "sandbox-page-test-secret";

@@ -10,7 +10,7 @@ import { silentLogger } from "../../src/log.ts";
 import { reportBandChanges } from "../../src/services/at-risk-cases.ts";
 import { updateSettings } from "../../src/services/workspace-settings.ts";
 import { SlackGateway, type WorkspaceSlack } from "../../src/slack/gateway.ts";
-import { startFakeSlack, type FakeSlack } from "../fakes/slack-api.ts";
+import { startFakeSlack, type FakeSlack } from "../../src/sandbox/slack-api.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { testRedisUrl, uniquePrefix } from "../support/queues.ts";
 

@@ -9,7 +9,7 @@ import { silentLogger, type Logger } from "../../src/log.ts";
 import { createSlackAccess } from "../../src/slack/access.ts";
 import { SlackConnection } from "../../src/slack/connection.ts";
 import { SlackGateway } from "../../src/slack/gateway.ts";
-import { startFakeSlack, type FakeSlack } from "../fakes/slack-api.ts";
+import { startFakeSlack, type FakeSlack } from "../../src/sandbox/slack-api.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { testRedisUrl, uniquePrefix } from "../support/queues.ts";
 

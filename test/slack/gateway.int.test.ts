@@ -11,7 +11,7 @@ import {
   SlackRateLimitedError,
   SlackTransientError,
 } from "../../src/slack/slack-errors.ts";
-import { startFakeSlack, type FakeSlack } from "../fakes/slack-api.ts";
+import { startFakeSlack, type FakeSlack } from "../../src/sandbox/slack-api.ts";
 import { deleteKeys, testRedisUrl, uniquePrefix } from "../support/queues.ts";
 
 const TOKEN = "xoxb-test";

@@ -35,16 +35,4 @@ export async function deleteKeys(prefix: string): Promise<void> {
 }
 
 /** Polls `check` until it returns a value (not undefined) or the time runs out. */
-export async function waitFor<T>(
-  check: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-  what = "condition",
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { waitFor } from "../../src/sandbox/wait-for.ts";

@@ -10,7 +10,7 @@ import type { SecretBox } from "../../src/security/secret-box.ts";
 import { createSlackServer, type SlackServer } from "../../src/slack/app.ts";
 import { SlackGateway } from "../../src/slack/gateway.ts";
 import { workspaceToday } from "../../src/slack/workspace-today.ts";
-import { startFakeSlack, type FakeSlack } from "../fakes/slack-api.ts";
+import { startFakeSlack, type FakeSlack } from "../../src/sandbox/slack-api.ts";
 import { createTestDatabase, type TestDatabase } from "./databases.ts";
 import { testRedisUrl, uniquePrefix } from "./queues.ts";
 import { SIGNING_SECRET } from "./slack-requests.ts";

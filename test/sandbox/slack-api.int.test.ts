@@ -2,7 +2,7 @@
 import { ErrorCode, LogLevel, WebClient, type Logger } from "@slack/web-api";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { BOT_SCOPES } from "../../src/slack/app.ts";
-import { startFakeSlack, type FakeSlack } from "./slack-api.ts";
+import { startFakeSlack, type FakeSlack } from "../../src/sandbox/slack-api.ts";
 
 const nothing = (): void => undefined;
 // The client logs Slack's "[ERROR] ..." validation messages; the assertions read them instead.

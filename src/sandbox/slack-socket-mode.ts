@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
-import { waitFor } from "../support/queues.ts";
+import { waitFor } from "./wait-for.ts";
 
 type Rec = Record<string, unknown>;
 

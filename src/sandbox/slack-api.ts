@@ -1,5 +1,6 @@
-// A fake of Slack's Web API over real HTTP on loopback, so integration tests drive the bot through the
-// real @slack/web-api client: form or JSON bodies, Bearer tokens, HTTP 429 with Retry-After, 5xx.
+// Slack's Web API over real HTTP on loopback: the sandbox's Slack (`css-bot sandbox`, the demo), and
+// the integration tests', which drive the bot through the real @slack/web-api client: form or JSON
+// bodies, Bearer tokens, HTTP 429 with Retry-After, 5xx, answers lost after the call took effect.
 // It keeps what the bot sent (calls, messages, views, files, response_url bodies) and checks it
 // against the documented Block Kit limits, answering as Slack does when a limit is broken, so a test
 // can assert that nothing invalid would have reached Slack. Shapes follow docs.slack.dev/reference.
@@ -12,7 +13,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo } from "node:net";
-import { BOT_SCOPES } from "../../src/slack/app.ts";
+import { BOT_SCOPES } from "../slack/app.ts";
 import { FakeUserGroups, type FakeUserGroup } from "./slack-usergroups.ts";
 import { FakeSocketMode } from "./slack-socket-mode.ts";
 

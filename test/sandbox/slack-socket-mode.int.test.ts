@@ -4,8 +4,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { waitFor } from "../support/queues.ts";
-import { startFakeSlack, type FakeSlack } from "./slack-api.ts";
-import { FAKE_APP_ID } from "./slack-socket-mode.ts";
+import { startFakeSlack, type FakeSlack } from "../../src/sandbox/slack-api.ts";
+import { FAKE_APP_ID } from "../../src/sandbox/slack-socket-mode.ts";
 
 const APP_TOKEN = "xapp-1-test";
 
