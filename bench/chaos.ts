@@ -1,4 +1,4 @@
-// npm run bench -- chaos [--only forged,hostile,kills,outage,flood] [--repeat R] [--accounts N] [--kills K]
+// npm run bench -- chaos [--only forged,hostile,slow-slack,kills,outage,flood] [--repeat R] [--accounts N] [--kills K]
 //                        [--outage-seconds S]
 //
 // The reliability suite: the promises docs/operations.md makes ("Failure modes"), each put to its fault on
@@ -7,6 +7,8 @@
 //   hostile  hostile values at the API, `import` and `connectors add` -> refused whole, naming the place
 //   kills    a worker SIGKILLed mid-shard, K times -> the run finishes with results identical to a clean run
 //   outage   the database unreachable for S seconds mid-run -> waited out, identical results
+//   slow-slack  Slack answering past the client's timeout while 40 threads and a digest are posted
+//            -> each posted once
 //   flood    /css timed while 32 clients flood the ingest API (the ingest-flood benchmark's phases)
 // Each section makes what it needs (scratch databases, queue prefixes, processes, the fake Slack)
 // and removes it at the end. A promise broken is printed as FAIL and the benchmark fails.
@@ -17,8 +19,9 @@ import { cssUnderFlood } from "./chaos/flood.ts";
 import { forgedRequests } from "./chaos/forged.ts";
 import { hostileInputs } from "./chaos/hostile.ts";
 import { runsUnderFaults } from "./chaos/runs.ts";
+import { slowSlack } from "./chaos/slow-slack.ts";
 
-const SECTIONS = ["forged", "hostile", "kills", "outage", "flood"] as const;
+const SECTIONS = ["forged", "hostile", "slow-slack", "kills", "outage", "flood"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
@@ -48,6 +51,7 @@ export async function main(args: string[]): Promise<void> {
   };
   await section("forged", (cleanups) => forgedRequests(repeat, cleanups));
   await section("hostile", (cleanups) => hostileInputs(cleanups));
+  await section("slow-slack", (cleanups) => slowSlack(cleanups));
   await section("flood", (cleanups) => cssUnderFlood(cleanups));
   if (want("kills") || want("outage")) {
     log(`== ${["kills", "outage"].filter((s) => want(s as Section)).join(", ")}`);

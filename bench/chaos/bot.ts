@@ -20,7 +20,10 @@ export interface RunningBot {
   env: Record<string, string>;
 }
 
-export async function startBot(cleanups: Cleanup[]): Promise<RunningBot> {
+export async function startBot(
+  cleanups: Cleanup[],
+  extraEnv: Record<string, string> = {},
+): Promise<RunningBot> {
   const scratch = await createScratchDatabase("postgres");
   cleanups.push(() => scratch.drop());
   const fake = await startFakeSlack({ tokens: [BOT_TOKEN] });
@@ -37,6 +40,7 @@ export async function startBot(cleanups: Cleanup[]): Promise<RunningBot> {
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_BOT_TOKEN: BOT_TOKEN,
     SLACK_API_URL: fake.apiUrl,
+    ...extraEnv,
   };
   const bot = spawnCssBot(["start"], env);
   cleanups.push(() => bot.dispose());
