@@ -2,7 +2,7 @@
 // (through the gateway, on the fake Slack), further moves reply in that thread, and the buttons of
 // the parent message (signed block_actions into the real Bolt app) assign and resolve the case.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseDay } from "../../src/domain/dates.ts";
+import { dayToDate, parseDay } from "../../src/domain/dates.ts";
 import { escalateUnclaimed, reportBandChanges } from "../../src/services/at-risk-cases.ts";
 import { updateSettings } from "../../src/services/workspace-settings.ts";
 import { ACTIONS, decodeCaseValue } from "../../src/slack/ids.ts";
@@ -326,6 +326,31 @@ describe("at-risk cases", () => {
     expect(fell.summary.replies).toBe(1);
     expect(h.fake.replies(ALERTS, ts).at(-1)!.text).toContain("Fell a further 10 points while snoozed");
     expect((await h.db.prisma.followUp.findFirstOrThrow({ where: { accountId } })).status).toBe("open");
+  });
+
+  it("alerts again once a snooze has ended, and not before, however small the fall", async () => {
+    const snooze = (until: number) =>
+      h.db.prisma.followUp.updateMany({
+        where: { accountId, status: { not: "resolved" } },
+        data: { status: "snoozed", snoozedUntil: dayToDate(until), snoozeScore: 60, lastBand: "caution" },
+      });
+    const ts = parent()[0]!.ts;
+    await snooze(TODAY + 3);
+    const replies = h.fake.replies(ALERTS, ts).length;
+    const during = await move("caution", "at_risk", 62, 58); // 2 points below the snooze: quiet
+    expect(during.summary.replies).toBe(0);
+    expect(h.fake.replies(ALERTS, ts)).toHaveLength(replies);
+    await snooze(TODAY); // ended today
+    const after = await move("caution", "at_risk", 62, 59);
+    expect(after.summary.replies).toBe(1);
+    expect(h.fake.replies(ALERTS, ts).at(-1)!.text).toContain("Back at risk");
+    const c = await h.db.prisma.followUp.findFirstOrThrow({
+      where: { accountId, status: { not: "resolved" } },
+    });
+    expect(c.status).toBe("open");
+    expect(c.snoozedUntil).toBeNull();
+    // The next tests start from the score the test before this one left: 49.
+    await move("at_risk", "at_risk", 59, 49);
   });
 
   it("resolves on Resolve, and a stale button afterwards changes nothing", async () => {
