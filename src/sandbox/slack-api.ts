@@ -152,6 +152,17 @@ const DEFAULT_TEAM: Team = { teamId: "T0TEST", botUserId: "UBOT", teamName: "Fak
 // @slack/web-api sends object and array arguments as JSON strings inside a form body.
 const JSON_ARGS = ["blocks", "attachments", "view", "files", "metadata"];
 // https://docs.slack.dev/reference/block-kit/blocks: the block types the bot may send.
+// https://docs.slack.dev/reference/block-kit/block-elements: the element types (and image and the
+// text objects, which context blocks hold).
+const ELEMENT_TYPES = new Set(
+  (
+    "button checkboxes datepicker datetimepicker email_text_input image multi_static_select " +
+    "multi_external_select multi_users_select multi_conversations_select multi_channels_select " +
+    "number_input overflow plain_text_input radio_buttons rich_text_input static_select external_select " +
+    "users_select conversations_select channels_select timepicker url_text_input file_input " +
+    "workflow_button mrkdwn plain_text"
+  ).split(" "),
+);
 const BLOCK_TYPES = new Set(
   "section header divider context actions image input rich_text markdown".split(" "),
 );
@@ -218,6 +229,8 @@ class Problems {
   // url ≤ 3000; action_id ≤ 255 for every interactive element.
   element(e: unknown, pointer: string): void {
     if (!isRec(e)) return this.add(true, "must be an element object", pointer);
+    if (!ELEMENT_TYPES.has(String(e.type)))
+      return this.add(true, "unsupported element type", `${pointer}/type`);
     this.maxLen(e.action_id, 255, `${pointer}/action_id`);
     if (e.type !== "button") return;
     this.text(e.text, 75, `${pointer}/text`, true);
@@ -226,7 +239,16 @@ class Problems {
   }
   // https://docs.slack.dev/reference/block-kit/blocks: up to 50 blocks in a message, 100 in a modal or Home tab.
   blocks(blocks: unknown, max: number, pointer: string): void {
-    if (this.items(blocks, 0, max, pointer)) blocks.forEach((b, i) => this.block(b, `${pointer}/${i}`));
+    if (!this.items(blocks, 0, max, pointer)) return;
+    blocks.forEach((b, i) => this.block(b, `${pointer}/${i}`));
+    // A block_id must be unique within its message or view.
+    const seen = new Set<string>();
+    blocks.forEach((b, i) => {
+      const id = isRec(b) && typeof b.block_id === "string" ? b.block_id : undefined;
+      if (id === undefined) return;
+      this.add(seen.has(id), "must be unique within the blocks", `${pointer}/${i}/block_id`);
+      seen.add(id);
+    });
   }
   // Each limit from the block's page under https://docs.slack.dev/reference/block-kit/blocks/.
   block(b: unknown, p: string): void {

@@ -113,6 +113,36 @@ describe("fake Slack Web API", () => {
 
     expect(fake.callsTo("chat.postMessage")).toHaveLength(5);
     expect(fake.messages(CHANNEL)).toHaveLength(2);
+    expect(fake.refusals.map((r) => r.error)).toEqual(["invalid_blocks", "invalid_blocks", "no_text"]);
+  });
+
+  it("refuses a block_id used twice, an unknown element type, and a button's text over 75 characters", async () => {
+    const withId = (id: string) => ({ ...section("a"), block_id: id });
+    const button = (text: string, type = "button") => ({
+      type: "actions" as const,
+      elements: [{ type, action_id: "a", text: { type: "plain_text", text } }],
+    });
+    const post = (blocks: unknown[]) =>
+      client.chat.postMessage({ channel: CHANNEL, text: "x", blocks: blocks as never });
+    await expect(post([withId("b1"), withId("b2"), withId("b1")])).rejects.toMatchObject(
+      refusal("invalid_blocks", {
+        errors: ["must be unique within the blocks [json-pointer:/blocks/2/block_id]"],
+      }),
+    );
+    await expect(post([button("Go", "rocket")])).rejects.toMatchObject(
+      refusal("invalid_blocks", {
+        errors: ["unsupported element type [json-pointer:/blocks/0/elements/0/type]"],
+      }),
+    );
+    await expect(post([button("x".repeat(76))])).rejects.toMatchObject(
+      refusal("invalid_blocks", {
+        errors: ["must be less than 76 characters [json-pointer:/blocks/0/elements/0/text/text]"],
+      }),
+    );
+    await post([withId("b1"), withId("b2"), button("x".repeat(75))]);
+    expect(fake.refusals.at(-1)!.problems).toEqual([
+      "must be less than 76 characters [json-pointer:/blocks/0/elements/0/text/text]",
+    ]);
   });
 
   it("answers a rate limit with HTTP 429 and Retry-After, then works again", async () => {

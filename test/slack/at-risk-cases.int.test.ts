@@ -328,7 +328,7 @@ describe("at-risk cases", () => {
     expect((await h.db.prisma.followUp.findFirstOrThrow({ where: { accountId } })).status).toBe("open");
   });
 
-  it("alerts again once a snooze has ended, and not before, however small the fall", async () => {
+  it("alerts again while snoozed at exactly 10 more points, or once the snooze has ended", async () => {
     const snooze = (until: number) =>
       h.db.prisma.followUp.updateMany({
         where: { accountId, status: { not: "resolved" } },
@@ -339,7 +339,12 @@ describe("at-risk cases", () => {
     const replies = h.fake.replies(ALERTS, ts).length;
     const during = await move("caution", "at_risk", 62, 58); // 2 points below the snooze: quiet
     expect(during.summary.replies).toBe(0);
+    const nine = await move("caution", "at_risk", 62, 51); // 9 below: still quiet
+    expect(nine.summary.replies).toBe(0);
     expect(h.fake.replies(ALERTS, ts)).toHaveLength(replies);
+    const ten = await move("caution", "at_risk", 62, 50); // exactly reopen_points (10) below: news
+    expect(ten.summary.replies).toBe(1);
+    expect(h.fake.replies(ALERTS, ts).at(-1)!.text).toContain("Fell a further 10 points while snoozed");
     await snooze(TODAY); // ended today
     const after = await move("caution", "at_risk", 62, 59);
     expect(after.summary.replies).toBe(1);
