@@ -270,13 +270,10 @@ async function waitForRun(
 async function waitForActiveShard(t: Trial, index: number): Promise<string> {
   const seen = new Set<string>();
   for (;;) {
-    for (const j of await t.queues.queue.recompute.getActive()) {
-      if (j.name === "recompute-shard" && j.id) seen.add(j.id);
-    }
-    for (const j of await t.queues.queue.recompute.getCompleted(0, -1)) {
-      if (j.name === "recompute-shard" && j.id) seen.add(j.id);
-    }
     const active = await t.queues.queue.recompute.getActive();
+    for (const j of [...active, ...(await t.queues.queue.recompute.getCompleted(0, -1))]) {
+      if (j.name === "recompute-shard" && j.id) seen.add(j.id);
+    }
     const now = active.find((j) => j.name === "recompute-shard");
     if (now && seen.size > index) return now.id!;
     await sleep(20);

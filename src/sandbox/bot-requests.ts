@@ -168,6 +168,11 @@ export async function sendToApp(url: string, secret: string, request: SignedRequ
     },
     body: request.body,
   });
+  return readAnswer(res);
+}
+
+/** The app's answer: its status, its body, and the body as JSON when it is JSON (else null). */
+export async function readAnswer(res: Response): Promise<AppAnswer> {
   const text = await res.text();
   let json: unknown = null;
   try {

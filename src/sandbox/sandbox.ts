@@ -2,7 +2,7 @@
 // sends (messages, ephemerals, views, files, response_url bodies); this class adds the people's side:
 // who is looking, what they type and click (sent to the bot as signed requests), and one view of it
 // all per person for the browser page (state.ts). Nothing here reaches the internet.
-import type { FakeSlack } from "./slack-api.ts";
+import { dmOf, type FakeSlack } from "./slack-api.ts";
 import {
   blockActions,
   eventCallback,
@@ -24,7 +24,6 @@ export interface SandboxEphemeral {
   blocks?: unknown[];
   /** The response URL this message answers on (its buttons send it back). */
   responseUrl: string;
-  at: number;
 }
 
 /** A message a response_url posted with response_type in_channel: everyone sees it. */
@@ -34,7 +33,6 @@ export interface SandboxSharedMessage {
   user: string;
   text?: string;
   blocks?: unknown[];
-  at: number;
 }
 
 interface ResponseContext {
@@ -61,7 +59,7 @@ export class Sandbox {
   readonly ephemerals: SandboxEphemeral[] = [];
   readonly shared: SandboxSharedMessage[] = [];
   /** What the bot did not accept or answered with an error, newest last (shown on the page). */
-  readonly problems: { at: number; user: string; what: string }[] = [];
+  readonly problems: { user: string; what: string }[] = [];
   private readonly responseContexts = new Map<string, ResponseContext>();
   /** Response bodies already turned into ephemerals (fake.responses is append-only). */
   private responsesSeen = 0;
@@ -129,9 +127,8 @@ export class Sandbox {
 
   /** Types `/command text` in a channel as `user`. */
   async command(user: string, channel: string, line: string): Promise<void> {
-    const [command = "", ...rest] = line.trim().split(/\s+/);
+    const command = line.trim().split(/\s+/)[0] ?? "";
     const text = line.trim().slice(command.length).trim();
-    void rest;
     const actor = this.actor(user, channel);
     const responseUrl = this.newResponseUrl({ user, channel });
     const trigger = this.newTrigger(user);
@@ -233,7 +230,7 @@ export class Sandbox {
         type: "app_home_opened",
         user,
         tab: "home",
-        channel: `D${user.slice(1)}`,
+        channel: dmOf(user),
       }),
     );
     this.checkStatus(answer, user, "app_home_opened");
@@ -245,14 +242,13 @@ export class Sandbox {
     const viaApi = this.o.fake
       .ephemerals(channel)
       .filter((m) => m.user === user)
-      .map((m, i) => ({
+      .map((m) => ({
         id: `api-${m.channel}-${m.ts}`,
         user,
         channel: m.channel,
         text: m.text,
         blocks: m.blocks,
         responseUrl: "",
-        at: i,
       }));
     return [...this.ephemerals.filter((e) => e.user === user && e.channel === channel), ...viaApi];
   }
@@ -292,7 +288,7 @@ export class Sandbox {
   }
 
   private problem(user: string, what: string) {
-    this.problems.push({ at: Date.now(), user, what });
+    this.problems.push({ user, what });
     this.changed();
   }
 
@@ -324,18 +320,7 @@ export class Sandbox {
       if (original >= 0) this.ephemerals.splice(original, 1);
       return;
     }
-    if (body.response_type === "in_channel") {
-      this.shared.push({
-        id: `s${++this.seq}`,
-        channel: context.channel,
-        user: context.user,
-        text: body.text as string | undefined,
-        blocks: body.blocks as unknown[] | undefined,
-        at: Date.now(),
-      });
-      return;
-    }
-    if (body.replace_original === true && original >= 0) {
+    if (body.response_type !== "in_channel" && body.replace_original === true && original >= 0) {
       const e = this.ephemerals[original]!;
       this.ephemerals[original] = {
         ...e,
@@ -355,7 +340,6 @@ export class Sandbox {
         user,
         text: body.text as string | undefined,
         blocks: body.blocks as unknown[] | undefined,
-        at: Date.now(),
       });
     } else {
       this.ephemerals.push({
@@ -365,7 +349,6 @@ export class Sandbox {
         text: body.text as string | undefined,
         blocks: body.blocks as unknown[] | undefined,
         responseUrl,
-        at: Date.now(),
       });
     }
     // No notification here: this runs while the page's listeners read the version (absorb), and the

@@ -178,6 +178,9 @@ const fail = (error: string, extra: Rec = {}): Rec => ({ ok: false, error, ...ex
 const pad = (n: number): string => String(n).padStart(10, "0");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 
+/** The bot's DM with a user: posting to a user id posts there, as Slack does. Other ids as they are. */
+export const dmOf = (id: string): string => (/^[UW][A-Z0-9]+$/.test(id) ? `D${id.slice(1)}` : id);
+
 /** The "[ERROR] ..." lines of a refusal, without their prefix. */
 const problemsOf = (body: Rec): string[] => {
   const meta = body.response_metadata;
@@ -821,7 +824,7 @@ class FakeSlackServer implements FakeSlack {
   }
   /** The bot's DM with a user: posting to a user id posts there, as Slack does. */
   private dmOf(id: string): string {
-    return /^[UW][A-Z0-9]+$/.test(id) ? `D${id.slice(1)}` : id;
+    return dmOf(id);
   }
   private find(channel: string, ts: string | undefined): FakeMessage | undefined {
     return this.posted.find((m) => !m.ephemeral && m.channel === channel && m.ts === ts);

@@ -1,6 +1,7 @@
 // What one person sees in the sandbox, as the page's JSON: the channels with their messages and
 // threads, their DM with the bot, the ephemerals only they see, their App Home and open modal.
 import type { Sandbox } from "./sandbox.ts";
+import { dmOf } from "./slack-api.ts";
 import { SANDBOX_CHANNELS, SANDBOX_MEMBERS, SANDBOX_TEAM, memberById } from "./team.ts";
 
 export interface UiMessage {
@@ -43,7 +44,7 @@ export interface UiState {
 export function sandboxState(sandbox: Sandbox, user: string, day: string | null): UiState {
   const me = memberById(user) ?? SANDBOX_MEMBERS[0]!;
   const version = sandbox.currentVersion();
-  const dm = `D${me.id.slice(1)}`;
+  const dm = dmOf(me.id);
   const conversations: UiConversation[] = [
     ...SANDBOX_CHANNELS.map((c) => ({
       id: c.id,
@@ -133,7 +134,6 @@ function messagesOf(sandbox: Sandbox, channel: string, user: string): UiMessage[
 
 /** What the bot tried to post here and a real Slack would have refused, shown rather than lost. */
 function refusedIn(sandbox: Sandbox, channel: string, user: string): UiMessage[] {
-  const dmOf = (id: string) => (/^[UW][A-Z0-9]+$/.test(id) ? `D${id.slice(1)}` : id);
   return sandbox.fake.refusals
     .map((r, i) => ({ r, i }))
     .filter(({ r }) => {

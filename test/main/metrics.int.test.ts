@@ -12,7 +12,7 @@ import { startFakeSlack } from "../../src/sandbox/slack-api.ts";
 import { runCli } from "../support/cli.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { importPortfolio, PORTFOLIO_END } from "../support/portfolio.ts";
-import { spawnCssBot, type CssBotProcess } from "../support/processes.ts";
+import { startCssBot, type CssBotProcess } from "../support/processes.ts";
 import { openTestQueues, testRedisUrl, uniquePrefix, waitFor } from "../support/queues.ts";
 import { formatDay } from "../../src/domain/dates.ts";
 
@@ -41,10 +41,7 @@ describe("metrics", () => {
       PORT: "0",
       CSS_HEALTH_PORT: "0",
     };
-    bot = spawnCssBot(["start"], env);
-    const { port } = await bot.waitForLine("web process listening", 90_000);
-    await bot.waitForLine("worker started", 90_000);
-    url = `http://127.0.0.1:${String(port)}`;
+    ({ bot, url } = await startCssBot(env));
   }, 120_000);
 
   afterAll(async () => {

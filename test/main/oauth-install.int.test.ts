@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeSlack, type FakeSlack } from "../../src/sandbox/slack-api.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
-import { spawnCssBot, type CssBotProcess } from "../support/processes.ts";
+import { startCssBot, type CssBotProcess } from "../support/processes.ts";
 import { openTestQueues, testRedisUrl } from "../support/queues.ts";
 import { commandBody, postSigned } from "../support/slack-requests.ts";
 
@@ -26,7 +26,7 @@ describe("OAuth installs on css-bot start", () => {
     db = await createTestDatabase("postgres");
     queues = openTestQueues();
     fake = await startFakeSlack({ tokens: [] });
-    bot = spawnCssBot(["start"], {
+    ({ bot, url } = await startCssBot({
       DATABASE_URL: db.url!,
       REDIS_URL: testRedisUrl,
       CSS_QUEUE_PREFIX: queues.prefix,
@@ -39,10 +39,7 @@ describe("OAuth installs on css-bot start", () => {
       SLACK_STATE_SECRET: "state-secret-0123456789",
       CSS_ENCRYPTION_KEY: randomBytes(32).toString("hex"),
       SLACK_API_URL: fake.apiUrl,
-    });
-    const { port } = await bot.waitForLine("web process listening", 90_000);
-    await bot.waitForLine("worker started", 90_000);
-    url = `http://127.0.0.1:${String(port)}`;
+    }));
   }, 120_000);
 
   afterAll(async () => {

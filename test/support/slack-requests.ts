@@ -1,12 +1,10 @@
 // Requests as Slack sends them: form-encoded slash commands and interactions, JSON events, each
 // signed with the app's signing secret (v0 HMAC-SHA256 of "v0:<timestamp>:<body>").
-import { createHmac } from "node:crypto";
+import { readAnswer, slackSignature } from "../../src/sandbox/bot-requests.ts";
 
 export const SIGNING_SECRET = "test-signing-secret-0123456789";
 
-export function slackSignature(secret: string, timestamp: number, body: string): string {
-  return `v0=${createHmac("sha256", secret).update(`v0:${timestamp}:${body}`).digest("hex")}`;
-}
+export { slackSignature };
 
 export interface SignedPost {
   status: number;
@@ -32,14 +30,7 @@ export async function postSigned(
     },
     body,
   });
-  const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = null;
-  }
-  return { status: res.status, text, json, ms: performance.now() - t0 };
+  return { ...(await readAnswer(res)), ms: performance.now() - t0 };
 }
 
 export function commandBody(fields: {
