@@ -143,3 +143,24 @@ export type IdempotencyKey = Prisma.IdempotencyKeyModel
  * A Slack user who asked to be told of an account's band changes (`/css watch`).
  */
 export type AccountWatch = Prisma.AccountWatchModel
+/**
+ * Model Playbook
+ * A versioned playbook (src/domain/plays). Versions are immutable: a change stores a new version.
+ */
+export type Playbook = Prisma.PlaybookModel
+/**
+ * Model PlayFire
+ * A play that fired for an account (or a connector) on a local day, and what became of its actions.
+ * Unique per play, subject and day, so a run repeated, or a retried job, fires it once.
+ */
+export type PlayFire = Prisma.PlayFireModel
+/**
+ * Model WebhookDelivery
+ * A play's webhook call: the JSON sent, each try, and how it ended (the delivery log).
+ */
+export type WebhookDelivery = Prisma.WebhookDeliveryModel
+/**
+ * Model AccountNote
+ * A note on an account (`/css note`, a case thread's Log note button): part of its timeline.
+ */
+export type AccountNote = Prisma.AccountNoteModel

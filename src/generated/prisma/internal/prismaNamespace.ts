@@ -418,7 +418,11 @@ export const ModelName = {
   AuditLogEntry: 'AuditLogEntry',
   ApiKey: 'ApiKey',
   IdempotencyKey: 'IdempotencyKey',
-  AccountWatch: 'AccountWatch'
+  AccountWatch: 'AccountWatch',
+  Playbook: 'Playbook',
+  PlayFire: 'PlayFire',
+  WebhookDelivery: 'WebhookDelivery',
+  AccountNote: 'AccountNote'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -434,7 +438,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "workspace" | "slackInstallation" | "scoringModel" | "account" | "accountSourceId" | "metricObservation" | "metricRollup" | "metricRollupChange" | "trackActivity" | "surveyResponse" | "scoreSnapshot" | "bandChange" | "recomputeRun" | "followUp" | "caseBacklogNotice" | "digest" | "connectorConfig" | "syncRun" | "auditLogEntry" | "apiKey" | "idempotencyKey" | "accountWatch"
+    modelProps: "workspace" | "slackInstallation" | "scoringModel" | "account" | "accountSourceId" | "metricObservation" | "metricRollup" | "metricRollupChange" | "trackActivity" | "surveyResponse" | "scoreSnapshot" | "bandChange" | "recomputeRun" | "followUp" | "caseBacklogNotice" | "digest" | "connectorConfig" | "syncRun" | "auditLogEntry" | "apiKey" | "idempotencyKey" | "accountWatch" | "playbook" | "playFire" | "webhookDelivery" | "accountNote"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -2050,6 +2054,302 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    Playbook: {
+      payload: Prisma.$PlaybookPayload<ExtArgs>
+      fields: Prisma.PlaybookFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.PlaybookFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlaybookPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.PlaybookFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlaybookPayload>
+        }
+        findFirst: {
+          args: Prisma.PlaybookFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlaybookPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.PlaybookFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlaybookPayload>
+        }
+        findMany: {
+          args: Prisma.PlaybookFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlaybookPayload>[]
+        }
+        create: {
+          args: Prisma.PlaybookCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlaybookPayload>
+        }
+        createMany: {
+          args: Prisma.PlaybookCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.PlaybookCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlaybookPayload>[]
+        }
+        delete: {
+          args: Prisma.PlaybookDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlaybookPayload>
+        }
+        update: {
+          args: Prisma.PlaybookUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlaybookPayload>
+        }
+        deleteMany: {
+          args: Prisma.PlaybookDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.PlaybookUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.PlaybookUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlaybookPayload>[]
+        }
+        upsert: {
+          args: Prisma.PlaybookUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlaybookPayload>
+        }
+        aggregate: {
+          args: Prisma.PlaybookAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregatePlaybook>
+        }
+        groupBy: {
+          args: Prisma.PlaybookGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PlaybookGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.PlaybookCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PlaybookCountAggregateOutputType> | number
+        }
+      }
+    }
+    PlayFire: {
+      payload: Prisma.$PlayFirePayload<ExtArgs>
+      fields: Prisma.PlayFireFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.PlayFireFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlayFirePayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.PlayFireFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlayFirePayload>
+        }
+        findFirst: {
+          args: Prisma.PlayFireFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlayFirePayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.PlayFireFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlayFirePayload>
+        }
+        findMany: {
+          args: Prisma.PlayFireFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlayFirePayload>[]
+        }
+        create: {
+          args: Prisma.PlayFireCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlayFirePayload>
+        }
+        createMany: {
+          args: Prisma.PlayFireCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.PlayFireCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlayFirePayload>[]
+        }
+        delete: {
+          args: Prisma.PlayFireDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlayFirePayload>
+        }
+        update: {
+          args: Prisma.PlayFireUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlayFirePayload>
+        }
+        deleteMany: {
+          args: Prisma.PlayFireDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.PlayFireUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.PlayFireUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlayFirePayload>[]
+        }
+        upsert: {
+          args: Prisma.PlayFireUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlayFirePayload>
+        }
+        aggregate: {
+          args: Prisma.PlayFireAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregatePlayFire>
+        }
+        groupBy: {
+          args: Prisma.PlayFireGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PlayFireGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.PlayFireCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PlayFireCountAggregateOutputType> | number
+        }
+      }
+    }
+    WebhookDelivery: {
+      payload: Prisma.$WebhookDeliveryPayload<ExtArgs>
+      fields: Prisma.WebhookDeliveryFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.WebhookDeliveryFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookDeliveryPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.WebhookDeliveryFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookDeliveryPayload>
+        }
+        findFirst: {
+          args: Prisma.WebhookDeliveryFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookDeliveryPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.WebhookDeliveryFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookDeliveryPayload>
+        }
+        findMany: {
+          args: Prisma.WebhookDeliveryFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookDeliveryPayload>[]
+        }
+        create: {
+          args: Prisma.WebhookDeliveryCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookDeliveryPayload>
+        }
+        createMany: {
+          args: Prisma.WebhookDeliveryCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.WebhookDeliveryCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookDeliveryPayload>[]
+        }
+        delete: {
+          args: Prisma.WebhookDeliveryDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookDeliveryPayload>
+        }
+        update: {
+          args: Prisma.WebhookDeliveryUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookDeliveryPayload>
+        }
+        deleteMany: {
+          args: Prisma.WebhookDeliveryDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.WebhookDeliveryUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.WebhookDeliveryUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookDeliveryPayload>[]
+        }
+        upsert: {
+          args: Prisma.WebhookDeliveryUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookDeliveryPayload>
+        }
+        aggregate: {
+          args: Prisma.WebhookDeliveryAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateWebhookDelivery>
+        }
+        groupBy: {
+          args: Prisma.WebhookDeliveryGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.WebhookDeliveryGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.WebhookDeliveryCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.WebhookDeliveryCountAggregateOutputType> | number
+        }
+      }
+    }
+    AccountNote: {
+      payload: Prisma.$AccountNotePayload<ExtArgs>
+      fields: Prisma.AccountNoteFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.AccountNoteFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AccountNotePayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.AccountNoteFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AccountNotePayload>
+        }
+        findFirst: {
+          args: Prisma.AccountNoteFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AccountNotePayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.AccountNoteFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AccountNotePayload>
+        }
+        findMany: {
+          args: Prisma.AccountNoteFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AccountNotePayload>[]
+        }
+        create: {
+          args: Prisma.AccountNoteCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AccountNotePayload>
+        }
+        createMany: {
+          args: Prisma.AccountNoteCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.AccountNoteCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AccountNotePayload>[]
+        }
+        delete: {
+          args: Prisma.AccountNoteDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AccountNotePayload>
+        }
+        update: {
+          args: Prisma.AccountNoteUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AccountNotePayload>
+        }
+        deleteMany: {
+          args: Prisma.AccountNoteDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.AccountNoteUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.AccountNoteUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AccountNotePayload>[]
+        }
+        upsert: {
+          args: Prisma.AccountNoteUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AccountNotePayload>
+        }
+        aggregate: {
+          args: Prisma.AccountNoteAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateAccountNote>
+        }
+        groupBy: {
+          args: Prisma.AccountNoteGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AccountNoteGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.AccountNoteCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AccountNoteCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -2098,7 +2398,9 @@ export const WorkspaceScalarFieldEnum = {
   activeModelId: 'activeModelId',
   createdAt: 'createdAt',
   deletedAt: 'deletedAt',
-  trackSecret: 'trackSecret'
+  trackSecret: 'trackSecret',
+  activePlaybookId: 'activePlaybookId',
+  webhookSecret: 'webhookSecret'
 } as const
 
 export type WorkspaceScalarFieldEnum = (typeof WorkspaceScalarFieldEnum)[keyof typeof WorkspaceScalarFieldEnum]
@@ -2219,6 +2521,7 @@ export const SurveyResponseScalarFieldEnum = {
   score: 'score',
   respondedAt: 'respondedAt',
   respondent: 'respondent',
+  comment: 'comment',
   dedupeKey: 'dedupeKey'
 } as const
 
@@ -2310,7 +2613,9 @@ export const FollowUpScalarFieldEnum = {
   closedScore: 'closedScore',
   threadPostedAt: 'threadPostedAt',
   deliveryLease: 'deliveryLease',
-  threadAttemptAt: 'threadAttemptAt'
+  threadAttemptAt: 'threadAttemptAt',
+  playKey: 'playKey',
+  tasks: 'tasks'
 } as const
 
 export type FollowUpScalarFieldEnum = (typeof FollowUpScalarFieldEnum)[keyof typeof FollowUpScalarFieldEnum]
@@ -2425,6 +2730,72 @@ export const AccountWatchScalarFieldEnum = {
 } as const
 
 export type AccountWatchScalarFieldEnum = (typeof AccountWatchScalarFieldEnum)[keyof typeof AccountWatchScalarFieldEnum]
+
+
+export const PlaybookScalarFieldEnum = {
+  id: 'id',
+  workspaceId: 'workspaceId',
+  version: 'version',
+  name: 'name',
+  definition: 'definition',
+  source: 'source',
+  sha256: 'sha256',
+  createdAt: 'createdAt',
+  createdBy: 'createdBy'
+} as const
+
+export type PlaybookScalarFieldEnum = (typeof PlaybookScalarFieldEnum)[keyof typeof PlaybookScalarFieldEnum]
+
+
+export const PlayFireScalarFieldEnum = {
+  id: 'id',
+  workspaceId: 'workspaceId',
+  playKey: 'playKey',
+  subject: 'subject',
+  accountId: 'accountId',
+  localDate: 'localDate',
+  runId: 'runId',
+  trigger: 'trigger',
+  status: 'status',
+  heldUntil: 'heldUntil',
+  outcome: 'outcome',
+  error: 'error',
+  createdAt: 'createdAt',
+  deliveredAt: 'deliveredAt'
+} as const
+
+export type PlayFireScalarFieldEnum = (typeof PlayFireScalarFieldEnum)[keyof typeof PlayFireScalarFieldEnum]
+
+
+export const WebhookDeliveryScalarFieldEnum = {
+  id: 'id',
+  workspaceId: 'workspaceId',
+  playFireId: 'playFireId',
+  url: 'url',
+  body: 'body',
+  status: 'status',
+  attempts: 'attempts',
+  nextAttemptAt: 'nextAttemptAt',
+  lastStatus: 'lastStatus',
+  lastError: 'lastError',
+  createdAt: 'createdAt',
+  deliveredAt: 'deliveredAt'
+} as const
+
+export type WebhookDeliveryScalarFieldEnum = (typeof WebhookDeliveryScalarFieldEnum)[keyof typeof WebhookDeliveryScalarFieldEnum]
+
+
+export const AccountNoteScalarFieldEnum = {
+  id: 'id',
+  workspaceId: 'workspaceId',
+  accountId: 'accountId',
+  author: 'author',
+  text: 'text',
+  caseId: 'caseId',
+  createdAt: 'createdAt'
+} as const
+
+export type AccountNoteScalarFieldEnum = (typeof AccountNoteScalarFieldEnum)[keyof typeof AccountNoteScalarFieldEnum]
 
 
 export const SortOrder = {
@@ -2828,6 +3199,10 @@ export type GlobalOmitConfig = {
   apiKey?: Prisma.ApiKeyOmit
   idempotencyKey?: Prisma.IdempotencyKeyOmit
   accountWatch?: Prisma.AccountWatchOmit
+  playbook?: Prisma.PlaybookOmit
+  playFire?: Prisma.PlayFireOmit
+  webhookDelivery?: Prisma.WebhookDeliveryOmit
+  accountNote?: Prisma.AccountNoteOmit
 }
 
 /* Types for Logging */

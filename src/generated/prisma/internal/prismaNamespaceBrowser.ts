@@ -72,7 +72,11 @@ export const ModelName = {
   AuditLogEntry: 'AuditLogEntry',
   ApiKey: 'ApiKey',
   IdempotencyKey: 'IdempotencyKey',
-  AccountWatch: 'AccountWatch'
+  AccountWatch: 'AccountWatch',
+  Playbook: 'Playbook',
+  PlayFire: 'PlayFire',
+  WebhookDelivery: 'WebhookDelivery',
+  AccountNote: 'AccountNote'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -100,7 +104,9 @@ export const WorkspaceScalarFieldEnum = {
   activeModelId: 'activeModelId',
   createdAt: 'createdAt',
   deletedAt: 'deletedAt',
-  trackSecret: 'trackSecret'
+  trackSecret: 'trackSecret',
+  activePlaybookId: 'activePlaybookId',
+  webhookSecret: 'webhookSecret'
 } as const
 
 export type WorkspaceScalarFieldEnum = (typeof WorkspaceScalarFieldEnum)[keyof typeof WorkspaceScalarFieldEnum]
@@ -221,6 +227,7 @@ export const SurveyResponseScalarFieldEnum = {
   score: 'score',
   respondedAt: 'respondedAt',
   respondent: 'respondent',
+  comment: 'comment',
   dedupeKey: 'dedupeKey'
 } as const
 
@@ -312,7 +319,9 @@ export const FollowUpScalarFieldEnum = {
   closedScore: 'closedScore',
   threadPostedAt: 'threadPostedAt',
   deliveryLease: 'deliveryLease',
-  threadAttemptAt: 'threadAttemptAt'
+  threadAttemptAt: 'threadAttemptAt',
+  playKey: 'playKey',
+  tasks: 'tasks'
 } as const
 
 export type FollowUpScalarFieldEnum = (typeof FollowUpScalarFieldEnum)[keyof typeof FollowUpScalarFieldEnum]
@@ -427,6 +436,72 @@ export const AccountWatchScalarFieldEnum = {
 } as const
 
 export type AccountWatchScalarFieldEnum = (typeof AccountWatchScalarFieldEnum)[keyof typeof AccountWatchScalarFieldEnum]
+
+
+export const PlaybookScalarFieldEnum = {
+  id: 'id',
+  workspaceId: 'workspaceId',
+  version: 'version',
+  name: 'name',
+  definition: 'definition',
+  source: 'source',
+  sha256: 'sha256',
+  createdAt: 'createdAt',
+  createdBy: 'createdBy'
+} as const
+
+export type PlaybookScalarFieldEnum = (typeof PlaybookScalarFieldEnum)[keyof typeof PlaybookScalarFieldEnum]
+
+
+export const PlayFireScalarFieldEnum = {
+  id: 'id',
+  workspaceId: 'workspaceId',
+  playKey: 'playKey',
+  subject: 'subject',
+  accountId: 'accountId',
+  localDate: 'localDate',
+  runId: 'runId',
+  trigger: 'trigger',
+  status: 'status',
+  heldUntil: 'heldUntil',
+  outcome: 'outcome',
+  error: 'error',
+  createdAt: 'createdAt',
+  deliveredAt: 'deliveredAt'
+} as const
+
+export type PlayFireScalarFieldEnum = (typeof PlayFireScalarFieldEnum)[keyof typeof PlayFireScalarFieldEnum]
+
+
+export const WebhookDeliveryScalarFieldEnum = {
+  id: 'id',
+  workspaceId: 'workspaceId',
+  playFireId: 'playFireId',
+  url: 'url',
+  body: 'body',
+  status: 'status',
+  attempts: 'attempts',
+  nextAttemptAt: 'nextAttemptAt',
+  lastStatus: 'lastStatus',
+  lastError: 'lastError',
+  createdAt: 'createdAt',
+  deliveredAt: 'deliveredAt'
+} as const
+
+export type WebhookDeliveryScalarFieldEnum = (typeof WebhookDeliveryScalarFieldEnum)[keyof typeof WebhookDeliveryScalarFieldEnum]
+
+
+export const AccountNoteScalarFieldEnum = {
+  id: 'id',
+  workspaceId: 'workspaceId',
+  accountId: 'accountId',
+  author: 'author',
+  text: 'text',
+  caseId: 'caseId',
+  createdAt: 'createdAt'
+} as const
+
+export type AccountNoteScalarFieldEnum = (typeof AccountNoteScalarFieldEnum)[keyof typeof AccountNoteScalarFieldEnum]
 
 
 export const SortOrder = {

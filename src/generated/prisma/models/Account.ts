@@ -352,6 +352,8 @@ export type AccountWhereInput = {
   followUps?: Prisma.FollowUpListRelationFilter
   watches?: Prisma.AccountWatchListRelationFilter
   trackActivity?: Prisma.TrackActivityListRelationFilter
+  playFires?: Prisma.PlayFireListRelationFilter
+  notes?: Prisma.AccountNoteListRelationFilter
 }
 
 export type AccountOrderByWithRelationInput = {
@@ -382,6 +384,8 @@ export type AccountOrderByWithRelationInput = {
   followUps?: Prisma.FollowUpOrderByRelationAggregateInput
   watches?: Prisma.AccountWatchOrderByRelationAggregateInput
   trackActivity?: Prisma.TrackActivityOrderByRelationAggregateInput
+  playFires?: Prisma.PlayFireOrderByRelationAggregateInput
+  notes?: Prisma.AccountNoteOrderByRelationAggregateInput
 }
 
 export type AccountWhereUniqueInput = Prisma.AtLeast<{
@@ -416,6 +420,8 @@ export type AccountWhereUniqueInput = Prisma.AtLeast<{
   followUps?: Prisma.FollowUpListRelationFilter
   watches?: Prisma.AccountWatchListRelationFilter
   trackActivity?: Prisma.TrackActivityListRelationFilter
+  playFires?: Prisma.PlayFireListRelationFilter
+  notes?: Prisma.AccountNoteListRelationFilter
 }, "id" | "workspaceId_externalId">
 
 export type AccountOrderByWithAggregationInput = {
@@ -496,6 +502,8 @@ export type AccountCreateInput = {
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutAccountInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutAccountInput
 }
 
 export type AccountUncheckedCreateInput = {
@@ -525,6 +533,8 @@ export type AccountUncheckedCreateInput = {
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutAccountInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutAccountInput
 }
 
 export type AccountUpdateInput = {
@@ -553,6 +563,8 @@ export type AccountUpdateInput = {
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutAccountNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountUncheckedUpdateInput = {
@@ -582,6 +594,8 @@ export type AccountUncheckedUpdateInput = {
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutAccountNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountCreateManyInput = {
@@ -750,6 +764,11 @@ export type AccountScalarRelationFilter = {
   isNot?: Prisma.AccountWhereInput
 }
 
+export type AccountNullableScalarRelationFilter = {
+  is?: Prisma.AccountWhereInput | null
+  isNot?: Prisma.AccountWhereInput | null
+}
+
 export type AccountCreateNestedManyWithoutWorkspaceInput = {
   create?: Prisma.XOR<Prisma.AccountCreateWithoutWorkspaceInput, Prisma.AccountUncheckedCreateWithoutWorkspaceInput> | Prisma.AccountCreateWithoutWorkspaceInput[] | Prisma.AccountUncheckedCreateWithoutWorkspaceInput[]
   connectOrCreate?: Prisma.AccountCreateOrConnectWithoutWorkspaceInput | Prisma.AccountCreateOrConnectWithoutWorkspaceInput[]
@@ -910,6 +929,36 @@ export type AccountUpdateOneRequiredWithoutWatchesNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.AccountUpdateToOneWithWhereWithoutWatchesInput, Prisma.AccountUpdateWithoutWatchesInput>, Prisma.AccountUncheckedUpdateWithoutWatchesInput>
 }
 
+export type AccountCreateNestedOneWithoutPlayFiresInput = {
+  create?: Prisma.XOR<Prisma.AccountCreateWithoutPlayFiresInput, Prisma.AccountUncheckedCreateWithoutPlayFiresInput>
+  connectOrCreate?: Prisma.AccountCreateOrConnectWithoutPlayFiresInput
+  connect?: Prisma.AccountWhereUniqueInput
+}
+
+export type AccountUpdateOneWithoutPlayFiresNestedInput = {
+  create?: Prisma.XOR<Prisma.AccountCreateWithoutPlayFiresInput, Prisma.AccountUncheckedCreateWithoutPlayFiresInput>
+  connectOrCreate?: Prisma.AccountCreateOrConnectWithoutPlayFiresInput
+  upsert?: Prisma.AccountUpsertWithoutPlayFiresInput
+  disconnect?: Prisma.AccountWhereInput | boolean
+  delete?: Prisma.AccountWhereInput | boolean
+  connect?: Prisma.AccountWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.AccountUpdateToOneWithWhereWithoutPlayFiresInput, Prisma.AccountUpdateWithoutPlayFiresInput>, Prisma.AccountUncheckedUpdateWithoutPlayFiresInput>
+}
+
+export type AccountCreateNestedOneWithoutNotesInput = {
+  create?: Prisma.XOR<Prisma.AccountCreateWithoutNotesInput, Prisma.AccountUncheckedCreateWithoutNotesInput>
+  connectOrCreate?: Prisma.AccountCreateOrConnectWithoutNotesInput
+  connect?: Prisma.AccountWhereUniqueInput
+}
+
+export type AccountUpdateOneRequiredWithoutNotesNestedInput = {
+  create?: Prisma.XOR<Prisma.AccountCreateWithoutNotesInput, Prisma.AccountUncheckedCreateWithoutNotesInput>
+  connectOrCreate?: Prisma.AccountCreateOrConnectWithoutNotesInput
+  upsert?: Prisma.AccountUpsertWithoutNotesInput
+  connect?: Prisma.AccountWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.AccountUpdateToOneWithWhereWithoutNotesInput, Prisma.AccountUpdateWithoutNotesInput>, Prisma.AccountUncheckedUpdateWithoutNotesInput>
+}
+
 export type AccountCreateWithoutWorkspaceInput = {
   externalId: string
   name: string
@@ -935,6 +984,8 @@ export type AccountCreateWithoutWorkspaceInput = {
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutAccountInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutAccountInput
 }
 
 export type AccountUncheckedCreateWithoutWorkspaceInput = {
@@ -963,6 +1014,8 @@ export type AccountUncheckedCreateWithoutWorkspaceInput = {
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutAccountInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutAccountInput
 }
 
 export type AccountCreateOrConnectWithoutWorkspaceInput = {
@@ -1041,6 +1094,8 @@ export type AccountCreateWithoutSourceIdsInput = {
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutAccountInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutAccountInput
 }
 
 export type AccountUncheckedCreateWithoutSourceIdsInput = {
@@ -1069,6 +1124,8 @@ export type AccountUncheckedCreateWithoutSourceIdsInput = {
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutAccountInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutAccountInput
 }
 
 export type AccountCreateOrConnectWithoutSourceIdsInput = {
@@ -1112,6 +1169,8 @@ export type AccountUpdateWithoutSourceIdsInput = {
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutAccountNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountUncheckedUpdateWithoutSourceIdsInput = {
@@ -1140,6 +1199,8 @@ export type AccountUncheckedUpdateWithoutSourceIdsInput = {
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutAccountNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountCreateWithoutTrackActivityInput = {
@@ -1167,6 +1228,8 @@ export type AccountCreateWithoutTrackActivityInput = {
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutAccountInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutAccountInput
 }
 
 export type AccountUncheckedCreateWithoutTrackActivityInput = {
@@ -1195,6 +1258,8 @@ export type AccountUncheckedCreateWithoutTrackActivityInput = {
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutAccountInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutAccountInput
 }
 
 export type AccountCreateOrConnectWithoutTrackActivityInput = {
@@ -1238,6 +1303,8 @@ export type AccountUpdateWithoutTrackActivityInput = {
   bandChanges?: Prisma.BandChangeUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutAccountNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountUncheckedUpdateWithoutTrackActivityInput = {
@@ -1266,6 +1333,8 @@ export type AccountUncheckedUpdateWithoutTrackActivityInput = {
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutAccountNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountCreateWithoutResponsesInput = {
@@ -1293,6 +1362,8 @@ export type AccountCreateWithoutResponsesInput = {
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutAccountInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutAccountInput
 }
 
 export type AccountUncheckedCreateWithoutResponsesInput = {
@@ -1321,6 +1392,8 @@ export type AccountUncheckedCreateWithoutResponsesInput = {
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutAccountInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutAccountInput
 }
 
 export type AccountCreateOrConnectWithoutResponsesInput = {
@@ -1364,6 +1437,8 @@ export type AccountUpdateWithoutResponsesInput = {
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutAccountNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountUncheckedUpdateWithoutResponsesInput = {
@@ -1392,6 +1467,8 @@ export type AccountUncheckedUpdateWithoutResponsesInput = {
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutAccountNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountCreateWithoutSnapshotsInput = {
@@ -1419,6 +1496,8 @@ export type AccountCreateWithoutSnapshotsInput = {
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutAccountInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutAccountInput
 }
 
 export type AccountUncheckedCreateWithoutSnapshotsInput = {
@@ -1447,6 +1526,8 @@ export type AccountUncheckedCreateWithoutSnapshotsInput = {
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutAccountInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutAccountInput
 }
 
 export type AccountCreateOrConnectWithoutSnapshotsInput = {
@@ -1490,6 +1571,8 @@ export type AccountUpdateWithoutSnapshotsInput = {
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutAccountNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountUncheckedUpdateWithoutSnapshotsInput = {
@@ -1518,6 +1601,8 @@ export type AccountUncheckedUpdateWithoutSnapshotsInput = {
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutAccountNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountCreateWithoutBandChangesInput = {
@@ -1545,6 +1630,8 @@ export type AccountCreateWithoutBandChangesInput = {
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutAccountInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutAccountInput
 }
 
 export type AccountUncheckedCreateWithoutBandChangesInput = {
@@ -1573,6 +1660,8 @@ export type AccountUncheckedCreateWithoutBandChangesInput = {
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutAccountInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutAccountInput
 }
 
 export type AccountCreateOrConnectWithoutBandChangesInput = {
@@ -1616,6 +1705,8 @@ export type AccountUpdateWithoutBandChangesInput = {
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutAccountNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountUncheckedUpdateWithoutBandChangesInput = {
@@ -1644,6 +1735,8 @@ export type AccountUncheckedUpdateWithoutBandChangesInput = {
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutAccountNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountCreateWithoutFollowUpsInput = {
@@ -1671,6 +1764,8 @@ export type AccountCreateWithoutFollowUpsInput = {
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutAccountInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutAccountInput
 }
 
 export type AccountUncheckedCreateWithoutFollowUpsInput = {
@@ -1699,6 +1794,8 @@ export type AccountUncheckedCreateWithoutFollowUpsInput = {
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutAccountInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutAccountInput
 }
 
 export type AccountCreateOrConnectWithoutFollowUpsInput = {
@@ -1742,6 +1839,8 @@ export type AccountUpdateWithoutFollowUpsInput = {
   bandChanges?: Prisma.BandChangeUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutAccountNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountUncheckedUpdateWithoutFollowUpsInput = {
@@ -1770,6 +1869,8 @@ export type AccountUncheckedUpdateWithoutFollowUpsInput = {
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutAccountNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountCreateWithoutWatchesInput = {
@@ -1797,6 +1898,8 @@ export type AccountCreateWithoutWatchesInput = {
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutAccountInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutAccountInput
 }
 
 export type AccountUncheckedCreateWithoutWatchesInput = {
@@ -1825,6 +1928,8 @@ export type AccountUncheckedCreateWithoutWatchesInput = {
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutAccountInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutAccountInput
 }
 
 export type AccountCreateOrConnectWithoutWatchesInput = {
@@ -1868,6 +1973,8 @@ export type AccountUpdateWithoutWatchesInput = {
   bandChanges?: Prisma.BandChangeUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutAccountNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountUncheckedUpdateWithoutWatchesInput = {
@@ -1896,6 +2003,276 @@ export type AccountUncheckedUpdateWithoutWatchesInput = {
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutAccountNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutAccountNestedInput
+}
+
+export type AccountCreateWithoutPlayFiresInput = {
+  externalId: string
+  name: string
+  domain?: string | null
+  segment?: string | null
+  owner?: string | null
+  ownerSlackUserId?: string | null
+  mrr?: runtime.Decimal | runtime.DecimalJsLike | number | string | null
+  seats?: number | null
+  renewalDate?: Date | string | null
+  customerSince?: Date | string | null
+  status?: $Enums.AccountStatus
+  churnedAt?: Date | string | null
+  currentScore?: number | null
+  currentBand?: string | null
+  scoredAsOf?: Date | string | null
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  workspace: Prisma.WorkspaceCreateNestedOneWithoutAccountsInput
+  sourceIds?: Prisma.AccountSourceIdCreateNestedManyWithoutAccountInput
+  responses?: Prisma.SurveyResponseCreateNestedManyWithoutAccountInput
+  snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutAccountInput
+  bandChanges?: Prisma.BandChangeCreateNestedManyWithoutAccountInput
+  followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
+  watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
+  trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutAccountInput
+}
+
+export type AccountUncheckedCreateWithoutPlayFiresInput = {
+  id?: number
+  workspaceId: number
+  externalId: string
+  name: string
+  domain?: string | null
+  segment?: string | null
+  owner?: string | null
+  ownerSlackUserId?: string | null
+  mrr?: runtime.Decimal | runtime.DecimalJsLike | number | string | null
+  seats?: number | null
+  renewalDate?: Date | string | null
+  customerSince?: Date | string | null
+  status?: $Enums.AccountStatus
+  churnedAt?: Date | string | null
+  currentScore?: number | null
+  currentBand?: string | null
+  scoredAsOf?: Date | string | null
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  sourceIds?: Prisma.AccountSourceIdUncheckedCreateNestedManyWithoutAccountInput
+  responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutAccountInput
+  snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutAccountInput
+  bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutAccountInput
+  followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
+  watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
+  trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutAccountInput
+}
+
+export type AccountCreateOrConnectWithoutPlayFiresInput = {
+  where: Prisma.AccountWhereUniqueInput
+  create: Prisma.XOR<Prisma.AccountCreateWithoutPlayFiresInput, Prisma.AccountUncheckedCreateWithoutPlayFiresInput>
+}
+
+export type AccountUpsertWithoutPlayFiresInput = {
+  update: Prisma.XOR<Prisma.AccountUpdateWithoutPlayFiresInput, Prisma.AccountUncheckedUpdateWithoutPlayFiresInput>
+  create: Prisma.XOR<Prisma.AccountCreateWithoutPlayFiresInput, Prisma.AccountUncheckedCreateWithoutPlayFiresInput>
+  where?: Prisma.AccountWhereInput
+}
+
+export type AccountUpdateToOneWithWhereWithoutPlayFiresInput = {
+  where?: Prisma.AccountWhereInput
+  data: Prisma.XOR<Prisma.AccountUpdateWithoutPlayFiresInput, Prisma.AccountUncheckedUpdateWithoutPlayFiresInput>
+}
+
+export type AccountUpdateWithoutPlayFiresInput = {
+  externalId?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  domain?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  segment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  owner?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  ownerSlackUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  mrr?: Prisma.NullableDecimalFieldUpdateOperationsInput | runtime.Decimal | runtime.DecimalJsLike | number | string | null
+  seats?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  renewalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  customerSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  status?: Prisma.EnumAccountStatusFieldUpdateOperationsInput | $Enums.AccountStatus
+  churnedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  currentScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  currentBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  scoredAsOf?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutAccountsNestedInput
+  sourceIds?: Prisma.AccountSourceIdUpdateManyWithoutAccountNestedInput
+  responses?: Prisma.SurveyResponseUpdateManyWithoutAccountNestedInput
+  snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutAccountNestedInput
+  bandChanges?: Prisma.BandChangeUpdateManyWithoutAccountNestedInput
+  followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
+  watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
+  trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutAccountNestedInput
+}
+
+export type AccountUncheckedUpdateWithoutPlayFiresInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
+  externalId?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  domain?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  segment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  owner?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  ownerSlackUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  mrr?: Prisma.NullableDecimalFieldUpdateOperationsInput | runtime.Decimal | runtime.DecimalJsLike | number | string | null
+  seats?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  renewalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  customerSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  status?: Prisma.EnumAccountStatusFieldUpdateOperationsInput | $Enums.AccountStatus
+  churnedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  currentScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  currentBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  scoredAsOf?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  sourceIds?: Prisma.AccountSourceIdUncheckedUpdateManyWithoutAccountNestedInput
+  responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutAccountNestedInput
+  snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutAccountNestedInput
+  bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutAccountNestedInput
+  followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
+  watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
+  trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutAccountNestedInput
+}
+
+export type AccountCreateWithoutNotesInput = {
+  externalId: string
+  name: string
+  domain?: string | null
+  segment?: string | null
+  owner?: string | null
+  ownerSlackUserId?: string | null
+  mrr?: runtime.Decimal | runtime.DecimalJsLike | number | string | null
+  seats?: number | null
+  renewalDate?: Date | string | null
+  customerSince?: Date | string | null
+  status?: $Enums.AccountStatus
+  churnedAt?: Date | string | null
+  currentScore?: number | null
+  currentBand?: string | null
+  scoredAsOf?: Date | string | null
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  workspace: Prisma.WorkspaceCreateNestedOneWithoutAccountsInput
+  sourceIds?: Prisma.AccountSourceIdCreateNestedManyWithoutAccountInput
+  responses?: Prisma.SurveyResponseCreateNestedManyWithoutAccountInput
+  snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutAccountInput
+  bandChanges?: Prisma.BandChangeCreateNestedManyWithoutAccountInput
+  followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
+  watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
+  trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutAccountInput
+}
+
+export type AccountUncheckedCreateWithoutNotesInput = {
+  id?: number
+  workspaceId: number
+  externalId: string
+  name: string
+  domain?: string | null
+  segment?: string | null
+  owner?: string | null
+  ownerSlackUserId?: string | null
+  mrr?: runtime.Decimal | runtime.DecimalJsLike | number | string | null
+  seats?: number | null
+  renewalDate?: Date | string | null
+  customerSince?: Date | string | null
+  status?: $Enums.AccountStatus
+  churnedAt?: Date | string | null
+  currentScore?: number | null
+  currentBand?: string | null
+  scoredAsOf?: Date | string | null
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  sourceIds?: Prisma.AccountSourceIdUncheckedCreateNestedManyWithoutAccountInput
+  responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutAccountInput
+  snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutAccountInput
+  bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutAccountInput
+  followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
+  watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
+  trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutAccountInput
+}
+
+export type AccountCreateOrConnectWithoutNotesInput = {
+  where: Prisma.AccountWhereUniqueInput
+  create: Prisma.XOR<Prisma.AccountCreateWithoutNotesInput, Prisma.AccountUncheckedCreateWithoutNotesInput>
+}
+
+export type AccountUpsertWithoutNotesInput = {
+  update: Prisma.XOR<Prisma.AccountUpdateWithoutNotesInput, Prisma.AccountUncheckedUpdateWithoutNotesInput>
+  create: Prisma.XOR<Prisma.AccountCreateWithoutNotesInput, Prisma.AccountUncheckedCreateWithoutNotesInput>
+  where?: Prisma.AccountWhereInput
+}
+
+export type AccountUpdateToOneWithWhereWithoutNotesInput = {
+  where?: Prisma.AccountWhereInput
+  data: Prisma.XOR<Prisma.AccountUpdateWithoutNotesInput, Prisma.AccountUncheckedUpdateWithoutNotesInput>
+}
+
+export type AccountUpdateWithoutNotesInput = {
+  externalId?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  domain?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  segment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  owner?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  ownerSlackUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  mrr?: Prisma.NullableDecimalFieldUpdateOperationsInput | runtime.Decimal | runtime.DecimalJsLike | number | string | null
+  seats?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  renewalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  customerSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  status?: Prisma.EnumAccountStatusFieldUpdateOperationsInput | $Enums.AccountStatus
+  churnedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  currentScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  currentBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  scoredAsOf?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutAccountsNestedInput
+  sourceIds?: Prisma.AccountSourceIdUpdateManyWithoutAccountNestedInput
+  responses?: Prisma.SurveyResponseUpdateManyWithoutAccountNestedInput
+  snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutAccountNestedInput
+  bandChanges?: Prisma.BandChangeUpdateManyWithoutAccountNestedInput
+  followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
+  watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
+  trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutAccountNestedInput
+}
+
+export type AccountUncheckedUpdateWithoutNotesInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
+  externalId?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  domain?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  segment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  owner?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  ownerSlackUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  mrr?: Prisma.NullableDecimalFieldUpdateOperationsInput | runtime.Decimal | runtime.DecimalJsLike | number | string | null
+  seats?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  renewalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  customerSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  status?: Prisma.EnumAccountStatusFieldUpdateOperationsInput | $Enums.AccountStatus
+  churnedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  currentScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  currentBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  scoredAsOf?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  sourceIds?: Prisma.AccountSourceIdUncheckedUpdateManyWithoutAccountNestedInput
+  responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutAccountNestedInput
+  snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutAccountNestedInput
+  bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutAccountNestedInput
+  followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
+  watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
+  trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountCreateManyWorkspaceInput = {
@@ -1944,6 +2321,8 @@ export type AccountUpdateWithoutWorkspaceInput = {
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutAccountNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountUncheckedUpdateWithoutWorkspaceInput = {
@@ -1972,6 +2351,8 @@ export type AccountUncheckedUpdateWithoutWorkspaceInput = {
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutAccountNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountUncheckedUpdateManyWithoutWorkspaceInput = {
@@ -2008,6 +2389,8 @@ export type AccountCountOutputType = {
   followUps: number
   watches: number
   trackActivity: number
+  playFires: number
+  notes: number
 }
 
 export type AccountCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -2018,6 +2401,8 @@ export type AccountCountOutputTypeSelect<ExtArgs extends runtime.Types.Extension
   followUps?: boolean | AccountCountOutputTypeCountFollowUpsArgs
   watches?: boolean | AccountCountOutputTypeCountWatchesArgs
   trackActivity?: boolean | AccountCountOutputTypeCountTrackActivityArgs
+  playFires?: boolean | AccountCountOutputTypeCountPlayFiresArgs
+  notes?: boolean | AccountCountOutputTypeCountNotesArgs
 }
 
 /**
@@ -2079,6 +2464,20 @@ export type AccountCountOutputTypeCountTrackActivityArgs<ExtArgs extends runtime
   where?: Prisma.TrackActivityWhereInput
 }
 
+/**
+ * AccountCountOutputType without action
+ */
+export type AccountCountOutputTypeCountPlayFiresArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.PlayFireWhereInput
+}
+
+/**
+ * AccountCountOutputType without action
+ */
+export type AccountCountOutputTypeCountNotesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.AccountNoteWhereInput
+}
+
 
 export type AccountSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -2108,6 +2507,8 @@ export type AccountSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   followUps?: boolean | Prisma.Account$followUpsArgs<ExtArgs>
   watches?: boolean | Prisma.Account$watchesArgs<ExtArgs>
   trackActivity?: boolean | Prisma.Account$trackActivityArgs<ExtArgs>
+  playFires?: boolean | Prisma.Account$playFiresArgs<ExtArgs>
+  notes?: boolean | Prisma.Account$notesArgs<ExtArgs>
   _count?: boolean | Prisma.AccountCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["account"]>
 
@@ -2189,6 +2590,8 @@ export type AccountInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs
   followUps?: boolean | Prisma.Account$followUpsArgs<ExtArgs>
   watches?: boolean | Prisma.Account$watchesArgs<ExtArgs>
   trackActivity?: boolean | Prisma.Account$trackActivityArgs<ExtArgs>
+  playFires?: boolean | Prisma.Account$playFiresArgs<ExtArgs>
+  notes?: boolean | Prisma.Account$notesArgs<ExtArgs>
   _count?: boolean | Prisma.AccountCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type AccountIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -2209,6 +2612,8 @@ export type $AccountPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
     followUps: Prisma.$FollowUpPayload<ExtArgs>[]
     watches: Prisma.$AccountWatchPayload<ExtArgs>[]
     trackActivity: Prisma.$TrackActivityPayload<ExtArgs>[]
+    playFires: Prisma.$PlayFirePayload<ExtArgs>[]
+    notes: Prisma.$AccountNotePayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
@@ -2641,6 +3046,8 @@ export interface Prisma__AccountClient<T, Null = never, ExtArgs extends runtime.
   followUps<T extends Prisma.Account$followUpsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Account$followUpsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$FollowUpPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   watches<T extends Prisma.Account$watchesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Account$watchesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AccountWatchPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   trackActivity<T extends Prisma.Account$trackActivityArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Account$trackActivityArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$TrackActivityPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  playFires<T extends Prisma.Account$playFiresArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Account$playFiresArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$PlayFirePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  notes<T extends Prisma.Account$notesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Account$notesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AccountNotePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -3255,6 +3662,54 @@ export type Account$trackActivityArgs<ExtArgs extends runtime.Types.Extensions.I
   take?: number
   skip?: number
   distinct?: Prisma.TrackActivityScalarFieldEnum | Prisma.TrackActivityScalarFieldEnum[]
+}
+
+/**
+ * Account.playFires
+ */
+export type Account$playFiresArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the PlayFire
+   */
+  select?: Prisma.PlayFireSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the PlayFire
+   */
+  omit?: Prisma.PlayFireOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.PlayFireInclude<ExtArgs> | null
+  where?: Prisma.PlayFireWhereInput
+  orderBy?: Prisma.PlayFireOrderByWithRelationInput | Prisma.PlayFireOrderByWithRelationInput[]
+  cursor?: Prisma.PlayFireWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.PlayFireScalarFieldEnum | Prisma.PlayFireScalarFieldEnum[]
+}
+
+/**
+ * Account.notes
+ */
+export type Account$notesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the AccountNote
+   */
+  select?: Prisma.AccountNoteSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the AccountNote
+   */
+  omit?: Prisma.AccountNoteOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.AccountNoteInclude<ExtArgs> | null
+  where?: Prisma.AccountNoteWhereInput
+  orderBy?: Prisma.AccountNoteOrderByWithRelationInput | Prisma.AccountNoteOrderByWithRelationInput[]
+  cursor?: Prisma.AccountNoteWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.AccountNoteScalarFieldEnum | Prisma.AccountNoteScalarFieldEnum[]
 }
 
 /**

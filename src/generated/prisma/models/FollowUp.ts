@@ -75,6 +75,7 @@ export type FollowUpMinAggregateOutputType = {
   threadPostedAt: Date | null
   deliveryLease: Date | null
   threadAttemptAt: Date | null
+  playKey: string | null
 }
 
 export type FollowUpMaxAggregateOutputType = {
@@ -104,6 +105,7 @@ export type FollowUpMaxAggregateOutputType = {
   threadPostedAt: Date | null
   deliveryLease: Date | null
   threadAttemptAt: Date | null
+  playKey: string | null
 }
 
 export type FollowUpCountAggregateOutputType = {
@@ -134,6 +136,8 @@ export type FollowUpCountAggregateOutputType = {
   threadPostedAt: number
   deliveryLease: number
   threadAttemptAt: number
+  playKey: number
+  tasks: number
   _all: number
 }
 
@@ -187,6 +191,7 @@ export type FollowUpMinAggregateInputType = {
   threadPostedAt?: true
   deliveryLease?: true
   threadAttemptAt?: true
+  playKey?: true
 }
 
 export type FollowUpMaxAggregateInputType = {
@@ -216,6 +221,7 @@ export type FollowUpMaxAggregateInputType = {
   threadPostedAt?: true
   deliveryLease?: true
   threadAttemptAt?: true
+  playKey?: true
 }
 
 export type FollowUpCountAggregateInputType = {
@@ -246,6 +252,8 @@ export type FollowUpCountAggregateInputType = {
   threadPostedAt?: true
   deliveryLease?: true
   threadAttemptAt?: true
+  playKey?: true
+  tasks?: true
   _all?: true
 }
 
@@ -363,6 +371,8 @@ export type FollowUpGroupByOutputType = {
   threadPostedAt: Date | null
   deliveryLease: Date | null
   threadAttemptAt: Date | null
+  playKey: string | null
+  tasks: runtime.JsonValue
   _count: FollowUpCountAggregateOutputType | null
   _avg: FollowUpAvgAggregateOutputType | null
   _sum: FollowUpSumAggregateOutputType | null
@@ -416,6 +426,8 @@ export type FollowUpWhereInput = {
   threadPostedAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
   deliveryLease?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
   threadAttemptAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
+  playKey?: Prisma.StringNullableFilter<"FollowUp"> | string | null
+  tasks?: Prisma.JsonFilter<"FollowUp">
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
   account?: Prisma.XOR<Prisma.AccountScalarRelationFilter, Prisma.AccountWhereInput>
 }
@@ -448,6 +460,8 @@ export type FollowUpOrderByWithRelationInput = {
   threadPostedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   deliveryLease?: Prisma.SortOrderInput | Prisma.SortOrder
   threadAttemptAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  playKey?: Prisma.SortOrderInput | Prisma.SortOrder
+  tasks?: Prisma.SortOrder
   workspace?: Prisma.WorkspaceOrderByWithRelationInput
   account?: Prisma.AccountOrderByWithRelationInput
 }
@@ -483,6 +497,8 @@ export type FollowUpWhereUniqueInput = Prisma.AtLeast<{
   threadPostedAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
   deliveryLease?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
   threadAttemptAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
+  playKey?: Prisma.StringNullableFilter<"FollowUp"> | string | null
+  tasks?: Prisma.JsonFilter<"FollowUp">
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
   account?: Prisma.XOR<Prisma.AccountScalarRelationFilter, Prisma.AccountWhereInput>
 }, "id">
@@ -515,6 +531,8 @@ export type FollowUpOrderByWithAggregationInput = {
   threadPostedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   deliveryLease?: Prisma.SortOrderInput | Prisma.SortOrder
   threadAttemptAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  playKey?: Prisma.SortOrderInput | Prisma.SortOrder
+  tasks?: Prisma.SortOrder
   _count?: Prisma.FollowUpCountOrderByAggregateInput
   _avg?: Prisma.FollowUpAvgOrderByAggregateInput
   _max?: Prisma.FollowUpMaxOrderByAggregateInput
@@ -553,6 +571,8 @@ export type FollowUpScalarWhereWithAggregatesInput = {
   threadPostedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"FollowUp"> | Date | string | null
   deliveryLease?: Prisma.DateTimeNullableWithAggregatesFilter<"FollowUp"> | Date | string | null
   threadAttemptAt?: Prisma.DateTimeNullableWithAggregatesFilter<"FollowUp"> | Date | string | null
+  playKey?: Prisma.StringNullableWithAggregatesFilter<"FollowUp"> | string | null
+  tasks?: Prisma.JsonWithAggregatesFilter<"FollowUp">
 }
 
 export type FollowUpCreateInput = {
@@ -581,6 +601,8 @@ export type FollowUpCreateInput = {
   threadPostedAt?: Date | string | null
   deliveryLease?: Date | string | null
   threadAttemptAt?: Date | string | null
+  playKey?: string | null
+  tasks?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   workspace: Prisma.WorkspaceCreateNestedOneWithoutFollowUpsInput
   account: Prisma.AccountCreateNestedOneWithoutFollowUpsInput
 }
@@ -613,6 +635,8 @@ export type FollowUpUncheckedCreateInput = {
   threadPostedAt?: Date | string | null
   deliveryLease?: Date | string | null
   threadAttemptAt?: Date | string | null
+  playKey?: string | null
+  tasks?: Prisma.JsonNullValueInput | runtime.InputJsonValue
 }
 
 export type FollowUpUpdateInput = {
@@ -641,6 +665,8 @@ export type FollowUpUpdateInput = {
   threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   threadAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  playKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tasks?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutFollowUpsNestedInput
   account?: Prisma.AccountUpdateOneRequiredWithoutFollowUpsNestedInput
 }
@@ -673,6 +699,8 @@ export type FollowUpUncheckedUpdateInput = {
   threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   threadAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  playKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tasks?: Prisma.JsonNullValueInput | runtime.InputJsonValue
 }
 
 export type FollowUpCreateManyInput = {
@@ -703,6 +731,8 @@ export type FollowUpCreateManyInput = {
   threadPostedAt?: Date | string | null
   deliveryLease?: Date | string | null
   threadAttemptAt?: Date | string | null
+  playKey?: string | null
+  tasks?: Prisma.JsonNullValueInput | runtime.InputJsonValue
 }
 
 export type FollowUpUpdateManyMutationInput = {
@@ -731,6 +761,8 @@ export type FollowUpUpdateManyMutationInput = {
   threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   threadAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  playKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tasks?: Prisma.JsonNullValueInput | runtime.InputJsonValue
 }
 
 export type FollowUpUncheckedUpdateManyInput = {
@@ -761,6 +793,8 @@ export type FollowUpUncheckedUpdateManyInput = {
   threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   threadAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  playKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tasks?: Prisma.JsonNullValueInput | runtime.InputJsonValue
 }
 
 export type FollowUpListRelationFilter = {
@@ -801,6 +835,8 @@ export type FollowUpCountOrderByAggregateInput = {
   threadPostedAt?: Prisma.SortOrder
   deliveryLease?: Prisma.SortOrder
   threadAttemptAt?: Prisma.SortOrder
+  playKey?: Prisma.SortOrder
+  tasks?: Prisma.SortOrder
 }
 
 export type FollowUpAvgOrderByAggregateInput = {
@@ -841,6 +877,7 @@ export type FollowUpMaxOrderByAggregateInput = {
   threadPostedAt?: Prisma.SortOrder
   deliveryLease?: Prisma.SortOrder
   threadAttemptAt?: Prisma.SortOrder
+  playKey?: Prisma.SortOrder
 }
 
 export type FollowUpMinOrderByAggregateInput = {
@@ -870,6 +907,7 @@ export type FollowUpMinOrderByAggregateInput = {
   threadPostedAt?: Prisma.SortOrder
   deliveryLease?: Prisma.SortOrder
   threadAttemptAt?: Prisma.SortOrder
+  playKey?: Prisma.SortOrder
 }
 
 export type FollowUpSumOrderByAggregateInput = {
@@ -1001,6 +1039,8 @@ export type FollowUpCreateWithoutWorkspaceInput = {
   threadPostedAt?: Date | string | null
   deliveryLease?: Date | string | null
   threadAttemptAt?: Date | string | null
+  playKey?: string | null
+  tasks?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   account: Prisma.AccountCreateNestedOneWithoutFollowUpsInput
 }
 
@@ -1031,6 +1071,8 @@ export type FollowUpUncheckedCreateWithoutWorkspaceInput = {
   threadPostedAt?: Date | string | null
   deliveryLease?: Date | string | null
   threadAttemptAt?: Date | string | null
+  playKey?: string | null
+  tasks?: Prisma.JsonNullValueInput | runtime.InputJsonValue
 }
 
 export type FollowUpCreateOrConnectWithoutWorkspaceInput = {
@@ -1090,6 +1132,8 @@ export type FollowUpScalarWhereInput = {
   threadPostedAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
   deliveryLease?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
   threadAttemptAt?: Prisma.DateTimeNullableFilter<"FollowUp"> | Date | string | null
+  playKey?: Prisma.StringNullableFilter<"FollowUp"> | string | null
+  tasks?: Prisma.JsonFilter<"FollowUp">
 }
 
 export type FollowUpCreateWithoutAccountInput = {
@@ -1118,6 +1162,8 @@ export type FollowUpCreateWithoutAccountInput = {
   threadPostedAt?: Date | string | null
   deliveryLease?: Date | string | null
   threadAttemptAt?: Date | string | null
+  playKey?: string | null
+  tasks?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   workspace: Prisma.WorkspaceCreateNestedOneWithoutFollowUpsInput
 }
 
@@ -1148,6 +1194,8 @@ export type FollowUpUncheckedCreateWithoutAccountInput = {
   threadPostedAt?: Date | string | null
   deliveryLease?: Date | string | null
   threadAttemptAt?: Date | string | null
+  playKey?: string | null
+  tasks?: Prisma.JsonNullValueInput | runtime.InputJsonValue
 }
 
 export type FollowUpCreateOrConnectWithoutAccountInput = {
@@ -1203,6 +1251,8 @@ export type FollowUpCreateManyWorkspaceInput = {
   threadPostedAt?: Date | string | null
   deliveryLease?: Date | string | null
   threadAttemptAt?: Date | string | null
+  playKey?: string | null
+  tasks?: Prisma.JsonNullValueInput | runtime.InputJsonValue
 }
 
 export type FollowUpUpdateWithoutWorkspaceInput = {
@@ -1231,6 +1281,8 @@ export type FollowUpUpdateWithoutWorkspaceInput = {
   threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   threadAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  playKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tasks?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   account?: Prisma.AccountUpdateOneRequiredWithoutFollowUpsNestedInput
 }
 
@@ -1261,6 +1313,8 @@ export type FollowUpUncheckedUpdateWithoutWorkspaceInput = {
   threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   threadAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  playKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tasks?: Prisma.JsonNullValueInput | runtime.InputJsonValue
 }
 
 export type FollowUpUncheckedUpdateManyWithoutWorkspaceInput = {
@@ -1290,6 +1344,8 @@ export type FollowUpUncheckedUpdateManyWithoutWorkspaceInput = {
   threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   threadAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  playKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tasks?: Prisma.JsonNullValueInput | runtime.InputJsonValue
 }
 
 export type FollowUpCreateManyAccountInput = {
@@ -1319,6 +1375,8 @@ export type FollowUpCreateManyAccountInput = {
   threadPostedAt?: Date | string | null
   deliveryLease?: Date | string | null
   threadAttemptAt?: Date | string | null
+  playKey?: string | null
+  tasks?: Prisma.JsonNullValueInput | runtime.InputJsonValue
 }
 
 export type FollowUpUpdateWithoutAccountInput = {
@@ -1347,6 +1405,8 @@ export type FollowUpUpdateWithoutAccountInput = {
   threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   threadAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  playKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tasks?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutFollowUpsNestedInput
 }
 
@@ -1377,6 +1437,8 @@ export type FollowUpUncheckedUpdateWithoutAccountInput = {
   threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   threadAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  playKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tasks?: Prisma.JsonNullValueInput | runtime.InputJsonValue
 }
 
 export type FollowUpUncheckedUpdateManyWithoutAccountInput = {
@@ -1406,6 +1468,8 @@ export type FollowUpUncheckedUpdateManyWithoutAccountInput = {
   threadPostedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   deliveryLease?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   threadAttemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  playKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tasks?: Prisma.JsonNullValueInput | runtime.InputJsonValue
 }
 
 
@@ -1438,6 +1502,8 @@ export type FollowUpSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs
   threadPostedAt?: boolean
   deliveryLease?: boolean
   threadAttemptAt?: boolean
+  playKey?: boolean
+  tasks?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["followUp"]>
@@ -1470,6 +1536,8 @@ export type FollowUpSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exte
   threadPostedAt?: boolean
   deliveryLease?: boolean
   threadAttemptAt?: boolean
+  playKey?: boolean
+  tasks?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["followUp"]>
@@ -1502,6 +1570,8 @@ export type FollowUpSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exte
   threadPostedAt?: boolean
   deliveryLease?: boolean
   threadAttemptAt?: boolean
+  playKey?: boolean
+  tasks?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["followUp"]>
@@ -1534,9 +1604,11 @@ export type FollowUpSelectScalar = {
   threadPostedAt?: boolean
   deliveryLease?: boolean
   threadAttemptAt?: boolean
+  playKey?: boolean
+  tasks?: boolean
 }
 
-export type FollowUpOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "accountId" | "status" | "ownerSlackUserId" | "assignedBy" | "dueDate" | "channelId" | "threadTs" | "openedScore" | "snoozedUntil" | "snoozeReason" | "snoozeScore" | "escalatedAt" | "openedAt" | "resolvedAt" | "resolvedBy" | "recoveredAt" | "lastScore" | "lastBand" | "pendingReply" | "parentStale" | "version" | "closedScore" | "threadPostedAt" | "deliveryLease" | "threadAttemptAt", ExtArgs["result"]["followUp"]>
+export type FollowUpOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "accountId" | "status" | "ownerSlackUserId" | "assignedBy" | "dueDate" | "channelId" | "threadTs" | "openedScore" | "snoozedUntil" | "snoozeReason" | "snoozeScore" | "escalatedAt" | "openedAt" | "resolvedAt" | "resolvedBy" | "recoveredAt" | "lastScore" | "lastBand" | "pendingReply" | "parentStale" | "version" | "closedScore" | "threadPostedAt" | "deliveryLease" | "threadAttemptAt" | "playKey" | "tasks", ExtArgs["result"]["followUp"]>
 export type FollowUpInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
@@ -1616,6 +1688,15 @@ export type $FollowUpPayload<ExtArgs extends runtime.Types.Extensions.InternalAr
      * again, the channel is searched for it by its metadata. Null while none is outstanding.
      */
     threadAttemptAt: Date | null
+    /**
+     * The play that opened it (null: opened before playbooks, by the at-risk rule the default
+     * playbook's at_risk_case play keeps).
+     */
+    playKey: string | null
+    /**
+     * The play's checklist: [{ text, done_by, done_at }], ticked with the thread's buttons.
+     */
+    tasks: runtime.JsonValue
   }, ExtArgs["result"]["followUp"]>
   composites: {}
 }
@@ -2068,6 +2149,8 @@ export interface FollowUpFieldRefs {
   readonly threadPostedAt: Prisma.FieldRef<"FollowUp", 'DateTime'>
   readonly deliveryLease: Prisma.FieldRef<"FollowUp", 'DateTime'>
   readonly threadAttemptAt: Prisma.FieldRef<"FollowUp", 'DateTime'>
+  readonly playKey: Prisma.FieldRef<"FollowUp", 'String'>
+  readonly tasks: Prisma.FieldRef<"FollowUp", 'Json'>
 }
     
 

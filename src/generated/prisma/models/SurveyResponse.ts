@@ -48,6 +48,7 @@ export type SurveyResponseMinAggregateOutputType = {
   score: number | null
   respondedAt: Date | null
   respondent: string | null
+  comment: string | null
   dedupeKey: string | null
 }
 
@@ -59,6 +60,7 @@ export type SurveyResponseMaxAggregateOutputType = {
   score: number | null
   respondedAt: Date | null
   respondent: string | null
+  comment: string | null
   dedupeKey: string | null
 }
 
@@ -70,6 +72,7 @@ export type SurveyResponseCountAggregateOutputType = {
   score: number
   respondedAt: number
   respondent: number
+  comment: number
   dedupeKey: number
   _all: number
 }
@@ -97,6 +100,7 @@ export type SurveyResponseMinAggregateInputType = {
   score?: true
   respondedAt?: true
   respondent?: true
+  comment?: true
   dedupeKey?: true
 }
 
@@ -108,6 +112,7 @@ export type SurveyResponseMaxAggregateInputType = {
   score?: true
   respondedAt?: true
   respondent?: true
+  comment?: true
   dedupeKey?: true
 }
 
@@ -119,6 +124,7 @@ export type SurveyResponseCountAggregateInputType = {
   score?: true
   respondedAt?: true
   respondent?: true
+  comment?: true
   dedupeKey?: true
   _all?: true
 }
@@ -217,6 +223,7 @@ export type SurveyResponseGroupByOutputType = {
   score: number
   respondedAt: Date
   respondent: string | null
+  comment: string | null
   dedupeKey: string
   _count: SurveyResponseCountAggregateOutputType | null
   _avg: SurveyResponseAvgAggregateOutputType | null
@@ -251,6 +258,7 @@ export type SurveyResponseWhereInput = {
   score?: Prisma.FloatFilter<"SurveyResponse"> | number
   respondedAt?: Prisma.DateTimeFilter<"SurveyResponse"> | Date | string
   respondent?: Prisma.StringNullableFilter<"SurveyResponse"> | string | null
+  comment?: Prisma.StringNullableFilter<"SurveyResponse"> | string | null
   dedupeKey?: Prisma.StringFilter<"SurveyResponse"> | string
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
   account?: Prisma.XOR<Prisma.AccountScalarRelationFilter, Prisma.AccountWhereInput>
@@ -264,6 +272,7 @@ export type SurveyResponseOrderByWithRelationInput = {
   score?: Prisma.SortOrder
   respondedAt?: Prisma.SortOrder
   respondent?: Prisma.SortOrderInput | Prisma.SortOrder
+  comment?: Prisma.SortOrderInput | Prisma.SortOrder
   dedupeKey?: Prisma.SortOrder
   workspace?: Prisma.WorkspaceOrderByWithRelationInput
   account?: Prisma.AccountOrderByWithRelationInput
@@ -281,6 +290,7 @@ export type SurveyResponseWhereUniqueInput = Prisma.AtLeast<{
   score?: Prisma.FloatFilter<"SurveyResponse"> | number
   respondedAt?: Prisma.DateTimeFilter<"SurveyResponse"> | Date | string
   respondent?: Prisma.StringNullableFilter<"SurveyResponse"> | string | null
+  comment?: Prisma.StringNullableFilter<"SurveyResponse"> | string | null
   dedupeKey?: Prisma.StringFilter<"SurveyResponse"> | string
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
   account?: Prisma.XOR<Prisma.AccountScalarRelationFilter, Prisma.AccountWhereInput>
@@ -294,6 +304,7 @@ export type SurveyResponseOrderByWithAggregationInput = {
   score?: Prisma.SortOrder
   respondedAt?: Prisma.SortOrder
   respondent?: Prisma.SortOrderInput | Prisma.SortOrder
+  comment?: Prisma.SortOrderInput | Prisma.SortOrder
   dedupeKey?: Prisma.SortOrder
   _count?: Prisma.SurveyResponseCountOrderByAggregateInput
   _avg?: Prisma.SurveyResponseAvgOrderByAggregateInput
@@ -313,6 +324,7 @@ export type SurveyResponseScalarWhereWithAggregatesInput = {
   score?: Prisma.FloatWithAggregatesFilter<"SurveyResponse"> | number
   respondedAt?: Prisma.DateTimeWithAggregatesFilter<"SurveyResponse"> | Date | string
   respondent?: Prisma.StringNullableWithAggregatesFilter<"SurveyResponse"> | string | null
+  comment?: Prisma.StringNullableWithAggregatesFilter<"SurveyResponse"> | string | null
   dedupeKey?: Prisma.StringWithAggregatesFilter<"SurveyResponse"> | string
 }
 
@@ -322,6 +334,7 @@ export type SurveyResponseCreateInput = {
   score: number
   respondedAt: Date | string
   respondent?: string | null
+  comment?: string | null
   dedupeKey: string
   workspace: Prisma.WorkspaceCreateNestedOneWithoutResponsesInput
   account: Prisma.AccountCreateNestedOneWithoutResponsesInput
@@ -335,6 +348,7 @@ export type SurveyResponseUncheckedCreateInput = {
   score: number
   respondedAt: Date | string
   respondent?: string | null
+  comment?: string | null
   dedupeKey: string
 }
 
@@ -344,6 +358,7 @@ export type SurveyResponseUpdateInput = {
   score?: Prisma.FloatFieldUpdateOperationsInput | number
   respondedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   respondent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   dedupeKey?: Prisma.StringFieldUpdateOperationsInput | string
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutResponsesNestedInput
   account?: Prisma.AccountUpdateOneRequiredWithoutResponsesNestedInput
@@ -357,6 +372,7 @@ export type SurveyResponseUncheckedUpdateInput = {
   score?: Prisma.FloatFieldUpdateOperationsInput | number
   respondedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   respondent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   dedupeKey?: Prisma.StringFieldUpdateOperationsInput | string
 }
 
@@ -368,6 +384,7 @@ export type SurveyResponseCreateManyInput = {
   score: number
   respondedAt: Date | string
   respondent?: string | null
+  comment?: string | null
   dedupeKey: string
 }
 
@@ -377,6 +394,7 @@ export type SurveyResponseUpdateManyMutationInput = {
   score?: Prisma.FloatFieldUpdateOperationsInput | number
   respondedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   respondent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   dedupeKey?: Prisma.StringFieldUpdateOperationsInput | string
 }
 
@@ -388,6 +406,7 @@ export type SurveyResponseUncheckedUpdateManyInput = {
   score?: Prisma.FloatFieldUpdateOperationsInput | number
   respondedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   respondent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   dedupeKey?: Prisma.StringFieldUpdateOperationsInput | string
 }
 
@@ -414,6 +433,7 @@ export type SurveyResponseCountOrderByAggregateInput = {
   score?: Prisma.SortOrder
   respondedAt?: Prisma.SortOrder
   respondent?: Prisma.SortOrder
+  comment?: Prisma.SortOrder
   dedupeKey?: Prisma.SortOrder
 }
 
@@ -432,6 +452,7 @@ export type SurveyResponseMaxOrderByAggregateInput = {
   score?: Prisma.SortOrder
   respondedAt?: Prisma.SortOrder
   respondent?: Prisma.SortOrder
+  comment?: Prisma.SortOrder
   dedupeKey?: Prisma.SortOrder
 }
 
@@ -443,6 +464,7 @@ export type SurveyResponseMinOrderByAggregateInput = {
   score?: Prisma.SortOrder
   respondedAt?: Prisma.SortOrder
   respondent?: Prisma.SortOrder
+  comment?: Prisma.SortOrder
   dedupeKey?: Prisma.SortOrder
 }
 
@@ -547,6 +569,7 @@ export type SurveyResponseCreateWithoutWorkspaceInput = {
   score: number
   respondedAt: Date | string
   respondent?: string | null
+  comment?: string | null
   dedupeKey: string
   account: Prisma.AccountCreateNestedOneWithoutResponsesInput
 }
@@ -558,6 +581,7 @@ export type SurveyResponseUncheckedCreateWithoutWorkspaceInput = {
   score: number
   respondedAt: Date | string
   respondent?: string | null
+  comment?: string | null
   dedupeKey: string
 }
 
@@ -598,6 +622,7 @@ export type SurveyResponseScalarWhereInput = {
   score?: Prisma.FloatFilter<"SurveyResponse"> | number
   respondedAt?: Prisma.DateTimeFilter<"SurveyResponse"> | Date | string
   respondent?: Prisma.StringNullableFilter<"SurveyResponse"> | string | null
+  comment?: Prisma.StringNullableFilter<"SurveyResponse"> | string | null
   dedupeKey?: Prisma.StringFilter<"SurveyResponse"> | string
 }
 
@@ -607,6 +632,7 @@ export type SurveyResponseCreateWithoutAccountInput = {
   score: number
   respondedAt: Date | string
   respondent?: string | null
+  comment?: string | null
   dedupeKey: string
   workspace: Prisma.WorkspaceCreateNestedOneWithoutResponsesInput
 }
@@ -618,6 +644,7 @@ export type SurveyResponseUncheckedCreateWithoutAccountInput = {
   score: number
   respondedAt: Date | string
   respondent?: string | null
+  comment?: string | null
   dedupeKey: string
 }
 
@@ -654,6 +681,7 @@ export type SurveyResponseCreateManyWorkspaceInput = {
   score: number
   respondedAt: Date | string
   respondent?: string | null
+  comment?: string | null
   dedupeKey: string
 }
 
@@ -663,6 +691,7 @@ export type SurveyResponseUpdateWithoutWorkspaceInput = {
   score?: Prisma.FloatFieldUpdateOperationsInput | number
   respondedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   respondent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   dedupeKey?: Prisma.StringFieldUpdateOperationsInput | string
   account?: Prisma.AccountUpdateOneRequiredWithoutResponsesNestedInput
 }
@@ -674,6 +703,7 @@ export type SurveyResponseUncheckedUpdateWithoutWorkspaceInput = {
   score?: Prisma.FloatFieldUpdateOperationsInput | number
   respondedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   respondent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   dedupeKey?: Prisma.StringFieldUpdateOperationsInput | string
 }
 
@@ -684,6 +714,7 @@ export type SurveyResponseUncheckedUpdateManyWithoutWorkspaceInput = {
   score?: Prisma.FloatFieldUpdateOperationsInput | number
   respondedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   respondent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   dedupeKey?: Prisma.StringFieldUpdateOperationsInput | string
 }
 
@@ -694,6 +725,7 @@ export type SurveyResponseCreateManyAccountInput = {
   score: number
   respondedAt: Date | string
   respondent?: string | null
+  comment?: string | null
   dedupeKey: string
 }
 
@@ -703,6 +735,7 @@ export type SurveyResponseUpdateWithoutAccountInput = {
   score?: Prisma.FloatFieldUpdateOperationsInput | number
   respondedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   respondent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   dedupeKey?: Prisma.StringFieldUpdateOperationsInput | string
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutResponsesNestedInput
 }
@@ -714,6 +747,7 @@ export type SurveyResponseUncheckedUpdateWithoutAccountInput = {
   score?: Prisma.FloatFieldUpdateOperationsInput | number
   respondedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   respondent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   dedupeKey?: Prisma.StringFieldUpdateOperationsInput | string
 }
 
@@ -724,6 +758,7 @@ export type SurveyResponseUncheckedUpdateManyWithoutAccountInput = {
   score?: Prisma.FloatFieldUpdateOperationsInput | number
   respondedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   respondent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   dedupeKey?: Prisma.StringFieldUpdateOperationsInput | string
 }
 
@@ -737,6 +772,7 @@ export type SurveyResponseSelect<ExtArgs extends runtime.Types.Extensions.Intern
   score?: boolean
   respondedAt?: boolean
   respondent?: boolean
+  comment?: boolean
   dedupeKey?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
@@ -750,6 +786,7 @@ export type SurveyResponseSelectCreateManyAndReturn<ExtArgs extends runtime.Type
   score?: boolean
   respondedAt?: boolean
   respondent?: boolean
+  comment?: boolean
   dedupeKey?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
@@ -763,6 +800,7 @@ export type SurveyResponseSelectUpdateManyAndReturn<ExtArgs extends runtime.Type
   score?: boolean
   respondedAt?: boolean
   respondent?: boolean
+  comment?: boolean
   dedupeKey?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
@@ -776,10 +814,11 @@ export type SurveyResponseSelectScalar = {
   score?: boolean
   respondedAt?: boolean
   respondent?: boolean
+  comment?: boolean
   dedupeKey?: boolean
 }
 
-export type SurveyResponseOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "accountId" | "survey" | "score" | "respondedAt" | "respondent" | "dedupeKey", ExtArgs["result"]["surveyResponse"]>
+export type SurveyResponseOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "accountId" | "survey" | "score" | "respondedAt" | "respondent" | "comment" | "dedupeKey", ExtArgs["result"]["surveyResponse"]>
 export type SurveyResponseInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
@@ -807,6 +846,11 @@ export type $SurveyResponsePayload<ExtArgs extends runtime.Types.Extensions.Inte
     score: number
     respondedAt: Date
     respondent: string | null
+    /**
+     * What the respondent wrote beside the score (the `comment` column), shown on the timeline and
+     * with a survey_answer play's message.
+     */
+    comment: string | null
     /**
      * The source's response id, or a digest of the row and its occurrence in the file, so that an
      * import run twice stores each response once.
@@ -1244,6 +1288,7 @@ export interface SurveyResponseFieldRefs {
   readonly score: Prisma.FieldRef<"SurveyResponse", 'Float'>
   readonly respondedAt: Prisma.FieldRef<"SurveyResponse", 'DateTime'>
   readonly respondent: Prisma.FieldRef<"SurveyResponse", 'String'>
+  readonly comment: Prisma.FieldRef<"SurveyResponse", 'String'>
   readonly dedupeKey: Prisma.FieldRef<"SurveyResponse", 'String'>
 }
     

@@ -29,11 +29,13 @@ export type AggregateWorkspace = {
 export type WorkspaceAvgAggregateOutputType = {
   id: number | null
   activeModelId: number | null
+  activePlaybookId: number | null
 }
 
 export type WorkspaceSumAggregateOutputType = {
   id: number | null
   activeModelId: number | null
+  activePlaybookId: number | null
 }
 
 export type WorkspaceMinAggregateOutputType = {
@@ -45,6 +47,8 @@ export type WorkspaceMinAggregateOutputType = {
   createdAt: Date | null
   deletedAt: Date | null
   trackSecret: runtime.Bytes | null
+  activePlaybookId: number | null
+  webhookSecret: runtime.Bytes | null
 }
 
 export type WorkspaceMaxAggregateOutputType = {
@@ -56,6 +60,8 @@ export type WorkspaceMaxAggregateOutputType = {
   createdAt: Date | null
   deletedAt: Date | null
   trackSecret: runtime.Bytes | null
+  activePlaybookId: number | null
+  webhookSecret: runtime.Bytes | null
 }
 
 export type WorkspaceCountAggregateOutputType = {
@@ -68,6 +74,8 @@ export type WorkspaceCountAggregateOutputType = {
   createdAt: number
   deletedAt: number
   trackSecret: number
+  activePlaybookId: number
+  webhookSecret: number
   _all: number
 }
 
@@ -75,11 +83,13 @@ export type WorkspaceCountAggregateOutputType = {
 export type WorkspaceAvgAggregateInputType = {
   id?: true
   activeModelId?: true
+  activePlaybookId?: true
 }
 
 export type WorkspaceSumAggregateInputType = {
   id?: true
   activeModelId?: true
+  activePlaybookId?: true
 }
 
 export type WorkspaceMinAggregateInputType = {
@@ -91,6 +101,8 @@ export type WorkspaceMinAggregateInputType = {
   createdAt?: true
   deletedAt?: true
   trackSecret?: true
+  activePlaybookId?: true
+  webhookSecret?: true
 }
 
 export type WorkspaceMaxAggregateInputType = {
@@ -102,6 +114,8 @@ export type WorkspaceMaxAggregateInputType = {
   createdAt?: true
   deletedAt?: true
   trackSecret?: true
+  activePlaybookId?: true
+  webhookSecret?: true
 }
 
 export type WorkspaceCountAggregateInputType = {
@@ -114,6 +128,8 @@ export type WorkspaceCountAggregateInputType = {
   createdAt?: true
   deletedAt?: true
   trackSecret?: true
+  activePlaybookId?: true
+  webhookSecret?: true
   _all?: true
 }
 
@@ -213,6 +229,8 @@ export type WorkspaceGroupByOutputType = {
   createdAt: Date
   deletedAt: Date | null
   trackSecret: runtime.Bytes | null
+  activePlaybookId: number | null
+  webhookSecret: runtime.Bytes | null
   _count: WorkspaceCountAggregateOutputType | null
   _avg: WorkspaceAvgAggregateOutputType | null
   _sum: WorkspaceSumAggregateOutputType | null
@@ -248,6 +266,8 @@ export type WorkspaceWhereInput = {
   createdAt?: Prisma.DateTimeFilter<"Workspace"> | Date | string
   deletedAt?: Prisma.DateTimeNullableFilter<"Workspace"> | Date | string | null
   trackSecret?: Prisma.BytesNullableFilter<"Workspace"> | runtime.Bytes | null
+  activePlaybookId?: Prisma.IntNullableFilter<"Workspace"> | number | null
+  webhookSecret?: Prisma.BytesNullableFilter<"Workspace"> | runtime.Bytes | null
   activeModel?: Prisma.XOR<Prisma.ScoringModelNullableScalarRelationFilter, Prisma.ScoringModelWhereInput> | null
   models?: Prisma.ScoringModelListRelationFilter
   accounts?: Prisma.AccountListRelationFilter
@@ -264,6 +284,11 @@ export type WorkspaceWhereInput = {
   auditLog?: Prisma.AuditLogEntryListRelationFilter
   apiKeys?: Prisma.ApiKeyListRelationFilter
   watches?: Prisma.AccountWatchListRelationFilter
+  activePlaybook?: Prisma.XOR<Prisma.PlaybookNullableScalarRelationFilter, Prisma.PlaybookWhereInput> | null
+  playbooks?: Prisma.PlaybookListRelationFilter
+  playFires?: Prisma.PlayFireListRelationFilter
+  webhookDeliveries?: Prisma.WebhookDeliveryListRelationFilter
+  notes?: Prisma.AccountNoteListRelationFilter
 }
 
 export type WorkspaceOrderByWithRelationInput = {
@@ -276,6 +301,8 @@ export type WorkspaceOrderByWithRelationInput = {
   createdAt?: Prisma.SortOrder
   deletedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   trackSecret?: Prisma.SortOrderInput | Prisma.SortOrder
+  activePlaybookId?: Prisma.SortOrderInput | Prisma.SortOrder
+  webhookSecret?: Prisma.SortOrderInput | Prisma.SortOrder
   activeModel?: Prisma.ScoringModelOrderByWithRelationInput
   models?: Prisma.ScoringModelOrderByRelationAggregateInput
   accounts?: Prisma.AccountOrderByRelationAggregateInput
@@ -292,6 +319,11 @@ export type WorkspaceOrderByWithRelationInput = {
   auditLog?: Prisma.AuditLogEntryOrderByRelationAggregateInput
   apiKeys?: Prisma.ApiKeyOrderByRelationAggregateInput
   watches?: Prisma.AccountWatchOrderByRelationAggregateInput
+  activePlaybook?: Prisma.PlaybookOrderByWithRelationInput
+  playbooks?: Prisma.PlaybookOrderByRelationAggregateInput
+  playFires?: Prisma.PlayFireOrderByRelationAggregateInput
+  webhookDeliveries?: Prisma.WebhookDeliveryOrderByRelationAggregateInput
+  notes?: Prisma.AccountNoteOrderByRelationAggregateInput
 }
 
 export type WorkspaceWhereUniqueInput = Prisma.AtLeast<{
@@ -299,6 +331,7 @@ export type WorkspaceWhereUniqueInput = Prisma.AtLeast<{
   slug?: string
   slackTeamId?: string
   activeModelId?: number
+  activePlaybookId?: number
   AND?: Prisma.WorkspaceWhereInput | Prisma.WorkspaceWhereInput[]
   OR?: Prisma.WorkspaceWhereInput[]
   NOT?: Prisma.WorkspaceWhereInput | Prisma.WorkspaceWhereInput[]
@@ -307,6 +340,7 @@ export type WorkspaceWhereUniqueInput = Prisma.AtLeast<{
   createdAt?: Prisma.DateTimeFilter<"Workspace"> | Date | string
   deletedAt?: Prisma.DateTimeNullableFilter<"Workspace"> | Date | string | null
   trackSecret?: Prisma.BytesNullableFilter<"Workspace"> | runtime.Bytes | null
+  webhookSecret?: Prisma.BytesNullableFilter<"Workspace"> | runtime.Bytes | null
   activeModel?: Prisma.XOR<Prisma.ScoringModelNullableScalarRelationFilter, Prisma.ScoringModelWhereInput> | null
   models?: Prisma.ScoringModelListRelationFilter
   accounts?: Prisma.AccountListRelationFilter
@@ -323,7 +357,12 @@ export type WorkspaceWhereUniqueInput = Prisma.AtLeast<{
   auditLog?: Prisma.AuditLogEntryListRelationFilter
   apiKeys?: Prisma.ApiKeyListRelationFilter
   watches?: Prisma.AccountWatchListRelationFilter
-}, "id" | "slug" | "slackTeamId" | "activeModelId">
+  activePlaybook?: Prisma.XOR<Prisma.PlaybookNullableScalarRelationFilter, Prisma.PlaybookWhereInput> | null
+  playbooks?: Prisma.PlaybookListRelationFilter
+  playFires?: Prisma.PlayFireListRelationFilter
+  webhookDeliveries?: Prisma.WebhookDeliveryListRelationFilter
+  notes?: Prisma.AccountNoteListRelationFilter
+}, "id" | "slug" | "slackTeamId" | "activeModelId" | "activePlaybookId">
 
 export type WorkspaceOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
@@ -335,6 +374,8 @@ export type WorkspaceOrderByWithAggregationInput = {
   createdAt?: Prisma.SortOrder
   deletedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   trackSecret?: Prisma.SortOrderInput | Prisma.SortOrder
+  activePlaybookId?: Prisma.SortOrderInput | Prisma.SortOrder
+  webhookSecret?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.WorkspaceCountOrderByAggregateInput
   _avg?: Prisma.WorkspaceAvgOrderByAggregateInput
   _max?: Prisma.WorkspaceMaxOrderByAggregateInput
@@ -355,6 +396,8 @@ export type WorkspaceScalarWhereWithAggregatesInput = {
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Workspace"> | Date | string
   deletedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Workspace"> | Date | string | null
   trackSecret?: Prisma.BytesNullableWithAggregatesFilter<"Workspace"> | runtime.Bytes | null
+  activePlaybookId?: Prisma.IntNullableWithAggregatesFilter<"Workspace"> | number | null
+  webhookSecret?: Prisma.BytesNullableWithAggregatesFilter<"Workspace"> | runtime.Bytes | null
 }
 
 export type WorkspaceCreateInput = {
@@ -365,6 +408,7 @@ export type WorkspaceCreateInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  webhookSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -381,6 +425,11 @@ export type WorkspaceCreateInput = {
   auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
+  activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
+  playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceUncheckedCreateInput = {
@@ -393,6 +442,8 @@ export type WorkspaceUncheckedCreateInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  activePlaybookId?: number | null
+  webhookSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -408,6 +459,10 @@ export type WorkspaceUncheckedCreateInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
+  playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceUpdateInput = {
@@ -418,6 +473,7 @@ export type WorkspaceUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -434,6 +490,11 @@ export type WorkspaceUpdateInput = {
   auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
+  activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
+  playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceUncheckedUpdateInput = {
@@ -446,6 +507,8 @@ export type WorkspaceUncheckedUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activePlaybookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -461,6 +524,10 @@ export type WorkspaceUncheckedUpdateInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceCreateManyInput = {
@@ -473,6 +540,8 @@ export type WorkspaceCreateManyInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  activePlaybookId?: number | null
+  webhookSecret?: runtime.Bytes | null
 }
 
 export type WorkspaceUpdateManyMutationInput = {
@@ -483,6 +552,7 @@ export type WorkspaceUpdateManyMutationInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
 }
 
 export type WorkspaceUncheckedUpdateManyInput = {
@@ -495,6 +565,8 @@ export type WorkspaceUncheckedUpdateManyInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activePlaybookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
 }
 
 export type WorkspaceCountOrderByAggregateInput = {
@@ -507,11 +579,14 @@ export type WorkspaceCountOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   deletedAt?: Prisma.SortOrder
   trackSecret?: Prisma.SortOrder
+  activePlaybookId?: Prisma.SortOrder
+  webhookSecret?: Prisma.SortOrder
 }
 
 export type WorkspaceAvgOrderByAggregateInput = {
   id?: Prisma.SortOrder
   activeModelId?: Prisma.SortOrder
+  activePlaybookId?: Prisma.SortOrder
 }
 
 export type WorkspaceMaxOrderByAggregateInput = {
@@ -523,6 +598,8 @@ export type WorkspaceMaxOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   deletedAt?: Prisma.SortOrder
   trackSecret?: Prisma.SortOrder
+  activePlaybookId?: Prisma.SortOrder
+  webhookSecret?: Prisma.SortOrder
 }
 
 export type WorkspaceMinOrderByAggregateInput = {
@@ -534,11 +611,14 @@ export type WorkspaceMinOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   deletedAt?: Prisma.SortOrder
   trackSecret?: Prisma.SortOrder
+  activePlaybookId?: Prisma.SortOrder
+  webhookSecret?: Prisma.SortOrder
 }
 
 export type WorkspaceSumOrderByAggregateInput = {
   id?: Prisma.SortOrder
   activeModelId?: Prisma.SortOrder
+  activePlaybookId?: Prisma.SortOrder
 }
 
 export type WorkspaceScalarRelationFilter = {
@@ -829,6 +909,94 @@ export type WorkspaceUpdateOneRequiredWithoutWatchesNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.WorkspaceUpdateToOneWithWhereWithoutWatchesInput, Prisma.WorkspaceUpdateWithoutWatchesInput>, Prisma.WorkspaceUncheckedUpdateWithoutWatchesInput>
 }
 
+export type WorkspaceCreateNestedOneWithoutPlaybooksInput = {
+  create?: Prisma.XOR<Prisma.WorkspaceCreateWithoutPlaybooksInput, Prisma.WorkspaceUncheckedCreateWithoutPlaybooksInput>
+  connectOrCreate?: Prisma.WorkspaceCreateOrConnectWithoutPlaybooksInput
+  connect?: Prisma.WorkspaceWhereUniqueInput
+}
+
+export type WorkspaceCreateNestedOneWithoutActivePlaybookInput = {
+  create?: Prisma.XOR<Prisma.WorkspaceCreateWithoutActivePlaybookInput, Prisma.WorkspaceUncheckedCreateWithoutActivePlaybookInput>
+  connectOrCreate?: Prisma.WorkspaceCreateOrConnectWithoutActivePlaybookInput
+  connect?: Prisma.WorkspaceWhereUniqueInput
+}
+
+export type WorkspaceUncheckedCreateNestedOneWithoutActivePlaybookInput = {
+  create?: Prisma.XOR<Prisma.WorkspaceCreateWithoutActivePlaybookInput, Prisma.WorkspaceUncheckedCreateWithoutActivePlaybookInput>
+  connectOrCreate?: Prisma.WorkspaceCreateOrConnectWithoutActivePlaybookInput
+  connect?: Prisma.WorkspaceWhereUniqueInput
+}
+
+export type WorkspaceUpdateOneRequiredWithoutPlaybooksNestedInput = {
+  create?: Prisma.XOR<Prisma.WorkspaceCreateWithoutPlaybooksInput, Prisma.WorkspaceUncheckedCreateWithoutPlaybooksInput>
+  connectOrCreate?: Prisma.WorkspaceCreateOrConnectWithoutPlaybooksInput
+  upsert?: Prisma.WorkspaceUpsertWithoutPlaybooksInput
+  connect?: Prisma.WorkspaceWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.WorkspaceUpdateToOneWithWhereWithoutPlaybooksInput, Prisma.WorkspaceUpdateWithoutPlaybooksInput>, Prisma.WorkspaceUncheckedUpdateWithoutPlaybooksInput>
+}
+
+export type WorkspaceUpdateOneWithoutActivePlaybookNestedInput = {
+  create?: Prisma.XOR<Prisma.WorkspaceCreateWithoutActivePlaybookInput, Prisma.WorkspaceUncheckedCreateWithoutActivePlaybookInput>
+  connectOrCreate?: Prisma.WorkspaceCreateOrConnectWithoutActivePlaybookInput
+  upsert?: Prisma.WorkspaceUpsertWithoutActivePlaybookInput
+  disconnect?: Prisma.WorkspaceWhereInput | boolean
+  delete?: Prisma.WorkspaceWhereInput | boolean
+  connect?: Prisma.WorkspaceWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.WorkspaceUpdateToOneWithWhereWithoutActivePlaybookInput, Prisma.WorkspaceUpdateWithoutActivePlaybookInput>, Prisma.WorkspaceUncheckedUpdateWithoutActivePlaybookInput>
+}
+
+export type WorkspaceUncheckedUpdateOneWithoutActivePlaybookNestedInput = {
+  create?: Prisma.XOR<Prisma.WorkspaceCreateWithoutActivePlaybookInput, Prisma.WorkspaceUncheckedCreateWithoutActivePlaybookInput>
+  connectOrCreate?: Prisma.WorkspaceCreateOrConnectWithoutActivePlaybookInput
+  upsert?: Prisma.WorkspaceUpsertWithoutActivePlaybookInput
+  disconnect?: Prisma.WorkspaceWhereInput | boolean
+  delete?: Prisma.WorkspaceWhereInput | boolean
+  connect?: Prisma.WorkspaceWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.WorkspaceUpdateToOneWithWhereWithoutActivePlaybookInput, Prisma.WorkspaceUpdateWithoutActivePlaybookInput>, Prisma.WorkspaceUncheckedUpdateWithoutActivePlaybookInput>
+}
+
+export type WorkspaceCreateNestedOneWithoutPlayFiresInput = {
+  create?: Prisma.XOR<Prisma.WorkspaceCreateWithoutPlayFiresInput, Prisma.WorkspaceUncheckedCreateWithoutPlayFiresInput>
+  connectOrCreate?: Prisma.WorkspaceCreateOrConnectWithoutPlayFiresInput
+  connect?: Prisma.WorkspaceWhereUniqueInput
+}
+
+export type WorkspaceUpdateOneRequiredWithoutPlayFiresNestedInput = {
+  create?: Prisma.XOR<Prisma.WorkspaceCreateWithoutPlayFiresInput, Prisma.WorkspaceUncheckedCreateWithoutPlayFiresInput>
+  connectOrCreate?: Prisma.WorkspaceCreateOrConnectWithoutPlayFiresInput
+  upsert?: Prisma.WorkspaceUpsertWithoutPlayFiresInput
+  connect?: Prisma.WorkspaceWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.WorkspaceUpdateToOneWithWhereWithoutPlayFiresInput, Prisma.WorkspaceUpdateWithoutPlayFiresInput>, Prisma.WorkspaceUncheckedUpdateWithoutPlayFiresInput>
+}
+
+export type WorkspaceCreateNestedOneWithoutWebhookDeliveriesInput = {
+  create?: Prisma.XOR<Prisma.WorkspaceCreateWithoutWebhookDeliveriesInput, Prisma.WorkspaceUncheckedCreateWithoutWebhookDeliveriesInput>
+  connectOrCreate?: Prisma.WorkspaceCreateOrConnectWithoutWebhookDeliveriesInput
+  connect?: Prisma.WorkspaceWhereUniqueInput
+}
+
+export type WorkspaceUpdateOneRequiredWithoutWebhookDeliveriesNestedInput = {
+  create?: Prisma.XOR<Prisma.WorkspaceCreateWithoutWebhookDeliveriesInput, Prisma.WorkspaceUncheckedCreateWithoutWebhookDeliveriesInput>
+  connectOrCreate?: Prisma.WorkspaceCreateOrConnectWithoutWebhookDeliveriesInput
+  upsert?: Prisma.WorkspaceUpsertWithoutWebhookDeliveriesInput
+  connect?: Prisma.WorkspaceWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.WorkspaceUpdateToOneWithWhereWithoutWebhookDeliveriesInput, Prisma.WorkspaceUpdateWithoutWebhookDeliveriesInput>, Prisma.WorkspaceUncheckedUpdateWithoutWebhookDeliveriesInput>
+}
+
+export type WorkspaceCreateNestedOneWithoutNotesInput = {
+  create?: Prisma.XOR<Prisma.WorkspaceCreateWithoutNotesInput, Prisma.WorkspaceUncheckedCreateWithoutNotesInput>
+  connectOrCreate?: Prisma.WorkspaceCreateOrConnectWithoutNotesInput
+  connect?: Prisma.WorkspaceWhereUniqueInput
+}
+
+export type WorkspaceUpdateOneRequiredWithoutNotesNestedInput = {
+  create?: Prisma.XOR<Prisma.WorkspaceCreateWithoutNotesInput, Prisma.WorkspaceUncheckedCreateWithoutNotesInput>
+  connectOrCreate?: Prisma.WorkspaceCreateOrConnectWithoutNotesInput
+  upsert?: Prisma.WorkspaceUpsertWithoutNotesInput
+  connect?: Prisma.WorkspaceWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.WorkspaceUpdateToOneWithWhereWithoutNotesInput, Prisma.WorkspaceUpdateWithoutNotesInput>, Prisma.WorkspaceUncheckedUpdateWithoutNotesInput>
+}
+
 export type WorkspaceCreateWithoutInstallationInput = {
   slug: string
   name: string
@@ -837,6 +1005,7 @@ export type WorkspaceCreateWithoutInstallationInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  webhookSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -852,6 +1021,11 @@ export type WorkspaceCreateWithoutInstallationInput = {
   auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
+  activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
+  playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceUncheckedCreateWithoutInstallationInput = {
@@ -864,6 +1038,8 @@ export type WorkspaceUncheckedCreateWithoutInstallationInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  activePlaybookId?: number | null
+  webhookSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -878,6 +1054,10 @@ export type WorkspaceUncheckedCreateWithoutInstallationInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
+  playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceCreateOrConnectWithoutInstallationInput = {
@@ -904,6 +1084,7 @@ export type WorkspaceUpdateWithoutInstallationInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -919,6 +1100,11 @@ export type WorkspaceUpdateWithoutInstallationInput = {
   auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
+  activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
+  playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceUncheckedUpdateWithoutInstallationInput = {
@@ -931,6 +1117,8 @@ export type WorkspaceUncheckedUpdateWithoutInstallationInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activePlaybookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -945,6 +1133,10 @@ export type WorkspaceUncheckedUpdateWithoutInstallationInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceCreateWithoutModelsInput = {
@@ -955,6 +1147,7 @@ export type WorkspaceCreateWithoutModelsInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  webhookSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
@@ -970,6 +1163,11 @@ export type WorkspaceCreateWithoutModelsInput = {
   auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
+  activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
+  playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceUncheckedCreateWithoutModelsInput = {
@@ -982,6 +1180,8 @@ export type WorkspaceUncheckedCreateWithoutModelsInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  activePlaybookId?: number | null
+  webhookSecret?: runtime.Bytes | null
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -996,6 +1196,10 @@ export type WorkspaceUncheckedCreateWithoutModelsInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
+  playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceCreateOrConnectWithoutModelsInput = {
@@ -1011,6 +1215,7 @@ export type WorkspaceCreateWithoutActiveModelInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  webhookSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
@@ -1026,6 +1231,11 @@ export type WorkspaceCreateWithoutActiveModelInput = {
   auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
+  activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
+  playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceUncheckedCreateWithoutActiveModelInput = {
@@ -1037,6 +1247,8 @@ export type WorkspaceUncheckedCreateWithoutActiveModelInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  activePlaybookId?: number | null
+  webhookSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -1052,6 +1264,10 @@ export type WorkspaceUncheckedCreateWithoutActiveModelInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
+  playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceCreateOrConnectWithoutActiveModelInput = {
@@ -1078,6 +1294,7 @@ export type WorkspaceUpdateWithoutModelsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
@@ -1093,6 +1310,11 @@ export type WorkspaceUpdateWithoutModelsInput = {
   auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
+  activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
+  playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceUncheckedUpdateWithoutModelsInput = {
@@ -1105,6 +1327,8 @@ export type WorkspaceUncheckedUpdateWithoutModelsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activePlaybookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -1119,6 +1343,10 @@ export type WorkspaceUncheckedUpdateWithoutModelsInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceUpsertWithoutActiveModelInput = {
@@ -1140,6 +1368,7 @@ export type WorkspaceUpdateWithoutActiveModelInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
@@ -1155,6 +1384,11 @@ export type WorkspaceUpdateWithoutActiveModelInput = {
   auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
+  activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
+  playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceUncheckedUpdateWithoutActiveModelInput = {
@@ -1166,6 +1400,8 @@ export type WorkspaceUncheckedUpdateWithoutActiveModelInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activePlaybookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -1181,6 +1417,10 @@ export type WorkspaceUncheckedUpdateWithoutActiveModelInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceCreateWithoutAccountsInput = {
@@ -1191,6 +1431,7 @@ export type WorkspaceCreateWithoutAccountsInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  webhookSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
@@ -1206,6 +1447,11 @@ export type WorkspaceCreateWithoutAccountsInput = {
   auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
+  activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
+  playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceUncheckedCreateWithoutAccountsInput = {
@@ -1218,6 +1464,8 @@ export type WorkspaceUncheckedCreateWithoutAccountsInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  activePlaybookId?: number | null
+  webhookSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
   responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
@@ -1232,6 +1480,10 @@ export type WorkspaceUncheckedCreateWithoutAccountsInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
+  playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceCreateOrConnectWithoutAccountsInput = {
@@ -1258,6 +1510,7 @@ export type WorkspaceUpdateWithoutAccountsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
@@ -1273,6 +1526,11 @@ export type WorkspaceUpdateWithoutAccountsInput = {
   auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
+  activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
+  playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceUncheckedUpdateWithoutAccountsInput = {
@@ -1285,6 +1543,8 @@ export type WorkspaceUncheckedUpdateWithoutAccountsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activePlaybookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
   responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -1299,6 +1559,10 @@ export type WorkspaceUncheckedUpdateWithoutAccountsInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceCreateWithoutResponsesInput = {
@@ -1309,6 +1573,7 @@ export type WorkspaceCreateWithoutResponsesInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  webhookSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -1324,6 +1589,11 @@ export type WorkspaceCreateWithoutResponsesInput = {
   auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
+  activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
+  playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceUncheckedCreateWithoutResponsesInput = {
@@ -1336,6 +1606,8 @@ export type WorkspaceUncheckedCreateWithoutResponsesInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  activePlaybookId?: number | null
+  webhookSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -1350,6 +1622,10 @@ export type WorkspaceUncheckedCreateWithoutResponsesInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
+  playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceCreateOrConnectWithoutResponsesInput = {
@@ -1376,6 +1652,7 @@ export type WorkspaceUpdateWithoutResponsesInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -1391,6 +1668,11 @@ export type WorkspaceUpdateWithoutResponsesInput = {
   auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
+  activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
+  playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceUncheckedUpdateWithoutResponsesInput = {
@@ -1403,6 +1685,8 @@ export type WorkspaceUncheckedUpdateWithoutResponsesInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activePlaybookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -1417,6 +1701,10 @@ export type WorkspaceUncheckedUpdateWithoutResponsesInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceCreateWithoutSnapshotsInput = {
@@ -1427,6 +1715,7 @@ export type WorkspaceCreateWithoutSnapshotsInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  webhookSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -1442,6 +1731,11 @@ export type WorkspaceCreateWithoutSnapshotsInput = {
   auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
+  activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
+  playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceUncheckedCreateWithoutSnapshotsInput = {
@@ -1454,6 +1748,8 @@ export type WorkspaceUncheckedCreateWithoutSnapshotsInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  activePlaybookId?: number | null
+  webhookSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -1468,6 +1764,10 @@ export type WorkspaceUncheckedCreateWithoutSnapshotsInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
+  playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceCreateOrConnectWithoutSnapshotsInput = {
@@ -1494,6 +1794,7 @@ export type WorkspaceUpdateWithoutSnapshotsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -1509,6 +1810,11 @@ export type WorkspaceUpdateWithoutSnapshotsInput = {
   auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
+  activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
+  playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceUncheckedUpdateWithoutSnapshotsInput = {
@@ -1521,6 +1827,8 @@ export type WorkspaceUncheckedUpdateWithoutSnapshotsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activePlaybookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -1535,6 +1843,10 @@ export type WorkspaceUncheckedUpdateWithoutSnapshotsInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceCreateWithoutBandChangesInput = {
@@ -1545,6 +1857,7 @@ export type WorkspaceCreateWithoutBandChangesInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  webhookSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -1560,6 +1873,11 @@ export type WorkspaceCreateWithoutBandChangesInput = {
   auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
+  activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
+  playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceUncheckedCreateWithoutBandChangesInput = {
@@ -1572,6 +1890,8 @@ export type WorkspaceUncheckedCreateWithoutBandChangesInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  activePlaybookId?: number | null
+  webhookSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -1586,6 +1906,10 @@ export type WorkspaceUncheckedCreateWithoutBandChangesInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
+  playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceCreateOrConnectWithoutBandChangesInput = {
@@ -1612,6 +1936,7 @@ export type WorkspaceUpdateWithoutBandChangesInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -1627,6 +1952,11 @@ export type WorkspaceUpdateWithoutBandChangesInput = {
   auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
+  activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
+  playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceUncheckedUpdateWithoutBandChangesInput = {
@@ -1639,6 +1969,8 @@ export type WorkspaceUncheckedUpdateWithoutBandChangesInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activePlaybookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -1653,6 +1985,10 @@ export type WorkspaceUncheckedUpdateWithoutBandChangesInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceCreateWithoutRunsInput = {
@@ -1663,6 +1999,7 @@ export type WorkspaceCreateWithoutRunsInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  webhookSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -1678,6 +2015,11 @@ export type WorkspaceCreateWithoutRunsInput = {
   auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
+  activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
+  playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceUncheckedCreateWithoutRunsInput = {
@@ -1690,6 +2032,8 @@ export type WorkspaceUncheckedCreateWithoutRunsInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  activePlaybookId?: number | null
+  webhookSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -1704,6 +2048,10 @@ export type WorkspaceUncheckedCreateWithoutRunsInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
+  playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceCreateOrConnectWithoutRunsInput = {
@@ -1730,6 +2078,7 @@ export type WorkspaceUpdateWithoutRunsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -1745,6 +2094,11 @@ export type WorkspaceUpdateWithoutRunsInput = {
   auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
+  activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
+  playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceUncheckedUpdateWithoutRunsInput = {
@@ -1757,6 +2111,8 @@ export type WorkspaceUncheckedUpdateWithoutRunsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activePlaybookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -1771,6 +2127,10 @@ export type WorkspaceUncheckedUpdateWithoutRunsInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceCreateWithoutFollowUpsInput = {
@@ -1781,6 +2141,7 @@ export type WorkspaceCreateWithoutFollowUpsInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  webhookSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -1796,6 +2157,11 @@ export type WorkspaceCreateWithoutFollowUpsInput = {
   auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
+  activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
+  playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceUncheckedCreateWithoutFollowUpsInput = {
@@ -1808,6 +2174,8 @@ export type WorkspaceUncheckedCreateWithoutFollowUpsInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  activePlaybookId?: number | null
+  webhookSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -1822,6 +2190,10 @@ export type WorkspaceUncheckedCreateWithoutFollowUpsInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
+  playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceCreateOrConnectWithoutFollowUpsInput = {
@@ -1848,6 +2220,7 @@ export type WorkspaceUpdateWithoutFollowUpsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -1863,6 +2236,11 @@ export type WorkspaceUpdateWithoutFollowUpsInput = {
   auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
+  activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
+  playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceUncheckedUpdateWithoutFollowUpsInput = {
@@ -1875,6 +2253,8 @@ export type WorkspaceUncheckedUpdateWithoutFollowUpsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activePlaybookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -1889,6 +2269,10 @@ export type WorkspaceUncheckedUpdateWithoutFollowUpsInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceCreateWithoutBacklogNoticesInput = {
@@ -1899,6 +2283,7 @@ export type WorkspaceCreateWithoutBacklogNoticesInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  webhookSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -1914,6 +2299,11 @@ export type WorkspaceCreateWithoutBacklogNoticesInput = {
   auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
+  activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
+  playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceUncheckedCreateWithoutBacklogNoticesInput = {
@@ -1926,6 +2316,8 @@ export type WorkspaceUncheckedCreateWithoutBacklogNoticesInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  activePlaybookId?: number | null
+  webhookSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -1940,6 +2332,10 @@ export type WorkspaceUncheckedCreateWithoutBacklogNoticesInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
+  playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceCreateOrConnectWithoutBacklogNoticesInput = {
@@ -1966,6 +2362,7 @@ export type WorkspaceUpdateWithoutBacklogNoticesInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -1981,6 +2378,11 @@ export type WorkspaceUpdateWithoutBacklogNoticesInput = {
   auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
+  activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
+  playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceUncheckedUpdateWithoutBacklogNoticesInput = {
@@ -1993,6 +2395,8 @@ export type WorkspaceUncheckedUpdateWithoutBacklogNoticesInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activePlaybookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -2007,6 +2411,10 @@ export type WorkspaceUncheckedUpdateWithoutBacklogNoticesInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceCreateWithoutDigestsInput = {
@@ -2017,6 +2425,7 @@ export type WorkspaceCreateWithoutDigestsInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  webhookSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -2032,6 +2441,11 @@ export type WorkspaceCreateWithoutDigestsInput = {
   auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
+  activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
+  playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceUncheckedCreateWithoutDigestsInput = {
@@ -2044,6 +2458,8 @@ export type WorkspaceUncheckedCreateWithoutDigestsInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  activePlaybookId?: number | null
+  webhookSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -2058,6 +2474,10 @@ export type WorkspaceUncheckedCreateWithoutDigestsInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
+  playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceCreateOrConnectWithoutDigestsInput = {
@@ -2084,6 +2504,7 @@ export type WorkspaceUpdateWithoutDigestsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -2099,6 +2520,11 @@ export type WorkspaceUpdateWithoutDigestsInput = {
   auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
+  activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
+  playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceUncheckedUpdateWithoutDigestsInput = {
@@ -2111,6 +2537,8 @@ export type WorkspaceUncheckedUpdateWithoutDigestsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activePlaybookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -2125,6 +2553,10 @@ export type WorkspaceUncheckedUpdateWithoutDigestsInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceCreateWithoutConnectorsInput = {
@@ -2135,6 +2567,7 @@ export type WorkspaceCreateWithoutConnectorsInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  webhookSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -2150,6 +2583,11 @@ export type WorkspaceCreateWithoutConnectorsInput = {
   auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
+  activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
+  playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceUncheckedCreateWithoutConnectorsInput = {
@@ -2162,6 +2600,8 @@ export type WorkspaceUncheckedCreateWithoutConnectorsInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  activePlaybookId?: number | null
+  webhookSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -2176,6 +2616,10 @@ export type WorkspaceUncheckedCreateWithoutConnectorsInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
+  playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceCreateOrConnectWithoutConnectorsInput = {
@@ -2202,6 +2646,7 @@ export type WorkspaceUpdateWithoutConnectorsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -2217,6 +2662,11 @@ export type WorkspaceUpdateWithoutConnectorsInput = {
   auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
+  activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
+  playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceUncheckedUpdateWithoutConnectorsInput = {
@@ -2229,6 +2679,8 @@ export type WorkspaceUncheckedUpdateWithoutConnectorsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activePlaybookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -2243,6 +2695,10 @@ export type WorkspaceUncheckedUpdateWithoutConnectorsInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceCreateWithoutSyncRunsInput = {
@@ -2253,6 +2709,7 @@ export type WorkspaceCreateWithoutSyncRunsInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  webhookSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -2268,6 +2725,11 @@ export type WorkspaceCreateWithoutSyncRunsInput = {
   auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
+  activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
+  playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceUncheckedCreateWithoutSyncRunsInput = {
@@ -2280,6 +2742,8 @@ export type WorkspaceUncheckedCreateWithoutSyncRunsInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  activePlaybookId?: number | null
+  webhookSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -2294,6 +2758,10 @@ export type WorkspaceUncheckedCreateWithoutSyncRunsInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
+  playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceCreateOrConnectWithoutSyncRunsInput = {
@@ -2320,6 +2788,7 @@ export type WorkspaceUpdateWithoutSyncRunsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -2335,6 +2804,11 @@ export type WorkspaceUpdateWithoutSyncRunsInput = {
   auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
+  activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
+  playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceUncheckedUpdateWithoutSyncRunsInput = {
@@ -2347,6 +2821,8 @@ export type WorkspaceUncheckedUpdateWithoutSyncRunsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activePlaybookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -2361,6 +2837,10 @@ export type WorkspaceUncheckedUpdateWithoutSyncRunsInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceCreateWithoutAuditLogInput = {
@@ -2371,6 +2851,7 @@ export type WorkspaceCreateWithoutAuditLogInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  webhookSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -2386,6 +2867,11 @@ export type WorkspaceCreateWithoutAuditLogInput = {
   syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
+  activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
+  playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceUncheckedCreateWithoutAuditLogInput = {
@@ -2398,6 +2884,8 @@ export type WorkspaceUncheckedCreateWithoutAuditLogInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  activePlaybookId?: number | null
+  webhookSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -2412,6 +2900,10 @@ export type WorkspaceUncheckedCreateWithoutAuditLogInput = {
   syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
+  playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceCreateOrConnectWithoutAuditLogInput = {
@@ -2438,6 +2930,7 @@ export type WorkspaceUpdateWithoutAuditLogInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -2453,6 +2946,11 @@ export type WorkspaceUpdateWithoutAuditLogInput = {
   syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
+  activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
+  playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceUncheckedUpdateWithoutAuditLogInput = {
@@ -2465,6 +2963,8 @@ export type WorkspaceUncheckedUpdateWithoutAuditLogInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activePlaybookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -2479,6 +2979,10 @@ export type WorkspaceUncheckedUpdateWithoutAuditLogInput = {
   syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceCreateWithoutApiKeysInput = {
@@ -2489,6 +2993,7 @@ export type WorkspaceCreateWithoutApiKeysInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  webhookSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -2504,6 +3009,11 @@ export type WorkspaceCreateWithoutApiKeysInput = {
   syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
   auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
+  activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
+  playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceUncheckedCreateWithoutApiKeysInput = {
@@ -2516,6 +3026,8 @@ export type WorkspaceUncheckedCreateWithoutApiKeysInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  activePlaybookId?: number | null
+  webhookSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -2530,6 +3042,10 @@ export type WorkspaceUncheckedCreateWithoutApiKeysInput = {
   syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
   auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
+  playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceCreateOrConnectWithoutApiKeysInput = {
@@ -2556,6 +3072,7 @@ export type WorkspaceUpdateWithoutApiKeysInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -2571,6 +3088,11 @@ export type WorkspaceUpdateWithoutApiKeysInput = {
   syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
   auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
+  activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
+  playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceUncheckedUpdateWithoutApiKeysInput = {
@@ -2583,6 +3105,8 @@ export type WorkspaceUncheckedUpdateWithoutApiKeysInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activePlaybookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -2597,6 +3121,10 @@ export type WorkspaceUncheckedUpdateWithoutApiKeysInput = {
   syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
   auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceCreateWithoutWatchesInput = {
@@ -2607,6 +3135,7 @@ export type WorkspaceCreateWithoutWatchesInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  webhookSecret?: runtime.Bytes | null
   activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
   models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
@@ -2622,6 +3151,11 @@ export type WorkspaceCreateWithoutWatchesInput = {
   syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
   auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
+  activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
+  playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceUncheckedCreateWithoutWatchesInput = {
@@ -2634,6 +3168,8 @@ export type WorkspaceUncheckedCreateWithoutWatchesInput = {
   createdAt?: Date | string
   deletedAt?: Date | string | null
   trackSecret?: runtime.Bytes | null
+  activePlaybookId?: number | null
+  webhookSecret?: runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
   accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
   installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
@@ -2648,6 +3184,10 @@ export type WorkspaceUncheckedCreateWithoutWatchesInput = {
   syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
   auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
+  playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
 
 export type WorkspaceCreateOrConnectWithoutWatchesInput = {
@@ -2674,6 +3214,7 @@ export type WorkspaceUpdateWithoutWatchesInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
   models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
@@ -2689,6 +3230,11 @@ export type WorkspaceUpdateWithoutWatchesInput = {
   syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
   auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
+  activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
+  playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
 
 export type WorkspaceUncheckedUpdateWithoutWatchesInput = {
@@ -2701,6 +3247,8 @@ export type WorkspaceUncheckedUpdateWithoutWatchesInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activePlaybookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
   installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
@@ -2715,6 +3263,720 @@ export type WorkspaceUncheckedUpdateWithoutWatchesInput = {
   syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
   auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
+}
+
+export type WorkspaceCreateWithoutPlaybooksInput = {
+  slug: string
+  name: string
+  slackTeamId?: string | null
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  createdAt?: Date | string
+  deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
+  webhookSecret?: runtime.Bytes | null
+  activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
+  models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
+  accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
+  installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
+  responses?: Prisma.SurveyResponseCreateNestedManyWithoutWorkspaceInput
+  snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
+  bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
+  runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
+  followUps?: Prisma.FollowUpCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeCreateNestedManyWithoutWorkspaceInput
+  digests?: Prisma.DigestCreateNestedManyWithoutWorkspaceInput
+  connectors?: Prisma.ConnectorConfigCreateNestedManyWithoutWorkspaceInput
+  syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
+  auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
+  watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
+  activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
+}
+
+export type WorkspaceUncheckedCreateWithoutPlaybooksInput = {
+  id?: number
+  slug: string
+  name: string
+  slackTeamId?: string | null
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  activeModelId?: number | null
+  createdAt?: Date | string
+  deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
+  activePlaybookId?: number | null
+  webhookSecret?: runtime.Bytes | null
+  models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
+  accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
+  installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
+  responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
+  snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
+  bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
+  runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
+  followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedCreateNestedManyWithoutWorkspaceInput
+  digests?: Prisma.DigestUncheckedCreateNestedManyWithoutWorkspaceInput
+  connectors?: Prisma.ConnectorConfigUncheckedCreateNestedManyWithoutWorkspaceInput
+  syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
+  auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
+  watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
+}
+
+export type WorkspaceCreateOrConnectWithoutPlaybooksInput = {
+  where: Prisma.WorkspaceWhereUniqueInput
+  create: Prisma.XOR<Prisma.WorkspaceCreateWithoutPlaybooksInput, Prisma.WorkspaceUncheckedCreateWithoutPlaybooksInput>
+}
+
+export type WorkspaceCreateWithoutActivePlaybookInput = {
+  slug: string
+  name: string
+  slackTeamId?: string | null
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  createdAt?: Date | string
+  deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
+  webhookSecret?: runtime.Bytes | null
+  activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
+  models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
+  accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
+  installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
+  responses?: Prisma.SurveyResponseCreateNestedManyWithoutWorkspaceInput
+  snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
+  bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
+  runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
+  followUps?: Prisma.FollowUpCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeCreateNestedManyWithoutWorkspaceInput
+  digests?: Prisma.DigestCreateNestedManyWithoutWorkspaceInput
+  connectors?: Prisma.ConnectorConfigCreateNestedManyWithoutWorkspaceInput
+  syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
+  auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
+  watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
+  playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
+}
+
+export type WorkspaceUncheckedCreateWithoutActivePlaybookInput = {
+  id?: number
+  slug: string
+  name: string
+  slackTeamId?: string | null
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  activeModelId?: number | null
+  createdAt?: Date | string
+  deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
+  webhookSecret?: runtime.Bytes | null
+  models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
+  accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
+  installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
+  responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
+  snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
+  bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
+  runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
+  followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedCreateNestedManyWithoutWorkspaceInput
+  digests?: Prisma.DigestUncheckedCreateNestedManyWithoutWorkspaceInput
+  connectors?: Prisma.ConnectorConfigUncheckedCreateNestedManyWithoutWorkspaceInput
+  syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
+  auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
+  watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
+  playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
+}
+
+export type WorkspaceCreateOrConnectWithoutActivePlaybookInput = {
+  where: Prisma.WorkspaceWhereUniqueInput
+  create: Prisma.XOR<Prisma.WorkspaceCreateWithoutActivePlaybookInput, Prisma.WorkspaceUncheckedCreateWithoutActivePlaybookInput>
+}
+
+export type WorkspaceUpsertWithoutPlaybooksInput = {
+  update: Prisma.XOR<Prisma.WorkspaceUpdateWithoutPlaybooksInput, Prisma.WorkspaceUncheckedUpdateWithoutPlaybooksInput>
+  create: Prisma.XOR<Prisma.WorkspaceCreateWithoutPlaybooksInput, Prisma.WorkspaceUncheckedCreateWithoutPlaybooksInput>
+  where?: Prisma.WorkspaceWhereInput
+}
+
+export type WorkspaceUpdateToOneWithWhereWithoutPlaybooksInput = {
+  where?: Prisma.WorkspaceWhereInput
+  data: Prisma.XOR<Prisma.WorkspaceUpdateWithoutPlaybooksInput, Prisma.WorkspaceUncheckedUpdateWithoutPlaybooksInput>
+}
+
+export type WorkspaceUpdateWithoutPlaybooksInput = {
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  slackTeamId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
+  models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
+  accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
+  installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
+  responses?: Prisma.SurveyResponseUpdateManyWithoutWorkspaceNestedInput
+  snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
+  bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
+  runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
+  followUps?: Prisma.FollowUpUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUpdateManyWithoutWorkspaceNestedInput
+  digests?: Prisma.DigestUpdateManyWithoutWorkspaceNestedInput
+  connectors?: Prisma.ConnectorConfigUpdateManyWithoutWorkspaceNestedInput
+  syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
+  auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
+  watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
+  activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
+}
+
+export type WorkspaceUncheckedUpdateWithoutPlaybooksInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  slackTeamId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  activeModelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activePlaybookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
+  accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
+  installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
+  responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
+  snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
+  bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
+  runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
+  followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedUpdateManyWithoutWorkspaceNestedInput
+  digests?: Prisma.DigestUncheckedUpdateManyWithoutWorkspaceNestedInput
+  connectors?: Prisma.ConnectorConfigUncheckedUpdateManyWithoutWorkspaceNestedInput
+  syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
+  auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
+  watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
+}
+
+export type WorkspaceUpsertWithoutActivePlaybookInput = {
+  update: Prisma.XOR<Prisma.WorkspaceUpdateWithoutActivePlaybookInput, Prisma.WorkspaceUncheckedUpdateWithoutActivePlaybookInput>
+  create: Prisma.XOR<Prisma.WorkspaceCreateWithoutActivePlaybookInput, Prisma.WorkspaceUncheckedCreateWithoutActivePlaybookInput>
+  where?: Prisma.WorkspaceWhereInput
+}
+
+export type WorkspaceUpdateToOneWithWhereWithoutActivePlaybookInput = {
+  where?: Prisma.WorkspaceWhereInput
+  data: Prisma.XOR<Prisma.WorkspaceUpdateWithoutActivePlaybookInput, Prisma.WorkspaceUncheckedUpdateWithoutActivePlaybookInput>
+}
+
+export type WorkspaceUpdateWithoutActivePlaybookInput = {
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  slackTeamId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
+  models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
+  accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
+  installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
+  responses?: Prisma.SurveyResponseUpdateManyWithoutWorkspaceNestedInput
+  snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
+  bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
+  runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
+  followUps?: Prisma.FollowUpUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUpdateManyWithoutWorkspaceNestedInput
+  digests?: Prisma.DigestUpdateManyWithoutWorkspaceNestedInput
+  connectors?: Prisma.ConnectorConfigUpdateManyWithoutWorkspaceNestedInput
+  syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
+  auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
+  watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
+  playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
+}
+
+export type WorkspaceUncheckedUpdateWithoutActivePlaybookInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  slackTeamId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  activeModelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
+  accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
+  installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
+  responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
+  snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
+  bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
+  runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
+  followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedUpdateManyWithoutWorkspaceNestedInput
+  digests?: Prisma.DigestUncheckedUpdateManyWithoutWorkspaceNestedInput
+  connectors?: Prisma.ConnectorConfigUncheckedUpdateManyWithoutWorkspaceNestedInput
+  syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
+  auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
+  watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
+}
+
+export type WorkspaceCreateWithoutPlayFiresInput = {
+  slug: string
+  name: string
+  slackTeamId?: string | null
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  createdAt?: Date | string
+  deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
+  webhookSecret?: runtime.Bytes | null
+  activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
+  models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
+  accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
+  installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
+  responses?: Prisma.SurveyResponseCreateNestedManyWithoutWorkspaceInput
+  snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
+  bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
+  runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
+  followUps?: Prisma.FollowUpCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeCreateNestedManyWithoutWorkspaceInput
+  digests?: Prisma.DigestCreateNestedManyWithoutWorkspaceInput
+  connectors?: Prisma.ConnectorConfigCreateNestedManyWithoutWorkspaceInput
+  syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
+  auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
+  watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
+  activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
+  playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
+}
+
+export type WorkspaceUncheckedCreateWithoutPlayFiresInput = {
+  id?: number
+  slug: string
+  name: string
+  slackTeamId?: string | null
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  activeModelId?: number | null
+  createdAt?: Date | string
+  deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
+  activePlaybookId?: number | null
+  webhookSecret?: runtime.Bytes | null
+  models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
+  accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
+  installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
+  responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
+  snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
+  bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
+  runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
+  followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedCreateNestedManyWithoutWorkspaceInput
+  digests?: Prisma.DigestUncheckedCreateNestedManyWithoutWorkspaceInput
+  connectors?: Prisma.ConnectorConfigUncheckedCreateNestedManyWithoutWorkspaceInput
+  syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
+  auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
+  watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
+  playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
+}
+
+export type WorkspaceCreateOrConnectWithoutPlayFiresInput = {
+  where: Prisma.WorkspaceWhereUniqueInput
+  create: Prisma.XOR<Prisma.WorkspaceCreateWithoutPlayFiresInput, Prisma.WorkspaceUncheckedCreateWithoutPlayFiresInput>
+}
+
+export type WorkspaceUpsertWithoutPlayFiresInput = {
+  update: Prisma.XOR<Prisma.WorkspaceUpdateWithoutPlayFiresInput, Prisma.WorkspaceUncheckedUpdateWithoutPlayFiresInput>
+  create: Prisma.XOR<Prisma.WorkspaceCreateWithoutPlayFiresInput, Prisma.WorkspaceUncheckedCreateWithoutPlayFiresInput>
+  where?: Prisma.WorkspaceWhereInput
+}
+
+export type WorkspaceUpdateToOneWithWhereWithoutPlayFiresInput = {
+  where?: Prisma.WorkspaceWhereInput
+  data: Prisma.XOR<Prisma.WorkspaceUpdateWithoutPlayFiresInput, Prisma.WorkspaceUncheckedUpdateWithoutPlayFiresInput>
+}
+
+export type WorkspaceUpdateWithoutPlayFiresInput = {
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  slackTeamId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
+  models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
+  accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
+  installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
+  responses?: Prisma.SurveyResponseUpdateManyWithoutWorkspaceNestedInput
+  snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
+  bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
+  runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
+  followUps?: Prisma.FollowUpUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUpdateManyWithoutWorkspaceNestedInput
+  digests?: Prisma.DigestUpdateManyWithoutWorkspaceNestedInput
+  connectors?: Prisma.ConnectorConfigUpdateManyWithoutWorkspaceNestedInput
+  syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
+  auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
+  watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
+  activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
+  playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
+}
+
+export type WorkspaceUncheckedUpdateWithoutPlayFiresInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  slackTeamId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  activeModelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activePlaybookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
+  accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
+  installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
+  responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
+  snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
+  bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
+  runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
+  followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedUpdateManyWithoutWorkspaceNestedInput
+  digests?: Prisma.DigestUncheckedUpdateManyWithoutWorkspaceNestedInput
+  connectors?: Prisma.ConnectorConfigUncheckedUpdateManyWithoutWorkspaceNestedInput
+  syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
+  auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
+  watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
+}
+
+export type WorkspaceCreateWithoutWebhookDeliveriesInput = {
+  slug: string
+  name: string
+  slackTeamId?: string | null
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  createdAt?: Date | string
+  deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
+  webhookSecret?: runtime.Bytes | null
+  activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
+  models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
+  accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
+  installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
+  responses?: Prisma.SurveyResponseCreateNestedManyWithoutWorkspaceInput
+  snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
+  bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
+  runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
+  followUps?: Prisma.FollowUpCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeCreateNestedManyWithoutWorkspaceInput
+  digests?: Prisma.DigestCreateNestedManyWithoutWorkspaceInput
+  connectors?: Prisma.ConnectorConfigCreateNestedManyWithoutWorkspaceInput
+  syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
+  auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
+  watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
+  activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
+  playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
+}
+
+export type WorkspaceUncheckedCreateWithoutWebhookDeliveriesInput = {
+  id?: number
+  slug: string
+  name: string
+  slackTeamId?: string | null
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  activeModelId?: number | null
+  createdAt?: Date | string
+  deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
+  activePlaybookId?: number | null
+  webhookSecret?: runtime.Bytes | null
+  models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
+  accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
+  installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
+  responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
+  snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
+  bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
+  runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
+  followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedCreateNestedManyWithoutWorkspaceInput
+  digests?: Prisma.DigestUncheckedCreateNestedManyWithoutWorkspaceInput
+  connectors?: Prisma.ConnectorConfigUncheckedCreateNestedManyWithoutWorkspaceInput
+  syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
+  auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
+  watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
+  playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
+  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
+}
+
+export type WorkspaceCreateOrConnectWithoutWebhookDeliveriesInput = {
+  where: Prisma.WorkspaceWhereUniqueInput
+  create: Prisma.XOR<Prisma.WorkspaceCreateWithoutWebhookDeliveriesInput, Prisma.WorkspaceUncheckedCreateWithoutWebhookDeliveriesInput>
+}
+
+export type WorkspaceUpsertWithoutWebhookDeliveriesInput = {
+  update: Prisma.XOR<Prisma.WorkspaceUpdateWithoutWebhookDeliveriesInput, Prisma.WorkspaceUncheckedUpdateWithoutWebhookDeliveriesInput>
+  create: Prisma.XOR<Prisma.WorkspaceCreateWithoutWebhookDeliveriesInput, Prisma.WorkspaceUncheckedCreateWithoutWebhookDeliveriesInput>
+  where?: Prisma.WorkspaceWhereInput
+}
+
+export type WorkspaceUpdateToOneWithWhereWithoutWebhookDeliveriesInput = {
+  where?: Prisma.WorkspaceWhereInput
+  data: Prisma.XOR<Prisma.WorkspaceUpdateWithoutWebhookDeliveriesInput, Prisma.WorkspaceUncheckedUpdateWithoutWebhookDeliveriesInput>
+}
+
+export type WorkspaceUpdateWithoutWebhookDeliveriesInput = {
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  slackTeamId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
+  models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
+  accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
+  installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
+  responses?: Prisma.SurveyResponseUpdateManyWithoutWorkspaceNestedInput
+  snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
+  bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
+  runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
+  followUps?: Prisma.FollowUpUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUpdateManyWithoutWorkspaceNestedInput
+  digests?: Prisma.DigestUpdateManyWithoutWorkspaceNestedInput
+  connectors?: Prisma.ConnectorConfigUpdateManyWithoutWorkspaceNestedInput
+  syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
+  auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
+  watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
+  activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
+  playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
+}
+
+export type WorkspaceUncheckedUpdateWithoutWebhookDeliveriesInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  slackTeamId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  activeModelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activePlaybookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
+  accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
+  installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
+  responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
+  snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
+  bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
+  runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
+  followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedUpdateManyWithoutWorkspaceNestedInput
+  digests?: Prisma.DigestUncheckedUpdateManyWithoutWorkspaceNestedInput
+  connectors?: Prisma.ConnectorConfigUncheckedUpdateManyWithoutWorkspaceNestedInput
+  syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
+  auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
+  watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
+  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
+}
+
+export type WorkspaceCreateWithoutNotesInput = {
+  slug: string
+  name: string
+  slackTeamId?: string | null
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  createdAt?: Date | string
+  deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
+  webhookSecret?: runtime.Bytes | null
+  activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
+  models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
+  accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
+  installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
+  responses?: Prisma.SurveyResponseCreateNestedManyWithoutWorkspaceInput
+  snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
+  bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
+  runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
+  followUps?: Prisma.FollowUpCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeCreateNestedManyWithoutWorkspaceInput
+  digests?: Prisma.DigestCreateNestedManyWithoutWorkspaceInput
+  connectors?: Prisma.ConnectorConfigCreateNestedManyWithoutWorkspaceInput
+  syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
+  auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
+  watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
+  activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
+  playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
+}
+
+export type WorkspaceUncheckedCreateWithoutNotesInput = {
+  id?: number
+  slug: string
+  name: string
+  slackTeamId?: string | null
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  activeModelId?: number | null
+  createdAt?: Date | string
+  deletedAt?: Date | string | null
+  trackSecret?: runtime.Bytes | null
+  activePlaybookId?: number | null
+  webhookSecret?: runtime.Bytes | null
+  models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
+  accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
+  installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
+  responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
+  snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
+  bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
+  runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
+  followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutWorkspaceInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedCreateNestedManyWithoutWorkspaceInput
+  digests?: Prisma.DigestUncheckedCreateNestedManyWithoutWorkspaceInput
+  connectors?: Prisma.ConnectorConfigUncheckedCreateNestedManyWithoutWorkspaceInput
+  syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
+  auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
+  watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
+  playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
+  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
+}
+
+export type WorkspaceCreateOrConnectWithoutNotesInput = {
+  where: Prisma.WorkspaceWhereUniqueInput
+  create: Prisma.XOR<Prisma.WorkspaceCreateWithoutNotesInput, Prisma.WorkspaceUncheckedCreateWithoutNotesInput>
+}
+
+export type WorkspaceUpsertWithoutNotesInput = {
+  update: Prisma.XOR<Prisma.WorkspaceUpdateWithoutNotesInput, Prisma.WorkspaceUncheckedUpdateWithoutNotesInput>
+  create: Prisma.XOR<Prisma.WorkspaceCreateWithoutNotesInput, Prisma.WorkspaceUncheckedCreateWithoutNotesInput>
+  where?: Prisma.WorkspaceWhereInput
+}
+
+export type WorkspaceUpdateToOneWithWhereWithoutNotesInput = {
+  where?: Prisma.WorkspaceWhereInput
+  data: Prisma.XOR<Prisma.WorkspaceUpdateWithoutNotesInput, Prisma.WorkspaceUncheckedUpdateWithoutNotesInput>
+}
+
+export type WorkspaceUpdateWithoutNotesInput = {
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  slackTeamId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
+  models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
+  accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
+  installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
+  responses?: Prisma.SurveyResponseUpdateManyWithoutWorkspaceNestedInput
+  snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
+  bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
+  runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
+  followUps?: Prisma.FollowUpUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUpdateManyWithoutWorkspaceNestedInput
+  digests?: Prisma.DigestUpdateManyWithoutWorkspaceNestedInput
+  connectors?: Prisma.ConnectorConfigUpdateManyWithoutWorkspaceNestedInput
+  syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
+  auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
+  watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
+  activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
+  playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
+}
+
+export type WorkspaceUncheckedUpdateWithoutNotesInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  slackTeamId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  activeModelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  activePlaybookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
+  accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
+  installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
+  responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
+  snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
+  bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
+  runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
+  followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutWorkspaceNestedInput
+  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedUpdateManyWithoutWorkspaceNestedInput
+  digests?: Prisma.DigestUncheckedUpdateManyWithoutWorkspaceNestedInput
+  connectors?: Prisma.ConnectorConfigUncheckedUpdateManyWithoutWorkspaceNestedInput
+  syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
+  auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
+  watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
+  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
+  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
 
 
@@ -2737,6 +3999,10 @@ export type WorkspaceCountOutputType = {
   auditLog: number
   apiKeys: number
   watches: number
+  playbooks: number
+  playFires: number
+  webhookDeliveries: number
+  notes: number
 }
 
 export type WorkspaceCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -2754,6 +4020,10 @@ export type WorkspaceCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensi
   auditLog?: boolean | WorkspaceCountOutputTypeCountAuditLogArgs
   apiKeys?: boolean | WorkspaceCountOutputTypeCountApiKeysArgs
   watches?: boolean | WorkspaceCountOutputTypeCountWatchesArgs
+  playbooks?: boolean | WorkspaceCountOutputTypeCountPlaybooksArgs
+  playFires?: boolean | WorkspaceCountOutputTypeCountPlayFiresArgs
+  webhookDeliveries?: boolean | WorkspaceCountOutputTypeCountWebhookDeliveriesArgs
+  notes?: boolean | WorkspaceCountOutputTypeCountNotesArgs
 }
 
 /**
@@ -2864,6 +4134,34 @@ export type WorkspaceCountOutputTypeCountWatchesArgs<ExtArgs extends runtime.Typ
   where?: Prisma.AccountWatchWhereInput
 }
 
+/**
+ * WorkspaceCountOutputType without action
+ */
+export type WorkspaceCountOutputTypeCountPlaybooksArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.PlaybookWhereInput
+}
+
+/**
+ * WorkspaceCountOutputType without action
+ */
+export type WorkspaceCountOutputTypeCountPlayFiresArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.PlayFireWhereInput
+}
+
+/**
+ * WorkspaceCountOutputType without action
+ */
+export type WorkspaceCountOutputTypeCountWebhookDeliveriesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.WebhookDeliveryWhereInput
+}
+
+/**
+ * WorkspaceCountOutputType without action
+ */
+export type WorkspaceCountOutputTypeCountNotesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.AccountNoteWhereInput
+}
+
 
 export type WorkspaceSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -2875,6 +4173,8 @@ export type WorkspaceSelect<ExtArgs extends runtime.Types.Extensions.InternalArg
   createdAt?: boolean
   deletedAt?: boolean
   trackSecret?: boolean
+  activePlaybookId?: boolean
+  webhookSecret?: boolean
   activeModel?: boolean | Prisma.Workspace$activeModelArgs<ExtArgs>
   models?: boolean | Prisma.Workspace$modelsArgs<ExtArgs>
   accounts?: boolean | Prisma.Workspace$accountsArgs<ExtArgs>
@@ -2891,6 +4191,11 @@ export type WorkspaceSelect<ExtArgs extends runtime.Types.Extensions.InternalArg
   auditLog?: boolean | Prisma.Workspace$auditLogArgs<ExtArgs>
   apiKeys?: boolean | Prisma.Workspace$apiKeysArgs<ExtArgs>
   watches?: boolean | Prisma.Workspace$watchesArgs<ExtArgs>
+  activePlaybook?: boolean | Prisma.Workspace$activePlaybookArgs<ExtArgs>
+  playbooks?: boolean | Prisma.Workspace$playbooksArgs<ExtArgs>
+  playFires?: boolean | Prisma.Workspace$playFiresArgs<ExtArgs>
+  webhookDeliveries?: boolean | Prisma.Workspace$webhookDeliveriesArgs<ExtArgs>
+  notes?: boolean | Prisma.Workspace$notesArgs<ExtArgs>
   _count?: boolean | Prisma.WorkspaceCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["workspace"]>
 
@@ -2904,7 +4209,10 @@ export type WorkspaceSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Ext
   createdAt?: boolean
   deletedAt?: boolean
   trackSecret?: boolean
+  activePlaybookId?: boolean
+  webhookSecret?: boolean
   activeModel?: boolean | Prisma.Workspace$activeModelArgs<ExtArgs>
+  activePlaybook?: boolean | Prisma.Workspace$activePlaybookArgs<ExtArgs>
 }, ExtArgs["result"]["workspace"]>
 
 export type WorkspaceSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -2917,7 +4225,10 @@ export type WorkspaceSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Ext
   createdAt?: boolean
   deletedAt?: boolean
   trackSecret?: boolean
+  activePlaybookId?: boolean
+  webhookSecret?: boolean
   activeModel?: boolean | Prisma.Workspace$activeModelArgs<ExtArgs>
+  activePlaybook?: boolean | Prisma.Workspace$activePlaybookArgs<ExtArgs>
 }, ExtArgs["result"]["workspace"]>
 
 export type WorkspaceSelectScalar = {
@@ -2930,9 +4241,11 @@ export type WorkspaceSelectScalar = {
   createdAt?: boolean
   deletedAt?: boolean
   trackSecret?: boolean
+  activePlaybookId?: boolean
+  webhookSecret?: boolean
 }
 
-export type WorkspaceOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "slackTeamId" | "settings" | "activeModelId" | "createdAt" | "deletedAt" | "trackSecret", ExtArgs["result"]["workspace"]>
+export type WorkspaceOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "slackTeamId" | "settings" | "activeModelId" | "createdAt" | "deletedAt" | "trackSecret" | "activePlaybookId" | "webhookSecret", ExtArgs["result"]["workspace"]>
 export type WorkspaceInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   activeModel?: boolean | Prisma.Workspace$activeModelArgs<ExtArgs>
   models?: boolean | Prisma.Workspace$modelsArgs<ExtArgs>
@@ -2950,13 +4263,20 @@ export type WorkspaceInclude<ExtArgs extends runtime.Types.Extensions.InternalAr
   auditLog?: boolean | Prisma.Workspace$auditLogArgs<ExtArgs>
   apiKeys?: boolean | Prisma.Workspace$apiKeysArgs<ExtArgs>
   watches?: boolean | Prisma.Workspace$watchesArgs<ExtArgs>
+  activePlaybook?: boolean | Prisma.Workspace$activePlaybookArgs<ExtArgs>
+  playbooks?: boolean | Prisma.Workspace$playbooksArgs<ExtArgs>
+  playFires?: boolean | Prisma.Workspace$playFiresArgs<ExtArgs>
+  webhookDeliveries?: boolean | Prisma.Workspace$webhookDeliveriesArgs<ExtArgs>
+  notes?: boolean | Prisma.Workspace$notesArgs<ExtArgs>
   _count?: boolean | Prisma.WorkspaceCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type WorkspaceIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   activeModel?: boolean | Prisma.Workspace$activeModelArgs<ExtArgs>
+  activePlaybook?: boolean | Prisma.Workspace$activePlaybookArgs<ExtArgs>
 }
 export type WorkspaceIncludeUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   activeModel?: boolean | Prisma.Workspace$activeModelArgs<ExtArgs>
+  activePlaybook?: boolean | Prisma.Workspace$activePlaybookArgs<ExtArgs>
 }
 
 export type $WorkspacePayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -2978,6 +4298,11 @@ export type $WorkspacePayload<ExtArgs extends runtime.Types.Extensions.InternalA
     auditLog: Prisma.$AuditLogEntryPayload<ExtArgs>[]
     apiKeys: Prisma.$ApiKeyPayload<ExtArgs>[]
     watches: Prisma.$AccountWatchPayload<ExtArgs>[]
+    activePlaybook: Prisma.$PlaybookPayload<ExtArgs> | null
+    playbooks: Prisma.$PlaybookPayload<ExtArgs>[]
+    playFires: Prisma.$PlayFirePayload<ExtArgs>[]
+    webhookDeliveries: Prisma.$WebhookDeliveryPayload<ExtArgs>[]
+    notes: Prisma.$AccountNotePayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
@@ -3001,6 +4326,14 @@ export type $WorkspacePayload<ExtArgs extends runtime.Types.Extensions.InternalA
      * The track webhook's signing secret (POST /api/v1/track), sealed with CSS_ENCRYPTION_KEY.
      */
     trackSecret: runtime.Bytes | null
+    /**
+     * The playbook in force; null: the default playbook (src/domain/plays/default-playbook.ts).
+     */
+    activePlaybookId: number | null
+    /**
+     * The key plays' webhooks are signed with (HMAC-SHA256), sealed with CSS_ENCRYPTION_KEY.
+     */
+    webhookSecret: runtime.Bytes | null
   }, ExtArgs["result"]["workspace"]>
   composites: {}
 }
@@ -3411,6 +4744,11 @@ export interface Prisma__WorkspaceClient<T, Null = never, ExtArgs extends runtim
   auditLog<T extends Prisma.Workspace$auditLogArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$auditLogArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AuditLogEntryPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   apiKeys<T extends Prisma.Workspace$apiKeysArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$apiKeysArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ApiKeyPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   watches<T extends Prisma.Workspace$watchesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$watchesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AccountWatchPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  activePlaybook<T extends Prisma.Workspace$activePlaybookArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$activePlaybookArgs<ExtArgs>>): Prisma.Prisma__PlaybookClient<runtime.Types.Result.GetResult<Prisma.$PlaybookPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
+  playbooks<T extends Prisma.Workspace$playbooksArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$playbooksArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$PlaybookPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  playFires<T extends Prisma.Workspace$playFiresArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$playFiresArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$PlayFirePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  webhookDeliveries<T extends Prisma.Workspace$webhookDeliveriesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$webhookDeliveriesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$WebhookDeliveryPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  notes<T extends Prisma.Workspace$notesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$notesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AccountNotePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -3449,6 +4787,8 @@ export interface WorkspaceFieldRefs {
   readonly createdAt: Prisma.FieldRef<"Workspace", 'DateTime'>
   readonly deletedAt: Prisma.FieldRef<"Workspace", 'DateTime'>
   readonly trackSecret: Prisma.FieldRef<"Workspace", 'Bytes'>
+  readonly activePlaybookId: Prisma.FieldRef<"Workspace", 'Int'>
+  readonly webhookSecret: Prisma.FieldRef<"Workspace", 'Bytes'>
 }
     
 
@@ -4221,6 +5561,121 @@ export type Workspace$watchesArgs<ExtArgs extends runtime.Types.Extensions.Inter
   take?: number
   skip?: number
   distinct?: Prisma.AccountWatchScalarFieldEnum | Prisma.AccountWatchScalarFieldEnum[]
+}
+
+/**
+ * Workspace.activePlaybook
+ */
+export type Workspace$activePlaybookArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the Playbook
+   */
+  select?: Prisma.PlaybookSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the Playbook
+   */
+  omit?: Prisma.PlaybookOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.PlaybookInclude<ExtArgs> | null
+  where?: Prisma.PlaybookWhereInput
+}
+
+/**
+ * Workspace.playbooks
+ */
+export type Workspace$playbooksArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the Playbook
+   */
+  select?: Prisma.PlaybookSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the Playbook
+   */
+  omit?: Prisma.PlaybookOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.PlaybookInclude<ExtArgs> | null
+  where?: Prisma.PlaybookWhereInput
+  orderBy?: Prisma.PlaybookOrderByWithRelationInput | Prisma.PlaybookOrderByWithRelationInput[]
+  cursor?: Prisma.PlaybookWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.PlaybookScalarFieldEnum | Prisma.PlaybookScalarFieldEnum[]
+}
+
+/**
+ * Workspace.playFires
+ */
+export type Workspace$playFiresArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the PlayFire
+   */
+  select?: Prisma.PlayFireSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the PlayFire
+   */
+  omit?: Prisma.PlayFireOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.PlayFireInclude<ExtArgs> | null
+  where?: Prisma.PlayFireWhereInput
+  orderBy?: Prisma.PlayFireOrderByWithRelationInput | Prisma.PlayFireOrderByWithRelationInput[]
+  cursor?: Prisma.PlayFireWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.PlayFireScalarFieldEnum | Prisma.PlayFireScalarFieldEnum[]
+}
+
+/**
+ * Workspace.webhookDeliveries
+ */
+export type Workspace$webhookDeliveriesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the WebhookDelivery
+   */
+  select?: Prisma.WebhookDeliverySelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the WebhookDelivery
+   */
+  omit?: Prisma.WebhookDeliveryOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.WebhookDeliveryInclude<ExtArgs> | null
+  where?: Prisma.WebhookDeliveryWhereInput
+  orderBy?: Prisma.WebhookDeliveryOrderByWithRelationInput | Prisma.WebhookDeliveryOrderByWithRelationInput[]
+  cursor?: Prisma.WebhookDeliveryWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.WebhookDeliveryScalarFieldEnum | Prisma.WebhookDeliveryScalarFieldEnum[]
+}
+
+/**
+ * Workspace.notes
+ */
+export type Workspace$notesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the AccountNote
+   */
+  select?: Prisma.AccountNoteSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the AccountNote
+   */
+  omit?: Prisma.AccountNoteOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.AccountNoteInclude<ExtArgs> | null
+  where?: Prisma.AccountNoteWhereInput
+  orderBy?: Prisma.AccountNoteOrderByWithRelationInput | Prisma.AccountNoteOrderByWithRelationInput[]
+  cursor?: Prisma.AccountNoteWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.AccountNoteScalarFieldEnum | Prisma.AccountNoteScalarFieldEnum[]
 }
 
 /**
