@@ -2758,6 +2758,7 @@ export const PlayFireScalarFieldEnum = {
   trigger: 'trigger',
   status: 'status',
   heldUntil: 'heldUntil',
+  attemptAt: 'attemptAt',
   outcome: 'outcome',
   error: 'error',
   createdAt: 'createdAt',

@@ -51,6 +51,7 @@ export type PlayFireMinAggregateOutputType = {
   runId: bigint | null
   status: string | null
   heldUntil: Date | null
+  attemptAt: Date | null
   error: string | null
   createdAt: Date | null
   deliveredAt: Date | null
@@ -66,6 +67,7 @@ export type PlayFireMaxAggregateOutputType = {
   runId: bigint | null
   status: string | null
   heldUntil: Date | null
+  attemptAt: Date | null
   error: string | null
   createdAt: Date | null
   deliveredAt: Date | null
@@ -82,6 +84,7 @@ export type PlayFireCountAggregateOutputType = {
   trigger: number
   status: number
   heldUntil: number
+  attemptAt: number
   outcome: number
   error: number
   createdAt: number
@@ -114,6 +117,7 @@ export type PlayFireMinAggregateInputType = {
   runId?: true
   status?: true
   heldUntil?: true
+  attemptAt?: true
   error?: true
   createdAt?: true
   deliveredAt?: true
@@ -129,6 +133,7 @@ export type PlayFireMaxAggregateInputType = {
   runId?: true
   status?: true
   heldUntil?: true
+  attemptAt?: true
   error?: true
   createdAt?: true
   deliveredAt?: true
@@ -145,6 +150,7 @@ export type PlayFireCountAggregateInputType = {
   trigger?: true
   status?: true
   heldUntil?: true
+  attemptAt?: true
   outcome?: true
   error?: true
   createdAt?: true
@@ -249,6 +255,7 @@ export type PlayFireGroupByOutputType = {
   trigger: runtime.JsonValue
   status: string
   heldUntil: Date | null
+  attemptAt: Date | null
   outcome: runtime.JsonValue
   error: string | null
   createdAt: Date
@@ -289,6 +296,7 @@ export type PlayFireWhereInput = {
   trigger?: Prisma.JsonFilter<"PlayFire">
   status?: Prisma.StringFilter<"PlayFire"> | string
   heldUntil?: Prisma.DateTimeNullableFilter<"PlayFire"> | Date | string | null
+  attemptAt?: Prisma.DateTimeNullableFilter<"PlayFire"> | Date | string | null
   outcome?: Prisma.JsonFilter<"PlayFire">
   error?: Prisma.StringNullableFilter<"PlayFire"> | string | null
   createdAt?: Prisma.DateTimeFilter<"PlayFire"> | Date | string
@@ -308,6 +316,7 @@ export type PlayFireOrderByWithRelationInput = {
   trigger?: Prisma.SortOrder
   status?: Prisma.SortOrder
   heldUntil?: Prisma.SortOrderInput | Prisma.SortOrder
+  attemptAt?: Prisma.SortOrderInput | Prisma.SortOrder
   outcome?: Prisma.SortOrder
   error?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -331,6 +340,7 @@ export type PlayFireWhereUniqueInput = Prisma.AtLeast<{
   trigger?: Prisma.JsonFilter<"PlayFire">
   status?: Prisma.StringFilter<"PlayFire"> | string
   heldUntil?: Prisma.DateTimeNullableFilter<"PlayFire"> | Date | string | null
+  attemptAt?: Prisma.DateTimeNullableFilter<"PlayFire"> | Date | string | null
   outcome?: Prisma.JsonFilter<"PlayFire">
   error?: Prisma.StringNullableFilter<"PlayFire"> | string | null
   createdAt?: Prisma.DateTimeFilter<"PlayFire"> | Date | string
@@ -350,6 +360,7 @@ export type PlayFireOrderByWithAggregationInput = {
   trigger?: Prisma.SortOrder
   status?: Prisma.SortOrder
   heldUntil?: Prisma.SortOrderInput | Prisma.SortOrder
+  attemptAt?: Prisma.SortOrderInput | Prisma.SortOrder
   outcome?: Prisma.SortOrder
   error?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -375,6 +386,7 @@ export type PlayFireScalarWhereWithAggregatesInput = {
   trigger?: Prisma.JsonWithAggregatesFilter<"PlayFire">
   status?: Prisma.StringWithAggregatesFilter<"PlayFire"> | string
   heldUntil?: Prisma.DateTimeNullableWithAggregatesFilter<"PlayFire"> | Date | string | null
+  attemptAt?: Prisma.DateTimeNullableWithAggregatesFilter<"PlayFire"> | Date | string | null
   outcome?: Prisma.JsonWithAggregatesFilter<"PlayFire">
   error?: Prisma.StringNullableWithAggregatesFilter<"PlayFire"> | string | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"PlayFire"> | Date | string
@@ -390,6 +402,7 @@ export type PlayFireCreateInput = {
   trigger: Prisma.JsonNullValueInput | runtime.InputJsonValue
   status?: string
   heldUntil?: Date | string | null
+  attemptAt?: Date | string | null
   outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: string | null
   createdAt?: Date | string
@@ -409,6 +422,7 @@ export type PlayFireUncheckedCreateInput = {
   trigger: Prisma.JsonNullValueInput | runtime.InputJsonValue
   status?: string
   heldUntil?: Date | string | null
+  attemptAt?: Date | string | null
   outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: string | null
   createdAt?: Date | string
@@ -424,6 +438,7 @@ export type PlayFireUpdateInput = {
   trigger?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   status?: Prisma.StringFieldUpdateOperationsInput | string
   heldUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -443,6 +458,7 @@ export type PlayFireUncheckedUpdateInput = {
   trigger?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   status?: Prisma.StringFieldUpdateOperationsInput | string
   heldUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -460,6 +476,7 @@ export type PlayFireCreateManyInput = {
   trigger: Prisma.JsonNullValueInput | runtime.InputJsonValue
   status?: string
   heldUntil?: Date | string | null
+  attemptAt?: Date | string | null
   outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: string | null
   createdAt?: Date | string
@@ -475,6 +492,7 @@ export type PlayFireUpdateManyMutationInput = {
   trigger?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   status?: Prisma.StringFieldUpdateOperationsInput | string
   heldUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -492,6 +510,7 @@ export type PlayFireUncheckedUpdateManyInput = {
   trigger?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   status?: Prisma.StringFieldUpdateOperationsInput | string
   heldUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -526,6 +545,7 @@ export type PlayFireCountOrderByAggregateInput = {
   trigger?: Prisma.SortOrder
   status?: Prisma.SortOrder
   heldUntil?: Prisma.SortOrder
+  attemptAt?: Prisma.SortOrder
   outcome?: Prisma.SortOrder
   error?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -549,6 +569,7 @@ export type PlayFireMaxOrderByAggregateInput = {
   runId?: Prisma.SortOrder
   status?: Prisma.SortOrder
   heldUntil?: Prisma.SortOrder
+  attemptAt?: Prisma.SortOrder
   error?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   deliveredAt?: Prisma.SortOrder
@@ -564,6 +585,7 @@ export type PlayFireMinOrderByAggregateInput = {
   runId?: Prisma.SortOrder
   status?: Prisma.SortOrder
   heldUntil?: Prisma.SortOrder
+  attemptAt?: Prisma.SortOrder
   error?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   deliveredAt?: Prisma.SortOrder
@@ -669,6 +691,7 @@ export type PlayFireCreateWithoutWorkspaceInput = {
   trigger: Prisma.JsonNullValueInput | runtime.InputJsonValue
   status?: string
   heldUntil?: Date | string | null
+  attemptAt?: Date | string | null
   outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: string | null
   createdAt?: Date | string
@@ -686,6 +709,7 @@ export type PlayFireUncheckedCreateWithoutWorkspaceInput = {
   trigger: Prisma.JsonNullValueInput | runtime.InputJsonValue
   status?: string
   heldUntil?: Date | string | null
+  attemptAt?: Date | string | null
   outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: string | null
   createdAt?: Date | string
@@ -732,6 +756,7 @@ export type PlayFireScalarWhereInput = {
   trigger?: Prisma.JsonFilter<"PlayFire">
   status?: Prisma.StringFilter<"PlayFire"> | string
   heldUntil?: Prisma.DateTimeNullableFilter<"PlayFire"> | Date | string | null
+  attemptAt?: Prisma.DateTimeNullableFilter<"PlayFire"> | Date | string | null
   outcome?: Prisma.JsonFilter<"PlayFire">
   error?: Prisma.StringNullableFilter<"PlayFire"> | string | null
   createdAt?: Prisma.DateTimeFilter<"PlayFire"> | Date | string
@@ -747,6 +772,7 @@ export type PlayFireCreateWithoutAccountInput = {
   trigger: Prisma.JsonNullValueInput | runtime.InputJsonValue
   status?: string
   heldUntil?: Date | string | null
+  attemptAt?: Date | string | null
   outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: string | null
   createdAt?: Date | string
@@ -764,6 +790,7 @@ export type PlayFireUncheckedCreateWithoutAccountInput = {
   trigger: Prisma.JsonNullValueInput | runtime.InputJsonValue
   status?: string
   heldUntil?: Date | string | null
+  attemptAt?: Date | string | null
   outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: string | null
   createdAt?: Date | string
@@ -806,6 +833,7 @@ export type PlayFireCreateManyWorkspaceInput = {
   trigger: Prisma.JsonNullValueInput | runtime.InputJsonValue
   status?: string
   heldUntil?: Date | string | null
+  attemptAt?: Date | string | null
   outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: string | null
   createdAt?: Date | string
@@ -821,6 +849,7 @@ export type PlayFireUpdateWithoutWorkspaceInput = {
   trigger?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   status?: Prisma.StringFieldUpdateOperationsInput | string
   heldUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -838,6 +867,7 @@ export type PlayFireUncheckedUpdateWithoutWorkspaceInput = {
   trigger?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   status?: Prisma.StringFieldUpdateOperationsInput | string
   heldUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -854,6 +884,7 @@ export type PlayFireUncheckedUpdateManyWithoutWorkspaceInput = {
   trigger?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   status?: Prisma.StringFieldUpdateOperationsInput | string
   heldUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -870,6 +901,7 @@ export type PlayFireCreateManyAccountInput = {
   trigger: Prisma.JsonNullValueInput | runtime.InputJsonValue
   status?: string
   heldUntil?: Date | string | null
+  attemptAt?: Date | string | null
   outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: string | null
   createdAt?: Date | string
@@ -885,6 +917,7 @@ export type PlayFireUpdateWithoutAccountInput = {
   trigger?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   status?: Prisma.StringFieldUpdateOperationsInput | string
   heldUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -902,6 +935,7 @@ export type PlayFireUncheckedUpdateWithoutAccountInput = {
   trigger?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   status?: Prisma.StringFieldUpdateOperationsInput | string
   heldUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -918,6 +952,7 @@ export type PlayFireUncheckedUpdateManyWithoutAccountInput = {
   trigger?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   status?: Prisma.StringFieldUpdateOperationsInput | string
   heldUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -937,6 +972,7 @@ export type PlayFireSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs
   trigger?: boolean
   status?: boolean
   heldUntil?: boolean
+  attemptAt?: boolean
   outcome?: boolean
   error?: boolean
   createdAt?: boolean
@@ -956,6 +992,7 @@ export type PlayFireSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exte
   trigger?: boolean
   status?: boolean
   heldUntil?: boolean
+  attemptAt?: boolean
   outcome?: boolean
   error?: boolean
   createdAt?: boolean
@@ -975,6 +1012,7 @@ export type PlayFireSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exte
   trigger?: boolean
   status?: boolean
   heldUntil?: boolean
+  attemptAt?: boolean
   outcome?: boolean
   error?: boolean
   createdAt?: boolean
@@ -994,13 +1032,14 @@ export type PlayFireSelectScalar = {
   trigger?: boolean
   status?: boolean
   heldUntil?: boolean
+  attemptAt?: boolean
   outcome?: boolean
   error?: boolean
   createdAt?: boolean
   deliveredAt?: boolean
 }
 
-export type PlayFireOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "playKey" | "subject" | "accountId" | "localDate" | "runId" | "trigger" | "status" | "heldUntil" | "outcome" | "error" | "createdAt" | "deliveredAt", ExtArgs["result"]["playFire"]>
+export type PlayFireOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "playKey" | "subject" | "accountId" | "localDate" | "runId" | "trigger" | "status" | "heldUntil" | "attemptAt" | "outcome" | "error" | "createdAt" | "deliveredAt", ExtArgs["result"]["playFire"]>
 export type PlayFireInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.PlayFire$accountArgs<ExtArgs>
@@ -1041,6 +1080,11 @@ export type $PlayFirePayload<ExtArgs extends runtime.Types.Extensions.InternalAr
      */
     status: string
     heldUntil: Date | null
+    /**
+     * When its message was first sent with no answer from Slack: looked for by its metadata before
+     * it is sent again (slack/post-once.ts). Also the lease of the job delivering it.
+     */
+    attemptAt: Date | null
     /**
      * Each action's outcome: [{ kind, ok, detail }]
      */
@@ -1483,6 +1527,7 @@ export interface PlayFireFieldRefs {
   readonly trigger: Prisma.FieldRef<"PlayFire", 'Json'>
   readonly status: Prisma.FieldRef<"PlayFire", 'String'>
   readonly heldUntil: Prisma.FieldRef<"PlayFire", 'DateTime'>
+  readonly attemptAt: Prisma.FieldRef<"PlayFire", 'DateTime'>
   readonly outcome: Prisma.FieldRef<"PlayFire", 'Json'>
   readonly error: Prisma.FieldRef<"PlayFire", 'String'>
   readonly createdAt: Prisma.FieldRef<"PlayFire", 'DateTime'>

@@ -36,6 +36,7 @@ CREATE TABLE "play_fires" (
     "trigger" JSONB NOT NULL,
     "status" TEXT NOT NULL DEFAULT 'planned',
     "held_until" TIMESTAMPTZ(3),
+    "attempt_at" TIMESTAMPTZ(3),
     "outcome" JSONB NOT NULL DEFAULT '[]',
     "error" TEXT,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
