@@ -72,15 +72,16 @@ export async function findActivePlaybook(db: Db, workspaceId: number): Promise<S
   };
 }
 
+/** What a workspace runs until it stores a playbook. */
+export const DEFAULT_ACTIVE_PLAYBOOK: ActivePlaybook = {
+  id: null,
+  version: 0,
+  playbook: DEFAULT_PLAYBOOK,
+  source: DEFAULT_PLAYBOOK_SOURCE,
+  isDefault: true,
+};
+
 /** The playbook the plays run with: the stored active one, else the default playbook (version 0). */
 export async function activePlaybook(db: Db, workspaceId: number): Promise<ActivePlaybook> {
-  return (
-    (await findActivePlaybook(db, workspaceId)) ?? {
-      id: null,
-      version: 0,
-      playbook: DEFAULT_PLAYBOOK,
-      source: DEFAULT_PLAYBOOK_SOURCE,
-      isDefault: true,
-    }
-  );
+  return (await findActivePlaybook(db, workspaceId)) ?? DEFAULT_ACTIVE_PLAYBOOK;
 }
