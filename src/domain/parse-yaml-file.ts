@@ -68,6 +68,16 @@ function toIssue(
   return { path: formatPath(path), line: lineOf(doc, lines, path), message };
 }
 
+/**
+ * The line of a path in `text` (a YAML or JSON file already read with parseYamlFile), for issues
+ * found after validation: a playbook checked against the scoring model names its lines too.
+ */
+export function lineFinder(text: string): (path: readonly (string | number)[]) => number | null {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
+  return (path) => lineOf(doc, lineCounter, [...path]);
+}
+
 /** The line of the deepest node of `path` that exists in the document (a missing field points at its parent). */
 function lineOf(
   doc: ReturnType<typeof parseDocument>,

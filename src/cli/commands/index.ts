@@ -13,6 +13,7 @@ import { registerExplain } from "./explain.ts";
 import { registerImport } from "./import.ts";
 import { registerKpis } from "./kpis.ts";
 import { registerModel } from "./model.ts";
+import { registerPlays } from "./plays.ts";
 import { registerRecompute } from "./recompute.ts";
 import { registerRuns } from "./runs.ts";
 import { registerScore } from "./score.ts";
@@ -26,6 +27,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerKpis(program, ctx);
   registerImport(program, ctx);
   registerModel(program, ctx);
+  registerPlays(program, ctx);
   registerRecompute(program, ctx);
   registerExplain(program, ctx);
   registerDb(program, ctx);

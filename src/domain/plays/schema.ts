@@ -19,7 +19,9 @@ const finite = z.number().finite();
 /** Band keys; `lowest` is the lowest band of the account's segment (the model's risk band). */
 const bandList = z.array(key).min(1, "must name at least one band");
 export const LOWEST_BAND = "lowest";
-const channelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, "must be a Slack channel id such as C0123ABCD");
+const CHANNEL_REF = 'must be "alert_channel", "digest_channel" or a Slack channel id such as C0123ABCD';
+// The message names the roles too: zod reports a string that is neither with this check's message alone.
+const channelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, CHANNEL_REF);
 const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, "must be a Slack user id such as U0123ABCD");
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a time HH:MM (24-hour)");
 /** A message template: text with {{account.name}}-style fields (templates.ts), escaped when filled. */
@@ -27,7 +29,7 @@ const template = z.string().min(1).max(3000);
 
 /** A channel: one of the workspace's configured channels by role, or a channel id. */
 export const channelRefSchema = z.union([z.enum(["alert_channel", "digest_channel"]), channelId], {
-  error: 'must be "alert_channel", "digest_channel" or a Slack channel id such as C0123ABCD',
+  error: CHANNEL_REF,
 });
 
 /** A bound on a number: below (<), above (>), at_most (<=), at_least (>=); at least one. */
@@ -43,6 +45,27 @@ const boundSchema = z
     message: "give at least one of below, above, at_most, at_least",
   });
 export type Bound = z.output<typeof boundSchema>;
+
+/**
+ * The message of a trigger or action that matched no kind: the unknown kind it names, or the two
+ * kinds one mapping gave (each option refuses the other's key, so zod alone says only "one of").
+ * `kinds` is called at parse time: the lists are declared below the schemas that use them.
+ */
+function oneKindError(what: "trigger" | "action", kinds: () => readonly string[]) {
+  return (issue: { input?: unknown }): string => {
+    const list = `${what === "trigger" ? "a trigger" : "an action"} is one of ${kinds().join(", ")}`;
+    const input = issue.input;
+    if (input === null || typeof input !== "object" || Array.isArray(input)) return list;
+    const keys = Object.keys(input);
+    const known = keys.filter((k) => kinds().includes(k));
+    if (known.length > 1)
+      return what === "trigger"
+        ? `a trigger has one kind, this one has ${known.join(" and ")}: make a play of each`
+        : `an action has one kind, this one has ${known.join(" and ")}: list each as an action`;
+    const unknown = keys.find((k) => !kinds().includes(k));
+    return unknown === undefined ? list : `unknown ${what} "${unknown}": ${list}`;
+  };
+}
 
 // ---- Triggers: what makes a play fire for an account (or, connector_failed, for a connector). ----
 
@@ -95,10 +118,7 @@ export const triggerSchema = z.union(
       })
       .strict(),
   ],
-  {
-    error:
-      "a trigger is one of band_entered, band_left, score_drop, component, no_data, renewal, survey_answer, connector_failed",
-  },
+  { error: oneKindError("trigger", () => TRIGGER_KINDS) },
 );
 export type Trigger = z.output<typeof triggerSchema>;
 export const TRIGGER_KINDS = [
@@ -224,9 +244,7 @@ export const actionSchema = z.union(
     /** Whether the account's band change appears in the digest (default: include). */
     z.object({ digest: z.enum(["include", "exclude"]) }).strict(),
   ],
-  {
-    error: "an action is one of open_case, reply_in_case, dm_owner, post, webhook, escalate, digest",
-  },
+  { error: oneKindError("action", () => ACTION_KINDS) },
 );
 export type Action = z.output<typeof actionSchema>;
 export const ACTION_KINDS = [
