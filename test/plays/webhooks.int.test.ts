@@ -21,7 +21,9 @@ import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { openTestQueues } from "../support/queues.ts";
 
 const KEY = Buffer.alloc(32, 9);
-const START = new Date("2026-12-07T10:00:00.000Z");
+// An hour from now, on a whole second: calls are due from their insertion (the database's clock),
+// so the test's clock starts after it.
+const START = new Date(Math.ceil(Date.now() / 1000) * 1000 + 3_600_000);
 const MINUTE = 60_000;
 
 interface Received {
