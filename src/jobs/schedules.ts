@@ -1,9 +1,10 @@
-// Each workspace's schedules (recompute, digest, rollups), as BullMQ job schedulers: they live in Redis, fire
+// Each workspace's schedules (recompute, digest, rollups, webhooks), as BullMQ job schedulers: they live in Redis, fire
 // once however many replicas run, and a fire due while no worker was up runs when one starts.
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { readSettings, type WorkspaceSettings } from "../config/workspace-settings.ts";
 import { syncConnectorSchedules } from "./connector-schedules.ts";
 import { jobOptions } from "./define-job.ts";
+import { deliverWebhooksJob } from "./definitions/deliver-webhooks.ts";
 import { digestTick } from "./definitions/digest-tick.ts";
 import { recomputeTick } from "./definitions/recompute-tick.ts";
 import { refreshRollupsJob } from "./definitions/refresh-rollups.ts";
@@ -64,6 +65,25 @@ export async function upsertRollupsSchedule(queues: Queues, workspaceId: number,
   );
 }
 
+export function webhooksSchedulerId(workspaceId: number): string {
+  return `webhooks-ws-${workspaceId}`;
+}
+
+/**
+ * How often a workspace's due webhook calls are sent (services/plays/webhooks.ts). Only workspaces
+ * with a webhook secret have this schedule (syncSchedules): without one nothing can be sent, and
+ * the calls say so in the delivery log from the start.
+ */
+export const WEBHOOKS_PATTERN = "* * * * *";
+
+export async function upsertWebhooksSchedule(queues: Queues, workspaceId: number): Promise<void> {
+  await queues.queue.notify.upsertJobScheduler(
+    webhooksSchedulerId(workspaceId),
+    { pattern: WEBHOOKS_PATTERN },
+    { name: deliverWebhooksJob.name, data: { workspaceId }, opts: jobOptions(deliverWebhooksJob) },
+  );
+}
+
 /** Creates or moves every schedule of a workspace (recompute, digest, rollups), as its settings say. */
 export async function upsertWorkspaceSchedules(
   queues: Queues,
@@ -83,8 +103,8 @@ export async function upsertWorkspaceSchedules(
 }
 
 /**
- * Makes Redis hold exactly one schedule of each kind per live workspace, as its settings say, and
- * one per connector (connector-schedules.ts).
+ * Makes Redis hold exactly one schedule of each kind per live workspace, as its settings say (the
+ * webhooks' only where a webhook secret is set), and one per connector (connector-schedules.ts).
  */
 export async function syncSchedules(prisma: PrismaClient, queues: Queues): Promise<number> {
   const workspaces = await prisma.workspace.findMany({
@@ -100,9 +120,18 @@ export async function syncSchedules(prisma: PrismaClient, queues: Queues): Promi
       await queues.queue.recompute.removeJobScheduler(scheduler.key);
     }
   }
-  const liveDigests = new Set(workspaces.map((w) => digestSchedulerId(w.id)));
+  const signing = await prisma.workspace.findMany({
+    where: { deletedAt: null, webhookSecret: { not: null } },
+    select: { id: true },
+  });
+  for (const w of signing) await upsertWebhooksSchedule(queues, w.id);
+  const liveNotify = new Set([
+    ...workspaces.map((w) => digestSchedulerId(w.id)),
+    ...signing.map((w) => webhooksSchedulerId(w.id)),
+  ]);
   for (const scheduler of await queues.queue.notify.getJobSchedulers()) {
-    if (scheduler.key.startsWith("digest-ws-") && !liveDigests.has(scheduler.key)) {
+    const perWorkspace = scheduler.key.startsWith("digest-ws-") || scheduler.key.startsWith("webhooks-ws-");
+    if (perWorkspace && !liveNotify.has(scheduler.key)) {
       await queues.queue.notify.removeJobScheduler(scheduler.key);
     }
   }

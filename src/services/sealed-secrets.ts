@@ -1,13 +1,13 @@
 // What is stored sealed with CSS_ENCRYPTION_KEY, workspace by workspace: without the key none of it
 // can be opened (the track webhook answers 503, a connector's sync fails, an OAuth install cannot
-// post). The processes warn at start when the key is missing and something needs it; `css-bot
+// post, plays' webhook calls wait). The processes warn at start when the key is missing and something needs it; `css-bot
 // doctor` asks the same question.
 import type { PrismaClient } from "../generated/prisma/client.ts";
 
 export interface SealedSecret {
   /** The workspace's slug. */
   workspace: string;
-  kind: "track-secret" | "connector" | "slack-installation";
+  kind: "track-secret" | "webhook-secret" | "connector" | "slack-installation";
   /** What it is, for a person: "the track signing secret", `connector "billing" (stripe)`. */
   what: string;
 }
@@ -15,8 +15,9 @@ export interface SealedSecret {
 /** Every secret stored sealed, by workspace (deleted workspaces left out). Reads no secret. */
 export async function findSealedSecrets(prisma: PrismaClient): Promise<SealedSecret[]> {
   const live = { deletedAt: null };
-  const [tracked, connectors, installations] = await Promise.all([
+  const [tracked, signing, connectors, installations] = await Promise.all([
     prisma.workspace.findMany({ where: { ...live, trackSecret: { not: null } }, select: { slug: true } }),
+    prisma.workspace.findMany({ where: { ...live, webhookSecret: { not: null } }, select: { slug: true } }),
     prisma.connectorConfig.findMany({
       where: { encryptedSecret: { not: null }, workspace: live },
       select: { name: true, kind: true, workspace: { select: { slug: true } } },
@@ -32,6 +33,11 @@ export async function findSealedSecrets(prisma: PrismaClient): Promise<SealedSec
       workspace: w.slug,
       kind: "track-secret" as const,
       what: "the track signing secret",
+    })),
+    ...signing.map((w) => ({
+      workspace: w.slug,
+      kind: "webhook-secret" as const,
+      what: "the webhook signing secret",
     })),
     ...connectors.map((c) => ({
       workspace: c.workspace.slug,
@@ -54,7 +60,7 @@ export function missingKeyWarning(secrets: SealedSecret[]): string | null {
   const listed = secrets.map((s) => `${s.workspace}: ${s.what}`);
   return (
     `CSS_ENCRYPTION_KEY is not set, but ${secrets.length} stored secret${secrets.length === 1 ? " needs" : "s need"} it ` +
-    `(${listed.join("; ")}): the track webhook answers 503, and syncs and OAuth installs that need them fail. ` +
+    `(${listed.join("; ")}): the track webhook answers 503, syncs and OAuth installs that need them fail, and plays' webhook calls wait. ` +
     "Set CSS_ENCRYPTION_KEY to the key they were stored with"
   );
 }

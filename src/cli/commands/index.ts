@@ -20,6 +20,7 @@ import { registerScore } from "./score.ts";
 import { registerSettings } from "./settings.ts";
 import { registerTrackSecret } from "./track-secret.ts";
 import { registerSandbox } from "./sandbox.ts";
+import { registerWebhookSecret } from "./webhook-secret.ts";
 import { registerWorker } from "./worker.ts";
 
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -42,5 +43,6 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerCalibrate(program, ctx);
   registerConnectors(program, ctx);
   registerTrackSecret(program, ctx);
+  registerWebhookSecret(program, ctx);
   registerDoctor(program, ctx);
 }

@@ -1,8 +1,9 @@
 // CSS_ENCRYPTION_KEY: set wherever something is stored sealed with it (OAuth installations, connector
-// credentials, the track webhook's secret), and the key they were sealed with.
+// credentials, the track webhook's secret, plays' webhook secret), and the key they were sealed with.
 import { openConnectorSecret } from "../../connectors/secrets.ts";
 import type { SecretBox } from "../../security/secret-box.ts";
 import { installationContext } from "../../slack/installation-store.ts";
+import { webhookSecretContext } from "../plays/webhook-secret.ts";
 import { trackSecretContext } from "../track-secret.ts";
 import { fail, ok, reason, type Check } from "./check.ts";
 
@@ -13,6 +14,7 @@ export interface SealedSecrets {
   /** The workspace's own sealed installation (OAuth), with its team. */
   installation: { teamId: string; sealed: Uint8Array } | null;
   trackSecret: Uint8Array | null;
+  webhookSecret: Uint8Array | null;
   connectors: { id: number; name: string; encryptedSecret: Uint8Array | null }[];
 }
 
@@ -21,6 +23,7 @@ export function checkEncryptionKey(box: SecretBox | null, sealed: SealedSecrets)
   const needs = [
     ...(sealed.oauth ? ["the OAuth installations' bot tokens"] : []),
     ...(sealed.trackSecret ? ["the track webhook's secret"] : []),
+    ...(sealed.webhookSecret ? ["the plays' webhook secret"] : []),
     ...connectors.map((c) => `connector "${c.name}"'s credentials`),
   ];
   const name = "encryption key";
@@ -38,6 +41,7 @@ export function checkEncryptionKey(box: SecretBox | null, sealed: SealedSecrets)
     const { installation } = sealed;
     if (installation) box.open(installation.sealed, installationContext(installation.teamId));
     if (sealed.trackSecret) box.open(sealed.trackSecret, trackSecretContext(sealed.workspaceId));
+    if (sealed.webhookSecret) box.open(sealed.webhookSecret, webhookSecretContext(sealed.workspaceId));
     for (const c of connectors) openConnectorSecret(box, sealed.workspaceId, c.id, c.encryptedSecret);
   } catch (error) {
     return fail(

@@ -100,6 +100,7 @@ async function workspaceChecks(prisma: PrismaClient, deps: DoctorDeps): Promise<
           ? { teamId: workspace.slackTeamId, sealed: install.encryptedInstall }
           : null,
       trackSecret: workspace.trackSecret,
+      webhookSecret: workspace.webhookSecret,
       connectors,
     }),
   );
