@@ -1,0 +1,264 @@
+// What makes a play fire: each trigger kind evaluated on one account's day (facts.ts).
+//
+// Triggers are edge-triggered: a play fires on the evaluation where its trigger becomes true, not on
+// every day it stays true, so an account that sits below a line is told once. Each trigger therefore
+// compares the day with the evaluation before it (`previousDay`, the previous snapshot). How often a
+// play may fire again for the same account is the cooldown's business (guards.ts), not the trigger's.
+import { formatDay, type Day } from "../dates.ts";
+import type { SurveyKind } from "../records.ts";
+import { scoreMoveText } from "../scoring/score-move.ts";
+import { inBandList, resolveBandList } from "./band-list.ts";
+import type { ComponentState, FailedConnector, PlayAccount, PlayDay, TriggerHit } from "./facts.ts";
+import { boundText, formatNumber, inBound, plural, round1, shortQuote } from "./plain-text.ts";
+import type { Bound, Trigger } from "./schema.ts";
+
+/** Whether `trigger` fires for the account on `day`; null when it does not (or has no account). */
+export function evaluateTrigger(trigger: Trigger, account: PlayAccount, day: PlayDay): TriggerHit | null {
+  if ("band_entered" in trigger) return bandEntered(trigger.band_entered, account, day);
+  if ("band_left" in trigger) return bandLeft(trigger.band_left, account, day);
+  if ("score_drop" in trigger) return scoreDrop(trigger.score_drop, day);
+  if ("component" in trigger) return componentCrossed(trigger.component, day);
+  if ("no_data" in trigger) return noData(trigger.no_data, day);
+  if ("renewal" in trigger) return renewal(trigger.renewal, account, day);
+  if ("survey_answer" in trigger) return surveyAnswer(trigger.survey_answer, day);
+  // connector_failed has no account: connectorFailedHit evaluates it.
+  return null;
+}
+
+/** Whether a connector_failed trigger fires for this failed sync (any connector, or the one named). */
+export function connectorFailedHit(trigger: Trigger, connector: FailedConnector): TriggerHit | null {
+  if (!("connector_failed" in trigger)) return null;
+  const wanted = trigger.connector_failed.connector;
+  // Names are typed by admins on both sides: "Stripe" in the playbook means the connector "stripe".
+  if (wanted !== undefined && wanted.trim().toLowerCase() !== connector.name.trim().toLowerCase())
+    return null;
+  const error = shortQuote(connector.error);
+  return {
+    kind: "connector_failed",
+    facts: { connector_id: connector.id, name: connector.name, kind: connector.kind, error: connector.error },
+    summary: `connector ${connector.name} (${connector.kind}) failed${error ? `: ${error}` : ""}`,
+  };
+}
+
+// ---- Bands ----
+
+function bandEntered(list: string[], account: PlayAccount, day: PlayDay): TriggerHit | null {
+  const change = day.bandChange;
+  if (!change) return null;
+  // A first score (from null) into a listed band counts as entering it: the account is news.
+  if (!inBandList(change.to, list, account.lowestBand)) return null;
+  if (inBandList(change.from, list, account.lowestBand)) return null;
+  return {
+    kind: "band_entered",
+    facts: bandFacts(change, list, account),
+    summary:
+      change.from === null
+        ? `entered ${change.to} (first score ${scoreText(change.toScore)})`
+        : `entered ${change.to} from ${change.from} (${scoreMoveText(change.fromScore, change.toScore)})`,
+  };
+}
+
+function bandLeft(list: string[], account: PlayAccount, day: PlayDay): TriggerHit | null {
+  const change = day.bandChange;
+  if (!change || change.from === null) return null;
+  if (!inBandList(change.from, list, account.lowestBand)) return null;
+  if (inBandList(change.to, list, account.lowestBand)) return null;
+  return {
+    kind: "band_left",
+    facts: bandFacts(change, list, account),
+    summary: `left ${change.from} for ${change.to} (${scoreMoveText(change.fromScore, change.toScore)})`,
+  };
+}
+
+function bandFacts(
+  change: NonNullable<PlayDay["bandChange"]>,
+  list: string[],
+  account: PlayAccount,
+): Record<string, unknown> {
+  return {
+    from: change.from,
+    to: change.to,
+    from_score: change.fromScore,
+    to_score: change.toScore,
+    bands: resolveBandList(list, account.lowestBand),
+  };
+}
+
+function scoreText(score: number | null): string {
+  return score === null ? "n/a" : formatNumber(round1(score));
+}
+
+// ---- Score drop ----
+
+// Scores are sums of weighted sub-scores: 81.2 - 69.2 may come out as 11.999999999999993.
+const EPSILON = 1e-9;
+
+interface Drop {
+  high: number;
+  highDay: Day;
+  score: number;
+}
+
+/**
+ * The drop on `at`: its score against the highest of the days (at - within, at), `at` excluded,
+ * when it is at least `points`; null otherwise (no score that day, no earlier score, or too small).
+ */
+function dropOn(scores: PlayDay["scores"], at: Day, within: number, points: number): Drop | null {
+  let score: number | null = null;
+  let high: number | null = null;
+  let highDay: Day = at;
+  for (const s of scores) {
+    if (s.score === null) continue;
+    if (s.day === at) score = s.score;
+    else if (s.day < at && s.day > at - within) {
+      // On a tie the latest day is the high: the fall is measured from where it began.
+      if (high === null || s.score > high || (s.score === high && s.day > highDay)) {
+        high = s.score;
+        highDay = s.day;
+      }
+    }
+  }
+  if (score === null || high === null || high - score < points - EPSILON) return null;
+  return { high, highDay, score };
+}
+
+function scoreDrop(trigger: { points: number; within_days: number }, day: PlayDay): TriggerHit | null {
+  const { points, within_days } = trigger;
+  const drop = dropOn(day.scores, day.day, within_days, points);
+  if (!drop) return null;
+  // Held at the evaluation before: the same fall, already told.
+  if (day.previousDay !== null && dropOn(day.scores, day.previousDay, within_days, points)) return null;
+  const fell = round1(drop.high - drop.score);
+  return {
+    kind: "score_drop",
+    facts: {
+      from: drop.high,
+      to: drop.score,
+      points: fell,
+      within_days,
+      high_day: formatDay(drop.highDay),
+    },
+    summary: `score fell ${plural(fell, "point")} in ${plural(within_days, "day")} (${scoreMoveText(drop.high, drop.score)})`,
+  };
+}
+
+// ---- Component ----
+
+type ComponentTrigger = Bound & { key: string; value: "sub_score" | "raw" };
+
+function componentValue(
+  components: ComponentState[] | null,
+  key: string,
+  value: "sub_score" | "raw",
+): number | null {
+  const c = components?.find((x) => x.key === key);
+  if (!c) return null;
+  return value === "raw" ? c.raw : c.score;
+}
+
+function componentCrossed(trigger: ComponentTrigger, day: PlayDay): TriggerHit | null {
+  const now = componentValue(day.components, trigger.key, trigger.value);
+  if (now === null || !inBound(now, trigger)) return null;
+  // A first snapshot, or one without data, was not in the bound: the account crossed into it now.
+  const before = componentValue(day.previousComponents, trigger.key, trigger.value);
+  if (before !== null && inBound(before, trigger)) return null;
+  const bound = boundOf(trigger);
+  const what = trigger.value === "raw" ? "raw value" : "sub-score";
+  const was =
+    day.previousComponents === null
+      ? "first snapshot"
+      : before === null
+        ? "was no data"
+        : `was ${formatNumber(before)}`;
+  return {
+    kind: "component",
+    facts: { key: trigger.key, value: trigger.value, now, before, bound },
+    summary: `${trigger.key} ${what} ${formatNumber(now)}, ${boundText(bound)} (${was})`,
+  };
+}
+
+/** The bound alone, without undefined keys (facts are stored as JSON). */
+function boundOf(b: Bound): Bound {
+  const out: Bound = {};
+  if (b.below !== undefined) out.below = b.below;
+  if (b.above !== undefined) out.above = b.above;
+  if (b.at_most !== undefined) out.at_most = b.at_most;
+  if (b.at_least !== undefined) out.at_least = b.at_least;
+  return out;
+}
+
+// ---- No data ----
+
+function noData(trigger: { metric: string; days: number }, day: PlayDay): TriggerHit | null {
+  const last = day.lastObserved[trigger.metric];
+  // Never observed: nothing went quiet (the metric may simply not apply to this account).
+  if (last === null || last === undefined) return null;
+  const gap = day.day - last;
+  if (gap < trigger.days) return null;
+  if (day.previousDay !== null && day.previousDay - last >= trigger.days) return null;
+  return {
+    kind: "no_data",
+    facts: { metric: trigger.metric, days: trigger.days, last_observed: formatDay(last), gap_days: gap },
+    summary: `no ${trigger.metric} for ${plural(gap, "day")} (last ${formatDay(last)})`,
+  };
+}
+
+// ---- Renewal ----
+
+function renewal(
+  trigger: { within_days: number; bands: string[] },
+  account: PlayAccount,
+  day: PlayDay,
+): TriggerHit | null {
+  const renewalDate = account.renewalDate;
+  if (renewalDate === null) return null;
+  const holds = (at: Day, band: string | null) =>
+    renewalDate - at >= 0 &&
+    renewalDate - at <= trigger.within_days &&
+    inBandList(band, trigger.bands, account.lowestBand);
+  if (!holds(day.day, account.band)) return null;
+  // Already inside the window and the bands at the evaluation before: told then.
+  if (day.previousDay !== null && holds(day.previousDay, day.previousBand)) return null;
+  const left = renewalDate - day.day;
+  const when = left === 0 ? "today" : `in ${plural(left, "day")}`;
+  return {
+    kind: "renewal",
+    facts: {
+      renewal_date: formatDay(renewalDate),
+      days_left: left,
+      within_days: trigger.within_days,
+      band: account.band,
+    },
+    summary: `renews ${when} (${formatDay(renewalDate)}) while ${account.band}`,
+  };
+}
+
+// ---- Survey answer ----
+
+const SURVEY_LABELS: Record<SurveyKind, string> = { nps: "NPS", csat: "CSAT", ces: "CES" };
+
+function surveyAnswer(trigger: Bound & { survey: SurveyKind }, day: PlayDay): TriggerHit | null {
+  const hits = day.answers.filter((a) => a.survey === trigger.survey && inBound(a.score, trigger));
+  if (hits.length === 0) return null;
+  const label = SURVEY_LABELS[trigger.survey];
+  const lowest = Math.min(...hits.map((a) => a.score));
+  const comment = hits.find((a) => a.comment !== null && a.comment.trim() !== "")?.comment ?? null;
+  const head =
+    hits.length === 1
+      ? `${label} ${formatNumber(lowest)}`
+      : `${hits.length} ${label} answers, lowest ${formatNumber(lowest)}`;
+  return {
+    kind: "survey_answer",
+    facts: {
+      survey: trigger.survey,
+      bound: boundOf(trigger),
+      answers: hits.map((a) => ({
+        id: a.id,
+        score: a.score,
+        comment: a.comment,
+        responded_on: formatDay(a.respondedOn),
+      })),
+    },
+    summary: comment === null ? head : `${head}: "${shortQuote(comment)}"`,
+  };
+}
