@@ -8,6 +8,7 @@
 // A trigger, a condition and an action are each a mapping with one key naming its kind, so the file
 // reads as it is meant: `trigger: { score_drop: { points: 10, within_days: 7 } }`.
 import { z } from "zod";
+import { parseDay } from "../dates.ts";
 import { SURVEYS } from "../records.ts";
 
 const key = z
@@ -156,13 +157,32 @@ export const ACCOUNT_FIELDS = [
 ] as const;
 export type AccountField = (typeof ACCOUNT_FIELDS)[number];
 
-/** A test of one field: a value (equal), a list (one of), a range, or set: true|false. */
+/** How each account field compares: text case-insensitively, numbers as numbers, dates as days. */
+export const ACCOUNT_FIELD_TYPES: Record<AccountField, "text" | "number" | "date"> = {
+  name: "text",
+  domain: "text",
+  segment: "text",
+  owner: "text",
+  band: "text",
+  mrr: "number",
+  arr: "number",
+  seats: "number",
+  score: "number",
+  renewal_date: "date",
+  customer_since: "date",
+};
+
+/** A test of one field: a value (equal), a list (one of), a range, or set: true|false. A range's
+ *  ends are numbers, or "YYYY-MM-DD" for the date fields; which fits which field is checked below. */
 const fieldTestSchema = z.union(
   [
     z.union([z.string(), finite]),
     z.array(z.union([z.string(), finite])).min(1),
     z
-      .object({ min: finite.optional(), max: finite.optional() })
+      .object({
+        min: z.union([finite, z.string()]).optional(),
+        max: z.union([finite, z.string()]).optional(),
+      })
       .strict()
       .refine((r) => r.min !== undefined || r.max !== undefined, "give min, max or both"),
     z.object({ set: z.boolean() }).strict(),
@@ -171,10 +191,50 @@ const fieldTestSchema = z.union(
 );
 export type FieldTest = z.output<typeof fieldTestSchema>;
 
+/** A "YYYY-MM-DD" date that exists (not 2026-02-30); the day, or null. */
+export function isoDateDay(value: string | number): number | null {
+  return typeof value === "string" && /^\d{4}-\d{2}-\d{2}$/.test(value) ? parseDay(value) : null;
+}
+
+/** The file's tests against the fields' types: a date where a date is compared, a number where a
+ *  number is, and no range on text (which has no order a reader would agree on). */
+const accountTestsSchema = z
+  .partialRecord(z.enum(ACCOUNT_FIELDS), fieldTestSchema)
+  .superRefine((tests, ctx) => {
+    for (const [field, test] of Object.entries(tests) as [AccountField, FieldTest][]) {
+      const type = ACCOUNT_FIELD_TYPES[field];
+      const problem = (path: (string | number)[], message: string) =>
+        ctx.addIssue({ code: "custom", path: [field, ...path], message });
+      const checkValue = (value: string | number, path: (string | number)[]) => {
+        if (type === "date" && isoDateDay(value) === null)
+          problem(path, `${field} is a date: give it as "YYYY-MM-DD" (got ${JSON.stringify(value)})`);
+        if (type === "number" && typeof value !== "number")
+          problem(path, `${field} is a number: give a number (got ${JSON.stringify(value)})`);
+      };
+      if (typeof test === "string" || typeof test === "number") checkValue(test, []);
+      else if (Array.isArray(test)) test.forEach((v, i) => checkValue(v, [i]));
+      else if ("set" in test) continue;
+      else if (type === "text")
+        problem([], `${field} is text: a range makes no sense, give a value, a list or { set: true|false }`);
+      else {
+        if (test.min !== undefined) checkValue(test.min, ["min"]);
+        if (test.max !== undefined) checkValue(test.max, ["max"]);
+        const min = test.min === undefined ? undefined : type === "date" ? isoDateDay(test.min) : test.min;
+        const max = test.max === undefined ? undefined : type === "date" ? isoDateDay(test.max) : test.max;
+        if (typeof min === "number" && typeof max === "number" && min > max)
+          problem(["max"], `max must not be below min`);
+      }
+    }
+  });
+
 const rangeSchema = z
   .object({ min: finite.optional(), max: finite.optional() })
   .strict()
-  .refine((r) => r.min !== undefined || r.max !== undefined, "give min, max or both");
+  .refine((r) => r.min !== undefined || r.max !== undefined, "give min, max or both")
+  .refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, {
+    message: "max must not be below min",
+    path: ["max"],
+  });
 
 export const conditionsSchema = z
   .object({
@@ -188,7 +248,7 @@ export const conditionsSchema = z
     /** The account is in one of these bands now. */
     band: bandList.optional(),
     /** Any account field: `account: { seats: { min: 50 }, domain: { set: true } }`. */
-    account: z.partialRecord(z.enum(ACCOUNT_FIELDS), fieldTestSchema).optional(),
+    account: accountTestsSchema.optional(),
   })
   .strict();
 export type Conditions = z.output<typeof conditionsSchema>;
