@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { parseDay } from "../dates.ts";
 import { conditionsHold, failedConditions } from "./conditions.ts";
 import type { PlayAccount } from "./facts.ts";
-import { PlaybookError, parsePlaybook } from "./parse-playbook.ts";
 import { conditionsSchema, type Conditions } from "./schema.ts";
 
 const acme: PlayAccount = {
@@ -155,64 +154,5 @@ describe("conditions", () => {
       "seats 120 is above 10",
     ]);
     expect(conditionsHold(c, acme)).toBe(false);
-  });
-});
-
-describe("the file's account tests", () => {
-  const file = (account: string) => `name: t
-plays:
-  - key: p
-    trigger: { band_entered: [lowest] }
-    when:
-      account:
-${account}
-    actions:
-      - digest: exclude
-`;
-  function issuesOf(text: string): string[] {
-    try {
-      parsePlaybook(text, "p.yaml");
-    } catch (e) {
-      if (e instanceof PlaybookError) return e.issues.map((i) => `${i.line ?? "-"} ${i.path}: ${i.message}`);
-      throw e;
-    }
-    throw new Error("expected the playbook to be invalid");
-  }
-
-  it("accepts dates as YYYY-MM-DD and numbers on number fields", () => {
-    const p = parsePlaybook(
-      file(`        renewal_date: { min: 2026-01-01, max: "2026-12-31" }
-        customer_since: [2024-02-29]
-        seats: { min: 10 }
-        mrr: 100`),
-    );
-    expect(p.plays[0]!.when.account).toEqual({
-      renewal_date: { min: "2026-01-01", max: "2026-12-31" },
-      customer_since: ["2024-02-29"],
-      seats: { min: 10 },
-      mrr: 100,
-    });
-  });
-
-  it("refuses a date that is not one, a range on text, text on a number field, and min above max", () => {
-    expect(
-      issuesOf(
-        file(`        renewal_date: { min: 2026-02-30 }
-        customer_since: [2024-01-01, 20240101]
-        name: { min: 3 }
-        seats: "many"
-        score: { min: 50, max: 40 }`),
-      ),
-    ).toEqual([
-      '7 plays[0].when.account.renewal_date.min: renewal_date is a date: give it as "YYYY-MM-DD" (got "2026-02-30")',
-      '8 plays[0].when.account.customer_since[1]: customer_since is a date: give it as "YYYY-MM-DD" (got 20240101)',
-      "9 plays[0].when.account.name: name is text: a range makes no sense, give a value, a list or { set: true|false }",
-      '10 plays[0].when.account.seats: seats is a number: give a number (got "many")',
-      "11 plays[0].when.account.score.max: max must not be below min",
-    ]);
-  });
-
-  it("refuses an MRR range upside down", () => {
-    expect(() => conditionsSchema.parse({ mrr: { min: 10, max: 5 } })).toThrow(/max must not be below min/);
   });
 });

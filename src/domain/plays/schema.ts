@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { parseDay } from "../dates.ts";
 import { SURVEYS } from "../records.ts";
+import { templateProblems } from "./templates.ts";
 
 const key = z
   .string()
@@ -360,6 +361,21 @@ export const playSchema = z
           message: "a connector_failed play has no account to test conditions on",
         });
     }
+    // Templates: unknown fields, and revenue where a channel would show it (a case is a thread).
+    play.actions.forEach((a, i) => {
+      const text =
+        "post" in a
+          ? a.post.text
+          : "reply_in_case" in a
+            ? a.reply_in_case.text
+            : "dm_owner" in a
+              ? a.dm_owner.text
+              : null;
+      if (text === null) return;
+      const kind = actionKind(a);
+      for (const message of templateProblems(text, { revenue: kind === "dm_owner" }))
+        ctx.addIssue({ code: "custom", path: ["actions", i, kind, "text"], message });
+    });
     if (kinds.includes("escalate") && !kinds.includes("open_case"))
       ctx.addIssue({
         code: "custom",
