@@ -71,7 +71,7 @@ export function describeTrigger(trigger: Trigger): string {
   return connector === undefined ? "a connector's sync fails" : `connector ${connector}'s sync fails`;
 }
 
-function describeRange(r: { min?: number | undefined; max?: number | undefined }): string {
+function describeRange(r: { min?: number | string | undefined; max?: number | string | undefined }): string {
   if (r.min !== undefined && r.max !== undefined) return `${r.min} to ${r.max}`;
   return r.min !== undefined ? `>= ${r.min}` : `<= ${r.max}`;
 }

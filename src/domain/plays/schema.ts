@@ -8,7 +8,7 @@
 // A trigger, a condition and an action are each a mapping with one key naming its kind, so the file
 // reads as it is meant: `trigger: { score_drop: { points: 10, within_days: 7 } }`.
 import { z } from "zod";
-import { parseDay } from "../dates.ts";
+import { parseDay, type Day } from "../dates.ts";
 import { SURVEYS } from "../records.ts";
 import { templateProblems } from "./templates.ts";
 
@@ -193,7 +193,7 @@ const fieldTestSchema = z.union(
 export type FieldTest = z.output<typeof fieldTestSchema>;
 
 /** A "YYYY-MM-DD" date that exists (not 2026-02-30); the day, or null. */
-export function isoDateDay(value: string | number): number | null {
+export function isoDateDay(value: string | number): Day | null {
   return typeof value === "string" && /^\d{4}-\d{2}-\d{2}$/.test(value) ? parseDay(value) : null;
 }
 
