@@ -37,7 +37,7 @@ plays:
   - key: detractor
     trigger: { survey_answer: { survey: nps, at_most: 6 } }
     actions:
-      - dm_owner: { text: "{{account.name}} answered NPS {{answer.score}}" }
+      - dm_owner: { text: "{{account.name}} answered {{trigger}}" }
     cooldown_days: 30
 `;
 
