@@ -19,6 +19,7 @@ import { registerScore } from "./score.ts";
 import { registerSettings } from "./settings.ts";
 import { registerTrackSecret } from "./track-secret.ts";
 import { registerSandbox } from "./sandbox.ts";
+import { registerTimeline } from "./timeline.ts";
 import { registerWorker } from "./worker.ts";
 
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -28,6 +29,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerModel(program, ctx);
   registerRecompute(program, ctx);
   registerExplain(program, ctx);
+  registerTimeline(program, ctx);
   registerDb(program, ctx);
   registerDemo(program, ctx);
   registerWorker(program, ctx);
