@@ -176,7 +176,11 @@ async function caseRows(q: Query): Promise<Row[]> {
   });
 }
 
-/** What people (and the escalation) did to the account's cases, from the audit log. */
+/**
+ * What people (and the escalation) did to the account's cases, from the audit log. The log has no
+ * index by target: its workspace's range is read back from now, and only as far as the account's
+ * first case (nothing is done to a case before it opens), so an account without cases reads none.
+ */
 async function caseActions(q: Query): Promise<Row[]> {
   const rows = await newest<
     { at: Date; action: string; actor: string; case_id: string; details: { [key: string]: JsonSafe } }[]
@@ -186,6 +190,7 @@ async function caseActions(q: Query): Promise<Row[]> {
      FROM audit_log l
      JOIN follow_ups f ON f.workspace_id = l.workspace_id AND l.target = 'follow_up:' || f.id::text
      WHERE l.workspace_id = $1 AND f.account_id = $2 AND l.action = ANY($5::text[]) AND l.at < $3
+       AND l.at >= (SELECT min(opened_at) FROM follow_ups WHERE workspace_id = $1 AND account_id = $2)
      ORDER BY l.at DESC, l.id DESC LIMIT $4`,
     Object.keys(AUDITED),
   );
