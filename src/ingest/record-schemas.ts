@@ -28,7 +28,7 @@ export const COLUMNS = {
   metrics: { required: ["account_id", "metric", "value", "observed_at"], optional: [] },
   responses: {
     required: ["account_id", "survey", "score", "responded_at"],
-    optional: ["response_id", "respondent"],
+    optional: ["response_id", "respondent", "comment"],
   },
 } as const satisfies Record<RecordKind, { required: readonly string[]; optional: readonly string[] }>;
 
@@ -146,7 +146,12 @@ export interface ResponseRow extends ResponseRecord {
   respondedAt: Date;
   responseId: string | null;
   respondent: string | null;
+  /** What the respondent wrote beside the score; not scored, shown on the account's timeline. */
+  comment: string | null;
 }
+
+/** A survey comment's longest text (a paragraph or two; longer ones are pasted documents). */
+export const MAX_COMMENT = 2000;
 
 export const responseSchema = z
   .object({
@@ -159,6 +164,7 @@ export const responseSchema = z
     responded_at: z.string({ error: "a date YYYY-MM-DD is required" }),
     response_id: optional(text(200)),
     respondent: optional(text(300)),
+    comment: optional(text(MAX_COMMENT)),
   })
   .superRefine((r, ctx) => {
     const problem = checkSurveyScore(r.survey, r.score);
@@ -179,6 +185,7 @@ export const responseSchema = z
     respondedAt: parseInstant(r.responded_at)!,
     responseId: r.response_id,
     respondent: r.respondent,
+    comment: r.comment,
   }));
 
 /** Each kind's schema; the annotation makes the compiler check that each yields its kind's record. */

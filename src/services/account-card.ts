@@ -11,6 +11,7 @@ import { EXACT_MATCH } from "../db/repositories/accounts.ts";
 import { modelVersion } from "../db/repositories/models.ts";
 import type { Clients } from "../db/handle.ts";
 import type { Account } from "../generated/prisma/client.ts";
+import { readTimeline, type TimelineEntry } from "./timeline.ts";
 
 /** Where a band sits: the top band is good, the lowest bad, the ones between a warning. */
 export type BandTone = "good" | "warn" | "bad" | "none";
@@ -57,9 +58,13 @@ export interface AccountCard {
     channelId: string | null;
     threadTs: string | null;
   } | null;
+  /** The account's latest timeline entries (services/timeline.ts), newest first. */
+  timeline: TimelineEntry[];
 }
 
 const TREND_DAYS = 30;
+/** How many timeline entries the card shows; the Timeline button shows more. */
+export const CARD_TIMELINE_ENTRIES = 3;
 const WEEK = 7;
 
 interface CardRow {
@@ -195,6 +200,8 @@ export async function loadExactCard(
 }
 
 async function cardFromRow({ prisma }: Clients, workspaceId: number, row: CardRow): Promise<AccountCard> {
+  // The timeline's reads run while the card is put together (and its model read, if any).
+  const timeline = readTimeline(prisma, workspaceId, row.id, { limit: CARD_TIMELINE_ENTRIES });
   const snapshots = row.snapshots ?? [];
   const followUp = row.follow_up;
   const account: AccountCard["account"] = {
@@ -223,11 +230,16 @@ async function cardFromRow({ prisma }: Clients, workspaceId: number, row: CardRo
       channelId: followUp.channel_id,
       threadTs: followUp.thread_ts,
     },
+    timeline: [],
   };
   const latest = snapshots.at(-1);
-  if (!latest) return card;
+  if (!latest) {
+    card.timeline = await timeline;
+    return card;
+  }
   const asOf = parseDay(latest.as_of)!;
-  const model = await modelVersion(prisma, workspaceId, latest.model_id);
+  const [model, entries] = await Promise.all([modelVersion(prisma, workspaceId, latest.model_id), timeline]);
+  card.timeline = entries;
   const labels = new Map(model.components.map((c) => [c.key, c.label ?? c.key]));
   const components = latest.components ?? [];
   card.current = {

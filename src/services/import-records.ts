@@ -213,6 +213,7 @@ async function writerFor(
                 score: record.score,
                 respondedAt: record.respondedAt,
                 respondent: record.respondent,
+                comment: record.comment,
                 responseId: record.responseId,
                 digest: responseDigest(record),
               })),
@@ -229,7 +230,11 @@ async function writerFor(
 }
 
 /** A digest of a response's fields: identical rows have the same one. */
-/** A response without an id is identified by what it says, so that a re-import stores it once. */
+/**
+ * A response without an id is identified by what it says, so that a re-import stores it once. The
+ * comment is left out: a file re-exported with comments added is the same responses, not new ones
+ * that would count twice in the scores.
+ */
 export function responseDigest(r: ResponseRow): string {
   return createHash("sha256")
     .update(JSON.stringify([r.accountId, r.survey, r.respondedAt.toISOString(), r.score, r.respondent]))

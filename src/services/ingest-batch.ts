@@ -147,6 +147,7 @@ async function writeBatch(
         score: r.score,
         respondedAt: r.respondedAt,
         respondent: r.respondent,
+        comment: r.comment,
         responseId: r.responseId,
         digest: responseDigest(r),
       };

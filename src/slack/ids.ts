@@ -10,6 +10,8 @@ export const ACTIONS = {
   snooze: "css_snooze",
   resolve: "css_resolve",
   watch: "css_watch",
+  logNote: "css_log_note",
+  showTimeline: "css_show_timeline",
 } as const;
 
 export const COMMAND = "/css";
@@ -54,5 +56,10 @@ export function decodeCaseValue(value: string | undefined): { caseId: bigint; ve
   }
 }
 
-export const VIEWS = { snooze: "css_snooze_view", settings: "css_settings_view" } as const;
+export const VIEWS = {
+  snooze: "css_snooze_view",
+  settings: "css_settings_view",
+  logNote: "css_log_note_view",
+} as const;
 export const SNOOZE_BLOCKS = { days: "snooze_days", reason: "snooze_reason" } as const;
+export const NOTE_BLOCKS = { text: "note_text" } as const;

@@ -33,4 +33,36 @@ describe("parseCssCommand", () => {
     expect(parseCssCommand("x".repeat(MAX_QUERY + 1)).kind).toBe("invalid");
     expect(parseCssCommand("watch").kind).toBe("invalid");
   });
+
+  it("reads a note: the account's first word or quoted name, then the text as typed", () => {
+    expect(parseCssCommand("note acme-1 Called   them\nabout renewal ")).toEqual({
+      kind: "note",
+      query: "acme-1",
+      text: "Called   them\nabout renewal",
+    });
+    expect(parseCssCommand('NOTE "Acme  Corp" <!channel> *bold*')).toEqual({
+      kind: "note",
+      query: "Acme Corp",
+      text: "<!channel> *bold*",
+    });
+    expect(parseCssCommand("note “Acme Corp” hi")).toEqual({ kind: "note", query: "Acme Corp", text: "hi" });
+    // Longer than a query may be: a note may hold 2,000 characters.
+    expect(parseCssCommand(`note acme ${"x".repeat(2000)}`)).toMatchObject({ kind: "note" });
+  });
+
+  it("refuses a note without an account or text, too long, or holding a control character", () => {
+    expect(parseCssCommand("note").kind).toBe("invalid");
+    expect(parseCssCommand("note acme").kind).toBe("invalid");
+    expect(parseCssCommand('note "Acme Corp"').kind).toBe("invalid");
+    expect(parseCssCommand(`note acme ${"x".repeat(2001)}`)).toEqual({
+      kind: "invalid",
+      message: "Nothing was noted: the note is 2001 characters; at most 2000.",
+    });
+    expect(parseCssCommand("note acme bad\u0000text")).toEqual({
+      kind: "invalid",
+      message: "Nothing was noted: the note contains a control character (U+0000 at character 4); remove it.",
+    });
+    // A name that only starts like the subcommand is still an account.
+    expect(parseCssCommand("Notebook Inc")).toEqual({ kind: "lookup", query: "Notebook Inc" });
+  });
 });

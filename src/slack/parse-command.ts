@@ -1,5 +1,6 @@
 // The text after `/css`, parsed. Pure, so every shape a user might type is unit-tested.
 import { controlCharProblem } from "../ingest/control-chars.ts";
+import { cleanNoteText } from "../services/note-text.ts";
 
 export type CssCommand =
   | { kind: "help" }
@@ -10,12 +11,20 @@ export type CssCommand =
   | { kind: "watch"; query: string }
   | { kind: "unwatch"; query: string }
   | { kind: "settings" }
+  /** `note <account> <text>`: the account is its first word, or a name in double quotes. */
+  | { kind: "note"; query: string; text: string }
   | { kind: "invalid"; message: string };
 
 /** Longer than any account name worth typing; Slack allows far more. */
 export const MAX_QUERY = 200;
 
+const NOTE_USAGE =
+  'Write `/css note <account> <text>`: the account by its id or domain, or its name in quotes (`/css note "Acme Corp" called about renewal`).';
+
 export function parseCssCommand(text: string): CssCommand {
+  // A note keeps its own spacing and line breaks and may be far longer than a query: read first.
+  const note = /^\s*note(?:\s+([\s\S]*))?$/i.exec(text);
+  if (note) return parseNote(note[1] ?? "");
   const trimmed = text.trim().replace(/\s+/g, " ");
   if (trimmed === "" || /^(help|\?)$/i.test(trimmed)) return { kind: "help" };
   // Tabs and line breaks are white space, collapsed above; any other control character (a NUL,
@@ -57,4 +66,19 @@ export function parseCssCommand(text: string): CssCommand {
     default:
       return { kind: "lookup", query: trimmed };
   }
+}
+
+// The account is a name in straight or curly double quotes (clients turn " into “ ”), or else the
+// first word; the rest is the note.
+function parseNote(rest: string): CssCommand {
+  const quoted = /^["“]([^"”]+)["”]([\s\S]*)$/.exec(rest.trim());
+  const [query = "", body = ""] = quoted
+    ? [quoted[1]!.trim().replace(/\s+/g, " "), quoted[2]!]
+    : (/^(\S+)([\s\S]*)$/.exec(rest.trim())?.slice(1) ?? []);
+  if (query === "" || body.trim() === "") return { kind: "invalid", message: NOTE_USAGE };
+  const problem = controlCharProblem(query);
+  if (problem || query.length > MAX_QUERY) return { kind: "invalid", message: NOTE_USAGE };
+  const clean = cleanNoteText(body);
+  if ("problem" in clean) return { kind: "invalid", message: `Nothing was noted: ${clean.problem}.` };
+  return { kind: "note", query, text: clean.text };
 }

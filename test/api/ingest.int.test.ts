@@ -37,7 +37,14 @@ const METRICS = [
 ];
 const RESPONSES = [
   { account_id: "A1", survey: "nps", score: 9, responded_at: "2026-06-02T10:00:00Z", response_id: "r-1" },
-  { account_id: "A1", survey: "csat", score: 4, responded_at: "2026-06-03", respondent: "kim@acme.test" },
+  {
+    account_id: "A1",
+    survey: "csat",
+    score: 4,
+    responded_at: "2026-06-03",
+    respondent: "kim@acme.test",
+    comment: "Setup was slow, support was great",
+  },
   { account_id: "A2", survey: "NPS", score: 3, responded_at: "2026-06-04" },
 ];
 
@@ -116,10 +123,12 @@ describe("writing", () => {
       where: { workspaceId: h.workspace.id },
       orderBy: { respondedAt: "asc" },
     });
-    expect(rows.map((r) => [r.survey, r.score, r.respondedAt.toISOString(), r.respondent])).toEqual([
-      ["nps", 9, "2026-06-02T10:00:00.000Z", null],
-      ["csat", 4, "2026-06-03T00:00:00.000Z", "kim@acme.test"],
-      ["nps", 3, "2026-06-04T00:00:00.000Z", null],
+    expect(
+      rows.map((r) => [r.survey, r.score, r.respondedAt.toISOString(), r.respondent, r.comment]),
+    ).toEqual([
+      ["nps", 9, "2026-06-02T10:00:00.000Z", null, null],
+      ["csat", 4, "2026-06-03T00:00:00.000Z", "kim@acme.test", "Setup was slow, support was great"],
+      ["nps", 3, "2026-06-04T00:00:00.000Z", null, null],
     ]);
     // The same responses in a file are the same responses (the import's keys are the API's).
     const file = writeTempFile(
@@ -230,6 +239,19 @@ describe("invalid records", () => {
     expect(response).toMatchObject({
       status: 422,
       body: { errors: [{ index: 0, field: "respondent", reason: control("U+0000", 4) }] },
+    });
+    const comments = [
+      { ...RESPONSES[1], comment: "line one\nline two" },
+      { ...RESPONSES[1], comment: "x".repeat(2001) },
+    ];
+    expect(await post(url("responses"), comments, { key: h.key })).toMatchObject({
+      status: 422,
+      body: {
+        errors: [
+          { index: 0, field: "comment", reason: control("U+000A", 9) },
+          { index: 1, field: "comment", reason: "at most 2000 characters" },
+        ],
+      },
     });
   });
 

@@ -74,6 +74,48 @@ describe.each(BACKENDS)("import on %s", (backend) => {
     ]);
   });
 
+  it("stores a response's comment, and a re-import with comments added stores no response twice", async () => {
+    await importFile(db.prisma, workspaceId, "accounts", `${FIXTURES}accounts.csv`);
+    const rows = ["A1,nps,4,2026-06-01", "A1,csat,5,2026-06-02"];
+    await importFile(
+      db.prisma,
+      workspaceId,
+      "responses",
+      writeTempFile("r.csv", ["account_id,survey,score,responded_at", ...rows]),
+    );
+    const withComments = writeTempFile("c.csv", [
+      "account_id,survey,score,responded_at,comment",
+      `${rows[0]},"Setup was slow, support was great"`,
+      `${rows[1]},`,
+      "A1,nps,9,2026-06-03,  Love the new reports  ",
+    ]);
+    await importFile(db.prisma, workspaceId, "responses", withComments);
+    const stored = await db.prisma.surveyResponse.findMany({
+      where: { workspaceId },
+      orderBy: { respondedAt: "asc" },
+    });
+    // The first two were stored without comments and stay so; the new one keeps its (trimmed) comment.
+    expect(stored.map((r) => [r.score, r.comment])).toEqual([
+      [4, null],
+      [5, null],
+      [9, "Love the new reports"],
+    ]);
+    const tooLong = writeTempFile("long.jsonl", [
+      JSON.stringify({
+        account_id: "A1",
+        survey: "nps",
+        score: 1,
+        responded_at: "2026-06-04",
+        comment: "x".repeat(2001),
+      }),
+    ]);
+    const error = await importFile(db.prisma, workspaceId, "responses", tooLong).catch((e: unknown) => e);
+    expect((error as InvalidRowsError).report.lines()).toEqual([
+      `${tooLong}:1 comment: at most 2000 characters`,
+    ]);
+    expect((await counts()).responses).toBe(3);
+  });
+
   it("writes nothing when any row is bad, and reports every bad row with line and field", async () => {
     await importFile(db.prisma, workspaceId, "accounts", `${FIXTURES}accounts.csv`);
     const error = await importFile(db.prisma, workspaceId, "metrics", `${FIXTURES}metrics-bad.csv`, {

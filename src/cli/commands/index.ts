@@ -21,6 +21,7 @@ import { registerSettings } from "./settings.ts";
 import { registerTrackSecret } from "./track-secret.ts";
 import { registerSandbox } from "./sandbox.ts";
 import { registerWebhookSecret } from "./webhook-secret.ts";
+import { registerTimeline } from "./timeline.ts";
 import { registerWorker } from "./worker.ts";
 
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -31,6 +32,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerPlays(program, ctx);
   registerRecompute(program, ctx);
   registerExplain(program, ctx);
+  registerTimeline(program, ctx);
   registerDb(program, ctx);
   registerDemo(program, ctx);
   registerWorker(program, ctx);

@@ -91,6 +91,7 @@ export interface ResponseStageRow {
   score: number;
   respondedAt: Date;
   respondent: string | null;
+  comment: string | null;
   /** The source's id for the response, when it has one. */
   responseId: string | null;
   /** A digest of the response's fields, for responses without an id. */
@@ -104,7 +105,7 @@ export interface ResponseStageRow {
 export async function createResponseStage(db: Db): Promise<void> {
   await db.$executeRawUnsafe(
     `CREATE TEMP TABLE IF NOT EXISTS import_responses (line int, account_id int, survey text, score float8,
-       responded_at timestamptz, respondent text, response_id text, digest text) ON COMMIT DROP`,
+       responded_at timestamptz, respondent text, response_id text, digest text, comment text) ON COMMIT DROP`,
   );
 }
 
@@ -119,10 +120,11 @@ export async function stageResponses(db: Db, rows: readonly ResponseStageRow[]):
     p: r.respondent,
     i: r.responseId,
     d: r.digest,
+    c: r.comment,
   }));
   await db.$executeRawUnsafe(
-    `INSERT INTO import_responses SELECT x.l, x.a, x.s, x.v, x.t, x.p, x.i, x.d
-     FROM jsonb_to_recordset($1::jsonb) AS x(l int, a int, s text, v float8, t timestamptz, p text, i text, d text)`,
+    `INSERT INTO import_responses SELECT x.l, x.a, x.s, x.v, x.t, x.p, x.i, x.d, x.c
+     FROM jsonb_to_recordset($1::jsonb) AS x(l int, a int, s text, v float8, t timestamptz, p text, i text, d text, c text)`,
     JSON.stringify(payload),
   );
 }
@@ -134,8 +136,8 @@ export async function stageResponses(db: Db, rows: readonly ResponseStageRow[]):
  */
 export async function insertStagedResponses(db: Db, workspaceId: number): Promise<number> {
   return db.$executeRawUnsafe(
-    `INSERT INTO survey_responses (workspace_id, account_id, survey, score, responded_at, respondent, dedupe_key)
-     SELECT $1, account_id, survey::"Survey", score, responded_at, respondent,
+    `INSERT INTO survey_responses (workspace_id, account_id, survey, score, responded_at, respondent, comment, dedupe_key)
+     SELECT $1, account_id, survey::"Survey", score, responded_at, respondent, comment,
             CASE WHEN response_id IS NOT NULL THEN 'id:' || response_id
                  ELSE 'row:' || digest || ':' || row_number() OVER (PARTITION BY response_id IS NULL, digest ORDER BY line) END
      FROM import_responses

@@ -10,6 +10,7 @@ import { scoreMove } from "../../domain/scoring/score-move.ts";
 import type { AccountCard, BandTone } from "../../services/account-card.ts";
 import { ACTIONS, encodeAccountValue } from "../ids.ts";
 import { sparkline } from "./sparkline.ts";
+import { latestEntriesBlock } from "./timeline.ts";
 import { esc, escCode, escCut, link, mentionUser, truncate } from "./text.ts";
 
 export interface SlackMessage {
@@ -120,6 +121,8 @@ export function accountCardMessage(
   blocks.push({ type: "section", fields });
 
   if (options.sharedBy) {
+    // The shared card leaves the timeline out with the revenue: notes and survey comments were
+    // written for the team that follows the account, not for every channel it is shared in.
     blocks.push({
       type: "context",
       elements: [
@@ -127,6 +130,9 @@ export function accountCardMessage(
       ],
     });
   } else {
+    const latest = latestEntriesBlock(card.timeline);
+    if (latest) blocks.push(latest);
+    const value = encodeAccountValue(account.id);
     blocks.push({
       type: "actions",
       elements: [
@@ -134,7 +140,13 @@ export function accountCardMessage(
           type: "button",
           action_id: ACTIONS.shareCard,
           text: { type: "plain_text", text: "Share in channel" },
-          value: encodeAccountValue(account.id),
+          value,
+        },
+        {
+          type: "button",
+          action_id: ACTIONS.showTimeline,
+          text: { type: "plain_text", text: "Timeline" },
+          value,
         },
       ],
     });

@@ -101,6 +101,7 @@ export function caseParentMessage(v: CaseView): SlackMessage {
         },
         { type: "button", action_id: ACTIONS.snooze, text: { type: "plain_text", text: "Snooze…" }, value },
         { type: "button", action_id: ACTIONS.resolve, text: { type: "plain_text", text: "Resolve" }, value },
+        { type: "button", action_id: ACTIONS.logNote, text: { type: "plain_text", text: "Log note" }, value },
       ],
     });
     // The users_select cannot carry a value of its own: the block id carries the case.

@@ -116,6 +116,9 @@ describe("a hostile account name", () => {
       trend: [],
       sinceLastWeek: { asOf: day - 7, score: 50, band: "caution", drivers: [], summary: "`dropped`" },
       followUp: null,
+      timeline: [
+        { at: "2026-11-24T00:00:00.000Z", kind: "note", text: HOSTILE_NAME, actor: EVIL_EMAIL, details: {} },
+      ],
     };
     const message = accountCardMessage(card, { revenue: true, today: day });
     expectNeutral(message);

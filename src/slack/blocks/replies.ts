@@ -15,6 +15,7 @@ export function helpMessage(): SlackMessage {
     `*${COMMAND} mine*: the accounts you own`,
     `*${COMMAND} movers*: the biggest moves of the week`,
     `*${COMMAND} watch <account>*: a direct message when the account changes band (\`unwatch\` stops it)`,
+    `*${COMMAND} note <account> <text>*: a note on the account's timeline (a name with spaces in "quotes")`,
     `*${COMMAND} settings*: digest and alert channels, times, recompute cadence (admins)`,
   ];
   return {
@@ -69,6 +70,20 @@ export function choicesMessage(
         },
       })),
     ],
+  };
+}
+
+/** A note that named no one account: nothing was stored; the accounts it might mean. */
+export function notNotedMessage(
+  query: string,
+  matches: readonly AccountMatch[],
+  count: { total: number; atLeast: boolean },
+): SlackMessage {
+  const choices = choicesMessage(query, matches, count);
+  const lead = `Nothing was noted: name one account exactly, by its id, whole name or domain (\`${COMMAND} note <id> <text>\`).`;
+  return {
+    text: `${lead} ${choices.text}`,
+    blocks: [{ type: "section", text: { type: "mrkdwn", text: lead } }, ...choices.blocks],
   };
 }
 

@@ -5,6 +5,9 @@ import { registerCaseActions } from "./actions/case-actions.ts";
 import { registerSnoozeCase } from "./actions/snooze-case.ts";
 import { registerShareCard } from "./actions/share-card.ts";
 import { registerShowAccount } from "./actions/show-account.ts";
+import { registerLogNote } from "./actions/log-note.ts";
+import { registerShowTimeline } from "./actions/show-timeline.ts";
+import { registerLogNoteView } from "./views/log-note.ts";
 import { registerCssCommand } from "./commands/css.ts";
 import { registerSettingsView } from "./views/settings.ts";
 import { registerAppHomeOpened } from "./events/app-home-opened.ts";
@@ -19,4 +22,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   registerAppUninstalled(app, deps);
   registerAppHomeOpened(app, deps);
   registerSettingsView(app, deps);
+  registerLogNote(app, deps);
+  registerLogNoteView(app, deps);
+  registerShowTimeline(app, deps);
 }

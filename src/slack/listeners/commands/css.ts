@@ -5,10 +5,17 @@ import type { Workspace } from "../../../generated/prisma/client.ts";
 import { atRiskAccounts, movers, myAccounts } from "../../../services/account-lists.ts";
 import { lookupAccount } from "../../../services/lookup-account.ts";
 import { unwatchAccount, watchAccount } from "../../../services/account-watches.ts";
+import { addNote, findNoteAccount } from "../../../services/account-notes.ts";
 import { esc } from "../../blocks/text.ts";
 import { accountCardMessage, type SlackMessage } from "../../blocks/account-card.ts";
 import { accountListMessage, moversMessage } from "../../blocks/account-list.ts";
-import { choicesMessage, helpMessage, noMatchMessage, noticeMessage } from "../../blocks/replies.ts";
+import {
+  choicesMessage,
+  helpMessage,
+  noMatchMessage,
+  noticeMessage,
+  notNotedMessage,
+} from "../../blocks/replies.ts";
 import { arrivalOf, replyOrExplain, workspaceOf, type SlackDeps } from "../../context.ts";
 import { COMMAND } from "../../ids.ts";
 import { openSettings } from "../views/settings.ts";
@@ -118,6 +125,18 @@ async function answer(
       return noticeMessage(
         w.was ? `Stopped watching *${esc(w.name)}*.` : `You were not watching *${esc(w.name)}*.`,
       );
+    }
+    case "note": {
+      // Stored only when the query names one account exactly; otherwise the choices, and nothing.
+      const target = await findNoteAccount(deps.sql, workspace.id, command.query);
+      if (target.kind === "none") return noMatchMessage(target.query);
+      if (target.kind === "choices") return notNotedMessage(target.query, target.matches, target);
+      await addNote(deps.prisma, workspace.id, {
+        accountId: target.account.id,
+        author: userId,
+        text: command.text,
+      });
+      return noticeMessage(`Noted on *${esc(target.account.name)}*.`);
     }
     default:
       return noticeMessage(`\`${COMMAND} ${command.kind}\` is not available yet.`);
