@@ -21,11 +21,9 @@
 // per account (migration 20261207054143_one_open_case_per_account).
 import { randomUUID } from "node:crypto";
 import { readSettings, type WorkspaceSettings } from "../config/workspace-settings.ts";
-import { findActiveModel } from "../db/repositories/models.ts";
 import { audit } from "../db/repositories/audit-log.ts";
-import { insertMissingCases } from "../db/repositories/cases.ts";
+import { insertMissingCases, openMissingCaseRows } from "../db/repositories/cases.ts";
 import { dateToDay, dayToDate, formatDay, type Day } from "../domain/dates.ts";
-import { DEFAULT_MODEL } from "../domain/model/default-model.ts";
 import type { Driver } from "../domain/scoring/explain.ts";
 import { addBusinessDays, businessDaysBetween } from "../domain/schedule/business-days.ts";
 import { localDay } from "../domain/schedule/slots.ts";
@@ -41,8 +39,12 @@ import {
   postOnce,
   type PostAttempt,
 } from "../slack/post-once.ts";
+import { conditionsHold } from "../domain/plays/conditions.ts";
+import { quietUntil } from "../domain/plays/guards.ts";
+import { resolveBands, type CasePlay } from "../domain/plays/case-plays.ts";
 import { accountFacts } from "./account-card.ts";
-import { riskBands } from "./account-lists.ts";
+import { caseChannel, caseEscalation, loadCasePlan, playOf, type CasePlan } from "./plays/case-plan.ts";
+import { readPlayAccounts } from "./plays/play-accounts.ts";
 
 /** What the cases need of Slack (the gateway provides it; null: Slack is not configured). */
 export interface CaseSlack {
@@ -116,8 +118,8 @@ export async function reportBandChanges(
 ): Promise<ReportSummary> {
   const workspace = await prisma.workspace.findUniqueOrThrow({ where: { id: workspaceId } });
   const settings = readSettings(workspace.settings);
-  const model = (await findActiveModel(prisma, workspaceId))?.model ?? DEFAULT_MODEL;
-  const risk = new Set(riskBands(model));
+  const plan = await loadCasePlan(prisma, workspaceId);
+  const risk = new Set(plan.risk);
   const changes =
     runId === null
       ? []
@@ -135,8 +137,8 @@ export async function reportBandChanges(
     if (outcome === "recovered") summary.recovered++;
     else if (outcome === "unchanged") summary.unchanged++;
   }
-  summary.opened = await openMissingCases(prisma, workspaceId, [...risk], settings);
-  const delivered = await deliverPending(prisma, workspaceId, slack, settings, today, now);
+  summary.opened = await openMissingCases(prisma, workspaceId, [...risk], settings, { plan, today });
+  const delivered = await deliverPending(prisma, workspaceId, slack, settings, today, now, plan);
   summary.replies = delivered.replies;
   summary.waiting = delivered.waiting;
   return summary;
@@ -232,7 +234,13 @@ export async function openMissingCases(
   workspaceId: number,
   riskBandKeys: readonly string[],
   settings: Pick<WorkspaceSettings, "alert_channel" | "reopen_points">,
+  plays?: { plan: CasePlan; today: Day },
 ): Promise<number> {
+  // The cases of level plays only: a case an edge play opened (a sharp drop, say) is not closed
+  // because its account is not in a band.
+  const levelKeys = plays ? plays.plan.level.map((p) => p.key) : null;
+  // Conditions are read before the lock: which accounts in a play's bands meet them.
+  const openings = plays ? await levelOpenings(prisma, workspaceId, plays.plan) : null;
   return prisma.$transaction(async (tx) => {
     await tx.$queryRawUnsafe(
       `SELECT pg_advisory_xact_lock(hashtext('css-cases'), $1)::text AS locked`,
@@ -246,12 +254,92 @@ export async function openMissingCases(
        WHERE f.workspace_id = $1 AND a.workspace_id = f.workspace_id AND a.id = f.account_id
          AND f.status IN ('open', 'snoozed') AND f.thread_ts IS NULL AND f.delivery_lease IS NULL
          AND f.thread_attempt_at IS NULL
+         AND ($3::text[] IS NULL OR f.play_key IS NULL OR f.play_key = ANY($3::text[]))
          AND (a.status <> 'active' OR a.current_band IS NULL OR NOT (a.current_band = ANY($2::text[])))`,
       workspaceId,
       [...riskBandKeys],
+      levelKeys,
     );
-    return insertMissingCases(tx, workspaceId, riskBandKeys, settings.alert_channel, settings.reopen_points);
+    if (!openings || !plays)
+      return insertMissingCases(
+        tx,
+        workspaceId,
+        riskBandKeys,
+        settings.alert_channel,
+        settings.reopen_points,
+      );
+    let opened = 0;
+    for (const { play, bands, accountIds } of openings) {
+      const rows = await openMissingCaseRows(tx, workspaceId, bands, null, settings.reopen_points, {
+        playKey: play.key,
+        accountIds,
+        tasks: play.tasks,
+      });
+      await assignAtOpening(tx as PrismaClient, workspaceId, play, rows, plays.today);
+      opened += rows.length;
+    }
+    return opened;
   });
+}
+
+/** Each level play's bands, and the accounts in them its conditions hold for (null: no conditions). */
+async function levelOpenings(
+  prisma: PrismaClient,
+  workspaceId: number,
+  plan: CasePlan,
+): Promise<{ play: CasePlay; bands: string[]; accountIds: number[] | null }[]> {
+  const openings = [];
+  for (const play of plan.level) {
+    const bands = resolveBands(play.bands, plan.lowest);
+    let accountIds: number[] | null = null;
+    if (Object.keys(play.when).length > 0) {
+      const accounts = await readPlayAccounts(prisma, workspaceId, { bands }, plan.model);
+      accountIds = accounts.filter((a) => conditionsHold(play.when, a)).map((a) => a.id);
+    }
+    openings.push({ play, bands, accountIds });
+  }
+  return openings;
+}
+
+/**
+ * A play that names an owner gives the cases it opens to them at once, due in the play's business
+ * days: the account's owner (when matched to Slack), a fixed user, or each of a list in turn (counted
+ * over the play's cases so far, so the turn survives restarts).
+ */
+export async function assignAtOpening(
+  tx: PrismaClient,
+  workspaceId: number,
+  play: CasePlay,
+  opened: readonly { id: bigint; account_id: number }[],
+  today: Day,
+): Promise<void> {
+  if (opened.length === 0 || play.owner === "none") return;
+  const due = dayToDate(addBusinessDays(today, play.dueBusinessDays));
+  const ids = opened.map((c) => c.id);
+  if (play.owner === "account_owner") {
+    await tx.$executeRawUnsafe(
+      `UPDATE follow_ups f SET owner_slack_user_id = a.owner_slack_user_id, assigned_by = 'css-bot',
+              due_date = $3::date
+       FROM accounts a
+       WHERE f.workspace_id = $1 AND f.id = ANY($2::bigint[]) AND a.id = f.account_id
+         AND a.workspace_id = f.workspace_id AND a.owner_slack_user_id IS NOT NULL`,
+      workspaceId,
+      ids,
+      formatDay(dateToDay(due)),
+    );
+    return;
+  }
+  const owners = typeof play.owner === "string" ? [play.owner] : play.owner.round_robin;
+  const before = await tx.followUp.count({
+    where: { workspaceId, playKey: play.key, assignedBy: "css-bot", id: { notIn: ids } },
+  });
+  const sorted = [...opened].sort((a, b) => (a.id < b.id ? -1 : 1));
+  for (const [i, c] of sorted.entries()) {
+    await tx.followUp.update({
+      where: { id: c.id },
+      data: { ownerSlackUserId: owners[(before + i) % owners.length]!, assignedBy: "css-bot", dueDate: due },
+    });
+  }
 }
 
 /**
@@ -266,18 +354,28 @@ export async function deliverPending(
   prisma: PrismaClient,
   workspaceId: number,
   slack: CaseSlack | null,
-  settings: Pick<WorkspaceSettings, "alert_channel" | "case_threads_per_day">,
+  settings: Pick<WorkspaceSettings, "alert_channel" | "digest_channel" | "case_threads_per_day" | "timezone">,
   today: Day,
   now: Date = new Date(),
+  plan: CasePlan | null = null,
 ): Promise<{ replies: number; waiting: number }> {
   const channel = settings.alert_channel;
+  const channelOf = (playKey: string | null) => caseChannel(plan && playOf(plan, playKey), settings);
+  // In the playbook's quiet hours, new threads and replies of plays that respect them wait for the
+  // morning (a parent brought up to date notifies nobody, so it goes).
+  const quiet = plan ? quietUntil(now, settings.timezone, plan.playbook.quiet_hours) !== null : false;
+  const holds = (playKey: string | null) => quiet && (playOf(plan!, playKey)?.quiet ?? true);
   const unposted = await waitingCases(prisma, workspaceId);
   if (!slack) return { replies: 0, waiting: unposted.length };
   const postedLastDay = await prisma.followUp.count({
     where: { workspaceId, threadPostedAt: { gt: new Date(now.getTime() - 86_400_000) } },
   });
   const capacity = Math.max(0, settings.case_threads_per_day - postedLastDay);
-  const newThreads = channel ? unposted.slice(0, capacity).map((c) => c.id) : [];
+  // A case waits while its play's channel is not set; the others open in the backlog's order.
+  const newThreads = unposted
+    .filter((c) => channelOf(c.play_key) !== null && !holds(c.play_key))
+    .slice(0, capacity)
+    .map((c) => c.id);
   const cases = await prisma.followUp.findMany({
     where: {
       workspaceId,
@@ -297,7 +395,14 @@ export async function deliverPending(
     const leased = await leaseCase(prisma, candidate.id, now);
     if (!leased) continue;
     try {
-      const result = await deliverCase(prisma, leased, slack, channel, now);
+      const result = await deliverCase(
+        prisma,
+        leased,
+        slack,
+        channelOf(leased.playKey),
+        now,
+        holds(leased.playKey),
+      );
       replies += result.replies;
       posted += result.posted;
     } finally {
@@ -311,9 +416,12 @@ export async function deliverPending(
 }
 
 /** The open cases without a thread, highest MRR first (the order their threads open in). */
-async function waitingCases(prisma: PrismaClient, workspaceId: number): Promise<{ id: bigint }[]> {
-  return prisma.$queryRawUnsafe<{ id: bigint }[]>(
-    `SELECT f.id FROM follow_ups f JOIN accounts a ON a.id = f.account_id AND a.workspace_id = f.workspace_id
+async function waitingCases(
+  prisma: PrismaClient,
+  workspaceId: number,
+): Promise<{ id: bigint; play_key: string | null }[]> {
+  return prisma.$queryRawUnsafe<{ id: bigint; play_key: string | null }[]>(
+    `SELECT f.id, f.play_key FROM follow_ups f JOIN accounts a ON a.id = f.account_id AND a.workspace_id = f.workspace_id
      WHERE f.workspace_id = $1 AND f.thread_ts IS NULL AND f.status IN ('open', 'snoozed')
      ORDER BY a.mrr DESC NULLS LAST, f.last_score ASC NULLS LAST, f.id`,
     workspaceId,
@@ -338,6 +446,7 @@ async function deliverCase(
   slack: CaseSlack,
   channel: string | null,
   now: Date,
+  holdReplies = false,
 ): Promise<{ replies: number; posted: number }> {
   let posted = 0;
   let replies = 0;
@@ -369,7 +478,7 @@ async function deliverCase(
     });
   }
   const reply = c.pendingReply as PendingReply | null;
-  if (reply && c.channelId && c.threadTs) {
+  if (reply && c.channelId && c.threadTs && !holdReplies) {
     const args = { channel: c.channelId, thread_ts: c.threadTs, text: reply.text, blocks: reply.blocks };
     const metadata = caseReplyMetadata(c.id, reply.id ?? "none");
     await postOnce(slack, args, metadata, replyAttempt(prisma, c.id, reply), now);
@@ -497,7 +606,93 @@ export async function caseView(prisma: PrismaClient, c: FollowUp): Promise<CaseV
     snoozedUntil: c.snoozedUntil ? dateToDay(c.snoozedUntil) : null,
     recovered: c.recoveredAt !== null,
     resolvedBy: c.resolvedBy,
+    tasks: caseTasks(c.tasks).map((t) => ({ text: t.text, doneBy: t.done_by })),
+    opener: await caseOpener(prisma, c),
   };
+}
+
+/** A case's checklist as stored: [{ text, done_by, done_at }] (anything else reads as none). */
+export interface CaseTask {
+  text: string;
+  done_by: string | null;
+  done_at: string | null;
+}
+export function caseTasks(stored: unknown): CaseTask[] {
+  if (!Array.isArray(stored)) return [];
+  return stored.flatMap((t): CaseTask[] =>
+    t && typeof t === "object" && typeof (t as CaseTask).text === "string"
+      ? [
+          {
+            text: (t as CaseTask).text,
+            done_by: typeof (t as CaseTask).done_by === "string" ? (t as CaseTask).done_by : null,
+            done_at: typeof (t as CaseTask).done_at === "string" ? (t as CaseTask).done_at : null,
+          },
+        ]
+      : [],
+  );
+}
+
+/**
+ * Why a case an edge play opened is open (its play's label and the fire's summary); null for a case
+ * of a level play (entering risk says it) or one opened before playbooks.
+ */
+async function caseOpener(prisma: PrismaClient, c: FollowUp): Promise<CaseView["opener"]> {
+  if (c.playKey === null) return null;
+  const fire = await prisma.playFire.findFirst({
+    where: {
+      workspaceId: c.workspaceId,
+      accountId: c.accountId,
+      playKey: c.playKey,
+      createdAt: { lte: c.openedAt },
+    },
+    orderBy: { createdAt: "desc" },
+  });
+  const trigger = fire?.trigger as { kind?: string; summary?: string } | undefined;
+  if (!fire || !trigger || trigger.kind === "band_entered") return null;
+  const plan = await loadCasePlan(prisma, c.workspaceId);
+  const play = playOf(plan, c.playKey);
+  return { label: play?.label ?? c.playKey, summary: trigger.summary ?? trigger.kind ?? "" };
+}
+
+/**
+ * Ticks task `task` of the case, if the case is still at `version`: the parent shows it done (by whom),
+ * the thread says so, and the audit log (the account's timeline) keeps it.
+ */
+export async function tickTask(
+  prisma: PrismaClient,
+  workspaceId: number,
+  ref: { caseId: bigint; version: number; task: number },
+  actor: string,
+  slack: CaseSlack | null,
+): Promise<CaseOutcome> {
+  const before = await prisma.followUp.findFirst({ where: { id: ref.caseId, workspaceId } });
+  if (!before) return { kind: "missing" };
+  const tasks = caseTasks(before.tasks);
+  const task = tasks[ref.task];
+  if (!task) return { kind: "done", message: caseReply("That task is no longer on this case.") };
+  if (task.done_by)
+    return { kind: "done", message: caseReply(`${mentionUser(task.done_by)} already ticked it.`) };
+  tasks[ref.task] = { ...task, done_by: actor, done_at: new Date().toISOString() };
+  const { updated, current } = await changeCase(prisma, workspaceId, ref, {
+    tasks: tasks as unknown as Prisma.InputJsonValue,
+  });
+  if (!current) return { kind: "missing" };
+  if (!updated) return staleOutcome(prisma, current, slack);
+  await audit(prisma, workspaceId, {
+    actor,
+    action: "follow_up.task_done",
+    target: `follow_up:${updated.id}`,
+    details: { task: task.text, account_id: updated.accountId },
+  });
+  await refreshParent(prisma, updated, slack);
+  if (slack && updated.channelId && updated.threadTs) {
+    await slack.postMessage({
+      channel: updated.channelId,
+      thread_ts: updated.threadTs,
+      ...caseReply(`:white_check_mark: ${mentionUser(actor)} ticked “${esc(task.text)}”`),
+    });
+  }
+  return { kind: "done", message: caseReply(`Ticked “${esc(task.text)}”.`) };
 }
 
 export type CaseOutcome =
@@ -534,7 +729,9 @@ export async function assignCase(
   slack: CaseSlack | null,
   today: Day,
 ): Promise<CaseOutcome> {
-  const due = addBusinessDays(today, DUE_BUSINESS_DAYS);
+  const opened = await prisma.followUp.findFirst({ where: { id: ref.caseId, workspaceId } });
+  const play = opened?.playKey ? playOf(await loadCasePlan(prisma, workspaceId), opened.playKey) : null;
+  const due = addBusinessDays(today, play?.dueBusinessDays ?? DUE_BUSINESS_DAYS);
   const { updated, current } = await changeCase(prisma, workspaceId, ref, {
     ownerSlackUserId: owner,
     assignedBy: actor,
@@ -676,6 +873,7 @@ export async function escalateUnclaimed(
 ): Promise<number> {
   const workspace = await prisma.workspace.findUniqueOrThrow({ where: { id: workspaceId } });
   const settings = readSettings(workspace.settings);
+  const plan = await loadCasePlan(prisma, workspaceId);
   // Counted from when its thread was posted: a case of the backlog is not late before anyone saw it.
   const candidates = await prisma.followUp.findMany({
     where: {
@@ -689,9 +887,11 @@ export async function escalateUnclaimed(
   });
   let escalated = 0;
   for (const c of candidates) {
+    const escalation = caseEscalation(playOf(plan, c.playKey), settings);
+    if (!escalation) continue;
     const days = businessDaysBetween(localDay(c.threadPostedAt!, settings.timezone), today);
-    if (days < settings.escalate_after_business_days) continue;
-    const who = settings.escalation_lead ? `${mentionUser(settings.escalation_lead)}, who` : "Who";
+    if (days < escalation.afterBusinessDays) continue;
+    const who = escalation.lead ? `${mentionUser(escalation.lead)}, who` : "Who";
     const reply = caseReply(
       `:alarm_clock: Nobody has claimed this case for ${days} business days. ${who} should own the save?`,
     );
@@ -711,6 +911,6 @@ export async function escalateUnclaimed(
       });
     }
   }
-  if (escalated > 0) await deliverPending(prisma, workspaceId, slack, settings, today);
+  if (escalated > 0) await deliverPending(prisma, workspaceId, slack, settings, today, new Date(), plan);
   return escalated;
 }

@@ -29,6 +29,7 @@ import { driversBetween, type Driver } from "../domain/scoring/explain.ts";
 import type { ComponentResult } from "../domain/scoring/score.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { riskBands } from "./account-lists.ts";
+import { activePlaybook } from "../db/repositories/playbooks.ts";
 import { bandLabel, bandTone, type BandTone } from "./account-card.ts";
 
 /** One account's net move since the last digest. */
@@ -221,7 +222,9 @@ export async function buildDigest(
   const kpis = computePortfolioKpis(await portfolioKpiInput(prisma, workspaceId, month));
   const risk = new Set(riskBands(model));
   const pending = await pendingChanges(prisma, workspaceId, localDate, listedFrom);
-  const changes = await groupChanges(prisma, workspaceId, model, localDate, netChanges(pending));
+  // A play with `digest: exclude` that fired for a move keeps it out (it is settled all the same).
+  const shown = await withoutExcluded(prisma, workspaceId, pending);
+  const changes = await groupChanges(prisma, workspaceId, model, localDate, netChanges(shown));
   // An account listed above is not listed again among the movers.
   const listed = new Set(
     [changes.atRisk, changes.caution, changes.recovered].flatMap((g) => g.shown.map((c) => c.accountId)),
@@ -267,6 +270,29 @@ export function changeCount(view: DigestView): number {
 
 /** The movers of the week a digest lists, each way. */
 const MOVERS = 3;
+
+/** The changes no fire of a `digest: exclude` play on the change's day keeps out of the digest. */
+async function withoutExcluded(
+  prisma: PrismaClient,
+  workspaceId: number,
+  pending: PendingChange[],
+): Promise<PendingChange[]> {
+  const { playbook } = await activePlaybook(prisma, workspaceId);
+  const excluding = playbook.plays
+    .filter((p) => p.actions.some((a) => "digest" in a && a.digest === "exclude"))
+    .map((p) => p.key);
+  if (excluding.length === 0 || pending.length === 0) return pending;
+  const fired = await prisma.$queryRawUnsafe<{ account_id: number; day: string }[]>(
+    `SELECT account_id, to_char(local_date, 'YYYY-MM-DD') AS day FROM play_fires
+     WHERE workspace_id = $1 AND play_key = ANY($2::text[]) AND account_id = ANY($3::int[])
+       AND status <> 'capped'`,
+    workspaceId,
+    excluding,
+    [...new Set(pending.map((c) => c.accountId))],
+  );
+  const out = new Set(fired.map((f) => `${f.account_id} ${f.day}`));
+  return pending.filter((c) => !out.has(`${c.accountId} ${formatDay(c.asOf)}`));
+}
 
 /** The workspace's unreported band changes from `listedFrom` (null: the first) to `localDate`. */
 async function pendingChanges(

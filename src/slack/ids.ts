@@ -12,6 +12,7 @@ export const ACTIONS = {
   watch: "css_watch",
   logNote: "css_log_note",
   showTimeline: "css_show_timeline",
+  taskDone: "css_task_done",
 } as const;
 
 export const COMMAND = "/css";
@@ -51,6 +52,29 @@ export function decodeCaseValue(value: string | undefined): { caseId: bigint; ve
   try {
     const parsed = caseValue.safeParse(JSON.parse(value));
     return parsed.success ? { caseId: BigInt(parsed.data.c), version: parsed.data.n } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A case's task, at the version the message showed: `{"v":1,"c":"42","n":3,"t":0}`. */
+export const taskValue = caseValue.extend({ t: z.number().int().min(0).max(50) });
+
+export function encodeTaskValue(caseId: bigint, version: number, task: number): string {
+  return JSON.stringify({ v: 1, c: caseId.toString(), n: version, t: task } satisfies z.infer<
+    typeof taskValue
+  >);
+}
+
+export function decodeTaskValue(
+  value: string | undefined,
+): { caseId: bigint; version: number; task: number } | null {
+  if (!value) return null;
+  try {
+    const parsed = taskValue.safeParse(JSON.parse(value));
+    return parsed.success
+      ? { caseId: BigInt(parsed.data.c), version: parsed.data.n, task: parsed.data.t }
+      : null;
   } catch {
     return null;
   }

@@ -14,6 +14,7 @@ import { registerImport } from "./import.ts";
 import { registerKpis } from "./kpis.ts";
 import { registerModel } from "./model.ts";
 import { registerPlays } from "./plays.ts";
+import { registerPlaysTest } from "./plays-test.ts";
 import { registerRecompute } from "./recompute.ts";
 import { registerRuns } from "./runs.ts";
 import { registerScore } from "./score.ts";
@@ -29,7 +30,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerKpis(program, ctx);
   registerImport(program, ctx);
   registerModel(program, ctx);
-  registerPlays(program, ctx);
+  registerPlaysTest(registerPlays(program, ctx), ctx);
   registerRecompute(program, ctx);
   registerExplain(program, ctx);
   registerTimeline(program, ctx);

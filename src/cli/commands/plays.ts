@@ -15,6 +15,7 @@ import {
 import { findWorkspace } from "../../db/repositories/workspaces.ts";
 import type { Db } from "../../db/handle.ts";
 import type { CliContext } from "../context.ts";
+import { registerPlaysDeliveries } from "./plays-deliveries.ts";
 import { readPlaybookFile, refuseModelMismatches } from "../read-playbook-file.ts";
 import { withDatabase, withWorkspace, workspaceSlug } from "../workspace.ts";
 
@@ -77,6 +78,7 @@ export function registerPlays(program: Command, ctx: CliContext): Command {
       ctx.io.stdout.write(header + active.source);
     });
 
+  registerPlaysDeliveries(plays, ctx);
   return plays;
 }
 

@@ -6,6 +6,7 @@ import { UnrecoverableError } from "bullmq";
 import { z } from "zod";
 import { isPermanent, runSync } from "../../connectors/sync-runner.ts";
 import { slotKey } from "../../domain/schedule/slots.ts";
+import { fireConnectorPlays } from "../../services/plays/connector-plays.ts";
 import { defineJob } from "../define-job.ts";
 
 export const connectorSyncPayload = z.object({
@@ -40,7 +41,23 @@ export const connectorSync = defineJob({
       const { rejections: _rejections, ...summary } = result;
       return { slot, ...summary };
     } catch (error) {
-      if (isPermanent(error)) throw new UnrecoverableError((error as Error).message);
+      const permanent = isPermanent(error);
+      // The sync failed for good (no retry can fix it, or this was the last try): connector_failed
+      // plays fire, once a day per connector. A failure a retry rides out is no news.
+      if (permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+        const connector = await prisma.connectorConfig.findFirst({
+          where: { id: p.connectorId, workspaceId: p.workspaceId },
+        });
+        if (connector) {
+          await fireConnectorPlays(prisma, p.workspaceId, {
+            id: connector.id,
+            name: connector.name,
+            kind: connector.kind,
+            error: (error as Error).message,
+          });
+        }
+      }
+      if (permanent) throw new UnrecoverableError((error as Error).message);
       throw error;
     }
   },

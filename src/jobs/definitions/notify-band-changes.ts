@@ -8,6 +8,8 @@ import { workspaceToday } from "../../slack/workspace-today.ts";
 import { notifyWatchers } from "../../services/account-watches.ts";
 import { escalateUnclaimed, reportBandChanges } from "../../services/at-risk-cases.ts";
 import { matchOwners } from "../../services/match-owners.ts";
+import { deliverFires } from "../../services/plays/deliver-fires.ts";
+import { firePlays } from "../../services/plays/fire-plays.ts";
 import { defineJob } from "../define-job.ts";
 import { withSlackFailures } from "../slack-failures.ts";
 
@@ -37,6 +39,10 @@ export const notifyBandChanges = defineJob({
     const client = slack ? await slack.forWorkspace(workspace) : null;
     const today = workspaceToday(workspace);
     return withSlackFailures(prisma, job, workspace.id, async () => ({
+      // The playbook's plays first: which fire for this run (recorded once), then their delivery
+      // (a case an edge play opens gets its thread from reportBandChanges just below).
+      plays: p.runId === undefined ? null : await firePlays(prisma, workspace.id, BigInt(p.runId)),
+      fires: await deliverFires(prisma, workspace.id, client, today),
       ...(await reportBandChanges(
         prisma,
         workspace.id,

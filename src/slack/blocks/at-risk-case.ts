@@ -5,7 +5,7 @@ import type { types } from "@slack/bolt";
 import { formatDay, type Day } from "../../domain/dates.ts";
 import type { Driver } from "../../domain/scoring/explain.ts";
 import { scoreMove } from "../../domain/scoring/score-move.ts";
-import { ACTIONS, encodeCaseValue } from "../ids.ts";
+import { ACTIONS, encodeCaseValue, encodeTaskValue } from "../ids.ts";
 import { formatMrr, formatScore, TONE_EMOJI, type SlackMessage } from "./account-card.ts";
 import { esc, escCut, mentionUser } from "./text.ts";
 
@@ -30,6 +30,10 @@ export interface CaseView {
   snoozedUntil: Day | null;
   recovered: boolean;
   resolvedBy: string | null;
+  /** The play's checklist, ticked with the Done buttons. */
+  tasks: { text: string; doneBy: string | null }[];
+  /** A case a play opened on another trigger than entering risk (a sharp drop...): why it is open. */
+  opener: { label: string; summary: string } | null;
 }
 
 export function driverText(drivers: readonly Driver[], limit = 3): string {
@@ -68,9 +72,11 @@ function caseState(v: CaseView): string {
 export function caseParentMessage(v: CaseView): SlackMessage {
   const name = escCut(v.account.name, 140);
   const emoji = v.status === "resolved" || v.recovered ? TONE_EMOJI.good : TONE_EMOJI.bad;
-  const headline = v.recovered
-    ? `${emoji} ~*${name}* became at risk~ · now ${formatScore(v.score)}`
-    : `${emoji} *${name}* is at risk: *${change(v.fromScore, v.score)}*`;
+  const headline = v.opener
+    ? `${TONE_EMOJI.bad} *${name}*: ${esc(v.opener.label)}, ${esc(v.opener.summary)} · now ${formatScore(v.score)}`
+    : v.recovered
+      ? `${emoji} ~*${name}* became at risk~ · now ${formatScore(v.score)}`
+      : `${emoji} *${name}* is at risk: *${change(v.fromScore, v.score)}*`;
   const facts = [
     `*Account owner*: ${mentionUser(v.account.ownerSlackUserId ?? v.account.owner, "_none_")}`,
     `*MRR*: ${v.account.mrr === null ? "_unknown_" : formatMrr(v.account.mrr)}`,
@@ -81,6 +87,7 @@ export function caseParentMessage(v: CaseView): SlackMessage {
     { type: "section", text: { type: "mrkdwn", text: `*Drivers*: ${driverText(v.drivers)}` } },
     { type: "context", elements: [{ type: "mrkdwn", text: facts.join(" · ") }] },
     { type: "section", text: { type: "mrkdwn", text: caseState(v) } },
+    ...taskBlocks(v),
   ];
   if (v.status !== "resolved") {
     const value = encodeCaseValue(v.caseId, v.version);
@@ -111,6 +118,30 @@ export function caseParentMessage(v: CaseView): SlackMessage {
     ? `${v.account.name} recovered (${formatScore(v.score)})`
     : `${v.account.name} is at risk: ${formatScore(v.score)}`;
   return { text: esc(fallback), blocks };
+}
+
+/** The checklist: one line per task, with a Done button while the case is open and the task is not. */
+function taskBlocks(v: CaseView): types.KnownBlock[] {
+  return v.tasks.map((task, index): types.KnownBlock => {
+    const text = task.doneBy
+      ? `:white_check_mark: ~${escCut(task.text, 150)}~ · ${mentionUser(task.doneBy)}`
+      : `:white_large_square: ${escCut(task.text, 150)}`;
+    const open = v.status !== "resolved" && task.doneBy === null;
+    return {
+      type: "section",
+      text: { type: "mrkdwn", text },
+      ...(open
+        ? {
+            accessory: {
+              type: "button",
+              action_id: ACTIONS.taskDone,
+              text: { type: "plain_text", text: "Done" },
+              value: encodeTaskValue(v.caseId, v.version, index),
+            },
+          }
+        : {}),
+    };
+  });
 }
 
 /** A reply in the case's thread. */

@@ -55,6 +55,8 @@ const caseView: CaseView = {
   snoozedUntil: null,
   recovered: false,
   resolvedBy: null,
+  tasks: [],
+  opener: null,
 };
 
 const listed = (id: number): ListedAccount => ({

@@ -1,14 +1,14 @@
 // The buttons of an at-risk case's parent message: Assign to me, Assign… (a users select),
-// Resolve. Each acks, applies the change if the case is still as the message showed it, and tells
+// Resolve, and each task's Done. Each acks, applies the change if the case is still as the message showed it, and tells
 // the clicker privately what happened; the parent message itself is updated by the service.
 import type { App, BlockButtonAction, BlockUsersSelectAction, Context, RespondFn } from "@slack/bolt";
-import { assignCase, resolveCase, type CaseOutcome } from "../../../services/at-risk-cases.ts";
+import { assignCase, resolveCase, tickTask, type CaseOutcome } from "../../../services/at-risk-cases.ts";
 import { refusalOfClick } from "../../../services/case-permission.ts";
 import type { WebClient } from "@slack/web-api";
 import { noticeMessage } from "../../blocks/replies.ts";
 import { publishHome } from "../events/app-home-opened.ts";
 import { replyOrExplain, workspaceOf, type SlackDeps } from "../../context.ts";
-import { ACTIONS, decodeCaseValue } from "../../ids.ts";
+import { ACTIONS, decodeCaseValue, decodeTaskValue, encodeCaseValue } from "../../ids.ts";
 
 export function registerCaseActions(app: App, deps: SlackDeps): void {
   app.action<BlockButtonAction>(
@@ -32,6 +32,15 @@ export function registerCaseActions(app: App, deps: SlackDeps): void {
       );
     },
   );
+
+  app.action<BlockButtonAction>(ACTIONS.taskDone, async ({ ack, action, body, context, respond, client }) => {
+    await ack();
+    const task = decodeTaskValue(action.value);
+    const value = task ? encodeCaseValue(task.caseId, task.version) : undefined;
+    await act(deps, { context, respond, client, body }, "tick a task", value, (ws, ref, slack) =>
+      tickTask(deps.prisma, ws.id, { ...ref, task: task!.task }, body.user.id, slack),
+    );
+  });
 
   app.action<BlockButtonAction>(ACTIONS.resolve, async ({ ack, action, body, context, respond, client }) => {
     await ack();

@@ -1,0 +1,200 @@
+// After a run: which plays fire, for which accounts, and what the noise guards make of each fire.
+// Decided here and recorded in play_fires (one row per play, subject and local day, so a run repeated
+// or a job retried fires nothing twice); delivered by deliver-fires.ts.
+//
+//   candidates (play-days.ts, a superset per trigger) -> conditions -> trigger (domain/plays)
+//   -> cooldown (the play's last fire for the account) -> daily cap (the rest: status capped, told
+//   in one summary) -> quiet hours (status held, until the morning) -> play_fires
+import { readSettings } from "../../config/workspace-settings.ts";
+import { activePlaybook } from "../../db/repositories/playbooks.ts";
+import { findActiveModel } from "../../db/repositories/models.ts";
+import { dateToDay, dayToDate, formatDay, type Day } from "../../domain/dates.ts";
+import { DEFAULT_MODEL } from "../../domain/model/default-model.ts";
+import { conditionsHold } from "../../domain/plays/conditions.ts";
+import type { TriggerHit } from "../../domain/plays/facts.ts";
+import { capFires, cooldownAllows, quietUntil } from "../../domain/plays/guards.ts";
+import { triggerKind, type Play, type Playbook } from "../../domain/plays/schema.ts";
+import { evaluateTrigger } from "../../domain/plays/triggers.ts";
+import { localDay } from "../../domain/schedule/slots.ts";
+import type { PrismaClient } from "../../generated/prisma/client.ts";
+import { candidateAccounts, readPlayDays } from "./play-days.ts";
+import { readPlayAccounts } from "./play-accounts.ts";
+
+export interface FireSummary {
+  /** Accounts any play looked at. */
+  evaluated: number;
+  /** Fires recorded now, by status. */
+  planned: number;
+  held: number;
+  capped: number;
+  /** Fires the cooldown kept back. */
+  cooled: number;
+}
+
+const EMPTY: FireSummary = { evaluated: 0, planned: 0, held: 0, capped: 0, cooled: 0 };
+
+/** A fire decided for one account. */
+export interface DecidedFire {
+  play: Play;
+  accountId: number;
+  hit: TriggerHit;
+}
+
+/**
+ * Evaluates the active playbook's account plays for a finished run and records their fires. A run as
+ * of a day before yesterday (a backfill) fires nothing: its news is old.
+ */
+export async function firePlays(
+  prisma: PrismaClient,
+  workspaceId: number,
+  runId: bigint,
+  now: Date = new Date(),
+): Promise<FireSummary> {
+  const run = await prisma.recomputeRun.findFirst({ where: { id: runId, workspaceId } });
+  if (!run || run.status !== "succeeded") return EMPTY;
+  const workspace = await prisma.workspace.findUniqueOrThrow({ where: { id: workspaceId } });
+  const settings = readSettings(workspace.settings);
+  const day = dateToDay(run.asOf);
+  if (day < localDay(now, settings.timezone) - 1) return EMPTY;
+  const { playbook } = await activePlaybook(prisma, workspaceId);
+  const { decided, evaluated } = await decideFires(prisma, workspaceId, playbook, runId, day);
+  const summary = await recordFires(prisma, workspaceId, playbook, decided, {
+    day,
+    runId,
+    now,
+    timezone: settings.timezone,
+  });
+  return { ...summary, evaluated };
+}
+
+/**
+ * Which of `playbook`'s account plays fire for which accounts after the run (as of `day`), before the
+ * guards: conditions and triggers only. Also what an admin's preview shows.
+ */
+export async function decideFires(
+  prisma: PrismaClient,
+  workspaceId: number,
+  playbook: Playbook,
+  runId: bigint,
+  day: Day,
+): Promise<{ decided: DecidedFire[]; evaluated: number }> {
+  const plays = playbook.plays.filter((p) => triggerKind(p.trigger) !== "connector_failed");
+  if (plays.length === 0) return { decided: [], evaluated: 0 };
+  const model = (await findActiveModel(prisma, workspaceId))?.model ?? DEFAULT_MODEL;
+  const candidates = await candidateAccounts(prisma, workspaceId, runId, day, plays);
+  const ids = [...new Set([...candidates.values()].flatMap((s) => [...s]))];
+  const accounts = new Map(
+    (await readPlayAccounts(prisma, workspaceId, { ids }, model)).map((a) => [a.id, a]),
+  );
+  const days = await readPlayDays(prisma, workspaceId, ids, day, {
+    scoreDays: Math.max(
+      0,
+      ...plays.map((p) => ("score_drop" in p.trigger ? p.trigger.score_drop.within_days : 0)),
+    ),
+    metrics: [...new Set(plays.flatMap((p) => ("no_data" in p.trigger ? [p.trigger.no_data.metric] : [])))],
+  });
+  const decided: DecidedFire[] = [];
+  for (const play of plays) {
+    for (const accountId of candidates.get(play.key) ?? []) {
+      const account = accounts.get(accountId);
+      const playDay = days.get(accountId);
+      if (!account || !playDay || !conditionsHold(play.when, account)) continue;
+      const hit = evaluateTrigger(play.trigger, account, playDay);
+      if (hit) decided.push({ play, accountId, hit });
+    }
+  }
+  return { decided, evaluated: ids.length };
+}
+
+/**
+ * Applies the guards to the decided fires, in the play's order and, within a play, highest MRR first
+ * (the accounts a cap lets through are the ones worth most), and records them.
+ */
+export async function recordFires(
+  prisma: PrismaClient,
+  workspaceId: number,
+  playbook: Playbook,
+  decided: readonly DecidedFire[],
+  at: { day: Day; runId: bigint | null; now: Date; timezone: string },
+): Promise<Omit<FireSummary, "evaluated">> {
+  const summary = { planned: 0, held: 0, capped: 0, cooled: 0 };
+  if (decided.length === 0) return summary;
+  const accountIds = [...new Set(decided.map((d) => d.accountId))];
+  const mrr = new Map(
+    (
+      await prisma.$queryRawUnsafe<{ id: number; mrr: number | null }[]>(
+        `SELECT id, mrr::float8 AS mrr FROM accounts WHERE workspace_id = $1 AND id = ANY($2::int[])`,
+        workspaceId,
+        accountIds,
+      )
+    ).map((r) => [r.id, r.mrr ?? -1]),
+  );
+  const last = await lastFires(prisma, workspaceId, at.day, accountIds);
+  const held = quietUntil(at.now, at.timezone, playbook.quiet_hours);
+  for (const play of playbook.plays) {
+    const fires = decided
+      .filter((d) => d.play.key === play.key)
+      .sort(
+        (a, b) => (mrr.get(b.accountId) ?? -1) - (mrr.get(a.accountId) ?? -1) || a.accountId - b.accountId,
+      );
+    const allowed = fires.filter((f) => {
+      const previous = last.get(`${play.key}\u0000${f.accountId}`) ?? null;
+      // A fire recorded today already is the same fire (an hourly run again): the insert keeps the first.
+      const ok = previous === at.day || cooldownAllows(previous, at.day, play.cooldown_days);
+      if (!ok) summary.cooled++;
+      return ok;
+    });
+    const today = await prisma.playFire.count({
+      where: {
+        workspaceId,
+        playKey: play.key,
+        localDate: dayToDate(at.day),
+        status: { not: "capped" },
+        accountId: { not: null },
+      },
+    });
+    const { fire, capped } = capFires(allowed, today, play.max_per_day);
+    const status = play.respect_quiet_hours && held ? "held" : "planned";
+    const rows = [...fire.map((f) => ({ f, status })), ...capped.map((f) => ({ f, status: "capped" }))];
+    for (const { f, status: s } of rows) {
+      const inserted = await prisma.$executeRawUnsafe(
+        `INSERT INTO play_fires (workspace_id, play_key, subject, account_id, local_date, run_id, trigger, status, held_until)
+         VALUES ($1, $2, $3, $4, $5::date, $6, $7::jsonb, $8, $9)
+         ON CONFLICT (workspace_id, play_key, subject, local_date) DO NOTHING`,
+        workspaceId,
+        play.key,
+        `account:${f.accountId}`,
+        f.accountId,
+        formatDay(at.day),
+        at.runId,
+        JSON.stringify({ kind: f.hit.kind, summary: f.hit.summary, ...f.hit.facts }),
+        s,
+        s === "held" ? held : null,
+      );
+      if (inserted === 0) continue;
+      if (s === "capped") summary.capped++;
+      else if (s === "held") summary.held++;
+      else summary.planned++;
+    }
+  }
+  return summary;
+}
+
+/** Each play's last fire day per account ("key\0accountId" -> day), within the longest cooldown. */
+async function lastFires(
+  prisma: PrismaClient,
+  workspaceId: number,
+  day: Day,
+  accountIds: readonly number[],
+): Promise<Map<string, Day>> {
+  const rows = await prisma.$queryRawUnsafe<{ play_key: string; account_id: number; last: Date }[]>(
+    `SELECT play_key, account_id, max(local_date) AS last FROM play_fires
+     WHERE workspace_id = $1 AND account_id = ANY($3::int[]) AND local_date > $2::date - 366
+       AND status <> 'capped'
+     GROUP BY play_key, account_id`,
+    workspaceId,
+    formatDay(day),
+    [...accountIds],
+  );
+  return new Map(rows.map((r) => [`${r.play_key}\u0000${r.account_id}`, dateToDay(r.last)]));
+}

@@ -1,0 +1,71 @@
+// Accounts as plays see them (domain/plays/facts.ts PlayAccount), read in one statement.
+import { dateToDay } from "../../domain/dates.ts";
+import { resolveSegment } from "../../domain/model/resolve-segment.ts";
+import type { ScoringModel } from "../../domain/model/schema.ts";
+import type { PlayAccount } from "../../domain/plays/facts.ts";
+import type { PrismaClient } from "../../generated/prisma/client.ts";
+
+interface AccountRow {
+  id: number;
+  external_id: string;
+  name: string;
+  domain: string | null;
+  segment: string | null;
+  owner: string | null;
+  owner_slack_user_id: string | null;
+  mrr: string | null;
+  seats: number | null;
+  renewal_date: Date | null;
+  customer_since: Date | null;
+  current_band: string | null;
+  current_score: number | null;
+}
+
+/** The lowest band of a segment's bands (the model's when it overrides none): what `lowest` means. */
+export function lowestBand(model: ScoringModel, segment: string | null): string {
+  const bands = resolveSegment(model, segment).bands;
+  return bands[bands.length - 1]!.key;
+}
+
+export function toPlayAccount(row: AccountRow, model: ScoringModel): PlayAccount {
+  return {
+    id: row.id,
+    externalId: row.external_id,
+    name: row.name,
+    domain: row.domain,
+    segment: row.segment,
+    owner: row.owner,
+    ownerSlackUserId: row.owner_slack_user_id,
+    mrr: row.mrr === null ? null : Number(row.mrr),
+    seats: row.seats,
+    renewalDate: row.renewal_date ? dateToDay(row.renewal_date) : null,
+    customerSince: row.customer_since ? dateToDay(row.customer_since) : null,
+    band: row.current_band,
+    score: row.current_score,
+    lowestBand: lowestBand(model, row.segment),
+  };
+}
+
+/**
+ * The workspace's active accounts as plays see them: those with the given ids, or those now in one
+ * of the given bands.
+ */
+export async function readPlayAccounts(
+  prisma: PrismaClient,
+  workspaceId: number,
+  filter: { ids: readonly number[] } | { bands: readonly string[] },
+  model: ScoringModel,
+): Promise<PlayAccount[]> {
+  const byIds = "ids" in filter;
+  const rows = await prisma.$queryRawUnsafe<AccountRow[]>(
+    `SELECT id, external_id, name, domain, segment, owner, owner_slack_user_id, mrr::text AS mrr, seats,
+            renewal_date, customer_since, current_band, current_score
+     FROM accounts
+     WHERE workspace_id = $1 AND status = 'active'
+       AND ${byIds ? "id = ANY($2::int[])" : "current_band = ANY($2::text[])"}
+     ORDER BY id`,
+    workspaceId,
+    byIds ? [...filter.ids] : [...filter.bands],
+  );
+  return rows.map((r) => toPlayAccount(r, model));
+}

@@ -1,0 +1,301 @@
+// Plays on the real stack: a hand-built week of scores for four accounts, a team's playbook (cases
+// routed by segment, a sharp-drop play capped at 2 a day, a detractor play), and the run's
+// notification pass on the fake Slack. What fires, where it goes, what is merged, capped, held and
+// cooled is counted by hand from the days written below.
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { storeModelVersion } from "../../src/db/repositories/models.ts";
+import { storePlaybookVersion } from "../../src/db/repositories/playbooks.ts";
+import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
+import { addBusinessDays } from "../../src/domain/schedule/business-days.ts";
+import { dayToDate, formatDay, parseDay, type Day } from "../../src/domain/dates.ts";
+import { DEFAULT_MODEL, DEFAULT_MODEL_SOURCE } from "../../src/domain/model/default-model.ts";
+import { parsePlaybook } from "../../src/domain/plays/parse-playbook.ts";
+import { silentLogger } from "../../src/log.ts";
+import { startFakeSlack, type FakeSlack } from "../../src/sandbox/slack-api.ts";
+import { escalateUnclaimed, reportBandChanges } from "../../src/services/at-risk-cases.ts";
+import { deliverFires } from "../../src/services/plays/deliver-fires.ts";
+import { firePlays } from "../../src/services/plays/fire-plays.ts";
+import { updateSettings } from "../../src/services/workspace-settings.ts";
+import { SlackGateway, type WorkspaceSlack } from "../../src/slack/gateway.ts";
+import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
+import { testRedisUrl, uniquePrefix } from "../support/queues.ts";
+
+const TEAM = "T0PLAYS";
+const TOKEN = "xoxb-plays";
+const ALERTS = "C0ALERTS";
+const ENTERPRISE = "C0ENT";
+const DROPS = "C0DROPS";
+const D = parseDay("2026-11-25")!; // a Wednesday
+/** The run's day at 10:00 UTC: no quiet hours unless a test sets them. */
+const NOON = new Date("2026-11-25T10:00:00Z");
+
+const PLAYBOOK = `
+name: team
+plays:
+  - key: enterprise_risk
+    label: Enterprise at risk
+    trigger: { band_entered: [lowest] }
+    when: { segment: [enterprise] }
+    actions:
+      - open_case: { channel: ${ENTERPRISE}, owner: account_owner, due_business_days: 3, tasks: [Call the champion, Review usage] }
+      - escalate: { after_business_days: 1, to: U0LEAD }
+  - key: smb_risk
+    trigger: { band_entered: [lowest] }
+    when: { segment: [smb] }
+    actions:
+      - open_case: { channel: alert_channel }
+  - key: sharp_drop
+    label: Sharp drop
+    trigger: { score_drop: { points: 10, within_days: 7 } }
+    max_per_day: 2
+    actions:
+      - post: { channel: ${DROPS}, text: "{{account.name}}: {{trigger}}" }
+      - dm_owner: { text: "{{account.name}} dropped: {{trigger}}" }
+  - key: detractor
+    label: Detractor
+    trigger: { survey_answer: { survey: nps, at_most: 6 } }
+    actions:
+      - post: { channel: ${DROPS}, text: "{{account.name}}: {{trigger}}" }
+`;
+
+/**
+ * The week, D-6 .. D (bands by the default model: healthy >= 80, caution >= 70, at_risk below; the
+ * enterprise segment's: 85, 72):
+ *   Acme   enterprise  MRR 5,000   86 86 86 86 86 86 68   healthy -> at_risk on D; fell 18 in 7 days
+ *   Beta   smb         MRR   100   79 78 77 76 75 74 73   caution all week; an NPS 3 on D
+ *   Gamma  smb         MRR   900   78 78 78 78 78 78 66   caution -> at_risk on D; fell 12
+ *   Delta  enterprise  MRR 20,000 90 90 90 90 90 90 79   healthy -> caution on D; fell 11
+ * Acme also answered NPS 2 on D.
+ */
+const WEEK: Record<string, { segment: string; mrr: number; owner: string | null; scores: number[] }> = {
+  Acme: { segment: "enterprise", mrr: 5000, owner: "U0ALICE", scores: [86, 86, 86, 86, 86, 86, 68] },
+  Beta: { segment: "smb", mrr: 100, owner: null, scores: [79, 78, 77, 76, 75, 74, 73] },
+  Gamma: { segment: "smb", mrr: 900, owner: "U0BOB", scores: [78, 78, 78, 78, 78, 78, 66] },
+  Delta: { segment: "enterprise", mrr: 20000, owner: null, scores: [90, 90, 90, 90, 90, 90, 79] },
+};
+
+function band(segment: string, score: number): string {
+  const [healthy, caution] = segment === "enterprise" ? [85, 72] : [80, 70];
+  return score >= healthy ? "healthy" : score >= caution ? "caution" : "at_risk";
+}
+
+let db: TestDatabase;
+let fake: FakeSlack;
+let redis: Redis;
+let slack: WorkspaceSlack;
+let workspaceId: number;
+let ids: Record<string, number>;
+
+beforeAll(async () => {
+  fake = await startFakeSlack({ tokens: [TOKEN] });
+  for (const id of [ALERTS, ENTERPRISE, DROPS]) fake.addChannel({ id, name: id.toLowerCase() });
+  for (const id of ["U0ALICE", "U0BOB", "U0LEAD"]) fake.addUser({ id, name: id.slice(2).toLowerCase() });
+  redis = new Redis(testRedisUrl);
+  slack = new SlackGateway({
+    apiUrl: fake.apiUrl,
+    timeoutMs: 5000,
+    redis,
+    keyPrefix: `${uniquePrefix()}:pace`,
+    log: silentLogger,
+    maxWaitMs: 5000,
+  }).forToken(TOKEN, TEAM);
+}, 60_000);
+
+afterAll(async () => {
+  redis?.disconnect();
+  await fake?.close();
+});
+
+beforeEach(async () => {
+  await db?.close();
+  fake.reset?.();
+  db = await createTestDatabase("postgres");
+  const workspace = await ensureWorkspace(db.prisma, "plays");
+  workspaceId = workspace.id;
+  await db.prisma.workspace.update({ where: { id: workspaceId }, data: { slackTeamId: TEAM } });
+  await updateSettings(db.prisma, workspaceId, { alert_channel: ALERTS, timezone: "UTC" }, "test");
+  const model = await storeModelVersion(db.prisma, workspaceId, DEFAULT_MODEL, DEFAULT_MODEL_SOURCE, "test");
+  ids = {};
+  for (const [name, a] of Object.entries(WEEK)) {
+    const last = a.scores.at(-1)!;
+    const row = await db.prisma.account.create({
+      data: {
+        workspaceId,
+        externalId: name.toLowerCase(),
+        name,
+        segment: a.segment,
+        mrr: a.mrr,
+        owner: a.owner ? `${a.owner.toLowerCase()}@example.com` : null,
+        ownerSlackUserId: a.owner,
+        currentScore: last,
+        currentBand: band(a.segment, last),
+        scoredAsOf: dayToDate(D),
+      },
+    });
+    ids[name] = row.id;
+    await db.prisma.scoreSnapshot.createMany({
+      data: a.scores.map((score, i) => ({
+        workspaceId,
+        accountId: row.id,
+        asOf: dayToDate(D - 6 + i),
+        modelId: model.id,
+        score,
+        band: band(a.segment, score),
+        coverage: 1,
+        components: [{ key: "usage", raw: score / 100, score, weight: 40, points: score * 0.4 }],
+      })),
+    });
+  }
+  const run = await db.prisma.recomputeRun.create({
+    data: { workspaceId, slot: "d", asOf: dayToDate(D), status: "succeeded" },
+  });
+  runId = run.id;
+  for (const [name, a] of Object.entries(WEEK)) {
+    const [before, after] = [a.scores.at(-2)!, a.scores.at(-1)!];
+    if (band(a.segment, before) === band(a.segment, after)) continue;
+    await db.prisma.bandChange.create({
+      data: {
+        workspaceId,
+        accountId: ids[name]!,
+        asOf: dayToDate(D),
+        fromBand: band(a.segment, before),
+        toBand: band(a.segment, after),
+        fromScore: before,
+        toScore: after,
+        drivers: [],
+        runId: run.id,
+      },
+    });
+  }
+  await answer("Beta", 3, "too slow <!channel>");
+  await answer("Acme", 2, null);
+  await storePlaybookVersion(db.prisma, workspaceId, parsePlaybook(PLAYBOOK, "team.yaml"), PLAYBOOK, "test");
+}, 60_000);
+
+afterAll(async () => {
+  await db?.close();
+});
+
+let runId: bigint;
+
+async function answer(name: string, score: number, comment: string | null) {
+  await db.prisma.surveyResponse.create({
+    data: {
+      workspaceId,
+      accountId: ids[name]!,
+      survey: "nps",
+      score,
+      comment,
+      respondedAt: new Date(`${formatDay(D)}T08:00:00Z`),
+      dedupeKey: `${name}-${score}`,
+    },
+  });
+}
+
+/** The notification pass as the job runs it: plays, their delivery, then the cases. */
+async function notify(now = NOON, today: Day = D) {
+  const fired = await firePlays(db.prisma, workspaceId, runId, now);
+  const delivered = await deliverFires(db.prisma, workspaceId, slack, today, now);
+  const cases = await reportBandChanges(db.prisma, workspaceId, runId, slack, today, now);
+  return { fired, delivered, cases };
+}
+
+const texts = (channel: string): string[] => fake.messages(channel).map((m) => m.text ?? "");
+
+describe("a team's playbook after a run", () => {
+  it("routes cases by segment, caps the sharp drops, merges one account's messages, and does it once", async () => {
+    const first = await notify();
+    // Entering risk: Acme (enterprise_risk) and Gamma (smb_risk). Sharp drop decided for Acme (18),
+    // Gamma (12) and Delta (11): the cap of 2 keeps the two with the highest MRR (Delta, Acme);
+    // Gamma's is capped. Detractors: Beta (3) and Acme (2). 2 + 2 + 2 planned, 1 capped.
+    expect(first.fired).toMatchObject({ planned: 6, capped: 1, held: 0, cooled: 0 });
+
+    // Cases: Acme (enterprise, at risk) in the enterprise channel, owned by its owner, due in 3
+    // business days, with its checklist; Gamma (smb) in the alert channel, unowned. Delta is only in
+    // caution: no case.
+    const cases = await db.prisma.followUp.findMany({
+      where: { workspaceId },
+      orderBy: { accountId: "asc" },
+    });
+    expect(cases.map((c) => [c.accountId, c.playKey, c.channelId, c.ownerSlackUserId])).toEqual([
+      [ids.Acme, "enterprise_risk", ENTERPRISE, "U0ALICE"],
+      [ids.Gamma, "smb_risk", ALERTS, null],
+    ]);
+    expect(formatDay(Math.round(cases[0]!.dueDate!.getTime() / 86_400_000))).toBe(
+      formatDay(addBusinessDays(D, 3)),
+    );
+    expect(fake.messages(ENTERPRISE)).toHaveLength(1);
+    expect(JSON.stringify(fake.messages(ENTERPRISE)[0]!.blocks)).toContain("Call the champion");
+    expect(fake.messages(ALERTS).map((m) => m.text)).toEqual([expect.stringContaining("Gamma")]);
+
+    // The drops channel: Delta's drop; Acme's drop and detractor merged into one message; Beta's
+    // detractor (its comment escaped); and one summary naming Gamma.
+    const drops = texts(DROPS);
+    expect(drops).toHaveLength(4);
+    const acme = drops.filter((t) => t.includes("Acme"));
+    expect(acme).toHaveLength(1);
+    expect(acme[0]).toMatch(/Sharp drop[\s\S]*Detractor/);
+    expect(drops.find((t) => t.includes("Beta"))).toContain("&lt;!channel&gt;");
+    expect(drops.find((t) => t.includes("Gamma"))).toMatch(/1 more account/);
+    // Acme's owner is told in a DM; Delta has no owner matched to Slack.
+    expect(fake.messages("U0ALICE").map((m) => m.text)).toEqual([expect.stringContaining("Acme dropped")]);
+
+    // The same run's pass again (a retried job): nothing new is fired, posted or opened.
+    const posts = fake.callsTo("chat.postMessage").length;
+    const again = await notify();
+    expect(again.fired).toMatchObject({ planned: 0, capped: 0, held: 0 });
+    expect(fake.callsTo("chat.postMessage").length).toBe(posts);
+    expect(await db.prisma.followUp.count({ where: { workspaceId } })).toBe(2);
+
+    // Gamma's play has no escalate action: never escalated. Acme's is owned: not unclaimed.
+    expect(await escalateUnclaimed(db.prisma, workspaceId, slack, D + 10)).toBe(0);
+  });
+
+  it("holds messages through quiet hours and sends them once the hours end", async () => {
+    const quiet = PLAYBOOK.replace("name: team", 'name: team\nquiet_hours: { from: "19:00", to: "08:00" }');
+    await storePlaybookVersion(db.prisma, workspaceId, parsePlaybook(quiet, "quiet.yaml"), quiet, "test");
+    const night = new Date("2026-11-25T22:30:00Z");
+    const held = await notify(night);
+    expect(held.fired).toMatchObject({ planned: 0, held: 6, capped: 1 });
+    expect(texts(DROPS)).toEqual([]);
+    expect(fake.messages("U0ALICE")).toEqual([]);
+    // The cases are open (the accounts are at risk), their threads wait for the morning too.
+    expect(await db.prisma.followUp.count({ where: { workspaceId } })).toBe(2);
+    expect(fake.messages(ENTERPRISE)).toEqual([]);
+    // 07:59 the next day: still quiet. 08:00: delivered.
+    await deliverFires(db.prisma, workspaceId, slack, D + 1, new Date("2026-11-26T07:59:00Z"));
+    expect(texts(DROPS)).toEqual([]);
+    await reportBandChanges(db.prisma, workspaceId, null, slack, D + 1, new Date("2026-11-26T07:59:00Z"));
+    expect(fake.messages(ENTERPRISE)).toEqual([]);
+    const morning = new Date("2026-11-26T08:00:00Z");
+    await deliverFires(db.prisma, workspaceId, slack, D + 1, morning);
+    await reportBandChanges(db.prisma, workspaceId, null, slack, D + 1, morning);
+    expect(texts(DROPS).filter((t) => !/more account/.test(t))).toHaveLength(3);
+    expect(fake.messages(ENTERPRISE)).toHaveLength(1);
+  });
+
+  it("keeps a play silent for an account through its cooldown", async () => {
+    const cool = PLAYBOOK.replace("max_per_day: 2", "max_per_day: 2\n    cooldown_days: 7");
+    await storePlaybookVersion(db.prisma, workspaceId, parsePlaybook(cool, "cool.yaml"), cool, "test");
+    // Acme's sharp drop fired 3 days ago: within 7 days, so not today; Gamma now takes the second place.
+    await db.prisma.playFire.create({
+      data: {
+        workspaceId,
+        playKey: "sharp_drop",
+        subject: `account:${ids.Acme}`,
+        accountId: ids.Acme!,
+        localDate: dayToDate(D - 3),
+        trigger: { kind: "score_drop" },
+        status: "delivered",
+      },
+    });
+    const result = await notify();
+    expect(result.fired).toMatchObject({ cooled: 1, capped: 0 });
+    const today = await db.prisma.playFire.findMany({
+      where: { workspaceId, playKey: "sharp_drop", localDate: dayToDate(D) },
+      orderBy: { accountId: "asc" },
+    });
+    expect(today.map((f) => f.accountId).sort()).toEqual([ids.Gamma, ids.Delta].sort());
+  });
+});
