@@ -2,6 +2,9 @@
 // routed by segment, a sharp-drop play capped at 2 a day, a detractor play), and the run's
 // notification pass on the fake Slack. What fires, where it goes, what is merged, capped, held and
 // cooled is counted by hand from the days written below.
+import { createHmac } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { storeModelVersion } from "../../src/db/repositories/models.ts";
@@ -14,7 +17,12 @@ import { parsePlaybook } from "../../src/domain/plays/parse-playbook.ts";
 import { silentLogger } from "../../src/log.ts";
 import { startFakeSlack, type FakeSlack } from "../../src/sandbox/slack-api.ts";
 import { escalateUnclaimed, reportBandChanges } from "../../src/services/at-risk-cases.ts";
+import { buildDigest } from "../../src/services/build-digest.ts";
+import { fireConnectorPlays } from "../../src/services/plays/connector-plays.ts";
 import { deliverFires } from "../../src/services/plays/deliver-fires.ts";
+import { createWebhookSecret, openWebhookSecret } from "../../src/services/plays/webhook-secret.ts";
+import { deliverDueWebhooks } from "../../src/services/plays/webhooks.ts";
+import { SecretBox } from "../../src/security/secret-box.ts";
 import { firePlays } from "../../src/services/plays/fire-plays.ts";
 import { updateSettings } from "../../src/services/workspace-settings.ts";
 import { SlackGateway, type WorkspaceSlack } from "../../src/slack/gateway.ts";
@@ -193,11 +201,11 @@ async function answer(name: string, score: number, comment: string | null) {
   });
 }
 
-/** The notification pass as the job runs it: plays, their delivery, then the cases. */
+/** The notification pass as the job runs it: plays, the cases' threads, then the fires' delivery. */
 async function notify(now = NOON, today: Day = D) {
   const fired = await firePlays(db.prisma, workspaceId, runId, now);
-  const delivered = await deliverFires(db.prisma, workspaceId, slack, today, now);
   const cases = await reportBandChanges(db.prisma, workspaceId, runId, slack, today, now);
+  const delivered = await deliverFires(db.prisma, workspaceId, slack, today, now);
   return { fired, delivered, cases };
 }
 
@@ -297,5 +305,203 @@ describe("a team's playbook after a run", () => {
       orderBy: { accountId: "asc" },
     });
     expect(today.map((f) => f.accountId).sort()).toEqual([ids.Gamma, ids.Delta].sort());
+  });
+
+  it("opens an edge play's case with its owner and reason, replies in it, and escalates it to the play's lead", async () => {
+    const edge = `
+name: edge
+plays:
+  - key: drop_case
+    label: Sharp drop
+    trigger: { score_drop: { points: 10, within_days: 7 } }
+    when: { segment: [enterprise] }
+    actions:
+      - open_case: { channel: ${DROPS}, tasks: [Call the champion] }
+      - escalate: { after_business_days: 1, to: U0LEAD }
+  - key: detractor
+    trigger: { survey_answer: { survey: nps, at_most: 6 } }
+    actions:
+      - reply_in_case: { text: "New answer: {{trigger}}" }
+`;
+    await storePlaybookVersion(db.prisma, workspaceId, parsePlaybook(edge, "edge.yaml"), edge, "test");
+    await notify();
+    // Acme and Delta (enterprise, fell 18 and 11) get a case each, in the drops channel, saying why.
+    const cases = await db.prisma.followUp.findMany({
+      where: { workspaceId },
+      orderBy: { accountId: "asc" },
+    });
+    expect(cases.map((c) => [c.accountId, c.playKey, c.channelId])).toEqual([
+      [ids.Acme, "drop_case", DROPS],
+      [ids.Delta, "drop_case", DROPS],
+    ]);
+    const parents = fake.messages(DROPS).filter((m) => !m.thread_ts || m.thread_ts === m.ts);
+    expect(parents).toHaveLength(2);
+    expect(JSON.stringify(parents[0]!.blocks)).toMatch(/Sharp drop, score fell \d+ points in 7 days/);
+    // Acme's detractor answer replies in its case (the next pass: its thread now exists).
+    await db.prisma.playFire.updateMany({
+      where: { workspaceId, playKey: "detractor" },
+      data: { status: "planned" },
+    });
+    await deliverFires(db.prisma, workspaceId, slack, D, NOON);
+    const acmeCase = cases[0]!;
+    const thread = await db.prisma.followUp.findUniqueOrThrow({ where: { id: acmeCase.id } });
+    const replies = fake
+      .messages(DROPS)
+      .filter((m) => m.thread_ts === thread.threadTs && m.ts !== thread.threadTs);
+    expect(replies.map((r) => r.text)).toEqual([expect.stringMatching(/^New answer: NPS 2/)]);
+    // Unclaimed a business day after its thread: escalated once, to the play's lead.
+    expect(await escalateUnclaimed(db.prisma, workspaceId, slack, D + 1)).toBe(2);
+    expect(await escalateUnclaimed(db.prisma, workspaceId, slack, D + 5)).toBe(0);
+    expect(fake.messages(DROPS).filter((m) => /<@U0LEAD>/.test(m.text ?? ""))).toHaveLength(2);
+  });
+
+  it("fires band_left, component, no_data and renewal plays on the days they become true", async () => {
+    await db.prisma.account.update({ where: { id: ids.Beta! }, data: { renewalDate: dayToDate(D + 60) } });
+    // Delta's usage was last observed 14 days ago (quiet since); Beta's yesterday.
+    await db.prisma.metricObservation.createMany({
+      data: [
+        {
+          workspaceId,
+          accountId: ids.Delta!,
+          metric: "weekly_active_users",
+          observedOn: dayToDate(D - 14),
+          value: 5,
+          source: "import",
+        },
+        {
+          workspaceId,
+          accountId: ids.Beta!,
+          metric: "weekly_active_users",
+          observedOn: dayToDate(D - 1),
+          value: 5,
+          source: "import",
+        },
+      ],
+    });
+    const kinds = `
+name: kinds
+plays:
+  - key: left_healthy
+    trigger: { band_left: [healthy] }
+    actions: [ { post: { channel: ${DROPS}, text: "{{account.name}} left healthy" } } ]
+  - key: low_usage
+    trigger: { component: { key: usage, below: 70 } }
+    actions: [ { post: { channel: ${DROPS}, text: "{{account.name}} usage low" } } ]
+  - key: quiet
+    trigger: { no_data: { metric: weekly_active_users, days: 14 } }
+    actions: [ { post: { channel: ${DROPS}, text: "{{account.name}} quiet" } } ]
+  - key: renewal
+    trigger: { renewal: { within_days: 60, bands: [caution, lowest] } }
+    actions: [ { post: { channel: ${DROPS}, text: "{{account.name}} renews" } } ]
+`;
+    await storePlaybookVersion(db.prisma, workspaceId, parsePlaybook(kinds, "kinds.yaml"), kinds, "test");
+    await notify();
+    const fires = await db.prisma.playFire.findMany({
+      where: { workspaceId },
+      orderBy: [{ playKey: "asc" }, { accountId: "asc" }],
+    });
+    const name = Object.fromEntries(Object.entries(ids).map(([n, id]) => [id, n]));
+    expect(fires.map((f) => `${f.playKey} ${name[f.accountId!]}`)).toEqual([
+      // Acme (86 -> 68) and Delta (90 -> 79) left healthy.
+      "left_healthy Acme",
+      "left_healthy Delta",
+      // Usage's sub-score (the score, in this history) came below 70: Acme 68, Gamma 66.
+      "low_usage Acme",
+      "low_usage Gamma",
+      // Delta: 14 days without weekly_active_users today, 13 yesterday.
+      "quiet Delta",
+      // Beta renews in 60 days, while caution: today it entered the 60-day window (61 yesterday).
+      "renewal Beta",
+    ]);
+    // One message per account: Acme's two plays in one, Delta's two in one, Gamma's, Beta's.
+    expect(texts(DROPS)).toHaveLength(4);
+    expect(texts(DROPS).find((t) => t.includes("Acme left healthy"))).toContain("Acme usage low");
+  });
+
+  it("calls a play's webhook signed with the workspace's secret, and keeps a move out of the digest", async () => {
+    const box = new SecretBox(Buffer.alloc(32, 7));
+    const { secret } = await createWebhookSecret(db.prisma, box, workspaceId, {
+      rotate: false,
+      actor: "test",
+    });
+    const received: { body: string; ok: boolean }[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const body = Buffer.concat(chunks).toString("utf8");
+        const expected = `v1=${createHmac("sha256", secret)
+          .update(`${String(req.headers["x-css-timestamp"])}.${body}`)
+          .digest("hex")}`;
+        received.push({ body, ok: req.headers["x-css-signature"] === expected });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    const hooked = `
+name: hooked
+plays:
+  - key: risk_hook
+    trigger: { band_entered: [lowest] }
+    actions:
+      - webhook: { url: "${url}" }
+      - digest: exclude
+`;
+    try {
+      await storePlaybookVersion(
+        db.prisma,
+        workspaceId,
+        parsePlaybook(hooked, "hooked.yaml"),
+        hooked,
+        "test",
+      );
+      await notify();
+      const opened = await openWebhookSecret(db.prisma, box, workspaceId);
+      await deliverDueWebhooks(db.prisma, workspaceId, { secret: opened, timeoutMs: 2000 });
+      // Acme and Gamma entered at_risk: one signed call each, with the account and its MRR (a system,
+      // not a channel), and the trigger's facts.
+      expect(received.map((r) => r.ok)).toEqual([true, true]);
+      const bodies = received.map(
+        (r) => JSON.parse(r.body) as { play: { key: string }; account: { name: string; mrr: number } },
+      );
+      expect(bodies.map((b) => [b.play.key, b.account.name, b.account.mrr]).sort()).toEqual([
+        ["risk_hook", "Acme", 5000],
+        ["risk_hook", "Gamma", 900],
+      ]);
+      // The digest leaves Acme's and Gamma's moves out; Delta's move to caution stays in.
+      const digest = await buildDigest(db.prisma, workspaceId, D, null);
+      const listed = [digest.changes.atRisk, digest.changes.caution, digest.changes.recovered].flatMap((g) =>
+        g.shown.map((c) => c.accountId),
+      );
+      expect(listed).toEqual([ids.Delta]);
+      // Its settling still covers them, so they are not reported the next day either.
+      expect(digest.settles.ids).toHaveLength(3);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("tells the admins when a connector's sync fails for good, once a day", async () => {
+    const ops = `
+name: ops
+plays:
+  - key: connector_down
+    label: Connector failing
+    trigger: { connector_failed: {} }
+    respect_quiet_hours: false
+    actions:
+      - post: { channel: ${DROPS}, text: "{{trigger}}" }
+`;
+    await storePlaybookVersion(db.prisma, workspaceId, parsePlaybook(ops, "ops.yaml"), ops, "test");
+    const connector = { id: 77, name: "billing <!here>", kind: "stripe", error: "HTTP 500 from Stripe" };
+    await db.prisma.connectorConfig.create({
+      data: { id: 77, workspaceId, kind: "stripe", name: connector.name },
+    });
+    expect(await fireConnectorPlays(db.prisma, workspaceId, connector, NOON)).toBe(1);
+    expect(await fireConnectorPlays(db.prisma, workspaceId, connector, NOON)).toBe(0);
+    await deliverFires(db.prisma, workspaceId, slack, D, NOON);
+    expect(texts(DROPS)).toHaveLength(1);
+    expect(texts(DROPS)[0]).toContain("billing &lt;!here&gt;");
   });
 });

@@ -39,10 +39,8 @@ export const notifyBandChanges = defineJob({
     const client = slack ? await slack.forWorkspace(workspace) : null;
     const today = workspaceToday(workspace);
     return withSlackFailures(prisma, job, workspace.id, async () => ({
-      // The playbook's plays first: which fire for this run (recorded once), then their delivery
-      // (a case an edge play opens gets its thread from reportBandChanges just below).
+      // Which of the playbook's plays fire for this run (recorded once per play, account and day).
       plays: p.runId === undefined ? null : await firePlays(prisma, workspace.id, BigInt(p.runId)),
-      fires: await deliverFires(prisma, workspace.id, client, today),
       ...(await reportBandChanges(
         prisma,
         workspace.id,
@@ -50,6 +48,9 @@ export const notifyBandChanges = defineJob({
         client,
         today,
       )),
+      // After the cases' threads (so a play's reply finds its case's thread): the fires' messages,
+      // webhooks and edge plays' cases.
+      fires: await deliverFires(prisma, workspace.id, client, today),
       // Every run also escalates the cases left unclaimed too long (at most once each).
       escalated: await escalateUnclaimed(prisma, workspace.id, client, today),
       watchers:

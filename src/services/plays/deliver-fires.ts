@@ -35,7 +35,8 @@ import { esc, mentionUser } from "../../slack/blocks/text.ts";
 import type { PostMetadata } from "../../slack/gateway.ts";
 import { postOnce, type PostAttempt } from "../../slack/post-once.ts";
 import { deliveryUnknown } from "../../slack/slack-errors.ts";
-import { assignAtOpening, type CaseSlack } from "../at-risk-cases.ts";
+import { assignAtOpening, deliverPending, type CaseSlack } from "../at-risk-cases.ts";
+import { loadCasePlan } from "./case-plan.ts";
 import { enqueueWebhook } from "./webhooks.ts";
 
 /** How long a job may hold a fire while it delivers it. */
@@ -126,6 +127,17 @@ export async function deliverFires(
     }
   }
   summary.summaries = await postCapSummaries(prisma, workspaceId, slack, playbook, settings, today, now);
+  // The cases edge plays opened get their threads now, not at the next run.
+  if (summary.casesOpened > 0)
+    await deliverPending(
+      prisma,
+      workspaceId,
+      slack,
+      settings,
+      today,
+      now,
+      await loadCasePlan(prisma, workspaceId),
+    );
   return summary;
 }
 
