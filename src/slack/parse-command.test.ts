@@ -11,11 +11,13 @@ describe("parseCssCommand", () => {
     expect(parseCssCommand("movers")).toEqual({ kind: "movers" });
     expect(parseCssCommand("watch Acme Corp")).toEqual({ kind: "watch", query: "Acme Corp" });
     expect(parseCssCommand("settings")).toEqual({ kind: "settings" });
+    expect(parseCssCommand(" Plays ")).toEqual({ kind: "plays" });
   });
 
   it("takes anything else as an account, including names that start like a subcommand", () => {
     expect(parseCssCommand("acme  corp")).toEqual({ kind: "lookup", query: "acme corp" });
     expect(parseCssCommand("Mine Safety Inc")).toEqual({ kind: "lookup", query: "Mine Safety Inc" });
+    expect(parseCssCommand("plays  ground")).toEqual({ kind: "lookup", query: "plays ground" });
     expect(parseCssCommand("<!channel>")).toEqual({ kind: "lookup", query: "<!channel>" });
   });
 

@@ -11,6 +11,8 @@ export type CssCommand =
   | { kind: "watch"; query: string }
   | { kind: "unwatch"; query: string }
   | { kind: "settings" }
+  /** The active plays and their fires; admins also see who each would fire for next. */
+  | { kind: "plays" }
   /** `note <account> <text>`: the account is its first word, or a name in double quotes. */
   | { kind: "note"; query: string; text: string }
   | { kind: "invalid"; message: string };
@@ -63,6 +65,8 @@ export function parseCssCommand(text: string): CssCommand {
         : { kind: "unwatch", query: arg };
     case "settings":
       return arg === "" ? { kind: "settings" } : { kind: "lookup", query: trimmed };
+    case "plays":
+      return arg === "" ? { kind: "plays" } : { kind: "lookup", query: trimmed };
     default:
       return { kind: "lookup", query: trimmed };
   }

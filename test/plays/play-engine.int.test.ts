@@ -7,12 +7,10 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { storeModelVersion } from "../../src/db/repositories/models.ts";
 import { storePlaybookVersion } from "../../src/db/repositories/playbooks.ts";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
 import { addBusinessDays } from "../../src/domain/schedule/business-days.ts";
 import { dayToDate, formatDay, parseDay, type Day } from "../../src/domain/dates.ts";
-import { DEFAULT_MODEL, DEFAULT_MODEL_SOURCE } from "../../src/domain/model/default-model.ts";
 import { parsePlaybook } from "../../src/domain/plays/parse-playbook.ts";
 import { silentLogger } from "../../src/log.ts";
 import { startFakeSlack, type FakeSlack } from "../../src/sandbox/slack-api.ts";
@@ -27,6 +25,7 @@ import { firePlays } from "../../src/services/plays/fire-plays.ts";
 import { updateSettings } from "../../src/services/workspace-settings.ts";
 import { SlackGateway, type WorkspaceSlack } from "../../src/slack/gateway.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
+import { buildPlayWeek } from "../support/play-week.ts";
 import { testRedisUrl, uniquePrefix } from "../support/queues.ts";
 
 const TEAM = "T0PLAYS";
@@ -67,27 +66,6 @@ plays:
       - post: { channel: ${DROPS}, text: "{{account.name}}: {{trigger}}" }
 `;
 
-/**
- * The week, D-6 .. D (bands by the default model: healthy >= 80, caution >= 70, at_risk below; the
- * enterprise segment's: 85, 72):
- *   Acme   enterprise  MRR 5,000   86 86 86 86 86 86 68   healthy -> at_risk on D; fell 18 in 7 days
- *   Beta   smb         MRR   100   79 78 77 76 75 74 73   caution all week; an NPS 3 on D
- *   Gamma  smb         MRR   900   78 78 78 78 78 78 66   caution -> at_risk on D; fell 12
- *   Delta  enterprise  MRR 20,000 90 90 90 90 90 90 79   healthy -> caution on D; fell 11
- * Acme also answered NPS 2 on D.
- */
-const WEEK: Record<string, { segment: string; mrr: number; owner: string | null; scores: number[] }> = {
-  Acme: { segment: "enterprise", mrr: 5000, owner: "U0ALICE", scores: [86, 86, 86, 86, 86, 86, 68] },
-  Beta: { segment: "smb", mrr: 100, owner: null, scores: [79, 78, 77, 76, 75, 74, 73] },
-  Gamma: { segment: "smb", mrr: 900, owner: "U0BOB", scores: [78, 78, 78, 78, 78, 78, 66] },
-  Delta: { segment: "enterprise", mrr: 20000, owner: null, scores: [90, 90, 90, 90, 90, 90, 79] },
-};
-
-function band(segment: string, score: number): string {
-  const [healthy, caution] = segment === "enterprise" ? [85, 72] : [80, 70];
-  return score >= healthy ? "healthy" : score >= caution ? "caution" : "at_risk";
-}
-
 let db: TestDatabase;
 let fake: FakeSlack;
 let redis: Redis;
@@ -123,59 +101,7 @@ beforeEach(async () => {
   workspaceId = workspace.id;
   await db.prisma.workspace.update({ where: { id: workspaceId }, data: { slackTeamId: TEAM } });
   await updateSettings(db.prisma, workspaceId, { alert_channel: ALERTS, timezone: "UTC" }, "test");
-  const model = await storeModelVersion(db.prisma, workspaceId, DEFAULT_MODEL, DEFAULT_MODEL_SOURCE, "test");
-  ids = {};
-  for (const [name, a] of Object.entries(WEEK)) {
-    const last = a.scores.at(-1)!;
-    const row = await db.prisma.account.create({
-      data: {
-        workspaceId,
-        externalId: name.toLowerCase(),
-        name,
-        segment: a.segment,
-        mrr: a.mrr,
-        owner: a.owner ? `${a.owner.toLowerCase()}@example.com` : null,
-        ownerSlackUserId: a.owner,
-        currentScore: last,
-        currentBand: band(a.segment, last),
-        scoredAsOf: dayToDate(D),
-      },
-    });
-    ids[name] = row.id;
-    await db.prisma.scoreSnapshot.createMany({
-      data: a.scores.map((score, i) => ({
-        workspaceId,
-        accountId: row.id,
-        asOf: dayToDate(D - 6 + i),
-        modelId: model.id,
-        score,
-        band: band(a.segment, score),
-        coverage: 1,
-        components: [{ key: "usage", raw: score / 100, score, weight: 40, points: score * 0.4 }],
-      })),
-    });
-  }
-  const run = await db.prisma.recomputeRun.create({
-    data: { workspaceId, slot: "d", asOf: dayToDate(D), status: "succeeded" },
-  });
-  runId = run.id;
-  for (const [name, a] of Object.entries(WEEK)) {
-    const [before, after] = [a.scores.at(-2)!, a.scores.at(-1)!];
-    if (band(a.segment, before) === band(a.segment, after)) continue;
-    await db.prisma.bandChange.create({
-      data: {
-        workspaceId,
-        accountId: ids[name]!,
-        asOf: dayToDate(D),
-        fromBand: band(a.segment, before),
-        toBand: band(a.segment, after),
-        fromScore: before,
-        toScore: after,
-        drivers: [],
-        runId: run.id,
-      },
-    });
-  }
+  ({ ids, runId } = await buildPlayWeek(db.prisma, workspaceId, D));
   await answer("Beta", 3, "too slow <!channel>");
   await answer("Acme", 2, null);
   await storePlaybookVersion(db.prisma, workspaceId, parsePlaybook(PLAYBOOK, "team.yaml"), PLAYBOOK, "test");

@@ -129,7 +129,8 @@ export function describeAction(action: Action): string {
     : "leave the band change out of the digest";
 }
 
-function describeGuards(play: Play): string {
+/** `silent for 3 days per account after a fire, at most 5 fires a day, held in quiet hours` */
+export function describeGuards(play: Play): string {
   return [
     play.cooldown_days > 0 ? `silent for ${play.cooldown_days} days per account after a fire` : "no cooldown",
     play.max_per_day !== undefined ? `at most ${play.max_per_day} fires a day` : "no daily cap",

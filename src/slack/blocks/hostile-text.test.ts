@@ -10,6 +10,7 @@ import { accountListMessage, moversMessage } from "./account-list.ts";
 import { caseParentMessage, movedReply, type CaseView } from "./at-risk-case.ts";
 import { connectorNotes } from "./connector-notes.ts";
 import { homeView } from "./home.ts";
+import { playsMessage } from "./plays.ts";
 import { choicesMessage, noMatchMessage } from "./replies.ts";
 import { deliveryFailureNote } from "./settings-modal.ts";
 import { snoozeModal } from "./snooze-modal.ts";
@@ -208,5 +209,30 @@ describe("a hostile account name", () => {
     expect(deliveryFailureNote(new Date(0), { error: "channel_not_found", channel: "C0ALERTS" })).toContain(
       "(channel\u2060_\u2060not\u2060_\u2060found in <#C0ALERTS>)",
     );
+  });
+
+  it("shows a play's label, its words and the accounts it would fire for literally", () => {
+    const message = playsMessage({
+      playbook: { name: HOSTILE_NAME, version: 2, isDefault: false },
+      from: day - 6,
+      today: day,
+      plays: [
+        {
+          key: "risk",
+          label: HOSTILE_NAME,
+          when: `the account enters ${HOSTILE_NAME}`,
+          conditions: `segment is ${HOSTILE_NAME}`,
+          actions: [`post to ${HOSTILE_NAME}`],
+          guards: "no cooldown",
+          fires: 1,
+          accounts: 1,
+          capped: 0,
+          preview: { accounts: 1, names: [HOSTILE_NAME] },
+        },
+      ],
+      previewRun: { asOf: day },
+      previewAsked: true,
+    });
+    expectNeutral(message);
   });
 });

@@ -16,6 +16,7 @@ export function helpMessage(): SlackMessage {
     `*${COMMAND} movers*: the biggest moves of the week`,
     `*${COMMAND} watch <account>*: a direct message when the account changes band (\`unwatch\` stops it)`,
     `*${COMMAND} note <account> <text>*: a note on the account's timeline (a name with spaces in "quotes")`,
+    `*${COMMAND} plays*: the active plays and their fires of the last 7 days (admins: who each would fire for next)`,
     `*${COMMAND} settings*: digest and alert channels, times, recompute cadence (admins)`,
   ];
   return {

@@ -1,14 +1,17 @@
 // `/css ...`: acks within Slack's 3 seconds with the reply itself when it is ready in time (one
 // message, no "working on it"), else acks at once and sends the reply to the response URL.
 import type { App, RespondArguments } from "@slack/bolt";
+import type { WebClient } from "@slack/web-api";
 import type { Workspace } from "../../../generated/prisma/client.ts";
 import { atRiskAccounts, movers, myAccounts } from "../../../services/account-lists.ts";
 import { lookupAccount } from "../../../services/lookup-account.ts";
 import { unwatchAccount, watchAccount } from "../../../services/account-watches.ts";
 import { addNote, findNoteAccount } from "../../../services/account-notes.ts";
+import { listPlays } from "../../../services/plays/list-plays.ts";
 import { esc } from "../../blocks/text.ts";
 import { accountCardMessage, type SlackMessage } from "../../blocks/account-card.ts";
 import { accountListMessage, moversMessage } from "../../blocks/account-list.ts";
+import { playsMessage } from "../../blocks/plays.ts";
 import {
   choicesMessage,
   helpMessage,
@@ -18,7 +21,7 @@ import {
 } from "../../blocks/replies.ts";
 import { arrivalOf, replyOrExplain, workspaceOf, type SlackDeps } from "../../context.ts";
 import { COMMAND } from "../../ids.ts";
-import { openSettings } from "../views/settings.ts";
+import { isAdmin, openSettings } from "../views/settings.ts";
 import { parseCssCommand, type CssCommand } from "../../parse-command.ts";
 
 /** Beyond this the reply goes to the response URL instead of the ack. */
@@ -39,7 +42,7 @@ export function registerCssCommand(app: App, deps: SlackDeps): void {
     }
     const reply = replyOrExplain(deps, "command /css", async () => {
       const workspace = workspaceOf(context);
-      return answer(deps, workspace, parsed, command.user_id);
+      return answer(deps, workspace, parsed, command.user_id, client);
     });
     // The budget counts from the request's arrival, so time spent waiting before this listener ran
     // (a busy database pool) is not forgotten.
@@ -82,6 +85,7 @@ async function answer(
   workspace: Workspace,
   command: CssCommand,
   userId: string,
+  client: WebClient,
 ): Promise<SlackMessage> {
   const today = deps.today(workspace);
   switch (command.kind) {
@@ -137,6 +141,11 @@ async function answer(
         text: command.text,
       });
       return noticeMessage(`Noted on *${esc(target.account.name)}*.`);
+    }
+    case "plays": {
+      // The preview names the accounts plays would fire for: the same admins as /css settings.
+      const preview = await isAdmin(client, userId);
+      return playsMessage(await listPlays(deps.prisma, workspace.id, { today, preview }));
     }
     default:
       return noticeMessage(`\`${COMMAND} ${command.kind}\` is not available yet.`);

@@ -11,7 +11,8 @@ import { deliveryFailureNote, SETTINGS_BLOCKS, settingsModal } from "../../block
 import { workspaceOf, type SlackDeps } from "../../context.ts";
 import { VIEWS } from "../../ids.ts";
 
-async function isAdmin(client: WebClient, userId: string): Promise<boolean> {
+/** A workspace admin or owner, as Slack says (users.info): who may change settings and preview plays. */
+export async function isAdmin(client: WebClient, userId: string): Promise<boolean> {
   const user = await client.users.info({ user: userId });
   return user.user?.is_admin === true || user.user?.is_owner === true;
 }
