@@ -123,7 +123,8 @@ describe("css-bot plays test on the demo", () => {
          SELECT 1 FROM survey_responses r
          WHERE r.account_id = s.account_id AND r.survey = 'nps' AND r.score <= 6
            AND (r.responded_at AT TIME ZONE 'UTC')::date <= s.as_of
-           AND (r.responded_at AT TIME ZONE 'UTC')::date > coalesce(s.previous, s.as_of - 7))
+           AND (r.responded_at AT TIME ZONE 'UTC')::date >= s.as_of - 7
+           AND (s.previous IS NULL OR (r.responded_at AT TIME ZONE 'UTC')::date > s.previous))
        ORDER BY s.as_of, s.account_id`,
       FROM,
       END,
@@ -301,6 +302,40 @@ describe("css-bot plays test on the demo", () => {
       ["--workspace", "nowhere", "plays", "test", file, "--from", FROM, "--to", END],
       'no workspace "nowhere"',
     );
+  });
+
+  it("tells of an answer at most a week back after a gap in the scores, as the live run does", async () => {
+    // An account without NPS answers in the range stops being scored after FROM and is scored again
+    // 10 days later; a detractor answered the day after FROM is 9 days old then: not news.
+    const [quiet] = await rows<{ id: number }>(
+      `SELECT a.id FROM accounts a WHERE a.workspace_id = (SELECT id FROM workspaces WHERE slug = 'demo')
+         AND NOT EXISTS (SELECT 1 FROM survey_responses r WHERE r.account_id = a.id AND r.survey = 'nps'
+                         AND r.responded_at >= $1::date - 31)
+         AND (SELECT count(*) FROM score_snapshots s WHERE s.account_id = a.id
+              AND s.as_of BETWEEN $1::date AND $2::date) = 14
+       ORDER BY a.id LIMIT 1`,
+      FROM,
+      END,
+    );
+    for (const table of ["score_snapshots", "band_changes"])
+      await db.prisma.$executeRawUnsafe(
+        `DELETE FROM ${table} WHERE account_id = $1 AND as_of BETWEEN $2::date + 1 AND $2::date + 9`,
+        quiet!.id,
+        FROM,
+      );
+    await db.prisma.$executeRawUnsafe(
+      `INSERT INTO survey_responses (workspace_id, account_id, survey, score, responded_at, dedupe_key)
+       SELECT workspace_id, id, 'nps', 3, (($2::date + 1)::timestamp + interval '10 hours') AT TIME ZONE 'UTC',
+              'gap-test' FROM accounts WHERE id = $1`,
+      quiet!.id,
+      FROM,
+    );
+    const run = await cli("plays", "test", file, "--from", FROM, "--to", END, "--json");
+    expect(run, run.stderr).toMatchObject({ code: 0, stderr: "" });
+    const detractor = (JSON.parse(run.stdout) as Report).plays.find((p) => p.key === "detractor")!;
+    const expected = (await expectedFires()).detractor!;
+    expect(expected.some((f) => f.account === quiet!.id)).toBe(false);
+    expect(detractor).toMatchObject({ fires: expected.length, per_day: perDay(expected) });
   });
 
   it("posts and writes nothing", async () => {
