@@ -204,14 +204,16 @@ describe("css-bot plays test on the demo", () => {
     // (outside them), and the last account sharp_drop fired for 5 days after the range.
     const churn = async (account: number, daysAfter: number) =>
       db.prisma.$executeRawUnsafe(
-        `UPDATE accounts SET status = 'churned', churned_at = $2::date + $3::int WHERE id = $1`,
+        `UPDATE accounts SET status = 'churned', churned_at = $2::date + $3::int
+         WHERE id = $1 AND workspace_id = (SELECT id FROM workspaces WHERE slug = 'demo')`,
         account,
         END,
         daysAfter,
       );
     const atRiskAccounts = [...new Set(fires.at_risk!.map((f) => f.account))];
+    expect(atRiskAccounts.length).toBeGreaterThan(1);
     await churn(atRiskAccounts[0]!, 20);
-    if (atRiskAccounts[1] !== undefined) await churn(atRiskAccounts[1], 200);
+    await churn(atRiskAccounts[1]!, 200);
     await churn(fires.sharp_drop!.at(-1)!.account, 5);
 
     const started = Date.now();
@@ -319,7 +321,8 @@ describe("css-bot plays test on the demo", () => {
     );
     for (const table of ["score_snapshots", "band_changes"])
       await db.prisma.$executeRawUnsafe(
-        `DELETE FROM ${table} WHERE account_id = $1 AND as_of BETWEEN $2::date + 1 AND $2::date + 9`,
+        `DELETE FROM ${table} WHERE workspace_id = (SELECT id FROM workspaces WHERE slug = 'demo')
+           AND account_id = $1 AND as_of BETWEEN $2::date + 1 AND $2::date + 9`,
         quiet!.id,
         FROM,
       );
