@@ -62,8 +62,21 @@ export interface PlayDay {
   previousComponents: ComponentState[] | null;
   /** The last day each metric named by a no_data trigger was observed, on or before `day` (null: never). */
   lastObserved: Record<string, Day | null>;
-  /** Survey answers that arrived after previousDay, up to and including day. */
+  /** Survey answers that arrived after previousDay, up to and including day, a week back at most
+   *  (answerIsNew). */
   answers: SurveyAnswer[];
+}
+
+/** How many days late a run may be and still see what it missed (answers, no_data, renewal). */
+export const CATCH_UP_DAYS = 7;
+
+/**
+ * Whether an answer given on `on` is news on `day`: after the evaluation before (`previousDay`), up to
+ * the day, and at most CATCH_UP_DAYS back, so an account scored again after a gap (or for the first
+ * time) is not told of old answers. The live run and `plays test` both ask this, so they agree.
+ */
+export function answerIsNew(on: Day, day: Day, previousDay: Day | null): boolean {
+  return on <= day && on >= day - CATCH_UP_DAYS && (previousDay === null || on > previousDay);
 }
 
 /** Why a play fired: the trigger's kind, its facts (stored with the fire, JSON) and a line for people. */

@@ -5,6 +5,7 @@
 // (the share of the accounts it fired for that churned within N days of its first fire) and the
 // median lead time (days from that fire to the churn) say whether it warns, and how early.
 import { formatDay, type Day } from "../dates.ts";
+import { capFires, cooldownAllows } from "./guards.ts";
 import { actionKind, type Playbook } from "./schema.ts";
 
 /** A trigger that held (conditions included) for an account, or a connector, on a day. */
@@ -91,16 +92,16 @@ export function replayPlaybook(
       const today = [...(byPlayDay.get(`${play.key}\u0000${day}`) ?? [])].sort(
         (a, b) => mrr(b) - mrr(a) || (a.accountId ?? 0) - (b.accountId ?? 0),
       );
+      // The live run's guards (guards.ts), so the replay holds back what a run would have.
       const allowed = today.filter((h) => {
-        const last = lastFire.get(`${play.key}\u0000${h.subject}`);
-        const ok = last === undefined || play.cooldown_days === 0 || day - last >= play.cooldown_days;
+        const last = lastFire.get(`${play.key}\u0000${h.subject}`) ?? null;
+        const ok = cooldownAllows(last, day, play.cooldown_days);
         if (!ok) held[play.key]!.cooled++;
         return ok;
       });
-      const cap = play.max_per_day ?? Infinity;
-      const fire = allowed.slice(0, cap);
-      if (allowed.length > fire.length) {
-        held[play.key]!.capped += allowed.length - fire.length;
+      const { fire, capped } = capFires(allowed, 0, play.max_per_day);
+      if (capped.length > 0) {
+        held[play.key]!.capped += capped.length;
         sent.add(`summary|${play.key}`);
       }
       for (const h of fire) {

@@ -3,13 +3,16 @@
 // finds every account the trigger could fire for (a superset); the pure trigger then decides, so the
 // live run and `plays test` share one definition.
 import { dateToDay, formatDay, type Day } from "../../domain/dates.ts";
-import type { ComponentState, PlayDay, SurveyAnswer } from "../../domain/plays/facts.ts";
+import {
+  answerIsNew,
+  CATCH_UP_DAYS,
+  type ComponentState,
+  type PlayDay,
+  type SurveyAnswer,
+} from "../../domain/plays/facts.ts";
 import type { Play } from "../../domain/plays/schema.ts";
 import type { SurveyKind } from "../../domain/records.ts";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
-
-/** How many days late a run may be and still see a crossing it missed (no_data, renewal). */
-const CATCH_UP_DAYS = 7;
 
 /** The accounts each play could fire for on `day` (the run's band changes, drops, answers...). */
 export async function candidateAccounts(
@@ -263,7 +266,7 @@ async function attachAnswers(
   for (const r of rows) {
     const d = days.get(r.account_id)!;
     const on = dateToDay(r.responded_at);
-    if (d.previousDay !== null && on <= d.previousDay) continue;
+    if (!answerIsNew(on, day, d.previousDay)) continue;
     const answer: SurveyAnswer = {
       id: String(r.id),
       survey: r.survey,

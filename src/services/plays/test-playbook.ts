@@ -10,7 +10,14 @@ import { dateToDay, formatDay, type Day } from "../../domain/dates.ts";
 import { findActiveModel } from "../../db/repositories/models.ts";
 import { DEFAULT_MODEL } from "../../domain/model/default-model.ts";
 import { conditionsHold } from "../../domain/plays/conditions.ts";
-import type { ComponentState, PlayAccount, PlayDay, SurveyAnswer } from "../../domain/plays/facts.ts";
+import {
+  answerIsNew,
+  CATCH_UP_DAYS,
+  type ComponentState,
+  type PlayAccount,
+  type PlayDay,
+  type SurveyAnswer,
+} from "../../domain/plays/facts.ts";
 import {
   replayPlaybook,
   type ReplayAccount,
@@ -167,7 +174,7 @@ async function readHistory(
   >(
     `SELECT id, account_id, survey::text AS survey, score, comment, responded_at FROM survey_responses
      WHERE workspace_id = $1 AND account_id = ANY($2::int[])
-       AND responded_at >= ($3::date - 31)::timestamptz AND responded_at < ($4::date + 1)::timestamptz
+       AND responded_at >= ($3::date - ${CATCH_UP_DAYS})::timestamptz AND responded_at < ($4::date + 1)::timestamptz
      ORDER BY responded_at, id`,
     workspaceId,
     ids,
@@ -212,10 +219,7 @@ async function readHistory(
       const previousDay = previous ? dateToDay(previous.as_of) : null;
       const change = changesOf.get(id)?.find((c) => dateToDay(c.as_of) === day);
       const dayAnswers: SurveyAnswer[] = (answersOf.get(id) ?? [])
-        .filter((a) => {
-          const on = dateToDay(a.responded_at);
-          return on <= day && (previousDay === null ? on > day - 7 : on > previousDay);
-        })
+        .filter((a) => answerIsNew(dateToDay(a.responded_at), day, previousDay))
         .map((a) => ({
           id: String(a.id),
           survey: a.survey,
