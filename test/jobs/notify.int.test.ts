@@ -1,6 +1,9 @@
 // From a scheduled run to Slack: the run's finalizer hands its band changes to the notifications
 // queue, whose job opens one case and one thread per account that fell into risk, through the
 // gateway (real Redis pacing) on the fake Slack, exactly once, waiting out a 429.
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
 import { formatDay } from "../../src/domain/dates.ts";
@@ -9,6 +12,7 @@ import { enqueue } from "../../src/jobs/enqueue.ts";
 import { startRunFlow } from "../../src/jobs/run-flow.ts";
 import { updateSettings } from "../../src/services/workspace-settings.ts";
 import { startFakeSlack, type FakeSlack } from "../../src/sandbox/slack-api.ts";
+import { runCli } from "../support/cli.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { importPortfolio, PORTFOLIO_END } from "../support/portfolio.ts";
 import { openTestQueues, waitFor } from "../support/queues.ts";
@@ -188,5 +192,65 @@ describe("notifications after a run", () => {
     expect(await db.prisma.followUp.count({ where: { workspaceId, threadTs: null, status: "open" } })).toBe(
       0,
     );
+  });
+
+  it("routes the run's cases as the playbook stored with the command says, through the workers", async () => {
+    await dayBefore();
+    // No case yet (the day before's, opened while alerts were off, are gone): every case today is the
+    // playbook's.
+    await db.prisma.followUp.deleteMany({ where: { workspaceId } });
+    await updateSettings(
+      db.prisma,
+      workspaceId,
+      { alert_channel: ALERTS, case_threads_per_day: 500 },
+      "test",
+    );
+    const ENTERPRISE = "C0ENTERPRISE";
+    fake.addChannel({ id: ENTERPRISE, name: "cs-enterprise" });
+    // Routed by MRR around the median, so both plays have accounts whatever the generated portfolio.
+    const mrrs = (await db.prisma.account.findMany({ where: { workspaceId }, select: { mrr: true } }))
+      .map((a) => Number(a.mrr ?? 0))
+      .sort((a, b) => a - b);
+    const median = mrrs[Math.floor(mrrs.length / 2)]!;
+    const file = join(await mkdtemp(join(tmpdir(), "css-plays-")), "playbook.yaml");
+    await writeFile(
+      file,
+      `name: routed
+plays:
+  - key: large_risk
+    trigger: { band_entered: [lowest] }
+    when: { mrr: { min: ${median} } }
+    actions:
+      - open_case: { channel: ${ENTERPRISE} }
+  - key: other_risk
+    trigger: { band_entered: [lowest] }
+    actions:
+      - open_case: { channel: alert_channel }
+`,
+    );
+    const set = await runCli(["plays", "set", file, "--workspace", "acme"], { DATABASE_URL: db.url });
+    expect(set.stdout).toContain('stored playbook "routed" as version 1');
+    const run = await runDay(PORTFOLIO_END);
+    await notified(run);
+    // Every account at risk has one case: the larger ones in their channel, the others in the alert
+    // channel.
+    const today = await db.prisma.followUp.findMany({
+      where: { workspaceId, status: "open" },
+      include: { account: { select: { mrr: true } } },
+    });
+    expect(today.length).toBeGreaterThan(0);
+    for (const c of today) {
+      expect([c.playKey, c.channelId]).toEqual(
+        Number(c.account.mrr ?? 0) >= median ? ["large_risk", ENTERPRISE] : ["other_risk", ALERTS],
+      );
+    }
+    const enterprise = today.filter((c) => c.playKey === "large_risk").length;
+    expect(enterprise).toBeGreaterThan(0);
+    expect(enterprise).toBeLessThan(today.length);
+    expect(fake.messages(ENTERPRISE)).toHaveLength(enterprise);
+    expect(fake.messages(ALERTS)).toHaveLength(today.length - enterprise);
+    // The run is as of a past day (the fixture's), older than yesterday: a backfill, whose news is
+    // old, so no play fires; the cases, which follow the accounts' bands, still open.
+    expect(await db.prisma.playFire.count({ where: { workspaceId } })).toBe(0);
   });
 });
