@@ -1,6 +1,9 @@
 // css-bot doctor and the channel and user group checks of `settings set`, through run() against a real PostgreSQL
 // database, private redis-servers configured as the test needs, the shared Redis under a prefix of
 // its own, and the fake Slack over HTTP.
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { readSettings } from "../../src/config/workspace-settings.ts";
@@ -123,6 +126,7 @@ describe("css-bot doctor", () => {
       ["alert channel", "ok"],
       ["time zone", "ok"],
       ["encryption key", "ok"],
+      ["playbook", "ok"],
     ]);
     for (const c of report.checks) expect(Object.keys(c)).toEqual(["name", "status", "message", "fix"]);
     expect(report.checks.every((c) => c.fix === null)).toBe(true);
@@ -134,7 +138,7 @@ describe("css-bot doctor", () => {
     const text = await cli(["doctor"]);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^ok {4}database {11}PostgreSQL at postgresql:\/\/.* answers$/m);
-    expect(text.stdout).toContain("12 ok, 0 warning(s), 0 failure(s)");
+    expect(text.stdout).toContain("13 ok, 0 warning(s), 0 failure(s)");
   });
 
   it("warns, with the command to run, when no digest channel is set: no digest would ever be posted", async () => {
@@ -385,6 +389,7 @@ describe("css-bot doctor", () => {
       ["alert channel", "warn"],
       ["time zone", "warn"],
       ["encryption key", "ok"],
+      ["playbook", "ok"],
     ]);
     // Saving any setting stores them all, UTC included: the zone is only "set" once someone chose it.
     expect(checks.find((c) => c.name === "time zone")).toMatchObject({
@@ -601,5 +606,33 @@ describe("settings set --case-actors <user group>, and doctor's scope check for 
       status: "ok",
       message: `all ${WITHOUT_GROUPS.length} granted`,
     });
+  });
+
+  it("fails the playbook when a model stored after it lacks a band a play names", async () => {
+    await setUp();
+    const dir = await mkdtemp(join(tmpdir(), "css-doctor-"));
+    const playbook = join(dir, "playbook.yaml");
+    await writeFile(
+      playbook,
+      "name: p\nplays:\n  - key: warn\n    trigger: { band_entered: [caution] }\n" +
+        "    actions: [ { post: { channel: digest_channel, text: hi } } ]\n",
+    );
+    expect((await cli(["plays", "set", playbook])).code).toBe(0);
+    expect((await doctor()).check("playbook")).toMatchObject({
+      status: "ok",
+      message: 'version 1, "p": 1 play',
+    });
+    // A model whose bands are only "good" and "bad": the play names a band no account can be in.
+    const model = join(dir, "model.yaml");
+    await writeFile(
+      model,
+      "name: two-bands\nbands:\n  - { key: good, min: 60 }\n  - { key: bad, min: 0 }\ncomponents:\n" +
+        "  - { key: usage, input: { metric: weekly_active_ratio, agg: avg, window_days: 30 }, scale: { min: 0, max: 1 }, weight: 1 }\n",
+    );
+    expect((await cli(["model", "set", model])).code).toBe(0);
+    const { code, check } = await doctor();
+    expect(code).toBe(1);
+    expect(check("playbook")).toMatchObject({ status: "fail" });
+    expect(check("playbook").message).toContain('plays[0].trigger.band_entered[0]: unknown band "caution"');
   });
 });

@@ -6,6 +6,9 @@ import { isUserGroupId } from "../../domain/cases/who-may-act.ts";
 import type { Database } from "../../db/client.ts";
 import { settingEverChanged } from "../../db/repositories/audit-log.ts";
 import { listConnectors } from "../../db/repositories/connectors.ts";
+import { findActiveModel } from "../../db/repositories/models.ts";
+import { activePlaybook } from "../../db/repositories/playbooks.ts";
+import { DEFAULT_MODEL } from "../../domain/model/default-model.ts";
 import { findWorkspace, findWorkspaceByTeam } from "../../db/repositories/workspaces.ts";
 import type { PrismaClient, Workspace } from "../../generated/prisma/client.ts";
 import type { SecretBox } from "../../security/secret-box.ts";
@@ -15,6 +18,7 @@ import { fail, ok, report, type Check, type DoctorReport } from "./check.ts";
 import { checkConnector } from "./connectors.ts";
 import { checkDatabase, checkMigrations } from "./database.ts";
 import { checkEncryptionKey } from "./encryption.ts";
+import { checkPlaybook } from "./playbook.ts";
 import { checkRedisServer } from "./redis.ts";
 import { checkSettingsTimeZone } from "./settings.ts";
 import { checkSlackScopes, checkSlackTeam, checkSlackToken } from "./slack.ts";
@@ -104,6 +108,8 @@ async function workspaceChecks(prisma: PrismaClient, deps: DoctorDeps): Promise<
       connectors,
     }),
   );
+  const model = (await findActiveModel(prisma, workspace.id))?.model ?? DEFAULT_MODEL;
+  checks.push(checkPlaybook(await activePlaybook(prisma, workspace.id), model, settings));
   for (const connector of await listConnectors(prisma, workspace.id)) {
     checks.push(checkConnector(connector, settings.timezone, deps.now));
   }
