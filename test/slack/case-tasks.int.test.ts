@@ -15,7 +15,7 @@ import { SlackGateway, type WorkspaceSlack } from "../../src/slack/gateway.ts";
 import { ACTIONS } from "../../src/slack/ids.ts";
 import { testRedisUrl, uniquePrefix } from "../support/queues.ts";
 import { BOT_TOKEN, startSlackHarness, TEAM, type SlackHarness } from "../support/slack-app.ts";
-import { postSigned } from "../support/slack-requests.ts";
+import { buttonActionBody, postSigned } from "../support/slack-requests.ts";
 
 const ALERTS = "C0ALERTS";
 const TODAY = parseDay("2026-11-25")!;
@@ -73,22 +73,16 @@ const doneButtons = () =>
     .map((b) => b.accessory!);
 
 async function tick(value: string, user: string): Promise<string> {
-  const p = parent();
   const responseUrl = h.fake.responseUrl(`tick-${Math.random()}`);
-  const payload = {
-    type: "block_actions",
-    team: { id: TEAM, domain: "test" },
-    user: { id: user, username: user, team_id: TEAM },
-    api_app_id: "A0APP",
-    token: "legacy",
-    container: { type: "message", message_ts: p.ts, channel_id: ALERTS, is_ephemeral: false },
-    trigger_id: "1.2.3",
-    channel: { id: ALERTS, name: "cs-alerts" },
-    message: { ts: p.ts, text: p.text },
+  const body = buttonActionBody({
+    action_id: ACTIONS.taskDone,
+    value,
     response_url: responseUrl,
-    actions: [{ type: "button", action_id: ACTIONS.taskDone, block_id: "t", value, action_ts: "1" }],
-  };
-  const res = await postSigned(h.eventsUrl, `payload=${encodeURIComponent(JSON.stringify(payload))}`);
+    team_id: TEAM,
+    user_id: user,
+    channel_id: ALERTS,
+  });
+  const res = await postSigned(h.eventsUrl, body);
   expect(res.status).toBe(200);
   const id = responseUrl.split("/").pop()!;
   const deadline = Date.now() + 10_000;

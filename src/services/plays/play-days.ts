@@ -244,6 +244,24 @@ async function attachAnswers(
   day: Day,
 ): Promise<void> {
   if (days.size === 0) return;
+  for (const a of await readAnswers(prisma, workspaceId, [...days.keys()], day, day)) {
+    const d = days.get(a.accountId)!;
+    if (answerIsNew(a.respondedOn, day, d.previousDay)) d.answers.push(a);
+  }
+}
+
+/**
+ * The survey answers of `ids` that a play evaluated on a day from `from` to `to` may see: from a week
+ * before `from` (CATCH_UP_DAYS) to the end of `to`, oldest first. The live run and `plays test` both
+ * read them here, then keep each day's with answerIsNew.
+ */
+export async function readAnswers(
+  prisma: PrismaClient,
+  workspaceId: number,
+  ids: readonly number[],
+  from: Day,
+  to: Day,
+): Promise<(SurveyAnswer & { accountId: number })[]> {
   const rows = await prisma.$queryRawUnsafe<
     {
       id: bigint;
@@ -257,23 +275,19 @@ async function attachAnswers(
     `SELECT id, account_id, survey::text AS survey, score, comment, responded_at FROM survey_responses
      WHERE workspace_id = $1 AND account_id = ANY($2::int[])
        AND responded_at >= ($3::date - ${CATCH_UP_DAYS})::timestamptz
-       AND responded_at < ($3::date + 1)::timestamptz
+       AND responded_at < ($4::date + 1)::timestamptz
      ORDER BY responded_at, id`,
     workspaceId,
-    [...days.keys()],
-    formatDay(day),
+    [...ids],
+    formatDay(from),
+    formatDay(to),
   );
-  for (const r of rows) {
-    const d = days.get(r.account_id)!;
-    const on = dateToDay(r.responded_at);
-    if (!answerIsNew(on, day, d.previousDay)) continue;
-    const answer: SurveyAnswer = {
-      id: String(r.id),
-      survey: r.survey,
-      score: r.score,
-      comment: r.comment,
-      respondedOn: on,
-    };
-    d.answers.push(answer);
-  }
+  return rows.map((r) => ({
+    accountId: r.account_id,
+    id: String(r.id),
+    survey: r.survey,
+    score: r.score,
+    comment: r.comment,
+    respondedOn: dateToDay(r.responded_at),
+  }));
 }

@@ -12,7 +12,6 @@ import { DEFAULT_MODEL } from "../../domain/model/default-model.ts";
 import { conditionsHold } from "../../domain/plays/conditions.ts";
 import {
   answerIsNew,
-  CATCH_UP_DAYS,
   type ComponentState,
   type PlayAccount,
   type PlayDay,
@@ -26,9 +25,9 @@ import {
 } from "../../domain/plays/replay.ts";
 import { triggerKind, type Playbook } from "../../domain/plays/schema.ts";
 import { connectorFailedHit, evaluateTrigger } from "../../domain/plays/triggers.ts";
-import type { SurveyKind } from "../../domain/records.ts";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 import { toPlayAccount } from "./play-accounts.ts";
+import { readAnswers } from "./play-days.ts";
 
 /** Accounts evaluated together: their history is read in a few statements. */
 const CHUNK = 2000;
@@ -162,25 +161,10 @@ async function readHistory(
     from,
     to,
   );
-  const answers = await prisma.$queryRawUnsafe<
-    {
-      id: bigint;
-      account_id: number;
-      survey: SurveyKind;
-      score: number;
-      comment: string | null;
-      responded_at: Date;
-    }[]
-  >(
-    `SELECT id, account_id, survey::text AS survey, score, comment, responded_at FROM survey_responses
-     WHERE workspace_id = $1 AND account_id = ANY($2::int[])
-       AND responded_at >= ($3::date - ${CATCH_UP_DAYS})::timestamptz AND responded_at < ($4::date + 1)::timestamptz
-     ORDER BY responded_at, id`,
-    workspaceId,
-    ids,
-    from,
-    to,
-  );
+  const answers = (await readAnswers(prisma, workspaceId, ids, o.from, o.to)).map((a) => ({
+    ...a,
+    account_id: a.accountId,
+  }));
   const observed =
     metrics.length === 0
       ? []
@@ -219,14 +203,8 @@ async function readHistory(
       const previousDay = previous ? dateToDay(previous.as_of) : null;
       const change = changesOf.get(id)?.find((c) => dateToDay(c.as_of) === day);
       const dayAnswers: SurveyAnswer[] = (answersOf.get(id) ?? [])
-        .filter((a) => answerIsNew(dateToDay(a.responded_at), day, previousDay))
-        .map((a) => ({
-          id: String(a.id),
-          survey: a.survey,
-          score: a.score,
-          comment: a.comment,
-          respondedOn: dateToDay(a.responded_at),
-        }));
+        .filter((a) => answerIsNew(a.respondedOn, day, previousDay))
+        .map(({ accountId: _a, account_id: _b, ...answer }) => answer);
       const lastObserved: Record<string, Day | null> = Object.fromEntries(metrics.map((m) => [m, null]));
       for (const obs of observedOf.get(id) ?? []) {
         const on = dateToDay(obs.observed_on);
