@@ -14,6 +14,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   "ingest-flood": () => import("./ingest-flood.ts"),
   import: () => import("./import.ts"),
   ingest: () => import("./ingest.ts"),
+  plays: () => import("./plays.ts"),
   recompute: () => import("./recompute.ts"),
   slack: () => import("./slack.ts"),
 };
