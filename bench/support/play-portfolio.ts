@@ -253,13 +253,14 @@ export async function makeDayBefore(client: pg.Client, workspaceId: number, asOf
      WHERE s.workspace_id = $1 AND s.as_of = $2::date`,
     [workspaceId, before],
   );
-  // Every play fired for 1 % of the accounts on one of the 10 days before (a different 1 % each).
+  // Every play fired for 1 % of the accounts on one of the 10 days before (a different 1 % each;
+  // modulo a prime, so not the same residues as the moved accounts', which would never meet them).
   await client.query(
     `INSERT INTO play_fires (workspace_id, play_key, subject, account_id, local_date, trigger, status, delivered_at)
      SELECT a.workspace_id, p.key, 'account:' || a.id, a.id, $2::date - 1 - (a.id % 10)::int,
             '{"kind": "earlier"}', 'delivered', now()
      FROM accounts a CROSS JOIN unnest($3::text[]) WITH ORDINALITY AS p(key, i)
-     WHERE a.workspace_id = $1 AND (a.id + p.i * 7) % 100 = 0`,
+     WHERE a.workspace_id = $1 AND (a.id + p.i * 31) % 97 = 0`,
     [workspaceId, day, PLAYS.map((p) => /key: (\w+)/.exec(p)![1]!)],
   );
   await resetToDayBefore(client, workspaceId, asOf);
