@@ -31,27 +31,33 @@ export async function candidateAccounts(
     for (const r of rows) out.get(r.play_key)?.add(r.account_id);
   };
   const asOf = formatDay(day);
-  const bandPlays = plays.filter((p) => "band_entered" in p.trigger || "band_left" in p.trigger);
-  if (bandPlays.length > 0) {
-    const changed = await column(
-      prisma,
-      `SELECT account_id FROM band_changes WHERE workspace_id = $1 AND run_id = $2`,
-      workspaceId,
-      runId,
-    );
-    for (const p of bandPlays) out.set(p.key, new Set(changed));
-  }
-  add(await scoreDrops(prisma, workspaceId, asOf, plays.filter(isKind("score_drop"))));
-  add(await componentCrossings(prisma, workspaceId, asOf, plays.filter(isKind("component"))));
-  for (const play of plays) {
-    const t = play.trigger;
-    if ("no_data" in t) {
-      // Observed in the catch-up window before the gap began, and not since: its last observation
-      // is `days` or more ago (at most CATCH_UP_DAYS more). Two probes of the observations' key per
-      // account, rather than every observation of the window grouped.
-      const ids = await column(
+  // The component pass is the longest statement (it parses every snapshot's components): it runs on
+  // one of the pool's connections while the others run one after another on the other.
+  const crossings = componentCrossings(prisma, workspaceId, asOf, plays.filter(isKind("component")));
+  await Promise.all([crossings.then(add), others()]);
+  return out;
+
+  async function others(): Promise<void> {
+    const bandPlays = plays.filter((p) => "band_entered" in p.trigger || "band_left" in p.trigger);
+    if (bandPlays.length > 0) {
+      const changed = await column(
         prisma,
-        `SELECT a.id AS account_id FROM accounts a
+        `SELECT account_id FROM band_changes WHERE workspace_id = $1 AND run_id = $2`,
+        workspaceId,
+        runId,
+      );
+      for (const p of bandPlays) out.set(p.key, new Set(changed));
+    }
+    add(await scoreDrops(prisma, workspaceId, asOf, plays.filter(isKind("score_drop"))));
+    for (const play of plays) {
+      const t = play.trigger;
+      if ("no_data" in t) {
+        // Observed in the catch-up window before the gap began, and not since: its last observation
+        // is `days` or more ago (at most CATCH_UP_DAYS more). Two probes of the observations' key per
+        // account, rather than every observation of the window grouped.
+        const ids = await column(
+          prisma,
+          `SELECT a.id AS account_id FROM accounts a
          WHERE a.workspace_id = $1
            AND EXISTS (SELECT 1 FROM metric_observations o
                        WHERE o.account_id = a.id AND o.metric = $2
@@ -60,18 +66,18 @@ export async function candidateAccounts(
            AND NOT EXISTS (SELECT 1 FROM metric_observations o
                            WHERE o.account_id = a.id AND o.metric = $2
                              AND o.observed_on > $3::date - $4::int AND o.observed_on <= $3::date)`,
-        workspaceId,
-        t.no_data.metric,
-        asOf,
-        t.no_data.days,
-      );
-      out.set(play.key, new Set(ids));
-    } else if ("renewal" in t) {
-      // Within the window today, and not already at the snapshot before in the same band (then the
-      // trigger held then too, and was told then): those whose window just began or band changed.
-      const ids = await column(
-        prisma,
-        `SELECT a.id AS account_id FROM accounts a
+          workspaceId,
+          t.no_data.metric,
+          asOf,
+          t.no_data.days,
+        );
+        out.set(play.key, new Set(ids));
+      } else if ("renewal" in t) {
+        // Within the window today, and not already at the snapshot before in the same band (then the
+        // trigger held then too, and was told then): those whose window just began or band changed.
+        const ids = await column(
+          prisma,
+          `SELECT a.id AS account_id FROM accounts a
          LEFT JOIN LATERAL (SELECT p.as_of, p.band FROM score_snapshots p
                             WHERE p.account_id = a.id AND p.as_of < $2::date
                             ORDER BY p.as_of DESC LIMIT 1) p ON true
@@ -79,32 +85,32 @@ export async function candidateAccounts(
            AND a.renewal_date BETWEEN $2::date AND $2::date + $3::int
            AND (p.as_of IS NULL OR a.renewal_date > p.as_of + $3::int
                 OR p.band IS DISTINCT FROM a.current_band)`,
-        workspaceId,
-        asOf,
-        t.renewal.within_days,
-      );
-      out.set(play.key, new Set(ids));
-    } else if ("survey_answer" in t) {
-      const b = t.survey_answer;
-      const ids = await column(
-        prisma,
-        `SELECT DISTINCT account_id FROM survey_responses
+          workspaceId,
+          asOf,
+          t.renewal.within_days,
+        );
+        out.set(play.key, new Set(ids));
+      } else if ("survey_answer" in t) {
+        const b = t.survey_answer;
+        const ids = await column(
+          prisma,
+          `SELECT DISTINCT account_id FROM survey_responses
          WHERE workspace_id = $1 AND survey = $2::"Survey"
            AND responded_at >= ($3::date - ${CATCH_UP_DAYS})::timestamptz
            AND responded_at < ($3::date + 1)::timestamptz
            AND ${inBound("score", "$4", "$5", "$6", "$7")}`,
-        workspaceId,
-        b.survey,
-        asOf,
-        b.below ?? null,
-        b.above ?? null,
-        b.at_most ?? null,
-        b.at_least ?? null,
-      );
-      out.set(play.key, new Set(ids));
+          workspaceId,
+          b.survey,
+          asOf,
+          b.below ?? null,
+          b.above ?? null,
+          b.at_most ?? null,
+          b.at_least ?? null,
+        );
+        out.set(play.key, new Set(ids));
+      }
     }
   }
-  return out;
 }
 
 /**
