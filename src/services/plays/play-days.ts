@@ -1,12 +1,11 @@
 // What the plays of a run are evaluated on (domain/plays/facts.ts), read from the database for the
-// accounts a run may have made news of. Candidates are chosen per trigger by a cheap statement that
-// finds every account the trigger could fire for (a superset); the pure trigger then decides, so the
-// live run and `plays test` share one definition.
+// accounts a run may have made news of: the candidates play-candidates.ts chose per trigger (a
+// superset of those it fires for); the pure trigger then decides, so the live run and `plays test`
+// share one definition.
 import { dateToDay, formatDay, type Day } from "../../domain/dates.ts";
 import type { ComponentState, PlayDay, SurveyAnswer } from "../../domain/plays/facts.ts";
 import type { SurveyKind } from "../../domain/records.ts";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
-
 import { CATCH_UP_DAYS } from "./play-candidates.ts";
 
 type Components = { key: string; raw: number | null; score: number | null }[] | null;
@@ -28,8 +27,8 @@ interface DayRow {
  * read only for the accounts whose triggers look at them: the scores of the `scoreDays` before for
  * `scoresOf` (score_drop; the others get the day's and the one before's), the components for
  * `componentsOf` (component; the others get none) and the last observations for `observedOf`
- * (no_data; the others have none). Reading all three for every candidate took 3.2 s at 100,000
- * accounts, 0.7 s this way (BENCHMARKS.md, Plays).
+ * (no_data; the others have none). Reading all three for each of 10,353 candidates took 3.9 s,
+ * 0.5-1 s this way (BENCHMARKS.md, Plays).
  */
 export async function readPlayDays(
   prisma: PrismaClient,
