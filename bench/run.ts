@@ -1,6 +1,6 @@
 // `npm run bench -- <name> [flags]` runs the benchmark `bench/<name>.ts` (its exported `main`).
 // A benchmark is added by writing its file and one line in BENCHMARKS below.
-import { BenchUsageError } from "./support/args.ts";
+import { BenchTargetMissed, BenchUsageError } from "./support/args.ts";
 
 export interface Benchmark {
   main(args: string[]): Promise<void>;
@@ -14,6 +14,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   "ingest-flood": () => import("./ingest-flood.ts"),
   import: () => import("./import.ts"),
   ingest: () => import("./ingest.ts"),
+  plays: () => import("./plays.ts"),
   recompute: () => import("./recompute.ts"),
   slack: () => import("./slack.ts"),
 };
@@ -36,6 +37,10 @@ async function run(argv: string[]): Promise<number> {
     if (error instanceof BenchUsageError) {
       process.stderr.write(`${name}: ${error.message}\n`);
       return 2;
+    }
+    if (error instanceof BenchTargetMissed) {
+      process.stderr.write(`${name}: target missed: ${error.message}\n`);
+      return 1;
     }
     throw error;
   }

@@ -6,6 +6,11 @@ export class BenchUsageError extends Error {
   override name = "BenchUsageError";
 }
 
+/** A benchmark that ran and missed its target: the dispatcher prints it and exits 1. */
+export class BenchTargetMissed extends Error {
+  override name = "BenchTargetMissed";
+}
+
 /**
  * Parses `--name value` flags (all strings) and `--switch` flags (true when given); unknown flags and
  * positionals are usage errors.

@@ -1,7 +1,7 @@
 // What the plays of a run are evaluated on (domain/plays/facts.ts), read from the database for the
-// accounts a run may have made news of. Candidates are chosen per trigger by a cheap statement that
-// finds every account the trigger could fire for (a superset); the pure trigger then decides, so the
-// live run and `plays test` share one definition.
+// accounts a run may have made news of: the candidates play-candidates.ts chose per trigger (a
+// superset of those it fires for); the pure trigger then decides, so the live run and `plays test`
+// share one definition.
 import { dateToDay, formatDay, type Day } from "../../domain/dates.ts";
 import {
   answerIsNew,
@@ -10,153 +10,64 @@ import {
   type PlayDay,
   type SurveyAnswer,
 } from "../../domain/plays/facts.ts";
-import type { Play } from "../../domain/plays/schema.ts";
 import type { SurveyKind } from "../../domain/records.ts";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 
-/** The accounts each play could fire for on `day` (the run's band changes, drops, answers...). */
-export async function candidateAccounts(
-  prisma: PrismaClient,
-  workspaceId: number,
-  runId: bigint,
-  day: Day,
-  plays: readonly Play[],
-): Promise<Map<string, Set<number>>> {
-  const out = new Map<string, Set<number>>();
-  const asOf = formatDay(day);
-  let changed: number[] | null = null;
-  for (const play of plays) {
-    const t = play.trigger;
-    let ids: number[] = [];
-    if ("band_entered" in t || "band_left" in t) {
-      changed ??= (
-        await prisma.$queryRawUnsafe<{ account_id: number }[]>(
-          `SELECT account_id FROM band_changes WHERE workspace_id = $1 AND run_id = $2`,
-          workspaceId,
-          runId,
-        )
-      ).map((r) => r.account_id);
-      ids = changed;
-    } else if ("score_drop" in t) {
-      ids = await column(
-        prisma,
-        `SELECT s.account_id FROM score_snapshots s
-         WHERE s.workspace_id = $1 AND s.as_of = $2::date AND s.score IS NOT NULL
-           AND s.score <= (SELECT max(p.score) FROM score_snapshots p
-                           WHERE p.account_id = s.account_id AND p.as_of < $2::date
-                             AND p.as_of > $2::date - $3::int) - $4`,
-        workspaceId,
-        asOf,
-        t.score_drop.within_days,
-        t.score_drop.points,
-      );
-    } else if ("component" in t) {
-      // Every account whose component is in the bound today; the trigger keeps those that crossed.
-      const c = t.component;
-      const field = c.value === "raw" ? "raw" : "score";
-      const tests = [
-        c.below !== undefined ? `v < ${Number(c.below)}` : null,
-        c.above !== undefined ? `v > ${Number(c.above)}` : null,
-        c.at_most !== undefined ? `v <= ${Number(c.at_most)}` : null,
-        c.at_least !== undefined ? `v >= ${Number(c.at_least)}` : null,
-      ].filter((x) => x !== null);
-      ids = await column(
-        prisma,
-        `SELECT account_id FROM (
-           SELECT s.account_id, (e->>'${field}')::float8 AS v
-           FROM score_snapshots s, json_array_elements(s.components) e
-           WHERE s.workspace_id = $1 AND s.as_of = $2::date AND e->>'key' = $3) x
-         WHERE v IS NOT NULL AND ${tests.join(" AND ")}`,
-        workspaceId,
-        asOf,
-        c.key,
-      );
-    } else if ("no_data" in t) {
-      ids = await column(
-        prisma,
-        `SELECT account_id FROM metric_observations
-         WHERE workspace_id = $1 AND metric = $2 AND observed_on > $3::date - $4::int - ${CATCH_UP_DAYS + 1}
-           AND observed_on <= $3::date
-         GROUP BY account_id HAVING max(observed_on) <= $3::date - $4::int`,
-        workspaceId,
-        t.no_data.metric,
-        asOf,
-        t.no_data.days,
-      );
-    } else if ("renewal" in t) {
-      ids = await column(
-        prisma,
-        `SELECT id AS account_id FROM accounts
-         WHERE workspace_id = $1 AND status = 'active'
-           AND renewal_date BETWEEN $2::date AND $2::date + $3::int`,
-        workspaceId,
-        asOf,
-        t.renewal.within_days,
-      );
-    } else if ("survey_answer" in t) {
-      ids = await column(
-        prisma,
-        `SELECT DISTINCT account_id FROM survey_responses
-         WHERE workspace_id = $1 AND survey = $2::"Survey"
-           AND responded_at >= ($3::date - ${CATCH_UP_DAYS})::timestamptz
-           AND responded_at < ($3::date + 1)::timestamptz`,
-        workspaceId,
-        t.survey_answer.survey,
-        asOf,
-      );
-    }
-    out.set(play.key, new Set(ids));
-  }
-  return out;
-}
+type Components = { key: string; raw: number | null; score: number | null }[] | null;
 
-async function column(prisma: PrismaClient, sql: string, ...params: unknown[]): Promise<number[]> {
-  const rows = await prisma.$queryRawUnsafe<{ account_id: number }[]>(sql, ...params);
-  return rows.map((r) => r.account_id);
-}
-
-interface SnapshotRow {
+/** An account's snapshot of the day and the one before it (null fields: none before). */
+interface DayRow {
   account_id: number;
-  as_of: Date;
+  components: Components;
+  previous_as_of: Date | null;
+  previous_score: number | null;
+  previous_band: string | null;
+  previous_components: Components;
   score: number | null;
-  band: string;
-  components: { key: string; raw: number | null; score: number | null }[] | null;
 }
 
 /**
- * Each account's day as of `day`: its snapshot and the one before, its scores over `scoreDays`, the
- * day's band change, the last observation of each of `metrics`, and the answers since the snapshot
- * before.
+ * Each account's day as of `day`: its snapshot and the one before, the day's band change, the last
+ * observation of each of `metrics`, and the answers since the snapshot before. Three parts are
+ * read only for the accounts whose triggers look at them: the scores of the `scoreDays` before for
+ * `scoresOf` (score_drop; the others get the day's and the one before's), the components for
+ * `componentsOf` (component; the others get none) and the last observations for `observedOf`
+ * (no_data; the others have none). Reading all three for each of 10,353 candidates took 3.9 s,
+ * 0.5-1 s this way (BENCHMARKS.md, Plays).
  */
 export async function readPlayDays(
   prisma: PrismaClient,
   workspaceId: number,
   accountIds: readonly number[],
   day: Day,
-  options: { scoreDays: number; metrics: readonly string[] },
+  options: {
+    scoreDays: number;
+    metrics: readonly string[];
+    scoresOf: ReadonlySet<number>;
+    componentsOf: ReadonlySet<number>;
+    /** The accounts whose last observations of `metrics` are read (no_data; the others get none). */
+    observedOf: ReadonlySet<number>;
+  },
 ): Promise<Map<number, PlayDay>> {
   const out = new Map<number, PlayDay>();
   if (accountIds.length === 0) return out;
   const ids = [...accountIds];
   const asOf = formatDay(day);
-  const history = Math.max(options.scoreDays, 1) + 1;
-  const snapshots = await prisma.$queryRawUnsafe<SnapshotRow[]>(
-    `SELECT account_id, as_of, score, band,
-            CASE WHEN as_of = $3::date OR as_of = (SELECT max(p.as_of) FROM score_snapshots p
-                   WHERE p.account_id = s.account_id AND p.as_of < $3::date)
-                 THEN components END AS components
+  const rows = await prisma.$queryRawUnsafe<DayRow[]>(
+    `SELECT s.account_id, s.score, CASE WHEN s.account_id = ANY($4::int[]) THEN s.components END AS components,
+            p.as_of AS previous_as_of, p.score AS previous_score, p.band AS previous_band,
+            CASE WHEN s.account_id = ANY($4::int[]) THEN p.components END AS previous_components
      FROM score_snapshots s
-     WHERE workspace_id = $1 AND account_id = ANY($2::int[])
-       AND as_of <= $3::date
-       AND (as_of > $3::date - $4::int
-            OR as_of = (SELECT max(p.as_of) FROM score_snapshots p
-                        WHERE p.account_id = s.account_id AND p.as_of < $3::date))
-     ORDER BY account_id, as_of`,
+     LEFT JOIN LATERAL (SELECT p.as_of, p.score, p.band, p.components FROM score_snapshots p
+                        WHERE p.account_id = s.account_id AND p.as_of < $3::date
+                        ORDER BY p.as_of DESC LIMIT 1) p ON true
+     WHERE s.workspace_id = $1 AND s.account_id = ANY($2::int[]) AND s.as_of = $3::date`,
     workspaceId,
     ids,
     asOf,
-    history,
+    [...options.componentsOf],
   );
+  const history = await readScores(prisma, workspaceId, [...options.scoresOf], day, options.scoreDays);
   const changes = await prisma.$queryRawUnsafe<
     {
       account_id: number;
@@ -173,22 +84,24 @@ export async function readPlayDays(
     asOf,
   );
   const changeOf = new Map(changes.map((c) => [c.account_id, c]));
-  const bySnapshot = new Map<number, SnapshotRow[]>();
-  for (const s of snapshots) {
-    const list = bySnapshot.get(s.account_id) ?? [];
-    list.push(s);
-    bySnapshot.set(s.account_id, list);
-  }
-  const lastObserved = await readLastObserved(prisma, workspaceId, ids, day, options.metrics);
-  for (const id of ids) {
-    const list = bySnapshot.get(id) ?? [];
-    const today = list.at(-1);
-    if (!today || dateToDay(today.as_of) !== day) continue;
-    const previous = list.length > 1 ? list[list.length - 2]! : null;
+  const lastObserved = await readLastObserved(
+    prisma,
+    workspaceId,
+    [...options.observedOf],
+    day,
+    options.metrics,
+  );
+  for (const row of rows) {
+    const id = row.account_id;
+    const previousDay = row.previous_as_of ? dateToDay(row.previous_as_of) : null;
     const change = changeOf.get(id);
+    const today = { day, score: row.score };
+    const scores =
+      history.get(id)?.concat(today) ??
+      (previousDay === null ? [today] : [{ day: previousDay, score: row.previous_score }, today]);
     out.set(id, {
       day,
-      previousDay: previous ? dateToDay(previous.as_of) : null,
+      previousDay,
       bandChange: change
         ? {
             from: change.from_band,
@@ -197,10 +110,10 @@ export async function readPlayDays(
             toScore: change.to_score,
           }
         : null,
-      previousBand: previous?.band ?? null,
-      scores: list.map((s) => ({ day: dateToDay(s.as_of), score: s.score })),
-      components: components(today.components),
-      previousComponents: previous ? components(previous.components) : null,
+      previousBand: row.previous_band,
+      scores,
+      components: components(row.components),
+      previousComponents: previousDay === null ? null : components(row.previous_components),
       lastObserved: lastObserved.get(id) ?? Object.fromEntries(options.metrics.map((m) => [m, null])),
       answers: [],
     });
@@ -209,7 +122,40 @@ export async function readPlayDays(
   return out;
 }
 
-const components = (list: SnapshotRow["components"]): ComponentState[] =>
+/**
+ * The scores before `day` of each account: those of the `scoreDays` days before, and the last one
+ * before those when none falls within (the snapshot before, which the triggers compare with).
+ */
+async function readScores(
+  prisma: PrismaClient,
+  workspaceId: number,
+  ids: number[],
+  day: Day,
+  scoreDays: number,
+): Promise<Map<number, { day: Day; score: number | null }[]>> {
+  const out = new Map<number, { day: Day; score: number | null }[]>();
+  if (ids.length === 0) return out;
+  const rows = await prisma.$queryRawUnsafe<{ account_id: number; as_of: Date; score: number | null }[]>(
+    `SELECT account_id, as_of, score FROM score_snapshots s
+     WHERE workspace_id = $1 AND account_id = ANY($2::int[]) AND as_of < $3::date
+       AND (as_of > $3::date - $4::int
+            OR as_of = (SELECT max(p.as_of) FROM score_snapshots p
+                        WHERE p.account_id = s.account_id AND p.as_of < $3::date))
+     ORDER BY account_id, as_of`,
+    workspaceId,
+    ids,
+    formatDay(day),
+    Math.max(scoreDays, 1) + 1,
+  );
+  for (const r of rows) {
+    const list = out.get(r.account_id) ?? [];
+    list.push({ day: dateToDay(r.as_of), score: r.score });
+    out.set(r.account_id, list);
+  }
+  return out;
+}
+
+const components = (list: Components): ComponentState[] =>
   (list ?? []).map((c) => ({ key: c.key, raw: c.raw ?? null, score: c.score ?? null }));
 
 async function readLastObserved(
@@ -221,11 +167,15 @@ async function readLastObserved(
 ): Promise<Map<number, Record<string, Day | null>>> {
   const out = new Map<number, Record<string, Day | null>>();
   if (metrics.length === 0) return out;
+  // The last observation of each (account, metric) by the observations' key, newest first: one
+  // probe each, not every observation of the account's history grouped.
   const rows = await prisma.$queryRawUnsafe<{ account_id: number; metric: string; last: Date }[]>(
-    `SELECT account_id, metric, max(observed_on) AS last FROM metric_observations
-     WHERE workspace_id = $1 AND account_id = ANY($2::int[]) AND metric = ANY($3::text[])
-       AND observed_on <= $4::date
-     GROUP BY account_id, metric`,
+    `SELECT a.id AS account_id, m.metric, o.observed_on AS last
+     FROM unnest($2::int[]) AS a(id) CROSS JOIN unnest($3::text[]) AS m(metric)
+     CROSS JOIN LATERAL (SELECT o.observed_on FROM metric_observations o
+                         WHERE o.account_id = a.id AND o.metric = m.metric AND o.observed_on <= $4::date
+                           AND o.workspace_id = $1
+                         ORDER BY o.observed_on DESC LIMIT 1) o`,
     workspaceId,
     ids,
     [...metrics],
