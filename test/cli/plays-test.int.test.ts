@@ -96,14 +96,14 @@ describe("css-bot plays test on the demo", () => {
       `c.to_band = '${LOWEST}' AND c.from_band IS DISTINCT FROM '${LOWEST}' AND a.segment = ANY(ARRAY['${SEGMENTS.join("','")}'])`,
     );
     const recovered = await bandMoves(`c.from_band = '${LOWEST}' AND c.to_band <> '${LOWEST}'`);
-    // A drop: the day's score at least 10 below the highest of the 6 days before it, where the
+    // A drop: the day's score at least 10 below the highest of the 7 days before it, where the
     // snapshot before did not already show one (the same fall, told once).
     const drops = await rows<Fire & { mrr: number | null }>(
       `WITH s AS (
          SELECT account_id, as_of, score,
                 lag(as_of) OVER (PARTITION BY account_id ORDER BY as_of) AS previous,
                 max(score) OVER (PARTITION BY account_id ORDER BY as_of
-                                 RANGE BETWEEN '6 days' PRECEDING AND '1 day' PRECEDING) AS high
+                                 RANGE BETWEEN '7 days' PRECEDING AND '1 day' PRECEDING) AS high
          FROM score_snapshots WHERE workspace_id = ${ws}),
        d AS (SELECT *, coalesce(score <= high - 10 + 1e-9, false) AS dropped FROM s)
        SELECT d.account_id AS account, to_char(d.as_of, 'YYYY-MM-DD') AS day, a.mrr::float8 AS mrr

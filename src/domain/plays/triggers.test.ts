@@ -127,16 +127,16 @@ describe("score_drop", () => {
   const drop: Trigger = { score_drop: { points: 10, within_days: 7 } };
 
   it("fires once for a drop that persists, and again for a new drop after the high left the window", () => {
-    //   day    score  high of (day-7, day)  drop  holds  held before  fires
+    //   day    score  high of [day-7, day)  drop  holds  held before  fires
     //   03-01  81     -                     -     no     -
     //   03-02  80     81 (03-01)            1     no     no
     //   03-03  69     81 (03-01)            12    yes    no           yes
     //   03-04  69     81 (03-01)            12    yes    yes
     //   03-05  65     81 (03-01)            16    yes    yes
-    //   03-08  66     80 (03-02)            14    yes    yes          (03-01 left the window)
-    //   03-09  66     69 (03-04)            3     no     yes          (03-02, 03-03 left it)
-    //   03-10  66     69 (03-04)            3     no     no
-    //   03-11  55     66 (03-10)            11    yes    no           yes
+    //   03-08  66     81 (03-01)            15    yes    yes          (03-01 is 7 days back: in)
+    //   03-09  66     80 (03-02)            14    yes    yes          (03-01 left the window)
+    //   03-10  66     69 (03-04)            3     no     yes          (03-02, 03-03 left it)
+    //   03-11  55     69 (03-04)            14    yes    no           yes
     const history: Row[] = [
       { day: "2026-03-01", score: 81 },
       { day: "2026-03-02", score: 80 },
@@ -150,7 +150,7 @@ describe("score_drop", () => {
     ];
     expect(replay(drop, history)).toEqual({
       "2026-03-03": "score fell 12 points in 7 days (81 -> 69)",
-      "2026-03-11": "score fell 11 points in 7 days (66 -> 55)",
+      "2026-03-11": "score fell 14 points in 7 days (69 -> 55)",
     });
   });
 
@@ -163,19 +163,24 @@ describe("score_drop", () => {
     expect(replay(drop, history)).toEqual({ "2026-03-02": "score fell 12.6 points in 7 days (98 -> 85)" });
   });
 
-  it("ignores a high on the window's edge: (day - within_days, day) leaves day - within_days out", () => {
-    // within 7 on 03-08 looks at 03-02..03-07: the 90 of 03-01 is 7 days back and out.
+  it("counts a high exactly within_days back: [day - within_days, day), so within 1 is the day before", () => {
+    // within 7 on 03-08 looks at 03-01..03-07: the 90 of 03-01 is in.
     const history: Row[] = [
       { day: "2026-03-01", score: 90 },
       { day: "2026-03-02", score: 75 },
       { day: "2026-03-08", score: 70 },
     ];
+    // The fall began on 03-02 and still holds on 03-08: one fire.
     expect(replay(drop, history)).toEqual({ "2026-03-02": "score fell 15 points in 7 days (90 -> 75)" });
-    // Without the 03-02 evaluation, the 20-point fall from 03-01 is out of reach on 03-08.
-    expect(replay(drop, [history[0]!, history[2]!])).toEqual({});
-    // One more day of window, and it is in reach (the evaluation before, 03-01, had no drop).
-    expect(replay({ score_drop: { points: 10, within_days: 8 } }, [history[0]!, history[2]!])).toEqual({
-      "2026-03-08": "score fell 20 points in 8 days (90 -> 70)",
+    // Without the 03-02 evaluation, the 20-point fall from 03-01 is news on 03-08.
+    expect(replay(drop, [history[0]!, history[2]!])).toEqual({
+      "2026-03-08": "score fell 20 points in 7 days (90 -> 70)",
+    });
+    // One day less of window, and it is out of reach.
+    expect(replay({ score_drop: { points: 10, within_days: 6 } }, [history[0]!, history[2]!])).toEqual({});
+    // within 1: against the day before.
+    expect(replay({ score_drop: { points: 10, within_days: 1 } }, history)).toEqual({
+      "2026-03-02": "score fell 15 points in 1 day (90 -> 75)",
     });
   });
 

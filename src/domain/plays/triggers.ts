@@ -100,8 +100,9 @@ interface Drop {
 }
 
 /**
- * The drop on `at`: its score against the highest of the days (at - within, at), `at` excluded,
- * when it is at least `points`; null otherwise (no score that day, no earlier score, or too small).
+ * The drop on `at`: its score against the highest of the `within` days before it, [at - within, at)
+ * (so within 1 compares with the day before), when it is at least `points`; null otherwise (no score
+ * that day, no earlier score, or too small).
  */
 function dropOn(scores: PlayDay["scores"], at: Day, within: number, points: number): Drop | null {
   let score: number | null = null;
@@ -110,7 +111,7 @@ function dropOn(scores: PlayDay["scores"], at: Day, within: number, points: numb
   for (const s of scores) {
     if (s.score === null) continue;
     if (s.day === at) score = s.score;
-    else if (s.day < at && s.day > at - within) {
+    else if (s.day < at && s.day >= at - within) {
       // On a tie the latest day is the high: the fall is measured from where it began.
       if (high === null || s.score > high || (s.score === high && s.day > highDay)) {
         high = s.score;

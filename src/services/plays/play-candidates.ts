@@ -127,7 +127,7 @@ async function scoreDrops(
   // Parameters from $4: each play's key, window and points.
   const at = (i: number, n: number) => `$${4 + 3 * i + n}`;
   const highs = plays.map(
-    (_, i) => `max(h.score) FILTER (WHERE h.as_of > $2::date - ${at(i, 1)}::int) AS h${i}`,
+    (_, i) => `max(h.score) FILTER (WHERE h.as_of >= $2::date - ${at(i, 1)}::int) AS h${i}`,
   );
   const hits = plays.map(
     (_, i) =>
@@ -138,7 +138,7 @@ async function scoreDrops(
        SELECT s.account_id, s.score, m.* FROM score_snapshots s
        CROSS JOIN LATERAL (SELECT ${highs.join(", ")} FROM score_snapshots h
                            WHERE h.account_id = s.account_id AND h.as_of < $2::date
-                             AND h.as_of > $2::date - $3::int) m
+                             AND h.as_of >= $2::date - $3::int) m
        WHERE s.workspace_id = $1 AND s.as_of = $2::date AND s.score IS NOT NULL)
      ${hits.join(" UNION ALL ")}`,
     workspaceId,

@@ -145,7 +145,8 @@ async function readScores(
     workspaceId,
     ids,
     formatDay(day),
-    Math.max(scoreDays, 1) + 1,
+    // The window of the day and that of the evaluation before (a day earlier): within_days + 2.
+    Math.max(scoreDays, 1) + 2,
   );
   for (const r of rows) {
     const list = out.get(r.account_id) ?? [];

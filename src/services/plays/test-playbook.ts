@@ -134,7 +134,7 @@ async function readHistory(
     `SELECT account_id, as_of, score, band, components FROM score_snapshots
      WHERE workspace_id = $1 AND account_id = ANY($2::int[])
        AND as_of <= $4::date
-       AND (as_of >= $3::date - $5::int
+       AND (as_of >= $3::date - $5::int - 1
             OR as_of = (SELECT max(p.as_of) FROM score_snapshots p
                         WHERE p.account_id = score_snapshots.account_id AND p.as_of < $3::date))
      ORDER BY account_id, as_of`,
@@ -227,7 +227,7 @@ async function readHistory(
           previousBand: previous?.band ?? null,
           scores: list
             .slice(0, i + 1)
-            .filter((s) => dateToDay(s.as_of) > day - scoreDays - 1)
+            .filter((s) => dateToDay(s.as_of) >= day - scoreDays - 1)
             .map((s) => ({ day: dateToDay(s.as_of), score: s.score })),
           components: comps(today.components),
           previousComponents: previous ? comps(previous.components) : null,
