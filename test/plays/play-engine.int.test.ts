@@ -430,4 +430,38 @@ plays:
     expect(texts(DROPS)).toHaveLength(1);
     expect(texts(DROPS)[0]).toContain("billing &lt;!here&gt;");
   });
+
+  it("fails a fire whose channel Slack refuses, audit-logged, and delivers the others", async () => {
+    const gone = `
+name: gone
+plays:
+  - key: to_nowhere
+    trigger: { survey_answer: { survey: nps, at_most: 6 } }
+    when: { segment: [smb] }
+    actions: [ { post: { channel: C0GONE, text: "{{account.name}}" } } ]
+  - key: to_drops
+    trigger: { score_drop: { points: 10, within_days: 7 } }
+    actions: [ { post: { channel: ${DROPS}, text: "{{account.name}}: {{trigger}}" } } ]
+`;
+    await storePlaybookVersion(db.prisma, workspaceId, parsePlaybook(gone, "gone.yaml"), gone, "test");
+    // No error escapes: the notification job would go on to escalations and watchers.
+    await notify();
+    const fires = await db.prisma.playFire.findMany({ where: { workspaceId }, orderBy: { id: "asc" } });
+    expect(fires.filter((f) => f.playKey === "to_nowhere").map((f) => [f.status, f.error])).toEqual([
+      ["failed", expect.stringContaining("channel_not_found")],
+    ]);
+    expect(fires.filter((f) => f.playKey === "to_drops").every((f) => f.status === "delivered")).toBe(true);
+    expect(texts(DROPS)).toHaveLength(3);
+    const logged = await db.prisma.auditLogEntry.findFirst({
+      where: { workspaceId, action: "slack.delivery_failed" },
+    });
+    expect(logged).toMatchObject({
+      target: "play:to_nowhere",
+      details: { error: "channel_not_found", channel: "C0GONE" },
+    });
+    // Not tried again by the next pass.
+    const calls = fake.callsTo("chat.postMessage").length;
+    await deliverFires(db.prisma, workspaceId, slack, D, NOON);
+    expect(fake.callsTo("chat.postMessage").length).toBe(calls);
+  });
 });

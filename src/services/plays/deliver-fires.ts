@@ -34,7 +34,8 @@ import { caseReply } from "../../slack/blocks/at-risk-case.ts";
 import { esc, mentionUser } from "../../slack/blocks/text.ts";
 import type { PostMetadata } from "../../slack/gateway.ts";
 import { postOnce, type PostAttempt } from "../../slack/post-once.ts";
-import { deliveryUnknown } from "../../slack/slack-errors.ts";
+import { deliveryUnknown, SlackPermanentError } from "../../slack/slack-errors.ts";
+import { audit } from "../../db/repositories/audit-log.ts";
 import { assignAtOpening, deliverPending, type CaseSlack } from "../at-risk-cases.ts";
 import { loadCasePlan } from "./case-plan.ts";
 import { enqueueWebhook } from "./webhooks.ts";
@@ -112,12 +113,22 @@ export async function deliverFires(
         results.push({ kind, ...result });
       }
     }
-    await sendMessages(prisma, slack, mergeGroups(outgoing), fires, summary, now);
+    const refused = await sendMessages(
+      prisma,
+      workspaceId,
+      slack,
+      mergeGroups(outgoing),
+      fires,
+      summary,
+      now,
+    );
     for (const fire of fires) {
+      const error = refused.get(fire.id) ?? null;
       await prisma.playFire.update({
         where: { id: fire.id },
         data: {
-          status: "delivered",
+          status: error ? "failed" : "delivered",
+          error,
           deliveredAt: now,
           attemptAt: null,
           outcome: outcomes.get(fire.id) as unknown as Prisma.InputJsonValue,
@@ -361,14 +372,22 @@ const playMessageMetadata = (fireId: bigint, destination: string): PostMetadata 
   event_payload: { fire_id: String(fireId), to: destination },
 });
 
+/**
+ * Sends the merged messages. Returns the fires whose message Slack refused for good (an unknown or
+ * archived channel, a deactivated user): those fail with the reason, audit-logged, and the others go
+ * on, so one play's bad channel never holds back the rest of the notifications. A rate limit or an
+ * outage is thrown: the job waits or retries, and the fires are claimed again.
+ */
 async function sendMessages(
   prisma: PrismaClient,
+  workspaceId: number,
   slack: CaseSlack,
   groups: ReturnType<typeof mergeGroups>,
   fires: readonly FireRow[],
   summary: DeliverySummary,
   now: Date,
-): Promise<void> {
+): Promise<Map<bigint, string>> {
+  const refused = new Map<bigint, string>();
   const previous = new Map(fires.map((f) => [f.id, f.previous_attempt]));
   for (const { message, fireIds } of groups) {
     const body = caseReply(message.text);
@@ -399,8 +418,18 @@ async function sendMessages(
       }
       summary.messages++;
     } catch (error) {
-      // Refused or never sent: the fires may be claimed again at once; an unknown outcome: after the
-      // lease, and the message is looked for before it is sent again.
+      if (error instanceof SlackPermanentError) {
+        for (const id of fireIds) refused.set(id, error.message);
+        await audit(prisma, workspaceId, {
+          actor: "css-bot",
+          action: "slack.delivery_failed",
+          target: `play:${message.plays.map((p) => p.key).join(",")}`,
+          details: { method: error.method, error: error.slackError, channel: error.channel ?? null },
+        });
+        continue;
+      }
+      // Never sent: the fires may be claimed again at once; an unknown outcome: after the lease, and
+      // the message is looked for before it is sent again.
       await prisma.playFire.updateMany({
         where: { id: { in: fireIds } },
         data: { attemptAt: deliveryUnknown(error) ? now : null },
@@ -408,6 +437,7 @@ async function sendMessages(
       throw error;
     }
   }
+  return refused;
 }
 
 /**
