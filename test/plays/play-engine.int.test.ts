@@ -464,4 +464,39 @@ plays:
     await deliverFires(db.prisma, workspaceId, slack, D, NOON);
     expect(fake.callsTo("chat.postMessage").length).toBe(calls);
   });
+
+  it("posts a message whose answer was lost once: the next claim finds it instead of posting again", async () => {
+    const once = `
+name: once
+plays:
+  - key: detractor
+    trigger: { survey_answer: { survey: nps, at_most: 6 } }
+    when: { segment: [smb] }
+    actions: [ { post: { channel: ${DROPS}, text: "{{account.name}}: {{trigger}}" } } ]
+`;
+    await storePlaybookVersion(db.prisma, workspaceId, parsePlaybook(once, "once.yaml"), once, "test");
+    await firePlays(db.prisma, workspaceId, runId, NOON);
+    // Slack stores the post, then answers after the client gave up (1 s): the outcome is unknown.
+    const impatient = new SlackGateway({
+      apiUrl: fake.apiUrl,
+      timeoutMs: 1000,
+      redis,
+      keyPrefix: `${uniquePrefix()}:pace`,
+      log: silentLogger,
+      maxWaitMs: 5000,
+    }).forToken(TOKEN, TEAM);
+    fake.setSlowAfterCommit(1500);
+    try {
+      await expect(deliverFires(db.prisma, workspaceId, impatient, D, NOON)).rejects.toThrow();
+    } finally {
+      fake.setSlowAfterCommit(0);
+    }
+    expect(texts(DROPS)).toHaveLength(1);
+    // Within the claim's two minutes, another pass leaves the fire alone; after them, it looks first.
+    await deliverFires(db.prisma, workspaceId, slack, D, new Date(NOON.getTime() + 60_000));
+    await deliverFires(db.prisma, workspaceId, slack, D, new Date(NOON.getTime() + 3 * 60_000));
+    expect(texts(DROPS)).toHaveLength(1);
+    const fire = await db.prisma.playFire.findFirstOrThrow({ where: { workspaceId, playKey: "detractor" } });
+    expect(fire.status).toBe("delivered");
+  });
 });

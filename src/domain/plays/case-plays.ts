@@ -8,7 +8,7 @@
 // account's open case. There is one open case per account whatever play opened it; the first play in
 // the file that claims an account opens its case.
 import type { Playbook, Play, Conditions, CaseOwner } from "./schema.ts";
-import { actionKind, LOWEST_BAND, triggerKind } from "./schema.ts";
+import { LOWEST_BAND, triggerKind } from "./schema.ts";
 
 export interface CasePlay {
   key: string;
@@ -65,9 +65,4 @@ export function casePlays(playbook: Playbook): CasePlay[] {
 /** The bands a list names, `lowest` replaced by the model's lowest bands (each segment's). */
 export function resolveBands(bands: readonly string[], lowestBands: readonly string[]): string[] {
   return [...new Set(bands.flatMap((b) => (b === LOWEST_BAND ? lowestBands : [b])))];
-}
-
-/** Whether a play does something besides opening and escalating its case (posts, DMs, webhooks...). */
-export function hasMessageActions(play: Play): boolean {
-  return play.actions.some((a) => !["open_case", "escalate", "digest"].includes(actionKind(a)));
 }

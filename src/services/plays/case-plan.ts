@@ -43,15 +43,22 @@ export function playOf(plan: CasePlan, playKey: string | null): CasePlay | null 
   return playKey === null ? null : (plan.plays.find((p) => p.key === playKey) ?? null);
 }
 
+/** A playbook's channel: "alert_channel" or "digest_channel" (the setting, null while unset), or an id. */
+export function channelOfRef(
+  ref: string,
+  settings: Pick<WorkspaceSettings, "alert_channel" | "digest_channel">,
+): string | null {
+  if (ref === "alert_channel") return settings.alert_channel;
+  if (ref === "digest_channel") return settings.digest_channel;
+  return ref;
+}
+
 /** Where a case's thread goes: its play's channel, or (no play) the alert channel. */
 export function caseChannel(
   play: CasePlay | null,
   settings: Pick<WorkspaceSettings, "alert_channel" | "digest_channel">,
 ): string | null {
-  const ref = play?.channel ?? "alert_channel";
-  if (ref === "alert_channel") return settings.alert_channel;
-  if (ref === "digest_channel") return settings.digest_channel;
-  return ref;
+  return channelOfRef(play?.channel ?? "alert_channel", settings);
 }
 
 /**

@@ -37,7 +37,7 @@ import { postOnce, type PostAttempt } from "../../slack/post-once.ts";
 import { deliveryUnknown, SlackPermanentError } from "../../slack/slack-errors.ts";
 import { audit } from "../../db/repositories/audit-log.ts";
 import { assignAtOpening, deliverPending, type CaseSlack } from "../at-risk-cases.ts";
-import { loadCasePlan } from "./case-plan.ts";
+import { channelOfRef, loadCasePlan } from "./case-plan.ts";
 import { enqueueWebhook } from "./webhooks.ts";
 
 /** How long a job may hold a fire while it delivers it. */
@@ -237,7 +237,7 @@ async function planAction(
   const { action, play, fire, account } = c;
   const base = { accountId: fire.account_id, playKey: play.key, playLabel: playLabel(play), fireId: fire.id };
   if ("post" in action) {
-    const channel = channelOf(action.post.channel, c.settings);
+    const channel = channelOfRef(action.post.channel, c.settings);
     if (!channel) return { ok: false, detail: `${action.post.channel} is not set` };
     c.outgoing.push({
       ...base,
@@ -289,12 +289,6 @@ async function planAction(
   }
   // open_case of a level play (the case machinery keeps it), escalate and digest: nothing to deliver.
   return { ok: true };
-}
-
-function channelOf(ref: string, settings: WorkspaceSettings): string | null {
-  if (ref === "alert_channel") return settings.alert_channel;
-  if (ref === "digest_channel") return settings.digest_channel;
-  return ref;
 }
 
 async function openCase(prisma: PrismaClient, workspaceId: number, accountId: number | null) {
@@ -467,7 +461,7 @@ async function postCapSummaries(
     if (names.length === 0 || play.max_per_day === undefined) continue;
     if (quiet && play.respect_quiet_hours) continue;
     const post = play.actions.find((a) => "post" in a);
-    const channel = channelOf(post && "post" in post ? post.post.channel : "alert_channel", settings);
+    const channel = channelOfRef(post && "post" in post ? post.post.channel : "alert_channel", settings);
     if (!channel) continue;
     const rows = await prisma.$queryRawUnsafe<{ id: bigint; attempt_at: Date | null; status: string }[]>(
       `INSERT INTO play_fires (workspace_id, play_key, subject, local_date, trigger, status)

@@ -102,18 +102,11 @@ export async function readPlayDays(
     out.set(id, {
       day,
       previousDay,
-      bandChange: change
-        ? {
-            from: change.from_band,
-            to: change.to_band,
-            fromScore: change.from_score,
-            toScore: change.to_score,
-          }
-        : null,
+      bandChange: change ? toBandChange(change) : null,
       previousBand: row.previous_band,
       scores,
-      components: components(row.components),
-      previousComponents: previousDay === null ? null : components(row.previous_components),
+      components: toComponents(row.components),
+      previousComponents: previousDay === null ? null : toComponents(row.previous_components),
       lastObserved: lastObserved.get(id) ?? Object.fromEntries(options.metrics.map((m) => [m, null])),
       answers: [],
     });
@@ -156,8 +149,22 @@ async function readScores(
   return out;
 }
 
-const components = (list: Components): ComponentState[] =>
+/** A snapshot's stored components as the triggers read them. */
+export const toComponents = (list: Components): ComponentState[] =>
   (list ?? []).map((c) => ({ key: c.key, raw: c.raw ?? null, score: c.score ?? null }));
+
+/** A band_changes row as a PlayDay's bandChange. */
+export const toBandChange = (change: {
+  from_band: string | null;
+  to_band: string;
+  from_score: number | null;
+  to_score: number | null;
+}): NonNullable<PlayDay["bandChange"]> => ({
+  from: change.from_band,
+  to: change.to_band,
+  fromScore: change.from_score,
+  toScore: change.to_score,
+});
 
 async function readLastObserved(
   prisma: PrismaClient,

@@ -27,7 +27,7 @@ import { triggerKind, type Playbook } from "../../domain/plays/schema.ts";
 import { connectorFailedHit, evaluateTrigger } from "../../domain/plays/triggers.ts";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 import { toPlayAccount } from "./play-accounts.ts";
-import { readAnswers } from "./play-days.ts";
+import { readAnswers, toBandChange, toComponents } from "./play-days.ts";
 
 /** Accounts evaluated together: their history is read in a few statements. */
 const CHUNK = 2000;
@@ -216,21 +216,14 @@ async function readHistory(
         playDay: {
           day,
           previousDay,
-          bandChange: change
-            ? {
-                from: change.from_band,
-                to: change.to_band,
-                fromScore: change.from_score,
-                toScore: change.to_score,
-              }
-            : null,
+          bandChange: change ? toBandChange(change) : null,
           previousBand: previous?.band ?? null,
           scores: list
             .slice(0, i + 1)
             .filter((s) => dateToDay(s.as_of) >= day - scoreDays - 1)
             .map((s) => ({ day: dateToDay(s.as_of), score: s.score })),
-          components: comps(today.components),
-          previousComponents: previous ? comps(previous.components) : null,
+          components: toComponents(today.components),
+          previousComponents: previous ? toComponents(previous.components) : null,
           lastObserved,
           answers: dayAnswers,
         },
@@ -240,9 +233,6 @@ async function readHistory(
   }
   return out;
 }
-
-const comps = (list: ComponentState[] | null): ComponentState[] =>
-  (list ?? []).map((c) => ({ key: c.key, raw: c.raw ?? null, score: c.score ?? null }));
 
 /** connector_failed plays: one hit per connector per day a sync of it failed. */
 async function connectorHits(
