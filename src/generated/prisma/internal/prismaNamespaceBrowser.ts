@@ -74,6 +74,7 @@ export const ModelName = {
   IdempotencyKey: 'IdempotencyKey',
   AccountWatch: 'AccountWatch',
   Playbook: 'Playbook',
+  PlayCandidate: 'PlayCandidate',
   PlayFire: 'PlayFire',
   WebhookDelivery: 'WebhookDelivery',
   AccountNote: 'AccountNote'
@@ -285,6 +286,7 @@ export const RecomputeRunScalarFieldEnum = {
   bandChanges: 'bandChanges',
   errors: 'errors',
   error: 'error',
+  playbookId: 'playbookId',
   startedAt: 'startedAt',
   finishedAt: 'finishedAt'
 } as const
@@ -451,6 +453,16 @@ export const PlaybookScalarFieldEnum = {
 } as const
 
 export type PlaybookScalarFieldEnum = (typeof PlaybookScalarFieldEnum)[keyof typeof PlaybookScalarFieldEnum]
+
+
+export const PlayCandidateScalarFieldEnum = {
+  runId: 'runId',
+  workspaceId: 'workspaceId',
+  playKey: 'playKey',
+  accountId: 'accountId'
+} as const
+
+export type PlayCandidateScalarFieldEnum = (typeof PlayCandidateScalarFieldEnum)[keyof typeof PlayCandidateScalarFieldEnum]
 
 
 export const PlayFireScalarFieldEnum = {
