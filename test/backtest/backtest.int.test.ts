@@ -88,6 +88,16 @@ interface BacktestJson {
   notes: string[];
 }
 
+interface ProbabilityJson {
+  brier: number | null;
+  log_loss: number | null;
+  ece: number | null;
+  calibration: { bin: string; predicted: number; observed: number; accounts: number }[];
+  probability_folds: number;
+  probability_reason: string | null;
+  notes: string[];
+}
+
 describe("css-bot backtest on files", () => {
   it("prints the documented JSON, with only the data observed before --as-of", async () => {
     const { code, stdout, stderr } = await cli(["backtest", ...files(), "--as-of", "2026-03-01", "--json"]);
@@ -125,6 +135,53 @@ describe("css-bot backtest on files", () => {
     expect(stdout).toContain("AUC 1.000");
     expect(stdout).toMatch(/at_risk \(at risk\)/);
     expect(stdout).toContain("Churn rate by score decile");
+  });
+
+  it("gives the churn probability's held-out figures: brier, log_loss, ece and calibration bins", async () => {
+    const { code, stdout } = await cli([
+      "backtest",
+      ...files(),
+      "--as-of",
+      "2026-03-01",
+      "--folds",
+      "2",
+      "--json",
+    ]);
+    expect(code).toBe(0);
+    const r = JSON.parse(stdout) as ProbabilityJson;
+    expect(r.probability_folds).toBe(2);
+    expect(r.probability_reason).toBeNull();
+    // Scores: churned A1 20, A3 52; retained A2 90, A4 97. Each training fold holds one churner and one
+    // retained account with the churner lower, so its map is [[c, 0.75], [r, 0.25]] (1 and 0 floored
+    // at half an account in two). Whatever the folds, a held-out churner reads 0.75, 0.521 or 0.542 and
+    // a retained account 0.25, 0.295 or 0.328: bins from 0.5 up hold churners only, below 0.4 none.
+    expect(r.calibration.reduce((n, b) => n + b.accounts, 0)).toBe(4);
+    for (const b of r.calibration) {
+      expect(Object.keys(b)).toEqual(["bin", "predicted", "observed", "accounts"]);
+      expect(b.observed).toBe(Number(b.bin.slice(0, 4)) >= 0.5 ? 1 : 0);
+    }
+    expect(r.brier!).toBeGreaterThanOrEqual(0.0625);
+    expect(r.brier!).toBeLessThanOrEqual((1 - 0.5214) ** 2);
+    expect(r.log_loss!).toBeGreaterThanOrEqual(-Math.log(0.75));
+    expect(r.log_loss!).toBeLessThanOrEqual(-Math.log(0.5214));
+    expect(r.ece!).toBeGreaterThanOrEqual(0.25);
+    expect(r.ece!).toBeLessThanOrEqual(0.5);
+
+    const text = await cli(["backtest", ...files(), "--as-of", "2026-03-01", "--folds", "2"]);
+    expect(text.stdout).toMatch(
+      /Churn probability on 2 held-out folds .*: Brier 0\.\d{3}, log loss 0\.\d{3}/,
+    );
+    expect(text.stdout).toMatch(/probability +│ accounts │ predicted churn │ observed churn/);
+    // With the default 5 folds, 2 churners are too few: the figures are null, and the report says why.
+    const five = JSON.parse(
+      (await cli(["backtest", ...files(), "--as-of", "2026-03-01", "--json"])).stdout,
+    ) as ProbabilityJson;
+    expect(five).toMatchObject({ brier: null, log_loss: null, ece: null, calibration: [] });
+    expect(five.probability_reason).toMatch(
+      /at least 5 churned and 5 retained .* \(got 2 churned, 2 retained\)/,
+    );
+    expect(five.notes.join("\n")).toMatch(/churn probability not evaluated/);
+    expect((await cli(["backtest", ...files(), "--as-of", "2026-03-01", "--folds", "1"])).code).toBe(2);
   });
 
   it("says AUC is undefined without churners, and leaves out accounts without an outcome", async () => {
@@ -215,10 +272,18 @@ describe("backtest and calibrate on a slice of the real Iranian churn data", () 
   it("back-tests the documented example model", async () => {
     const { code, stdout } = await cli(["backtest", ...real(), "--json"]);
     expect(code).toBe(0);
-    const r = JSON.parse(stdout) as BacktestJson;
+    const r = JSON.parse(stdout) as BacktestJson & ProbabilityJson & { churn_rate: number };
     expect(r.accounts).toBe(600);
     expect(r.churned).toBeGreaterThan(30);
     expect(r.auc!).toBeGreaterThan(0.6);
+    // Held-out probabilities beat the base rate given to everyone (Brier rate * (1 - rate)), and
+    // are calibrated to within a few points.
+    expect(r.brier!).toBeLessThan(r.churn_rate * (1 - r.churn_rate));
+    expect(r.log_loss!).toBeLessThan(
+      -(r.churn_rate * Math.log(r.churn_rate) + (1 - r.churn_rate) * Math.log(1 - r.churn_rate)),
+    );
+    expect(r.ece!).toBeLessThan(0.05);
+    expect(r.calibration.reduce((n, b) => n + b.accounts, 0)).toBe(600);
   });
 
   it("writes a calibrated model that loads and differs only in weights and threshold", async () => {
@@ -347,6 +412,8 @@ describe("css-bot backtest --from-history (PostgreSQL)", () => {
       lead_time: { accounts: number; warned: number; median: number };
     };
     expect(r).toMatchObject({ lead_days: 60, accounts: 4, churned: 2, auc: 0.5 });
+    // Four accounts are too few for the churn probability's 5 held-out folds: said, not made up.
+    expect((r as unknown as ProbabilityJson).probability_reason).toMatch(/at least 5 churned and 5 retained/);
     // Churners read on or before 2026-05-01 (C1 at risk, C2 healthy); retained on the same day.
     expect(r.retained_reference_day).toBe("2026-05-01");
     expect(r.at_risk).toMatchObject({ precision: 0.5, recall: 0.5 });

@@ -1,6 +1,7 @@
 // css-bot backtest: how well the score would have warned of churn, from files (a model, the
 // accounts' data and their outcomes) or from the workspace's stored snapshots (--from-history).
 import type { Command } from "commander";
+import type { HeldOutProbability } from "../../domain/backtest/held-out-probability.ts";
 import type { BacktestReport } from "../../domain/backtest/report.ts";
 import { churnByScoreBins } from "../../domain/backtest/metrics.ts";
 import { scoreSamples } from "../../domain/backtest/samples.ts";
@@ -25,6 +26,8 @@ interface BacktestOptions {
   asOf?: string;
   fromHistory?: boolean;
   leadDays: string;
+  folds: string;
+  seed: string;
   json?: boolean;
   skipInvalid?: boolean;
 }
@@ -41,9 +44,12 @@ export function registerBacktest(program: Command, ctx: CliContext): void {
     .option("--as-of <date>", "score as of this date, YYYY-MM-DD, with the data observed before it")
     .option("--from-history", "back-test the workspace's stored snapshots instead of files")
     .option("--lead-days <days>", "with --from-history: the snapshots this many days before churn", "90")
+    .option("--folds <k>", "held-out folds of the churn probability (each fitted on the others)", "5")
+    .option("--seed <n>", "seed of the folds' shuffle", "1")
     .option("--json", "print a JSON object")
     .option("--skip-invalid", "back-test the valid rows and report the invalid ones")
     .action(async (opts: BacktestOptions, command: Command) => {
+      const folds = foldOptions(opts);
       if (opts.fromHistory) {
         const given = (["model", "accounts", "metrics", "responses", "outcomes", "asOf"] as const).filter(
           (k) => opts[k] !== undefined,
@@ -53,7 +59,7 @@ export function registerBacktest(program: Command, ctx: CliContext): void {
         const lead = numberOption("--lead-days", opts.leadDays, 1, 3650);
         if (!Number.isInteger(lead)) throw new UsageError(`--lead-days must be a whole number of days`);
         const result = await withWorkspace(ctx, command, { create: false }, async (db, workspace) => {
-          const h = await backtestHistory(db.prisma, workspace.id, lead);
+          const h = await backtestHistory(db.prisma, workspace.id, lead, folds);
           if (h.report.accounts > 0) await recordBacktest(db.prisma, workspace.id, historyJson(h), "cli");
           return h;
         });
@@ -78,7 +84,7 @@ export function registerBacktest(program: Command, ctx: CliContext): void {
           outcomes: opts.outcomes!,
         },
         asOf,
-        { skipInvalid: opts.skipInvalid ?? false, progress: ctx.progress() },
+        { skipInvalid: opts.skipInvalid ?? false, progress: ctx.progress(), ...folds },
       );
       if (!result.data.report.empty)
         ctx.io.stderr.write(
@@ -110,6 +116,15 @@ export function registerBacktest(program: Command, ctx: CliContext): void {
         ].join("\n"),
       );
     });
+}
+
+/** --folds and --seed, as calibrate reads them. */
+export function foldOptions(opts: { folds: string; seed: string }): { folds: number; seed: number } {
+  const folds = numberOption("--folds", opts.folds, 2, 100);
+  const seed = numberOption("--seed", opts.seed, 0, 2 ** 31 - 1);
+  if (!Number.isInteger(folds) || !Number.isInteger(seed))
+    throw new UsageError("--folds and --seed must be whole numbers");
+  return { folds, seed };
 }
 
 const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -144,6 +159,24 @@ export function reportJson(r: BacktestReport) {
       auc: c.auc,
       auc_reason: c.aucReason,
     })),
+    ...probabilityJson(r.probability),
+  };
+}
+
+/** The held-out churn probability's figures (docs/backtesting.md, "Churn probability"). */
+export function probabilityJson(p: HeldOutProbability) {
+  return {
+    brier: p.brier,
+    log_loss: p.logLoss,
+    ece: p.ece,
+    calibration: p.calibration.map((b) => ({
+      bin: b.bin,
+      predicted: b.predicted,
+      observed: b.observed,
+      accounts: b.accounts,
+    })),
+    probability_folds: p.folds,
+    probability_reason: p.reason,
   };
 }
 
@@ -204,6 +237,22 @@ export function reportText(r: BacktestReport): string {
       `recall ${fmtPercent(r.atRisk.recall, 1)}, lift ${r.atRisk.lift === null ? "–" : `${fmtNumber(r.atRisk.lift)}x`}`,
     bands,
     components,
+    reliabilityText(r.probability),
+  ].join("\n");
+}
+
+/** The reliability table: per bin of held-out probability, the churn predicted and the churn seen. */
+export function reliabilityText(p: HeldOutProbability): string {
+  if (p.reason !== null) return `Churn probability: not evaluated (${p.reason})`;
+  const fmt = (x: number | null) => (x === null ? "–" : x.toFixed(3));
+  return [
+    `Churn probability on ${p.folds} held-out folds (each from a map fitted on the other folds): ` +
+      `Brier ${fmt(p.brier)}, log loss ${fmt(p.logLoss)}, expected calibration error ${fmt(p.ece)}`,
+    table(
+      ["probability", "accounts", "predicted churn", "observed churn"],
+      p.calibration.map((b) => [b.bin, b.accounts, fmtPercent(b.predicted, 1), fmtPercent(b.observed, 1)]),
+      ["left", "right", "right", "right"],
+    ),
   ].join("\n");
 }
 

@@ -21,6 +21,7 @@ export function scoreSamples(model: ScoringModel, samples: readonly OutcomeSampl
     const result = scoreFromInputs(segments.for(s.segment), s.raws);
     return {
       accountId: s.accountId,
+      segment: s.segment,
       churned: s.churned,
       score: result.score,
       band: result.band,
