@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { convertDataset, DATASETS, type Dataset } from "../examples/datasets-to-files.ts";
 import { table } from "../src/cli/output/format.ts";
+import { DEFAULT_HORIZON_DAYS } from "../src/domain/backtest/fit-churn-map.ts";
 import { parseDay } from "../src/domain/dates.ts";
 import { parseModel } from "../src/domain/model/parse-model.ts";
 import { backtestFiles } from "../src/services/backtest-files.ts";
@@ -61,6 +62,7 @@ export async function main(args: string[]): Promise<void> {
         folds,
         seed,
         target: precision === null ? null : { precision },
+        horizonDays: DEFAULT_HORIZON_DAYS,
       });
       const calibrated = performance.now();
       const c = cal.calibration;

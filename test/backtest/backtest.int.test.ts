@@ -8,7 +8,9 @@ import { convertDataset } from "../../examples/datasets-to-files.ts";
 import { activeModelForScoring } from "../../src/db/repositories/models.ts";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
 import { dayToDate, parseDay } from "../../src/domain/dates.ts";
+import { churnChance, churnProbability } from "../../src/domain/model/churn-map.ts";
 import { parseModel } from "../../src/domain/model/parse-model.ts";
+import type { ChurnMap } from "../../src/domain/model/schema.ts";
 import { lastBacktestNote } from "../../src/services/backtest-history.ts";
 import { runCli } from "../support/cli.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
@@ -286,7 +288,7 @@ describe("backtest and calibrate on a slice of the real Iranian churn data", () 
     expect(r.calibration.reduce((n, b) => n + b.accounts, 0)).toBe(600);
   });
 
-  it("writes a calibrated model that loads and differs only in weights and threshold", async () => {
+  it("writes a calibrated model that loads and differs only in weights, threshold and the churn map at the end", async () => {
     const out = join(dir, "calibrated.yaml");
     const { code, stdout, stderr } = await cli([
       "calibrate",
@@ -299,6 +301,8 @@ describe("backtest and calibrate on a slice of the real Iranian churn data", () 
       "9",
       "--target-recall",
       "0.7",
+      "--horizon-days",
+      "60",
       "--json",
     ]);
     expect(stderr).toBe("");
@@ -309,19 +313,35 @@ describe("backtest and calibrate on a slice of the real Iranian churn data", () 
       after: { auc: number; auc_folds: number[]; at_risk: { precision: number; recall: number } };
       weights: { key: string; before: number; after: number }[];
       at_risk_threshold: { band: string; before: number; after: number };
+      churn_probability: ChurnMap;
     };
     expect(r.folds).toBe(4);
     expect(r.after.auc_folds).toHaveLength(4);
     expect(r.at_risk_threshold.band).toBe("caution");
     const input = readFileSync(EXAMPLE_MODEL, "utf8");
-    const written = readFileSync(out, "utf8");
-    expect(written).toMatch(/^# Calibrated by `css-bot calibrate`/);
+    const whole = readFileSync(out, "utf8");
+    expect(whole).toMatch(/^# Calibrated by `css-bot calibrate`/);
+    // The churn map is appended: the input's text (weights and threshold aside) comes before it.
+    const mapAt = whole.indexOf("\nchurn_probability:\n");
+    expect(mapAt).toBeGreaterThan(0);
+    const written = whole.slice(0, mapAt + 1);
     expect(written.split("\n").length).toBe(
       input.split("\n").length + written.split("\n").findIndex((l) => l === "#") + 1,
     );
     const before = parseModel(input, "input");
     const after = parseModel(written, out);
     expect(after.components.map((c) => c.weight)).toEqual(r.weights.map((w) => w.after));
+    const calibrated = parseModel(whole, out);
+    expect(calibrated.churn_probability).toEqual(r.churn_probability);
+    expect(r.churn_probability).toMatchObject({
+      horizon_days: 60,
+      method: "isotonic",
+      portfolio: { accounts: 600 },
+    });
+    // A low score reads a higher chance than a high one, in words only because a map exists.
+    expect(churnProbability(calibrated, null, 30)!).toBeGreaterThan(churnProbability(calibrated, null, 90)!);
+    expect(churnChance(calibrated, null, 90)).toMatch(/chance of churning within 60 days$/);
+    expect(churnChance(before, null, 90)).toBeNull();
     const strip = (m: typeof before) => ({
       ...m,
       components: m.components.map((c) => ({ ...c, weight: 0 })),

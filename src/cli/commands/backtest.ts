@@ -12,7 +12,7 @@ import { backtestFiles } from "../../services/backtest-files.ts";
 import { backtestHistory, recordBacktest, type HistoryBacktest } from "../../services/backtest-history.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
-import { asOfOption, numberOption } from "../options.ts";
+import { asOfOption, foldOptions, numberOption } from "../options.ts";
 import { fmtNumber, fmtPercent, table } from "../output/format.ts";
 import { readModelFile } from "../read-model-file.ts";
 import { withWorkspace } from "../workspace.ts";
@@ -116,15 +116,6 @@ export function registerBacktest(program: Command, ctx: CliContext): void {
         ].join("\n"),
       );
     });
-}
-
-/** --folds and --seed, as calibrate reads them. */
-export function foldOptions(opts: { folds: string; seed: string }): { folds: number; seed: number } {
-  const folds = numberOption("--folds", opts.folds, 2, 100);
-  const seed = numberOption("--seed", opts.seed, 0, 2 ** 31 - 1);
-  if (!Number.isInteger(folds) || !Number.isInteger(seed))
-    throw new UsageError("--folds and --seed must be whole numbers");
-  return { folds, seed };
 }
 
 const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;

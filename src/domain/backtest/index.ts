@@ -12,3 +12,4 @@ export * from "./isotonic.ts";
 export * from "./probability-metrics.ts";
 export * from "./fit-churn-map.ts";
 export * from "./held-out-probability.ts";
+export * from "./write-churn-map.ts";
