@@ -11,6 +11,7 @@ import {
   expectedCalibrationError,
   logLoss,
   type CalibrationBin,
+  type Prediction,
 } from "./probability-metrics.ts";
 
 export interface ProbabilitySample extends ChurnMapSample {
@@ -27,17 +28,48 @@ export interface HeldOutProbabilityOptions {
   trace?: (event: { fold: number; phase: "fit" | "evaluate"; accountIds: readonly string[] }) => void;
 }
 
-export interface HeldOutProbability {
-  folds: number;
-  seed: number;
-  /** Null (with `reason`) when there are too few churned or retained accounts for the folds. */
+/** The figures of probabilities against outcomes: null (with `reason`) when they could not be made. */
+export interface ProbabilityFigures {
   brier: number | null;
   logLoss: number | null;
   ece: number | null;
   calibration: CalibrationBin[];
   reason: string | null;
+}
+
+export interface HeldOutProbability extends ProbabilityFigures {
+  folds: number;
+  seed: number;
   /** Each sample's held-out probability, in the order given (null when undefined). */
   probabilities: (number | null)[];
+}
+
+export function probabilityFigures(predictions: readonly Prediction[]): ProbabilityFigures {
+  const calibration = calibrationBins(predictions);
+  return {
+    brier: brierScore(predictions),
+    logLoss: logLoss(predictions),
+    ece: expectedCalibrationError(calibration),
+    calibration,
+    reason: null,
+  };
+}
+
+export function noProbabilityFigures(reason: string): ProbabilityFigures {
+  return { brier: null, logLoss: null, ece: null, calibration: [], reason };
+}
+
+/**
+ * One fold's probabilities: the map fitted on `train` only, read at each `test` account's score.
+ * Null when `train` holds one outcome only (no map can be fitted).
+ */
+export function foldProbabilities(
+  train: readonly ChurnMapSample[],
+  test: readonly ChurnMapSample[],
+  options: Pick<HeldOutProbabilityOptions, "horizonDays" | "minSegmentChurners">,
+): number[] | null {
+  const map = fitChurnMap(train, options);
+  return map ? test.map((s) => probabilityFromMap(map, s.segment, s.score)) : null;
 }
 
 export function heldOutProbability(
@@ -51,11 +83,9 @@ export function heldOutProbability(
   if (churned < k || retained < k)
     return {
       ...base,
-      brier: null,
-      logLoss: null,
-      ece: null,
-      calibration: [],
-      reason: `held-out probabilities need at least ${k} churned and ${k} retained scored accounts for ${k} folds (got ${churned} churned, ${retained} retained)`,
+      ...noProbabilityFigures(
+        `held-out probabilities need at least ${k} churned and ${k} retained scored accounts for ${k} folds (got ${churned} churned, ${retained} retained)`,
+      ),
       probabilities: samples.map(() => null),
     };
   const folds = stratifiedFolds(
@@ -67,21 +97,13 @@ export function heldOutProbability(
   for (let f = 0; f < k; f++) {
     const { train, test } = splitFold(folds, f);
     const trainSamples = train.map((i) => samples[i]!);
+    const testSamples = test.map((i) => samples[i]!);
     options.trace?.({ fold: f, phase: "fit", accountIds: trainSamples.map((s) => s.accountId) });
+    options.trace?.({ fold: f, phase: "evaluate", accountIds: testSamples.map((s) => s.accountId) });
     // Every training fold holds both outcomes (stratified, and at least k of each), so the map exists.
-    const map = fitChurnMap(trainSamples, options)!;
-    options.trace?.({ fold: f, phase: "evaluate", accountIds: test.map((i) => samples[i]!.accountId) });
-    for (const i of test) probabilities[i] = probabilityFromMap(map, samples[i]!.segment, samples[i]!.score);
+    const p = foldProbabilities(trainSamples, testSamples, options)!;
+    test.forEach((i, j) => (probabilities[i] = p[j]!));
   }
   const predictions = samples.map((s, i) => ({ probability: probabilities[i]!, churned: s.churned }));
-  const calibration = calibrationBins(predictions);
-  return {
-    ...base,
-    brier: brierScore(predictions),
-    logLoss: logLoss(predictions),
-    ece: expectedCalibrationError(calibration),
-    calibration,
-    reason: null,
-    probabilities,
-  };
+  return { ...base, ...probabilityFigures(predictions), probabilities };
 }
