@@ -46,6 +46,7 @@ export async function calibrateFiles(
     seed: options.seed,
     riskBands: riskBands(model),
     target: options.target,
+    horizonDays: options.horizonDays,
   });
   const band = thresholdBand(model);
   // The map reads the calibrated score, so it is fitted after the weights, on all the data.
@@ -78,6 +79,7 @@ export async function calibrateFiles(
 
 const pct = (x: number | null) => (x === null ? "n/a" : `${(x * 100).toFixed(1)}%`);
 const auc = (x: number | null) => (x === null ? "undefined" : x.toFixed(3));
+const dec = (x: number | null) => (x === null ? "n/a" : x.toFixed(3));
 
 function evidence(
   model: ScoringModel,
@@ -98,6 +100,7 @@ function evidence(
     `${c.folds}-fold cross-validation (seed ${c.seed}); every figure is on held-out folds only (before -> after):`,
     `  AUC ${auc(c.before.auc)} -> ${auc(c.after.auc)}`,
     `  at-risk precision ${pct(c.before.atRisk.precision)} -> ${pct(c.after.atRisk.precision)}, recall ${pct(c.before.atRisk.recall)} -> ${pct(c.after.atRisk.recall)}`,
+    `  churn probability: Brier ${dec(c.before.probability.brier)} -> ${dec(c.after.probability.brier)}, log loss ${dec(c.before.probability.logLoss)} -> ${dec(c.after.probability.logLoss)}, expected calibration error ${dec(c.before.probability.ece)} -> ${dec(c.after.probability.ece)}`,
     `Weights: non-negative least squares of retained (1) / churned (0) on the centred component`,
     `sub-scores, scaled to the model's total weight (${total}); a component given no weight keeps about ${MIN_WEIGHT_SHARE * 100}%.`,
     ...wrap(changed.length > 0 ? `Changed: ${changed.join(", ")}.` : "No weight changed."),

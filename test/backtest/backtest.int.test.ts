@@ -309,8 +309,16 @@ describe("backtest and calibrate on a slice of the real Iranian churn data", () 
     expect(code).toBe(0);
     const r = JSON.parse(stdout) as {
       folds: number;
-      before: { auc: number; auc_folds: number[]; at_risk: { precision: number; recall: number } };
-      after: { auc: number; auc_folds: number[]; at_risk: { precision: number; recall: number } };
+      before: {
+        auc: number;
+        auc_folds: number[];
+        at_risk: { precision: number; recall: number };
+      } & ProbabilityJson;
+      after: {
+        auc: number;
+        auc_folds: number[];
+        at_risk: { precision: number; recall: number };
+      } & ProbabilityJson;
       weights: { key: string; before: number; after: number }[];
       at_risk_threshold: { band: string; before: number; after: number };
       churn_probability: ChurnMap;
@@ -318,6 +326,14 @@ describe("backtest and calibrate on a slice of the real Iranian churn data", () 
     expect(r.folds).toBe(4);
     expect(r.after.auc_folds).toHaveLength(4);
     expect(r.at_risk_threshold.band).toBe("caution");
+    // The churn probability before and after, each fold through a map fitted on the other folds.
+    for (const h of [r.before, r.after]) {
+      expect(h.probability_reason).toBeNull();
+      expect(h.brier!).toBeGreaterThan(0);
+      expect(h.log_loss!).toBeGreaterThan(h.brier!);
+      expect(h.ece!).toBeLessThan(0.1);
+      expect(h.calibration.reduce((n, b) => n + b.accounts, 0)).toBe(600);
+    }
     const input = readFileSync(EXAMPLE_MODEL, "utf8");
     const whole = readFileSync(out, "utf8");
     expect(whole).toMatch(/^# Calibrated by `css-bot calibrate`/);

@@ -14,6 +14,7 @@ import type { CliContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { asOfOption, foldOptions, numberOption } from "../options.ts";
 import { fmtNumber, fmtPercent, table } from "../output/format.ts";
+import { probabilityJson } from "../output/probability-json.ts";
 import { readModelFile } from "../read-model-file.ts";
 import { withWorkspace } from "../workspace.ts";
 
@@ -151,23 +152,7 @@ export function reportJson(r: BacktestReport) {
       auc_reason: c.aucReason,
     })),
     ...probabilityJson(r.probability),
-  };
-}
-
-/** The held-out churn probability's figures (docs/backtesting.md, "Churn probability"). */
-export function probabilityJson(p: HeldOutProbability) {
-  return {
-    brier: p.brier,
-    log_loss: p.logLoss,
-    ece: p.ece,
-    calibration: p.calibration.map((b) => ({
-      bin: b.bin,
-      predicted: b.predicted,
-      observed: b.observed,
-      accounts: b.accounts,
-    })),
-    probability_folds: p.folds,
-    probability_reason: p.reason,
+    probability_folds: r.probability.folds,
   };
 }
 

@@ -15,6 +15,7 @@ import type { CliContext } from "../context.ts";
 import { UsageError, UserError } from "../errors.ts";
 import { asOfOption, foldOptions, numberOption } from "../options.ts";
 import { fmtPercent, table } from "../output/format.ts";
+import { probabilityJson } from "../output/probability-json.ts";
 import { readModelFile } from "../read-model-file.ts";
 
 interface CalibrateOptions {
@@ -149,6 +150,13 @@ export function registerCalibrate(program: Command, ctx: CliContext): void {
                 fmtPercent(c.after.atRisk.recall, 1),
               ),
               row("flagged at risk", String(c.before.atRisk.flagged), String(c.after.atRisk.flagged)),
+              row(
+                "churn probability: Brier",
+                fmt(c.before.probability.brier),
+                fmt(c.after.probability.brier),
+              ),
+              row("log loss", fmt(c.before.probability.logLoss), fmt(c.after.probability.logLoss)),
+              row("expected calibration error", fmt(c.before.probability.ece), fmt(c.after.probability.ece)),
             ],
             ["left", "right", "right"],
           ),
@@ -201,5 +209,6 @@ function heldOutJson(h: HeldOut) {
     accounts: h.accounts,
     churned: h.churned,
     insufficient_data: h.insufficientData,
+    ...probabilityJson(h.probability),
   };
 }
