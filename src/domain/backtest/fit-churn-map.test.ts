@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { probabilityFromMap } from "../model/churn-map.ts";
+import { probabilityAt, probabilityFromMap } from "../model/churn-map.ts";
 import { churnMapSchema } from "../model/schema.ts";
 import { fitChurnCurve, fitChurnMap, MIN_SEGMENT_CHURNERS } from "./fit-churn-map.ts";
 
@@ -68,6 +68,9 @@ describe("fitChurnMap", () => {
     expect(map.segments!.enterprise!.accounts).toBe(big.length);
     expect(churnMapSchema.safeParse(map).success).toBe(true);
     expect(fitChurnMap(big, { horizonDays: 90, minSegmentChurners: 61 })!.segments).toBeUndefined();
+    const odd = fitChurnMap(many(4 * MIN_SEGMENT_CHURNERS, "__proto__", 2), { horizonDays: 90 })!;
+    expect(Object.keys(odd.segments!)).toEqual(["__proto__"]);
+    expect(probabilityFromMap(odd, "__proto__", 50)).toBe(probabilityAt(odd.segments!.__proto__!, 50));
   });
 
   it("is null without both outcomes", () => {

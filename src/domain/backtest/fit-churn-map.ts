@@ -41,12 +41,14 @@ export function fitChurnMap(samples: readonly ChurnMapSample[], options: ChurnMa
     if (!list) bySegment.set(s.segment, (list = []));
     list.push(s);
   }
-  const segments: Record<string, ChurnCurve> = {};
+  const own: [string, ChurnCurve][] = [];
   for (const [segment, list] of [...bySegment].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const churned = list.filter((s) => s.churned).length;
     if (churned < min || list.length - churned < min) continue;
-    segments[segment] = fitChurnCurve(list)!;
+    own.push([segment, fitChurnCurve(list)!]);
   }
+  // fromEntries defines own properties, so even a segment named "__proto__" is kept as a key.
+  const segments = Object.fromEntries(own);
   return {
     horizon_days: options.horizonDays,
     method: "isotonic",

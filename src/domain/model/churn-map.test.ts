@@ -45,6 +45,7 @@ describe("churnProbability", () => {
   it("reads a segment's own curve, and the portfolio's for a segment without one", () => {
     expect(churnProbability(WITH_MAP, "enterprise", 70)).toBeCloseTo(0.2, 12);
     expect(churnProbability(WITH_MAP, "smb", 70)).toBeCloseTo(0.11, 12);
+    expect(churnProbability(WITH_MAP, "constructor", 70)).toBeCloseTo(0.11, 12);
   });
 
   it("is null without a map: no invented numbers", () => {

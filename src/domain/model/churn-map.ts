@@ -14,7 +14,9 @@ export function churnProbability(model: ScoringModel, segment: string | null, sc
 }
 
 export function probabilityFromMap(map: ChurnMap, segment: string | null, score: number): number {
-  const curve = (segment !== null && map.segments?.[segment]) || map.portfolio;
+  // Own properties only: a segment named like an Object method ("constructor") has no curve.
+  const own = segment !== null && map.segments !== undefined && Object.hasOwn(map.segments, segment);
+  const curve = own ? map.segments![segment]! : map.portfolio;
   return probabilityAt(curve, score);
 }
 
