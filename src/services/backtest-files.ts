@@ -77,6 +77,7 @@ export async function readOutcomeData(
         segment: account.segment,
         raws: Object.fromEntries(result.components.map((c) => [c.key, c.raw])),
         churned: outcome.churned,
+        churnedAt: outcome.churnedAt,
       });
   }
   if (samples.length === 0)

@@ -73,6 +73,12 @@ export async function calibrateFiles(
   if (model.segments && Object.keys(model.segments).length > 0)
     notes.push("segments' own weights and bands are left as they are");
   if (!churnMap) notes.push("no churn map: the scored accounts all had the same outcome");
+  const late = data.samples.filter((s) => s.churnedAt != null && s.churnedAt >= asOf + options.horizonDays);
+  if (churnMap && late.length > 0)
+    notes.push(
+      `${late.length} account(s) churned ${options.horizonDays} days or more after ${formatDay(asOf)} (churned_at), ` +
+        `yet count as churned within the map's ${options.horizonDays}-day horizon: give --horizon-days to match the outcomes`,
+    );
   else if (model.churn_probability) notes.push("the model's churn map was fitted again");
   return { data, calibration, source, churnMap, notes };
 }

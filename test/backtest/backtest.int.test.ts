@@ -186,6 +186,37 @@ describe("css-bot backtest on files", () => {
     expect((await cli(["backtest", ...files(), "--as-of", "2026-03-01", "--folds", "1"])).code).toBe(2);
   });
 
+  it("calibrate writes the churn map, and says when churn dates fall beyond its horizon", async () => {
+    const out = join(tempDir(), "calibrated.yaml");
+    const run = (horizon: string) =>
+      cli([
+        "calibrate",
+        ...files(),
+        "--as-of",
+        "2026-03-01",
+        "--folds",
+        "2",
+        "--horizon-days",
+        horizon,
+        "--out",
+        out,
+        "--json",
+      ]);
+    const { code, stdout, stderr } = await run("30");
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const r = JSON.parse(stdout) as { churn_probability: ChurnMap; notes: string[] };
+    // A1 churned on 2026-04-10, 40 days after the as-of date: outside a 30-day horizon.
+    expect(r.notes).toContain(
+      "1 account(s) churned 30 days or more after 2026-03-01 (churned_at), yet count as churned within the map's 30-day horizon: give --horizon-days to match the outcomes",
+    );
+    expect(r.churn_probability).toMatchObject({ horizon_days: 30, portfolio: { accounts: 4, churned: 2 } });
+    expect(parseModel(readFileSync(out, "utf8"), out).churn_probability).toEqual(r.churn_probability);
+    const ninety = JSON.parse((await run("90")).stdout) as { notes: string[] };
+    expect(ninety.notes.join("\n")).not.toMatch(/days or more after/);
+    expect((await run("0")).stderr).toMatch(/--horizon-days must be a number from 1 to 3650/);
+  });
+
   it("says AUC is undefined without churners, and leaves out accounts without an outcome", async () => {
     const noChurn = writeTempFile("outcomes.csv", ["account_id,churned", "A2,0", "A4,0"]);
     const { code, stdout } = await cli(["backtest", ...files(noChurn), "--as-of", "2026-03-01", "--json"]);
