@@ -2,7 +2,9 @@
 // the data observed before that date, and compares the scores with the accounts' outcomes.
 import { formatDay, type Day } from "../domain/dates.ts";
 import type { ScoringModel } from "../domain/model/schema.ts";
-import { backtestReport, type BacktestReport } from "../domain/backtest/report.ts";
+import { DEFAULT_HORIZON_DAYS } from "../domain/backtest/fit-churn-map.ts";
+import type { HeldOutProbabilityOptions } from "../domain/backtest/held-out-probability.ts";
+import { backtestReport, type BacktestReport, type ReportOptions } from "../domain/backtest/report.ts";
 import { bandOrder, scoreSamples, type OutcomeSample } from "../domain/backtest/samples.ts";
 import { PortfolioInputs } from "../domain/scoring/portfolio-inputs.ts";
 import { KnownError } from "../errors.ts";
@@ -75,6 +77,7 @@ export async function readOutcomeData(
         segment: account.segment,
         raws: Object.fromEntries(result.components.map((c) => [c.key, c.raw])),
         churned: outcome.churned,
+        churnedAt: outcome.churnedAt,
       });
   }
   if (samples.length === 0)
@@ -83,6 +86,13 @@ export async function readOutcomeData(
         (churnedBefore.length > 0 ? `, ${churnedBefore.length} churned before ${formatDay(asOf)}` : ""),
     );
   return { asOf, dataThrough, samples, withoutOutcome, churnedBefore, latestData, report };
+}
+
+export interface BacktestFilesOptions extends ReadFilesOptions {
+  /** The held-out folds of the churn probability (5 folds, seed 1 unless given). */
+  folds?: number;
+  seed?: number;
+  horizonDays?: number;
 }
 
 export interface FileBacktest {
@@ -95,19 +105,31 @@ export async function backtestFiles(
   model: ScoringModel,
   files: BacktestFiles,
   asOf: Day,
-  options: ReadFilesOptions = {},
+  options: BacktestFilesOptions = {},
 ): Promise<FileBacktest> {
   const data = await readOutcomeData(model, files, asOf, options);
-  const report = backtestReport(scoreSamples(model, data.samples), backtestOptions(model));
+  const report = backtestReport(
+    scoreSamples(model, data.samples),
+    backtestOptions(model, {
+      folds: options.folds ?? DEFAULT_FOLDS,
+      seed: options.seed ?? DEFAULT_SEED,
+      horizonDays: options.horizonDays ?? DEFAULT_HORIZON_DAYS,
+    }),
+  );
   if (report.accounts === 0) throw new BacktestError(nothingScored(data));
   return { data, report, notes: [...outcomeNotes(data), ...reportNotes(report)] };
 }
 
-export function backtestOptions(model: ScoringModel) {
+/** The folds and seed of the held-out figures unless given: calibrate's defaults. */
+export const DEFAULT_FOLDS = 5;
+export const DEFAULT_SEED = 1;
+
+export function backtestOptions(model: ScoringModel, probability: HeldOutProbabilityOptions): ReportOptions {
   return {
     bandOrder: bandOrder(model),
     riskBands: riskBands(model),
     componentKeys: model.components.map((c) => c.key),
+    probability,
   };
 }
 
@@ -144,6 +166,7 @@ export function reportNotes(report: BacktestReport): string[] {
       `${report.insufficientData} account(s) had too little data to score (insufficient_data) and are left out`,
     );
   if (report.aucReason) notes.push(`AUC undefined: ${report.aucReason}`);
+  if (report.probability.reason) notes.push(`churn probability not evaluated: ${report.probability.reason}`);
   if (report.atRisk.flagged === 0)
     notes.push("no account was at risk: at-risk precision and lift are undefined");
   return notes;

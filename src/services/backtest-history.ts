@@ -11,7 +11,8 @@ import { formatDay, parseDay, type Day } from "../domain/dates.ts";
 import { DEFAULT_MODEL } from "../domain/model/default-model.ts";
 import { INSUFFICIENT_DATA } from "../domain/model/schema.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
-import { backtestOptions, reportNotes } from "./backtest-files.ts";
+import type { HeldOutProbabilityOptions } from "../domain/backtest/held-out-probability.ts";
+import { backtestOptions, DEFAULT_FOLDS, DEFAULT_SEED, reportNotes } from "./backtest-files.ts";
 
 /** A reference snapshot may be this many days older than its reference day (snapshots need not be daily). */
 export const SNAPSHOT_TOLERANCE_DAYS = 31;
@@ -38,23 +39,26 @@ export interface HistoryBacktest {
 interface RefRow {
   account_id: number;
   external_id: string;
+  segment: string | null;
   as_of: string;
   score: number | null;
   band: string;
   components: { key: string; score: number | null }[];
 }
 
-const REF_COLUMNS = `DISTINCT ON (s.account_id) s.account_id, a.external_id, to_char(s.as_of, 'YYYY-MM-DD') AS as_of,
+const REF_COLUMNS = `DISTINCT ON (s.account_id) s.account_id, a.external_id, a.segment, to_char(s.as_of, 'YYYY-MM-DD') AS as_of,
                      s.score, s.band, s.components`;
 
 export async function backtestHistory(
   prisma: PrismaClient,
   workspaceId: number,
   lead: number,
+  folds: Pick<HeldOutProbabilityOptions, "folds" | "seed"> = { folds: DEFAULT_FOLDS, seed: DEFAULT_SEED },
 ): Promise<HistoryBacktest> {
   const active = await findActiveModel(prisma, workspaceId);
   const model = active?.model ?? DEFAULT_MODEL;
-  const options = backtestOptions(model);
+  // The churners are read lead days before their churn: the probability is of churning within that.
+  const options = backtestOptions(model, { ...folds, horizonDays: lead });
   const [{ last }] = (await prisma.$queryRawUnsafe<{ last: string | null }[]>(
     `SELECT to_char(max(as_of), 'YYYY-MM-DD') AS last FROM score_snapshots WHERE workspace_id = $1`,
     workspaceId,
@@ -114,6 +118,7 @@ export async function backtestHistory(
 
   const sample = (r: RefRow, churned: boolean): BacktestSample => ({
     accountId: r.external_id,
+    segment: r.segment,
     churned,
     score: r.band === INSUFFICIENT_DATA ? null : r.score,
     band: r.band,

@@ -3,10 +3,13 @@
 // changed and the held-out evidence as a comment at the top.
 import { calibrate, type Calibration } from "../domain/backtest/calibrate.ts";
 import { editModelSource } from "../domain/backtest/edit-model-source.ts";
+import { fitChurnMap, MIN_SEGMENT_CHURNERS } from "../domain/backtest/fit-churn-map.ts";
 import { MIN_WEIGHT_SHARE } from "../domain/backtest/fit-weights.ts";
+import { scoreSamples } from "../domain/backtest/samples.ts";
 import { thresholdBand, type Target } from "../domain/backtest/threshold.ts";
 import { formatDay, type Day } from "../domain/dates.ts";
-import type { ScoringModel } from "../domain/model/schema.ts";
+import { writeChurnMap } from "../domain/backtest/write-churn-map.ts";
+import type { ChurnMap, ScoringModel } from "../domain/model/schema.ts";
 import { riskBands } from "./account-lists.ts";
 import { outcomeNotes, readOutcomeData, type BacktestFiles, type OutcomeData } from "./backtest-files.ts";
 import type { ReadFilesOptions } from "./read-portfolio-files.ts";
@@ -15,6 +18,8 @@ export interface CalibrateFilesOptions extends ReadFilesOptions {
   folds: number;
   seed: number;
   target: Target | null;
+  /** The outcomes stand for churn within this many days of the as-of date: the churn map's horizon. */
+  horizonDays: number;
 }
 
 export interface FileCalibration {
@@ -22,6 +27,8 @@ export interface FileCalibration {
   calibration: Calibration;
   /** The calibrated model file's text. */
   source: string;
+  /** The churn map written into it (fitted on all the data with the calibrated weights); null when the scored accounts hold one outcome only. */
+  churnMap: ChurnMap | null;
   notes: string[];
 }
 
@@ -39,16 +46,25 @@ export async function calibrateFiles(
     seed: options.seed,
     riskBands: riskBands(model),
     target: options.target,
+    horizonDays: options.horizonDays,
   });
   const band = thresholdBand(model);
-  const source = editModelSource(
+  // The map reads the calibrated score, so it is fitted after the weights, on all the data.
+  const churnMap = fitChurnMap(
+    scoreSamples(calibration.model, data.samples).flatMap((s) =>
+      s.score === null ? [] : [{ segment: s.segment ?? null, score: s.score, churned: s.churned }],
+    ),
+    { horizonDays: options.horizonDays },
+  );
+  const edited = editModelSource(
     modelSource,
     {
       weights: calibration.weights.map((w, index) => ({ index, weight: w.after })),
       bandMin: calibration.threshold && band ? { index: band.index, min: calibration.threshold.after } : null,
     },
-    evidence(model, modelFile, data, calibration, options.target),
+    evidence(model, modelFile, data, calibration, options.target, churnMap),
   );
+  const source = churnMap ? writeChurnMap(edited, churnMap) : edited;
   const notes = [...outcomeNotes(data)];
   if (!calibration.fitted)
     notes.push("no component separated churned from retained accounts: the weights are unchanged");
@@ -56,11 +72,20 @@ export async function calibrateFiles(
     notes.push("the target was not reached on the data: the threshold that comes closest was chosen");
   if (model.segments && Object.keys(model.segments).length > 0)
     notes.push("segments' own weights and bands are left as they are");
-  return { data, calibration, source, notes };
+  if (!churnMap) notes.push("no churn map: the scored accounts all had the same outcome");
+  const late = data.samples.filter((s) => s.churnedAt != null && s.churnedAt >= asOf + options.horizonDays);
+  if (churnMap && late.length > 0)
+    notes.push(
+      `${late.length} account(s) churned ${options.horizonDays} days or more after ${formatDay(asOf)} (churned_at), ` +
+        `yet count as churned within the map's ${options.horizonDays}-day horizon: give --horizon-days to match the outcomes`,
+    );
+  else if (model.churn_probability) notes.push("the model's churn map was fitted again");
+  return { data, calibration, source, churnMap, notes };
 }
 
 const pct = (x: number | null) => (x === null ? "n/a" : `${(x * 100).toFixed(1)}%`);
 const auc = (x: number | null) => (x === null ? "undefined" : x.toFixed(3));
+const dec = (x: number | null) => (x === null ? "n/a" : x.toFixed(3));
 
 function evidence(
   model: ScoringModel,
@@ -68,6 +93,7 @@ function evidence(
   data: OutcomeData,
   c: Calibration,
   target: Target | null,
+  churnMap: ChurnMap | null,
 ): string[] {
   const churned = data.samples.filter((s) => s.churned).length;
   const total = model.components.reduce((s, x) => s + x.weight, 0);
@@ -80,6 +106,7 @@ function evidence(
     `${c.folds}-fold cross-validation (seed ${c.seed}); every figure is on held-out folds only (before -> after):`,
     `  AUC ${auc(c.before.auc)} -> ${auc(c.after.auc)}`,
     `  at-risk precision ${pct(c.before.atRisk.precision)} -> ${pct(c.after.atRisk.precision)}, recall ${pct(c.before.atRisk.recall)} -> ${pct(c.after.atRisk.recall)}`,
+    `  churn probability: Brier ${dec(c.before.probability.brier)} -> ${dec(c.after.probability.brier)}, log loss ${dec(c.before.probability.logLoss)} -> ${dec(c.after.probability.logLoss)}, expected calibration error ${dec(c.before.probability.ece)} -> ${dec(c.after.probability.ece)}`,
     `Weights: non-negative least squares of retained (1) / churned (0) on the centred component`,
     `sub-scores, scaled to the model's total weight (${total}); a component given no weight keeps about ${MIN_WEIGHT_SHARE * 100}%.`,
     ...wrap(changed.length > 0 ? `Changed: ${changed.join(", ")}.` : "No weight changed."),
@@ -89,6 +116,20 @@ function evidence(
     lines.push(
       `At-risk threshold (${c.threshold.band} min) ${c.threshold.before} -> ${c.threshold.after} for target ${goal}` +
         (c.threshold.reached ? "." : " (not reached: the closest)."),
+    );
+  }
+  if (churnMap) {
+    const own = Object.keys(churnMap.segments ?? {});
+    lines.push(
+      ...wrap(
+        `Churn probability (churn_probability, at the end): the chance of churning within ${churnMap.horizon_days} days ` +
+          `at each calibrated score, by isotonic regression of churned (1) / retained (0) on the score over ` +
+          `${churnMap.portfolio.accounts} scored accounts (${churnMap.portfolio.churned} churned); straight lines between ` +
+          `the points, flat beyond the ends. ` +
+          (own.length > 0
+            ? `Segments with their own curve (at least ${MIN_SEGMENT_CHURNERS} churned and ${MIN_SEGMENT_CHURNERS} retained): ${own.join(", ")}; the others read the portfolio's.`
+            : `No segment had ${MIN_SEGMENT_CHURNERS} churned and ${MIN_SEGMENT_CHURNERS} retained accounts of its own: every account reads the portfolio's curve.`),
+      ),
     );
   }
   lines.push("");

@@ -8,7 +8,9 @@ import { convertDataset } from "../../examples/datasets-to-files.ts";
 import { activeModelForScoring } from "../../src/db/repositories/models.ts";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
 import { dayToDate, parseDay } from "../../src/domain/dates.ts";
+import { churnChance, churnProbability } from "../../src/domain/model/churn-map.ts";
 import { parseModel } from "../../src/domain/model/parse-model.ts";
+import type { ChurnMap } from "../../src/domain/model/schema.ts";
 import { lastBacktestNote } from "../../src/services/backtest-history.ts";
 import { runCli } from "../support/cli.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
@@ -88,6 +90,16 @@ interface BacktestJson {
   notes: string[];
 }
 
+interface ProbabilityJson {
+  brier: number | null;
+  log_loss: number | null;
+  ece: number | null;
+  calibration: { bin: string; predicted: number; observed: number; accounts: number }[];
+  probability_folds: number;
+  probability_reason: string | null;
+  notes: string[];
+}
+
 describe("css-bot backtest on files", () => {
   it("prints the documented JSON, with only the data observed before --as-of", async () => {
     const { code, stdout, stderr } = await cli(["backtest", ...files(), "--as-of", "2026-03-01", "--json"]);
@@ -125,6 +137,84 @@ describe("css-bot backtest on files", () => {
     expect(stdout).toContain("AUC 1.000");
     expect(stdout).toMatch(/at_risk \(at risk\)/);
     expect(stdout).toContain("Churn rate by score decile");
+  });
+
+  it("gives the churn probability's held-out figures: brier, log_loss, ece and calibration bins", async () => {
+    const { code, stdout } = await cli([
+      "backtest",
+      ...files(),
+      "--as-of",
+      "2026-03-01",
+      "--folds",
+      "2",
+      "--json",
+    ]);
+    expect(code).toBe(0);
+    const r = JSON.parse(stdout) as ProbabilityJson;
+    expect(r.probability_folds).toBe(2);
+    expect(r.probability_reason).toBeNull();
+    // Scores: churned A1 20, A3 52; retained A2 90, A4 97. Each training fold holds one churner and one
+    // retained account with the churner lower, so its map is [[c, 0.75], [r, 0.25]] (1 and 0 floored
+    // at half an account in two). Whatever the folds, a held-out churner reads 0.75, 0.521 or 0.542 and
+    // a retained account 0.25, 0.295 or 0.328: bins from 0.5 up hold churners only, below 0.4 none.
+    expect(r.calibration.reduce((n, b) => n + b.accounts, 0)).toBe(4);
+    for (const b of r.calibration) {
+      expect(Object.keys(b)).toEqual(["bin", "predicted", "observed", "accounts"]);
+      expect(b.observed).toBe(Number(b.bin.slice(0, 4)) >= 0.5 ? 1 : 0);
+    }
+    expect(r.brier!).toBeGreaterThanOrEqual(0.0625);
+    expect(r.brier!).toBeLessThanOrEqual((1 - 0.5214) ** 2);
+    expect(r.log_loss!).toBeGreaterThanOrEqual(-Math.log(0.75));
+    expect(r.log_loss!).toBeLessThanOrEqual(-Math.log(0.5214));
+    expect(r.ece!).toBeGreaterThanOrEqual(0.25);
+    expect(r.ece!).toBeLessThanOrEqual(0.5);
+
+    const text = await cli(["backtest", ...files(), "--as-of", "2026-03-01", "--folds", "2"]);
+    expect(text.stdout).toMatch(
+      /Churn probability on 2 held-out folds .*: Brier 0\.\d{3}, log loss 0\.\d{3}/,
+    );
+    expect(text.stdout).toMatch(/probability +│ accounts │ predicted churn │ observed churn/);
+    // With the default 5 folds, 2 churners are too few: the figures are null, and the report says why.
+    const five = JSON.parse(
+      (await cli(["backtest", ...files(), "--as-of", "2026-03-01", "--json"])).stdout,
+    ) as ProbabilityJson;
+    expect(five).toMatchObject({ brier: null, log_loss: null, ece: null, calibration: [] });
+    expect(five.probability_reason).toMatch(
+      /at least 5 churned and 5 retained .* \(got 2 churned, 2 retained\)/,
+    );
+    expect(five.notes.join("\n")).toMatch(/churn probability not evaluated/);
+    expect((await cli(["backtest", ...files(), "--as-of", "2026-03-01", "--folds", "1"])).code).toBe(2);
+  });
+
+  it("calibrate writes the churn map, and says when churn dates fall beyond its horizon", async () => {
+    const out = join(tempDir(), "calibrated.yaml");
+    const run = (horizon: string) =>
+      cli([
+        "calibrate",
+        ...files(),
+        "--as-of",
+        "2026-03-01",
+        "--folds",
+        "2",
+        "--horizon-days",
+        horizon,
+        "--out",
+        out,
+        "--json",
+      ]);
+    const { code, stdout, stderr } = await run("30");
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const r = JSON.parse(stdout) as { churn_probability: ChurnMap; notes: string[] };
+    // A1 churned on 2026-04-10, 40 days after the as-of date: outside a 30-day horizon.
+    expect(r.notes).toContain(
+      "1 account(s) churned 30 days or more after 2026-03-01 (churned_at), yet count as churned within the map's 30-day horizon: give --horizon-days to match the outcomes",
+    );
+    expect(r.churn_probability).toMatchObject({ horizon_days: 30, portfolio: { accounts: 4, churned: 2 } });
+    expect(parseModel(readFileSync(out, "utf8"), out).churn_probability).toEqual(r.churn_probability);
+    const ninety = JSON.parse((await run("90")).stdout) as { notes: string[] };
+    expect(ninety.notes.join("\n")).not.toMatch(/days or more after/);
+    expect((await run("0")).stderr).toMatch(/--horizon-days must be a number from 1 to 3650/);
   });
 
   it("says AUC is undefined without churners, and leaves out accounts without an outcome", async () => {
@@ -215,13 +305,21 @@ describe("backtest and calibrate on a slice of the real Iranian churn data", () 
   it("back-tests the documented example model", async () => {
     const { code, stdout } = await cli(["backtest", ...real(), "--json"]);
     expect(code).toBe(0);
-    const r = JSON.parse(stdout) as BacktestJson;
+    const r = JSON.parse(stdout) as BacktestJson & ProbabilityJson & { churn_rate: number };
     expect(r.accounts).toBe(600);
     expect(r.churned).toBeGreaterThan(30);
     expect(r.auc!).toBeGreaterThan(0.6);
+    // Held-out probabilities beat the base rate given to everyone (Brier rate * (1 - rate)), and
+    // are calibrated to within a few points.
+    expect(r.brier!).toBeLessThan(r.churn_rate * (1 - r.churn_rate));
+    expect(r.log_loss!).toBeLessThan(
+      -(r.churn_rate * Math.log(r.churn_rate) + (1 - r.churn_rate) * Math.log(1 - r.churn_rate)),
+    );
+    expect(r.ece!).toBeLessThan(0.05);
+    expect(r.calibration.reduce((n, b) => n + b.accounts, 0)).toBe(600);
   });
 
-  it("writes a calibrated model that loads and differs only in weights and threshold", async () => {
+  it("writes a calibrated model that loads and differs only in weights, threshold and the churn map at the end", async () => {
     const out = join(dir, "calibrated.yaml");
     const { code, stdout, stderr } = await cli([
       "calibrate",
@@ -234,29 +332,63 @@ describe("backtest and calibrate on a slice of the real Iranian churn data", () 
       "9",
       "--target-recall",
       "0.7",
+      "--horizon-days",
+      "60",
       "--json",
     ]);
     expect(stderr).toBe("");
     expect(code).toBe(0);
     const r = JSON.parse(stdout) as {
       folds: number;
-      before: { auc: number; auc_folds: number[]; at_risk: { precision: number; recall: number } };
-      after: { auc: number; auc_folds: number[]; at_risk: { precision: number; recall: number } };
+      before: {
+        auc: number;
+        auc_folds: number[];
+        at_risk: { precision: number; recall: number };
+      } & ProbabilityJson;
+      after: {
+        auc: number;
+        auc_folds: number[];
+        at_risk: { precision: number; recall: number };
+      } & ProbabilityJson;
       weights: { key: string; before: number; after: number }[];
       at_risk_threshold: { band: string; before: number; after: number };
+      churn_probability: ChurnMap;
     };
     expect(r.folds).toBe(4);
     expect(r.after.auc_folds).toHaveLength(4);
     expect(r.at_risk_threshold.band).toBe("caution");
+    // The churn probability before and after, each fold through a map fitted on the other folds.
+    for (const h of [r.before, r.after]) {
+      expect(h.probability_reason).toBeNull();
+      expect(h.brier!).toBeGreaterThan(0);
+      expect(h.log_loss!).toBeGreaterThan(h.brier!);
+      expect(h.ece!).toBeLessThan(0.1);
+      expect(h.calibration.reduce((n, b) => n + b.accounts, 0)).toBe(600);
+    }
     const input = readFileSync(EXAMPLE_MODEL, "utf8");
-    const written = readFileSync(out, "utf8");
-    expect(written).toMatch(/^# Calibrated by `css-bot calibrate`/);
+    const whole = readFileSync(out, "utf8");
+    expect(whole).toMatch(/^# Calibrated by `css-bot calibrate`/);
+    // The churn map is appended: the input's text (weights and threshold aside) comes before it.
+    const mapAt = whole.indexOf("\nchurn_probability:\n");
+    expect(mapAt).toBeGreaterThan(0);
+    const written = whole.slice(0, mapAt + 1);
     expect(written.split("\n").length).toBe(
       input.split("\n").length + written.split("\n").findIndex((l) => l === "#") + 1,
     );
     const before = parseModel(input, "input");
     const after = parseModel(written, out);
     expect(after.components.map((c) => c.weight)).toEqual(r.weights.map((w) => w.after));
+    const calibrated = parseModel(whole, out);
+    expect(calibrated.churn_probability).toEqual(r.churn_probability);
+    expect(r.churn_probability).toMatchObject({
+      horizon_days: 60,
+      method: "isotonic",
+      portfolio: { accounts: 600 },
+    });
+    // A low score reads a higher chance than a high one, in words only because a map exists.
+    expect(churnProbability(calibrated, null, 30)!).toBeGreaterThan(churnProbability(calibrated, null, 90)!);
+    expect(churnChance(calibrated, null, 90)).toMatch(/chance of churning within 60 days$/);
+    expect(churnChance(before, null, 90)).toBeNull();
     const strip = (m: typeof before) => ({
       ...m,
       components: m.components.map((c) => ({ ...c, weight: 0 })),
@@ -347,6 +479,8 @@ describe("css-bot backtest --from-history (PostgreSQL)", () => {
       lead_time: { accounts: number; warned: number; median: number };
     };
     expect(r).toMatchObject({ lead_days: 60, accounts: 4, churned: 2, auc: 0.5 });
+    // Four accounts are too few for the churn probability's 5 held-out folds: said, not made up.
+    expect((r as unknown as ProbabilityJson).probability_reason).toMatch(/at least 5 churned and 5 retained/);
     // Churners read on or before 2026-05-01 (C1 at risk, C2 healthy); retained on the same day.
     expect(r.retained_reference_day).toBe("2026-05-01");
     expect(r.at_risk).toMatchObject({ precision: 0.5, recall: 0.5 });

@@ -1,6 +1,7 @@
 // css-bot backtest: how well the score would have warned of churn, from files (a model, the
 // accounts' data and their outcomes) or from the workspace's stored snapshots (--from-history).
 import type { Command } from "commander";
+import type { HeldOutProbability } from "../../domain/backtest/held-out-probability.ts";
 import type { BacktestReport } from "../../domain/backtest/report.ts";
 import { churnByScoreBins } from "../../domain/backtest/metrics.ts";
 import { scoreSamples } from "../../domain/backtest/samples.ts";
@@ -11,8 +12,9 @@ import { backtestFiles } from "../../services/backtest-files.ts";
 import { backtestHistory, recordBacktest, type HistoryBacktest } from "../../services/backtest-history.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
-import { asOfOption, numberOption } from "../options.ts";
+import { asOfOption, foldOptions, numberOption } from "../options.ts";
 import { fmtNumber, fmtPercent, table } from "../output/format.ts";
+import { probabilityJson } from "../output/probability-json.ts";
 import { readModelFile } from "../read-model-file.ts";
 import { withWorkspace } from "../workspace.ts";
 
@@ -25,6 +27,8 @@ interface BacktestOptions {
   asOf?: string;
   fromHistory?: boolean;
   leadDays: string;
+  folds: string;
+  seed: string;
   json?: boolean;
   skipInvalid?: boolean;
 }
@@ -41,9 +45,12 @@ export function registerBacktest(program: Command, ctx: CliContext): void {
     .option("--as-of <date>", "score as of this date, YYYY-MM-DD, with the data observed before it")
     .option("--from-history", "back-test the workspace's stored snapshots instead of files")
     .option("--lead-days <days>", "with --from-history: the snapshots this many days before churn", "90")
+    .option("--folds <k>", "held-out folds of the churn probability (each fitted on the others)", "5")
+    .option("--seed <n>", "seed of the folds' shuffle", "1")
     .option("--json", "print a JSON object")
     .option("--skip-invalid", "back-test the valid rows and report the invalid ones")
     .action(async (opts: BacktestOptions, command: Command) => {
+      const folds = foldOptions(opts);
       if (opts.fromHistory) {
         const given = (["model", "accounts", "metrics", "responses", "outcomes", "asOf"] as const).filter(
           (k) => opts[k] !== undefined,
@@ -53,7 +60,7 @@ export function registerBacktest(program: Command, ctx: CliContext): void {
         const lead = numberOption("--lead-days", opts.leadDays, 1, 3650);
         if (!Number.isInteger(lead)) throw new UsageError(`--lead-days must be a whole number of days`);
         const result = await withWorkspace(ctx, command, { create: false }, async (db, workspace) => {
-          const h = await backtestHistory(db.prisma, workspace.id, lead);
+          const h = await backtestHistory(db.prisma, workspace.id, lead, folds);
           if (h.report.accounts > 0) await recordBacktest(db.prisma, workspace.id, historyJson(h), "cli");
           return h;
         });
@@ -78,7 +85,7 @@ export function registerBacktest(program: Command, ctx: CliContext): void {
           outcomes: opts.outcomes!,
         },
         asOf,
-        { skipInvalid: opts.skipInvalid ?? false, progress: ctx.progress() },
+        { skipInvalid: opts.skipInvalid ?? false, progress: ctx.progress(), ...folds },
       );
       if (!result.data.report.empty)
         ctx.io.stderr.write(
@@ -144,6 +151,8 @@ export function reportJson(r: BacktestReport) {
       auc: c.auc,
       auc_reason: c.aucReason,
     })),
+    ...probabilityJson(r.probability),
+    probability_folds: r.probability.folds,
   };
 }
 
@@ -204,6 +213,22 @@ export function reportText(r: BacktestReport): string {
       `recall ${fmtPercent(r.atRisk.recall, 1)}, lift ${r.atRisk.lift === null ? "–" : `${fmtNumber(r.atRisk.lift)}x`}`,
     bands,
     components,
+    reliabilityText(r.probability),
+  ].join("\n");
+}
+
+/** The reliability table: per bin of held-out probability, the churn predicted and the churn seen. */
+export function reliabilityText(p: HeldOutProbability): string {
+  if (p.reason !== null) return `Churn probability: not evaluated (${p.reason})`;
+  const fmt = (x: number | null) => (x === null ? "–" : x.toFixed(3));
+  return [
+    `Churn probability on ${p.folds} held-out folds (each from a map fitted on the other folds): ` +
+      `Brier ${fmt(p.brier)}, log loss ${fmt(p.logLoss)}, expected calibration error ${fmt(p.ece)}`,
+    table(
+      ["probability", "accounts", "predicted churn", "observed churn"],
+      p.calibration.map((b) => [b.bin, b.accounts, fmtPercent(b.predicted, 1), fmtPercent(b.observed, 1)]),
+      ["left", "right", "right", "right"],
+    ),
   ].join("\n");
 }
 

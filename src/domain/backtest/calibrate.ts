@@ -4,9 +4,17 @@
 // reported for it are the held-out ones, an honest estimate of how the procedure does on new data.
 import { KnownError } from "../../errors.ts";
 import type { ScoringModel } from "../model/schema.ts";
+import { DEFAULT_HORIZON_DAYS } from "./fit-churn-map.ts";
 import { fitWeights, withWeights } from "./fit-weights.ts";
 import { splitFold, stratifiedFolds } from "./folds.ts";
+import {
+  foldProbabilities,
+  noProbabilityFigures,
+  probabilityFigures,
+  type ProbabilityFigures,
+} from "./held-out-probability.ts";
 import { churnAuc, warningStats, type WarningStats } from "./metrics.ts";
+import type { Prediction } from "./probability-metrics.ts";
 import type { BacktestSample } from "./report.ts";
 import { scoreSamples, type OutcomeSample } from "./samples.ts";
 import { chooseThreshold, thresholdBand, withThreshold, type Target } from "./threshold.ts";
@@ -21,6 +29,8 @@ export interface CalibrateOptions {
   /** The bands that count as at risk (the lowest band of the model and of each segment). */
   riskBands: readonly string[];
   target?: Target | null;
+  /** The horizon of the churn maps fitted in each fold (a label: the figures do not depend on it). */
+  horizonDays?: number;
   /** Called with the accounts each step sees: lets a test prove fitting and evaluation never overlap. */
   trace?: (event: { fold: number; phase: "fit" | "evaluate"; accountIds: readonly string[] }) => void;
 }
@@ -34,6 +44,8 @@ export interface HeldOut {
   accounts: number;
   churned: number;
   insufficientData: number;
+  /** The churn probability: each fold read through a map fitted on the other folds' scores. */
+  probability: ProbabilityFigures;
 }
 
 export interface Calibration {
@@ -98,6 +110,9 @@ export function calibrate(
   );
   const before: BacktestSample[][] = [];
   const after: BacktestSample[][] = [];
+  const beforeP: (Prediction[] | null)[] = [];
+  const afterP: (Prediction[] | null)[] = [];
+  const horizonDays = options.horizonDays ?? DEFAULT_HORIZON_DAYS;
   for (let f = 0; f < k; f++) {
     const { train, test } = splitFold(folds, f);
     const trainSamples = train.map((i) => samples[i]!);
@@ -107,6 +122,9 @@ export function calibrate(
     options.trace?.({ fold: f, phase: "evaluate", accountIds: testSamples.map((s) => s.accountId) });
     before.push(scoreSamples(model, testSamples));
     after.push(scoreSamples(fitted.model, testSamples));
+    // The map of each model's scores, fitted on the training folds (after the weights, for the fitted one).
+    beforeP.push(foldPredictions(scoreSamples(model, trainSamples), before[f]!, horizonDays));
+    afterP.push(foldPredictions(scoreSamples(fitted.model, trainSamples), after[f]!, horizonDays));
   }
 
   const final = fitModel(model, samples, options);
@@ -115,8 +133,8 @@ export function calibrate(
   return {
     folds: k,
     seed: options.seed,
-    before: heldOut(before, options.riskBands),
-    after: heldOut(after, options.riskBands),
+    before: heldOut(before, beforeP, options.riskBands),
+    after: heldOut(after, afterP, options.riskBands),
     model: final.model,
     weights: model.components.map((c, i) => ({
       key: c.key,
@@ -131,7 +149,26 @@ export function calibrate(
   };
 }
 
-function heldOut(folds: readonly BacktestSample[][], riskBands: readonly string[]): HeldOut {
+/** The held-out fold's scored accounts with their probability; null when the training fold holds one outcome. */
+function foldPredictions(
+  train: readonly BacktestSample[],
+  test: readonly BacktestSample[],
+  horizonDays: number,
+): Prediction[] | null {
+  const scored = (list: readonly BacktestSample[]) =>
+    list.flatMap((s) =>
+      s.score === null ? [] : [{ segment: s.segment ?? null, score: s.score, churned: s.churned }],
+    );
+  const testScored = scored(test);
+  const p = foldProbabilities(scored(train), testScored, { horizonDays });
+  return p && testScored.map((s, i) => ({ probability: p[i]!, churned: s.churned }));
+}
+
+function heldOut(
+  folds: readonly BacktestSample[][],
+  predictions: readonly (Prediction[] | null)[],
+  riskBands: readonly string[],
+): HeldOut {
   const risk = new Set(riskBands);
   const scoredFolds = folds.map((f) =>
     f.filter((s): s is BacktestSample & { score: number } => s.score !== null),
@@ -146,5 +183,10 @@ function heldOut(folds: readonly BacktestSample[][], riskBands: readonly string[
     accounts: pooled.length,
     churned: pooled.filter((s) => s.churned).length,
     insufficientData: folds.flat().length - pooled.length,
+    probability: predictions.every((p) => p !== null)
+      ? probabilityFigures(predictions.flatMap((p) => p ?? []))
+      : noProbabilityFigures(
+          "a training fold's scored accounts all had the same outcome: no churn map to read",
+        ),
   };
 }
