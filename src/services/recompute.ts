@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { dateToDay, dayToDate, formatDay, type Day } from "../domain/dates.ts";
 import { emptySurveyCounts } from "../domain/kpi/surveys.ts";
+import { churnProbability } from "../domain/model/churn-map.ts";
 import { modelInputs, SegmentResolver } from "../domain/model/resolve-segment.ts";
 import { driversBetween } from "../domain/scoring/explain.ts";
 import { scoreFromInputs, type ComponentResult } from "../domain/scoring/score.ts";
@@ -317,6 +318,8 @@ async function scoreRange(db: Clients, task: ShardTask): Promise<ShardSummary> {
         band: result.band,
         coverage: result.coverage,
         components: result.components,
+        churnProbability:
+          result.score === null ? null : churnProbability(segments.model, account.segment, result.score),
       });
       if (change) changes.push(change);
       if (plays.length > 0) {

@@ -2612,6 +2612,7 @@ export const ScoreSnapshotScalarFieldEnum = {
   band: 'band',
   coverage: 'coverage',
   components: 'components',
+  churnProbability: 'churnProbability',
   runId: 'runId',
   computedAt: 'computedAt'
 } as const

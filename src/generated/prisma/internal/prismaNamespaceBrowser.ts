@@ -244,6 +244,7 @@ export const ScoreSnapshotScalarFieldEnum = {
   band: 'band',
   coverage: 'coverage',
   components: 'components',
+  churnProbability: 'churnProbability',
   runId: 'runId',
   computedAt: 'computedAt'
 } as const

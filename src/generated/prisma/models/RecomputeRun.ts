@@ -1244,8 +1244,9 @@ export type $RecomputeRunPayload<ExtArgs extends runtime.Types.Extensions.Intern
     errors: runtime.JsonValue
     error: string | null
     /**
-     * The stored playbook active when the run was first planned (null: the default playbook): the
-     * shards record its plays' candidates (play_candidates) while the day's data is in memory.
+     * The stored playbook active when the run was first planned, whose plays' candidates the shards
+     * record (play_candidates) while the day's data is in memory; null: none recorded (the default
+     * playbook), or pruned with them once a later run was evaluated.
      */
     playbookId: number | null
     startedAt: Date
