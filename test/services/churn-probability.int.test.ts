@@ -9,6 +9,7 @@ import { DEFAULT_MODEL_SOURCE } from "../../src/domain/model/default-model.ts";
 import { parseModel } from "../../src/domain/model/parse-model.ts";
 import { loadAccountCard } from "../../src/services/account-card.ts";
 import { recomputeWorkspace } from "../../src/services/recompute.ts";
+import { runCli } from "../support/cli.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { importPortfolio, PORTFOLIO_END } from "../support/portfolio.ts";
 
@@ -31,7 +32,7 @@ describe("churn probability on snapshots", () => {
 
   beforeAll(async () => {
     db = await createTestDatabase("postgres");
-    workspaceId = (await ensureWorkspace(db.prisma, "T_CHURN")).id;
+    workspaceId = (await ensureWorkspace(db.prisma, "t-churn")).id;
     await importPortfolio(db.prisma, workspaceId, { accounts: 60, days: 45 });
   }, 120_000);
   afterAll(async () => db?.close());
@@ -74,5 +75,21 @@ describe("churn probability on snapshots", () => {
     const card = await loadAccountCard(db, workspaceId, scored.account_id);
     expect(card?.current?.churn?.horizonDays).toBe(90);
     expect(card?.current?.churn?.phrase).toMatch(/chance of churning within 90 days$/);
+
+    // `css-bot explain` says the same, in its JSON and its text.
+    const [{ external_id: id }] = (await db.sql.query<{ external_id: string }>(
+      `SELECT external_id FROM accounts WHERE id = $1`,
+      [scored.account_id],
+    )) as [{ external_id: string }];
+    const env = { DATABASE_URL: db.url!, CSS_WORKSPACE: "t-churn" };
+    const json = await runCli(["explain", id, "--json"], env);
+    expect(json.code, json.stderr).toBe(0);
+    const x = JSON.parse(json.stdout) as { churn_probability: number; churn_horizon_days: number };
+    expect(x.churn_probability).toBeCloseTo(scored.churn_probability!, 12);
+    expect(x.churn_horizon_days).toBe(90);
+    const text = await runCli(["explain", id], env);
+    expect(text.stdout).toMatch(
+      /Churn: about \d+ in \d+ chance of churning within 90 days \(\d+\.\d%, the model's churn map; fitted on \d+ accounts, \d+ churned\)/,
+    );
   });
 });

@@ -14,10 +14,14 @@ export function churnProbability(model: ScoringModel, segment: string | null, sc
 }
 
 export function probabilityFromMap(map: ChurnMap, segment: string | null, score: number): number {
+  return probabilityAt(curveFor(map, segment), score);
+}
+
+/** The curve an account of `segment` reads: its segment's own, else the portfolio's. */
+export function curveFor(map: ChurnMap, segment: string | null): ChurnCurve {
   // Own properties only: a segment named like an Object method ("constructor") has no curve.
   const own = segment !== null && map.segments !== undefined && Object.hasOwn(map.segments, segment);
-  const curve = own ? map.segments![segment]! : map.portfolio;
-  return probabilityAt(curve, score);
+  return own ? map.segments![segment]! : map.portfolio;
 }
 
 /**
