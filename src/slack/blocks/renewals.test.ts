@@ -100,6 +100,19 @@ describe("renewals reply", () => {
     expect(renewalsMessage(v).text).toBe("Renewals in the next 90 days: 1");
   });
 
+  it("with a map but no probability yet says they come with the next recompute, not that outcomes are missing", () => {
+    const v = view({
+      withProbability: 0,
+      mrr: 0,
+      expectedLoss: 0,
+      shown: [renewal(1, { probability: null, expectedLoss: null })],
+    });
+    const all = texts(v).join("\n");
+    expect(all).toContain("their probabilities come with the next recompute");
+    expect(all).not.toContain("css-bot calibrate");
+    expect(all).not.toMatch(/expected|%/);
+  });
+
   it("counts the renewals beyond the list", () => {
     const shown = Array.from({ length: 20 }, (_, i) => renewal(i + 1));
     const message = renewalsMessage(view({ shown, total: 57, withProbability: 57 }));

@@ -17,6 +17,10 @@ export function formatProbability(p: number): string {
 const OUTCOMES_NOTE =
   'No churn probabilities yet: they need churn history. Fit the model\'s churn map with `css-bot calibrate` and an outcomes file (see docs/backtesting.md, "Churn probability"); until then the list is lowest score first, then highest MRR.';
 
+// The model has a map, but the current snapshots predate it (it was set since the last recompute).
+const NOT_YET_NOTE =
+  "The model has a churn map, but these accounts' scores predate it: their probabilities come with the next recompute. Until then the list is lowest score first, then highest MRR.";
+
 function line(r: RenewalLine, today: number, withProbability: boolean): string {
   const parts = [`${TONE_EMOJI[r.tone]} *${escCut(r.name, 100)}*`];
   parts.push(r.score === null ? "not scored" : `${formatScore(r.score)} ${esc(r.bandLabel ?? "")}`.trim());
@@ -58,6 +62,8 @@ export function renewalsMessage(view: RenewalsView): SlackMessage {
       view.unknownMrr > 0 ? `${view.unknownMrr} without MRR` : "",
     ].filter(Boolean);
     if (apart.length > 0) context.push(`Not in the sum: ${apart.join(", ")}; listed after the others.`);
+  } else if (view.horizonDays !== null) {
+    context.push(NOT_YET_NOTE);
   } else {
     context.push(OUTCOMES_NOTE);
   }
