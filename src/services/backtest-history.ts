@@ -12,7 +12,15 @@ import { DEFAULT_MODEL } from "../domain/model/default-model.ts";
 import { INSUFFICIENT_DATA } from "../domain/model/schema.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import type { HeldOutProbabilityOptions } from "../domain/backtest/held-out-probability.ts";
-import { backtestOptions, DEFAULT_FOLDS, DEFAULT_SEED, reportNotes } from "./backtest-files.ts";
+import { revenueForecast, type RevenueForecast } from "../domain/backtest/revenue-forecast.ts";
+import {
+  backtestOptions,
+  DEFAULT_FOLDS,
+  DEFAULT_SEED,
+  forecastAccounts,
+  reportNotes,
+  revenueNotes,
+} from "./backtest-files.ts";
 
 /** A reference snapshot may be this many days older than its reference day (snapshots need not be daily). */
 export const SNAPSHOT_TOLERANCE_DAYS = 31;
@@ -29,6 +37,11 @@ export interface HistoryBacktest {
   lastSnapshotDay: Day | null;
   report: BacktestReport;
   leadTime: LeadTimeSummary;
+  /**
+   * Predicted (held-out) against actual churned MRR per month: each account's expected loss in the
+   * month `leadDays` after the snapshot it was read from, when its outcome was judged.
+   */
+  revenue: RevenueForecast;
   /** Churned accounts without a churn date, or without a snapshot near their reference day. */
   churnedWithoutDate: number;
   churnedWithoutSnapshot: number;
@@ -129,6 +142,25 @@ export async function backtestHistory(
     options,
   );
 
+  // Each sample's outcome is judged lead days after its snapshot: a churner's snapshot is the one
+  // lead days (up to 31 more) before its churn, so its expected loss lands in or just before the
+  // month it churned, and the retained accounts' all land lead days after their reference day.
+  const churnedIds = new Set(churnedRefs.map((r) => r.account_id));
+  const refs = [...churnedRefs, ...retainedRefs].map((r) => ({
+    accountId: r.external_id,
+    id: r.account_id,
+    day: parseDay(r.as_of)!,
+  }));
+  const mrr = await mrrOnDays(prisma, workspaceId, refs);
+  const revenue = revenueForecast(
+    forecastAccounts(report, refs, (r) => ({
+      mrr: mrr.get(r.id) ?? null,
+      churned: churnedIds.has(r.id),
+      churnedAt: churnDay.get(r.id) ?? null,
+      window: { from: r.day + lead, days: 1 },
+    })),
+  );
+
   const byAccount = new Map<number, { day: Day; band: string }[]>();
   for (const h of history) {
     let list = byAccount.get(h.account_id);
@@ -147,6 +179,7 @@ export async function backtestHistory(
     lastSnapshotDay,
     report,
     leadTime,
+    revenue,
     churnedWithoutDate: churners.length - churnDay.size,
     churnedWithoutSnapshot: churnDay.size - churnedRefs.length,
     retainedWithoutSnapshot: activeAccounts - retainedRefs.length,
@@ -170,7 +203,43 @@ function historyNotes(h: HistoryBacktest): string[] {
     notes.push(
       `${h.retainedWithoutSnapshot} active account(s) have no snapshot on or up to ${SNAPSHOT_TOLERANCE_DAYS} days before ${formatDay(h.retainedReferenceDay)} and are left out`,
     );
-  return [...notes, ...reportNotes(h.report)];
+  return [...notes, ...reportNotes(h.report), ...revenueNotes(h.revenue)];
+}
+
+/**
+ * Each account's MRR on its day, as the KPI library reads it (domain/kpi/portfolio.ts): its last
+ * `mrr` observation on or before the day; with none ever observed, the account's `mrr` field;
+ * unknown (absent from the map) when its observations all come later. Negative values are ignored.
+ */
+async function mrrOnDays(
+  prisma: PrismaClient,
+  workspaceId: number,
+  refs: readonly { id: number; day: Day }[],
+): Promise<Map<number, number>> {
+  if (refs.length === 0) return new Map();
+  const rows = await prisma.$queryRawUnsafe<
+    { id: number; seen: number | null; observed: boolean; field: string | null }[]
+  >(
+    `SELECT x.id,
+            (SELECT o.value FROM metric_observations o
+              WHERE o.workspace_id = $1 AND o.account_id = x.id AND o.metric = 'mrr' AND o.value >= 0
+                AND o.observed_on <= x.day
+              ORDER BY o.observed_on DESC LIMIT 1) AS seen,
+            EXISTS (SELECT 1 FROM metric_observations o
+              WHERE o.workspace_id = $1 AND o.account_id = x.id AND o.metric = 'mrr' AND o.value >= 0) AS observed,
+            a.mrr::text AS field
+       FROM unnest($2::int[], $3::date[]) AS x(id, day)
+       JOIN accounts a ON a.id = x.id AND a.workspace_id = $1`,
+    workspaceId,
+    refs.map((r) => r.id),
+    refs.map((r) => formatDay(r.day)),
+  );
+  const mrr = new Map<number, number>();
+  for (const r of rows) {
+    const value = r.observed ? r.seen : r.field === null ? null : Number(r.field);
+    if (value !== null && Number.isFinite(value) && value >= 0) mrr.set(r.id, value);
+  }
+  return mrr;
 }
 
 /** Keeps the run in the audit log (action "backtest.ran"): the figures `/css settings` shows. */

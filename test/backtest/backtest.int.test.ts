@@ -273,6 +273,100 @@ describe("css-bot backtest on files", () => {
     expect(stderr).toMatch(/no account could be scored as of 2027-01-01: the latest data is from 2026-03-01/);
   });
 
+  it("back-tests the forecast in money: predicted against actual churned MRR per month", async () => {
+    // Four churners all score 20 and four retained accounts 90. With 2 folds each training fold holds
+    // two of each, so its map is [[20, 0.875], [90, 0.125]] (1 and 0 kept half an account in four away)
+    // and every held-out churner reads 0.875, every retained account 0.125, whatever the shuffle.
+    const ids = ["C1", "C2", "C3", "C4", "R1", "R2", "R3", "R4"];
+    const accounts = writeTempFile("accounts.csv", [
+      "account_id,name,mrr",
+      "C1,C1,1000",
+      "C2,C2,500",
+      "C3,C3,9999", // its mrr metric wins: 300 as of 2026-02-15 (700 on 2026-03-05 is not known yet)
+      "C4,C4,", // no MRR at all: left out of both columns
+      "R1,R1,200",
+      "R2,R2,400",
+      "R3,R3,600",
+      "R4,R4,800",
+    ]);
+    const metrics = writeTempFile("metrics.csv", [
+      "account_id,metric,value,observed_at",
+      ...ids.map((id) => `${id},usage,${id.startsWith("C") ? 20 : 90},2026-02-20`),
+      "C3,mrr,300,2026-02-15",
+      "C3,mrr,700,2026-03-05",
+    ]);
+    const outcomes = writeTempFile("outcomes.csv", [
+      "account_id,churned,churned_at",
+      "C1,1,2026-03-20",
+      "C2,1,2026-05-02",
+      "C3,1,",
+      "C4,1,2026-04-01",
+      ...["R1", "R2", "R3", "R4"].map((id) => `${id},0,`),
+    ]);
+    const args = (...more: string[]) => [
+      "backtest",
+      ...["--model", MODEL, "--accounts", accounts, "--metrics", metrics, "--outcomes", outcomes],
+      ...["--as-of", "2026-03-01", "--folds", "2", ...more],
+    ];
+    const { code, stdout, stderr } = await cli(args("--json"));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const r = JSON.parse(stdout) as { revenue_forecast: unknown; notes: string[] };
+    // Expected loss: 0.875 × (1000 + 500 + 300) + 0.125 × (200 + 400 + 600 + 800) = 1575 + 250 = 1825,
+    // spread over the 90 days from 2026-03-01: 31 in March, 30 in April, 29 in May. A map fitted on
+    // all eight (in sample: 0.9375 and 0.0625) would predict 1812.5: the forecast reads held-out maps.
+    expect(r.revenue_forecast).toEqual({
+      horizon_days: 90,
+      accounts: 7,
+      accounts_without_mrr: 1,
+      predicted_total: 1825,
+      actual_total: 1800,
+      churned_without_date: 1,
+      actual_without_date_mrr: 300,
+      months: [
+        { month: "2026-03", predicted_mrr: 628.61, actual_mrr: 1000, accounts: 7, churned: 1 },
+        { month: "2026-04", predicted_mrr: 608.33, actual_mrr: 0, accounts: 7, churned: 0 },
+        { month: "2026-05", predicted_mrr: 588.06, actual_mrr: 500, accounts: 7, churned: 1 },
+      ],
+      reason: null,
+    });
+    expect(r.notes).toEqual(
+      expect.arrayContaining([
+        "1 account(s) have no MRR and are left out of the revenue forecast",
+        "1 churned account(s) have no churned_at: their MRR counts in the actual total, in no month",
+      ]),
+    );
+
+    // A 30-day horizon puts the whole expected loss in March.
+    const month = JSON.parse((await cli(args("--horizon-days", "30", "--json"))).stdout) as {
+      revenue_forecast: { months: { month: string; predicted_mrr: number }[] };
+    };
+    expect(month.revenue_forecast.months.map((m) => [m.month, m.predicted_mrr])).toEqual([
+      ["2026-03", 1825],
+      ["2026-05", 0],
+    ]);
+
+    const text = (await cli(args())).stdout;
+    expect(text).toContain("MRR × probability, spread evenly over the 90 days from 2026-03-01");
+    expect(text).toMatch(/│ 2026-03 +│ +7 │ +628\.61 │ +1 │ +1,000\.00 │/);
+    expect(text).toMatch(/│ no churn date +│ +│ +│ +1 │ +300\.00 │/);
+    expect(text).toMatch(/│ total +│ +7 │ +1,825\.00 │ +3 │ +1,800\.00 │/);
+
+    // Too few churners for the folds: no probability, so no forecast, and the report says why.
+    const five = JSON.parse((await cli(args("--folds", "5", "--json"))).stdout) as {
+      revenue_forecast: { reason: string; predicted_total: null; months: [] };
+    };
+    expect(five.revenue_forecast).toMatchObject({
+      reason: "no account has a held-out churn probability",
+      predicted_total: null,
+      months: [],
+    });
+    expect((await cli(args("--folds", "5"))).stdout).toContain(
+      "Revenue forecast: not made (no account has a held-out churn probability)",
+    );
+    expect((await cli(args("--horizon-days", "0"))).code).toBe(2);
+  });
+
   it("needs its file options unless --from-history", async () => {
     const { code, stderr } = await cli(["backtest", "--model", MODEL]);
     expect(code).toBe(2);
@@ -494,5 +588,99 @@ describe("css-bot backtest --from-history (PostgreSQL)", () => {
       /Last back-test .*60 days ahead\): AUC 0\.50, at-risk precision 50%, recall 50%; median lead time \d+ days \(1 of 2/,
     );
     expect((await cli(["backtest", "--from-history", "--model", MODEL, "-w", "bt"], env)).code).toBe(2);
+  });
+
+  it("back-tests the forecast in money from history: each sample's expected loss in the month its outcome is judged", async () => {
+    const ws = await ensureWorkspace(db.prisma, "rev");
+    const model = await activeModelForScoring(db.prisma, ws.id);
+    const day = (s: string) => parseDay(s)!;
+    // Lead 30 days. Churners score 20 on their snapshot 30 days before churning, retained accounts 90
+    // on 2026-03-18 (the median of the churners' reference days) and 2026-06-30. With 2 folds every
+    // held-out churner reads 0.875 and every retained account 0.125 (as on files above).
+    const accounts = [
+      { id: "C1", churnedAt: "2026-03-20", snaps: ["2026-02-18"], mrr: 1000 },
+      // Its mrr metric wins: 500 on 2026-03-01 (800 on 2026-03-20 is after its snapshot).
+      { id: "C2", churnedAt: "2026-04-10", snaps: ["2026-03-11"], mrr: 9999 },
+      { id: "C3", churnedAt: "2026-04-25", snaps: ["2026-03-26"], mrr: null }, // no MRR
+      { id: "C4", churnedAt: "2026-05-15", snaps: ["2026-04-15"], mrr: 200 },
+      ...["R1", "R2", "R3", "R4"].map((id) => ({
+        id,
+        churnedAt: null,
+        snaps: ["2026-03-18", "2026-06-30"],
+        mrr: 100,
+      })),
+    ];
+    const internal = new Map<string, number>();
+    for (const a of accounts) {
+      const row = await db.prisma.account.create({
+        data: {
+          workspaceId: ws.id,
+          externalId: a.id,
+          name: a.id,
+          mrr: a.mrr,
+          status: a.churnedAt ? "churned" : "active",
+          churnedAt: a.churnedAt ? dayToDate(day(a.churnedAt)) : null,
+        },
+      });
+      internal.set(a.id, row.id);
+      const score = a.churnedAt ? 20 : 90;
+      await db.prisma.scoreSnapshot.createMany({
+        data: a.snaps.map((d) => ({
+          workspaceId: ws.id,
+          accountId: row.id,
+          asOf: dayToDate(day(d)),
+          modelId: model.id,
+          score,
+          band: score < 50 ? "at_risk" : "healthy",
+          coverage: 1,
+          components: [{ key: "usage", raw: 1, score, weight: 1, points: score }],
+        })),
+      });
+    }
+    const observation = (id: string, value: number, on: string) => ({
+      workspaceId: ws.id,
+      accountId: internal.get(id)!,
+      metric: "mrr",
+      observedOn: dayToDate(day(on)),
+      value,
+      source: "import",
+    });
+    await db.prisma.metricObservation.createMany({
+      data: [
+        observation("C2", 500, "2026-03-01"),
+        observation("C2", 800, "2026-03-20"),
+        // R4's only MRR is observed after its reference day: unknown then, not its field's 100.
+        observation("R4", 100, "2026-05-01"),
+      ],
+    });
+    const env = { DATABASE_URL: db.url! };
+    const args = ["backtest", "--from-history", "--lead-days", "30", "--folds", "2", "-w", "rev"];
+    const { code, stdout, stderr } = await cli([...args, "--json"], env);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const r = JSON.parse(stdout) as { retained_reference_day: string; revenue_forecast: unknown };
+    expect(r.retained_reference_day).toBe("2026-03-18");
+    // C1 875 in March; C2 437.5 and R1-R3 3 × 12.5 in April (2026-03-18 + 30 days); C4 175 in May.
+    expect(r.revenue_forecast).toEqual({
+      horizon_days: 30,
+      accounts: 6,
+      accounts_without_mrr: 2,
+      predicted_total: 1525,
+      actual_total: 1700,
+      churned_without_date: 0,
+      actual_without_date_mrr: 0,
+      months: [
+        { month: "2026-03", predicted_mrr: 875, actual_mrr: 1000, accounts: 1, churned: 1 },
+        { month: "2026-04", predicted_mrr: 475, actual_mrr: 500, accounts: 4, churned: 1 },
+        { month: "2026-05", predicted_mrr: 175, actual_mrr: 200, accounts: 1, churned: 1 },
+      ],
+      reason: null,
+    });
+    const text = await cli(args, env);
+    expect(text.stdout).toContain(
+      "MRR × probability, in the month 30 days after the snapshot it was read from",
+    );
+    expect(text.stdout).toMatch(/│ total +│ +6 │ +1,525\.00 │ +3 │ +1,700\.00 │/);
+    expect((await cli([...args, "--horizon-days", "30"], env)).code).toBe(2);
   });
 });

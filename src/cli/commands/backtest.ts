@@ -6,6 +6,7 @@ import type { BacktestReport } from "../../domain/backtest/report.ts";
 import { churnByScoreBins } from "../../domain/backtest/metrics.ts";
 import { scoreSamples } from "../../domain/backtest/samples.ts";
 import type { LeadTimeSummary } from "../../domain/backtest/lead-time.ts";
+import { DEFAULT_HORIZON_DAYS } from "../../domain/backtest/fit-churn-map.ts";
 import { formatDay } from "../../domain/dates.ts";
 import { INSUFFICIENT_DATA } from "../../domain/model/schema.ts";
 import { backtestFiles } from "../../services/backtest-files.ts";
@@ -15,6 +16,7 @@ import { UsageError } from "../errors.ts";
 import { asOfOption, foldOptions, numberOption } from "../options.ts";
 import { fmtNumber, fmtPercent, table } from "../output/format.ts";
 import { probabilityJson } from "../output/probability-json.ts";
+import { revenueForecastJson, revenueForecastText } from "../output/revenue-forecast.ts";
 import { readModelFile } from "../read-model-file.ts";
 import { withWorkspace } from "../workspace.ts";
 
@@ -25,6 +27,7 @@ interface BacktestOptions {
   responses?: string;
   outcomes?: string;
   asOf?: string;
+  horizonDays?: string;
   fromHistory?: boolean;
   leadDays: string;
   folds: string;
@@ -43,6 +46,10 @@ export function registerBacktest(program: Command, ctx: CliContext): void {
     .option("--responses <file>", "survey responses file")
     .option("--outcomes <file>", "outcomes file: account_id,churned (1/0, true/false)[,churned_at]")
     .option("--as-of <date>", "score as of this date, YYYY-MM-DD, with the data observed before it")
+    .option(
+      "--horizon-days <days>",
+      "the outcomes mean churn within this many days of --as-of: the forecast's horizon (default 90)",
+    )
     .option("--from-history", "back-test the workspace's stored snapshots instead of files")
     .option("--lead-days <days>", "with --from-history: the snapshots this many days before churn", "90")
     .option("--folds <k>", "held-out folds of the churn probability (each fitted on the others)", "5")
@@ -52,9 +59,9 @@ export function registerBacktest(program: Command, ctx: CliContext): void {
     .action(async (opts: BacktestOptions, command: Command) => {
       const folds = foldOptions(opts);
       if (opts.fromHistory) {
-        const given = (["model", "accounts", "metrics", "responses", "outcomes", "asOf"] as const).filter(
-          (k) => opts[k] !== undefined,
-        );
+        const given = (
+          ["model", "accounts", "metrics", "responses", "outcomes", "asOf", "horizonDays"] as const
+        ).filter((k) => opts[k] !== undefined);
         if (given.length > 0)
           throw new UsageError(`--from-history reads the database: leave out ${given.map(flag).join(", ")}`);
         const lead = numberOption("--lead-days", opts.leadDays, 1, 3650);
@@ -75,6 +82,12 @@ export function registerBacktest(program: Command, ctx: CliContext): void {
       if (missing.length > 0)
         throw new UsageError(`missing ${missing.map(flag).join(", ")} (or use --from-history)`);
       const asOf = asOfOption(opts.asOf);
+      const horizonDays =
+        opts.horizonDays === undefined
+          ? DEFAULT_HORIZON_DAYS
+          : numberOption("--horizon-days", opts.horizonDays, 1, 3650);
+      if (!Number.isInteger(horizonDays))
+        throw new UsageError("--horizon-days must be a whole number of days");
       const { model } = await readModelFile(opts.model!);
       const result = await backtestFiles(
         model,
@@ -85,7 +98,7 @@ export function registerBacktest(program: Command, ctx: CliContext): void {
           outcomes: opts.outcomes!,
         },
         asOf,
-        { skipInvalid: opts.skipInvalid ?? false, progress: ctx.progress(), ...folds },
+        { skipInvalid: opts.skipInvalid ?? false, progress: ctx.progress(), ...folds, horizonDays },
       );
       if (!result.data.report.empty)
         ctx.io.stderr.write(
@@ -98,6 +111,7 @@ export function registerBacktest(program: Command, ctx: CliContext): void {
         ...reportJson(result.report),
         without_outcome: result.data.withoutOutcome.length,
         churned_before_as_of: result.data.churnedBefore.length,
+        revenue_forecast: revenueForecastJson(result.revenue, result.horizonDays),
         notes: result.notes,
       };
       if (opts.json) {
@@ -111,6 +125,10 @@ export function registerBacktest(program: Command, ctx: CliContext): void {
         [
           `Back-test of model "${model.name}" as of ${json.as_of} (data through ${json.data_through})`,
           reportText(result.report),
+          revenueForecastText(
+            result.revenue,
+            `spread evenly over the ${result.horizonDays} days from ${json.as_of}`,
+          ),
           plot(scored),
           ...result.notes.map((n) => `note: ${n}`),
           "",
@@ -165,6 +183,7 @@ export function historyJson(h: HistoryBacktest) {
     last_snapshot: h.lastSnapshotDay === null ? null : formatDay(h.lastSnapshotDay),
     ...reportJson(h.report),
     lead_time: leadTimeJson(h.leadTime),
+    revenue_forecast: revenueForecastJson(h.revenue, h.leadDays),
     churned_without_date: h.churnedWithoutDate,
     churned_without_snapshot: h.churnedWithoutSnapshot,
     retained_without_snapshot: h.retainedWithoutSnapshot,
@@ -258,6 +277,7 @@ function historyText(h: HistoryBacktest): string {
     reportText(h.report),
     `Lead time (days from entering the risk band, for good, to churning): ${l.warned} of ${l.accounts} churned accounts warned; ` +
       `min ${days(l.min)}, p25 ${days(l.p25)}, median ${days(l.median)}, p75 ${days(l.p75)}, max ${days(l.max)}`,
+    revenueForecastText(h.revenue, `in the month ${h.leadDays} days after the snapshot it was read from`),
     ...h.notes.map((n) => `note: ${n}`),
     "",
   ].join("\n");

@@ -28,6 +28,8 @@ describe("heldOutProbability", () => {
       for (const id of test) evaluated.add(id);
     }
     expect(evaluated.size).toBe(data.length);
+    // The accounts line up with the probabilities (the revenue forecast joins its MRR on them).
+    expect(r.accountIds).toEqual(data.map((s) => s.accountId));
     expect(r.reason).toBeNull();
     expect(r.calibration.reduce((n, b) => n + b.accounts, 0)).toBe(data.length);
     expect(r.brier!).toBeGreaterThan(0);

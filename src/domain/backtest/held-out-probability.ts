@@ -42,6 +42,8 @@ export interface HeldOutProbability extends ProbabilityFigures {
   seed: number;
   /** Each sample's held-out probability, in the order given (null when undefined). */
   probabilities: (number | null)[];
+  /** The samples' accounts, in the same order: what the revenue forecast joins its MRR on. */
+  accountIds: string[];
 }
 
 export function probabilityFigures(predictions: readonly Prediction[]): ProbabilityFigures {
@@ -79,7 +81,7 @@ export function heldOutProbability(
   const k = options.folds;
   const churned = samples.filter((s) => s.churned).length;
   const retained = samples.length - churned;
-  const base = { folds: k, seed: options.seed };
+  const base = { folds: k, seed: options.seed, accountIds: samples.map((s) => s.accountId) };
   if (churned < k || retained < k)
     return {
       ...base,

@@ -15,6 +15,8 @@ export interface OutcomeSample {
   churned: boolean;
   /** The churn's day when the outcomes file gives it (calibrate checks it against the horizon). */
   churnedAt?: Day | null;
+  /** The MRR known on the day the data runs through (null: unknown): the revenue forecast's weight. */
+  mrr?: number | null;
 }
 
 /** Scores each sample with `model` (plain bands: a back-test has no previous snapshot). */
