@@ -76,7 +76,16 @@ describe("notification jobs", () => {
       30_000,
       "the second database's threads",
     );
-    expect(await second.db.prisma.followUp.count({ where: { threadTs: { not: null } } })).toBe(firstThreads);
+    // The thread's ts is written once Slack has answered the post: a moment after the message shows.
+    await waitFor(
+      async () =>
+        (await second.db.prisma.followUp.count({ where: { threadTs: { not: null } } })) === firstThreads
+          ? true
+          : undefined,
+      30_000,
+      "the second database's follow-ups to record their threads",
+    );
+    expect(fake.messages(ALERTS)).toHaveLength(2 * firstThreads);
   });
 
   it("are left on the queue by a process without Slack, for one that has it", async () => {
