@@ -1,9 +1,11 @@
-// Calibration by k-fold cross-validation: for each fold, the weights (and, when asked, the at-risk
-// threshold) are fitted on the other folds only, then the input model and the fitted one are both
+// Calibration by k-fold cross-validation: for each fold, the scales and weights (as `fit` says; and,
+// when asked, the at-risk threshold) are fitted on the other folds only, then the input model and the fitted one are both
 // evaluated on the held-out fold only. The model written out is fitted on all the data; the figures
 // reported for it are the held-out ones, an honest estimate of how the procedure does on new data.
 import { KnownError } from "../../errors.ts";
-import type { ScoringModel } from "../model/schema.ts";
+import type { Scale, ScoringModel } from "../model/schema.ts";
+import { keepBandShares } from "./band-shares.ts";
+import { DEFAULT_FIT, fitScales, withScales, type ComponentScaleFit, type FitChoice } from "./fit-scales.ts";
 import { fitWeights, withWeights } from "./fit-weights.ts";
 import { splitFold, stratifiedFolds } from "./folds.ts";
 import { churnAuc, warningStats, type WarningStats } from "./metrics.ts";
@@ -21,6 +23,8 @@ export interface CalibrateOptions {
   /** The bands that count as at risk (the lowest band of the model and of each segment). */
   riskBands: readonly string[];
   target?: Target | null;
+  /** What to fit: the scales, the weights or both (DEFAULT_FIT when absent). */
+  fit?: FitChoice;
   /** Called with the accounts each step sees: lets a test prove fitting and evaluation never overlap. */
   trace?: (event: { fold: number; phase: "fit" | "evaluate"; accountIds: readonly string[] }) => void;
 }
@@ -44,25 +48,48 @@ export interface Calibration {
   /** The input model with the weights (and threshold) fitted on all the data. */
   model: ScoringModel;
   weights: { key: string; before: number; after: number }[];
+  /** The base bands' mins (moved by fitted scales, to keep each band's share of the accounts). */
+  bands: { key: string; before: number; after: number }[];
+  /** The fitted scales (null with fit mode "weights"). */
+  scales: ScaleChange[] | null;
+  fit: FitChoice;
   threshold: { band: string; before: number; after: number; reached: boolean } | null;
   /** False when no component separated churned from retained accounts: weights unchanged. */
   fitted: boolean;
+}
+
+export interface ScaleChange extends Omit<ComponentScaleFit, "scale"> {
+  before: Scale;
+  after: Scale;
 }
 
 interface Fitted {
   model: ScoringModel;
   fitted: boolean;
   reached: boolean | null;
+  scales: ComponentScaleFit[] | null;
 }
 
 /** Fits on `train` only: it is all this function is given. */
 export function fitModel(
   model: ScoringModel,
   train: readonly OutcomeSample[],
-  options: Pick<CalibrateOptions, "riskBands" | "target">,
+  options: Pick<CalibrateOptions, "riskBands" | "target" | "fit">,
 ): Fitted {
-  const fit = fitWeights(model, scoreSamples(model, train));
-  let fitted = withWeights(model, fit.weights);
+  const choice = options.fit ?? DEFAULT_FIT;
+  let fitted: ScoringModel;
+  let scales: ComponentScaleFit[] | null = null;
+  let didFit: boolean;
+  if (choice.mode === "weights") {
+    const fit = fitWeights(model, scoreSamples(model, train));
+    fitted = withWeights(model, fit.weights);
+    didFit = fit.fitted;
+  } else {
+    const fit = fitScales(model, train, choice);
+    fitted = fit.fitted ? keepBandShares(model, withScales(model, fit), train) : model;
+    scales = fit.components;
+    didFit = fit.fitted;
+  }
   let reached: boolean | null = null;
   if (options.target) {
     const choice = chooseThreshold(fitted, train, options.riskBands, options.target);
@@ -71,7 +98,7 @@ export function fitModel(
       reached = choice.reached;
     }
   }
-  return { model: fitted, fitted: fit.fitted, reached };
+  return { model: fitted, fitted: didFit, reached, scales };
 }
 
 export function calibrate(
@@ -123,6 +150,14 @@ export function calibrate(
       before: c.weight,
       after: final.model.components[i]!.weight,
     })),
+    scales:
+      final.scales?.map(({ scale, ...rest }, i) => ({
+        ...rest,
+        before: model.components[i]!.scale,
+        after: scale,
+      })) ?? null,
+    fit: options.fit ?? DEFAULT_FIT,
+    bands: model.bands.map((b, i) => ({ key: b.key, before: b.min, after: final.model.bands[i]!.min })),
     threshold:
       options.target && band && finalBand
         ? { band: band.key, before: band.min, after: finalBand.min, reached: final.reached ?? false }
