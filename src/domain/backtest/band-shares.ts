@@ -4,23 +4,30 @@
 // training accounts it held under the input model: the team sees as many accounts per band as it
 // planned for, and the fit decides which ones.
 import type { ScoringModel } from "../model/schema.ts";
+import type { BacktestSample } from "./report.ts";
 import { scoreSamples, type OutcomeSample } from "./samples.ts";
 
-/** `after` with its base bands' mins placed at the quantiles of its scores that `before`'s mins had. */
+/**
+ * `after` with its base bands' mins placed at the quantiles of its scores that `before`'s mins had.
+ * `beforeScores`: `train` scored with `before`, in the same order.
+ */
 export function keepBandShares(
   before: ScoringModel,
+  beforeScores: readonly BacktestSample[],
   after: ScoringModel,
   train: readonly OutcomeSample[],
 ): ScoringModel {
   // A segment with bands of its own is banded by those, not by the base mins.
-  const base = train.filter((s) => s.segment === null || before.segments?.[s.segment]?.bands === undefined);
-  const scores = (model: ScoringModel) =>
-    scoreSamples(model, base)
-      .map((s) => s.score)
+  const base = train.flatMap((s, i) =>
+    s.segment === null || before.segments?.[s.segment]?.bands === undefined ? [i] : [],
+  );
+  const sorted = (scores: readonly BacktestSample[]) =>
+    base
+      .map((i) => scores[i]!.score)
       .filter((s): s is number => s !== null)
       .sort((a, b) => a - b);
-  const old = scores(before);
-  const now = scores(after);
+  const old = sorted(beforeScores);
+  const now = sorted(scoreSamples(after, train));
   if (old.length === 0 || now.length !== old.length) return after;
   const n = now.length;
   const ascending = before.bands.map((b, index) => ({ min: b.min, index })).sort((a, b) => a.min - b.min);

@@ -85,8 +85,13 @@ export function fitModel(
     fitted = withWeights(model, fit.weights);
     didFit = fit.fitted;
   } else {
-    const fit = fitScales(model, train, choice);
-    fitted = fit.fitted ? keepBandShares(model, withScales(model, fit), train) : model;
+    const scored = scoreSamples(model, train);
+    const fit = fitScales(
+      model,
+      train.filter((_, i) => scored[i]!.score !== null),
+      choice,
+    );
+    fitted = fit.fitted ? keepBandShares(model, scored, withScales(model, fit), train) : model;
     scales = fit.components;
     didFit = fit.fitted;
   }

@@ -14,7 +14,7 @@ import {
   type FitChoice,
 } from "./fit-scales.ts";
 import { MIN_WEIGHT_SHARE } from "./fit-weights.ts";
-import type { OutcomeSample } from "./samples.ts";
+import { scoreSamples, type OutcomeSample } from "./samples.ts";
 
 const MODEL = parseModel(`name: test
 bands:
@@ -150,8 +150,10 @@ describe("keepBandShares", () => {
     // Before, score = x: 20 accounts at or above 80, 30 at or above 70. After, x >= 50 scores
     // 10 + (x - 50) / 49 * 90: x = 79 and 80 score 63.27 and 65.10, so healthy starts at 64.2;
     // x = 69 and 70 score 44.90 and 46.73: caution starts at 45.8.
+    const before = one({ min: 0, max: 100 });
     const moved = keepBandShares(
-      one({ min: 0, max: 100 }),
+      before,
+      scoreSamples(before, samples),
       one({
         points: [
           [0, 0],

@@ -12,7 +12,7 @@ import type { Scale, ScoringModel } from "../model/schema.ts";
 import { scaleDirection } from "../scoring/scale.ts";
 import { weightsFromEffects } from "./fit-weights.ts";
 import { fitLogistic } from "./logistic-fit.ts";
-import { scoreSamples, type OutcomeSample } from "./samples.ts";
+import type { OutcomeSample } from "./samples.ts";
 
 export const FIT_MODES = ["weights", "scales", "all"] as const;
 /** weights: the weights only; scales: the curves only (the model's weights kept); all: both. */
@@ -54,17 +54,14 @@ export interface ScaleFit {
   fitted: boolean;
 }
 
-/** Fits on `train` only: it is all this function is given. */
+/**
+ * Fits on `train` only: it is all this function is given. `train`: the accounts the input model
+ * scores (enough coverage), as the back-test and the weight fit use them.
+ */
 export function fitScales(model: ScoringModel, train: readonly OutcomeSample[], choice: FitChoice): ScaleFit {
   const keys = model.components.map((c) => c.key);
   const modelWeights = model.components.map((c) => c.weight);
-  // The accounts the back-test scores (enough coverage), as the weight fit uses.
-  const scored = new Set(
-    scoreSamples(model, train)
-      .filter((s) => s.score !== null)
-      .map((s) => s.accountId),
-  );
-  const rows = train.filter((s) => scored.has(s.accountId));
+  const rows = train;
   const values = keys.map((k) => rows.map((r) => finiteOrNull(r.raws[k])));
   const breaks = values.map((v) => quantileBreaks(v, choice.maxPoints));
   const modelDirections = model.components.map((c) => scaleDirection(c.scale));

@@ -25,6 +25,9 @@ export interface LogisticOptions {
 // stops separable data from driving coefficients to infinity.
 const RIDGE = 1e-6;
 const TOLERANCE = 1e-9;
+// Converged once a step gains less than this share of the loss: the fitted curves' points (one
+// decimal) and the ranking no longer move.
+const CONVERGED = 1e-7;
 
 /**
  * `x`: n rows of p features, row-major; `y`: 1 or 0 per row. Maximises the log-likelihood of
@@ -38,16 +41,17 @@ export function fitLogistic(
 ): LogisticFit {
   const n = y.length;
   if (x.length !== n * p) throw new RangeError(`expected ${n} x ${p} features, got ${x.length} values`);
+  const rows = sparseRows(x, n, p);
   let beta = new Array<number>(p).fill(0);
   const mean = y.reduce<number>((a, v) => a + v, 0) / Math.max(n, 1);
   let intercept = mean > 0 && mean < 1 ? Math.log(mean / (1 - mean)) : 0;
-  let eta = linearPredictor(x, p, n, intercept, beta);
+  let eta = linearPredictor(rows, intercept, beta);
   let loss = logLoss(eta, y) + penalty(beta, n);
   const maxIterations = options.maxIterations ?? 50;
   let iterations = 0;
   while (iterations < maxIterations) {
     iterations++;
-    const step = newtonTarget(x, p, y, eta, options.nonNegative);
+    const step = newtonTarget(rows, y, eta, options.nonNegative);
     // Step halving: an IRLS step with bounds may overshoot; a shorter step along it never leaves
     // the feasible set (both ends are feasible) and, short enough, lowers the loss.
     let t = 1;
@@ -55,12 +59,12 @@ export function fitLogistic(
     while (t >= 1 / 1024) {
       const nextBeta = beta.map((b, j) => b + t * (step.coefficients[j]! - b));
       const nextIntercept = intercept + t * (step.intercept - intercept);
-      const nextEta = linearPredictor(x, p, n, nextIntercept, nextBeta);
+      const nextEta = linearPredictor(rows, nextIntercept, nextBeta);
       const nextLoss = logLoss(nextEta, y) + penalty(nextBeta, n);
       if (nextLoss <= loss + TOLERANCE * Math.abs(loss)) {
         const gain = loss - nextLoss;
         [beta, intercept, eta, loss] = [nextBeta, nextIntercept, nextEta, nextLoss];
-        accepted = gain > TOLERANCE * (Math.abs(loss) + 1);
+        accepted = gain > CONVERGED * (Math.abs(loss) + 1);
         break;
       }
       t /= 2;
@@ -70,58 +74,80 @@ export function fitLogistic(
   return { intercept, coefficients: beta, iterations };
 }
 
+/** The features without their zeros, row by row: a ramp is 0 above its segment (or below, flipped). */
+interface SparseRows {
+  n: number;
+  p: number;
+  /** Row i's entries are offsets[i] .. offsets[i + 1] - 1 of `columns` and `values`. */
+  offsets: Int32Array;
+  columns: Int32Array;
+  values: Float64Array;
+}
+
+function sparseRows(x: Float64Array, n: number, p: number): SparseRows {
+  let nonZero = 0;
+  for (const v of x) if (v !== 0) nonZero++;
+  const offsets = new Int32Array(n + 1);
+  const columns = new Int32Array(nonZero);
+  const values = new Float64Array(nonZero);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    offsets[i] = k;
+    for (let j = 0; j < p; j++) {
+      const v = x[i * p + j]!;
+      if (v !== 0) {
+        columns[k] = j;
+        values[k++] = v;
+      }
+    }
+  }
+  offsets[n] = k;
+  return { n, p, offsets, columns, values };
+}
+
 /** The weighted least-squares solution of one IRLS step (the point the step moves towards). */
 function newtonTarget(
-  x: Float64Array,
-  p: number,
+  rows: SparseRows,
   y: readonly (0 | 1)[],
   eta: Float64Array,
   nonNegative: boolean,
 ): { intercept: number; coefficients: number[] } {
-  const n = y.length;
-  // Working weights w = p(1 - p) and response z = eta + (y - p) / w.
-  const w = new Float64Array(n);
-  const z = new Float64Array(n);
+  const { n, p, offsets, columns, values } = rows;
+  // Working weights w = p(1 - p) and response z = eta + (y - p) / w; the weighted sums of x, z,
+  // x x' and x z, over the non-zero entries only.
+  const sx = new Float64Array(p);
+  const gram = new Float64Array(p * p);
+  const sxz = new Float64Array(p);
   let sw = 0;
+  let sz = 0;
   for (let i = 0; i < n; i++) {
     const prob = 1 / (1 + Math.exp(-eta[i]!));
-    const wi = Math.max(prob * (1 - prob), 1e-10);
-    w[i] = wi;
-    z[i] = eta[i]! + (y[i]! - prob) / wi;
-    sw += wi;
-  }
-  // Weighted means, then the centred normal equations: the intercept drops out and is recovered
-  // from the means afterwards, so the bound applies to the coefficients only.
-  const mx = new Float64Array(p);
-  let mz = 0;
-  for (let i = 0; i < n; i++) {
-    const wi = w[i]!;
-    mz += wi * z[i]!;
-    for (let j = 0; j < p; j++) mx[j]! += wi * x[i * p + j]!;
-  }
-  mz /= sw;
-  for (let j = 0; j < p; j++) mx[j]! /= sw;
-  const gram = new Float64Array(p * p);
-  const rhs = new Float64Array(p);
-  const row = new Float64Array(p);
-  for (let i = 0; i < n; i++) {
-    const wi = w[i]!;
-    const zi = z[i]! - mz;
-    for (let j = 0; j < p; j++) row[j] = x[i * p + j]! - mx[j]!;
-    for (let a = 0; a < p; a++) {
-      const ra = wi * row[a]!;
-      if (ra === 0) continue;
-      rhs[a]! += ra * zi;
-      for (let b = a; b < p; b++) gram[a * p + b]! += ra * row[b]!;
+    const w = Math.max(prob * (1 - prob), 1e-10);
+    const z = eta[i]! + (y[i]! - prob) / w;
+    sw += w;
+    sz += w * z;
+    for (let a = offsets[i]!; a < offsets[i + 1]!; a++) {
+      const ca = columns[a]!;
+      const wa = w * values[a]!;
+      sx[ca]! += wa;
+      sxz[ca]! += wa * z;
+      for (let b = a; b < offsets[i + 1]!; b++) gram[ca * p + columns[b]!]! += wa * values[b]!;
     }
   }
+  // Centred on the weighted means, the intercept drops out (recovered from the means afterwards),
+  // so the bound applies to the coefficients only.
+  const mz = sz / sw;
+  const mx = Array.from(sx, (v) => v / sw);
   const g = new Matrix(p, p);
-  for (let a = 0; a < p; a++)
+  const rhs = new Float64Array(p);
+  for (let a = 0; a < p; a++) {
+    rhs[a] = sxz[a]! - sw * mx[a]! * mz;
     for (let b = a; b < p; b++) {
-      const v = gram[a * p + b]! + (a === b ? RIDGE * n : 0);
+      const v = gram[a * p + b]! - sw * mx[a]! * mx[b]! + (a === b ? RIDGE * n : 0);
       g.set(a, b, v);
       g.set(b, a, v);
     }
+  }
   const coefficients = nonNegative
     ? nonNegativeSolve(g, rhs)
     : new CholeskyDecomposition(g).solve(Matrix.columnVector([...rhs])).to1DArray();
@@ -151,17 +177,12 @@ function nonNegativeSolve(g: Matrix, rhs: Float64Array): number[] {
     .map((b) => Math.max(0, b));
 }
 
-function linearPredictor(
-  x: Float64Array,
-  p: number,
-  n: number,
-  intercept: number,
-  beta: readonly number[],
-): Float64Array {
+function linearPredictor(rows: SparseRows, intercept: number, beta: readonly number[]): Float64Array {
+  const { n, offsets, columns, values } = rows;
   const eta = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let s = intercept;
-    for (let j = 0; j < p; j++) s += x[i * p + j]! * beta[j]!;
+    for (let k = offsets[i]!; k < offsets[i + 1]!; k++) s += values[k]! * beta[columns[k]!]!;
     eta[i] = s;
   }
   return eta;
