@@ -134,9 +134,13 @@ function directions(c: Calibration): string[] {
   );
 }
 
-/** Bands whose min moved with the fitted scales (the at-risk threshold's own line says why it moved). */
+/** Bands whose min moved with the fitted scales (a tuned at-risk threshold is reported on its own). */
+export function movedBands(c: Calibration): Calibration["bands"] {
+  return c.bands.filter((b) => b.before !== b.after && b.key !== c.threshold?.band);
+}
+
 function bandMoves(c: Calibration): string[] {
-  const moved = c.bands.filter((b) => b.before !== b.after && b.key !== c.threshold?.band);
+  const moved = movedBands(c);
   if (moved.length === 0) return [];
   return wrap(
     `Bands moved so each keeps its share of the accounts under the fitted scales: ${moved

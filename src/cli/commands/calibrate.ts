@@ -8,7 +8,7 @@ import { DEFAULT_FIT, FIT_MODES, type FitChoice, type FitMode } from "../../doma
 import type { Target } from "../../domain/backtest/threshold.ts";
 import { formatDay } from "../../domain/dates.ts";
 import { parseModel } from "../../domain/model/parse-model.ts";
-import { calibrateFiles } from "../../services/calibrate-files.ts";
+import { calibrateFiles, movedBands } from "../../services/calibrate-files.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError, UserError } from "../errors.ts";
 import { asOfOption, numberOption } from "../options.ts";
@@ -129,6 +129,7 @@ export function registerCalibrate(program: Command, ctx: CliContext): void {
             before: s.before,
             after: s.after,
           })) ?? null,
+        bands: c.bands,
         at_risk_threshold: c.threshold,
         target: target,
         notes: result.notes,
@@ -178,6 +179,13 @@ export function registerCalibrate(program: Command, ctx: CliContext): void {
                   ]),
                   ["left", "left", "left"],
                 ),
+              ]
+            : []),
+          ...(movedBands(c).length > 0
+            ? [
+                `band mins, moved so each band keeps its share of the accounts: ${movedBands(c)
+                  .map((b) => `${b.key} ${b.before} -> ${b.after}`)
+                  .join(", ")}`,
               ]
             : []),
           ...(c.threshold
