@@ -70,22 +70,25 @@ interface Fitted {
   scales: ComponentScaleFit[] | null;
 }
 
-/** Fits on `train` only: it is all this function is given. */
+/**
+ * Fits on `train` only: it is all this function is given. `scored`: `train` scored with `model`
+ * (they do not depend on the fold, so calibrate scores every account once).
+ */
 export function fitModel(
   model: ScoringModel,
   train: readonly OutcomeSample[],
   options: Pick<CalibrateOptions, "riskBands" | "target" | "fit">,
+  scored: readonly BacktestSample[] = scoreSamples(model, train),
 ): Fitted {
   const choice = options.fit ?? DEFAULT_FIT;
   let fitted: ScoringModel;
   let scales: ComponentScaleFit[] | null = null;
   let didFit: boolean;
   if (choice.mode === "weights") {
-    const fit = fitWeights(model, scoreSamples(model, train));
+    const fit = fitWeights(model, scored);
     fitted = withWeights(model, fit.weights);
     didFit = fit.fitted;
   } else {
-    const scored = scoreSamples(model, train);
     const fit = fitScales(
       model,
       train.filter((_, i) => scored[i]!.score !== null),
@@ -128,6 +131,8 @@ export function calibrate(
     k,
     options.seed,
   );
+  // The input model's scores: the same in every fold.
+  const inputScores = scoreSamples(model, samples);
   const before: BacktestSample[][] = [];
   const after: BacktestSample[][] = [];
   for (let f = 0; f < k; f++) {
@@ -135,13 +140,18 @@ export function calibrate(
     const trainSamples = train.map((i) => samples[i]!);
     const testSamples = test.map((i) => samples[i]!);
     options.trace?.({ fold: f, phase: "fit", accountIds: trainSamples.map((s) => s.accountId) });
-    const fitted = fitModel(model, trainSamples, options);
+    const fitted = fitModel(
+      model,
+      trainSamples,
+      options,
+      train.map((i) => inputScores[i]!),
+    );
     options.trace?.({ fold: f, phase: "evaluate", accountIds: testSamples.map((s) => s.accountId) });
-    before.push(scoreSamples(model, testSamples));
+    before.push(test.map((i) => inputScores[i]!));
     after.push(scoreSamples(fitted.model, testSamples));
   }
 
-  const final = fitModel(model, samples, options);
+  const final = fitModel(model, samples, options, inputScores);
   const band = thresholdBand(model);
   const finalBand = thresholdBand(final.model);
   return {

@@ -126,12 +126,14 @@ function newtonTarget(
     const z = eta[i]! + (y[i]! - prob) / w;
     sw += w;
     sz += w * z;
-    for (let a = offsets[i]!; a < offsets[i + 1]!; a++) {
+    const end = offsets[i + 1]!;
+    for (let a = offsets[i]!; a < end; a++) {
       const ca = columns[a]!;
       const wa = w * values[a]!;
       sx[ca]! += wa;
       sxz[ca]! += wa * z;
-      for (let b = a; b < offsets[i + 1]!; b++) gram[ca * p + columns[b]!]! += wa * values[b]!;
+      const row = ca * p;
+      for (let b = a; b < end; b++) gram[row + columns[b]!]! += wa * values[b]!;
     }
   }
   // Centred on the weighted means, the intercept drops out (recovered from the means afterwards),
