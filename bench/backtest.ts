@@ -6,14 +6,17 @@
 // and calibrates it by k-fold cross-validation, then prints AUC and at-risk precision and recall
 // before and after calibration (held-out folds only) beside a logistic regression baseline fitted
 // on the same folds (on the model's inputs, and on every column the conversion keeps), and how long
-// each step took.
+// each step took; then the churn probability's held-out Brier score, log loss and expected
+// calibration error.
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { convertDataset, DATASETS, type Dataset } from "../examples/datasets-to-files.ts";
 import { table } from "../src/cli/output/format.ts";
+import { DEFAULT_HORIZON_DAYS } from "../src/domain/backtest/fit-churn-map.ts";
 import { DEFAULT_FIT, FIT_MODES, type FitChoice } from "../src/domain/backtest/fit-scales.ts";
+import type { ProbabilityFigures } from "../src/domain/backtest/held-out-probability.ts";
 import type { OutcomeSample } from "../src/domain/backtest/samples.ts";
 import { parseDay } from "../src/domain/dates.ts";
 import { parseModel } from "../src/domain/model/parse-model.ts";
@@ -58,6 +61,7 @@ export async function main(args: string[]): Promise<void> {
   }
   const dir = await mkdtemp(join(tmpdir(), "css-bot-bench-backtest-"));
   const rows: (string | number)[][] = [];
+  const probabilityRows: string[][] = [];
   const pct = (x: number | null) => (x === null ? "–" : `${(x * 100).toFixed(1)}%`);
   const auc = (x: number | null) => (x === null ? "–" : x.toFixed(3));
   try {
@@ -78,6 +82,7 @@ export async function main(args: string[]): Promise<void> {
         seed,
         target: precision === null ? null : { precision },
         fit,
+        horizonDays: DEFAULT_HORIZON_DAYS,
       });
       const calibrated = performance.now();
       const c = cal.calibration;
@@ -106,6 +111,14 @@ export async function main(args: string[]): Promise<void> {
         seconds(calibrated - backtested),
         seconds(baselined - calibrated),
       ]);
+      probabilityRows.push(
+        probabilityRow(
+          label(dataset),
+          whole.report.churned / whole.report.accounts,
+          c.before.probability,
+          c.after.probability,
+        ),
+      );
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -132,8 +145,33 @@ export async function main(args: string[]): Promise<void> {
       `${folds}-fold cross-validation, seed ${seed}${precision === null ? "" : `, target precision ${precision}`}; ` +
       `--fit ${fit.mode}${fit.mode === "weights" ? "" : `, --max-points ${fit.maxPoints}${fit.keepDirection ? ", --keep-direction" : ""}`}; ` +
       `CV figures are on held-out folds only (before: the example model; after: fitted on the other folds; ` +
-      `LR: logistic regression on the same folds, on the model's inputs and on every column converted, their number in brackets).\n`,
+      `LR: logistic regression on the same folds, on the model's inputs and on every column converted, their number in brackets).\n\n` +
+      `${table(["data set", "base rate: Brier / log loss", "Brier before → after", "log loss before → after", "ECE before → after"], probabilityRows)}\n` +
+      `Churn probability, held-out folds only: each fold's probabilities from an isotonic map fitted on the other folds' scores ` +
+      `(before: the example model's scores, as css-bot backtest reports them; after: scales, weights and map fitted on the other folds).\n`,
   );
+}
+
+/**
+ * Brier, log loss and ECE before -> after calibration, on held-out folds ("before" is what
+ * `css-bot backtest` reports for the example model with the same folds and seed).
+ */
+function probabilityRow(
+  name: string,
+  rate: number,
+  before: ProbabilityFigures,
+  after: ProbabilityFigures,
+): string[] {
+  const f = (x: number | null) => (x === null ? "–" : x.toFixed(3));
+  // What telling every account the portfolio's churn rate would score: the bar a map must clear.
+  const baseLogLoss = -(rate * Math.log(rate) + (1 - rate) * Math.log(1 - rate));
+  return [
+    name,
+    `${f(rate * (1 - rate))} / ${f(baseLogLoss)}`,
+    `${f(before.brier)} → ${f(after.brier)}`,
+    `${f(before.logLoss)} → ${f(after.logLoss)}`,
+    `${f(before.ece)} → ${f(after.ece)}`,
+  ];
 }
 
 function baselineRows(samples: readonly OutcomeSample[]): BaselineRow[] {

@@ -23,3 +23,12 @@ export function numberOption(name: string, value: string, min: number, max: numb
   }
   return n;
 }
+
+/** --folds and --seed of backtest and calibrate. */
+export function foldOptions(opts: { folds: string; seed: string }): { folds: number; seed: number } {
+  const folds = numberOption("--folds", opts.folds, 2, 100);
+  const seed = numberOption("--seed", opts.seed, 0, 2 ** 31 - 1);
+  if (!Number.isInteger(folds) || !Number.isInteger(seed))
+    throw new UsageError("--folds and --seed must be whole numbers");
+  return { folds, seed };
+}

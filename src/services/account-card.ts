@@ -9,6 +9,7 @@ import type { ComponentResult } from "../domain/scoring/score.ts";
 import { PREPARED } from "../db/client.ts";
 import { EXACT_MATCH } from "../db/repositories/accounts.ts";
 import { modelVersion } from "../db/repositories/models.ts";
+import { churnChancePhrase } from "../domain/model/churn-map.ts";
 import type { Clients } from "../db/handle.ts";
 import type { Account } from "../generated/prisma/client.ts";
 import { readTimeline, type TimelineEntry } from "./timeline.ts";
@@ -44,6 +45,8 @@ export interface AccountCard {
     components: CardComponent[];
     /** The bands of the account's segment, highest first, when they are not the model's. */
     segmentBands: { segment: string; bands: Band[] } | null;
+    /** The chance of churning within the model's horizon; null when the model has no churn map. */
+    churn: { probability: number; horizonDays: number; phrase: string } | null;
   } | null;
   /** One point per day over the 30 days up to the current snapshot (null: no snapshot that day). */
   trend: { day: Day; score: number | null }[];
@@ -97,6 +100,7 @@ interface SnapshotRow {
   coverage: number;
   components: ComponentResult[] | null;
   model_id: number;
+  churn_probability: number | null;
 }
 
 /** An account's facts as the card and the case messages show them. */
@@ -137,7 +141,7 @@ const CARD_COLUMNS = `a.id, a.external_id, a.name, a.domain, a.segment, a.owner,
     a.mrr::float8 AS mrr, to_char(a.renewal_date, 'YYYY-MM-DD') AS renewal_date, a.status::text AS status,
     (SELECT json_agg(json_build_object(
               'as_of', to_char(s.as_of, 'YYYY-MM-DD'), 'score', s.score, 'band', s.band,
-              'coverage', s.coverage, 'model_id', s.model_id,
+              'coverage', s.coverage, 'model_id', s.model_id, 'churn_probability', s.churn_probability,
               'components', CASE WHEN s.as_of = latest.day OR s.as_of <= latest.day - ${WEEK}
                                  THEN s.components END)
             ORDER BY s.as_of)
@@ -254,6 +258,7 @@ async function cardFromRow({ prisma }: Clients, workspaceId: number, row: CardRo
       label: segmentLabel(model, account.segment, c.key) ?? labels.get(c.key) ?? c.key,
     })),
     segmentBands: null,
+    churn: churnOf(latest.churn_probability, model),
   };
   const bands = segmentBands(model, account.segment);
   if (bands && account.segment !== null) card.current.segmentBands = { segment: account.segment, bands };
@@ -275,6 +280,16 @@ async function cardFromRow({ prisma }: Clients, workspaceId: number, row: CardRo
     };
   }
   return card;
+}
+
+/** The snapshot's churn probability with its model's horizon, in words; null without a map. */
+function churnOf(
+  probability: number | null,
+  model: ScoringModel,
+): NonNullable<AccountCard["current"]>["churn"] {
+  const horizonDays = model.churn_probability?.horizon_days;
+  if (probability === null || horizonDays === undefined) return null;
+  return { probability, horizonDays, phrase: churnChancePhrase(probability, horizonDays) };
 }
 
 function segmentLabel(model: ScoringModel, segment: string | null, key: string): string | undefined {

@@ -2,7 +2,15 @@
 // the data observed before that date, and compares the scores with the accounts' outcomes.
 import { formatDay, type Day } from "../domain/dates.ts";
 import type { ScoringModel } from "../domain/model/schema.ts";
-import { backtestReport, type BacktestReport } from "../domain/backtest/report.ts";
+import { DEFAULT_HORIZON_DAYS } from "../domain/backtest/fit-churn-map.ts";
+import type { HeldOutProbabilityOptions } from "../domain/backtest/held-out-probability.ts";
+import { backtestReport, type BacktestReport, type ReportOptions } from "../domain/backtest/report.ts";
+import {
+  MrrOnDay,
+  revenueForecast,
+  type ForecastAccount,
+  type RevenueForecast,
+} from "../domain/backtest/revenue-forecast.ts";
 import { bandOrder, scoreSamples, type OutcomeSample } from "../domain/backtest/samples.ts";
 import { PortfolioInputs } from "../domain/scoring/portfolio-inputs.ts";
 import { KnownError } from "../errors.ts";
@@ -46,13 +54,14 @@ export async function readOutcomeData(
 ): Promise<OutcomeData> {
   const dataThrough = asOf - 1;
   const inputs = new PortfolioInputs(model, dataThrough);
+  const mrr = new MrrOnDay(dataThrough);
   let latestData: Day | null = null;
   const seen = (day: Day) => (latestData = latestData === null || day > latestData ? day : latestData);
   // Read every file before failing, so one report lists the bad rows of all of them.
   const { accounts, report } = await readPortfolioFiles(
     files,
     {
-      metric: (m) => (seen(m.observedOn), inputs.addMetric(m)),
+      metric: (m) => (seen(m.observedOn), mrr.add(m), inputs.addMetric(m)),
       response: (r) => (seen(r.respondedOn), inputs.addResponse(r)),
     },
     { ...options, skipInvalid: true },
@@ -75,6 +84,8 @@ export async function readOutcomeData(
         segment: account.segment,
         raws: Object.fromEntries(result.components.map((c) => [c.key, c.raw])),
         churned: outcome.churned,
+        churnedAt: outcome.churnedAt,
+        mrr: mrr.of(account),
       });
   }
   if (samples.length === 0)
@@ -85,9 +96,19 @@ export async function readOutcomeData(
   return { asOf, dataThrough, samples, withoutOutcome, churnedBefore, latestData, report };
 }
 
+export interface BacktestFilesOptions extends ReadFilesOptions {
+  /** The held-out folds of the churn probability (5 folds, seed 1 unless given). */
+  folds?: number;
+  seed?: number;
+  horizonDays?: number;
+}
+
 export interface FileBacktest {
   data: OutcomeData;
   report: BacktestReport;
+  /** Predicted (held-out) against actual churned MRR per month, over the horizon from the as-of date. */
+  revenue: RevenueForecast;
+  horizonDays: number;
   notes: string[];
 }
 
@@ -95,19 +116,75 @@ export async function backtestFiles(
   model: ScoringModel,
   files: BacktestFiles,
   asOf: Day,
-  options: ReadFilesOptions = {},
+  options: BacktestFilesOptions = {},
 ): Promise<FileBacktest> {
   const data = await readOutcomeData(model, files, asOf, options);
-  const report = backtestReport(scoreSamples(model, data.samples), backtestOptions(model));
+  const horizonDays = options.horizonDays ?? DEFAULT_HORIZON_DAYS;
+  const report = backtestReport(
+    scoreSamples(model, data.samples),
+    backtestOptions(model, {
+      folds: options.folds ?? DEFAULT_FOLDS,
+      seed: options.seed ?? DEFAULT_SEED,
+      horizonDays,
+    }),
+  );
   if (report.accounts === 0) throw new BacktestError(nothingScored(data));
-  return { data, report, notes: [...outcomeNotes(data), ...reportNotes(report)] };
+  // Every account was forecast on the as-of date for the horizon that follows it.
+  const window = { from: asOf, days: horizonDays };
+  const revenue = revenueForecast(
+    forecastAccounts(report, data.samples, (s) => ({
+      mrr: s.mrr ?? null,
+      churned: s.churned,
+      churnedAt: s.churnedAt ?? null,
+      window,
+    })),
+  );
+  return {
+    data,
+    report,
+    revenue,
+    horizonDays,
+    notes: [...outcomeNotes(data), ...reportNotes(report), ...revenueNotes(revenue)],
+  };
 }
 
-export function backtestOptions(model: ScoringModel) {
+/** The report's held-out probabilities joined, by account, to what the revenue forecast needs of each. */
+export function forecastAccounts<S extends { accountId: string }>(
+  report: BacktestReport,
+  samples: readonly S[],
+  of: (sample: S) => Omit<ForecastAccount, "accountId" | "probability">,
+): ForecastAccount[] {
+  const byId = new Map(samples.map((s) => [s.accountId, s]));
+  const { accountIds, probabilities } = report.probability;
+  return accountIds.map((accountId, i) => ({
+    accountId,
+    probability: probabilities[i] ?? null,
+    ...of(byId.get(accountId)!),
+  }));
+}
+
+export function revenueNotes(r: RevenueForecast): string[] {
+  if (r.reason !== null) return [`revenue forecast not made: ${r.reason}`];
+  const notes: string[] = [];
+  if (r.withoutMrr > 0)
+    notes.push(`${r.withoutMrr} account(s) have no MRR and are left out of the revenue forecast`);
+  if (r.churnedWithoutDate > 0)
+    notes.push(
+      `${r.churnedWithoutDate} churned account(s) have no churned_at: their MRR counts in the actual total, in no month`,
+    );
+  return notes;
+}
+
+/** The folds and seed of the held-out figures unless given: calibrate's defaults. */
+export const DEFAULT_FOLDS = 5;
+export const DEFAULT_SEED = 1;
+
+export function backtestOptions(model: ScoringModel, probability: HeldOutProbabilityOptions): ReportOptions {
   return {
     bandOrder: bandOrder(model),
     riskBands: riskBands(model),
     componentKeys: model.components.map((c) => c.key),
+    probability,
   };
 }
 
@@ -144,6 +221,7 @@ export function reportNotes(report: BacktestReport): string[] {
       `${report.insufficientData} account(s) had too little data to score (insufficient_data) and are left out`,
     );
   if (report.aucReason) notes.push(`AUC undefined: ${report.aucReason}`);
+  if (report.probability.reason) notes.push(`churn probability not evaluated: ${report.probability.reason}`);
   if (report.atRisk.flagged === 0)
     notes.push("no account was at risk: at-risk precision and lift are undefined");
   return notes;

@@ -11,7 +11,16 @@ import { formatDay, parseDay, type Day } from "../domain/dates.ts";
 import { DEFAULT_MODEL } from "../domain/model/default-model.ts";
 import { INSUFFICIENT_DATA } from "../domain/model/schema.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
-import { backtestOptions, reportNotes } from "./backtest-files.ts";
+import type { HeldOutProbabilityOptions } from "../domain/backtest/held-out-probability.ts";
+import { revenueForecast, type RevenueForecast } from "../domain/backtest/revenue-forecast.ts";
+import {
+  backtestOptions,
+  DEFAULT_FOLDS,
+  DEFAULT_SEED,
+  forecastAccounts,
+  reportNotes,
+  revenueNotes,
+} from "./backtest-files.ts";
 
 /** A reference snapshot may be this many days older than its reference day (snapshots need not be daily). */
 export const SNAPSHOT_TOLERANCE_DAYS = 31;
@@ -28,6 +37,11 @@ export interface HistoryBacktest {
   lastSnapshotDay: Day | null;
   report: BacktestReport;
   leadTime: LeadTimeSummary;
+  /**
+   * Predicted (held-out) against actual churned MRR per month: each account's expected loss in the
+   * month `leadDays` after the snapshot it was read from, when its outcome was judged.
+   */
+  revenue: RevenueForecast;
   /** Churned accounts without a churn date, or without a snapshot near their reference day. */
   churnedWithoutDate: number;
   churnedWithoutSnapshot: number;
@@ -38,23 +52,26 @@ export interface HistoryBacktest {
 interface RefRow {
   account_id: number;
   external_id: string;
+  segment: string | null;
   as_of: string;
   score: number | null;
   band: string;
   components: { key: string; score: number | null }[];
 }
 
-const REF_COLUMNS = `DISTINCT ON (s.account_id) s.account_id, a.external_id, to_char(s.as_of, 'YYYY-MM-DD') AS as_of,
+const REF_COLUMNS = `DISTINCT ON (s.account_id) s.account_id, a.external_id, a.segment, to_char(s.as_of, 'YYYY-MM-DD') AS as_of,
                      s.score, s.band, s.components`;
 
 export async function backtestHistory(
   prisma: PrismaClient,
   workspaceId: number,
   lead: number,
+  folds: Pick<HeldOutProbabilityOptions, "folds" | "seed"> = { folds: DEFAULT_FOLDS, seed: DEFAULT_SEED },
 ): Promise<HistoryBacktest> {
   const active = await findActiveModel(prisma, workspaceId);
   const model = active?.model ?? DEFAULT_MODEL;
-  const options = backtestOptions(model);
+  // The churners are read lead days before their churn: the probability is of churning within that.
+  const options = backtestOptions(model, { ...folds, horizonDays: lead });
   const [{ last }] = (await prisma.$queryRawUnsafe<{ last: string | null }[]>(
     `SELECT to_char(max(as_of), 'YYYY-MM-DD') AS last FROM score_snapshots WHERE workspace_id = $1`,
     workspaceId,
@@ -114,6 +131,7 @@ export async function backtestHistory(
 
   const sample = (r: RefRow, churned: boolean): BacktestSample => ({
     accountId: r.external_id,
+    segment: r.segment,
     churned,
     score: r.band === INSUFFICIENT_DATA ? null : r.score,
     band: r.band,
@@ -122,6 +140,25 @@ export async function backtestHistory(
   const report = backtestReport(
     [...churnedRefs.map((r) => sample(r, true)), ...retainedRefs.map((r) => sample(r, false))],
     options,
+  );
+
+  // Each sample's outcome is judged lead days after its snapshot: a churner's snapshot is the one
+  // lead days (up to 31 more) before its churn, so its expected loss lands in or just before the
+  // month it churned, and the retained accounts' all land lead days after their reference day.
+  const churnedIds = new Set(churnedRefs.map((r) => r.account_id));
+  const refs = [...churnedRefs, ...retainedRefs].map((r) => ({
+    accountId: r.external_id,
+    id: r.account_id,
+    day: parseDay(r.as_of)!,
+  }));
+  const mrr = await mrrOnDays(prisma, workspaceId, refs);
+  const revenue = revenueForecast(
+    forecastAccounts(report, refs, (r) => ({
+      mrr: mrr.get(r.id) ?? null,
+      churned: churnedIds.has(r.id),
+      churnedAt: churnDay.get(r.id) ?? null,
+      window: { from: r.day + lead, days: 1 },
+    })),
   );
 
   const byAccount = new Map<number, { day: Day; band: string }[]>();
@@ -142,6 +179,7 @@ export async function backtestHistory(
     lastSnapshotDay,
     report,
     leadTime,
+    revenue,
     churnedWithoutDate: churners.length - churnDay.size,
     churnedWithoutSnapshot: churnDay.size - churnedRefs.length,
     retainedWithoutSnapshot: activeAccounts - retainedRefs.length,
@@ -165,7 +203,43 @@ function historyNotes(h: HistoryBacktest): string[] {
     notes.push(
       `${h.retainedWithoutSnapshot} active account(s) have no snapshot on or up to ${SNAPSHOT_TOLERANCE_DAYS} days before ${formatDay(h.retainedReferenceDay)} and are left out`,
     );
-  return [...notes, ...reportNotes(h.report)];
+  return [...notes, ...reportNotes(h.report), ...revenueNotes(h.revenue)];
+}
+
+/**
+ * Each account's MRR on its day, as the KPI library reads it (domain/kpi/portfolio.ts): its last
+ * `mrr` observation on or before the day; with none ever observed, the account's `mrr` field;
+ * unknown (absent from the map) when its observations all come later. Negative values are ignored.
+ */
+async function mrrOnDays(
+  prisma: PrismaClient,
+  workspaceId: number,
+  refs: readonly { id: number; day: Day }[],
+): Promise<Map<number, number>> {
+  if (refs.length === 0) return new Map();
+  const rows = await prisma.$queryRawUnsafe<
+    { id: number; seen: number | null; observed: boolean; field: string | null }[]
+  >(
+    `SELECT x.id,
+            (SELECT o.value FROM metric_observations o
+              WHERE o.workspace_id = $1 AND o.account_id = x.id AND o.metric = 'mrr' AND o.value >= 0
+                AND o.observed_on <= x.day
+              ORDER BY o.observed_on DESC LIMIT 1) AS seen,
+            EXISTS (SELECT 1 FROM metric_observations o
+              WHERE o.workspace_id = $1 AND o.account_id = x.id AND o.metric = 'mrr' AND o.value >= 0) AS observed,
+            a.mrr::text AS field
+       FROM unnest($2::int[], $3::date[]) AS x(id, day)
+       JOIN accounts a ON a.id = x.id AND a.workspace_id = $1`,
+    workspaceId,
+    refs.map((r) => r.id),
+    refs.map((r) => formatDay(r.day)),
+  );
+  const mrr = new Map<number, number>();
+  for (const r of rows) {
+    const value = r.observed ? r.seen : r.field === null ? null : Number(r.field);
+    if (value !== null && Number.isFinite(value) && value >= 0) mrr.set(r.id, value);
+  }
+  return mrr;
 }
 
 /** Keeps the run in the audit log (action "backtest.ran"): the figures `/css settings` shows. */

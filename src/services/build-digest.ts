@@ -1,5 +1,6 @@
 // What a workspace's daily digest says: the portfolio (accounts per band, average score and its
-// change, last month's NPS, churn and net MRR churn from the KPI library), then each account whose
+// change, last month's NPS, churn and net MRR churn from the KPI library; the share of MRR at risk
+// and next quarter's GRR forecast when the model has a churn map), then each account whose
 // band moved since the last digest, once, by its net move (its band and score before its first
 // unreported change to its latest), grouped (newly at risk, dropped to caution, recovered; other
 // moves counted), highest MRR first and at most GROUP_LINES a group, the week's biggest movers and
@@ -31,6 +32,7 @@ import type { PrismaClient } from "../generated/prisma/client.ts";
 import { riskBands } from "./account-lists.ts";
 import { activePlaybook } from "../db/repositories/playbooks.ts";
 import { bandLabel, bandTone, type BandTone } from "./account-card.ts";
+import { sharesOf, workspaceRevenueAtRisk, type RevenueAtRiskShares } from "./revenue-at-risk.ts";
 
 /** One account's net move since the last digest. */
 export interface DigestChange {
@@ -72,6 +74,11 @@ export interface DigestView {
     nps: number | null;
     churn: number | null;
     netMrrChurn: number | null;
+    /**
+     * Shares of MRR only (the digest is posted in a channel); null when no current snapshot has a
+     * churn probability (the model has no churn map: no invented numbers).
+     */
+    revenueAtRisk: RevenueAtRiskShares | null;
   };
   changes: {
     atRisk: DigestGroup;
@@ -220,6 +227,7 @@ export async function buildDigest(
   );
   const month = previousMonth(localDate);
   const kpis = computePortfolioKpis(await portfolioKpiInput(prisma, workspaceId, month));
+  const revenueAtRisk = sharesOf(await workspaceRevenueAtRisk(prisma, workspaceId, model, localDate));
   const risk = new Set(riskBands(model));
   const pending = await pendingChanges(prisma, workspaceId, localDate, listedFrom);
   // A play with `digest: exclude` that fired for a move keeps it out (it is settled all the same).
@@ -254,6 +262,7 @@ export async function buildDigest(
       nps: kpis.nps,
       churn: kpis.customer_churn_rate,
       netMrrChurn: kpis.net_mrr_churn_rate,
+      revenueAtRisk,
     },
     changes,
     settles: { ids: pending.map((c) => c.id), before: listedFrom },

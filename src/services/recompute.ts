@@ -10,11 +10,16 @@
 import { z } from "zod";
 import { dateToDay, dayToDate, formatDay, type Day } from "../domain/dates.ts";
 import { emptySurveyCounts } from "../domain/kpi/surveys.ts";
+import { churnProbability } from "../domain/model/churn-map.ts";
 import { modelInputs, SegmentResolver } from "../domain/model/resolve-segment.ts";
 import { driversBetween } from "../domain/scoring/explain.ts";
 import { scoreFromInputs, type ComponentResult } from "../domain/scoring/score.ts";
 import { inputSignature, metricRaw, surveyRaw, type RawInputs } from "../domain/scoring/window-inputs.ts";
 import { activeModelForScoring, modelVersion } from "../db/repositories/models.ts";
+import { writeRunCandidates } from "../db/repositories/play-candidates.ts";
+import { playbookById } from "../db/repositories/playbooks.ts";
+import { runCandidatePlays, runCandidates } from "../domain/plays/run-candidates.ts";
+import type { Play } from "../domain/plays/schema.ts";
 import {
   previousSnapshots,
   writeResults,
@@ -112,6 +117,15 @@ export async function planRun(
         status: "running",
         trigger: options.trigger,
         modelId: active.id,
+        // The shards record this playbook's candidates; a playbook set during the run is evaluated
+        // without them (play-candidates.ts).
+        playbookId:
+          (
+            await prisma.workspace.findUnique({
+              where: { id: workspaceId },
+              select: { activePlaybookId: true },
+            })
+          )?.activePlaybookId ?? null,
       },
     }));
   // The plan is fixed when the run is first recorded: a retried or duplicate plan gets the same
@@ -199,8 +213,31 @@ async function accountFailure(db: Clients, task: ShardTask, error: Error): Promi
   return { ...summary, accounts: 1, errors: [{ account_id: account.external_id, error: error.message }] };
 }
 
+/** The run-candidate plays of each stored playbook version (immutable), per database client. */
+const candidatePlays = new WeakMap<PrismaClient, Map<number, Play[]>>();
+
+/** The plays whose candidates the run's shards record: its playbook's component and score_drop plays. */
+async function runCandidatePlaysOf(db: Clients, task: ShardTask): Promise<Play[]> {
+  const [run] = await db.sql.query<{ playbook_id: number | null }>(
+    `SELECT playbook_id FROM recompute_runs WHERE id = $1 AND workspace_id = $2`,
+    [task.runId, task.workspaceId],
+  );
+  const id = run?.playbook_id ?? null;
+  if (id === null) return [];
+  let byId = candidatePlays.get(db.prisma);
+  if (!byId) candidatePlays.set(db.prisma, (byId = new Map<number, Play[]>()));
+  let plays = byId.get(id);
+  if (!plays) {
+    const stored = await playbookById(db.prisma, task.workspaceId, id);
+    plays = stored ? runCandidatePlays(stored.playbook.plays) : [];
+    byId.set(id, plays);
+  }
+  return plays;
+}
+
 async function scoreRange(db: Clients, task: ShardTask): Promise<ShardSummary> {
   const segments = await resolverFor(db.prisma, task.workspaceId, task.modelId);
+  const plays = await runCandidatePlaysOf(db, task);
   const range: AccountRange = { workspaceId: task.workspaceId, fromId: task.fromId, toId: task.toId };
   const allInputs = modelInputs(segments.model);
   const signatures = uniqueMetricInputs(allInputs).map(inputSignature);
@@ -243,6 +280,7 @@ async function scoreRange(db: Clients, task: ShardTask): Promise<ShardSummary> {
 
   const snapshots: SnapshotWrite[] = [];
   const changes: BandChangeWrite[] = [];
+  const candidates: { playKey: string; accountId: number }[] = [];
   for (const account of accounts) {
     summary.accounts++;
     try {
@@ -280,8 +318,22 @@ async function scoreRange(db: Clients, task: ShardTask): Promise<ShardSummary> {
         band: result.band,
         coverage: result.coverage,
         components: result.components,
+        churnProbability:
+          result.score === null ? null : churnProbability(segments.model, account.segment, result.score),
       });
       if (change) changes.push(change);
+      if (plays.length > 0) {
+        const keys = runCandidates(plays, {
+          accountId: account.id,
+          score: result.score,
+          components: result.components,
+          previous: before && {
+            score: before.score,
+            components: () => JSON.parse(before.componentsJson) as ComponentResult[],
+          },
+        });
+        for (const playKey of keys) candidates.push({ playKey, accountId: account.id });
+      }
       if (result.score === null) summary.insufficient_data++;
       else summary.scored++;
     } catch (e) {
@@ -289,7 +341,10 @@ async function scoreRange(db: Clients, task: ShardTask): Promise<ShardSummary> {
     }
   }
   const stamp: RunStamp = { runId: task.runId, modelId: task.modelId, startedAt: task.startedAt };
-  await db.sql.transaction((execute) => writeResults(execute, range, task.asOf, stamp, snapshots, changes));
+  await db.sql.transaction(async (execute) => {
+    await writeResults(execute, range, task.asOf, stamp, snapshots, changes);
+    if (plays.length > 0) await writeRunCandidates(execute, task.runId, range, candidates);
+  });
   summary.band_changes = changes.length;
   return summary;
 }

@@ -14,6 +14,26 @@ describe("parseCssCommand", () => {
     expect(parseCssCommand(" Plays ")).toEqual({ kind: "plays" });
   });
 
+  it("reads renewals and its days ahead, 90 by default", () => {
+    expect(parseCssCommand("renewals")).toEqual({ kind: "renewals", days: 90 });
+    expect(parseCssCommand(" Renewals  30 ")).toEqual({ kind: "renewals", days: 30 });
+    expect(parseCssCommand("renewals 1")).toEqual({ kind: "renewals", days: 1 });
+    expect(parseCssCommand("renewals 365")).toEqual({ kind: "renewals", days: 365 });
+    expect(parseCssCommand("renewals 60d")).toEqual({ kind: "renewals", days: 60 });
+    expect(parseCssCommand("renewals 45 days")).toEqual({ kind: "renewals", days: 45 });
+  });
+
+  it("refuses renewal days outside 1..365, or not a whole number, saying what it takes", () => {
+    for (const days of ["0", "366", "-5", "1.5", "ninety", "30 weeks", "99999"]) {
+      const parsed = parseCssCommand(`renewals ${days}`);
+      expect(parsed, days).toEqual({
+        kind: "invalid",
+        message:
+          "Write `/css renewals [days]`: the days ahead are a whole number from 1 to 365 (default 90), e.g. `/css renewals 30`.",
+      });
+    }
+  });
+
   it("takes anything else as an account, including names that start like a subcommand", () => {
     expect(parseCssCommand("acme  corp")).toEqual({ kind: "lookup", query: "acme corp" });
     expect(parseCssCommand("Mine Safety Inc")).toEqual({ kind: "lookup", query: "Mine Safety Inc" });

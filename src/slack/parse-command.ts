@@ -13,12 +13,17 @@ export type CssCommand =
   | { kind: "settings" }
   /** The active plays and their fires; admins also see who each would fire for next. */
   | { kind: "plays" }
+  /** `renewals [days]`: the accounts renewing within `days` (1..365, default 90), worst expected loss first. */
+  | { kind: "renewals"; days: number }
   /** `note <account> <text>`: the account is its first word, or a name in double quotes. */
   | { kind: "note"; query: string; text: string }
   | { kind: "invalid"; message: string };
 
 /** Longer than any account name worth typing; Slack allows far more. */
 export const MAX_QUERY = 200;
+
+export const RENEWAL_DAYS_DEFAULT = 90;
+export const RENEWAL_DAYS_MAX = 365;
 
 const NOTE_USAGE =
   'Write `/css note <account> <text>`: the account by its id or domain, or its name in quotes (`/css note "Acme Corp" called about renewal`).';
@@ -67,9 +72,23 @@ export function parseCssCommand(text: string): CssCommand {
       return arg === "" ? { kind: "settings" } : { kind: "lookup", query: trimmed };
     case "plays":
       return arg === "" ? { kind: "plays" } : { kind: "lookup", query: trimmed };
+    case "renewals":
+      return parseRenewals(arg);
     default:
       return { kind: "lookup", query: trimmed };
   }
+}
+
+// "renewals", "renewals 30", "renewals 30d", "renewals 30 days": a whole number of days ahead.
+function parseRenewals(arg: string): CssCommand {
+  if (arg === "") return { kind: "renewals", days: RENEWAL_DAYS_DEFAULT };
+  const days = /^(\d{1,4})(?: ?d(?:ays?)?)?$/i.exec(arg);
+  const n = days ? Number(days[1]) : NaN;
+  if (n >= 1 && n <= RENEWAL_DAYS_MAX) return { kind: "renewals", days: n };
+  return {
+    kind: "invalid",
+    message: `Write \`/css renewals [days]\`: the days ahead are a whole number from 1 to ${RENEWAL_DAYS_MAX} (default ${RENEWAL_DAYS_DEFAULT}), e.g. \`/css renewals 30\`.`,
+  };
 }
 
 // The account is a name in straight or curly double quotes (clients turn " into “ ”), or else the

@@ -89,6 +89,7 @@ describe("css-bot without a database", () => {
     const { code, stdout } = await cli(["kpis", ...FIXTURE_FILES, "--period", "2026-06", "--json"]);
     expect(code).toBe(0);
     const kpis = JSON.parse(stdout) as Record<string, number | null>;
+    // Revenue at risk needs --model with a churn map (test/cli/kpis-revenue.int.test.ts).
     expect(Object.keys(kpis)).toEqual([
       "nps",
       "csat",
@@ -98,6 +99,7 @@ describe("css-bot without a database", () => {
       "net_mrr_churn_rate",
       "clv",
       "adoption_rate",
+      "revenue_at_risk",
     ]);
     // Responses in June: NPS [10,9,8,3] -> 25; CSAT [4,4] -> 100%. A1 (since 2024) and A2 (since 2025-03)
     // were customers on 2026-05-31 (A3 has no created_at, so it counts too); A3 churned 2026-06-10: 1/3.

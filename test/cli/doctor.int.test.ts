@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { readSettings } from "../../src/config/workspace-settings.ts";
+import { DEFAULT_MODEL, DEFAULT_MODEL_SOURCE } from "../../src/domain/model/default-model.ts";
+import { CHURN_MAP_FIX, checkChurnProbability } from "../../src/services/doctor/churn-probability.ts";
 import { SecretBox } from "../../src/security/secret-box.ts";
 import { BOT_SCOPES } from "../../src/slack/app.ts";
 import { createInstallationStore } from "../../src/slack/installation-store.ts";
@@ -109,7 +111,7 @@ const storedSettings = async () =>
   readSettings((await db.prisma.workspace.findUniqueOrThrow({ where: { slug: "local" } })).settings);
 
 describe("css-bot doctor", () => {
-  it("passes an install where everything is in place: exit 0, every check ok, the documented JSON", async () => {
+  it("passes an install where everything is in place: exit 0, every check ok (but the churn map, which needs history), the documented JSON", async () => {
     await setUp();
 
     const { code, report, stderr } = await doctor();
@@ -127,9 +129,10 @@ describe("css-bot doctor", () => {
       ["time zone", "ok"],
       ["encryption key", "ok"],
       ["playbook", "ok"],
+      ["churn probability", "warn"],
     ]);
     for (const c of report.checks) expect(Object.keys(c)).toEqual(["name", "status", "message", "fix"]);
-    expect(report.checks.every((c) => c.fix === null)).toBe(true);
+    expect(report.checks.filter((c) => c.fix !== null).map((c) => c.name)).toEqual(["churn probability"]);
     expect(report.checks.find((c) => c.name === "digest channel")?.message).toBe(
       "#cs-digest (C0DIGEST), the bot is in it",
     );
@@ -138,7 +141,7 @@ describe("css-bot doctor", () => {
     const text = await cli(["doctor"]);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^ok {4}database {11}PostgreSQL at postgresql:\/\/.* answers$/m);
-    expect(text.stdout).toContain("13 ok, 0 warning(s), 0 failure(s)");
+    expect(text.stdout).toContain("13 ok, 1 warning(s), 0 failure(s)");
   });
 
   it("warns, with the command to run, when no digest channel is set: no digest would ever be posted", async () => {
@@ -390,6 +393,7 @@ describe("css-bot doctor", () => {
       ["time zone", "warn"],
       ["encryption key", "ok"],
       ["playbook", "ok"],
+      ["churn probability", "warn"],
     ]);
     // Saving any setting stores them all, UTC included: the zone is only "set" once someone chose it.
     expect(checks.find((c) => c.name === "time zone")).toMatchObject({
@@ -634,5 +638,37 @@ describe("settings set --case-actors <user group>, and doctor's scope check for 
     expect(code).toBe(1);
     expect(check("playbook")).toMatchObject({ status: "fail" });
     expect(check("playbook").message).toContain('plays[0].trigger.band_entered[0]: unknown band "caution"');
+  });
+
+  it("says churn probabilities are off without a churn map and how to fit one, then what the stored map was fitted on", async () => {
+    await setUp();
+    const off = await doctor();
+    expect(off.code).toBe(0);
+    // The words are pinned by src/services/doctor/churn-probability.test.ts.
+    expect(off.check("churn probability")).toEqual(
+      checkChurnProbability({ model: DEFAULT_MODEL, version: null }),
+    );
+    expect(off.check("churn probability")).toMatchObject({ status: "warn", fix: CHURN_MAP_FIX });
+    const text = await cli(["doctor"]);
+    expect(text.stdout).toMatch(
+      /^warn {2}churn probability +the default model "default" has no churn map .*\. Fix: export the churn history as outcomes\.csv/m,
+    );
+
+    const dir = await mkdtemp(join(tmpdir(), "css-doctor-"));
+    const model = join(dir, "calibrated.yaml");
+    await writeFile(
+      model,
+      `${DEFAULT_MODEL_SOURCE.trimEnd()}\nchurn_probability:\n  horizon_days: 90\n  method: isotonic\n` +
+        "  portfolio: { accounts: 3150, churned: 495, points: [[40, 0.6], [90, 0.02]] }\n",
+    );
+    expect((await cli(["model", "set", model])).code).toBe(0);
+    expect((await doctor()).check("churn probability")).toEqual({
+      name: "churn probability",
+      status: "ok",
+      message:
+        'model version 1 ("default"): churn within 90 days, fitted on 3150 accounts of which 495 churned; ' +
+        "every segment reads the portfolio's curve",
+      fix: null,
+    });
   });
 });

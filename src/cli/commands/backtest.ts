@@ -1,18 +1,22 @@
 // css-bot backtest: how well the score would have warned of churn, from files (a model, the
 // accounts' data and their outcomes) or from the workspace's stored snapshots (--from-history).
 import type { Command } from "commander";
+import type { HeldOutProbability } from "../../domain/backtest/held-out-probability.ts";
 import type { BacktestReport } from "../../domain/backtest/report.ts";
 import { churnByScoreBins } from "../../domain/backtest/metrics.ts";
 import { scoreSamples } from "../../domain/backtest/samples.ts";
 import type { LeadTimeSummary } from "../../domain/backtest/lead-time.ts";
+import { DEFAULT_HORIZON_DAYS } from "../../domain/backtest/fit-churn-map.ts";
 import { formatDay } from "../../domain/dates.ts";
 import { INSUFFICIENT_DATA } from "../../domain/model/schema.ts";
 import { backtestFiles } from "../../services/backtest-files.ts";
 import { backtestHistory, recordBacktest, type HistoryBacktest } from "../../services/backtest-history.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
-import { asOfOption, numberOption } from "../options.ts";
+import { asOfOption, foldOptions, numberOption } from "../options.ts";
 import { fmtNumber, fmtPercent, table } from "../output/format.ts";
+import { probabilityJson } from "../output/probability-json.ts";
+import { revenueForecastJson, revenueForecastText } from "../output/revenue-forecast.ts";
 import { readModelFile } from "../read-model-file.ts";
 import { withWorkspace } from "../workspace.ts";
 
@@ -23,8 +27,11 @@ interface BacktestOptions {
   responses?: string;
   outcomes?: string;
   asOf?: string;
+  horizonDays?: string;
   fromHistory?: boolean;
   leadDays: string;
+  folds: string;
+  seed: string;
   json?: boolean;
   skipInvalid?: boolean;
 }
@@ -39,21 +46,28 @@ export function registerBacktest(program: Command, ctx: CliContext): void {
     .option("--responses <file>", "survey responses file")
     .option("--outcomes <file>", "outcomes file: account_id,churned (1/0, true/false)[,churned_at]")
     .option("--as-of <date>", "score as of this date, YYYY-MM-DD, with the data observed before it")
+    .option(
+      "--horizon-days <days>",
+      "the outcomes mean churn within this many days of --as-of: the forecast's horizon (default 90)",
+    )
     .option("--from-history", "back-test the workspace's stored snapshots instead of files")
     .option("--lead-days <days>", "with --from-history: the snapshots this many days before churn", "90")
+    .option("--folds <k>", "held-out folds of the churn probability (each fitted on the others)", "5")
+    .option("--seed <n>", "seed of the folds' shuffle", "1")
     .option("--json", "print a JSON object")
     .option("--skip-invalid", "back-test the valid rows and report the invalid ones")
     .action(async (opts: BacktestOptions, command: Command) => {
+      const folds = foldOptions(opts);
       if (opts.fromHistory) {
-        const given = (["model", "accounts", "metrics", "responses", "outcomes", "asOf"] as const).filter(
-          (k) => opts[k] !== undefined,
-        );
+        const given = (
+          ["model", "accounts", "metrics", "responses", "outcomes", "asOf", "horizonDays"] as const
+        ).filter((k) => opts[k] !== undefined);
         if (given.length > 0)
           throw new UsageError(`--from-history reads the database: leave out ${given.map(flag).join(", ")}`);
         const lead = numberOption("--lead-days", opts.leadDays, 1, 3650);
         if (!Number.isInteger(lead)) throw new UsageError(`--lead-days must be a whole number of days`);
         const result = await withWorkspace(ctx, command, { create: false }, async (db, workspace) => {
-          const h = await backtestHistory(db.prisma, workspace.id, lead);
+          const h = await backtestHistory(db.prisma, workspace.id, lead, folds);
           if (h.report.accounts > 0) await recordBacktest(db.prisma, workspace.id, historyJson(h), "cli");
           return h;
         });
@@ -68,6 +82,12 @@ export function registerBacktest(program: Command, ctx: CliContext): void {
       if (missing.length > 0)
         throw new UsageError(`missing ${missing.map(flag).join(", ")} (or use --from-history)`);
       const asOf = asOfOption(opts.asOf);
+      const horizonDays =
+        opts.horizonDays === undefined
+          ? DEFAULT_HORIZON_DAYS
+          : numberOption("--horizon-days", opts.horizonDays, 1, 3650);
+      if (!Number.isInteger(horizonDays))
+        throw new UsageError("--horizon-days must be a whole number of days");
       const { model } = await readModelFile(opts.model!);
       const result = await backtestFiles(
         model,
@@ -78,7 +98,7 @@ export function registerBacktest(program: Command, ctx: CliContext): void {
           outcomes: opts.outcomes!,
         },
         asOf,
-        { skipInvalid: opts.skipInvalid ?? false, progress: ctx.progress() },
+        { skipInvalid: opts.skipInvalid ?? false, progress: ctx.progress(), ...folds, horizonDays },
       );
       if (!result.data.report.empty)
         ctx.io.stderr.write(
@@ -91,6 +111,7 @@ export function registerBacktest(program: Command, ctx: CliContext): void {
         ...reportJson(result.report),
         without_outcome: result.data.withoutOutcome.length,
         churned_before_as_of: result.data.churnedBefore.length,
+        revenue_forecast: revenueForecastJson(result.revenue, result.horizonDays),
         notes: result.notes,
       };
       if (opts.json) {
@@ -104,6 +125,10 @@ export function registerBacktest(program: Command, ctx: CliContext): void {
         [
           `Back-test of model "${model.name}" as of ${json.as_of} (data through ${json.data_through})`,
           reportText(result.report),
+          revenueForecastText(
+            result.revenue,
+            `spread evenly over the ${result.horizonDays} days from ${json.as_of}`,
+          ),
           plot(scored),
           ...result.notes.map((n) => `note: ${n}`),
           "",
@@ -144,6 +169,8 @@ export function reportJson(r: BacktestReport) {
       auc: c.auc,
       auc_reason: c.aucReason,
     })),
+    ...probabilityJson(r.probability),
+    probability_folds: r.probability.folds,
   };
 }
 
@@ -156,6 +183,7 @@ export function historyJson(h: HistoryBacktest) {
     last_snapshot: h.lastSnapshotDay === null ? null : formatDay(h.lastSnapshotDay),
     ...reportJson(h.report),
     lead_time: leadTimeJson(h.leadTime),
+    revenue_forecast: revenueForecastJson(h.revenue, h.leadDays),
     churned_without_date: h.churnedWithoutDate,
     churned_without_snapshot: h.churnedWithoutSnapshot,
     retained_without_snapshot: h.retainedWithoutSnapshot,
@@ -204,6 +232,22 @@ export function reportText(r: BacktestReport): string {
       `recall ${fmtPercent(r.atRisk.recall, 1)}, lift ${r.atRisk.lift === null ? "–" : `${fmtNumber(r.atRisk.lift)}x`}`,
     bands,
     components,
+    reliabilityText(r.probability),
+  ].join("\n");
+}
+
+/** The reliability table: per bin of held-out probability, the churn predicted and the churn seen. */
+export function reliabilityText(p: HeldOutProbability): string {
+  if (p.reason !== null) return `Churn probability: not evaluated (${p.reason})`;
+  const fmt = (x: number | null) => (x === null ? "–" : x.toFixed(3));
+  return [
+    `Churn probability on ${p.folds} held-out folds (each from a map fitted on the other folds): ` +
+      `Brier ${fmt(p.brier)}, log loss ${fmt(p.logLoss)}, expected calibration error ${fmt(p.ece)}`,
+    table(
+      ["probability", "accounts", "predicted churn", "observed churn"],
+      p.calibration.map((b) => [b.bin, b.accounts, fmtPercent(b.predicted, 1), fmtPercent(b.observed, 1)]),
+      ["left", "right", "right", "right"],
+    ),
   ].join("\n");
 }
 
@@ -233,6 +277,7 @@ function historyText(h: HistoryBacktest): string {
     reportText(h.report),
     `Lead time (days from entering the risk band, for good, to churning): ${l.warned} of ${l.accounts} churned accounts warned; ` +
       `min ${days(l.min)}, p25 ${days(l.p25)}, median ${days(l.median)}, p75 ${days(l.p75)}, max ${days(l.max)}`,
+    revenueForecastText(h.revenue, `in the month ${h.leadDays} days after the snapshot it was read from`),
     ...h.notes.map((n) => `note: ${n}`),
     "",
   ].join("\n");

@@ -7,12 +7,16 @@ import type { HeldOut } from "../../domain/backtest/calibrate.ts";
 import { DEFAULT_FIT, FIT_MODES, type FitChoice, type FitMode } from "../../domain/backtest/fit-scales.ts";
 import type { Target } from "../../domain/backtest/threshold.ts";
 import { formatDay } from "../../domain/dates.ts";
+import { DEFAULT_HORIZON_DAYS } from "../../domain/backtest/fit-churn-map.ts";
+import { probabilityFromMap } from "../../domain/model/churn-map.ts";
 import { parseModel } from "../../domain/model/parse-model.ts";
+import type { ChurnMap } from "../../domain/model/schema.ts";
 import { calibrateFiles, movedBands } from "../../services/calibrate-files.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError, UserError } from "../errors.ts";
-import { asOfOption, numberOption } from "../options.ts";
+import { asOfOption, foldOptions, numberOption } from "../options.ts";
 import { fmtPercent, table } from "../output/format.ts";
+import { probabilityJson } from "../output/probability-json.ts";
 import { readModelFile } from "../read-model-file.ts";
 
 interface CalibrateOptions {
@@ -27,6 +31,7 @@ interface CalibrateOptions {
   seed: string;
   targetPrecision?: string;
   targetRecall?: string;
+  horizonDays: string;
   json?: boolean;
   skipInvalid?: boolean;
   fit: string;
@@ -61,14 +66,19 @@ export function registerCalibrate(program: Command, ctx: CliContext): void {
     .option("--seed <n>", "seed of the folds' shuffle", "1")
     .option("--target-precision <p>", "also tune the at-risk threshold for this precision (0-1)")
     .option("--target-recall <r>", "also tune the at-risk threshold for this recall (0-1)")
+    .option(
+      "--horizon-days <days>",
+      "the outcomes mean churn within this many days of --as-of: the churn probability's horizon",
+      String(DEFAULT_HORIZON_DAYS),
+    )
     .option("--json", "print a JSON object")
     .option("--skip-invalid", "calibrate on the valid rows and report the invalid ones")
     .action(async (opts: CalibrateOptions) => {
       const asOf = asOfOption(opts.asOf);
-      const folds = numberOption("--folds", opts.folds, 2, 100);
-      const seed = numberOption("--seed", opts.seed, 0, 2 ** 31 - 1);
-      if (!Number.isInteger(folds) || !Number.isInteger(seed))
-        throw new UsageError("--folds and --seed must be whole numbers");
+      const { folds, seed } = foldOptions(opts);
+      const horizonDays = numberOption("--horizon-days", opts.horizonDays, 1, 3650);
+      if (!Number.isInteger(horizonDays))
+        throw new UsageError("--horizon-days must be a whole number of days");
       if (opts.targetPrecision !== undefined && opts.targetRecall !== undefined)
         throw new UsageError("give --target-precision or --target-recall, not both");
       const target: Target | null =
@@ -94,7 +104,15 @@ export function registerCalibrate(program: Command, ctx: CliContext): void {
           outcomes: opts.outcomes,
         },
         asOf,
-        { folds, seed, target, fit, skipInvalid: opts.skipInvalid ?? false, progress: ctx.progress() },
+        {
+          folds,
+          seed,
+          target,
+          fit,
+          horizonDays,
+          skipInvalid: opts.skipInvalid ?? false,
+          progress: ctx.progress(),
+        },
       );
       // The written file must load as the model it claims to be.
       parseModel(result.source, opts.out);
@@ -132,6 +150,7 @@ export function registerCalibrate(program: Command, ctx: CliContext): void {
         bands: c.bands,
         at_risk_threshold: c.threshold,
         target: target,
+        churn_probability: result.churnMap,
         notes: result.notes,
       };
       if (opts.json) {
@@ -158,6 +177,13 @@ export function registerCalibrate(program: Command, ctx: CliContext): void {
                 fmtPercent(c.after.atRisk.recall, 1),
               ),
               row("flagged at risk", String(c.before.atRisk.flagged), String(c.after.atRisk.flagged)),
+              row(
+                "churn probability: Brier",
+                fmt(c.before.probability.brier),
+                fmt(c.after.probability.brier),
+              ),
+              row("log loss", fmt(c.before.probability.logLoss), fmt(c.after.probability.logLoss)),
+              row("expected calibration error", fmt(c.before.probability.ece), fmt(c.after.probability.ece)),
             ],
             ["left", "right", "right"],
           ),
@@ -191,6 +217,7 @@ export function registerCalibrate(program: Command, ctx: CliContext): void {
           ...(c.threshold
             ? [`at-risk threshold (${c.threshold.band} min): ${c.threshold.before} -> ${c.threshold.after}`]
             : []),
+          ...(result.churnMap ? [churnMapText(result.churnMap)] : []),
           `wrote ${opts.out}`,
           ...result.notes.map((n) => `note: ${n}`),
           "",
@@ -216,6 +243,22 @@ function fitOption(opts: CalibrateOptions): FitChoice {
   return { mode, maxPoints, keepDirection: opts.keepDirection ?? false };
 }
 
+/** The written map at a few scores, so the reader sees what the probabilities look like. */
+function churnMapText(map: ChurnMap): string {
+  const own = Object.keys(map.segments ?? {});
+  const at = [20, 40, 50, 60, 70, 80, 90];
+  return [
+    `churn probability within ${map.horizon_days} days, fitted on ${map.portfolio.accounts} accounts (${map.portfolio.churned} churned)` +
+      (own.length > 0 ? `; own curves for ${own.join(", ")}` : "") +
+      ":",
+    table(
+      ["score", ...at.map(String)],
+      [["probability", ...at.map((x) => fmtPercent(probabilityFromMap(map, null, x), 1))]],
+      ["left", ...at.map(() => "right" as const)],
+    ),
+  ].join("\n");
+}
+
 const fmt = (x: number | null) => (x === null ? "undefined" : x.toFixed(3));
 
 function heldOutJson(h: HeldOut) {
@@ -232,5 +275,6 @@ function heldOutJson(h: HeldOut) {
     accounts: h.accounts,
     churned: h.churned,
     insufficient_data: h.insufficientData,
+    ...probabilityJson(h.probability),
   };
 }

@@ -1,5 +1,5 @@
 // css-bot doctor: checks the install end to end (database, migrations, Redis, Slack, channels,
-// settings, encryption key, connectors) and says what to fix. Exit code 1 when a check fails.
+// settings, encryption key, connectors, the churn map) and says what to fix. Exit code 1 when a check fails.
 import path from "node:path";
 import type { Command } from "commander";
 import { maskUrl, openDatabase } from "../../db/client.ts";
@@ -15,7 +15,7 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
   program
     .command("doctor")
     .description(
-      "check the database, migrations, Redis, Slack (token, scopes, channels), settings, encryption key and connectors",
+      "check the database, migrations, Redis, Slack (token, scopes, channels), settings, encryption key, connectors and the churn map",
     )
     .option("--json", "print JSON")
     .action(async (opts: { json?: boolean }, command: Command) => {

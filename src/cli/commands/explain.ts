@@ -1,6 +1,7 @@
 // css-bot explain ACCOUNT: the score's breakdown, line by line, and what moved it.
 import type { Command } from "commander";
 import { formatDay } from "../../domain/dates.ts";
+import { churnChancePhrase, curveFor } from "../../domain/model/churn-map.ts";
 import { segmentBands, sortBands } from "../../domain/model/resolve-segment.ts";
 import { bandName, describeBands } from "../../domain/scoring/bands.ts";
 import { explainAccount, type Explanation } from "../../services/explain-account.ts";
@@ -44,6 +45,9 @@ export function explanationJson(x: Explanation) {
     // The bands the score is banded by, highest first: the segment's when it has its own.
     bands: bands.map((b) => ({ key: b.key, label: bandName(b), min: b.min })),
     bands_segment: own ? x.account.segment : null,
+    // From the model's churn map (fitted on outcomes by calibrate); null without one, never guessed.
+    churn_probability: churnOf(x)?.probability ?? null,
+    churn_horizon_days: churnOf(x)?.horizonDays ?? null,
     // Where each metric component's raw input came from (docs/data.md, "Source precedence").
     sources: Object.fromEntries(
       x.current.components.flatMap((c) => {
@@ -80,6 +84,18 @@ function explanationText(x: Explanation): string {
   ];
   const own = segmentBands(x.model.definition, x.account.segment);
   if (own) lines.push(`Bands of ${x.account.segment}: ${describeBands(own)}`);
+  const churn = churnOf(x);
+  if (churn) {
+    const curve = curveFor(x.model.definition.churn_probability!, x.account.segment);
+    const fitted =
+      curve.accounts === undefined
+        ? ""
+        : `; fitted on ${curve.accounts} accounts${curve.churned === undefined ? "" : `, ${curve.churned} churned`}`;
+    lines.push(
+      `Churn: ${churnChancePhrase(churn.probability, churn.horizonDays)} ` +
+        `(${fmtPercent(churn.probability, 1)}, the model's churn map${fitted})`,
+    );
+  }
   if (x.previous) {
     lines.push(`Since ${formatDay(x.previous.asOf)}: ${x.summary}`);
     for (const d of x.drivers) {
@@ -95,4 +111,11 @@ function explanationText(x: Explanation): string {
     lines.push("No earlier snapshot to compare with.");
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** The snapshot's churn probability with its model's horizon; null when the model has no map. */
+function churnOf(x: Explanation): { probability: number; horizonDays: number } | null {
+  const horizonDays = x.model.definition.churn_probability?.horizon_days;
+  const probability = x.current.churnProbability;
+  return probability === null || horizonDays === undefined ? null : { probability, horizonDays };
 }

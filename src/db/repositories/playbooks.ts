@@ -60,8 +60,10 @@ export async function findActivePlaybook(db: Db, workspaceId: number): Promise<S
     where: { id: workspaceId },
     include: { activePlaybook: true },
   });
-  const row = ws?.activePlaybook;
-  if (!row) return null;
+  return ws?.activePlaybook ? toStored(ws.activePlaybook) : null;
+}
+
+function toStored(row: { id: number; version: number; definition: unknown; source: string }): StoredPlaybook {
   return {
     id: row.id,
     version: row.version,
@@ -84,4 +86,10 @@ export const DEFAULT_ACTIVE_PLAYBOOK: ActivePlaybook = {
 /** The playbook the plays run with: the stored active one, else the default playbook (version 0). */
 export async function activePlaybook(db: Db, workspaceId: number): Promise<ActivePlaybook> {
   return (await findActivePlaybook(db, workspaceId)) ?? DEFAULT_ACTIVE_PLAYBOOK;
+}
+
+/** One stored version of the workspace's playbooks by id (a run's), or null when there is none. */
+export async function playbookById(db: Db, workspaceId: number, id: number): Promise<StoredPlaybook | null> {
+  const row = await db.playbook.findFirst({ where: { id, workspaceId } });
+  return row ? toStored(row) : null;
 }

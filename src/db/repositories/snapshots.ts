@@ -14,6 +14,8 @@ export interface StoredSnapshot {
   coverage: number;
   components: ComponentResult[];
   modelId: number;
+  /** Within the model's horizon; null when its model had no churn map. */
+  churnProbability: number | null;
 }
 
 interface SnapshotSqlRow {
@@ -24,6 +26,7 @@ interface SnapshotSqlRow {
   coverage: number;
   components: ComponentResult[];
   model_id: number;
+  churn_probability: number | null;
 }
 
 const fromRow = (r: SnapshotSqlRow): StoredSnapshot => ({
@@ -34,9 +37,11 @@ const fromRow = (r: SnapshotSqlRow): StoredSnapshot => ({
   coverage: r.coverage,
   components: r.components,
   modelId: r.model_id,
+  churnProbability: r.churn_probability,
 });
 
-const SELECT_SNAPSHOT = `SELECT account_id, to_char(as_of, 'YYYY-MM-DD') AS as_of, score, band, coverage, components, model_id
+const SELECT_SNAPSHOT = `SELECT account_id, to_char(as_of, 'YYYY-MM-DD') AS as_of, score, band, coverage, components, model_id,
+                                churn_probability
                          FROM score_snapshots`;
 
 /** An account's latest snapshot before a run's day, as the run needs it. */
@@ -97,6 +102,8 @@ export interface SnapshotWrite {
   band: string;
   coverage: number;
   components: ComponentResult[];
+  /** From the model's churn map; null without one (or without a score). */
+  churnProbability: number | null;
 }
 
 export interface BandChangeWrite {
@@ -138,12 +145,13 @@ export async function writeResults(
     // were parsed by PostgreSQL's JSON lexer twice (most of the statement), and as an array of
     // strings they cost the driver more than the statement.
     await execute(
-      `INSERT INTO score_snapshots (workspace_id, account_id, as_of, model_id, score, band, coverage, components, run_id, computed_at)
-       SELECT $1, x.a, $2::date, $3, x.s, x.b, x.c, x.j::json, $4, $6::timestamptz
-       FROM unnest($5::int[], $7::float8[], $8::text[], $9::float8[], string_to_array($10, chr(30)))
-         AS x(a, s, b, c, j)
+      `INSERT INTO score_snapshots (workspace_id, account_id, as_of, model_id, score, band, coverage, components, churn_probability, run_id, computed_at)
+       SELECT $1, x.a, $2::date, $3, x.s, x.b, x.c, x.j::json, x.p, $4, $6::timestamptz
+       FROM unnest($5::int[], $7::float8[], $8::text[], $9::float8[], string_to_array($10, chr(30)), $11::float8[])
+         AS x(a, s, b, c, j, p)
        ON CONFLICT (account_id, as_of) DO UPDATE SET model_id = excluded.model_id, score = excluded.score,
          band = excluded.band, coverage = excluded.coverage, components = excluded.components,
+         churn_probability = excluded.churn_probability,
          run_id = excluded.run_id, computed_at = excluded.computed_at`,
       [
         range.workspaceId,
@@ -156,6 +164,7 @@ export async function writeResults(
         snapshots.map((s) => s.band),
         snapshots.map((s) => s.coverage),
         snapshots.map((s) => JSON.stringify(s.components)).join(RECORD_SEPARATOR),
+        snapshots.map((s) => s.churnProbability),
       ],
     );
     // Rows whose current score, band and date are already these are left alone: an hourly run that

@@ -5,10 +5,18 @@
 import { KnownError } from "../../errors.ts";
 import type { Scale, ScoringModel } from "../model/schema.ts";
 import { keepBandShares } from "./band-shares.ts";
+import { DEFAULT_HORIZON_DAYS } from "./fit-churn-map.ts";
 import { DEFAULT_FIT, fitScales, withScales, type ComponentScaleFit, type FitChoice } from "./fit-scales.ts";
 import { fitWeights, withWeights } from "./fit-weights.ts";
 import { splitFold, stratifiedFolds } from "./folds.ts";
+import {
+  foldProbabilities,
+  noProbabilityFigures,
+  probabilityFigures,
+  type ProbabilityFigures,
+} from "./held-out-probability.ts";
 import { churnAuc, warningStats, type WarningStats } from "./metrics.ts";
+import type { Prediction } from "./probability-metrics.ts";
 import type { BacktestSample } from "./report.ts";
 import { scoreSamples, type OutcomeSample } from "./samples.ts";
 import { chooseThreshold, thresholdBand, withThreshold, type Target } from "./threshold.ts";
@@ -25,6 +33,8 @@ export interface CalibrateOptions {
   target?: Target | null;
   /** What to fit: the scales, the weights or both (DEFAULT_FIT when absent). */
   fit?: FitChoice;
+  /** The horizon of the churn maps fitted in each fold (a label: the figures do not depend on it). */
+  horizonDays?: number;
   /** Called with the accounts each step sees: lets a test prove fitting and evaluation never overlap. */
   trace?: (event: { fold: number; phase: "fit" | "evaluate"; accountIds: readonly string[] }) => void;
 }
@@ -38,6 +48,8 @@ export interface HeldOut {
   accounts: number;
   churned: number;
   insufficientData: number;
+  /** The churn probability: each fold read through a map fitted on the other folds' scores. */
+  probability: ProbabilityFigures;
 }
 
 export interface Calibration {
@@ -135,20 +147,22 @@ export function calibrate(
   const inputScores = scoreSamples(model, samples);
   const before: BacktestSample[][] = [];
   const after: BacktestSample[][] = [];
+  const beforeP: (Prediction[] | null)[] = [];
+  const afterP: (Prediction[] | null)[] = [];
+  const horizonDays = options.horizonDays ?? DEFAULT_HORIZON_DAYS;
   for (let f = 0; f < k; f++) {
     const { train, test } = splitFold(folds, f);
     const trainSamples = train.map((i) => samples[i]!);
     const testSamples = test.map((i) => samples[i]!);
     options.trace?.({ fold: f, phase: "fit", accountIds: trainSamples.map((s) => s.accountId) });
-    const fitted = fitModel(
-      model,
-      trainSamples,
-      options,
-      train.map((i) => inputScores[i]!),
-    );
+    const trainScores = train.map((i) => inputScores[i]!);
+    const fitted = fitModel(model, trainSamples, options, trainScores);
     options.trace?.({ fold: f, phase: "evaluate", accountIds: testSamples.map((s) => s.accountId) });
     before.push(test.map((i) => inputScores[i]!));
     after.push(scoreSamples(fitted.model, testSamples));
+    // The map of each model's scores, fitted on the training folds (after the fit, for the fitted one).
+    beforeP.push(foldPredictions(trainScores, before[f]!, horizonDays));
+    afterP.push(foldPredictions(scoreSamples(fitted.model, trainSamples), after[f]!, horizonDays));
   }
 
   const final = fitModel(model, samples, options, inputScores);
@@ -157,8 +171,8 @@ export function calibrate(
   return {
     folds: k,
     seed: options.seed,
-    before: heldOut(before, options.riskBands),
-    after: heldOut(after, options.riskBands),
+    before: heldOut(before, beforeP, options.riskBands),
+    after: heldOut(after, afterP, options.riskBands),
     model: final.model,
     weights: model.components.map((c, i) => ({
       key: c.key,
@@ -181,7 +195,26 @@ export function calibrate(
   };
 }
 
-function heldOut(folds: readonly BacktestSample[][], riskBands: readonly string[]): HeldOut {
+/** The held-out fold's scored accounts with their probability; null when the training fold holds one outcome. */
+function foldPredictions(
+  train: readonly BacktestSample[],
+  test: readonly BacktestSample[],
+  horizonDays: number,
+): Prediction[] | null {
+  const scored = (list: readonly BacktestSample[]) =>
+    list.flatMap((s) =>
+      s.score === null ? [] : [{ segment: s.segment ?? null, score: s.score, churned: s.churned }],
+    );
+  const testScored = scored(test);
+  const p = foldProbabilities(scored(train), testScored, { horizonDays });
+  return p && testScored.map((s, i) => ({ probability: p[i]!, churned: s.churned }));
+}
+
+function heldOut(
+  folds: readonly BacktestSample[][],
+  predictions: readonly (Prediction[] | null)[],
+  riskBands: readonly string[],
+): HeldOut {
   const risk = new Set(riskBands);
   const scoredFolds = folds.map((f) =>
     f.filter((s): s is BacktestSample & { score: number } => s.score !== null),
@@ -196,5 +229,10 @@ function heldOut(folds: readonly BacktestSample[][], riskBands: readonly string[
     accounts: pooled.length,
     churned: pooled.filter((s) => s.churned).length,
     insufficientData: folds.flat().length - pooled.length,
+    probability: predictions.every((p) => p !== null)
+      ? probabilityFigures(predictions.flatMap((p) => p ?? []))
+      : noProbabilityFigures(
+          "a training fold's scored accounts all had the same outcome: no churn map to read",
+        ),
   };
 }

@@ -8,3 +8,8 @@ export * from "./fit-weights.ts";
 export * from "./threshold.ts";
 export * from "./calibrate.ts";
 export * from "./edit-model-source.ts";
+export * from "./isotonic.ts";
+export * from "./probability-metrics.ts";
+export * from "./fit-churn-map.ts";
+export * from "./held-out-probability.ts";
+export * from "./write-churn-map.ts";

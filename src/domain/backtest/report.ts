@@ -1,10 +1,17 @@
 // A back-test report: how well scores (from files, or the snapshots a workspace stored) separated
 // the accounts that churned from those that stayed. Pure: samples in, figures out.
 import { INSUFFICIENT_DATA } from "../model/schema.ts";
+import {
+  heldOutProbability,
+  type HeldOutProbability,
+  type HeldOutProbabilityOptions,
+} from "./held-out-probability.ts";
 import { bandTable, churnAuc, warningStats, type BandRow, type WarningStats } from "./metrics.ts";
 
 export interface BacktestSample {
   accountId: string;
+  /** The account's segment, when known: the churn probability is fitted per segment where data allow. */
+  segment?: string | null;
   churned: boolean;
   /** Null: not scored (coverage below the model's minimum). */
   score: number | null;
@@ -33,6 +40,8 @@ export interface BacktestReport {
   /** The lowest band(s) as a churn warning. */
   atRisk: WarningStats & { bands: string[] };
   components: ComponentAuc[];
+  /** The churn probability of each score, fitted and evaluated on held-out folds. */
+  probability: HeldOutProbability;
 }
 
 export interface ReportOptions {
@@ -42,6 +51,8 @@ export interface ReportOptions {
   riskBands: readonly string[];
   /** Component keys, in the model's order. */
   componentKeys: readonly string[];
+  /** The folds of the held-out churn probabilities. */
+  probability: HeldOutProbabilityOptions;
 }
 
 export function backtestReport(samples: readonly BacktestSample[], options: ReportOptions): BacktestReport {
@@ -77,5 +88,14 @@ export function backtestReport(samples: readonly BacktestSample[], options: Repo
       bands: [...options.riskBands],
     },
     components,
+    probability: heldOutProbability(
+      scored.map((s) => ({
+        accountId: s.accountId,
+        segment: s.segment ?? null,
+        score: s.score,
+        churned: s.churned,
+      })),
+      options.probability,
+    ),
   };
 }

@@ -1,6 +1,7 @@
 // An account as the back-test and the calibration see it: its raw inputs (computed once, as of the
 // back-test's date) and whether it churned. Scoring it again with other weights or bands is then a
 // call to the same scoreFromInputs that every score goes through.
+import type { Day } from "../dates.ts";
 import { SegmentResolver } from "../model/resolve-segment.ts";
 import type { ScoringModel } from "../model/schema.ts";
 import { scoreFromInputs } from "../scoring/score.ts";
@@ -12,6 +13,10 @@ export interface OutcomeSample {
   segment: string | null;
   raws: RawInputs;
   churned: boolean;
+  /** The churn's day when the outcomes file gives it (calibrate checks it against the horizon). */
+  churnedAt?: Day | null;
+  /** The MRR known on the day the data runs through (null: unknown): the revenue forecast's weight. */
+  mrr?: number | null;
 }
 
 /** Scores each sample with `model` (plain bands: a back-test has no previous snapshot). */
@@ -21,6 +26,7 @@ export function scoreSamples(model: ScoringModel, samples: readonly OutcomeSampl
     const result = scoreFromInputs(segments.for(s.segment), s.raws);
     return {
       accountId: s.accountId,
+      segment: s.segment,
       churned: s.churned,
       score: result.score,
       band: result.band,

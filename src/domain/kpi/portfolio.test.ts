@@ -9,6 +9,7 @@ import {
   customerChurnRate,
   customerLifetimeValue,
   customerRetentionRate,
+  customersAtEnd,
   netMrrChurnRate,
 } from "./portfolio.ts";
 
@@ -450,5 +451,39 @@ describe("computePortfolioKpis", () => {
         },
       ),
     );
+  });
+});
+
+describe("customersAtEnd", () => {
+  it("keeps the customers on the period's last day with their MRR that day", () => {
+    const june = period("2026-06");
+    const rows = customersAtEnd({
+      period: june,
+      accounts: [
+        // The last observation on or before June 30 wins over the field.
+        account("A", { mrr: 100 }),
+        // No observation: the field.
+        account("B", { mrr: 250 }),
+        // Observations, none by June 30: unknown.
+        account("C", { mrr: 300 }),
+        // No observation and no field: unknown.
+        account("D", {}),
+        // Churned in June, and a customer only from July: not customers on June 30.
+        account("E", { status: "churned", churnedAt: day("2026-06-20"), mrr: 50 }),
+        account("F", { createdAt: day("2026-07-01"), mrr: 70 }),
+      ],
+      metrics: [
+        metric("A", "mrr", "2026-05-01", 120),
+        metric("A", "mrr", "2026-06-30", 140),
+        metric("A", "mrr", "2026-07-01", 999),
+        metric("C", "mrr", "2026-07-02", 310),
+      ],
+    });
+    expect(rows.map((r) => [r.account.accountId, r.mrr])).toEqual([
+      ["A", 140],
+      ["B", 250],
+      ["C", null],
+      ["D", null],
+    ]);
   });
 });

@@ -226,6 +226,25 @@ function mrrOf(a: AccountRecord, s: AccountMetrics | undefined, at: "start" | "e
   return a.mrr !== null && isAmount(a.mrr) ? a.mrr : null;
 }
 
+/**
+ * The customers on `period.last` with their MRR that day (null: unknown), read as the module comment
+ * says: what revenue at risk is taken of at the end of the period.
+ */
+export function customersAtEnd(
+  input: Pick<PortfolioKpiInput, "accounts" | "metrics" | "period">,
+): { account: AccountRecord; mrr: number | null }[] {
+  const { accounts, period } = input;
+  const metrics = scanMetrics(
+    input.metrics,
+    new Set(accounts.map((a) => a.accountId)),
+    period.first - 1,
+    period,
+  );
+  return accounts
+    .filter((a) => isCustomerOn(a, period.last))
+    .map((account) => ({ account, mrr: mrrOf(account, metrics.get(account.accountId), "end") }));
+}
+
 /** The portfolio KPIs of `period`; see the module comment for how the data is read. */
 export function computePortfolioKpis(input: PortfolioKpiInput): PortfolioKpis {
   const { accounts, period } = input;

@@ -110,6 +110,60 @@ describe("parseModel", () => {
   });
 });
 
+describe("parseModel: the churn map", () => {
+  const withMap = (points: string, extra = "") =>
+    `${issueModel.trimEnd()}\nchurn_probability:\n  horizon_days: 90\n  method: isotonic\n${extra}  portfolio:\n    points: ${points}\n`;
+  const lineOf = (text: string, needle: string) =>
+    text.split("\n").findLastIndex((l) => l.includes(needle)) + 1;
+
+  it("reads a valid map", () => {
+    const m = parseModel(withMap("[[10, 0.5], [50, 0.5], [90, 0.01]]"));
+    expect(m.churn_probability).toEqual({
+      horizon_days: 90,
+      method: "isotonic",
+      portfolio: {
+        points: [
+          [10, 0.5],
+          [50, 0.5],
+          [90, 0.01],
+        ],
+      },
+    });
+  });
+
+  it("names the point whose probability is outside [0, 1], rises, or whose score is out of order", () => {
+    const text = withMap("[[10, 0.5], [50, 1.5]]");
+    expect(issuesOf(text)).toEqual([
+      `${lineOf(text, "points:")} churn_probability.portfolio.points[1][1]: Too big: expected number to be <=1`,
+    ]);
+    expect(issuesOf(withMap("[[10, 0.2], [50, 0.3]]"))).toEqual([
+      `${lineOf(text, "points:")} churn_probability.portfolio.points[1][1]: a probability may not rise with the score (points[0] has 0.2 at score 10)`,
+    ]);
+    expect(issuesOf(withMap("[[50, 0.3], [10, 0.2]]"))).toEqual([
+      `${lineOf(text, "points:")} churn_probability.portfolio.points[1][0]: scores must increase strictly (points[0] has score 50)`,
+    ]);
+    expect(issuesOf(withMap("[]"))).toEqual([
+      `${lineOf(text, "points:")} churn_probability.portfolio.points: needs at least one [score, probability] point`,
+    ]);
+  });
+
+  it("names a segment's bad curve, an unknown method and a missing horizon", () => {
+    const segment = withMap("[[10, 0.5]]").replace(
+      "  portfolio:",
+      "  segments:\n    enterprise:\n      accounts: 10\n      churned: 11\n      points: [[10, 0.5]]\n  portfolio:",
+    );
+    expect(issuesOf(segment)).toEqual([
+      `${lineOf(segment, "churned: 11")} churn_probability.segments.enterprise.churned: more than accounts (10)`,
+    ]);
+    const method = withMap("[[10, 0.5]]").replace("method: isotonic", "method: platt");
+    expect(issuesOf(method)).toEqual([
+      `${lineOf(method, "method:")} churn_probability.method: the only method is "isotonic"`,
+    ]);
+    const horizon = withMap("[[10, 0.5]]").replace("  horizon_days: 90\n", "");
+    expect(issuesOf(horizon)[0]).toMatch(/churn_probability\.horizon_days: /);
+  });
+});
+
 describe("resolveSegment", () => {
   const model = parseModel(issueModel);
 

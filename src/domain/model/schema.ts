@@ -147,6 +147,54 @@ const segmentSchema = z
   })
   .strict();
 
+/** A probability curve: [score, probability] points, scores increasing, probabilities non-increasing. */
+const churnCurveSchema = z
+  .object({
+    /** The accounts (and churned among them) it was fitted on: evidence for a reader, not used. */
+    accounts: z.number().int().min(1).optional(),
+    churned: z.number().int().min(0).optional(),
+    points: z
+      .array(z.tuple([z.number().min(0).max(100), z.number().min(0).max(1)]))
+      .min(1, "needs at least one [score, probability] point")
+      .superRefine((points, ctx) => {
+        for (let i = 1; i < points.length; i++) {
+          const [x, p] = points[i]!;
+          const [prevX, prevP] = points[i - 1]!;
+          if (x <= prevX)
+            ctx.addIssue({
+              code: "custom",
+              path: [i, 0],
+              message: `scores must increase strictly (points[${i - 1}] has score ${prevX})`,
+            });
+          // (A probability above 1 has its own error already.)
+          else if (p > prevP && p <= 1)
+            ctx.addIssue({
+              code: "custom",
+              path: [i, 1],
+              message: `a probability may not rise with the score (points[${i - 1}] has ${prevP} at score ${prevX})`,
+            });
+        }
+      }),
+  })
+  .strict()
+  .superRefine((curve, ctx) => {
+    if (curve.accounts !== undefined && curve.churned !== undefined && curve.churned > curve.accounts)
+      ctx.addIssue({ code: "custom", path: ["churned"], message: `more than accounts (${curve.accounts})` });
+  });
+
+/**
+ * The map from score to the probability of churning within `horizon_days`, fitted from outcomes by
+ * `css-bot calibrate`: the portfolio's curve, and a segment's own where it had enough churners.
+ */
+export const churnMapSchema = z
+  .object({
+    horizon_days: windowDays,
+    method: z.literal("isotonic", { error: 'the only method is "isotonic"' }),
+    portfolio: churnCurveSchema,
+    segments: z.record(z.string().min(1).max(100), churnCurveSchema).optional(),
+  })
+  .strict();
+
 export const modelSchema = z
   .object({
     name: z.string().min(1).max(100),
@@ -171,6 +219,7 @@ export const modelSchema = z
         });
       }),
     segments: z.record(z.string().min(1).max(100), segmentSchema).optional(),
+    churn_probability: churnMapSchema.optional(),
   })
   .strict()
   .superRefine((model, ctx) => {
@@ -197,3 +246,5 @@ export type Component = z.output<typeof componentSchema>;
 export type ComponentInput = Component["input"];
 export type Scale = Component["scale"];
 export type Band = ScoringModel["bands"][number];
+export type ChurnMap = z.output<typeof churnMapSchema>;
+export type ChurnCurve = ChurnMap["portfolio"];

@@ -123,6 +123,24 @@ function dropOn(scores: PlayDay["scores"], at: Day, within: number, points: numb
   return { high, highDay, score };
 }
 
+/**
+ * Whether a score_drop trigger of `points` can fire on a day whose score is `score`, given the
+ * snapshot before (undefined: none). Only when the score fell since, or that snapshot had no score: were today's
+ * score at least the one before (p), today's high could not be p's score (the drop would be below
+ * it), so it would be one of p's window, at most p's high, and p's score, no lower than today's,
+ * would have been as far below it: the drop already held at p, and was told then. The recompute's
+ * shards ask this to keep the accounts whose history must be read to a few (run-candidates.ts).
+ */
+export function scoreMayDrop(
+  points: number,
+  score: number | null,
+  previous: { score: number | null } | undefined,
+): boolean {
+  if (score === null || previous === undefined) return false;
+  // A drop of (nearly) nothing counts a high equal to the score: the argument above needs a fall.
+  return previous.score === null || score < previous.score || points <= EPSILON;
+}
+
 function scoreDrop(trigger: { points: number; within_days: number }, day: PlayDay): TriggerHit | null {
   const { points, within_days } = trigger;
   const drop = dropOn(day.scores, day.day, within_days, points);
@@ -145,10 +163,10 @@ function scoreDrop(trigger: { points: number; within_days: number }, day: PlayDa
 
 // ---- Component ----
 
-type ComponentTrigger = Bound & { key: string; value: "sub_score" | "raw" };
+export type ComponentTrigger = Bound & { key: string; value: "sub_score" | "raw" };
 
 function componentValue(
-  components: ComponentState[] | null,
+  components: readonly ComponentState[] | null,
   key: string,
   value: "sub_score" | "raw",
 ): number | null {
@@ -157,12 +175,27 @@ function componentValue(
   return value === "raw" ? c.raw : c.score;
 }
 
-function componentCrossed(trigger: ComponentTrigger, day: PlayDay): TriggerHit | null {
-  const now = componentValue(day.components, trigger.key, trigger.value);
+/**
+ * The component's value now and at the snapshot before when it crossed into the trigger's bound
+ * between the two; null when it did not. A first snapshot (`before` null), or one without data, was
+ * not in the bound. The trigger and the recompute's shards (run-candidates.ts) both ask this.
+ */
+export function componentCrossing(
+  trigger: ComponentTrigger,
+  components: readonly ComponentState[],
+  previousComponents: readonly ComponentState[] | null,
+): { now: number; before: number | null } | null {
+  const now = componentValue(components, trigger.key, trigger.value);
   if (now === null || !inBound(now, trigger)) return null;
-  // A first snapshot, or one without data, was not in the bound: the account crossed into it now.
-  const before = componentValue(day.previousComponents, trigger.key, trigger.value);
+  const before = componentValue(previousComponents, trigger.key, trigger.value);
   if (before !== null && inBound(before, trigger)) return null;
+  return { now, before };
+}
+
+function componentCrossed(trigger: ComponentTrigger, day: PlayDay): TriggerHit | null {
+  const crossing = componentCrossing(trigger, day.components, day.previousComponents);
+  if (!crossing) return null;
+  const { now, before } = crossing;
   const bound = boundOf(trigger);
   const what = trigger.value === "raw" ? "raw value" : "sub-score";
   const was =

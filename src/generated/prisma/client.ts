@@ -173,6 +173,13 @@ export type AccountWatch = Prisma.AccountWatchModel
  */
 export type Playbook = Prisma.PlaybookModel
 /**
+ * Model PlayCandidate
+ * An account a play could fire for after a run, found by the run's shard (component crossings, scores
+ * that fell): what the plays' evaluation reads instead of every snapshot of the day again. Only the
+ * latest evaluated run's are kept.
+ */
+export type PlayCandidate = Prisma.PlayCandidateModel
+/**
  * Model PlayFire
  * A play that fired for an account (or a connector) on a local day, and what became of its actions.
  * Unique per play, subject and day, so a run repeated, or a retried job, fires it once.

@@ -15,6 +15,7 @@ import type { SecretBox } from "../../security/secret-box.ts";
 import type { CommandSlack } from "../../slack/access.ts";
 import { ALERT_CHANNEL, checkChannel, DIGEST_CHANNEL } from "./channels.ts";
 import { fail, ok, report, type Check, type DoctorReport } from "./check.ts";
+import { checkChurnProbability } from "./churn-probability.ts";
 import { checkConnector } from "./connectors.ts";
 import { checkDatabase, checkMigrations } from "./database.ts";
 import { checkEncryptionKey } from "./encryption.ts";
@@ -108,8 +109,10 @@ async function workspaceChecks(prisma: PrismaClient, deps: DoctorDeps): Promise<
       connectors,
     }),
   );
-  const model = (await findActiveModel(prisma, workspace.id))?.model ?? DEFAULT_MODEL;
+  const active = await findActiveModel(prisma, workspace.id);
+  const model = active?.model ?? DEFAULT_MODEL;
   checks.push(checkPlaybook(await activePlaybook(prisma, workspace.id), model, settings));
+  checks.push(checkChurnProbability({ model, version: active?.version ?? null }));
   for (const connector of await listConnectors(prisma, workspace.id)) {
     checks.push(checkConnector(connector, settings.timezone, deps.now));
   }

@@ -17,6 +17,7 @@ import { triggerKind, type Play, type Playbook, type TriggerKind } from "../../d
 import { evaluateTrigger } from "../../domain/plays/triggers.ts";
 import { localDay } from "../../domain/schedule/slots.ts";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
+import { pruneRunCandidates } from "../../db/repositories/play-candidates.ts";
 import { candidateAccounts } from "./play-candidates.ts";
 import { readPlayDays } from "./play-days.ts";
 import { readPlayAccounts } from "./play-accounts.ts";
@@ -57,46 +58,55 @@ export async function firePlays(
   const settings = readSettings(workspace.settings);
   const day = dateToDay(run.asOf);
   if (day < localDay(now, settings.timezone) - 1) return EMPTY;
-  const { playbook } = await activePlaybook(prisma, workspaceId);
-  const { decided, evaluated } = await decideFires(prisma, workspaceId, playbook, runId, day);
-  const summary = await recordFires(prisma, workspaceId, playbook, decided, {
+  const active = await activePlaybook(prisma, workspaceId);
+  const { decided, evaluated } = await decideFires(prisma, workspaceId, active, runId, day);
+  const summary = await recordFires(prisma, workspaceId, active.playbook, decided, {
     day,
     runId,
     now,
     timezone: settings.timezone,
   });
+  await pruneRunCandidates(prisma, workspaceId, runId);
   return { ...summary, evaluated };
 }
 
 /**
- * Which of `playbook`'s account plays fire for which accounts after the run (as of `day`), before the
+ * Which of the playbook's account plays fire for which accounts after the run (as of `day`), before the
  * guards: conditions and triggers only. Also what an admin's preview shows.
  */
 export async function decideFires(
   prisma: PrismaClient,
   workspaceId: number,
-  playbook: Playbook,
+  active: { id: number | null; playbook: Playbook },
   runId: bigint,
   day: Day,
 ): Promise<{ decided: DecidedFire[]; evaluated: number }> {
-  const plays = playbook.plays.filter((p) => triggerKind(p.trigger) !== "connector_failed");
+  const plays = active.playbook.plays.filter((p) => triggerKind(p.trigger) !== "connector_failed");
   if (plays.length === 0) return { decided: [], evaluated: 0 };
   const model = (await findActiveModel(prisma, workspaceId))?.model ?? DEFAULT_MODEL;
-  const candidates = await candidateAccounts(prisma, workspaceId, runId, day, plays);
-  const ids = [...new Set([...candidates.values()].flatMap((s) => [...s]))];
-  const accounts = new Map(
-    (await readPlayAccounts(prisma, workspaceId, { ids }, model)).map((a) => [a.id, a]),
+  const candidates = await candidateAccounts(
+    prisma,
+    workspaceId,
+    { runId, playbookId: active.id },
+    day,
+    plays,
   );
-  const days = await readPlayDays(prisma, workspaceId, ids, day, {
-    scoreDays: Math.max(
-      0,
-      ...plays.map((p) => ("score_drop" in p.trigger ? p.trigger.score_drop.within_days : 0)),
-    ),
-    metrics: [...new Set(plays.flatMap((p) => ("no_data" in p.trigger ? [p.trigger.no_data.metric] : [])))],
-    scoresOf: candidatesOf(candidates, plays, "score_drop"),
-    componentsOf: candidatesOf(candidates, plays, "component"),
-    observedOf: candidatesOf(candidates, plays, "no_data"),
-  });
+  const ids = [...new Set([...candidates.values()].flatMap((s) => [...s]))];
+  // The accounts and their days are read at once, on two of the pool's connections.
+  const [accountList, days] = await Promise.all([
+    readPlayAccounts(prisma, workspaceId, { ids }, model),
+    readPlayDays(prisma, workspaceId, ids, day, {
+      scoreDays: Math.max(
+        0,
+        ...plays.map((p) => ("score_drop" in p.trigger ? p.trigger.score_drop.within_days : 0)),
+      ),
+      metrics: [...new Set(plays.flatMap((p) => ("no_data" in p.trigger ? [p.trigger.no_data.metric] : [])))],
+      scoresOf: candidatesOf(candidates, plays, "score_drop"),
+      componentsOf: candidatesOf(candidates, plays, "component"),
+      observedOf: candidatesOf(candidates, plays, "no_data"),
+    }),
+  ]);
+  const accounts = new Map(accountList.map((a) => [a.id, a]));
   const decided: DecidedFire[] = [];
   for (const play of plays) {
     for (const accountId of candidates.get(play.key) ?? []) {

@@ -61,7 +61,7 @@ export async function listPlays(
   const active = await activePlaybook(prisma, workspaceId);
   const from = options.today - (FIRE_WINDOW_DAYS - 1);
   const counts = await fireCounts(prisma, workspaceId, from, options.today);
-  const preview = options.preview ? await previewFires(prisma, workspaceId, active.playbook) : null;
+  const preview = options.preview ? await previewFires(prisma, workspaceId, active) : null;
   return {
     playbook: { name: active.playbook.name, version: active.version, isDefault: active.isDefault },
     from,
@@ -126,8 +126,9 @@ async function fireCounts(
 async function previewFires(
   prisma: PrismaClient,
   workspaceId: number,
-  playbook: Playbook,
+  active: { id: number | null; playbook: Playbook },
 ): Promise<{ asOf?: Day; plays: Map<string, PlayPreview> }> {
+  const { playbook } = active;
   const run = await prisma.recomputeRun.findFirst({
     where: { workspaceId, status: "succeeded" },
     orderBy: [{ asOf: "desc" }, { startedAt: "desc" }],
@@ -135,7 +136,7 @@ async function previewFires(
   });
   if (!run) return { plays: new Map() };
   const asOf = dateToDay(run.asOf);
-  const { decided } = await decideFires(prisma, workspaceId, playbook, run.id, asOf);
+  const { decided } = await decideFires(prisma, workspaceId, active, run.id, asOf);
   const ids = [...new Set(decided.map((d) => d.accountId))];
   const ranked = await prisma.$queryRawUnsafe<{ id: number; name: string }[]>(
     `SELECT id, name FROM accounts WHERE workspace_id = $1 AND id = ANY($2::int[])

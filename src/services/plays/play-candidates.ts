@@ -3,12 +3,15 @@
 // accounts' days are read (play-days.ts): each statement keeps out what the trigger would refuse
 // when that is cheap to tell in SQL (an account that sat in a component's bound yesterday too, a
 // renewal already inside its window in the same band). The triggers that look at every account's
-// snapshot (score_drop, component) are read in one statement for all their plays, so a playbook
-// with several pays for one pass over the day's snapshots, not one each (BENCHMARKS.md, Plays).
+// snapshot (score_drop, component) take what the run's shards recorded of them (run-candidates.ts);
+// when the shards did not, they are read in one statement for all their plays, so a playbook with
+// several pays for one pass over the day's snapshots, not one each (BENCHMARKS.md, Plays).
 import { CATCH_UP_DAYS } from "../../domain/plays/facts.ts";
 import { formatDay, type Day } from "../../domain/dates.ts";
 import type { Play } from "../../domain/plays/schema.ts";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
+import { readRunCandidates } from "../../db/repositories/play-candidates.ts";
+import { runCandidatePlays } from "../../domain/plays/run-candidates.ts";
 
 type PlayOf<K extends string> = Play & { trigger: Extract<Play["trigger"], Record<K, unknown>> };
 const isKind =
@@ -20,22 +23,42 @@ const isKind =
 export async function candidateAccounts(
   prisma: PrismaClient,
   workspaceId: number,
-  runId: bigint,
+  run: { runId: bigint; playbookId: number | null },
   day: Day,
   plays: readonly Play[],
 ): Promise<Map<string, Set<number>>> {
+  const { runId } = run;
   const out = new Map<string, Set<number>>(plays.map((p) => [p.key, new Set<number>()]));
   const add = (rows: { play_key: string; account_id: number }[]) => {
     for (const r of rows) out.get(r.play_key)?.add(r.account_id);
   };
   const asOf = formatDay(day);
-  // The component pass is the longest statement (it parses every snapshot's components): it runs on
-  // one of the pool's connections while the others run one after another on the other.
-  const crossings = componentCrossings(prisma, workspaceId, asOf, plays.filter(isKind("component")));
-  await Promise.all([crossings.then(add), others()]);
+  // What the run's shards recorded, when they did for this playbook; otherwise the same from the
+  // snapshots (a playbook set during the run, a run evaluated late, a preview of the default).
+  const recorded = await readRunCandidates(
+    prisma,
+    workspaceId,
+    run,
+    runCandidatePlays(plays).map((p) => p.key),
+  );
+  // Otherwise the component pass is the longest statement (it parses every snapshot's components):
+  // it runs on one of the pool's connections while the others run on the others.
+  const scanned = recorded
+    ? Promise.resolve(recorded)
+    : Promise.all([
+        componentCrossings(prisma, workspaceId, asOf, plays.filter(isKind("component"))),
+        scoreDrops(prisma, workspaceId, asOf, plays.filter(isKind("score_drop"))),
+      ]).then((lists) => lists.flat());
+  await Promise.all([scanned.then(add), others()]);
   return out;
 
+  // One statement per play, at once on the pool's connections: each is an index probe per account or
+  // a small scan, waiting on the database more than on the machine.
   async function others(): Promise<void> {
+    await Promise.all([bands(), ...plays.map(onePlay)]);
+  }
+
+  async function bands(): Promise<void> {
     const bandPlays = plays.filter((p) => "band_entered" in p.trigger || "band_left" in p.trigger);
     if (bandPlays.length > 0) {
       const changed = await column(
@@ -46,67 +69,67 @@ export async function candidateAccounts(
       );
       for (const p of bandPlays) out.set(p.key, new Set(changed));
     }
-    add(await scoreDrops(prisma, workspaceId, asOf, plays.filter(isKind("score_drop"))));
-    for (const play of plays) {
-      const t = play.trigger;
-      if ("no_data" in t) {
-        // Observed in the catch-up window before the gap began, and not since: its last observation
-        // is `days` or more ago (at most CATCH_UP_DAYS more). Two probes of the observations' key per
-        // account, rather than every observation of the window grouped.
-        const ids = await column(
-          prisma,
-          `SELECT a.id AS account_id FROM accounts a
-         WHERE a.workspace_id = $1
-           AND EXISTS (SELECT 1 FROM metric_observations o
-                       WHERE o.account_id = a.id AND o.metric = $2
-                         AND o.observed_on > $3::date - $4::int - ${CATCH_UP_DAYS + 1}
-                         AND o.observed_on <= $3::date - $4::int)
-           AND NOT EXISTS (SELECT 1 FROM metric_observations o
-                           WHERE o.account_id = a.id AND o.metric = $2
-                             AND o.observed_on > $3::date - $4::int AND o.observed_on <= $3::date)`,
-          workspaceId,
-          t.no_data.metric,
-          asOf,
-          t.no_data.days,
-        );
-        out.set(play.key, new Set(ids));
-      } else if ("renewal" in t) {
-        // Within the window today, and not already at the snapshot before in the same band (then the
-        // trigger held then too, and was told then): those whose window just began or band changed.
-        const ids = await column(
-          prisma,
-          `SELECT a.id AS account_id FROM accounts a
-         LEFT JOIN LATERAL (SELECT p.as_of, p.band FROM score_snapshots p
-                            WHERE p.account_id = a.id AND p.as_of < $2::date
-                            ORDER BY p.as_of DESC LIMIT 1) p ON true
-         WHERE a.workspace_id = $1 AND a.status = 'active'
-           AND a.renewal_date BETWEEN $2::date AND $2::date + $3::int
-           AND (p.as_of IS NULL OR a.renewal_date > p.as_of + $3::int
-                OR p.band IS DISTINCT FROM a.current_band)`,
-          workspaceId,
-          asOf,
-          t.renewal.within_days,
-        );
-        out.set(play.key, new Set(ids));
-      } else if ("survey_answer" in t) {
-        const b = t.survey_answer;
-        const ids = await column(
-          prisma,
-          `SELECT DISTINCT account_id FROM survey_responses
-         WHERE workspace_id = $1 AND survey = $2::"Survey"
-           AND responded_at >= ($3::date - ${CATCH_UP_DAYS})::timestamptz
-           AND responded_at < ($3::date + 1)::timestamptz
-           AND ${inBound("score", "$4", "$5", "$6", "$7")}`,
-          workspaceId,
-          b.survey,
-          asOf,
-          b.below ?? null,
-          b.above ?? null,
-          b.at_most ?? null,
-          b.at_least ?? null,
-        );
-        out.set(play.key, new Set(ids));
-      }
+  }
+
+  async function onePlay(play: Play): Promise<void> {
+    const t = play.trigger;
+    if ("no_data" in t) {
+      // Observed in the catch-up window before the gap began, and not since: its last observation
+      // is `days` or more ago (at most CATCH_UP_DAYS more). Two probes of the observations' key per
+      // account, rather than every observation of the window grouped.
+      const ids = await column(
+        prisma,
+        `SELECT a.id AS account_id FROM accounts a
+       WHERE a.workspace_id = $1
+         AND EXISTS (SELECT 1 FROM metric_observations o
+                     WHERE o.account_id = a.id AND o.metric = $2
+                       AND o.observed_on > $3::date - $4::int - ${CATCH_UP_DAYS + 1}
+                       AND o.observed_on <= $3::date - $4::int)
+         AND NOT EXISTS (SELECT 1 FROM metric_observations o
+                         WHERE o.account_id = a.id AND o.metric = $2
+                           AND o.observed_on > $3::date - $4::int AND o.observed_on <= $3::date)`,
+        workspaceId,
+        t.no_data.metric,
+        asOf,
+        t.no_data.days,
+      );
+      out.set(play.key, new Set(ids));
+    } else if ("renewal" in t) {
+      // Within the window today, and not already at the snapshot before in the same band (then the
+      // trigger held then too, and was told then): those whose window just began or band changed.
+      const ids = await column(
+        prisma,
+        `SELECT a.id AS account_id FROM accounts a
+       LEFT JOIN LATERAL (SELECT p.as_of, p.band FROM score_snapshots p
+                          WHERE p.account_id = a.id AND p.as_of < $2::date
+                          ORDER BY p.as_of DESC LIMIT 1) p ON true
+       WHERE a.workspace_id = $1 AND a.status = 'active'
+         AND a.renewal_date BETWEEN $2::date AND $2::date + $3::int
+         AND (p.as_of IS NULL OR a.renewal_date > p.as_of + $3::int
+              OR p.band IS DISTINCT FROM a.current_band)`,
+        workspaceId,
+        asOf,
+        t.renewal.within_days,
+      );
+      out.set(play.key, new Set(ids));
+    } else if ("survey_answer" in t) {
+      const b = t.survey_answer;
+      const ids = await column(
+        prisma,
+        `SELECT DISTINCT account_id FROM survey_responses
+       WHERE workspace_id = $1 AND survey = $2::"Survey"
+         AND responded_at >= ($3::date - ${CATCH_UP_DAYS})::timestamptz
+         AND responded_at < ($3::date + 1)::timestamptz
+         AND ${inBound("score", "$4", "$5", "$6", "$7")}`,
+        workspaceId,
+        b.survey,
+        asOf,
+        b.below ?? null,
+        b.above ?? null,
+        b.at_most ?? null,
+        b.at_least ?? null,
+      );
+      out.set(play.key, new Set(ids));
     }
   }
 }

@@ -28,6 +28,7 @@ function card(segmentBands: NonNullable<AccountCard["current"]>["segmentBands"])
       coverage: 1,
       components: [],
       segmentBands,
+      churn: null,
     },
     trend: [],
     sinceLastWeek: { asOf: day - 7, score: 81.61, band: "caution", drivers: [], summary: "81.6 -> 82.0" },
@@ -110,5 +111,29 @@ describe("account card", () => {
       accountCardMessage(withTimeline, { revenue: false, today: day, sharedBy: "U0ALICE" }),
     );
     expect(shared).not.toContain("Latest");
+  });
+});
+
+describe("the card's churn risk", () => {
+  it("says the chance in words when the model has a churn map, and nothing without one", () => {
+    const plain = card(null);
+    expect(text(plain)).not.toMatch(/Churn risk|chance/);
+    const withMap: AccountCard = {
+      ...plain,
+      current: {
+        ...plain.current!,
+        churn: {
+          probability: 0.26,
+          horizonDays: 90,
+          phrase: "about 1 in 4 chance of churning within 90 days",
+        },
+      },
+    };
+    expect(text(withMap)).toContain("*Churn risk*: About 1 in 4 chance of churning within 90 days");
+    // The shared card (no revenue) keeps it: a chance is no revenue figure.
+    const shared = JSON.stringify(
+      accountCardMessage(withMap, { revenue: false, today: day, sharedBy: "U0A" }).blocks,
+    );
+    expect(shared).toContain("About 1 in 4 chance");
   });
 });

@@ -81,6 +81,8 @@ export function accountCardMessage(
     } else {
       lines.push("_No score a week ago to compare with._");
     }
+    // Only from a map fitted on this workspace's outcomes (docs/backtesting.md): never guessed.
+    if (current.churn) lines.push(`*Churn risk*: ${esc(capitalise(current.churn.phrase))}`);
     blocks.push({
       type: "section",
       text: { type: "mrkdwn", text: truncate(lines.join("\n"), SECTION_TEXT) },
@@ -186,3 +188,5 @@ function followUpLine(card: AccountCard): string {
   const thread = f.channelId && f.threadTs ? ` · ${link(threadLink(f.channelId, f.threadTs), "thread")}` : "";
   return `${esc(status)}, ${owner}${thread}`;
 }
+
+const capitalise = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);

@@ -37,6 +37,7 @@ function view(atRisk: number, over: Partial<DigestView["changes"]> = {}): Digest
       nps: 31,
       churn: 0.021,
       netMrrChurn: -0.004,
+      revenueAtRisk: null,
     },
     changes: {
       atRisk: group(Array.from({ length: atRisk }, (_, i) => change(i + 1))),
@@ -83,6 +84,27 @@ describe("digest messages", () => {
     expect(text).not.toContain("<!channel>");
     expect(text).toContain("<@U0OWNER>");
     expect(text).toContain("<https://slack.com/archives/C0ALERTS/p1764100000000001|thread>");
+  });
+
+  it("says the share of MRR at risk and next quarter's GRR forecast, never an amount", () => {
+    const v = view(2);
+    v.portfolio.revenueAtRisk = {
+      horizonDays: 90,
+      share: 0.0412,
+      grossRevenueRetention: 0.9583,
+      accounts: 40,
+      leftOut: 3,
+    };
+    const text = textOf(v);
+    expect(text).toContain(
+      "Revenue at risk: *4.1%* of MRR expected to churn within 90 days · gross revenue retention forecast for next quarter *95.8%* (40 accounts with a churn probability; 3 without a probability or MRR not counted)",
+    );
+    // The change lines carry MRR for ordering only: no amount, in any currency, anywhere.
+    expect(text).not.toMatch(/[$€£¥]|\/mo|\bMRR [\d,.]+|\d,\d{3}/);
+  });
+
+  it("leaves the revenue line out without churn probabilities", () => {
+    expect(textOf(view(2))).not.toContain("Revenue at risk");
   });
 
   it("writes one line per account: the move, the owner, the drivers", () => {

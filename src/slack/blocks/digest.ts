@@ -71,6 +71,20 @@ function period(view: DigestView): string {
   return `on ${days.join(" or ")}`;
 }
 
+/**
+ * Revenue at risk as shares of MRR, never an amount: the digest is posted in a channel. None at all
+ * without churn probabilities.
+ */
+function revenueLine(view: DigestView): string[] {
+  const r = view.portfolio.revenueAtRisk;
+  if (r === null) return [];
+  const counted = `${r.accounts} ${r.accounts === 1 ? "account" : "accounts"} with a churn probability`;
+  const apart = r.leftOut > 0 ? `; ${r.leftOut} without a probability or MRR not counted` : "";
+  return [
+    `Revenue at risk: *${pct(r.share)}* of MRR expected to churn within ${r.horizonDays} days · gross revenue retention forecast for next quarter *${pct(r.grossRevenueRetention)}* (${counted}${apart})`,
+  ];
+}
+
 export function digestMessages(view: DigestView): SlackMessage[] {
   const date = formatDay(view.localDate);
   if (changeCount(view) === 0) {
@@ -90,6 +104,7 @@ export function digestMessages(view: DigestView): SlackMessage[] {
     ...sections([
       mix || "_No account scored yet._",
       `Average score *${formatScore(p.average)}*${change} · ${p.month}: NPS ${p.nps ?? "–"}, churn ${pct(p.churn)}, net MRR churn ${pct(p.netMrrChurn)}`,
+      ...revenueLine(view),
     ]),
     { type: "divider" },
   );

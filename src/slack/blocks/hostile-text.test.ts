@@ -115,6 +115,7 @@ describe("a hostile account name", () => {
           { key: "usage", label: ":skull: usage", raw: null, points: null, score: null, weight: 0 },
         ],
         segmentBands: { segment: "_ent_", bands: [{ key: "at_risk", min: 0, label: "*Bad*" }] },
+        churn: null,
       },
       trend: [],
       sinceLastWeek: { asOf: day - 7, score: 50, band: "caution", drivers: [], summary: "`dropped`" },

@@ -14,6 +14,7 @@ export function helpMessage(): SlackMessage {
     `*${COMMAND} at-risk [segment]*: the accounts at risk, lowest score first`,
     `*${COMMAND} mine*: the accounts you own`,
     `*${COMMAND} movers*: the biggest moves of the week`,
+    `*${COMMAND} renewals [days]*: the renewals of the next 90 days (or 1 to 365), worst expected MRR loss first`,
     `*${COMMAND} watch <account>*: a direct message when the account changes band (\`unwatch\` stops it)`,
     `*${COMMAND} note <account> <text>*: a note on the account's timeline (a name with spaces in "quotes")`,
     `*${COMMAND} plays*: the active plays and their fires of the last 7 days (admins: who each would fire for next)`,

@@ -420,6 +420,7 @@ export const ModelName = {
   IdempotencyKey: 'IdempotencyKey',
   AccountWatch: 'AccountWatch',
   Playbook: 'Playbook',
+  PlayCandidate: 'PlayCandidate',
   PlayFire: 'PlayFire',
   WebhookDelivery: 'WebhookDelivery',
   AccountNote: 'AccountNote'
@@ -438,7 +439,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "workspace" | "slackInstallation" | "scoringModel" | "account" | "accountSourceId" | "metricObservation" | "metricRollup" | "metricRollupChange" | "trackActivity" | "surveyResponse" | "scoreSnapshot" | "bandChange" | "recomputeRun" | "followUp" | "caseBacklogNotice" | "digest" | "connectorConfig" | "syncRun" | "auditLogEntry" | "apiKey" | "idempotencyKey" | "accountWatch" | "playbook" | "playFire" | "webhookDelivery" | "accountNote"
+    modelProps: "workspace" | "slackInstallation" | "scoringModel" | "account" | "accountSourceId" | "metricObservation" | "metricRollup" | "metricRollupChange" | "trackActivity" | "surveyResponse" | "scoreSnapshot" | "bandChange" | "recomputeRun" | "followUp" | "caseBacklogNotice" | "digest" | "connectorConfig" | "syncRun" | "auditLogEntry" | "apiKey" | "idempotencyKey" | "accountWatch" | "playbook" | "playCandidate" | "playFire" | "webhookDelivery" | "accountNote"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -2128,6 +2129,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    PlayCandidate: {
+      payload: Prisma.$PlayCandidatePayload<ExtArgs>
+      fields: Prisma.PlayCandidateFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.PlayCandidateFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlayCandidatePayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.PlayCandidateFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlayCandidatePayload>
+        }
+        findFirst: {
+          args: Prisma.PlayCandidateFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlayCandidatePayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.PlayCandidateFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlayCandidatePayload>
+        }
+        findMany: {
+          args: Prisma.PlayCandidateFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlayCandidatePayload>[]
+        }
+        create: {
+          args: Prisma.PlayCandidateCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlayCandidatePayload>
+        }
+        createMany: {
+          args: Prisma.PlayCandidateCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.PlayCandidateCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlayCandidatePayload>[]
+        }
+        delete: {
+          args: Prisma.PlayCandidateDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlayCandidatePayload>
+        }
+        update: {
+          args: Prisma.PlayCandidateUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlayCandidatePayload>
+        }
+        deleteMany: {
+          args: Prisma.PlayCandidateDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.PlayCandidateUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.PlayCandidateUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlayCandidatePayload>[]
+        }
+        upsert: {
+          args: Prisma.PlayCandidateUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PlayCandidatePayload>
+        }
+        aggregate: {
+          args: Prisma.PlayCandidateAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregatePlayCandidate>
+        }
+        groupBy: {
+          args: Prisma.PlayCandidateGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PlayCandidateGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.PlayCandidateCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PlayCandidateCountAggregateOutputType> | number
+        }
+      }
+    }
     PlayFire: {
       payload: Prisma.$PlayFirePayload<ExtArgs>
       fields: Prisma.PlayFireFieldRefs
@@ -2537,6 +2612,7 @@ export const ScoreSnapshotScalarFieldEnum = {
   band: 'band',
   coverage: 'coverage',
   components: 'components',
+  churnProbability: 'churnProbability',
   runId: 'runId',
   computedAt: 'computedAt'
 } as const
@@ -2579,6 +2655,7 @@ export const RecomputeRunScalarFieldEnum = {
   bandChanges: 'bandChanges',
   errors: 'errors',
   error: 'error',
+  playbookId: 'playbookId',
   startedAt: 'startedAt',
   finishedAt: 'finishedAt'
 } as const
@@ -2745,6 +2822,16 @@ export const PlaybookScalarFieldEnum = {
 } as const
 
 export type PlaybookScalarFieldEnum = (typeof PlaybookScalarFieldEnum)[keyof typeof PlaybookScalarFieldEnum]
+
+
+export const PlayCandidateScalarFieldEnum = {
+  runId: 'runId',
+  workspaceId: 'workspaceId',
+  playKey: 'playKey',
+  accountId: 'accountId'
+} as const
+
+export type PlayCandidateScalarFieldEnum = (typeof PlayCandidateScalarFieldEnum)[keyof typeof PlayCandidateScalarFieldEnum]
 
 
 export const PlayFireScalarFieldEnum = {
@@ -3201,6 +3288,7 @@ export type GlobalOmitConfig = {
   idempotencyKey?: Prisma.IdempotencyKeyOmit
   accountWatch?: Prisma.AccountWatchOmit
   playbook?: Prisma.PlaybookOmit
+  playCandidate?: Prisma.PlayCandidateOmit
   playFire?: Prisma.PlayFireOmit
   webhookDelivery?: Prisma.WebhookDeliveryOmit
   accountNote?: Prisma.AccountNoteOmit

@@ -74,6 +74,7 @@ export const ModelName = {
   IdempotencyKey: 'IdempotencyKey',
   AccountWatch: 'AccountWatch',
   Playbook: 'Playbook',
+  PlayCandidate: 'PlayCandidate',
   PlayFire: 'PlayFire',
   WebhookDelivery: 'WebhookDelivery',
   AccountNote: 'AccountNote'
@@ -243,6 +244,7 @@ export const ScoreSnapshotScalarFieldEnum = {
   band: 'band',
   coverage: 'coverage',
   components: 'components',
+  churnProbability: 'churnProbability',
   runId: 'runId',
   computedAt: 'computedAt'
 } as const
@@ -285,6 +287,7 @@ export const RecomputeRunScalarFieldEnum = {
   bandChanges: 'bandChanges',
   errors: 'errors',
   error: 'error',
+  playbookId: 'playbookId',
   startedAt: 'startedAt',
   finishedAt: 'finishedAt'
 } as const
@@ -451,6 +454,16 @@ export const PlaybookScalarFieldEnum = {
 } as const
 
 export type PlaybookScalarFieldEnum = (typeof PlaybookScalarFieldEnum)[keyof typeof PlaybookScalarFieldEnum]
+
+
+export const PlayCandidateScalarFieldEnum = {
+  runId: 'runId',
+  workspaceId: 'workspaceId',
+  playKey: 'playKey',
+  accountId: 'accountId'
+} as const
+
+export type PlayCandidateScalarFieldEnum = (typeof PlayCandidateScalarFieldEnum)[keyof typeof PlayCandidateScalarFieldEnum]
 
 
 export const PlayFireScalarFieldEnum = {

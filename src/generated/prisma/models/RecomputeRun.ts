@@ -36,6 +36,7 @@ export type RecomputeRunAvgAggregateOutputType = {
   scored: number | null
   insufficientData: number | null
   bandChanges: number | null
+  playbookId: number | null
 }
 
 export type RecomputeRunSumAggregateOutputType = {
@@ -48,6 +49,7 @@ export type RecomputeRunSumAggregateOutputType = {
   scored: number | null
   insufficientData: number | null
   bandChanges: number | null
+  playbookId: number | null
 }
 
 export type RecomputeRunMinAggregateOutputType = {
@@ -65,6 +67,7 @@ export type RecomputeRunMinAggregateOutputType = {
   insufficientData: number | null
   bandChanges: number | null
   error: string | null
+  playbookId: number | null
   startedAt: Date | null
   finishedAt: Date | null
 }
@@ -84,6 +87,7 @@ export type RecomputeRunMaxAggregateOutputType = {
   insufficientData: number | null
   bandChanges: number | null
   error: string | null
+  playbookId: number | null
   startedAt: Date | null
   finishedAt: Date | null
 }
@@ -105,6 +109,7 @@ export type RecomputeRunCountAggregateOutputType = {
   bandChanges: number
   errors: number
   error: number
+  playbookId: number
   startedAt: number
   finishedAt: number
   _all: number
@@ -121,6 +126,7 @@ export type RecomputeRunAvgAggregateInputType = {
   scored?: true
   insufficientData?: true
   bandChanges?: true
+  playbookId?: true
 }
 
 export type RecomputeRunSumAggregateInputType = {
@@ -133,6 +139,7 @@ export type RecomputeRunSumAggregateInputType = {
   scored?: true
   insufficientData?: true
   bandChanges?: true
+  playbookId?: true
 }
 
 export type RecomputeRunMinAggregateInputType = {
@@ -150,6 +157,7 @@ export type RecomputeRunMinAggregateInputType = {
   insufficientData?: true
   bandChanges?: true
   error?: true
+  playbookId?: true
   startedAt?: true
   finishedAt?: true
 }
@@ -169,6 +177,7 @@ export type RecomputeRunMaxAggregateInputType = {
   insufficientData?: true
   bandChanges?: true
   error?: true
+  playbookId?: true
   startedAt?: true
   finishedAt?: true
 }
@@ -190,6 +199,7 @@ export type RecomputeRunCountAggregateInputType = {
   bandChanges?: true
   errors?: true
   error?: true
+  playbookId?: true
   startedAt?: true
   finishedAt?: true
   _all?: true
@@ -298,6 +308,7 @@ export type RecomputeRunGroupByOutputType = {
   bandChanges: number
   errors: runtime.JsonValue
   error: string | null
+  playbookId: number | null
   startedAt: Date
   finishedAt: Date | null
   _count: RecomputeRunCountAggregateOutputType | null
@@ -342,9 +353,11 @@ export type RecomputeRunWhereInput = {
   bandChanges?: Prisma.IntFilter<"RecomputeRun"> | number
   errors?: Prisma.JsonFilter<"RecomputeRun">
   error?: Prisma.StringNullableFilter<"RecomputeRun"> | string | null
+  playbookId?: Prisma.IntNullableFilter<"RecomputeRun"> | number | null
   startedAt?: Prisma.DateTimeFilter<"RecomputeRun"> | Date | string
   finishedAt?: Prisma.DateTimeNullableFilter<"RecomputeRun"> | Date | string | null
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
+  candidates?: Prisma.PlayCandidateListRelationFilter
 }
 
 export type RecomputeRunOrderByWithRelationInput = {
@@ -364,9 +377,11 @@ export type RecomputeRunOrderByWithRelationInput = {
   bandChanges?: Prisma.SortOrder
   errors?: Prisma.SortOrder
   error?: Prisma.SortOrderInput | Prisma.SortOrder
+  playbookId?: Prisma.SortOrderInput | Prisma.SortOrder
   startedAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   workspace?: Prisma.WorkspaceOrderByWithRelationInput
+  candidates?: Prisma.PlayCandidateOrderByRelationAggregateInput
 }
 
 export type RecomputeRunWhereUniqueInput = Prisma.AtLeast<{
@@ -390,9 +405,11 @@ export type RecomputeRunWhereUniqueInput = Prisma.AtLeast<{
   bandChanges?: Prisma.IntFilter<"RecomputeRun"> | number
   errors?: Prisma.JsonFilter<"RecomputeRun">
   error?: Prisma.StringNullableFilter<"RecomputeRun"> | string | null
+  playbookId?: Prisma.IntNullableFilter<"RecomputeRun"> | number | null
   startedAt?: Prisma.DateTimeFilter<"RecomputeRun"> | Date | string
   finishedAt?: Prisma.DateTimeNullableFilter<"RecomputeRun"> | Date | string | null
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
+  candidates?: Prisma.PlayCandidateListRelationFilter
 }, "id" | "workspaceId_slot">
 
 export type RecomputeRunOrderByWithAggregationInput = {
@@ -412,6 +429,7 @@ export type RecomputeRunOrderByWithAggregationInput = {
   bandChanges?: Prisma.SortOrder
   errors?: Prisma.SortOrder
   error?: Prisma.SortOrderInput | Prisma.SortOrder
+  playbookId?: Prisma.SortOrderInput | Prisma.SortOrder
   startedAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.RecomputeRunCountOrderByAggregateInput
@@ -441,6 +459,7 @@ export type RecomputeRunScalarWhereWithAggregatesInput = {
   bandChanges?: Prisma.IntWithAggregatesFilter<"RecomputeRun"> | number
   errors?: Prisma.JsonWithAggregatesFilter<"RecomputeRun">
   error?: Prisma.StringNullableWithAggregatesFilter<"RecomputeRun"> | string | null
+  playbookId?: Prisma.IntNullableWithAggregatesFilter<"RecomputeRun"> | number | null
   startedAt?: Prisma.DateTimeWithAggregatesFilter<"RecomputeRun"> | Date | string
   finishedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"RecomputeRun"> | Date | string | null
 }
@@ -461,9 +480,11 @@ export type RecomputeRunCreateInput = {
   bandChanges?: number
   errors?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: string | null
+  playbookId?: number | null
   startedAt?: Date | string
   finishedAt?: Date | string | null
   workspace: Prisma.WorkspaceCreateNestedOneWithoutRunsInput
+  candidates?: Prisma.PlayCandidateCreateNestedManyWithoutRunInput
 }
 
 export type RecomputeRunUncheckedCreateInput = {
@@ -483,8 +504,10 @@ export type RecomputeRunUncheckedCreateInput = {
   bandChanges?: number
   errors?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: string | null
+  playbookId?: number | null
   startedAt?: Date | string
   finishedAt?: Date | string | null
+  candidates?: Prisma.PlayCandidateUncheckedCreateNestedManyWithoutRunInput
 }
 
 export type RecomputeRunUpdateInput = {
@@ -503,9 +526,11 @@ export type RecomputeRunUpdateInput = {
   bandChanges?: Prisma.IntFieldUpdateOperationsInput | number
   errors?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  playbookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutRunsNestedInput
+  candidates?: Prisma.PlayCandidateUpdateManyWithoutRunNestedInput
 }
 
 export type RecomputeRunUncheckedUpdateInput = {
@@ -525,8 +550,10 @@ export type RecomputeRunUncheckedUpdateInput = {
   bandChanges?: Prisma.IntFieldUpdateOperationsInput | number
   errors?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  playbookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  candidates?: Prisma.PlayCandidateUncheckedUpdateManyWithoutRunNestedInput
 }
 
 export type RecomputeRunCreateManyInput = {
@@ -546,6 +573,7 @@ export type RecomputeRunCreateManyInput = {
   bandChanges?: number
   errors?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: string | null
+  playbookId?: number | null
   startedAt?: Date | string
   finishedAt?: Date | string | null
 }
@@ -566,6 +594,7 @@ export type RecomputeRunUpdateManyMutationInput = {
   bandChanges?: Prisma.IntFieldUpdateOperationsInput | number
   errors?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  playbookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
@@ -587,6 +616,7 @@ export type RecomputeRunUncheckedUpdateManyInput = {
   bandChanges?: Prisma.IntFieldUpdateOperationsInput | number
   errors?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  playbookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
@@ -623,6 +653,7 @@ export type RecomputeRunCountOrderByAggregateInput = {
   bandChanges?: Prisma.SortOrder
   errors?: Prisma.SortOrder
   error?: Prisma.SortOrder
+  playbookId?: Prisma.SortOrder
   startedAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrder
 }
@@ -637,6 +668,7 @@ export type RecomputeRunAvgOrderByAggregateInput = {
   scored?: Prisma.SortOrder
   insufficientData?: Prisma.SortOrder
   bandChanges?: Prisma.SortOrder
+  playbookId?: Prisma.SortOrder
 }
 
 export type RecomputeRunMaxOrderByAggregateInput = {
@@ -654,6 +686,7 @@ export type RecomputeRunMaxOrderByAggregateInput = {
   insufficientData?: Prisma.SortOrder
   bandChanges?: Prisma.SortOrder
   error?: Prisma.SortOrder
+  playbookId?: Prisma.SortOrder
   startedAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrder
 }
@@ -673,6 +706,7 @@ export type RecomputeRunMinOrderByAggregateInput = {
   insufficientData?: Prisma.SortOrder
   bandChanges?: Prisma.SortOrder
   error?: Prisma.SortOrder
+  playbookId?: Prisma.SortOrder
   startedAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrder
 }
@@ -687,6 +721,12 @@ export type RecomputeRunSumOrderByAggregateInput = {
   scored?: Prisma.SortOrder
   insufficientData?: Prisma.SortOrder
   bandChanges?: Prisma.SortOrder
+  playbookId?: Prisma.SortOrder
+}
+
+export type RecomputeRunScalarRelationFilter = {
+  is?: Prisma.RecomputeRunWhereInput
+  isNot?: Prisma.RecomputeRunWhereInput
 }
 
 export type RecomputeRunCreateNestedManyWithoutWorkspaceInput = {
@@ -735,6 +775,20 @@ export type EnumRunStatusFieldUpdateOperationsInput = {
   set?: $Enums.RunStatus
 }
 
+export type RecomputeRunCreateNestedOneWithoutCandidatesInput = {
+  create?: Prisma.XOR<Prisma.RecomputeRunCreateWithoutCandidatesInput, Prisma.RecomputeRunUncheckedCreateWithoutCandidatesInput>
+  connectOrCreate?: Prisma.RecomputeRunCreateOrConnectWithoutCandidatesInput
+  connect?: Prisma.RecomputeRunWhereUniqueInput
+}
+
+export type RecomputeRunUpdateOneRequiredWithoutCandidatesNestedInput = {
+  create?: Prisma.XOR<Prisma.RecomputeRunCreateWithoutCandidatesInput, Prisma.RecomputeRunUncheckedCreateWithoutCandidatesInput>
+  connectOrCreate?: Prisma.RecomputeRunCreateOrConnectWithoutCandidatesInput
+  upsert?: Prisma.RecomputeRunUpsertWithoutCandidatesInput
+  connect?: Prisma.RecomputeRunWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.RecomputeRunUpdateToOneWithWhereWithoutCandidatesInput, Prisma.RecomputeRunUpdateWithoutCandidatesInput>, Prisma.RecomputeRunUncheckedUpdateWithoutCandidatesInput>
+}
+
 export type RecomputeRunCreateWithoutWorkspaceInput = {
   id?: bigint | number
   slot: string
@@ -751,8 +805,10 @@ export type RecomputeRunCreateWithoutWorkspaceInput = {
   bandChanges?: number
   errors?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: string | null
+  playbookId?: number | null
   startedAt?: Date | string
   finishedAt?: Date | string | null
+  candidates?: Prisma.PlayCandidateCreateNestedManyWithoutRunInput
 }
 
 export type RecomputeRunUncheckedCreateWithoutWorkspaceInput = {
@@ -771,8 +827,10 @@ export type RecomputeRunUncheckedCreateWithoutWorkspaceInput = {
   bandChanges?: number
   errors?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: string | null
+  playbookId?: number | null
   startedAt?: Date | string
   finishedAt?: Date | string | null
+  candidates?: Prisma.PlayCandidateUncheckedCreateNestedManyWithoutRunInput
 }
 
 export type RecomputeRunCreateOrConnectWithoutWorkspaceInput = {
@@ -821,8 +879,113 @@ export type RecomputeRunScalarWhereInput = {
   bandChanges?: Prisma.IntFilter<"RecomputeRun"> | number
   errors?: Prisma.JsonFilter<"RecomputeRun">
   error?: Prisma.StringNullableFilter<"RecomputeRun"> | string | null
+  playbookId?: Prisma.IntNullableFilter<"RecomputeRun"> | number | null
   startedAt?: Prisma.DateTimeFilter<"RecomputeRun"> | Date | string
   finishedAt?: Prisma.DateTimeNullableFilter<"RecomputeRun"> | Date | string | null
+}
+
+export type RecomputeRunCreateWithoutCandidatesInput = {
+  id?: bigint | number
+  slot: string
+  asOf: Date | string
+  status?: $Enums.RunStatus
+  trigger?: string
+  modelId?: number | null
+  shards?: number
+  shardsDone?: number
+  plan?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  accounts?: number
+  scored?: number
+  insufficientData?: number
+  bandChanges?: number
+  errors?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  error?: string | null
+  playbookId?: number | null
+  startedAt?: Date | string
+  finishedAt?: Date | string | null
+  workspace: Prisma.WorkspaceCreateNestedOneWithoutRunsInput
+}
+
+export type RecomputeRunUncheckedCreateWithoutCandidatesInput = {
+  id?: bigint | number
+  workspaceId: number
+  slot: string
+  asOf: Date | string
+  status?: $Enums.RunStatus
+  trigger?: string
+  modelId?: number | null
+  shards?: number
+  shardsDone?: number
+  plan?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  accounts?: number
+  scored?: number
+  insufficientData?: number
+  bandChanges?: number
+  errors?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  error?: string | null
+  playbookId?: number | null
+  startedAt?: Date | string
+  finishedAt?: Date | string | null
+}
+
+export type RecomputeRunCreateOrConnectWithoutCandidatesInput = {
+  where: Prisma.RecomputeRunWhereUniqueInput
+  create: Prisma.XOR<Prisma.RecomputeRunCreateWithoutCandidatesInput, Prisma.RecomputeRunUncheckedCreateWithoutCandidatesInput>
+}
+
+export type RecomputeRunUpsertWithoutCandidatesInput = {
+  update: Prisma.XOR<Prisma.RecomputeRunUpdateWithoutCandidatesInput, Prisma.RecomputeRunUncheckedUpdateWithoutCandidatesInput>
+  create: Prisma.XOR<Prisma.RecomputeRunCreateWithoutCandidatesInput, Prisma.RecomputeRunUncheckedCreateWithoutCandidatesInput>
+  where?: Prisma.RecomputeRunWhereInput
+}
+
+export type RecomputeRunUpdateToOneWithWhereWithoutCandidatesInput = {
+  where?: Prisma.RecomputeRunWhereInput
+  data: Prisma.XOR<Prisma.RecomputeRunUpdateWithoutCandidatesInput, Prisma.RecomputeRunUncheckedUpdateWithoutCandidatesInput>
+}
+
+export type RecomputeRunUpdateWithoutCandidatesInput = {
+  id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  slot?: Prisma.StringFieldUpdateOperationsInput | string
+  asOf?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  status?: Prisma.EnumRunStatusFieldUpdateOperationsInput | $Enums.RunStatus
+  trigger?: Prisma.StringFieldUpdateOperationsInput | string
+  modelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  shards?: Prisma.IntFieldUpdateOperationsInput | number
+  shardsDone?: Prisma.IntFieldUpdateOperationsInput | number
+  plan?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  accounts?: Prisma.IntFieldUpdateOperationsInput | number
+  scored?: Prisma.IntFieldUpdateOperationsInput | number
+  insufficientData?: Prisma.IntFieldUpdateOperationsInput | number
+  bandChanges?: Prisma.IntFieldUpdateOperationsInput | number
+  errors?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  playbookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutRunsNestedInput
+}
+
+export type RecomputeRunUncheckedUpdateWithoutCandidatesInput = {
+  id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
+  slot?: Prisma.StringFieldUpdateOperationsInput | string
+  asOf?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  status?: Prisma.EnumRunStatusFieldUpdateOperationsInput | $Enums.RunStatus
+  trigger?: Prisma.StringFieldUpdateOperationsInput | string
+  modelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  shards?: Prisma.IntFieldUpdateOperationsInput | number
+  shardsDone?: Prisma.IntFieldUpdateOperationsInput | number
+  plan?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  accounts?: Prisma.IntFieldUpdateOperationsInput | number
+  scored?: Prisma.IntFieldUpdateOperationsInput | number
+  insufficientData?: Prisma.IntFieldUpdateOperationsInput | number
+  bandChanges?: Prisma.IntFieldUpdateOperationsInput | number
+  errors?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  playbookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type RecomputeRunCreateManyWorkspaceInput = {
@@ -841,6 +1004,7 @@ export type RecomputeRunCreateManyWorkspaceInput = {
   bandChanges?: number
   errors?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: string | null
+  playbookId?: number | null
   startedAt?: Date | string
   finishedAt?: Date | string | null
 }
@@ -861,8 +1025,10 @@ export type RecomputeRunUpdateWithoutWorkspaceInput = {
   bandChanges?: Prisma.IntFieldUpdateOperationsInput | number
   errors?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  playbookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  candidates?: Prisma.PlayCandidateUpdateManyWithoutRunNestedInput
 }
 
 export type RecomputeRunUncheckedUpdateWithoutWorkspaceInput = {
@@ -881,8 +1047,10 @@ export type RecomputeRunUncheckedUpdateWithoutWorkspaceInput = {
   bandChanges?: Prisma.IntFieldUpdateOperationsInput | number
   errors?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  playbookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  candidates?: Prisma.PlayCandidateUncheckedUpdateManyWithoutRunNestedInput
 }
 
 export type RecomputeRunUncheckedUpdateManyWithoutWorkspaceInput = {
@@ -901,10 +1069,40 @@ export type RecomputeRunUncheckedUpdateManyWithoutWorkspaceInput = {
   bandChanges?: Prisma.IntFieldUpdateOperationsInput | number
   errors?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  playbookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
+
+/**
+ * Count Type RecomputeRunCountOutputType
+ */
+
+export type RecomputeRunCountOutputType = {
+  candidates: number
+}
+
+export type RecomputeRunCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  candidates?: boolean | RecomputeRunCountOutputTypeCountCandidatesArgs
+}
+
+/**
+ * RecomputeRunCountOutputType without action
+ */
+export type RecomputeRunCountOutputTypeDefaultArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the RecomputeRunCountOutputType
+   */
+  select?: Prisma.RecomputeRunCountOutputTypeSelect<ExtArgs> | null
+}
+
+/**
+ * RecomputeRunCountOutputType without action
+ */
+export type RecomputeRunCountOutputTypeCountCandidatesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.PlayCandidateWhereInput
+}
 
 
 export type RecomputeRunSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -924,9 +1122,12 @@ export type RecomputeRunSelect<ExtArgs extends runtime.Types.Extensions.Internal
   bandChanges?: boolean
   errors?: boolean
   error?: boolean
+  playbookId?: boolean
   startedAt?: boolean
   finishedAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
+  candidates?: boolean | Prisma.RecomputeRun$candidatesArgs<ExtArgs>
+  _count?: boolean | Prisma.RecomputeRunCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["recomputeRun"]>
 
 export type RecomputeRunSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -946,6 +1147,7 @@ export type RecomputeRunSelectCreateManyAndReturn<ExtArgs extends runtime.Types.
   bandChanges?: boolean
   errors?: boolean
   error?: boolean
+  playbookId?: boolean
   startedAt?: boolean
   finishedAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
@@ -968,6 +1170,7 @@ export type RecomputeRunSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.
   bandChanges?: boolean
   errors?: boolean
   error?: boolean
+  playbookId?: boolean
   startedAt?: boolean
   finishedAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
@@ -990,13 +1193,16 @@ export type RecomputeRunSelectScalar = {
   bandChanges?: boolean
   errors?: boolean
   error?: boolean
+  playbookId?: boolean
   startedAt?: boolean
   finishedAt?: boolean
 }
 
-export type RecomputeRunOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "slot" | "asOf" | "status" | "trigger" | "modelId" | "shards" | "shardsDone" | "plan" | "accounts" | "scored" | "insufficientData" | "bandChanges" | "errors" | "error" | "startedAt" | "finishedAt", ExtArgs["result"]["recomputeRun"]>
+export type RecomputeRunOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "slot" | "asOf" | "status" | "trigger" | "modelId" | "shards" | "shardsDone" | "plan" | "accounts" | "scored" | "insufficientData" | "bandChanges" | "errors" | "error" | "playbookId" | "startedAt" | "finishedAt", ExtArgs["result"]["recomputeRun"]>
 export type RecomputeRunInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
+  candidates?: boolean | Prisma.RecomputeRun$candidatesArgs<ExtArgs>
+  _count?: boolean | Prisma.RecomputeRunCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type RecomputeRunIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
@@ -1009,6 +1215,7 @@ export type $RecomputeRunPayload<ExtArgs extends runtime.Types.Extensions.Intern
   name: "RecomputeRun"
   objects: {
     workspace: Prisma.$WorkspacePayload<ExtArgs>
+    candidates: Prisma.$PlayCandidatePayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: bigint
@@ -1036,6 +1243,12 @@ export type $RecomputeRunPayload<ExtArgs extends runtime.Types.Extensions.Intern
      */
     errors: runtime.JsonValue
     error: string | null
+    /**
+     * The stored playbook active when the run was first planned, whose plays' candidates the shards
+     * record (play_candidates) while the day's data is in memory; null: none recorded (the default
+     * playbook), or pruned with them once a later run was evaluated.
+     */
+    playbookId: number | null
     startedAt: Date
     finishedAt: Date | null
   }, ExtArgs["result"]["recomputeRun"]>
@@ -1433,6 +1646,7 @@ readonly fields: RecomputeRunFieldRefs;
 export interface Prisma__RecomputeRunClient<T, Null = never, ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs, GlobalOmitOptions = {}> extends Prisma.PrismaPromise<T> {
   readonly [Symbol.toStringTag]: "PrismaPromise"
   workspace<T extends Prisma.WorkspaceDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.WorkspaceDefaultArgs<ExtArgs>>): Prisma.Prisma__WorkspaceClient<runtime.Types.Result.GetResult<Prisma.$WorkspacePayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
+  candidates<T extends Prisma.RecomputeRun$candidatesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.RecomputeRun$candidatesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$PlayCandidatePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1478,6 +1692,7 @@ export interface RecomputeRunFieldRefs {
   readonly bandChanges: Prisma.FieldRef<"RecomputeRun", 'Int'>
   readonly errors: Prisma.FieldRef<"RecomputeRun", 'Json'>
   readonly error: Prisma.FieldRef<"RecomputeRun", 'String'>
+  readonly playbookId: Prisma.FieldRef<"RecomputeRun", 'Int'>
   readonly startedAt: Prisma.FieldRef<"RecomputeRun", 'DateTime'>
   readonly finishedAt: Prisma.FieldRef<"RecomputeRun", 'DateTime'>
 }
@@ -1878,6 +2093,30 @@ export type RecomputeRunDeleteManyArgs<ExtArgs extends runtime.Types.Extensions.
    * Limit how many RecomputeRuns to delete.
    */
   limit?: number
+}
+
+/**
+ * RecomputeRun.candidates
+ */
+export type RecomputeRun$candidatesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the PlayCandidate
+   */
+  select?: Prisma.PlayCandidateSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the PlayCandidate
+   */
+  omit?: Prisma.PlayCandidateOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.PlayCandidateInclude<ExtArgs> | null
+  where?: Prisma.PlayCandidateWhereInput
+  orderBy?: Prisma.PlayCandidateOrderByWithRelationInput | Prisma.PlayCandidateOrderByWithRelationInput[]
+  cursor?: Prisma.PlayCandidateWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.PlayCandidateScalarFieldEnum | Prisma.PlayCandidateScalarFieldEnum[]
 }
 
 /**

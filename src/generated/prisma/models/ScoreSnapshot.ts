@@ -32,6 +32,7 @@ export type ScoreSnapshotAvgAggregateOutputType = {
   modelId: number | null
   score: number | null
   coverage: number | null
+  churnProbability: number | null
   runId: number | null
 }
 
@@ -41,6 +42,7 @@ export type ScoreSnapshotSumAggregateOutputType = {
   modelId: number | null
   score: number | null
   coverage: number | null
+  churnProbability: number | null
   runId: bigint | null
 }
 
@@ -52,6 +54,7 @@ export type ScoreSnapshotMinAggregateOutputType = {
   score: number | null
   band: string | null
   coverage: number | null
+  churnProbability: number | null
   runId: bigint | null
   computedAt: Date | null
 }
@@ -64,6 +67,7 @@ export type ScoreSnapshotMaxAggregateOutputType = {
   score: number | null
   band: string | null
   coverage: number | null
+  churnProbability: number | null
   runId: bigint | null
   computedAt: Date | null
 }
@@ -77,6 +81,7 @@ export type ScoreSnapshotCountAggregateOutputType = {
   band: number
   coverage: number
   components: number
+  churnProbability: number
   runId: number
   computedAt: number
   _all: number
@@ -89,6 +94,7 @@ export type ScoreSnapshotAvgAggregateInputType = {
   modelId?: true
   score?: true
   coverage?: true
+  churnProbability?: true
   runId?: true
 }
 
@@ -98,6 +104,7 @@ export type ScoreSnapshotSumAggregateInputType = {
   modelId?: true
   score?: true
   coverage?: true
+  churnProbability?: true
   runId?: true
 }
 
@@ -109,6 +116,7 @@ export type ScoreSnapshotMinAggregateInputType = {
   score?: true
   band?: true
   coverage?: true
+  churnProbability?: true
   runId?: true
   computedAt?: true
 }
@@ -121,6 +129,7 @@ export type ScoreSnapshotMaxAggregateInputType = {
   score?: true
   band?: true
   coverage?: true
+  churnProbability?: true
   runId?: true
   computedAt?: true
 }
@@ -134,6 +143,7 @@ export type ScoreSnapshotCountAggregateInputType = {
   band?: true
   coverage?: true
   components?: true
+  churnProbability?: true
   runId?: true
   computedAt?: true
   _all?: true
@@ -234,6 +244,7 @@ export type ScoreSnapshotGroupByOutputType = {
   band: string
   coverage: number
   components: runtime.JsonValue
+  churnProbability: number | null
   runId: bigint | null
   computedAt: Date
   _count: ScoreSnapshotCountAggregateOutputType | null
@@ -270,6 +281,7 @@ export type ScoreSnapshotWhereInput = {
   band?: Prisma.StringFilter<"ScoreSnapshot"> | string
   coverage?: Prisma.FloatFilter<"ScoreSnapshot"> | number
   components?: Prisma.JsonFilter<"ScoreSnapshot">
+  churnProbability?: Prisma.FloatNullableFilter<"ScoreSnapshot"> | number | null
   runId?: Prisma.BigIntNullableFilter<"ScoreSnapshot"> | bigint | number | null
   computedAt?: Prisma.DateTimeFilter<"ScoreSnapshot"> | Date | string
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
@@ -286,6 +298,7 @@ export type ScoreSnapshotOrderByWithRelationInput = {
   band?: Prisma.SortOrder
   coverage?: Prisma.SortOrder
   components?: Prisma.SortOrder
+  churnProbability?: Prisma.SortOrderInput | Prisma.SortOrder
   runId?: Prisma.SortOrderInput | Prisma.SortOrder
   computedAt?: Prisma.SortOrder
   workspace?: Prisma.WorkspaceOrderByWithRelationInput
@@ -306,6 +319,7 @@ export type ScoreSnapshotWhereUniqueInput = Prisma.AtLeast<{
   band?: Prisma.StringFilter<"ScoreSnapshot"> | string
   coverage?: Prisma.FloatFilter<"ScoreSnapshot"> | number
   components?: Prisma.JsonFilter<"ScoreSnapshot">
+  churnProbability?: Prisma.FloatNullableFilter<"ScoreSnapshot"> | number | null
   runId?: Prisma.BigIntNullableFilter<"ScoreSnapshot"> | bigint | number | null
   computedAt?: Prisma.DateTimeFilter<"ScoreSnapshot"> | Date | string
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
@@ -322,6 +336,7 @@ export type ScoreSnapshotOrderByWithAggregationInput = {
   band?: Prisma.SortOrder
   coverage?: Prisma.SortOrder
   components?: Prisma.SortOrder
+  churnProbability?: Prisma.SortOrderInput | Prisma.SortOrder
   runId?: Prisma.SortOrderInput | Prisma.SortOrder
   computedAt?: Prisma.SortOrder
   _count?: Prisma.ScoreSnapshotCountOrderByAggregateInput
@@ -343,6 +358,7 @@ export type ScoreSnapshotScalarWhereWithAggregatesInput = {
   band?: Prisma.StringWithAggregatesFilter<"ScoreSnapshot"> | string
   coverage?: Prisma.FloatWithAggregatesFilter<"ScoreSnapshot"> | number
   components?: Prisma.JsonWithAggregatesFilter<"ScoreSnapshot">
+  churnProbability?: Prisma.FloatNullableWithAggregatesFilter<"ScoreSnapshot"> | number | null
   runId?: Prisma.BigIntNullableWithAggregatesFilter<"ScoreSnapshot"> | bigint | number | null
   computedAt?: Prisma.DateTimeWithAggregatesFilter<"ScoreSnapshot"> | Date | string
 }
@@ -353,6 +369,7 @@ export type ScoreSnapshotCreateInput = {
   band: string
   coverage: number
   components: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  churnProbability?: number | null
   runId?: bigint | number | null
   computedAt?: Date | string
   workspace: Prisma.WorkspaceCreateNestedOneWithoutSnapshotsInput
@@ -369,6 +386,7 @@ export type ScoreSnapshotUncheckedCreateInput = {
   band: string
   coverage: number
   components: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  churnProbability?: number | null
   runId?: bigint | number | null
   computedAt?: Date | string
 }
@@ -379,6 +397,7 @@ export type ScoreSnapshotUpdateInput = {
   band?: Prisma.StringFieldUpdateOperationsInput | string
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutSnapshotsNestedInput
@@ -395,6 +414,7 @@ export type ScoreSnapshotUncheckedUpdateInput = {
   band?: Prisma.StringFieldUpdateOperationsInput | string
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -408,6 +428,7 @@ export type ScoreSnapshotCreateManyInput = {
   band: string
   coverage: number
   components: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  churnProbability?: number | null
   runId?: bigint | number | null
   computedAt?: Date | string
 }
@@ -418,6 +439,7 @@ export type ScoreSnapshotUpdateManyMutationInput = {
   band?: Prisma.StringFieldUpdateOperationsInput | string
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -431,6 +453,7 @@ export type ScoreSnapshotUncheckedUpdateManyInput = {
   band?: Prisma.StringFieldUpdateOperationsInput | string
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -459,6 +482,7 @@ export type ScoreSnapshotCountOrderByAggregateInput = {
   band?: Prisma.SortOrder
   coverage?: Prisma.SortOrder
   components?: Prisma.SortOrder
+  churnProbability?: Prisma.SortOrder
   runId?: Prisma.SortOrder
   computedAt?: Prisma.SortOrder
 }
@@ -469,6 +493,7 @@ export type ScoreSnapshotAvgOrderByAggregateInput = {
   modelId?: Prisma.SortOrder
   score?: Prisma.SortOrder
   coverage?: Prisma.SortOrder
+  churnProbability?: Prisma.SortOrder
   runId?: Prisma.SortOrder
 }
 
@@ -480,6 +505,7 @@ export type ScoreSnapshotMaxOrderByAggregateInput = {
   score?: Prisma.SortOrder
   band?: Prisma.SortOrder
   coverage?: Prisma.SortOrder
+  churnProbability?: Prisma.SortOrder
   runId?: Prisma.SortOrder
   computedAt?: Prisma.SortOrder
 }
@@ -492,6 +518,7 @@ export type ScoreSnapshotMinOrderByAggregateInput = {
   score?: Prisma.SortOrder
   band?: Prisma.SortOrder
   coverage?: Prisma.SortOrder
+  churnProbability?: Prisma.SortOrder
   runId?: Prisma.SortOrder
   computedAt?: Prisma.SortOrder
 }
@@ -502,6 +529,7 @@ export type ScoreSnapshotSumOrderByAggregateInput = {
   modelId?: Prisma.SortOrder
   score?: Prisma.SortOrder
   coverage?: Prisma.SortOrder
+  churnProbability?: Prisma.SortOrder
   runId?: Prisma.SortOrder
 }
 
@@ -645,6 +673,7 @@ export type ScoreSnapshotCreateWithoutWorkspaceInput = {
   band: string
   coverage: number
   components: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  churnProbability?: number | null
   runId?: bigint | number | null
   computedAt?: Date | string
   account: Prisma.AccountCreateNestedOneWithoutSnapshotsInput
@@ -659,6 +688,7 @@ export type ScoreSnapshotUncheckedCreateWithoutWorkspaceInput = {
   band: string
   coverage: number
   components: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  churnProbability?: number | null
   runId?: bigint | number | null
   computedAt?: Date | string
 }
@@ -701,6 +731,7 @@ export type ScoreSnapshotScalarWhereInput = {
   band?: Prisma.StringFilter<"ScoreSnapshot"> | string
   coverage?: Prisma.FloatFilter<"ScoreSnapshot"> | number
   components?: Prisma.JsonFilter<"ScoreSnapshot">
+  churnProbability?: Prisma.FloatNullableFilter<"ScoreSnapshot"> | number | null
   runId?: Prisma.BigIntNullableFilter<"ScoreSnapshot"> | bigint | number | null
   computedAt?: Prisma.DateTimeFilter<"ScoreSnapshot"> | Date | string
 }
@@ -711,6 +742,7 @@ export type ScoreSnapshotCreateWithoutModelInput = {
   band: string
   coverage: number
   components: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  churnProbability?: number | null
   runId?: bigint | number | null
   computedAt?: Date | string
   workspace: Prisma.WorkspaceCreateNestedOneWithoutSnapshotsInput
@@ -725,6 +757,7 @@ export type ScoreSnapshotUncheckedCreateWithoutModelInput = {
   band: string
   coverage: number
   components: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  churnProbability?: number | null
   runId?: bigint | number | null
   computedAt?: Date | string
 }
@@ -761,6 +794,7 @@ export type ScoreSnapshotCreateWithoutAccountInput = {
   band: string
   coverage: number
   components: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  churnProbability?: number | null
   runId?: bigint | number | null
   computedAt?: Date | string
   workspace: Prisma.WorkspaceCreateNestedOneWithoutSnapshotsInput
@@ -775,6 +809,7 @@ export type ScoreSnapshotUncheckedCreateWithoutAccountInput = {
   band: string
   coverage: number
   components: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  churnProbability?: number | null
   runId?: bigint | number | null
   computedAt?: Date | string
 }
@@ -813,6 +848,7 @@ export type ScoreSnapshotCreateManyWorkspaceInput = {
   band: string
   coverage: number
   components: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  churnProbability?: number | null
   runId?: bigint | number | null
   computedAt?: Date | string
 }
@@ -823,6 +859,7 @@ export type ScoreSnapshotUpdateWithoutWorkspaceInput = {
   band?: Prisma.StringFieldUpdateOperationsInput | string
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   account?: Prisma.AccountUpdateOneRequiredWithoutSnapshotsNestedInput
@@ -837,6 +874,7 @@ export type ScoreSnapshotUncheckedUpdateWithoutWorkspaceInput = {
   band?: Prisma.StringFieldUpdateOperationsInput | string
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -849,6 +887,7 @@ export type ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceInput = {
   band?: Prisma.StringFieldUpdateOperationsInput | string
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -861,6 +900,7 @@ export type ScoreSnapshotCreateManyModelInput = {
   band: string
   coverage: number
   components: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  churnProbability?: number | null
   runId?: bigint | number | null
   computedAt?: Date | string
 }
@@ -871,6 +911,7 @@ export type ScoreSnapshotUpdateWithoutModelInput = {
   band?: Prisma.StringFieldUpdateOperationsInput | string
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutSnapshotsNestedInput
@@ -885,6 +926,7 @@ export type ScoreSnapshotUncheckedUpdateWithoutModelInput = {
   band?: Prisma.StringFieldUpdateOperationsInput | string
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -897,6 +939,7 @@ export type ScoreSnapshotUncheckedUpdateManyWithoutModelInput = {
   band?: Prisma.StringFieldUpdateOperationsInput | string
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -909,6 +952,7 @@ export type ScoreSnapshotCreateManyAccountInput = {
   band: string
   coverage: number
   components: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  churnProbability?: number | null
   runId?: bigint | number | null
   computedAt?: Date | string
 }
@@ -919,6 +963,7 @@ export type ScoreSnapshotUpdateWithoutAccountInput = {
   band?: Prisma.StringFieldUpdateOperationsInput | string
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutSnapshotsNestedInput
@@ -933,6 +978,7 @@ export type ScoreSnapshotUncheckedUpdateWithoutAccountInput = {
   band?: Prisma.StringFieldUpdateOperationsInput | string
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -945,6 +991,7 @@ export type ScoreSnapshotUncheckedUpdateManyWithoutAccountInput = {
   band?: Prisma.StringFieldUpdateOperationsInput | string
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -960,6 +1007,7 @@ export type ScoreSnapshotSelect<ExtArgs extends runtime.Types.Extensions.Interna
   band?: boolean
   coverage?: boolean
   components?: boolean
+  churnProbability?: boolean
   runId?: boolean
   computedAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
@@ -976,6 +1024,7 @@ export type ScoreSnapshotSelectCreateManyAndReturn<ExtArgs extends runtime.Types
   band?: boolean
   coverage?: boolean
   components?: boolean
+  churnProbability?: boolean
   runId?: boolean
   computedAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
@@ -992,6 +1041,7 @@ export type ScoreSnapshotSelectUpdateManyAndReturn<ExtArgs extends runtime.Types
   band?: boolean
   coverage?: boolean
   components?: boolean
+  churnProbability?: boolean
   runId?: boolean
   computedAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
@@ -1008,11 +1058,12 @@ export type ScoreSnapshotSelectScalar = {
   band?: boolean
   coverage?: boolean
   components?: boolean
+  churnProbability?: boolean
   runId?: boolean
   computedAt?: boolean
 }
 
-export type ScoreSnapshotOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"workspaceId" | "accountId" | "asOf" | "modelId" | "score" | "band" | "coverage" | "components" | "runId" | "computedAt", ExtArgs["result"]["scoreSnapshot"]>
+export type ScoreSnapshotOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"workspaceId" | "accountId" | "asOf" | "modelId" | "score" | "band" | "coverage" | "components" | "churnProbability" | "runId" | "computedAt", ExtArgs["result"]["scoreSnapshot"]>
 export type ScoreSnapshotInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
@@ -1053,6 +1104,11 @@ export type $ScoreSnapshotPayload<ExtArgs extends runtime.Types.Extensions.Inter
      * cost a recompute about as much as writing the rows.
      */
     components: runtime.JsonValue
+    /**
+     * The chance of churning within the model's horizon, from its churn_probability map (fitted on
+     * outcomes by calibrate); null when the model has no map or the score is null: never invented.
+     */
+    churnProbability: number | null
     runId: bigint | null
     computedAt: Date
   }, ExtArgs["result"]["scoreSnapshot"]>
@@ -1489,6 +1545,7 @@ export interface ScoreSnapshotFieldRefs {
   readonly band: Prisma.FieldRef<"ScoreSnapshot", 'String'>
   readonly coverage: Prisma.FieldRef<"ScoreSnapshot", 'Float'>
   readonly components: Prisma.FieldRef<"ScoreSnapshot", 'Json'>
+  readonly churnProbability: Prisma.FieldRef<"ScoreSnapshot", 'Float'>
   readonly runId: Prisma.FieldRef<"ScoreSnapshot", 'BigInt'>
   readonly computedAt: Prisma.FieldRef<"ScoreSnapshot", 'DateTime'>
 }

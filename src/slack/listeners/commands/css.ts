@@ -8,10 +8,12 @@ import { lookupAccount } from "../../../services/lookup-account.ts";
 import { unwatchAccount, watchAccount } from "../../../services/account-watches.ts";
 import { addNote, findNoteAccount } from "../../../services/account-notes.ts";
 import { listPlays } from "../../../services/plays/list-plays.ts";
+import { listRenewals } from "../../../services/renewals.ts";
 import { esc } from "../../blocks/text.ts";
 import { accountCardMessage, type SlackMessage } from "../../blocks/account-card.ts";
 import { accountListMessage, moversMessage } from "../../blocks/account-list.ts";
 import { playsMessage } from "../../blocks/plays.ts";
+import { renewalsMessage } from "../../blocks/renewals.ts";
 import {
   choicesMessage,
   helpMessage,
@@ -116,6 +118,9 @@ async function answer(
     }
     case "movers":
       return moversMessage(await movers(deps.prisma, workspace.id), today);
+    case "renewals":
+      // MRR and expected losses in money: like every reply here, ephemeral (see docs/slack.md).
+      return renewalsMessage(await listRenewals(deps.prisma, workspace.id, today, command.days));
     case "watch": {
       const w = await watchAccount(deps, workspace.id, command.query, userId);
       return noticeMessage(

@@ -1,0 +1,153 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { ComponentState, PlayAccount, PlayDay } from "./facts.ts";
+import { parsePlaybook } from "./parse-playbook.ts";
+import { runCandidatePlays, runCandidates, type ScoredAccount } from "./run-candidates.ts";
+import { evaluateTrigger, scoreMayDrop } from "./triggers.ts";
+
+const PLAYBOOK = parsePlaybook(
+  `
+name: t
+plays:
+  - key: usage_low
+    trigger: { component: { key: usage, below: 20 } }
+    actions: [{ post: { channel: alert_channel, text: x } }]
+  - key: nps_raw_high
+    trigger: { component: { key: nps, value: raw, at_least: 50 } }
+    actions: [{ post: { channel: alert_channel, text: x } }]
+  - key: slide
+    trigger: { score_drop: { points: 10, within_days: 7 } }
+    actions: [{ post: { channel: alert_channel, text: x } }]
+  - key: entered
+    trigger: { band_entered: [lowest] }
+    actions: [{ post: { channel: alert_channel, text: x } }]
+`,
+  "t.yaml",
+);
+const PLAYS = runCandidatePlays(PLAYBOOK.plays);
+
+const comps = (usage: number | null, npsRaw: number | null = 0): ComponentState[] => [
+  { key: "usage", raw: usage === null ? null : usage / 100, score: usage },
+  { key: "nps", raw: npsRaw, score: npsRaw === null ? null : (npsRaw + 100) / 2 },
+];
+
+describe("the candidates a shard records", () => {
+  it("keep the component and score_drop plays only", () => {
+    expect(PLAYS.map((p) => p.key)).toEqual(["usage_low", "nps_raw_high", "slide"]);
+  });
+
+  it("hold an account whose component crossed into a bound, or whose score fell, and no other", () => {
+    const account = (over: Partial<ScoredAccount>): ScoredAccount => ({
+      accountId: 1,
+      score: 60,
+      components: comps(50),
+      previous: { score: 60, components: () => comps(50) },
+      ...over,
+    });
+    expect(runCandidates(PLAYS, account({}))).toEqual([]);
+    // usage 25 -> 15 crossed below 20; 15 -> 10 sat there; no data before counts as outside.
+    expect(
+      runCandidates(
+        PLAYS,
+        account({ components: comps(15), previous: { score: 60, components: () => comps(25) } }),
+      ),
+    ).toEqual(["usage_low"]);
+    expect(
+      runCandidates(
+        PLAYS,
+        account({ components: comps(10), previous: { score: 60, components: () => comps(15) } }),
+      ),
+    ).toEqual([]);
+    expect(
+      runCandidates(
+        PLAYS,
+        account({ components: comps(10), previous: { score: 60, components: () => comps(null) } }),
+      ),
+    ).toEqual(["usage_low"]);
+    // A first snapshot: in the bound is crossing it; a score has nothing to fall from.
+    expect(runCandidates(PLAYS, account({ components: comps(10, 70), previous: undefined }))).toEqual([
+      "usage_low",
+      "nps_raw_high",
+    ]);
+    // Any fall since the snapshot before, however small; none on a rise or an equal score.
+    expect(runCandidates(PLAYS, account({ score: 59.9 }))).toEqual(["slide"]);
+    expect(runCandidates(PLAYS, account({ score: 61 }))).toEqual([]);
+    expect(runCandidates(PLAYS, account({ score: null }))).toEqual([]);
+    expect(runCandidates(PLAYS, account({ previous: { score: null, components: () => comps(50) } }))).toEqual(
+      ["slide"],
+    );
+  });
+
+  it("read the snapshot before's components only when a component is in a bound today", () => {
+    let reads = 0;
+    const previous = { score: 60, components: () => (reads++, comps(50)) };
+    runCandidates(PLAYS, { accountId: 1, score: 60, components: comps(50), previous });
+    expect(reads).toBe(0);
+    runCandidates(PLAYS, { accountId: 1, score: 60, components: comps(10, 80), previous });
+    expect(reads).toBe(1);
+  });
+});
+
+const ACCOUNT: PlayAccount = {
+  id: 1,
+  externalId: "a",
+  name: "A",
+  domain: null,
+  segment: null,
+  owner: null,
+  ownerSlackUserId: null,
+  mrr: null,
+  seats: null,
+  renewalDate: null,
+  customerSince: null,
+  band: "healthy",
+  score: 50,
+  lowestBand: "at_risk",
+};
+
+describe("scoreMayDrop", () => {
+  // The shard keeps only the accounts whose score fell; the claim is that a score_drop trigger never
+  // fires for another. Random histories (scores with gaps, days skipped) and triggers check it.
+  it("holds whenever a score_drop trigger fires, whatever the history", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            gap: fc.integer({ min: 1, max: 4 }),
+            score: fc.option(
+              fc.integer({ min: 0, max: 100 }).map((x) => x / 2),
+              { freq: 6 },
+            ),
+          }),
+          { minLength: 1, maxLength: 20 },
+        ),
+        fc.integer({ min: 1, max: 30 }).map((x) => x / 2),
+        fc.integer({ min: 1, max: 14 }),
+        (rows, points, within) => {
+          let day = 20000;
+          const scores: PlayDay["scores"] = [];
+          for (const row of rows) {
+            day += row.gap;
+            scores.push({ day, score: row.score });
+            const previous = scores.length > 1 ? scores[scores.length - 2]! : undefined;
+            const playDay: PlayDay = {
+              day,
+              previousDay: previous?.day ?? null,
+              bandChange: null,
+              previousBand: previous ? "healthy" : null,
+              scores: [...scores],
+              components: [],
+              previousComponents: previous ? [] : null,
+              lastObserved: {},
+              answers: [],
+            };
+            const hit = evaluateTrigger({ score_drop: { points, within_days: within } }, ACCOUNT, playDay);
+            if (hit && !scoreMayDrop(points, row.score, previous)) return false;
+          }
+          return true;
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});

@@ -1,0 +1,46 @@
+// The plays' candidates a recompute's shard can tell while it holds the day's results in memory:
+// the accounts whose component crossed into a component play's bound, and those whose score fell
+// (the only ones a score_drop play can fire for: triggers.ts scoreMayDrop). Recorded with the run
+// (play_candidates), they spare the evaluation after the run a second pass over every snapshot of
+// the day and its JSON (BENCHMARKS.md, Plays). The same pure functions as the triggers decide, so the
+// shard keeps exactly the accounts the trigger could accept.
+import type { ComponentState } from "./facts.ts";
+import type { Play } from "./schema.ts";
+import { componentCrossing, scoreMayDrop } from "./triggers.ts";
+
+/** The trigger kinds whose candidates the shards record. */
+export const RUN_CANDIDATE_KINDS = ["component", "score_drop"] as const;
+
+/** The plays whose candidates the shards record. */
+export const runCandidatePlays = (plays: readonly Play[]): Play[] =>
+  plays.filter((p) => "component" in p.trigger || "score_drop" in p.trigger);
+
+/** One account as the shard scored it, and its snapshot before (undefined: its first). */
+export interface ScoredAccount {
+  accountId: number;
+  score: number | null;
+  components: readonly ComponentState[];
+  previous?: {
+    score: number | null;
+    /** Read only when a component is in a bound today (most are not): parsing is the cost. */
+    components: () => readonly ComponentState[];
+  };
+}
+
+/** The plays (of `plays`, run-candidate ones) that could fire for the account: their keys. */
+export function runCandidates(plays: readonly Play[], account: ScoredAccount): string[] {
+  const keys: string[] = [];
+  let before: readonly ComponentState[] | null | undefined;
+  for (const play of plays) {
+    const t = play.trigger;
+    if ("score_drop" in t) {
+      if (scoreMayDrop(t.score_drop.points, account.score, account.previous)) keys.push(play.key);
+    } else if ("component" in t) {
+      // In the bound today at all (compared with nothing before), before the snapshot before is read.
+      if (!componentCrossing(t.component, account.components, null)) continue;
+      before ??= account.previous ? account.previous.components() : null;
+      if (componentCrossing(t.component, account.components, before)) keys.push(play.key);
+    }
+  }
+  return keys;
+}
