@@ -5,21 +5,20 @@
 // planned for, and the fit decides which ones.
 import type { ScoringModel } from "../model/schema.ts";
 import type { BacktestSample } from "./report.ts";
-import { scoreSamples, type OutcomeSample } from "./samples.ts";
 
 /**
  * `after` with its base bands' mins placed at the quantiles of its scores that `before`'s mins had.
- * `beforeScores`: `train` scored with `before`, in the same order.
+ * `beforeScores` and `afterScores`: the same training accounts, in the same order, scored with each.
  */
 export function keepBandShares(
   before: ScoringModel,
   beforeScores: readonly BacktestSample[],
   after: ScoringModel,
-  train: readonly OutcomeSample[],
+  afterScores: readonly BacktestSample[],
 ): ScoringModel {
   // A segment with bands of its own is banded by those, not by the base mins.
-  const base = train.flatMap((s, i) =>
-    s.segment === null || before.segments?.[s.segment]?.bands === undefined ? [i] : [],
+  const base = beforeScores.flatMap((s, i) =>
+    s.segment == null || before.segments?.[s.segment]?.bands === undefined ? [i] : [],
   );
   const sorted = (scores: readonly BacktestSample[]) =>
     base
@@ -27,7 +26,7 @@ export function keepBandShares(
       .filter((s): s is number => s !== null)
       .sort((a, b) => a - b);
   const old = sorted(beforeScores);
-  const now = sorted(scoreSamples(after, train));
+  const now = sorted(afterScores);
   if (old.length === 0 || now.length !== old.length) return after;
   const n = now.length;
   const ascending = before.bands.map((b, index) => ({ min: b.min, index })).sort((a, b) => a.min - b.min);

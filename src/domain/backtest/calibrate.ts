@@ -80,6 +80,8 @@ interface Fitted {
   fitted: boolean;
   reached: boolean | null;
   scales: ComponentScaleFit[] | null;
+  /** `train` scored with the fitted model, when the fit computed them (scores only: bands may differ). */
+  trainScores: BacktestSample[] | undefined;
 }
 
 /**
@@ -96,6 +98,9 @@ export function fitModel(
   let fitted: ScoringModel;
   let scales: ComponentScaleFit[] | null = null;
   let didFit: boolean;
+  // The training accounts' scores under the fitted scales, when computed here (bands aside, they are
+  // the fitted model's scores: the churn map of the fold reads them).
+  let trainScores: BacktestSample[] | undefined;
   if (choice.mode === "weights") {
     const fit = fitWeights(model, scored);
     fitted = withWeights(model, fit.weights);
@@ -106,7 +111,11 @@ export function fitModel(
       train.filter((_, i) => scored[i]!.score !== null),
       choice,
     );
-    fitted = fit.fitted ? keepBandShares(model, scored, withScales(model, fit), train) : model;
+    if (fit.fitted) {
+      const curves = withScales(model, fit);
+      trainScores = scoreSamples(curves, train);
+      fitted = keepBandShares(model, scored, curves, trainScores);
+    } else fitted = model;
     scales = fit.components;
     didFit = fit.fitted;
   }
@@ -118,7 +127,7 @@ export function fitModel(
       reached = choice.reached;
     }
   }
-  return { model: fitted, fitted: didFit, reached, scales };
+  return { model: fitted, fitted: didFit, reached, scales, trainScores };
 }
 
 export function calibrate(
@@ -162,7 +171,9 @@ export function calibrate(
     after.push(scoreSamples(fitted.model, testSamples));
     // The map of each model's scores, fitted on the training folds (after the fit, for the fitted one).
     beforeP.push(foldPredictions(trainScores, before[f]!, horizonDays));
-    afterP.push(foldPredictions(scoreSamples(fitted.model, trainSamples), after[f]!, horizonDays));
+    afterP.push(
+      foldPredictions(fitted.trainScores ?? scoreSamples(fitted.model, trainSamples), after[f]!, horizonDays),
+    );
   }
 
   const final = fitModel(model, samples, options, inputScores);

@@ -151,18 +151,14 @@ describe("keepBandShares", () => {
     // 10 + (x - 50) / 49 * 90: x = 79 and 80 score 63.27 and 65.10, so healthy starts at 64.2;
     // x = 69 and 70 score 44.90 and 46.73: caution starts at 45.8.
     const before = one({ min: 0, max: 100 });
-    const moved = keepBandShares(
-      before,
-      scoreSamples(before, samples),
-      one({
-        points: [
-          [0, 0],
-          [50, 10],
-          [99, 100],
-        ],
-      }),
-      samples,
-    );
+    const after = one({
+      points: [
+        [0, 0],
+        [50, 10],
+        [99, 100],
+      ],
+    });
+    const moved = keepBandShares(before, scoreSamples(before, samples), after, scoreSamples(after, samples));
     expect(moved.bands.map((b) => b.min)).toEqual([64.2, 45.8, 0]);
   });
 });
