@@ -251,6 +251,14 @@ describe("fitted scales (properties)", () => {
           const fit = fitScales(model, samples, { mode: "all", maxPoints, keepDirection: keep });
           const fitted = withScales(model, fit);
           expect(modelSchema.parse(fitted)).toEqual(fitted);
+          // The moved bands still make a valid model: distinct mins, the lowest at 0, all within 0-100.
+          const banded = keepBandShares(
+            model,
+            scoreSamples(model, samples),
+            fitted,
+            scoreSamples(fitted, samples),
+          );
+          expect(modelSchema.parse(banded)).toEqual(banded);
           fit.components.forEach((c, j) => {
             if (keep) expect(c.direction).toBe(scaleDirection(model.components[j]!.scale));
             if (!c.fitted) return expect(c.scale).toBe(model.components[j]!.scale);
