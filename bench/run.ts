@@ -9,6 +9,7 @@ export interface Benchmark {
 // Loaded on demand, so one benchmark's imports never slow down or break another.
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   backtest: () => import("./backtest.ts"),
+  calibrate: () => import("./calibrate.ts"),
   "big-field": () => import("./big-field.ts"),
   chaos: () => import("./chaos.ts"),
   "ingest-flood": () => import("./ingest-flood.ts"),

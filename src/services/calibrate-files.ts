@@ -1,15 +1,17 @@
-// css-bot calibrate on files: fits the model's weights (and optionally its at-risk threshold) to the
-// accounts' outcomes by cross-validation, and writes the model file again with only those numbers
-// changed and the held-out evidence as a comment at the top.
+// css-bot calibrate on files: fits the model's scales and weights (as --fit says; and optionally its
+// at-risk threshold) to the accounts' outcomes by cross-validation, and writes the model file again
+// with only those changed and the held-out evidence as a comment at the top.
 import { calibrate, type Calibration } from "../domain/backtest/calibrate.ts";
 import { editModelSource } from "../domain/backtest/edit-model-source.ts";
 import { fitChurnMap, MIN_SEGMENT_CHURNERS } from "../domain/backtest/fit-churn-map.ts";
+import type { FitChoice } from "../domain/backtest/fit-scales.ts";
 import { MIN_WEIGHT_SHARE } from "../domain/backtest/fit-weights.ts";
 import { scoreSamples } from "../domain/backtest/samples.ts";
-import { thresholdBand, type Target } from "../domain/backtest/threshold.ts";
+import type { Target } from "../domain/backtest/threshold.ts";
 import { formatDay, type Day } from "../domain/dates.ts";
 import { writeChurnMap } from "../domain/backtest/write-churn-map.ts";
 import type { ChurnMap, ScoringModel } from "../domain/model/schema.ts";
+import { scaleDirection } from "../domain/scoring/scale.ts";
 import { riskBands } from "./account-lists.ts";
 import { outcomeNotes, readOutcomeData, type BacktestFiles, type OutcomeData } from "./backtest-files.ts";
 import type { ReadFilesOptions } from "./read-portfolio-files.ts";
@@ -18,6 +20,7 @@ export interface CalibrateFilesOptions extends ReadFilesOptions {
   folds: number;
   seed: number;
   target: Target | null;
+  fit: FitChoice;
   /** The outcomes stand for churn within this many days of the as-of date: the churn map's horizon. */
   horizonDays: number;
 }
@@ -46,10 +49,10 @@ export async function calibrateFiles(
     seed: options.seed,
     riskBands: riskBands(model),
     target: options.target,
+    fit: options.fit,
     horizonDays: options.horizonDays,
   });
-  const band = thresholdBand(model);
-  // The map reads the calibrated score, so it is fitted after the weights, on all the data.
+  // The map reads the calibrated score, so it is fitted after the scales and weights, on all the data.
   const churnMap = fitChurnMap(
     scoreSamples(calibration.model, data.samples).flatMap((s) =>
       s.score === null ? [] : [{ segment: s.segment ?? null, score: s.score, churned: s.churned }],
@@ -60,18 +63,21 @@ export async function calibrateFiles(
     modelSource,
     {
       weights: calibration.weights.map((w, index) => ({ index, weight: w.after })),
-      bandMin: calibration.threshold && band ? { index: band.index, min: calibration.threshold.after } : null,
+      scales: (calibration.scales ?? []).map((s, index) => ({ index, scale: s.after })),
+      bandMins: calibration.bands.map((b, index) => ({ index, min: b.after })),
     },
     evidence(model, modelFile, data, calibration, options.target, churnMap),
   );
   const source = churnMap ? writeChurnMap(edited, churnMap) : edited;
   const notes = [...outcomeNotes(data)];
   if (!calibration.fitted)
-    notes.push("no component separated churned from retained accounts: the weights are unchanged");
+    notes.push(
+      `no component separated churned from retained accounts: the ${calibration.fit.mode === "weights" ? "weights are" : "scales and weights are"} unchanged`,
+    );
   if (calibration.threshold && !calibration.threshold.reached)
     notes.push("the target was not reached on the data: the threshold that comes closest was chosen");
   if (model.segments && Object.keys(model.segments).length > 0)
-    notes.push("segments' own weights and bands are left as they are");
+    notes.push("segments' own scales, weights and bands are left as they are");
   if (!churnMap) notes.push("no churn map: the scored accounts all had the same outcome");
   const late = data.samples.filter((s) => s.churnedAt != null && s.churnedAt >= asOf + options.horizonDays);
   if (churnMap && late.length > 0)
@@ -107,9 +113,10 @@ function evidence(
     `  AUC ${auc(c.before.auc)} -> ${auc(c.after.auc)}`,
     `  at-risk precision ${pct(c.before.atRisk.precision)} -> ${pct(c.after.atRisk.precision)}, recall ${pct(c.before.atRisk.recall)} -> ${pct(c.after.atRisk.recall)}`,
     `  churn probability: Brier ${dec(c.before.probability.brier)} -> ${dec(c.after.probability.brier)}, log loss ${dec(c.before.probability.logLoss)} -> ${dec(c.after.probability.logLoss)}, expected calibration error ${dec(c.before.probability.ece)} -> ${dec(c.after.probability.ece)}`,
-    `Weights: non-negative least squares of retained (1) / churned (0) on the centred component`,
-    `sub-scores, scaled to the model's total weight (${total}); a component given no weight keeps about ${MIN_WEIGHT_SHARE * 100}%.`,
+    ...method(c, total),
     ...wrap(changed.length > 0 ? `Changed: ${changed.join(", ")}.` : "No weight changed."),
+    ...directions(c),
+    ...bandMoves(c),
   ];
   if (c.threshold && target) {
     const goal = "precision" in target ? `precision ${target.precision}` : `recall ${target.recall}`;
@@ -134,6 +141,53 @@ function evidence(
   }
   lines.push("");
   return lines;
+}
+
+/** How the numbers were fitted, in the words of the fit mode. */
+function method(c: Calibration, total: number): string[] {
+  const floor = `a component given no weight keeps about ${MIN_WEIGHT_SHARE * 100}%.`;
+  if (c.fit.mode === "weights")
+    return wrap(
+      `Weights: non-negative least squares of retained (1) / churned (0) on the centred component ` +
+        `sub-scores, scaled to the model's total weight (${total}); ${floor}`,
+    );
+  return wrap(
+    `Scales: monotone piecewise-linear, breakpoints at up to ${c.fit.maxPoints} quantiles of each input, ` +
+      `fitted ${c.fit.mode === "all" ? "with the weights " : ""}by a logistic regression of retained (1) / ` +
+      `churned (0) whose increments are >= 0 (IRLS with NNLS steps); ` +
+      (c.fit.mode === "all"
+        ? `weights = each curve's rise, scaled to the model's total weight (${total}); ${floor}`
+        : "each curve spans 0-100 and the model's weights are kept."),
+  );
+}
+
+/** Components whose direction came from the data, where it differs from the model's scale. */
+function directions(c: Calibration): string[] {
+  const flipped = (c.scales ?? []).filter(
+    (s) => s.directionFrom === "data" && scaleDirection(s.before) !== s.direction,
+  );
+  if (flipped.length === 0) return [];
+  const word = (d: number) => (d === 1 ? "higher is better" : d === -1 ? "lower is better" : "no direction");
+  return wrap(
+    `Directions learned from the data (--keep-direction keeps the model's): ${flipped
+      .map((s) => `${s.key} ${word(s.direction)} (the model: ${word(scaleDirection(s.before))})`)
+      .join(", ")}.`,
+  );
+}
+
+/** Bands whose min moved with the fitted scales (a tuned at-risk threshold is reported on its own). */
+export function movedBands(c: Calibration): Calibration["bands"] {
+  return c.bands.filter((b) => b.before !== b.after && b.key !== c.threshold?.band);
+}
+
+function bandMoves(c: Calibration): string[] {
+  const moved = movedBands(c);
+  if (moved.length === 0) return [];
+  return wrap(
+    `Bands moved so each keeps its share of the accounts under the fitted scales: ${moved
+      .map((b) => `${b.key} min ${b.before} -> ${b.after}`)
+      .join(", ")}.`,
+  );
 }
 
 /** Splits a long comment line at spaces, so the file stays readable. */

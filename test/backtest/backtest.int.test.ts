@@ -413,11 +413,13 @@ describe("backtest and calibrate on a slice of the real Iranian churn data", () 
     expect(r.calibration.reduce((n, b) => n + b.accounts, 0)).toBe(600);
   });
 
-  it("writes a calibrated model that loads and differs only in weights, threshold and the churn map at the end", async () => {
+  it("with --fit weights, writes a calibrated model that loads and differs only in weights, threshold and the churn map at the end", async () => {
     const out = join(dir, "calibrated.yaml");
     const { code, stdout, stderr } = await cli([
       "calibrate",
       ...real(),
+      "--fit",
+      "weights",
       "--out",
       out,
       "--folds",
@@ -498,6 +500,92 @@ describe("backtest and calibrate on a slice of the real Iranian churn data", () 
     expect(changed.every((l) => /^\s+weight: [\d.]+$/.test(l) || /key: caution, min: [\d.]+/.test(l))).toBe(
       true,
     );
+  });
+
+  it("fits monotone scales with the weights by default, keeping the file's comments and layout", async () => {
+    const out = join(dir, "scales.yaml");
+    const { code, stdout, stderr } = await cli(["calibrate", ...real(), "--out", out, "--json"]);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const r = JSON.parse(stdout) as {
+      fit: { mode: string; max_points: number; keep_direction: boolean };
+      before: { auc: number };
+      after: { auc: number; at_risk: { accounts: number } };
+      weights: { key: string; after: number }[];
+      scales: {
+        key: string;
+        direction: 1 | -1;
+        direction_from: string;
+        after: { points: [number, number][] };
+      }[];
+    };
+    expect(r.fit).toEqual({ mode: "all", max_points: 10, keep_direction: false });
+    expect(r.after.auc).toBeGreaterThan(r.before.auc);
+    const input = readFileSync(EXAMPLE_MODEL, "utf8");
+    const written = readFileSync(out, "utf8");
+    const after = parseModel(written, out);
+    expect(after.components.map((c) => c.scale)).toEqual(r.scales.map((s) => s.after));
+    expect(after.components.map((c) => c.weight)).toEqual(r.weights.map((w) => w.after));
+    for (const s of r.scales) {
+      expect(s.after.points.length).toBeLessThanOrEqual(10);
+      const ys = s.after.points.map((p) => p[1]);
+      ys.slice(1).forEach((y, i) => expect((y - ys[i]!) * s.direction).toBeGreaterThanOrEqual(0));
+    }
+    expect(written).toMatch(/^# Scales: monotone piecewise-linear, breakpoints at up to 10 quantiles/m);
+    // Only weight, scale and band lines changed (the churn map is added at the end); every comment
+    // of the input is still there.
+    const mapAt = written.indexOf("\nchurn_probability:\n");
+    expect(mapAt).toBeGreaterThan(0);
+    const body = written
+      .slice(0, mapAt + 1)
+      .split("\n")
+      .filter((l) => !l.startsWith("#"));
+    const original = input.split("\n").filter((l) => !l.startsWith("#"));
+    expect(body).toHaveLength(original.length);
+    const changed = body.filter((l, i) => l !== original[i]);
+    expect(
+      changed.every((l) =>
+        /^\s+(weight: [\d.]+|scale: \{ points: .*\}( #.*)?)$|key: \w+, min: [\d.]+/.test(l),
+      ),
+    ).toBe(true);
+    expect(written).toContain("# 1 = complained");
+    expect(written).toContain("# fewer is better");
+  });
+
+  it("keeps the model's directions with --keep-direction", async () => {
+    const out = join(dir, "kept.yaml");
+    const args = ["calibrate", ...real(), "--out", out, "--keep-direction", "--max-points", "4", "--json"];
+    const { code, stdout } = await cli(args);
+    expect(code).toBe(0);
+    const r = JSON.parse(stdout) as { scales: { key: string; direction: number; direction_from: string }[] };
+    const model = parseModel(readFileSync(EXAMPLE_MODEL, "utf8"), "input");
+    expect(r.scales.map((s) => [s.key, s.direction, s.direction_from])).toEqual(
+      model.components.map((c) => [
+        c.key,
+        "points" in c.scale ? 1 : c.scale.max > c.scale.min ? 1 : -1,
+        "model",
+      ]),
+    );
+    for (const c of parseModel(readFileSync(out, "utf8"), out).components)
+      if ("points" in c.scale) expect(c.scale.points.length).toBeLessThanOrEqual(4);
+  });
+
+  it("refuses fit options that make no sense, as usage errors", async () => {
+    const out = join(dir, "never.yaml");
+    for (const [flags, message] of [
+      [["--fit", "curves"], /--fit must be one of weights, scales, all, got "curves"/],
+      [
+        ["--fit", "weights", "--max-points", "5"],
+        /--max-points shapes fitted scales: it needs --fit scales or --fit all/,
+      ],
+      [["--fit", "weights", "--keep-direction"], /--keep-direction shapes fitted scales/],
+      [["--max-points", "1"], /--max-points must be a number from 2 to 100, got "1"/],
+      [["--max-points", "2.5"], /--max-points must be a whole number/],
+    ] as const) {
+      const { code, stderr } = await cli(["calibrate", ...real(), "--out", out, ...flags]);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(message);
+    }
   });
 
   it("refuses an output file that cannot hold the evidence comment", async () => {

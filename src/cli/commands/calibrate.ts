@@ -1,16 +1,17 @@
-// css-bot calibrate: fits the model's weights (and optionally the at-risk threshold) to churn
-// outcomes by k-fold cross-validation and writes the calibrated model file.
+// css-bot calibrate: fits the model's scales and weights (and optionally the at-risk threshold) to
+// churn outcomes by k-fold cross-validation and writes the calibrated model file.
 import { writeFile } from "node:fs/promises";
 import { extname } from "node:path";
 import type { Command } from "commander";
 import type { HeldOut } from "../../domain/backtest/calibrate.ts";
+import { DEFAULT_FIT, FIT_MODES, type FitChoice, type FitMode } from "../../domain/backtest/fit-scales.ts";
 import type { Target } from "../../domain/backtest/threshold.ts";
 import { formatDay } from "../../domain/dates.ts";
 import { DEFAULT_HORIZON_DAYS } from "../../domain/backtest/fit-churn-map.ts";
 import { probabilityFromMap } from "../../domain/model/churn-map.ts";
 import { parseModel } from "../../domain/model/parse-model.ts";
 import type { ChurnMap } from "../../domain/model/schema.ts";
-import { calibrateFiles } from "../../services/calibrate-files.ts";
+import { calibrateFiles, movedBands } from "../../services/calibrate-files.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError, UserError } from "../errors.ts";
 import { asOfOption, foldOptions, numberOption } from "../options.ts";
@@ -33,13 +34,16 @@ interface CalibrateOptions {
   horizonDays: string;
   json?: boolean;
   skipInvalid?: boolean;
+  fit: string;
+  maxPoints?: string;
+  keepDirection?: boolean;
 }
 
 export function registerCalibrate(program: Command, ctx: CliContext): void {
   program
     .command("calibrate")
     .description(
-      "fit the model's weights to churn outcomes (k-fold cross-validated) and write a new model file",
+      "fit the model's scales and weights to churn outcomes (k-fold cross-validated) and write a new model file",
     )
     .requiredOption("--model <file>", "scoring model (YAML or JSON)")
     .requiredOption("--accounts <file>", "accounts file (.csv or .jsonl)")
@@ -48,6 +52,16 @@ export function registerCalibrate(program: Command, ctx: CliContext): void {
     .requiredOption("--outcomes <file>", "outcomes file: account_id,churned (1/0, true/false)[,churned_at]")
     .requiredOption("--as-of <date>", "score as of this date, YYYY-MM-DD, with the data observed before it")
     .requiredOption("--out <file>", "the calibrated model file to write (.yaml or .yml)")
+    .option(
+      "--fit <what>",
+      "what to fit: weights, scales (monotone curves, the model's weights kept) or all",
+      DEFAULT_FIT.mode,
+    )
+    .option(
+      "--max-points <n>",
+      `most points of a fitted scale, at quantiles of its input (2-100; default ${DEFAULT_FIT.maxPoints})`,
+    )
+    .option("--keep-direction", "keep each scale's direction from the model (default: learned from the data)")
     .option("--folds <k>", "cross-validation folds", "5")
     .option("--seed <n>", "seed of the folds' shuffle", "1")
     .option("--target-precision <p>", "also tune the at-risk threshold for this precision (0-1)")
@@ -77,6 +91,7 @@ export function registerCalibrate(program: Command, ctx: CliContext): void {
         throw new UsageError(
           `--out: the calibrated model is written as YAML, with its evidence as a comment: name it .yaml or .yml (got ${JSON.stringify(opts.out)})`,
         );
+      const fit = fitOption(opts);
       const { model, source } = await readModelFile(opts.model);
       const result = await calibrateFiles(
         model,
@@ -93,6 +108,7 @@ export function registerCalibrate(program: Command, ctx: CliContext): void {
           folds,
           seed,
           target,
+          fit,
           horizonDays,
           skipInvalid: opts.skipInvalid ?? false,
           progress: ctx.progress(),
@@ -120,7 +136,18 @@ export function registerCalibrate(program: Command, ctx: CliContext): void {
         seed: c.seed,
         before: heldOutJson(c.before),
         after: heldOutJson(c.after),
+        fit: { mode: c.fit.mode, max_points: c.fit.maxPoints, keep_direction: c.fit.keepDirection },
         weights: c.weights,
+        scales:
+          c.scales?.map((s) => ({
+            key: s.key,
+            direction: s.direction,
+            direction_from: s.directionFrom,
+            fitted: s.fitted,
+            before: s.before,
+            after: s.after,
+          })) ?? null,
+        bands: c.bands,
         at_risk_threshold: c.threshold,
         target: target,
         churn_probability: result.churnMap,
@@ -165,6 +192,28 @@ export function registerCalibrate(program: Command, ctx: CliContext): void {
             c.weights.map((w) => [w.key, w.before, w.after]),
             ["left", "right", "right"],
           ),
+          ...(c.scales
+            ? [
+                table(
+                  ["scale", "direction", "points after"],
+                  c.scales.map((s) => [
+                    s.key,
+                    `${s.direction === 1 ? "higher is better" : "lower is better"} (${s.directionFrom})`,
+                    s.fitted && "points" in s.after
+                      ? s.after.points.map(([x, y]) => `${x}:${y}`).join(" ")
+                      : "unchanged",
+                  ]),
+                  ["left", "left", "left"],
+                ),
+              ]
+            : []),
+          ...(movedBands(c).length > 0
+            ? [
+                `band mins, moved so each band keeps its share of the accounts: ${movedBands(c)
+                  .map((b) => `${b.key} ${b.before} -> ${b.after}`)
+                  .join(", ")}`,
+              ]
+            : []),
           ...(c.threshold
             ? [`at-risk threshold (${c.threshold.band} min): ${c.threshold.before} -> ${c.threshold.after}`]
             : []),
@@ -175,6 +224,23 @@ export function registerCalibrate(program: Command, ctx: CliContext): void {
         ].join("\n"),
       );
     });
+}
+
+function fitOption(opts: CalibrateOptions): FitChoice {
+  if (!(FIT_MODES as readonly string[]).includes(opts.fit))
+    throw new UsageError(`--fit must be one of ${FIT_MODES.join(", ")}, got ${JSON.stringify(opts.fit)}`);
+  const mode = opts.fit as FitMode;
+  if (mode === "weights" && (opts.maxPoints !== undefined || opts.keepDirection))
+    throw new UsageError(
+      `${opts.maxPoints !== undefined ? "--max-points" : "--keep-direction"} shapes fitted scales: it needs --fit scales or --fit all, not --fit weights`,
+    );
+  const maxPoints =
+    opts.maxPoints === undefined
+      ? DEFAULT_FIT.maxPoints
+      : numberOption("--max-points", opts.maxPoints, 2, 100);
+  if (!Number.isInteger(maxPoints))
+    throw new UsageError(`--max-points must be a whole number, got ${opts.maxPoints}`);
+  return { mode, maxPoints, keepDirection: opts.keepDirection ?? false };
 }
 
 /** The written map at a few scores, so the reader sees what the probabilities look like. */

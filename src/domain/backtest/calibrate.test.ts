@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseModel } from "../model/parse-model.ts";
 import { calibrate, CalibrationError } from "./calibrate.ts";
 import { editModelSource } from "./edit-model-source.ts";
+import { DEFAULT_FIT } from "./fit-scales.ts";
 import { fitWeights, MIN_WEIGHT_SHARE } from "./fit-weights.ts";
 import { splitFold, stratifiedFolds } from "./folds.ts";
 import type { OutcomeSample } from "./samples.ts";
@@ -94,15 +95,41 @@ describe("calibrate", () => {
     expect(evaluated.size).toBe(data.length);
   });
 
-  it("improves a model that weighs a useless component, on held-out folds", () => {
-    const c = calibrate(MODEL, samples(400), { folds: 5, seed: 1, riskBands: ["at_risk"] });
+  it("improves a model that weighs a useless component, on held-out folds (weights only)", () => {
+    const c = calibrate(MODEL, samples(400), {
+      folds: 5,
+      seed: 1,
+      riskBands: ["at_risk"],
+      fit: { ...DEFAULT_FIT, mode: "weights" },
+    });
     expect(c.after.auc!).toBeGreaterThan(c.before.auc!);
     expect(c.after.aucFolds).toHaveLength(5);
     expect(c.weights).toEqual([
       { key: "good", before: 50, after: 99 },
       { key: "noise", before: 50, after: 0.99 },
     ]);
+    expect(c.scales).toBeNull();
+    expect(c.bands.every((b) => b.before === b.after)).toBe(true);
     expect(c.threshold).toBeNull();
+  });
+
+  it("fits scales and weights by default, and does at least as well as the weights alone", () => {
+    const data = samples(400);
+    const options = { folds: 5, seed: 1, riskBands: ["at_risk"] };
+    const weights = calibrate(MODEL, data, { ...options, fit: { ...DEFAULT_FIT, mode: "weights" } });
+    const all = calibrate(MODEL, data, options);
+    expect(all.fit).toEqual(DEFAULT_FIT);
+    expect(all.after.auc!).toBeGreaterThanOrEqual(weights.after.auc!);
+    // noise is higher for churners: its learned direction is "lower is better".
+    expect(all.scales!.map((s) => [s.key, s.direction, s.directionFrom])).toEqual([
+      ["good", 1, "data"],
+      ["noise", -1, "data"],
+    ]);
+    expect(all.model.components.map((c) => c.scale)).toEqual(all.scales!.map((s) => s.after));
+    // The at-risk band keeps its share of the accounts (ties aside): as many flagged, before and after.
+    expect(Math.abs(all.after.atRisk.flagged - all.before.atRisk.flagged)).toBeLessThanOrEqual(
+      data.length / 20,
+    );
   });
 
   it("refuses data with too few churned or retained accounts for the folds", () => {
@@ -134,6 +161,34 @@ describe("chooseThreshold", () => {
 });
 
 describe("editModelSource", () => {
+  it("writes a fitted scale on one line in place of the old one, flow or block, keeping comments", () => {
+    const block = SOURCE.replace(
+      "    scale: { min: 0, max: 100 }\n    weight: 50   # noise weight",
+      "    scale: # by hand\n      min: 0\n      max: 100\n    weight: 50   # noise weight",
+    );
+    const points: [number, number][] = [
+      [0, 100],
+      [12.5, 40],
+      [90, 0],
+    ];
+    const text = editModelSource(
+      block,
+      {
+        scales: [
+          { index: 0, scale: { points } },
+          { index: 1, scale: { points } },
+        ],
+      },
+      ["evidence"],
+    );
+    expect(text).toContain("    scale: { points: [[0, 100], [12.5, 40], [90, 0]] }\n    weight: 50\n");
+    expect(text).toContain("# keep this comment");
+    expect(text).toContain("scale: # by hand\n");
+    const model = parseModel(text);
+    expect(model.components.map((c) => c.scale)).toEqual([{ points }, { points }]);
+    expect(model.components.map((c) => c.weight)).toEqual([50, 50]);
+  });
+
   it("changes only the tuned numbers and prepends the evidence", () => {
     const text = editModelSource(
       SOURCE,
@@ -142,7 +197,7 @@ describe("editModelSource", () => {
           { index: 0, weight: 99 },
           { index: 1, weight: 1 },
         ],
-        bandMin: { index: 1, min: 62.5 },
+        bandMins: [{ index: 1, min: 62.5 }],
       },
       ["evidence", ""],
     );

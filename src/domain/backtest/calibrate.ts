@@ -1,10 +1,12 @@
-// Calibration by k-fold cross-validation: for each fold, the weights (and, when asked, the at-risk
-// threshold) are fitted on the other folds only, then the input model and the fitted one are both
+// Calibration by k-fold cross-validation: for each fold, the scales and weights (as `fit` says; and,
+// when asked, the at-risk threshold) are fitted on the other folds only, then the input model and the fitted one are both
 // evaluated on the held-out fold only. The model written out is fitted on all the data; the figures
 // reported for it are the held-out ones, an honest estimate of how the procedure does on new data.
 import { KnownError } from "../../errors.ts";
-import type { ScoringModel } from "../model/schema.ts";
+import type { Scale, ScoringModel } from "../model/schema.ts";
+import { keepBandShares } from "./band-shares.ts";
 import { DEFAULT_HORIZON_DAYS } from "./fit-churn-map.ts";
+import { DEFAULT_FIT, fitScales, withScales, type ComponentScaleFit, type FitChoice } from "./fit-scales.ts";
 import { fitWeights, withWeights } from "./fit-weights.ts";
 import { splitFold, stratifiedFolds } from "./folds.ts";
 import {
@@ -29,6 +31,8 @@ export interface CalibrateOptions {
   /** The bands that count as at risk (the lowest band of the model and of each segment). */
   riskBands: readonly string[];
   target?: Target | null;
+  /** What to fit: the scales, the weights or both (DEFAULT_FIT when absent). */
+  fit?: FitChoice;
   /** The horizon of the churn maps fitted in each fold (a label: the figures do not depend on it). */
   horizonDays?: number;
   /** Called with the accounts each step sees: lets a test prove fitting and evaluation never overlap. */
@@ -56,25 +60,65 @@ export interface Calibration {
   /** The input model with the weights (and threshold) fitted on all the data. */
   model: ScoringModel;
   weights: { key: string; before: number; after: number }[];
+  /** The base bands' mins (moved by fitted scales, to keep each band's share of the accounts). */
+  bands: { key: string; before: number; after: number }[];
+  /** The fitted scales (null with fit mode "weights"). */
+  scales: ScaleChange[] | null;
+  fit: FitChoice;
   threshold: { band: string; before: number; after: number; reached: boolean } | null;
   /** False when no component separated churned from retained accounts: weights unchanged. */
   fitted: boolean;
+}
+
+export interface ScaleChange extends Omit<ComponentScaleFit, "scale"> {
+  before: Scale;
+  after: Scale;
 }
 
 interface Fitted {
   model: ScoringModel;
   fitted: boolean;
   reached: boolean | null;
+  scales: ComponentScaleFit[] | null;
+  /** `train` scored with the fitted model, when the fit computed them (scores only: bands may differ). */
+  trainScores: BacktestSample[] | undefined;
 }
 
-/** Fits on `train` only: it is all this function is given. */
+/**
+ * Fits on `train` only: it is all this function is given. `scored`: `train` scored with `model`
+ * (they do not depend on the fold, so calibrate scores every account once).
+ */
 export function fitModel(
   model: ScoringModel,
   train: readonly OutcomeSample[],
-  options: Pick<CalibrateOptions, "riskBands" | "target">,
+  options: Pick<CalibrateOptions, "riskBands" | "target" | "fit">,
+  scored: readonly BacktestSample[] = scoreSamples(model, train),
 ): Fitted {
-  const fit = fitWeights(model, scoreSamples(model, train));
-  let fitted = withWeights(model, fit.weights);
+  const choice = options.fit ?? DEFAULT_FIT;
+  let fitted: ScoringModel;
+  let scales: ComponentScaleFit[] | null = null;
+  let didFit: boolean;
+  // The training accounts' scores under the fitted scales, when computed here (bands aside, they are
+  // the fitted model's scores: the churn map of the fold reads them).
+  let trainScores: BacktestSample[] | undefined;
+  if (choice.mode === "weights") {
+    const fit = fitWeights(model, scored);
+    fitted = withWeights(model, fit.weights);
+    didFit = fit.fitted;
+  } else {
+    const fit = fitScales(
+      model,
+      train.filter((_, i) => scored[i]!.score !== null),
+      choice,
+    );
+    if (fit.fitted) {
+      const curves = withScales(model, fit);
+      trainScores = scoreSamples(curves, train);
+      fitted = keepBandShares(model, scored, curves, trainScores);
+    } else fitted = model;
+    scales = fit.components;
+    didFit = fit.fitted;
+  }
   let reached: boolean | null = null;
   if (options.target) {
     const choice = chooseThreshold(fitted, train, options.riskBands, options.target);
@@ -83,7 +127,7 @@ export function fitModel(
       reached = choice.reached;
     }
   }
-  return { model: fitted, fitted: fit.fitted, reached };
+  return { model: fitted, fitted: didFit, reached, scales, trainScores };
 }
 
 export function calibrate(
@@ -108,6 +152,8 @@ export function calibrate(
     k,
     options.seed,
   );
+  // The input model's scores: the same in every fold.
+  const inputScores = scoreSamples(model, samples);
   const before: BacktestSample[][] = [];
   const after: BacktestSample[][] = [];
   const beforeP: (Prediction[] | null)[] = [];
@@ -118,16 +164,19 @@ export function calibrate(
     const trainSamples = train.map((i) => samples[i]!);
     const testSamples = test.map((i) => samples[i]!);
     options.trace?.({ fold: f, phase: "fit", accountIds: trainSamples.map((s) => s.accountId) });
-    const fitted = fitModel(model, trainSamples, options);
+    const trainScores = train.map((i) => inputScores[i]!);
+    const fitted = fitModel(model, trainSamples, options, trainScores);
     options.trace?.({ fold: f, phase: "evaluate", accountIds: testSamples.map((s) => s.accountId) });
-    before.push(scoreSamples(model, testSamples));
+    before.push(test.map((i) => inputScores[i]!));
     after.push(scoreSamples(fitted.model, testSamples));
-    // The map of each model's scores, fitted on the training folds (after the weights, for the fitted one).
-    beforeP.push(foldPredictions(scoreSamples(model, trainSamples), before[f]!, horizonDays));
-    afterP.push(foldPredictions(scoreSamples(fitted.model, trainSamples), after[f]!, horizonDays));
+    // The map of each model's scores, fitted on the training folds (after the fit, for the fitted one).
+    beforeP.push(foldPredictions(trainScores, before[f]!, horizonDays));
+    afterP.push(
+      foldPredictions(fitted.trainScores ?? scoreSamples(fitted.model, trainSamples), after[f]!, horizonDays),
+    );
   }
 
-  const final = fitModel(model, samples, options);
+  const final = fitModel(model, samples, options, inputScores);
   const band = thresholdBand(model);
   const finalBand = thresholdBand(final.model);
   return {
@@ -141,6 +190,14 @@ export function calibrate(
       before: c.weight,
       after: final.model.components[i]!.weight,
     })),
+    scales:
+      final.scales?.map(({ scale, ...rest }, i) => ({
+        ...rest,
+        before: model.components[i]!.scale,
+        after: scale,
+      })) ?? null,
+    fit: options.fit ?? DEFAULT_FIT,
+    bands: model.bands.map((b, i) => ({ key: b.key, before: b.min, after: final.model.bands[i]!.min })),
     threshold:
       options.target && band && finalBand
         ? { band: band.key, before: band.min, after: finalBand.min, reached: final.reached ?? false }

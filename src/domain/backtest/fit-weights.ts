@@ -45,11 +45,20 @@ export function fitWeights(model: ScoringModel, scored: readonly BacktestSample[
 
   const beta = keys.map(() => 0);
   columns.forEach((j, i) => (beta[j] = Math.max(0, k[i] ?? 0)));
-  const sum = beta.reduce((a, b) => a + b, 0);
-  if (!(sum > 0)) return unchanged;
-  const shares = beta.map((b) => Math.max(b / sum, MIN_WEIGHT_SHARE));
+  const weights = weightsFromEffects(beta, total);
+  return weights ? { weights, fitted: true } : unchanged;
+}
+
+/**
+ * Weights in proportion to each component's effect (>= 0) on the fitted score, scaled to `total`;
+ * a component without effect keeps the floor share. Null when no component has an effect.
+ */
+export function weightsFromEffects(effects: readonly number[], total: number): number[] | null {
+  const sum = effects.reduce((a, b) => a + b, 0);
+  if (!(sum > 0)) return null;
+  const shares = effects.map((b) => Math.max(b / sum, MIN_WEIGHT_SHARE));
   const shareSum = shares.reduce((a, b) => a + b, 0);
-  return { weights: shares.map((s) => roundWeight((s / shareSum) * total)), fitted: true };
+  return shares.map((s) => roundWeight((s / shareSum) * total));
 }
 
 /** Three significant digits: weights are read by people, and only their ratios matter. */
