@@ -32,3 +32,6 @@ export function foldOptions(opts: { folds: string; seed: string }): { folds: num
     throw new UsageError("--folds and --seed must be whole numbers");
   return { folds, seed };
 }
+
+/** An option's key as typed: `asOf` -> `--as-of`. */
+export const flag = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;

@@ -36,6 +36,8 @@ export interface HistoryBacktest {
   retainedReferenceDay: Day | null;
   lastSnapshotDay: Day | null;
   report: BacktestReport;
+  /** The accounts the report was made of: churners lead days before their churn, the retained. */
+  samples: BacktestSample[];
   leadTime: LeadTimeSummary;
   /**
    * Predicted (held-out) against actual churned MRR per month: each account's expected loss in the
@@ -137,10 +139,8 @@ export async function backtestHistory(
     band: r.band,
     components: r.components.map((c) => ({ key: c.key, score: c.score })),
   });
-  const report = backtestReport(
-    [...churnedRefs.map((r) => sample(r, true)), ...retainedRefs.map((r) => sample(r, false))],
-    options,
-  );
+  const samples = [...churnedRefs.map((r) => sample(r, true)), ...retainedRefs.map((r) => sample(r, false))];
+  const report = backtestReport(samples, options);
 
   // Each sample's outcome is judged lead days after its snapshot: a churner's snapshot is the one
   // lead days (up to 31 more) before its churn, so its expected loss lands in or just before the
@@ -178,6 +178,7 @@ export async function backtestHistory(
     retainedReferenceDay,
     lastSnapshotDay,
     report,
+    samples,
     leadTime,
     revenue,
     churnedWithoutDate: churners.length - churnDay.size,

@@ -651,7 +651,7 @@ describe("settings set --case-actors <user group>, and doctor's scope check for 
     expect(off.check("churn probability")).toMatchObject({ status: "warn", fix: CHURN_MAP_FIX });
     const text = await cli(["doctor"]);
     expect(text.stdout).toMatch(
-      /^warn {2}churn probability +the default model "default" has no churn map .*\. Fix: export the churn history as outcomes\.csv/m,
+      /^warn {2}churn probability +the default model "default" has no churn map .*\. Fix: when accounts have churned here .*calibrate --from-history .*otherwise export the churn history as outcomes\.csv/m,
     );
 
     const dir = await mkdtemp(join(tmpdir(), "css-doctor-"));

@@ -13,7 +13,7 @@ import { backtestFiles } from "../../services/backtest-files.ts";
 import { backtestHistory, recordBacktest, type HistoryBacktest } from "../../services/backtest-history.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
-import { asOfOption, foldOptions, numberOption } from "../options.ts";
+import { asOfOption, flag, foldOptions, numberOption } from "../options.ts";
 import { fmtNumber, fmtPercent, table } from "../output/format.ts";
 import { probabilityJson } from "../output/probability-json.ts";
 import { revenueForecastJson, revenueForecastText } from "../output/revenue-forecast.ts";
@@ -136,8 +136,6 @@ export function registerBacktest(program: Command, ctx: CliContext): void {
       );
     });
 }
-
-const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 /** The public JSON of a back-test (docs/backtesting.md): fields are only added. */
 export function reportJson(r: BacktestReport) {

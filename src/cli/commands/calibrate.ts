@@ -14,18 +14,22 @@ import type { ChurnMap } from "../../domain/model/schema.ts";
 import { calibrateFiles, movedBands } from "../../services/calibrate-files.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError, UserError } from "../errors.ts";
-import { asOfOption, foldOptions, numberOption } from "../options.ts";
+import { asOfOption, flag, foldOptions, numberOption } from "../options.ts";
 import { fmtPercent, table } from "../output/format.ts";
 import { probabilityJson } from "../output/probability-json.ts";
 import { readModelFile } from "../read-model-file.ts";
+import { withWorkspace } from "../workspace.ts";
+import { calibrateHistory } from "../../services/calibrate-history.ts";
 
 interface CalibrateOptions {
-  model: string;
-  accounts: string;
+  model?: string;
+  accounts?: string;
   metrics?: string;
   responses?: string;
-  outcomes: string;
-  asOf: string;
+  outcomes?: string;
+  asOf?: string;
+  fromHistory?: boolean;
+  leadDays: string;
   out: string;
   folds: string;
   seed: string;
@@ -45,13 +49,22 @@ export function registerCalibrate(program: Command, ctx: CliContext): void {
     .description(
       "fit the model's scales and weights to churn outcomes (k-fold cross-validated) and write a new model file",
     )
-    .requiredOption("--model <file>", "scoring model (YAML or JSON)")
-    .requiredOption("--accounts <file>", "accounts file (.csv or .jsonl)")
+    .option("--model <file>", "scoring model (YAML or JSON)")
+    .option("--accounts <file>", "accounts file (.csv or .jsonl)")
     .option("--metrics <file>", "metric observations file")
     .option("--responses <file>", "survey responses file")
-    .requiredOption("--outcomes <file>", "outcomes file: account_id,churned (1/0, true/false)[,churned_at]")
-    .requiredOption("--as-of <date>", "score as of this date, YYYY-MM-DD, with the data observed before it")
+    .option("--outcomes <file>", "outcomes file: account_id,churned (1/0, true/false)[,churned_at]")
+    .option("--as-of <date>", "score as of this date, YYYY-MM-DD, with the data observed before it")
     .requiredOption("--out <file>", "the calibrated model file to write (.yaml or .yml)")
+    .option(
+      "--from-history",
+      "fit only the churn probability map, on the workspace's stored snapshots and churned accounts, into the active model",
+    )
+    .option(
+      "--lead-days <days>",
+      "with --from-history: the snapshots this many days before churn (the horizon)",
+      "90",
+    )
     .option(
       "--fit <what>",
       "what to fit: weights, scales (monotone curves, the model's weights kept) or all",
@@ -73,7 +86,17 @@ export function registerCalibrate(program: Command, ctx: CliContext): void {
     )
     .option("--json", "print a JSON object")
     .option("--skip-invalid", "calibrate on the valid rows and report the invalid ones")
-    .action(async (opts: CalibrateOptions) => {
+    .action(async (opts: CalibrateOptions, command: Command) => {
+      if (![".yaml", ".yml"].includes(extname(opts.out).toLowerCase()))
+        throw new UsageError(
+          `--out: the calibrated model is written as YAML, with its evidence as a comment: name it .yaml or .yml (got ${JSON.stringify(opts.out)})`,
+        );
+      if (opts.fromHistory) return fromHistory(ctx, command, opts);
+      const missing = (["model", "accounts", "outcomes", "asOf"] as const).filter(
+        (k) => opts[k] === undefined,
+      );
+      if (missing.length > 0)
+        throw new UsageError(`missing ${missing.map(flag).join(", ")} (or use --from-history)`);
       const asOf = asOfOption(opts.asOf);
       const { folds, seed } = foldOptions(opts);
       const horizonDays = numberOption("--horizon-days", opts.horizonDays, 1, 3650);
@@ -87,21 +110,17 @@ export function registerCalibrate(program: Command, ctx: CliContext): void {
           : opts.targetRecall !== undefined
             ? { recall: numberOption("--target-recall", opts.targetRecall, 0, 1) }
             : null;
-      if (![".yaml", ".yml"].includes(extname(opts.out).toLowerCase()))
-        throw new UsageError(
-          `--out: the calibrated model is written as YAML, with its evidence as a comment: name it .yaml or .yml (got ${JSON.stringify(opts.out)})`,
-        );
       const fit = fitOption(opts);
-      const { model, source } = await readModelFile(opts.model);
+      const { model, source } = await readModelFile(opts.model!);
       const result = await calibrateFiles(
         model,
         source,
-        opts.model,
+        opts.model!,
         {
-          accounts: opts.accounts,
+          accounts: opts.accounts!,
           metrics: opts.metrics,
           responses: opts.responses,
-          outcomes: opts.outcomes,
+          outcomes: opts.outcomes!,
         },
         asOf,
         {
@@ -224,6 +243,75 @@ export function registerCalibrate(program: Command, ctx: CliContext): void {
         ].join("\n"),
       );
     });
+}
+
+/**
+ * `--from-history`: the churn map only, fitted on the workspace's history (services/calibrate-history)
+ * and written into the active model's text; `css-bot model set` then makes it active.
+ */
+async function fromHistory(ctx: CliContext, command: Command, opts: CalibrateOptions): Promise<void> {
+  const fileOnly = (
+    ["model", "accounts", "metrics", "responses", "outcomes", "asOf", "maxPoints", "keepDirection"] as const
+  ).filter((k) => opts[k] !== undefined);
+  const given = [
+    ...fileOnly.map(flag),
+    ...(["fit", "horizonDays", "targetPrecision", "targetRecall", "skipInvalid"] as const)
+      .filter((k) => command.getOptionValueSource(k) === "cli")
+      .map(flag),
+  ];
+  if (given.length > 0)
+    throw new UsageError(
+      `--from-history fits only the churn map, on the database's history: leave out ${given.join(", ")} (--lead-days is its horizon)`,
+    );
+  const lead = numberOption("--lead-days", opts.leadDays, 1, 3650);
+  if (!Number.isInteger(lead)) throw new UsageError("--lead-days must be a whole number of days");
+  const folds = foldOptions(opts);
+  const result = await withWorkspace(ctx, command, { create: false }, (db, workspace) =>
+    calibrateHistory(db.prisma, workspace.id, lead, folds),
+  );
+  // The written file must load as the model it claims to be.
+  parseModel(result.source, opts.out);
+  try {
+    await writeFile(opts.out, result.source);
+  } catch (e) {
+    throw new UserError(`${opts.out}: cannot write: ${(e as Error).message}`);
+  }
+  const h = result.history;
+  const json = {
+    from_history: true,
+    lead_days: lead,
+    model_version: result.modelVersion,
+    out: opts.out,
+    accounts: h.report.accounts,
+    churned: h.report.churned,
+    held_out: probabilityJson(h.report.probability),
+    churn_probability: result.map,
+    notes: h.notes,
+  };
+  if (opts.json) {
+    ctx.io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+    return;
+  }
+  const version = result.modelVersion === null ? "the default model" : `model version ${result.modelVersion}`;
+  ctx.io.stdout.write(
+    [
+      `Fitted the churn map of ${version} on the history: ${json.accounts} accounts (${json.churned} churned ` +
+        `within ${lead} days of their snapshot), figures on held-out folds only`,
+      table(
+        ["churn probability", "held out"],
+        [
+          ["Brier", fmt(h.report.probability.brier)],
+          ["log loss", fmt(h.report.probability.logLoss)],
+          ["expected calibration error", fmt(h.report.probability.ece)],
+        ],
+        ["left", "right"],
+      ),
+      churnMapText(result.map),
+      `wrote ${opts.out}: the model with its churn map; \`css-bot model set ${opts.out}\` makes it active`,
+      ...h.notes.map((n) => `note: ${n}`),
+      "",
+    ].join("\n"),
+  );
 }
 
 function fitOption(opts: CalibrateOptions): FitChoice {

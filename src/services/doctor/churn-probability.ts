@@ -12,11 +12,13 @@ const NAME = "churn probability";
  * outcomes file says which accounts churned: `account_id,churned[,churned_at]`, CSV or JSON Lines.
  */
 export const CHURN_MAP_FIX =
+  "when accounts have churned here since they were scored (status churned, with churned_at), " +
+  "npx css-bot calibrate --from-history --lead-days 90 --out calibrated.yaml; otherwise " +
   "export the churn history as outcomes.csv (account_id,churned[,churned_at]; churned 1 or 0), then " +
   "npx css-bot model show > model.yaml; " +
   "npx css-bot calibrate --model model.yaml --accounts accounts.csv --metrics metrics.csv " +
   "--outcomes outcomes.csv --as-of YYYY-MM-DD --out calibrated.yaml; " +
-  "npx css-bot model set calibrated.yaml (see docs/backtesting.md, Churn probability)";
+  "then npx css-bot model set calibrated.yaml (see docs/backtesting.md, Churn probability)";
 
 export function checkChurnProbability(active: { model: ScoringModel; version: number | null }): Check {
   const which =
