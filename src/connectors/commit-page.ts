@@ -16,7 +16,7 @@ import type {
   SourceResponse,
   SyncPage,
 } from "./contract.ts";
-import { reconcileAccounts, resolveSourceAccounts, responseKey } from "./identity.ts";
+import { applyRemovals, reconcileAccounts, resolveSourceAccounts, responseKey } from "./identity.ts";
 import { checkRecords, labels } from "./source-records.ts";
 
 export interface PageTarget {
@@ -46,6 +46,8 @@ export async function commitPage(
   ];
 
   const ids = await reconcileAccounts(db, workspaceId, kind, accounts.valid);
+  const removals = await applyRemovals(db, workspaceId, kind, page.removals ?? []);
+  rejected.push(...removals.notes);
   const unknown = [...metrics.valid, ...responses.valid]
     .map((r) => r.sourceAccountId)
     .filter((id) => !ids.has(id));
@@ -78,7 +80,7 @@ export async function commitPage(
 
   const counts: PageCounts = {
     read: page.read,
-    written: accounts.valid.length + observations.written + responseRows.length,
+    written: accounts.valid.length + removals.applied + observations.written + responseRows.length,
     rejected: rejected.length,
     superseded: observations.superseded,
   };

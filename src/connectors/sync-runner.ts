@@ -120,6 +120,7 @@ export async function runSync(
           baseUrl,
           headers: definition.authHeaders(secret),
           source: definition.title,
+          classify: definition.classifyError,
           signal,
         })
       : noHttp(definition.title);

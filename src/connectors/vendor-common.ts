@@ -31,7 +31,8 @@ export function checkRecords<T>(
 }
 
 export function recordName(what: string, item: unknown, index: number): string {
-  const id = isObject(item) ? item.id : undefined;
+  // Salesforce spells it Id.
+  const id = isObject(item) ? (item.id ?? item.Id) : undefined;
   return typeof id === "string" || typeof id === "number"
     ? `${what} ${id}`
     : `${what} #${index + 1} of its page`;

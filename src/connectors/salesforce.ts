@@ -1,0 +1,387 @@
+// Salesforce: Accounts to accounts (name, Website as the domain, the owner's email, and the segment,
+// revenue, renewal date and the customer's own id from configurable fields), deleted accounts to
+// churned ones and merged accounts to their winners. docs/connectors.md, "Salesforce", says the same
+// for admins.
+//
+// A sync exchanges the refresh token for an access token (OAuth 2.0 refresh token flow), checks the
+// settings' fields against the org's describe of Account, then reads Accounts through queryAll in
+// (SystemModstamp, Id) order from the cursor, following nextRecordsUrl; each batch is a page,
+// committed with the position of its last record. The first sync reads live accounts only; later
+// ones also see the deleted (IsDeleted) and merged (MasterRecordId) ones, and start a few minutes
+// before the last position, as a record's SystemModstamp is stamped before its transaction commits.
+import { z } from "zod";
+import { dateToDay, type Day } from "../domain/dates.ts";
+import {
+  ConnectorConfigError,
+  ConnectorAuthError,
+  type ConnectorDefinition,
+  type HttpFault,
+  type HttpRequest,
+  type SourceAccount,
+  type SourceHttp,
+  type SourceRemoval,
+  type SyncContext,
+  type SyncPage,
+} from "./contract.ts";
+import { baseUrlSchema, commonSettingsShape, parsedUrl } from "./common-settings.ts";
+import { checkRecords, envelope, normaliseDomain, round2, vendorDay } from "./vendor-common.ts";
+
+/** A field of Account by its API name (custom ones end in __c); no relationship paths. */
+const field = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z][A-Za-z0-9_]*$/, "must be a field's API name on Account, such as ARR__c");
+const settingsSchema = z.strictObject({
+  ...commonSettingsShape,
+  /** The org's My Domain URL (https://acme.my.salesforce.com): token endpoint and REST API alike. */
+  base_url: baseUrlSchema.refine(
+    (url) => !/^(login|test)\.salesforce\.com$/i.test(parsedUrl(url)?.hostname ?? ""),
+    {
+      message: "must be your org's My Domain URL (https://<domain>.my.salesforce.com), not the login server",
+    },
+  ),
+  api_version: z
+    .string()
+    .regex(/^v\d{2,3}\.0$/, 'must be a REST API version such as "v62.0"')
+    .default("v62.0"),
+  /** A text or picklist field whose value selects the scoring model's segment overrides. */
+  segment_field: field.optional(),
+  /** A number or currency field with the account's recurring revenue. */
+  revenue_field: field.optional(),
+  /** Whether revenue_field holds annual (ARR, divided by 12) or monthly (MRR) revenue. */
+  revenue_period: z.enum(["annual", "monthly"]).default("annual"),
+  /** A date or datetime field with the next renewal. */
+  renewal_date_field: field.optional(),
+  /** A text field holding the customer's own account id (matched with other sources' ids). */
+  account_id_field: field.optional(),
+  /** Values of Account.Type that make an account a customer; unset: every account is one. */
+  customer_types: z.array(z.string().trim().min(1)).min(1).optional(),
+});
+const secretSchema = z.strictObject({
+  client_id: z.string().trim().min(1),
+  client_secret: z.string().trim().min(1),
+  refresh_token: z.string().trim().min(1),
+});
+const cursorSchema = z.object({
+  /** "initial": the first pass over live accounts; "incremental": every change since. */
+  phase: z.enum(["initial", "incremental"]),
+  /** The SystemModstamp of the last account read (whole seconds, UTC); null before the first. */
+  since: z.iso.datetime().nullable(),
+  /** The Id of the last account read at `since` within a pass; null once a pass has ended. */
+  after_id: z.string().nullable(),
+});
+
+export type SalesforceSettings = z.output<typeof settingsSchema>;
+export type SalesforceSecret = z.infer<typeof secretSchema>;
+export type SalesforceCursor = z.infer<typeof cursorSchema>;
+type Context = SyncContext<SalesforceSettings, SalesforceSecret, SalesforceCursor>;
+
+// ---- Salesforce's answers (developer.salesforce.com/docs/platform/api-rest), lenient ----
+const tokenSchema = z.looseObject({ access_token: z.string().min(1), instance_url: z.string().optional() });
+const describeSchema = z.looseObject({
+  fields: z.array(z.looseObject({ name: z.string(), type: z.string() })),
+});
+const querySchema = z.looseObject({
+  done: z.boolean(),
+  totalSize: z.number().int(),
+  nextRecordsUrl: z.string().optional(),
+  records: z.array(z.unknown()),
+});
+const recordSchema = z.looseObject({
+  Id: z.string().min(15),
+  Name: z.string().nullish(),
+  Website: z.string().nullish(),
+  Type: z.string().nullish(),
+  IsDeleted: z.boolean(),
+  MasterRecordId: z.string().nullish(),
+  SystemModstamp: z.string(),
+  Owner: z.looseObject({ Email: z.string().nullish() }).nullish(),
+});
+type AccountRecord = z.infer<typeof recordSchema>;
+
+/** Field types each mapping accepts, as describe names them. */
+const TYPES = {
+  segment_field: ["string", "picklist", "textarea", "combobox"],
+  revenue_field: ["currency", "double", "int", "long", "percent"],
+  renewal_date_field: ["date", "datetime"],
+  account_id_field: ["string", "id", "reference", "textarea"],
+} as const;
+const STANDARD = [
+  "Id",
+  "Name",
+  "Website",
+  "Type",
+  "IsDeleted",
+  "MasterRecordId",
+  "SystemModstamp",
+  "Owner.Email",
+];
+/** Later syncs start this much before the last SystemModstamp read (see the file's comment). */
+const LAG_MS = 5 * 60_000;
+/** Salesforce's largest batch of query results. */
+const BATCH = 2000;
+
+export const salesforceConnector: ConnectorDefinition<
+  SalesforceSettings,
+  SalesforceSecret,
+  SalesforceCursor
+> = {
+  kind: "salesforce",
+  title: "Salesforce",
+  settings: settingsSchema,
+  secret: secretSchema,
+  cursor: cursorSchema,
+  defaultBaseUrl: null,
+  // The access token comes from the token endpoint at each sync (SalesforceSession).
+  authHeaders: () => ({}),
+  classifyError: classifySalesforceError,
+  sync: (context) => syncSalesforce(context),
+};
+
+/**
+ * REQUEST_LIMIT_EXCEEDED (403) is the org's rolling 24-hour allowance spent: retried like a 429, then
+ * the job retries later. A token endpoint's invalid_grant, invalid_client or invalid_client_id (400)
+ * is a refresh token or client that Salesforce refuses: the connector's credentials.
+ */
+export function classifySalesforceError(status: number, body: string): HttpFault | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return null;
+  }
+  const first: unknown = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (typeof first !== "object" || first === null) return null;
+  const { errorCode, message, error, error_description: description } = first as Record<string, unknown>;
+  if (errorCode === "REQUEST_LIMIT_EXCEEDED")
+    return {
+      retry: true,
+      problem: `REQUEST_LIMIT_EXCEEDED: ${typeof message === "string" ? message : "the org's API requests are used up"}`,
+    };
+  if (
+    status === 400 &&
+    typeof error === "string" &&
+    /^(invalid_grant|invalid_client|invalid_client_id)$/.test(error)
+  )
+    return {
+      auth: true,
+      problem: `the token endpoint answered ${error}${typeof description === "string" ? `: ${description}` : ""}; connect the app again for a new refresh token`,
+    };
+  return null;
+}
+
+/** The access token, fetched with the refresh token, and fetched again once when a session ends mid-sync. */
+class SalesforceSession {
+  private token: string | null = null;
+
+  constructor(
+    private readonly http: SourceHttp,
+    private readonly secret: SalesforceSecret,
+  ) {}
+
+  async json<T>(request: HttpRequest): Promise<T> {
+    const first = this.token === null;
+    const token = this.token ?? (await this.refresh());
+    try {
+      return await this.http.json<T>(this.authorised(request, token));
+    } catch (error) {
+      // INVALID_SESSION_ID: the session timed out (2 hours by default) while a sync ran. One new
+      // token; a refusal of that one is the credentials' fault and stands.
+      if (!(error instanceof ConnectorAuthError) || first) throw error;
+      return this.http.json<T>(this.authorised(request, await this.refresh()));
+    }
+  }
+
+  private authorised(request: HttpRequest, token: string): HttpRequest {
+    return { ...request, headers: { ...request.headers, authorization: `Bearer ${token}` } };
+  }
+
+  private async refresh(): Promise<string> {
+    const answer = await this.http.json({
+      method: "POST",
+      path: "/services/oauth2/token",
+      form: {
+        grant_type: "refresh_token",
+        client_id: this.secret.client_id,
+        client_secret: this.secret.client_secret,
+        refresh_token: this.secret.refresh_token,
+      },
+    });
+    this.token = envelope(tokenSchema, answer, "Salesforce /services/oauth2/token").access_token;
+    return this.token;
+  }
+}
+
+async function* syncSalesforce(ctx: Context): AsyncGenerator<SyncPage<SalesforceCursor>> {
+  const session = new SalesforceSession(ctx.http, ctx.secret);
+  const api = `/services/data/${ctx.settings.api_version}`;
+  const describe = envelope(
+    describeSchema,
+    await session.json({ path: `${api}/sobjects/Account/describe` }),
+    `Salesforce ${api}/sobjects/Account/describe`,
+  );
+  const mapper = new AccountMapper(ctx.settings, describe.fields);
+  const cursor = ctx.cursor ?? { phase: "initial" as const, since: null, after_id: null };
+  const soql = accountQuery(mapper.fields, cursor);
+  let answer = await session.json<unknown>({
+    path: `${api}/queryAll`,
+    query: { q: soql },
+    headers: BATCH_HEADER,
+  });
+  let position = { since: cursor.since, id: cursor.after_id };
+  for (;;) {
+    const page = envelope(querySchema, answer, `Salesforce ${api}/queryAll`);
+    const mapped = mapper.page(page.records);
+    if (mapped.last) position = mapped.last;
+    const done = page.done || !page.nextRecordsUrl;
+    const next: SalesforceCursor = done
+      ? {
+          phase: "incremental",
+          since: position.since ?? stamp(new Date(ctx.now.getTime() - LAG_MS)),
+          after_id: null,
+        }
+      : { phase: cursor.phase, since: position.since, after_id: position.id };
+    if (page.records.length || cursor.phase === "initial" || !done) yield { ...mapped.page, cursor: next };
+    if (done) return;
+    answer = await session.json<unknown>({ path: page.nextRecordsUrl!, headers: BATCH_HEADER });
+  }
+}
+
+const BATCH_HEADER = { "sforce-query-options": `batchSize=${BATCH}` };
+
+/** SOQL's datetime literal: whole seconds, UTC. */
+const stamp = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, "Z");
+
+function accountQuery(fields: readonly string[], cursor: SalesforceCursor): string {
+  const where: string[] = [];
+  if (cursor.phase === "initial") where.push("IsDeleted = false");
+  if (cursor.since !== null && cursor.after_id !== null) {
+    // Within a pass: after the last record read, in (SystemModstamp, Id) order.
+    const since = stamp(new Date(cursor.since));
+    where.push(`(SystemModstamp > ${since} OR (SystemModstamp = ${since} AND Id > '${cursor.after_id}'))`);
+  } else if (cursor.since !== null) {
+    where.push(`SystemModstamp >= ${stamp(new Date(Date.parse(cursor.since) - LAG_MS))}`);
+  }
+  return [
+    `SELECT ${fields.join(", ")} FROM Account`,
+    ...(where.length ? [`WHERE ${where.join(" AND ")}`] : []),
+    "ORDER BY SystemModstamp ASC, Id ASC",
+  ].join(" ");
+}
+
+/** Accounts to accounts and removals, under the connector's settings checked against the describe. */
+class AccountMapper {
+  readonly fields: string[];
+  private readonly types: Set<string> | null;
+
+  constructor(
+    private readonly settings: SalesforceSettings,
+    described: readonly { name: string; type: string }[],
+  ) {
+    const byName = new Map(described.map((f) => [f.name.toLowerCase(), f]));
+    const problems: string[] = [];
+    for (const key of Object.keys(TYPES) as (keyof typeof TYPES)[]) {
+      const name = settings[key];
+      if (name === undefined) continue;
+      const found = byName.get(name.toLowerCase());
+      const accepted: readonly string[] = TYPES[key];
+      if (!found)
+        problems.push(`settings.${key}: Account has no field "${name}" (or this user cannot see it)`);
+      else if (!accepted.includes(found.type))
+        problems.push(
+          `settings.${key}: Account.${found.name} is a ${found.type} field; it must be one of: ${accepted.join(", ")}`,
+        );
+      else settings = { ...settings, [key]: found.name }; // the API name as Salesforce spells it
+    }
+    if (problems.length)
+      throw new ConnectorConfigError(
+        `the Salesforce field mapping does not fit this org:\n  ${problems.join("\n  ")}`,
+      );
+    this.settings = settings;
+    const mapped = [
+      settings.segment_field,
+      settings.revenue_field,
+      settings.renewal_date_field,
+      settings.account_id_field,
+    ];
+    this.fields = [...new Set([...STANDARD, ...mapped.filter((f) => f !== undefined)])];
+    this.types = settings.customer_types
+      ? new Set(settings.customer_types.map((t) => t.toLowerCase()))
+      : null;
+  }
+
+  page(records: readonly unknown[]): {
+    page: Omit<SyncPage<SalesforceCursor>, "cursor">;
+    last: { since: string; id: string } | null;
+  } {
+    const checked = checkRecords(records, recordSchema, "account");
+    const rejected = checked.rejected;
+    const accounts: SourceAccount[] = [];
+    const removals: SourceRemoval[] = [];
+    let last: { since: string; id: string } | null = null;
+    for (const record of checked.records) {
+      const modified = Date.parse(record.SystemModstamp);
+      if (Number.isNaN(modified)) {
+        rejected.push({
+          record: `account ${record.Id}`,
+          reason: `SystemModstamp: not a time: ${record.SystemModstamp}`,
+        });
+        continue;
+      }
+      last = { since: stamp(new Date(modified)), id: record.Id };
+      if (record.IsDeleted) {
+        removals.push({
+          sourceId: record.Id,
+          on: dateToDay(new Date(modified)),
+          mergedInto: record.MasterRecordId ?? null,
+        });
+        continue;
+      }
+      const mapped = this.account(record);
+      if (typeof mapped === "string") rejected.push({ record: `account ${record.Id}`, reason: mapped });
+      else if (mapped) accounts.push(mapped);
+    }
+    return { page: { read: records.length, accounts, removals, rejected }, last };
+  }
+
+  /** The account, null for one whose Type is not a customer's, or why it cannot be used. */
+  private account(r: AccountRecord): SourceAccount | null | string {
+    if (this.types && !this.types.has((r.Type ?? "").trim().toLowerCase())) return null;
+    const s = this.settings;
+    const value = (name: string | undefined): unknown =>
+      name ? (r as Record<string, unknown>)[name] : undefined; // looseObject keeps the mapped fields
+    const text = (name: string | undefined): string | null | undefined => {
+      if (!name) return undefined;
+      const v = value(name);
+      if (v === null || v === undefined) return null;
+      return (typeof v === "string" ? v : JSON.stringify(v)).trim() || null;
+    };
+    const revenue = value(s.revenue_field);
+    if (revenue !== undefined && revenue !== null && typeof revenue !== "number")
+      return `${s.revenue_field}: not a number: ${JSON.stringify(revenue)}`;
+    const renewalText = text(s.renewal_date_field);
+    const renewalDate: Day | null | undefined =
+      renewalText === undefined ? undefined : renewalText === null ? null : vendorDay(renewalText);
+    if (renewalDate === null && renewalText)
+      return `${s.renewal_date_field}: not a date: ${JSON.stringify(renewalText)}`;
+    return {
+      sourceId: r.Id,
+      name: r.Name?.trim() || null,
+      domain: normaliseDomain(r.Website),
+      owner: r.Owner?.Email?.trim().toLowerCase() || null,
+      ...(s.segment_field ? { segment: text(s.segment_field) } : {}),
+      ...(s.account_id_field ? { externalId: text(s.account_id_field) } : {}),
+      ...(s.revenue_field
+        ? {
+            mrr:
+              typeof revenue === "number"
+                ? round2(s.revenue_period === "annual" ? revenue / 12 : revenue)
+                : null,
+          }
+        : {}),
+      ...(s.renewal_date_field ? { renewalDate } : {}),
+      status: "active",
+      churnedAt: null,
+    };
+  }
+}
