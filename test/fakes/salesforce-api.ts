@@ -139,6 +139,10 @@ class FakeSalesforceServer extends VendorFake {
     this.refreshTokens.clear();
     this.expireSessions();
   }
+  /** The refresh tokens accepted from now on (an admin connected the app again). */
+  rotateRefreshTokens(tokens: string[]): void {
+    this.refreshTokens = new Set(tokens);
+  }
   /** Access tokens answer 401 INVALID_SESSION_ID, as after the org's session timeout. */
   expireSessions(): void {
     this.accessTokens.clear();

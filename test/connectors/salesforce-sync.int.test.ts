@@ -1,0 +1,182 @@
+// The Salesforce connector through the sync runner, into a real database: accounts written with their
+// owners, revenue and renewals; the cursor committed with each page (a sync that fails mid-way
+// resumes there); deleted accounts churned and merged ones folded into their winners; refused
+// credentials and a mapping that does not fit the org recorded on the connector.
+import { randomBytes } from "node:crypto";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runSync } from "../../src/connectors/sync-runner.ts";
+import { upsertAccounts } from "../../src/db/repositories/accounts.ts";
+import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
+import { SecretBox } from "../../src/security/secret-box.ts";
+import { addConnector } from "../../src/services/connectors.ts";
+import { startFakeSalesforce, type FakeSalesforce } from "../fakes/salesforce-api.ts";
+import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
+
+const HOUR = 3_600_000;
+const box = new SecretBox(randomBytes(32));
+let db: TestDatabase;
+let sf: FakeSalesforce;
+let workspaceId: number;
+let connectorId: number;
+
+beforeEach(async () => {
+  [db, sf] = await Promise.all([createTestDatabase("postgres"), startFakeSalesforce()]);
+  workspaceId = (await ensureWorkspace(db.prisma, "acme")).id;
+  sf.addField("ARR__c", "currency");
+  sf.addField("Renewal_Date__c", "date");
+  sf.addField("Tier__c", "picklist");
+  connectorId = (await add()).connector.id;
+});
+afterEach(async () => {
+  await Promise.all([db.close(), sf.close()]);
+});
+
+function add(secret: object = {}, settings: object = {}) {
+  return addConnector(db.prisma, box, workspaceId, {
+    name: "crm",
+    kind: "salesforce",
+    settings: {
+      base_url: sf.baseUrl,
+      revenue_field: "ARR__c",
+      renewal_date_field: "Renewal_Date__c",
+      segment_field: "Tier__c",
+      ...settings,
+    },
+    secret: {
+      client_id: sf.clientId,
+      client_secret: sf.clientSecret,
+      refresh_token: "5Aep861-fake-refresh",
+      ...secret,
+    },
+    actor: "test",
+  });
+}
+
+const sync = () =>
+  runSync(
+    {
+      prisma: db.prisma,
+      box,
+      // Instant, and a short budget: a failing page fails the run at once.
+      http: { sleep: () => Promise.resolve(), retryBudgetMs: 1, backoffMs: 10, random: () => 1 },
+      now: () => new Date(sf.clock.now()),
+    },
+    connectorId,
+    { workspaceId, trigger: "test" },
+  );
+
+const accounts = () =>
+  db.prisma.account.findMany({
+    where: { workspaceId },
+    orderBy: { id: "asc" },
+    include: { sourceIds: true },
+  });
+const connector = () => db.prisma.connectorConfig.findUniqueOrThrow({ where: { id: connectorId } });
+const day = (text: string) => new Date(`${text}T00:00:00Z`);
+
+describe("Salesforce sync into the database", () => {
+  it("writes accounts with owner, MRR from ARR, renewal and segment, and commits the cursor per page", async () => {
+    const owner = sf.addUser({ email: "Rep@Vendor.example" });
+    const acme = sf.addAccount(
+      { Name: "Acme", Website: "acme.com", ARR__c: 60_000, Renewal_Date__c: "2025-09-30", Tier__c: "smb" },
+      { ownerId: owner },
+    );
+    for (let i = 0; i < 2_100; i++) sf.addAccount({ Name: `A${i}` }, { at: sf.clock.now() + i * 1000 });
+    sf.failNext((r) => /\/queryAll\/01g/.test(r.path), { status: 503 }); // the second page fails
+
+    await expect(sync()).rejects.toThrow(/still failing after 1 attempt/);
+    expect((await connector()).cursor).toMatchObject({
+      phase: "initial",
+      after_id: expect.any(String) as string,
+    });
+    expect(await db.prisma.account.count({ where: { workspaceId } })).toBe(2000);
+
+    const result = await sync(); // resumes after the committed page
+    expect(result).toMatchObject({ pages: 1, read: 101, written: 101, rejected: 0 });
+    expect(await db.prisma.account.count({ where: { workspaceId } })).toBe(2_101);
+    const [first] = await accounts();
+    expect(first).toMatchObject({
+      externalId: `salesforce:${acme}`,
+      name: "Acme",
+      domain: "acme.com",
+      owner: "rep@vendor.example",
+      segment: "smb",
+      renewalDate: day("2025-09-30"),
+      status: "active",
+    });
+    expect(Number(first!.mrr)).toBe(5000);
+    expect(first!.sourceIds).toEqual([
+      { workspaceId, source: "salesforce", sourceId: acme, accountId: first!.id },
+    ]);
+    expect((await connector()).cursor).toMatchObject({ phase: "incremental", after_id: null });
+  }, 30_000);
+
+  it("churns deleted accounts, folds merged ones into their winner, and leaves unknown ones alone", async () => {
+    const gone = sf.addAccount({ Name: "Gone", ARR__c: 12_000 });
+    const winner = sf.addAccount({ Name: "Globex", Website: "globex.com" });
+    const sameDomain = sf.addAccount({ Name: "Globex (dup)", Website: "https://www.globex.com" });
+    const apart = sf.addAccount({ Name: "Initech old", Website: "initech-old.com" });
+    const initech = sf.addAccount({ Name: "Initech", Website: "initech.com" });
+    // Another source's account on the duplicate's domain: the duplicate's record met it by domain.
+    await upsertAccounts(db.prisma, workspaceId, [
+      {
+        ...{ accountId: "G-1", name: "Globex Inc", domain: "globex.com", segment: null, owner: null },
+        ...{ mrr: null, seats: null, renewalDate: null, createdAt: null, churnedAt: null },
+        ...{ status: "active", statusGiven: false },
+      },
+    ]);
+    await sync();
+    const before = await accounts();
+    const idOf = (sourceId: string) =>
+      before.find((a) => a.sourceIds.some((s) => s.sourceId === sourceId))!.id;
+    expect(idOf(winner)).toBe(idOf(sameDomain));
+
+    sf.clock.advance(HOUR);
+    const never = sf.addAccount({ Name: "Never seen" });
+    sf.deleteAccount(never);
+    sf.deleteAccount(gone);
+    sf.mergeAccounts(winner, sameDomain);
+    sf.mergeAccounts(initech, apart);
+    const result = await sync();
+
+    const after = await accounts();
+    expect(after).toHaveLength(before.length); // the never-seen deletion made no account
+    const byId = new Map(after.map((a) => [a.id, a]));
+    expect(byId.get(idOf(gone))).toMatchObject({ status: "churned", churnedAt: day("2025-01-15") });
+    expect(Number(byId.get(idOf(gone))!.mrr)).toBe(0);
+    // A merge is not a churn: the shared account stays active, and so does the loser's own one.
+    expect(byId.get(idOf(winner))).toMatchObject({ status: "active", churnedAt: null });
+    expect(byId.get(idOf(apart))).toMatchObject({ status: "active", name: "Initech old" });
+    const mapped = await db.prisma.accountSourceId.findMany({
+      where: { workspaceId, source: "salesforce", sourceId: { in: [sameDomain, apart] } },
+      orderBy: { sourceId: "asc" },
+    });
+    expect(mapped.map((m) => [m.sourceId, m.accountId])).toEqual([
+      [sameDomain, idOf(winner)],
+      [apart, idOf(initech)],
+    ]);
+    expect(result.rejections).toEqual([
+      {
+        record: `account ${apart}`,
+        reason: `merged into ${initech}: the account it was here (id ${idOf(apart)}) keeps its history and is no longer synced; remove or mark it churned by an import`,
+      },
+    ]);
+  });
+
+  it("marks the connector auth_failed when the refresh token is refused, and error when the mapping does not fit", async () => {
+    sf.revokeRefreshTokens();
+    await expect(sync()).rejects.toThrow(/invalid_grant/);
+    expect(await connector()).toMatchObject({
+      status: "auth_failed",
+      lastError: expect.stringContaining(
+        "Salesforce refused the credentials (the token endpoint answered invalid_grant",
+      ) as string,
+    });
+
+    connectorId = (await add({ refresh_token: "5Aep861-new" }, { revenue_field: "Tier__c" })).connector.id;
+    sf.rotateRefreshTokens(["5Aep861-new"]);
+    await expect(sync()).rejects.toThrow(/settings.revenue_field: Account.Tier__c is a picklist field/);
+    expect(await connector()).toMatchObject({ status: "error" });
+    expect(await db.prisma.account.count({ where: { workspaceId } })).toBe(0);
+  });
+});
