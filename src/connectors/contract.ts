@@ -137,6 +137,14 @@ export interface SyncContext<Settings, Secret, Cursor> {
   log: Logger;
 }
 
+/** What `connectors add` gives a definition's check (see ConnectorDefinition.check). */
+export interface CheckContext<Settings, Secret> {
+  settings: Settings;
+  secret: Secret;
+  http: SourceHttp;
+  signal: AbortSignal;
+}
+
 export interface ConnectorDefinition<Settings, Secret, Cursor> {
   kind: ConnectorKind;
   /** For the CLI and Slack: "Stripe". */
@@ -152,6 +160,12 @@ export interface ConnectorDefinition<Settings, Secret, Cursor> {
   authHeaders(secret: Secret): Record<string, string>;
   /** The vendor's error answers whose status misleads (see HttpFault); default: by status alone. */
   classifyError?: ClassifyHttpError;
+  /**
+   * Run by `connectors add` before anything is stored: the source takes the credentials and the
+   * settings fit it (Salesforce: the field mapping against the org's describe). Throws
+   * ConnectorAuthError or ConnectorConfigError naming the problem. Every sync checks the same again.
+   */
+  check?(context: CheckContext<Settings, Secret>): Promise<void>;
   /** Reads from the cursor to now, a page at a time. */
   sync(context: SyncContext<Settings, Secret, Cursor>): AsyncIterable<SyncPage<Cursor>>;
 }

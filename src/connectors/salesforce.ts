@@ -135,6 +135,9 @@ export const salesforceConnector: ConnectorDefinition<
   // The access token comes from the token endpoint at each sync (SalesforceSession).
   authHeaders: () => ({}),
   classifyError: classifySalesforceError,
+  check: async (context) => {
+    await openMapping(new SalesforceSession(context.http, context.secret), context.settings);
+  },
   sync: (context) => syncSalesforce(context),
 };
 
@@ -215,12 +218,7 @@ class SalesforceSession {
 async function* syncSalesforce(ctx: Context): AsyncGenerator<SyncPage<SalesforceCursor>> {
   const session = new SalesforceSession(ctx.http, ctx.secret);
   const api = `/services/data/${ctx.settings.api_version}`;
-  const describe = envelope(
-    describeSchema,
-    await session.json({ path: `${api}/sobjects/Account/describe` }),
-    `Salesforce ${api}/sobjects/Account/describe`,
-  );
-  const mapper = new AccountMapper(ctx.settings, describe.fields);
+  const mapper = await openMapping(session, ctx.settings);
   const cursor = ctx.cursor ?? { phase: "initial" as const, since: null, after_id: null };
   const soql = accountQuery(mapper.fields, cursor);
   let answer = await session.json<unknown>({
@@ -245,6 +243,13 @@ async function* syncSalesforce(ctx: Context): AsyncGenerator<SyncPage<Salesforce
     if (done) return;
     answer = await session.json<unknown>({ path: page.nextRecordsUrl!, headers: BATCH_HEADER });
   }
+}
+
+/** The settings' mapping checked against the org's describe of Account (throws ConnectorConfigError). */
+async function openMapping(session: SalesforceSession, settings: SalesforceSettings): Promise<AccountMapper> {
+  const path = `/services/data/${settings.api_version}/sobjects/Account/describe`;
+  const describe = envelope(describeSchema, await session.json({ path }), `Salesforce ${path}`);
+  return new AccountMapper(settings, describe.fields);
 }
 
 const BATCH_HEADER = { "sforce-query-options": `batchSize=${BATCH}` };

@@ -81,6 +81,7 @@ export function registerConnectors(program: Command, ctx: CliContext): void {
             settings,
             secret,
             actor: "cli",
+            check: true,
           });
           const timezone = readSettings(ws.settings).timezone;
           const scheduled = await ifQueuesReachable(ctx, (q) =>
