@@ -54,6 +54,11 @@ const settingsSchema = z.strictObject({
   renewal_date_field: field.optional(),
   /** A text field holding the customer's own account id (matched with other sources' ids). */
   account_id_field: field.optional(),
+  /**
+   * The share of the org's rolling 24-hour API allowance (Sforce-Limit-Info) past which a sync stops
+   * after its current page, leaving the rest to the org's other integrations; the next sync resumes.
+   */
+  max_api_usage: z.number().gt(0).max(1).default(0.9),
   /** Values of Account.Type that make an account a customer; unset: every account is one. */
   customer_types: z.array(z.string().trim().min(1)).min(1).optional(),
 });
@@ -218,14 +223,14 @@ class SalesforceSession {
 async function* syncSalesforce(ctx: Context): AsyncGenerator<SyncPage<SalesforceCursor>> {
   const session = new SalesforceSession(ctx.http, ctx.secret);
   const api = `/services/data/${ctx.settings.api_version}`;
-  const mapper = await openMapping(session, ctx.settings);
+  const usage = new ApiUsage(ctx.settings.max_api_usage);
+  const mapper = await openMapping(session, ctx.settings, usage);
   const cursor = ctx.cursor ?? { phase: "initial" as const, since: null, after_id: null };
+  if (usage.spent(ctx)) return;
   const soql = accountQuery(mapper.fields, cursor);
-  let answer = await session.json<unknown>({
-    path: `${api}/queryAll`,
-    query: { q: soql },
-    headers: BATCH_HEADER,
-  });
+  const read = (path: string, query?: HttpRequest["query"]) =>
+    session.json<unknown>({ path, query, headers: BATCH_HEADER, onHeaders: usage.read });
+  let answer = await read(`${api}/queryAll`, { q: soql });
   let position = { since: cursor.since, id: cursor.after_id };
   for (;;) {
     const page = envelope(querySchema, answer, `Salesforce ${api}/queryAll`);
@@ -240,15 +245,44 @@ async function* syncSalesforce(ctx: Context): AsyncGenerator<SyncPage<Salesforce
         }
       : { phase: cursor.phase, since: position.since, after_id: position.id };
     if (page.records.length || cursor.phase === "initial" || !done) yield { ...mapped.page, cursor: next };
-    if (done) return;
-    answer = await session.json<unknown>({ path: page.nextRecordsUrl!, headers: BATCH_HEADER });
+    if (done || usage.spent(ctx)) return;
+    answer = await read(page.nextRecordsUrl!);
+  }
+}
+
+/** The org's API usage as Salesforce reports it on each answer (Sforce-Limit-Info: api-usage=18/5000). */
+class ApiUsage {
+  private used = 0;
+  private limit = 0;
+
+  constructor(private readonly maxShare: number) {}
+
+  readonly read = (headers: Headers): void => {
+    const m = /api-usage=(\d+)\/(\d+)/.exec(headers.get("sforce-limit-info") ?? "");
+    if (m) [this.used, this.limit] = [Number(m[1]), Number(m[2])];
+  };
+
+  /** True (and logged) when the sync should stop here for the org's other integrations. */
+  spent(ctx: Context): boolean {
+    if (!this.limit || this.used / this.limit < this.maxShare) return false;
+    ctx.log.warn("Salesforce API allowance nearly spent: the sync stops here and resumes at the next run", {
+      used: this.used,
+      limit: this.limit,
+      max_api_usage: this.maxShare,
+    });
+    return true;
   }
 }
 
 /** The settings' mapping checked against the org's describe of Account (throws ConnectorConfigError). */
-async function openMapping(session: SalesforceSession, settings: SalesforceSettings): Promise<AccountMapper> {
+async function openMapping(
+  session: SalesforceSession,
+  settings: SalesforceSettings,
+  usage?: ApiUsage,
+): Promise<AccountMapper> {
   const path = `/services/data/${settings.api_version}/sobjects/Account/describe`;
-  const describe = envelope(describeSchema, await session.json({ path }), `Salesforce ${path}`);
+  const answer = await session.json({ path, onHeaders: usage?.read });
+  const describe = envelope(describeSchema, answer, `Salesforce ${path}`);
   return new AccountMapper(settings, describe.fields);
 }
 

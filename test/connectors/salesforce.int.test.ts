@@ -318,6 +318,30 @@ describe("Salesforce connector: faults", () => {
     );
   });
 
+  it("stops after a page when the org's API usage passes max_api_usage, and the next sync resumes", async () => {
+    const ids = Array.from({ length: 4_100 }, (_, i) =>
+      sf.addAccount({ Name: `A${i}` }, { at: sf.clock.now() + i * 1000 }),
+    );
+    sf.dailyLimit = 100;
+    sf.setApiUsage(80); // Sforce-Limit-Info: api-usage=81/100 on the describe, 82/100 on the query
+    const cut = await sync(null, { max_api_usage: 0.82 });
+    expect(cut).toHaveLength(1);
+    expect(cut[0]!.cursor).toEqual({
+      phase: "initial",
+      since: expect.any(String) as string,
+      after_id: ids[1999],
+    });
+    expect(queries()).toHaveLength(1);
+
+    const spent = await sync(cut[0]!.cursor, { max_api_usage: 0.82 });
+    expect(spent).toEqual([]); // already past the share after the describe: nothing read
+    expect(queries()).toHaveLength(1);
+
+    sf.setApiUsage(0); // the rolling window moved on
+    const rest = await sync(cut[0]!.cursor, { max_api_usage: 0.82 });
+    expect(accountsOf(rest).map((a) => a.sourceId)).toEqual(ids.slice(2000));
+  }, 30_000);
+
   it("gives one clear error when the refresh token or the client is refused", async () => {
     sf.revokeRefreshTokens();
     const error = await sync(null).catch((e: unknown) => e);
