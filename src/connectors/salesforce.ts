@@ -1,7 +1,7 @@
 // Salesforce: Accounts to accounts (name, Website as the domain, the owner's email, and the segment,
 // revenue, renewal date and the customer's own id from configurable fields), deleted accounts to
-// churned ones and merged accounts to their winners. docs/connectors.md, "Salesforce", says the same
-// for admins.
+// churned ones and merged accounts to their winners; with read_cases, Cases as support load
+// (salesforce-cases.ts). docs/connectors.md, "Salesforce", says the same for admins.
 //
 // A sync exchanges the refresh token for an access token (OAuth 2.0 refresh token flow), checks the
 // settings' fields against the org's describe of Account, then reads Accounts through queryAll in
@@ -24,6 +24,8 @@ import {
   type SyncPage,
 } from "./contract.ts";
 import { baseUrlSchema, commonSettingsShape, parsedUrl } from "./common-settings.ts";
+import { casesStateSchema, readCases } from "./salesforce-cases.ts";
+import { queryBatches, type SalesforceRead } from "./salesforce-query.ts";
 import { checkRecords, envelope, normaliseDomain, round2, vendorDay } from "./vendor-common.ts";
 
 /** A field of Account by its API name (custom ones end in __c); no relationship paths. */
@@ -59,6 +61,10 @@ const settingsSchema = z.strictObject({
    * after its current page, leaving the rest to the org's other integrations; the next sync resumes.
    */
   max_api_usage: z.number().gt(0).max(1).default(0.9),
+  /** Read Cases as support load: open_tickets, open_tickets_high, tickets_created (needs Read on Case). */
+  read_cases: z.boolean().default(false),
+  /** Case priorities counted in open_tickets_high. */
+  high_priorities: z.array(z.string().trim().min(1)).min(1).default(["High"]),
   /** Values of Account.Type that make an account a customer; unset: every account is one. */
   customer_types: z.array(z.string().trim().min(1)).min(1).optional(),
 });
@@ -74,6 +80,8 @@ const cursorSchema = z.object({
   since: z.iso.datetime().nullable(),
   /** The Id of the last account read at `since` within a pass; null once a pass has ended. */
   after_id: z.string().nullable(),
+  /** What the last read of Cases left for the next (read_cases). */
+  cases: casesStateSchema.optional(),
 });
 
 export type SalesforceSettings = z.output<typeof settingsSchema>;
@@ -85,12 +93,6 @@ type Context = SyncContext<SalesforceSettings, SalesforceSecret, SalesforceCurso
 const tokenSchema = z.looseObject({ access_token: z.string().min(1), instance_url: z.string().optional() });
 const describeSchema = z.looseObject({
   fields: z.array(z.looseObject({ name: z.string(), type: z.string() })),
-});
-const querySchema = z.looseObject({
-  done: z.boolean(),
-  totalSize: z.number().int(),
-  nextRecordsUrl: z.string().optional(),
-  records: z.array(z.unknown()),
 });
 const recordSchema = z.looseObject({
   Id: z.string().min(15),
@@ -227,26 +229,35 @@ async function* syncSalesforce(ctx: Context): AsyncGenerator<SyncPage<Salesforce
   const mapper = await openMapping(session, ctx.settings, usage);
   const cursor = ctx.cursor ?? { phase: "initial" as const, since: null, after_id: null };
   if (usage.spent(ctx)) return;
-  const soql = accountQuery(mapper.fields, cursor);
-  const read = (path: string, query?: HttpRequest["query"]) =>
+  const read: SalesforceRead = (path, query) =>
     session.json<unknown>({ path, query, headers: BATCH_HEADER, onHeaders: usage.read });
-  let answer = await read(`${api}/queryAll`, { q: soql });
   let position = { since: cursor.since, id: cursor.after_id };
-  for (;;) {
-    const page = envelope(querySchema, answer, `Salesforce ${api}/queryAll`);
-    const mapped = mapper.page(page.records);
+  let last: SalesforceCursor = cursor;
+  for await (const batch of queryBatches(read, api, "queryAll", accountQuery(mapper.fields, cursor))) {
+    const mapped = mapper.page(batch.records);
     if (mapped.last) position = mapped.last;
-    const done = page.done || !page.nextRecordsUrl;
-    const next: SalesforceCursor = done
+    last = batch.done
       ? {
           phase: "incremental",
           since: position.since ?? stamp(new Date(ctx.now.getTime() - LAG_MS)),
           after_id: null,
+          ...(cursor.cases ? { cases: cursor.cases } : {}),
         }
-      : { phase: cursor.phase, since: position.since, after_id: position.id };
-    if (page.records.length || cursor.phase === "initial" || !done) yield { ...mapped.page, cursor: next };
-    if (done || usage.spent(ctx)) return;
-    answer = await read(page.nextRecordsUrl!);
+      : { ...cursor, since: position.since, after_id: position.id };
+    if (batch.records.length || cursor.phase === "initial" || !batch.done)
+      yield { ...mapped.page, cursor: last };
+    if (!batch.done && usage.spent(ctx)) return;
+  }
+  // Cases after every account, so the accounts they name are known; skipped when the allowance is short.
+  if (ctx.settings.read_cases && !usage.spent(ctx)) {
+    const cases = await readCases(
+      read,
+      api,
+      ctx.settings.high_priorities,
+      cursor.cases ?? null,
+      dateToDay(ctx.now),
+    );
+    yield { ...cases.page, cursor: { ...last, cases: cases.state } };
   }
 }
 

@@ -1,12 +1,13 @@
 // The Salesforce connector through the sync runner, into a real database: accounts written with their
 // owners, revenue and renewals; the cursor committed with each page (a sync that fails mid-way
 // resumes there); deleted accounts churned and merged ones folded into their winners; refused
-// credentials and a mapping that does not fit the org recorded on the connector.
+// credentials and a mapping that does not fit the org recorded on the connector; Cases as support load.
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runSync } from "../../src/connectors/sync-runner.ts";
 import { upsertAccounts } from "../../src/db/repositories/accounts.ts";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
+import { parseDay } from "../../src/domain/dates.ts";
 import { SecretBox } from "../../src/security/secret-box.ts";
 import { addConnector } from "../../src/services/connectors.ts";
 import { startFakeSalesforce, type FakeSalesforce } from "../fakes/salesforce-api.ts";
@@ -178,5 +179,66 @@ describe("Salesforce sync into the database", () => {
     await expect(sync()).rejects.toThrow(/settings.revenue_field: Account.Tier__c is a picklist field/);
     expect(await connector()).toMatchObject({ status: "error" });
     expect(await db.prisma.account.count({ where: { workspaceId } })).toBe(0);
+  });
+
+  it("reads Cases as support load: open cases (and high-priority ones) per day, and cases created per day", async () => {
+    connectorId = (await add({}, { read_cases: true, high_priorities: ["High", "Critical"] })).connector.id;
+    const acme = sf.addAccount({ Name: "Acme" });
+    const beta = sf.addAccount({ Name: "Beta" });
+    sf.addCase({ accountId: acme, priority: "High", at: "2025-01-14T09:00:00Z" });
+    sf.addCase({ accountId: acme, priority: "critical", at: "2025-01-15T08:00:00Z" });
+    sf.addCase({ accountId: acme, at: "2025-01-15T09:00:00Z" });
+    sf.addCase({ accountId: acme, closed: true, at: "2025-01-10T09:00:00Z" });
+    const betaCase = sf.addCase({ accountId: beta, at: "2025-01-15T10:00:00Z" });
+    sf.addCase({ accountId: null, at: "2025-01-15T10:00:00Z" }); // no account: counted nowhere
+    sf.deleteCase(sf.addCase({ accountId: beta, at: "2025-01-15T10:00:00Z" }));
+
+    const first = await sync();
+    expect(first.rejected).toBe(0);
+    const ids = new Map((await accounts()).map((a) => [a.sourceIds[0]!.sourceId, a.id]));
+    const observations = async () =>
+      (
+        await db.prisma.metricObservation.findMany({
+          where: { workspaceId },
+          orderBy: [{ observedOn: "asc" }, { metric: "asc" }, { accountId: "asc" }],
+        })
+      ).map((o) => [
+        o.accountId === ids.get(acme) ? "acme" : "beta",
+        o.metric,
+        o.observedOn.toISOString().slice(0, 10),
+        o.value,
+        o.source,
+      ]);
+    expect(await observations()).toEqual([
+      ["acme", "tickets_created", "2025-01-10", 1, "connector:salesforce"],
+      ["acme", "tickets_created", "2025-01-14", 1, "connector:salesforce"],
+      ["acme", "open_tickets", "2025-01-15", 3, "connector:salesforce"],
+      ["beta", "open_tickets", "2025-01-15", 1, "connector:salesforce"],
+      ["acme", "open_tickets_high", "2025-01-15", 2, "connector:salesforce"],
+      ["beta", "open_tickets_high", "2025-01-15", 0, "connector:salesforce"],
+      ["acme", "tickets_created", "2025-01-15", 2, "connector:salesforce"],
+      ["beta", "tickets_created", "2025-01-15", 1, "connector:salesforce"],
+    ]);
+
+    // The next day: Beta's case closed, one more for Acme. Counts are recounted from the day before.
+    sf.clock.set("2025-01-16T12:00:00Z");
+    sf.closeCase(betaCase);
+    sf.addCase({ accountId: acme, at: "2025-01-16T11:00:00Z" });
+    await sync();
+    const created = sf.requests.filter((r) => String(r.query.q ?? "").includes("CreatedDate >="));
+    expect(created.map((r) => String(r.query.q))).toEqual([
+      "SELECT Id, AccountId, CreatedDate FROM Case WHERE AccountId != null AND CreatedDate >= 2025-01-14T00:00:00Z",
+    ]);
+    const day16 = (await observations()).filter((o) => o[2] === "2025-01-16");
+    expect(day16).toEqual([
+      ["acme", "open_tickets", "2025-01-16", 4, "connector:salesforce"],
+      ["beta", "open_tickets", "2025-01-16", 0, "connector:salesforce"],
+      ["acme", "open_tickets_high", "2025-01-16", 2, "connector:salesforce"],
+      ["beta", "open_tickets_high", "2025-01-16", 0, "connector:salesforce"],
+      ["acme", "tickets_created", "2025-01-16", 1, "connector:salesforce"],
+    ]);
+    expect((await connector()).cursor).toMatchObject({
+      cases: { open: [acme], from: parseDay("2025-01-15") },
+    });
   });
 });

@@ -1,4 +1,4 @@
-// A fake of Salesforce's REST API for Accounts, over real HTTP on loopback, for connector integration
+// A fake of Salesforce's REST API for Accounts and Cases, over real HTTP on loopback, for connector integration
 // tests. Shapes follow Salesforce's documentation:
 // - the OAuth 2.0 refresh token flow (help.salesforce.com "OAuth 2.0 Refresh Token Flow for Renewed
 //   Sessions"): POST /services/oauth2/token, form-encoded grant_type=refresh_token, client_id,
@@ -19,7 +19,7 @@
 //   MALFORMED_QUERY and INVALID_FIELD, 404 NOT_FOUND; every REST answer carries `Sforce-Limit-Info:
 //   api-usage=used/limit`.
 // The SOQL understood is what the connector sends: SELECT fields (Owner.Email through the owner
-// relationship) FROM Account [WHERE ...] [ORDER BY f [ASC|DESC], ...] [LIMIT n], with AND, OR, NOT,
+// relationship) FROM Account or Case [WHERE ...] [ORDER BY f [ASC|DESC], ...] [LIMIT n], with AND, OR, NOT,
 // parentheses, = != < <= > >= and string, number, boolean, null and datetime literals.
 import {
   clone,
@@ -79,6 +79,32 @@ interface StoredAccount {
   CreatedDate: number;
   SystemModstamp: number;
 }
+interface StoredCase {
+  Id: string;
+  AccountId: string | null;
+  Priority: string | null;
+  Status: string;
+  IsClosed: boolean;
+  IsDeleted: boolean;
+  CreatedDate: number;
+  SystemModstamp: number;
+}
+const CASE_FIELDS = [
+  "Id",
+  "AccountId",
+  "Priority",
+  "Status",
+  "IsClosed",
+  "IsDeleted",
+  "CreatedDate",
+  "SystemModstamp",
+];
+interface Table {
+  rows(): (StoredAccount | StoredCase)[];
+  problem(field: string): string | null;
+  value(row: StoredAccount | StoredCase, field: string): FieldValue;
+  view(row: StoredAccount | StoredCase, fields: string[], version: string): Rec;
+}
 interface Locator {
   rows: Rec[];
   offset: number;
@@ -115,10 +141,11 @@ class FakeSalesforceServer extends VendorFake {
   private refreshTokens: Set<string>;
   private readonly accessTokens = new Set<string>();
   private readonly accounts = new Map<string, StoredAccount>();
+  private readonly cases = new Map<string, StoredCase>();
   private readonly users = new Map<string, { Email: string; Name: string }>();
   private readonly fields = new Map<string, FieldDescribe>();
   private readonly locators = new Map<string, Locator>();
-  private readonly seq = { account: 0, user: 0, token: 0, locator: 0 };
+  private readonly seq = { account: 0, case: 0, user: 0, token: 0, locator: 0 };
   private apiUsed = 0;
   dailyLimit: number;
   maxBatch: number;
@@ -223,6 +250,39 @@ class FakeSalesforceServer extends VendorFake {
     }
   }
 
+  /** A support case of an account (or of none), opened at the clock's now unless `at` says. */
+  addCase(input: {
+    accountId: string | null;
+    priority?: string;
+    closed?: boolean;
+    at?: Date | number | string;
+  }): string {
+    const at =
+      Math.floor((input.at === undefined ? this.clock.now() : new Date(input.at).getTime()) / 1000) * 1000;
+    const id = sfId("500", ++this.seq.case);
+    this.cases.set(id, {
+      Id: id,
+      AccountId: input.accountId,
+      Priority: input.priority ?? "Medium",
+      Status: input.closed ? "Closed" : "New",
+      IsClosed: input.closed ?? false,
+      IsDeleted: false,
+      CreatedDate: at,
+      SystemModstamp: at,
+    });
+    return id;
+  }
+  closeCase(id: string): void {
+    const c = this.cases.get(id);
+    if (!c) throw new Error(`no Salesforce case ${id}`);
+    Object.assign(c, { IsClosed: true, Status: "Closed", SystemModstamp: this.clock.now() });
+  }
+  deleteCase(id: string): void {
+    const c = this.cases.get(id);
+    if (!c) throw new Error(`no Salesforce case ${id}`);
+    Object.assign(c, { IsDeleted: true, SystemModstamp: this.clock.now() });
+  }
+
   // ---- HTTP ----
   protected failure(failure: HttpFailure): Reply {
     if (failure.status === 401) return this.invalidSession();
@@ -322,23 +382,23 @@ class FakeSalesforceServer extends VendorFake {
     if (!q) return this.restError(400, "MALFORMED_QUERY", "A query string has to be specified");
     const soql = parseSoql(q);
     if (typeof soql === "string") return this.restError(400, "MALFORMED_QUERY", soql);
-    if (soql.from.toLowerCase() !== "account")
-      return this.restError(400, "INVALID_TYPE", `sObject type '${soql.from}' is not supported.`);
+    const table = this.table(soql.from);
+    if (!table) return this.restError(400, "INVALID_TYPE", `sObject type '${soql.from}' is not supported.`);
     for (const name of [...soql.fields, ...fieldsOf(soql.where), ...soql.order.map((o) => o.field)]) {
-      const problem = this.fieldProblem(name);
+      const problem = table.problem(name);
       if (problem) return this.restError(400, "INVALID_FIELD", problem);
     }
-    let rows = [...this.accounts.values()].filter((a) => resource === "queryAll" || !a.IsDeleted);
-    if (soql.where) rows = rows.filter((a) => evaluate(soql.where!, (f) => this.value(a, f)) === true);
+    let rows = table.rows().filter((r) => resource === "queryAll" || !r.IsDeleted);
+    if (soql.where) rows = rows.filter((r) => evaluate(soql.where!, (f) => table.value(r, f)) === true);
     rows.sort((x, y) => {
       for (const o of soql.order) {
-        const c = compare(this.value(x, o.field), this.value(y, o.field));
+        const c = compare(table.value(x, o.field), table.value(y, o.field));
         if (c) return o.desc ? -c : c;
       }
       return 0;
     });
     if (soql.limit !== null) rows = rows.slice(0, soql.limit);
-    const views = rows.map((a) => this.view(a, soql.fields, version));
+    const views = rows.map((r) => table.view(r, soql.fields, version));
     const locator: Locator = { rows: views, offset: 0, batch, resource, version };
     return this.page(`01gFAKE${String(++this.seq.locator).padStart(11, "0")}`, locator);
   }
@@ -373,6 +433,33 @@ class FakeSalesforceServer extends VendorFake {
   }
 
   // ---- helpers ----
+  /** The queried object's rows and fields: Account, or Case. */
+  private table(name: string): Table | null {
+    if (name.toLowerCase() === "account")
+      return {
+        rows: () => [...this.accounts.values()],
+        problem: (f) => this.fieldProblem(f),
+        value: (r, f) => this.value(r as StoredAccount, f),
+        view: (r, fields, version) => this.view(r as StoredAccount, fields, version),
+      };
+    if (name.toLowerCase() !== "case") return null;
+    const canonical = (f: string) => CASE_FIELDS.find((c) => c.toLowerCase() === f.toLowerCase());
+    const value = (r: StoredCase, f: string): FieldValue => {
+      const key = canonical(f)!;
+      return key === "CreatedDate" || key === "SystemModstamp"
+        ? sfDateTime(r[key])
+        : r[key as keyof StoredCase];
+    };
+    return {
+      rows: () => [...this.cases.values()],
+      problem: (f) => (canonical(f) ? null : `No such column '${f}' on entity 'Case'.`),
+      value: (r, f) => value(r as StoredCase, f),
+      view: (r, fields, version) => ({
+        attributes: { type: "Case", url: `/services/data/${version}/sobjects/Case/${(r as StoredCase).Id}` },
+        ...Object.fromEntries(fields.map((f) => [canonical(f)!, value(r as StoredCase, f)])),
+      }),
+    };
+  }
   private batchSize(request: VendorRequest): number {
     const header = /batchSize=(\d+)/i.exec(request.headers["sforce-query-options"] ?? "")?.[1];
     const asked = header === undefined ? 2000 : Math.min(2000, Math.max(200, Number(header)));
