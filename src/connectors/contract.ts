@@ -84,6 +84,11 @@ export interface SyncPage<Cursor> {
   accounts?: SourceAccount[];
   /** Applied after the page's accounts, so a merge's winner may be one of them. */
   removals?: SourceRemoval[];
+  /**
+   * Fields of accounts this source already defined (a renewal date read from another object): an
+   * update of an account unknown here is nothing to do, never a new account.
+   */
+  accountUpdates?: SourceAccount[];
   metrics?: SourceMetric[];
   responses?: SourceResponse[];
   rejected?: RejectedRecord[];

@@ -213,6 +213,28 @@ export async function applyRemovals(
   return { applied: churned.length + repointed.size, notes };
 }
 
+/** Sets the fields of the accounts the source already knows by these ids; returns how many. */
+export async function updateKnownAccounts(
+  db: Db,
+  workspaceId: number,
+  kind: ConnectorKind,
+  updates: readonly SourceAccount[],
+): Promise<number> {
+  if (updates.length === 0) return 0;
+  const known = await findBySourceIds(
+    db,
+    workspaceId,
+    kind,
+    updates.map((u) => u.sourceId),
+  );
+  const rows = updates.flatMap((u) => {
+    const id = known.get(u.sourceId);
+    return id === undefined ? [] : [{ id, fields: fieldsOf(u) }];
+  });
+  await updateAccountFields(db, workspaceId, rows);
+  return rows.length;
+}
+
 /** The columns a source account sets: the fields it knows (null included), none it left out. */
 function fieldsOf(a: SourceAccount): AccountFields {
   const f: AccountFields = {};

@@ -1,7 +1,8 @@
 // Salesforce: Accounts to accounts (name, Website as the domain, the owner's email, and the segment,
 // revenue, renewal date and the customer's own id from configurable fields), deleted accounts to
 // churned ones and merged accounts to their winners; with read_cases, Cases as support load
-// (salesforce-cases.ts). docs/connectors.md, "Salesforce", says the same for admins.
+// (salesforce-cases.ts); with renewal_opportunity_types, renewal dates from Opportunities
+// (salesforce-renewals.ts). docs/connectors.md, "Salesforce", says the same for admins.
 //
 // A sync exchanges the refresh token for an access token (OAuth 2.0 refresh token flow), checks the
 // settings' fields against the org's describe of Account, then reads Accounts through queryAll in
@@ -26,6 +27,7 @@ import {
 import { baseUrlSchema, commonSettingsShape, parsedUrl } from "./common-settings.ts";
 import { casesStateSchema, readCases } from "./salesforce-cases.ts";
 import { queryBatches, type SalesforceRead } from "./salesforce-query.ts";
+import { readRenewals } from "./salesforce-renewals.ts";
 import { checkRecords, envelope, normaliseDomain, round2, vendorDay } from "./vendor-common.ts";
 
 /** A field of Account by its API name (custom ones end in __c); no relationship paths. */
@@ -33,7 +35,7 @@ const field = z
   .string()
   .trim()
   .regex(/^[A-Za-z][A-Za-z0-9_]*$/, "must be a field's API name on Account, such as ARR__c");
-const settingsSchema = z.strictObject({
+const settingsObject = z.strictObject({
   ...commonSettingsShape,
   /** The org's My Domain URL (https://acme.my.salesforce.com): token endpoint and REST API alike. */
   base_url: baseUrlSchema.refine(
@@ -54,6 +56,8 @@ const settingsSchema = z.strictObject({
   revenue_period: z.enum(["annual", "monthly"]).default("annual"),
   /** A date or datetime field with the next renewal. */
   renewal_date_field: field.optional(),
+  /** Or: Opportunity types whose open opportunities' earliest CloseDate is the renewal date. */
+  renewal_opportunity_types: z.array(z.string().trim().min(1)).min(1).optional(),
   /** A text field holding the customer's own account id (matched with other sources' ids). */
   account_id_field: field.optional(),
   /**
@@ -67,6 +71,10 @@ const settingsSchema = z.strictObject({
   high_priorities: z.array(z.string().trim().min(1)).min(1).default(["High"]),
   /** Values of Account.Type that make an account a customer; unset: every account is one. */
   customer_types: z.array(z.string().trim().min(1)).min(1).optional(),
+});
+const settingsSchema = settingsObject.refine((s) => !(s.renewal_date_field && s.renewal_opportunity_types), {
+  message: "give renewal_date_field or renewal_opportunity_types, not both",
+  path: ["renewal_opportunity_types"],
 });
 const secretSchema = z.strictObject({
   client_id: z.string().trim().min(1),
@@ -82,6 +90,8 @@ const cursorSchema = z.object({
   after_id: z.string().nullable(),
   /** What the last read of Cases left for the next (read_cases). */
   cases: casesStateSchema.optional(),
+  /** When the last read of renewal opportunities started (renewal_opportunity_types). */
+  opportunities_since: z.iso.datetime().optional(),
 });
 
 export type SalesforceSettings = z.output<typeof settingsSchema>;
@@ -242,6 +252,7 @@ async function* syncSalesforce(ctx: Context): AsyncGenerator<SyncPage<Salesforce
           since: position.since ?? stamp(new Date(ctx.now.getTime() - LAG_MS)),
           after_id: null,
           ...(cursor.cases ? { cases: cursor.cases } : {}),
+          ...(cursor.opportunities_since ? { opportunities_since: cursor.opportunities_since } : {}),
         }
       : { ...cursor, since: position.since, after_id: position.id };
     if (batch.records.length || cursor.phase === "initial" || !batch.done)
@@ -257,7 +268,21 @@ async function* syncSalesforce(ctx: Context): AsyncGenerator<SyncPage<Salesforce
       cursor.cases ?? null,
       dateToDay(ctx.now),
     );
-    yield { ...cases.page, cursor: { ...last, cases: cases.state } };
+    last = { ...last, cases: cases.state };
+    yield { ...cases.page, cursor: last };
+  }
+  const types = ctx.settings.renewal_opportunity_types;
+  if (types && !usage.spent(ctx)) {
+    // From a little before the last read began: an opportunity closed while it ran is not missed.
+    const since = cursor.opportunities_since;
+    const from = since ? stamp(new Date(Date.parse(since) - LAG_MS)) : null;
+    const renewals = await readRenewals(read, api, types, from);
+    yield {
+      read: renewals.read,
+      accountUpdates: renewals.updates,
+      rejected: renewals.rejected,
+      cursor: { ...last, opportunities_since: stamp(ctx.now) },
+    };
   }
 }
 

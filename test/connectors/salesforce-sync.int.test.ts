@@ -241,4 +241,49 @@ describe("Salesforce sync into the database", () => {
       cases: { open: [acme], from: parseDay("2025-01-15") },
     });
   });
+
+  it("takes renewal dates from open renewal opportunities, and clears one whose last renewal closed", async () => {
+    connectorId = (
+      await add(
+        {},
+        {
+          renewal_date_field: undefined,
+          renewal_opportunity_types: ["Renewal", "Owner's renewal"],
+          customer_types: ["Customer"],
+        },
+      )
+    ).connector.id;
+    const [acme, beta, gamma] = ["Acme", "Beta", "Gamma"].map((Name) =>
+      sf.addAccount({ Name, Type: "Customer" }),
+    );
+    const prospect = sf.addAccount({ Name: "Prospect", Type: "Prospect" });
+    const june = sf.addOpportunity({ accountId: acme!, closeDate: "2025-06-30" });
+    sf.addOpportunity({ accountId: acme!, closeDate: "2025-09-30", type: "Owner's renewal" });
+    sf.addOpportunity({ accountId: acme!, closeDate: "2025-02-01", type: "New Business" });
+    sf.addOpportunity({ accountId: beta!, closeDate: "2024-12-31", stage: "Closed Won" });
+    const lost = sf.addOpportunity({ accountId: gamma!, closeDate: "2025-05-01" });
+    sf.addOpportunity({ accountId: prospect, closeDate: "2025-04-01" });
+
+    await sync();
+    const renewals = async () =>
+      Object.fromEntries(
+        (await accounts()).map((a) => [a.name, a.renewalDate?.toISOString().slice(0, 10) ?? null]),
+      );
+    expect(await renewals()).toEqual({ Acme: "2025-06-30", Beta: null, Gamma: "2025-05-01" });
+
+    sf.clock.set("2025-01-16T12:00:00Z");
+    sf.updateOpportunity(june, { stage: "Closed Won" });
+    sf.updateOpportunity(lost, { stage: "Closed Lost" });
+    sf.addOpportunity({ accountId: beta!, closeDate: "2026-01-31" });
+    await sync();
+    expect(await renewals()).toEqual({ Acme: "2025-09-30", Beta: "2026-01-31", Gamma: null });
+    const soql = sf.requests
+      .filter((r) => String(r.query.q ?? "").includes("FROM Opportunity"))
+      .map((r) => String(r.query.q));
+    expect(soql).toEqual([
+      "SELECT Id, AccountId, CloseDate, IsClosed FROM Opportunity WHERE AccountId != null AND Type IN ('Renewal', 'Owner\\'s renewal') AND IsClosed = false",
+      "SELECT Id, AccountId, CloseDate, IsClosed FROM Opportunity WHERE AccountId != null AND Type IN ('Renewal', 'Owner\\'s renewal') AND (IsClosed = false OR SystemModstamp >= 2025-01-15T11:55:00Z)",
+    ]);
+    expect(await db.prisma.account.count({ where: { workspaceId } })).toBe(3); // the prospect's renewal made no account
+  });
 });

@@ -1,4 +1,4 @@
-// A fake of Salesforce's REST API for Accounts and Cases, over real HTTP on loopback, for connector integration
+// A fake of Salesforce's REST API for Accounts, Cases and Opportunities, over real HTTP on loopback, for connector integration
 // tests. Shapes follow Salesforce's documentation:
 // - the OAuth 2.0 refresh token flow (help.salesforce.com "OAuth 2.0 Refresh Token Flow for Renewed
 //   Sessions"): POST /services/oauth2/token, form-encoded grant_type=refresh_token, client_id,
@@ -19,8 +19,8 @@
 //   MALFORMED_QUERY and INVALID_FIELD, 404 NOT_FOUND; every REST answer carries `Sforce-Limit-Info:
 //   api-usage=used/limit`.
 // The SOQL understood is what the connector sends: SELECT fields (Owner.Email through the owner
-// relationship) FROM Account or Case [WHERE ...] [ORDER BY f [ASC|DESC], ...] [LIMIT n], with AND, OR, NOT,
-// parentheses, = != < <= > >= and string, number, boolean, null and datetime literals.
+// relationship) FROM Account, Case or Opportunity [WHERE ...] [ORDER BY f [ASC|DESC], ...] [LIMIT n], with AND, OR, NOT,
+// parentheses, = != < <= > >= IN and string, number, boolean, null, date and datetime literals.
 import {
   clone,
   credentialsOf,
@@ -79,16 +79,8 @@ interface StoredAccount {
   CreatedDate: number;
   SystemModstamp: number;
 }
-interface StoredCase {
-  Id: string;
-  AccountId: string | null;
-  Priority: string | null;
-  Status: string;
-  IsClosed: boolean;
-  IsDeleted: boolean;
-  CreatedDate: number;
-  SystemModstamp: number;
-}
+/** A Case or an Opportunity: its fields by API name; CreatedDate and SystemModstamp in ms. */
+type StoredRow = Record<string, FieldValue> & { Id: string; IsDeleted: boolean; SystemModstamp: number };
 const CASE_FIELDS = [
   "Id",
   "AccountId",
@@ -99,11 +91,38 @@ const CASE_FIELDS = [
   "CreatedDate",
   "SystemModstamp",
 ];
+const OPPORTUNITY_FIELDS = [
+  ...["Id", "AccountId", "Name", "Type", "StageName", "CloseDate", "Amount"],
+  ...["IsClosed", "IsWon", "IsDeleted", "CreatedDate", "SystemModstamp"],
+];
+const DATETIMES = new Set(["CreatedDate", "SystemModstamp"]);
 interface Table {
-  rows(): (StoredAccount | StoredCase)[];
+  rows(): (StoredAccount | StoredRow)[];
   problem(field: string): string | null;
-  value(row: StoredAccount | StoredCase, field: string): FieldValue;
-  view(row: StoredAccount | StoredCase, fields: string[], version: string): Rec;
+  value(row: StoredAccount | StoredRow, field: string): FieldValue;
+  view(row: StoredAccount | StoredRow, fields: string[], version: string): Rec;
+}
+
+/** The query side of an object without relationships (Case, Opportunity). */
+function simpleTable(object: string, rows: () => StoredRow[], names: readonly string[]): Table {
+  const canonical = (f: string) => names.find((c) => c.toLowerCase() === f.toLowerCase());
+  const value = (r: StoredRow, f: string): FieldValue => {
+    const key = canonical(f)!;
+    const v = r[key] ?? null;
+    return DATETIMES.has(key) && typeof v === "number" ? sfDateTime(v) : v;
+  };
+  return {
+    rows,
+    problem: (f) => (canonical(f) ? null : `No such column '${f}' on entity '${object}'.`),
+    value: (r, f) => value(r as StoredRow, f),
+    view: (r, fields, version) => ({
+      attributes: {
+        type: object,
+        url: `/services/data/${version}/sobjects/${object}/${(r as StoredRow).Id}`,
+      },
+      ...Object.fromEntries(fields.map((f) => [canonical(f)!, value(r as StoredRow, f)])),
+    }),
+  };
 }
 interface Locator {
   rows: Rec[];
@@ -141,11 +160,12 @@ class FakeSalesforceServer extends VendorFake {
   private refreshTokens: Set<string>;
   private readonly accessTokens = new Set<string>();
   private readonly accounts = new Map<string, StoredAccount>();
-  private readonly cases = new Map<string, StoredCase>();
+  private readonly cases = new Map<string, StoredRow>();
+  private readonly opportunities = new Map<string, StoredRow>();
   private readonly users = new Map<string, { Email: string; Name: string }>();
   private readonly fields = new Map<string, FieldDescribe>();
   private readonly locators = new Map<string, Locator>();
-  private readonly seq = { account: 0, case: 0, user: 0, token: 0, locator: 0 };
+  private readonly seq = { account: 0, case: 0, opportunity: 0, user: 0, token: 0, locator: 0 };
   private apiUsed = 0;
   dailyLimit: number;
   maxBatch: number;
@@ -273,14 +293,39 @@ class FakeSalesforceServer extends VendorFake {
     return id;
   }
   closeCase(id: string): void {
-    const c = this.cases.get(id);
-    if (!c) throw new Error(`no Salesforce case ${id}`);
-    Object.assign(c, { IsClosed: true, Status: "Closed", SystemModstamp: this.clock.now() });
+    Object.assign(this.row(this.cases, id), {
+      IsClosed: true,
+      Status: "Closed",
+      SystemModstamp: this.stamp(),
+    });
   }
   deleteCase(id: string): void {
-    const c = this.cases.get(id);
-    if (!c) throw new Error(`no Salesforce case ${id}`);
-    Object.assign(c, { IsDeleted: true, SystemModstamp: this.clock.now() });
+    Object.assign(this.row(this.cases, id), { IsDeleted: true, SystemModstamp: this.stamp() });
+  }
+  /** An opportunity of an account; open unless its stage is Closed Won or Closed Lost. */
+  addOpportunity(input: { accountId: string; type?: string; closeDate: string; stage?: string }): string {
+    const id = sfId("006", ++this.seq.opportunity);
+    const at = this.stamp();
+    this.opportunities.set(id, {
+      Id: id,
+      AccountId: input.accountId,
+      Name: `Opportunity ${this.seq.opportunity}`,
+      Type: input.type ?? "Renewal",
+      CloseDate: input.closeDate,
+      Amount: null,
+      IsDeleted: false,
+      CreatedDate: at,
+      SystemModstamp: at,
+      ...this.stage(input.stage ?? "Negotiation/Review"),
+    });
+    return id;
+  }
+  /** A new stage (Closed Won / Closed Lost close it) or close date; SystemModstamp moves. */
+  updateOpportunity(id: string, change: { stage?: string; closeDate?: string }): void {
+    const row = this.row(this.opportunities, id);
+    if (change.stage) Object.assign(row, this.stage(change.stage));
+    if (change.closeDate) row.CloseDate = change.closeDate;
+    row.SystemModstamp = this.stamp();
   }
 
   // ---- HTTP ----
@@ -433,6 +478,17 @@ class FakeSalesforceServer extends VendorFake {
   }
 
   // ---- helpers ----
+  private stamp(): number {
+    return Math.floor(this.clock.now() / 1000) * 1000;
+  }
+  private stage(name: string): { StageName: string; IsClosed: boolean; IsWon: boolean } {
+    return { StageName: name, IsClosed: /^closed/i.test(name), IsWon: /^closed won$/i.test(name) };
+  }
+  private row(rows: Map<string, StoredRow>, id: string): StoredRow {
+    const row = rows.get(id);
+    if (!row) throw new Error(`no Salesforce record ${id}`);
+    return row;
+  }
   /** The queried object's rows and fields: Account, or Case. */
   private table(name: string): Table | null {
     if (name.toLowerCase() === "account")
@@ -442,23 +498,11 @@ class FakeSalesforceServer extends VendorFake {
         value: (r, f) => this.value(r as StoredAccount, f),
         view: (r, fields, version) => this.view(r as StoredAccount, fields, version),
       };
-    if (name.toLowerCase() !== "case") return null;
-    const canonical = (f: string) => CASE_FIELDS.find((c) => c.toLowerCase() === f.toLowerCase());
-    const value = (r: StoredCase, f: string): FieldValue => {
-      const key = canonical(f)!;
-      return key === "CreatedDate" || key === "SystemModstamp"
-        ? sfDateTime(r[key])
-        : r[key as keyof StoredCase];
-    };
-    return {
-      rows: () => [...this.cases.values()],
-      problem: (f) => (canonical(f) ? null : `No such column '${f}' on entity 'Case'.`),
-      value: (r, f) => value(r as StoredCase, f),
-      view: (r, fields, version) => ({
-        attributes: { type: "Case", url: `/services/data/${version}/sobjects/Case/${(r as StoredCase).Id}` },
-        ...Object.fromEntries(fields.map((f) => [canonical(f)!, value(r as StoredCase, f)])),
-      }),
-    };
+    if (name.toLowerCase() === "case")
+      return simpleTable("Case", () => [...this.cases.values()], CASE_FIELDS);
+    if (name.toLowerCase() === "opportunity")
+      return simpleTable("Opportunity", () => [...this.opportunities.values()], OPPORTUNITY_FIELDS);
+    return null;
   }
   private batchSize(request: VendorRequest): number {
     const header = /batchSize=(\d+)/i.exec(request.headers["sforce-query-options"] ?? "")?.[1];
@@ -627,6 +671,18 @@ function parseSoql(text: string): Soql | string {
           return inner;
         }
         const field = take()!;
+        if (peek() === "IN") {
+          // field IN (a, b): as field = a OR field = b
+          i++;
+          expect("(");
+          let list: Expr | null = null;
+          do {
+            const eq: Expr = { op: "cmp", field, cmp: "=", value: literal(take()) };
+            list = list ? { op: "or", left: list, right: eq } : eq;
+          } while (peek() === "," && take());
+          expect(")");
+          return list;
+        }
         const cmp = take()!;
         if (!["=", "!=", "<>", "<", "<=", ">", ">="].includes(cmp))
           throw new Error(`unexpected token: '${cmp}'`);
