@@ -248,11 +248,10 @@ async function* syncSalesforce(ctx: Context): AsyncGenerator<SyncPage<Salesforce
     if (mapped.last) position = mapped.last;
     last = batch.done
       ? {
+          ...cursor, // the Cases' and Opportunities' state, moved on below
           phase: "incremental",
           since: position.since ?? stamp(new Date(ctx.now.getTime() - LAG_MS)),
           after_id: null,
-          ...(cursor.cases ? { cases: cursor.cases } : {}),
-          ...(cursor.opportunities_since ? { opportunities_since: cursor.opportunities_since } : {}),
         }
       : { ...cursor, since: position.since, after_id: position.id };
     if (batch.records.length || cursor.phase === "initial" || !batch.done)
