@@ -25,6 +25,7 @@ import {
   type SyncPage,
 } from "./contract.ts";
 import { baseUrlSchema, commonSettingsShape, parsedUrl } from "./common-settings.ts";
+import { audienceOf, salesforceSecretSchema, tokenGrant, type SalesforceSecret } from "./salesforce-auth.ts";
 import { casesStateSchema, readCases } from "./salesforce-cases.ts";
 import { queryBatches, type SalesforceRead } from "./salesforce-query.ts";
 import { readRenewals } from "./salesforce-renewals.ts";
@@ -76,11 +77,6 @@ const settingsSchema = settingsObject.refine((s) => !(s.renewal_date_field && s.
   message: "give renewal_date_field or renewal_opportunity_types, not both",
   path: ["renewal_opportunity_types"],
 });
-const secretSchema = z.strictObject({
-  client_id: z.string().trim().min(1),
-  client_secret: z.string().trim().min(1),
-  refresh_token: z.string().trim().min(1),
-});
 const cursorSchema = z.object({
   /** "initial": the first pass over live accounts; "incremental": every change since. */
   phase: z.enum(["initial", "incremental"]),
@@ -95,7 +91,6 @@ const cursorSchema = z.object({
 });
 
 export type SalesforceSettings = z.output<typeof settingsSchema>;
-export type SalesforceSecret = z.infer<typeof secretSchema>;
 export type SalesforceCursor = z.infer<typeof cursorSchema>;
 type Context = SyncContext<SalesforceSettings, SalesforceSecret, SalesforceCursor>;
 
@@ -146,14 +141,17 @@ export const salesforceConnector: ConnectorDefinition<
   kind: "salesforce",
   title: "Salesforce",
   settings: settingsSchema,
-  secret: secretSchema,
+  secret: salesforceSecretSchema,
   cursor: cursorSchema,
   defaultBaseUrl: null,
   // The access token comes from the token endpoint at each sync (SalesforceSession).
   authHeaders: () => ({}),
   classifyError: classifySalesforceError,
   check: async (context) => {
-    await openMapping(new SalesforceSession(context.http, context.secret), context.settings);
+    await openMapping(
+      new SalesforceSession(context.http, context.secret, context.settings),
+      context.settings,
+    );
   },
   sync: (context) => syncSalesforce(context),
 };
@@ -185,19 +183,23 @@ export function classifySalesforceError(status: number, body: string): HttpFault
   )
     return {
       auth: true,
-      problem: `the token endpoint answered ${error}${typeof description === "string" ? `: ${description}` : ""}; connect the app again for a new refresh token`,
+      problem: `the token endpoint answered ${error}${typeof description === "string" ? `: ${description}` : ""}; authorise the app again and give the new credentials`,
     };
   return null;
 }
 
-/** The access token, fetched with the refresh token, and fetched again once when a session ends mid-sync. */
+/** The access token, fetched with the credentials, and fetched again once when a session ends mid-sync. */
 class SalesforceSession {
   private token: string | null = null;
+  private readonly audience: string;
 
   constructor(
     private readonly http: SourceHttp,
     private readonly secret: SalesforceSecret,
-  ) {}
+    settings: SalesforceSettings,
+  ) {
+    this.audience = audienceOf(settings.base_url);
+  }
 
   async json<T>(request: HttpRequest): Promise<T> {
     const first = this.token === null;
@@ -220,12 +222,7 @@ class SalesforceSession {
     const answer = await this.http.json({
       method: "POST",
       path: "/services/oauth2/token",
-      form: {
-        grant_type: "refresh_token",
-        client_id: this.secret.client_id,
-        client_secret: this.secret.client_secret,
-        refresh_token: this.secret.refresh_token,
-      },
+      form: tokenGrant(this.secret, this.audience, Date.now()),
     });
     this.token = envelope(tokenSchema, answer, "Salesforce /services/oauth2/token").access_token;
     return this.token;
@@ -233,7 +230,7 @@ class SalesforceSession {
 }
 
 async function* syncSalesforce(ctx: Context): AsyncGenerator<SyncPage<SalesforceCursor>> {
-  const session = new SalesforceSession(ctx.http, ctx.secret);
+  const session = new SalesforceSession(ctx.http, ctx.secret, ctx.settings);
   const api = `/services/data/${ctx.settings.api_version}`;
   const usage = new ApiUsage(ctx.settings.max_api_usage);
   const mapper = await openMapping(session, ctx.settings, usage);

@@ -2,6 +2,7 @@
 // first sync and its paging through nextRecordsUrl, incremental syncs on SystemModstamp, the field
 // mapping checked against the org's describe, and the source's faults (the daily request limit,
 // 5xx, a session that ends mid-sync, a refused refresh token).
+import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   ConnectorAuthError,
@@ -10,6 +11,7 @@ import {
   type SyncPage,
 } from "../../src/connectors/contract.ts";
 import { createSourceHttp } from "../../src/connectors/http.ts";
+import { audienceOf } from "../../src/connectors/salesforce-auth.ts";
 import { salesforceConnector, type SalesforceCursor } from "../../src/connectors/salesforce.ts";
 import { parseDay } from "../../src/domain/dates.ts";
 import { silentLogger } from "../../src/log.ts";
@@ -37,11 +39,13 @@ async function sync(
     budgetMs?: number;
     onPage?: (page: SyncPage<SalesforceCursor>) => void;
     onWait?: () => void;
+    secret?: object;
   } = {},
 ): Promise<SyncPage<SalesforceCursor>[]> {
+  const credentials = salesforceConnector.secret.parse(options.secret ?? secret);
   const http = createSourceHttp({
     baseUrl: sf.baseUrl,
-    headers: salesforceConnector.authHeaders(secret),
+    headers: salesforceConnector.authHeaders(credentials),
     source: "Salesforce",
     classify: salesforceConnector.classifyError,
     retryBudgetMs: options.budgetMs,
@@ -56,7 +60,7 @@ async function sync(
   const pages: SyncPage<SalesforceCursor>[] = [];
   const context = {
     settings: salesforceConnector.settings.parse({ base_url: sf.baseUrl, ...settings }),
-    secret,
+    secret: credentials,
     cursor: cursor === null ? null : salesforceConnector.cursor.parse(cursor),
     http,
     now: new Date(sf.clock.now()),
@@ -347,11 +351,55 @@ describe("Salesforce connector: faults", () => {
     const error = await sync(null).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectorAuthError);
     expect((error as Error).message).toBe(
-      "Salesforce refused the credentials (the token endpoint answered invalid_grant: expired access/refresh token; connect the app again for a new refresh token): update them with `css-bot connectors add`",
+      "Salesforce refused the credentials (the token endpoint answered invalid_grant: expired access/refresh token; authorise the app again and give the new credentials): update them with `css-bot connectors add`",
     );
     expect(sf.requestsTo("/services/oauth2/token")).toHaveLength(1); // not retried
     secret = { ...secret, client_secret: "wrong" };
     await expect(sync(null)).rejects.toThrow(/invalid_client: invalid client credentials/);
+  });
+
+  it("signs a JWT for the JWT bearer flow, and names Salesforce's refusal of it", async () => {
+    const app = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const other = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    sf.addJwtClient("3MVG9jwt", app.publicKey, ["integration@acme.example"]);
+    const pem = (key: KeyObject) => key.export({ type: "pkcs8", format: "pem" }).toString();
+    const jwt = {
+      client_id: "3MVG9jwt",
+      username: "integration@acme.example",
+      private_key: pem(app.privateKey),
+    };
+    sf.addAccount({ Name: "A" });
+    const pages = await sync(null, {}, { secret: jwt });
+    expect(accountsOf(pages)).toHaveLength(1);
+    const form = new URLSearchParams(String(sf.requestsTo("/services/oauth2/token")[0]!.body));
+    expect(form.get("grant_type")).toBe("urn:ietf:params:oauth:grant-type:jwt-bearer");
+    const claims = JSON.parse(
+      Buffer.from(form.get("assertion")!.split(".")[1]!, "base64url").toString(),
+    ) as object;
+    expect(claims).toMatchObject({
+      iss: "3MVG9jwt",
+      sub: "integration@acme.example",
+      aud: "https://login.salesforce.com",
+    });
+
+    await expect(sync(null, {}, { secret: { ...jwt, username: "someone@acme.example" } })).rejects.toThrow(
+      "Salesforce refused the credentials (the token endpoint answered invalid_grant: user hasn't approved this consumer;",
+    );
+    const forged = sync(null, {}, { secret: { ...jwt, private_key: pem(other.privateKey) } });
+    await expect(forged).rejects.toBeInstanceOf(ConnectorAuthError);
+    await expect(forged).rejects.toThrow(/invalid_grant: invalid assertion/);
+  });
+
+  it("refuses a private key that is not one, without quoting it, and picks the sandbox login server", () => {
+    const parsed = salesforceConnector.secret.safeParse({
+      client_id: "x",
+      username: "u",
+      private_key: "hunter2",
+    });
+    expect(JSON.stringify(parsed.error?.issues)).toContain("is not a PEM private key");
+    expect(JSON.stringify(parsed.error?.issues)).not.toContain("hunter2");
+    expect(audienceOf("https://acme--uat.sandbox.my.salesforce.com")).toBe("https://test.salesforce.com");
+    expect(audienceOf("https://acme.my.salesforce.com")).toBe("https://login.salesforce.com");
   });
 
   it("fetches a new access token once when the session ends mid-sync", async () => {

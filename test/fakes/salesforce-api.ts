@@ -2,7 +2,8 @@
 // tests. Shapes follow Salesforce's documentation:
 // - the OAuth 2.0 refresh token flow (help.salesforce.com "OAuth 2.0 Refresh Token Flow for Renewed
 //   Sessions"): POST /services/oauth2/token, form-encoded grant_type=refresh_token, client_id,
-//   client_secret, refresh_token; the answer { access_token, signature, scope, instance_url, id,
+//   client_secret, refresh_token, or the JWT bearer flow (grant_type
+//   urn:ietf:params:oauth:grant-type:jwt-bearer, an RS256 assertion with iss, sub, aud, exp); the answer { access_token, signature, scope, instance_url, id,
 //   token_type, issued_at }; refusals as 400 { error, error_description } (invalid_grant "expired
 //   access/refresh token", invalid_client_id, invalid_client, unsupported_grant_type);
 // - the Query and QueryAll resources (developer.salesforce.com/docs/platform/api-rest/guide/
@@ -21,6 +22,7 @@
 // The SOQL understood is what the connector sends: SELECT fields (Owner.Email through the owner
 // relationship) FROM Account, Case or Opportunity [WHERE ...] [ORDER BY f [ASC|DESC], ...] [LIMIT n], with AND, OR, NOT,
 // parentheses, = != < <= > >= IN and string, number, boolean, null, date and datetime literals.
+import { verify, type KeyObject } from "node:crypto";
 import {
   clone,
   credentialsOf,
@@ -149,6 +151,7 @@ const STANDARD_FIELDS: [string, FieldType][] = [
 ];
 const USER_FIELDS = new Set(["Id", "Email", "Name"]);
 const TOKEN_PATH = "/services/oauth2/token";
+const JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 const REST = /^\/services\/data\/(v\d+\.\d)(\/.*)$/;
 
 /** Salesforce's datetime in JSON: 2025-01-15T12:00:00.000+0000. */
@@ -159,6 +162,7 @@ class FakeSalesforceServer extends VendorFake {
   readonly clientSecret: string;
   private refreshTokens: Set<string>;
   private readonly accessTokens = new Set<string>();
+  private readonly jwtClients = new Map<string, { publicKey: KeyObject; users: Set<string> }>();
   private readonly accounts = new Map<string, StoredAccount>();
   private readonly cases = new Map<string, StoredRow>();
   private readonly opportunities = new Map<string, StoredRow>();
@@ -185,6 +189,10 @@ class FakeSalesforceServer extends VendorFake {
   revokeRefreshTokens(): void {
     this.refreshTokens.clear();
     this.expireSessions();
+  }
+  /** A connected app with a certificate (its public key) and the users pre-authorised for the JWT bearer flow. */
+  addJwtClient(clientId: string, publicKey: KeyObject, users: string[]): void {
+    this.jwtClients.set(clientId, { publicKey, users: new Set(users) });
   }
   /** The refresh tokens accepted from now on (an admin connected the app again). */
   rotateRefreshTokens(tokens: string[]): void {
@@ -379,6 +387,10 @@ class FakeSalesforceServer extends VendorFake {
       status: 400,
       body: { error, error_description: description },
     });
+    if (form.get("grant_type") === JWT_GRANT) {
+      const problem = this.jwtProblem(form.get("assertion") ?? "");
+      return problem ? refuse(...problem) : this.issue(false);
+    }
     if (form.get("grant_type") !== "refresh_token")
       return refuse("unsupported_grant_type", "grant type not supported");
     if (form.get("client_id") !== this.clientId)
@@ -387,6 +399,41 @@ class FakeSalesforceServer extends VendorFake {
       return refuse("invalid_client", "invalid client credentials");
     if (!this.refreshTokens.has(form.get("refresh_token") ?? ""))
       return refuse("invalid_grant", "expired access/refresh token");
+    return this.issue(true);
+  }
+
+  /**
+   * Why a JWT bearer assertion is refused, as Salesforce words it, or null: signed (RS256) by the
+   * key of the connected app named by `iss`, for a user who approved it (`sub`), for the login server
+   * (`aud`), not expired (`exp`, by the fake's clock).
+   */
+  private jwtProblem(assertion: string): [string, string] | null {
+    const [header, payload, signature] = assertion.split(".");
+    if (!header || !payload || !signature) return ["invalid_grant", "invalid assertion"];
+    let claims: Rec;
+    try {
+      claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Rec;
+    } catch {
+      return ["invalid_grant", "invalid assertion"];
+    }
+    const client = this.jwtClients.get(String(claims.iss));
+    if (!client) return ["invalid_client_id", "client identifier invalid"];
+    const signed = verify(
+      "RSA-SHA256",
+      Buffer.from(`${header}.${payload}`),
+      client.publicKey,
+      Buffer.from(signature, "base64url"),
+    );
+    if (!signed) return ["invalid_grant", "invalid assertion"];
+    if (!["https://login.salesforce.com", "https://test.salesforce.com"].includes(String(claims.aud)))
+      return ["invalid_grant", "audience is invalid"];
+    if (typeof claims.exp !== "number" || claims.exp * 1000 <= this.clock.now())
+      return ["invalid_grant", "expired authorization code"];
+    if (!client.users.has(String(claims.sub))) return ["invalid_grant", "user hasn't approved this consumer"];
+    return null;
+  }
+
+  private issue(withRefresh: boolean): Reply {
     const token = `00DFAKE000000001!AQ${String(++this.seq.token).padStart(6, "0")}`;
     this.accessTokens.add(token);
     return {
@@ -394,7 +441,7 @@ class FakeSalesforceServer extends VendorFake {
       body: {
         access_token: token,
         signature: Buffer.from(`sig-${this.seq.token}`).toString("base64"),
-        scope: "api refresh_token",
+        scope: withRefresh ? "api refresh_token" : "api",
         instance_url: this.baseUrl,
         id: `${this.baseUrl}/id/00DFAKE000000001AAA/005FAKE000000001AAA`,
         token_type: "Bearer",
