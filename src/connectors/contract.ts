@@ -1,5 +1,5 @@
-// What a connector is: a definition that reads one source (a warehouse, Stripe, HubSpot, Zendesk)
-// page by page from a stored cursor, and says what it read in the source's own terms (its ids), as
+// What a connector is: a definition that reads one source (a warehouse, Stripe, HubSpot, Salesforce,
+// Zendesk) page by page from a stored cursor, and says what it read in the source's own terms (its ids), as
 // plain records. The sync runner (sync-runner.ts) owns everything around it: the HTTP client with
 // retries and rate limits, committing each page with its cursor in one transaction, reconciling the
 // source's ids with accounts, counting, recording the sync run, and telling admins of failures.

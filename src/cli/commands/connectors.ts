@@ -35,7 +35,9 @@ interface AddOptions {
 export function registerConnectors(program: Command, ctx: CliContext): void {
   const connectors = program
     .command("connectors")
-    .description("the sources the workspace's data is synced from (SQL warehouse, Stripe, HubSpot, Zendesk)");
+    .description(
+      "the sources the workspace's data is synced from (SQL warehouse, Stripe, HubSpot, Salesforce, Zendesk)",
+    );
 
   connectors
     .command("add")
