@@ -95,7 +95,11 @@ export type SalesforceCursor = z.infer<typeof cursorSchema>;
 type Context = SyncContext<SalesforceSettings, SalesforceSecret, SalesforceCursor>;
 
 // ---- Salesforce's answers (developer.salesforce.com/docs/platform/api-rest), lenient ----
-const tokenSchema = z.looseObject({ access_token: z.string().min(1), instance_url: z.string().optional() });
+const tokenSchema = z.looseObject({
+  access_token: z.string().min(1),
+  instance_url: z.string().optional(),
+  refresh_token: z.string().optional(),
+});
 const describeSchema = z.looseObject({
   fields: z.array(z.looseObject({ name: z.string(), type: z.string() })),
 });
@@ -224,7 +228,19 @@ class SalesforceSession {
       path: "/services/oauth2/token",
       form: tokenGrant(this.secret, this.audience, Date.now()),
     });
-    this.token = envelope(tokenSchema, answer, "Salesforce /services/oauth2/token").access_token;
+    const token = envelope(tokenSchema, answer, "Salesforce /services/oauth2/token");
+    if (
+      "refresh_token" in this.secret &&
+      token.refresh_token &&
+      token.refresh_token !== this.secret.refresh_token
+    ) {
+      // Refresh token rotation: the token used is now revoked, and css-bot cannot store its successor
+      // (a connector's secret changes only by `connectors add`), so the next sync would be refused.
+      throw new ConnectorAuthError(
+        "Salesforce rotated the refresh token (the connected app's refresh token rotation is on), which css-bot cannot keep: turn rotation off for this app, or use the JWT bearer flow, then add the connector again with a new secret",
+      );
+    }
+    this.token = token.access_token;
     return this.token;
   }
 }

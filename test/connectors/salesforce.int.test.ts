@@ -402,6 +402,17 @@ describe("Salesforce connector: faults", () => {
     expect(audienceOf("https://acme.my.salesforce.com")).toBe("https://login.salesforce.com");
   });
 
+  it("says so when the app rotates refresh tokens, which css-bot cannot keep", async () => {
+    await sf.close();
+    sf = await startFakeSalesforce({ rotateRefreshTokens: true });
+    const error = await sync(null).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectorAuthError);
+    expect((error as Error).message).toMatch(
+      /^Salesforce rotated the refresh token .* turn rotation off for this app/,
+    );
+    expect(queries()).toHaveLength(0);
+  });
+
   it("fetches a new access token once when the session ends mid-sync", async () => {
     for (let i = 0; i < 2_500; i++) sf.addAccount({ Name: `A${i}` });
     let expired = false;

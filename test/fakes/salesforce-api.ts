@@ -65,6 +65,11 @@ export interface FakeSalesforceOptions {
   clientSecret?: string;
   /** Refresh tokens accepted. Default ["5Aep861-fake-refresh"]. */
   refreshTokens?: string[];
+  /**
+   * Refresh token rotation (a connected app's OAuth setting): each refresh answers a new refresh
+   * token and revokes the one used.
+   */
+  rotateRefreshTokens?: boolean;
   /** The org's daily API request allowance (Sforce-Limit-Info). Default 15,000. */
   dailyLimit?: number;
   /** The most records one batch holds whatever batchSize asks (Salesforce may send fewer). Default 2,000. */
@@ -172,6 +177,7 @@ class FakeSalesforceServer extends VendorFake {
   private readonly seq = { account: 0, case: 0, opportunity: 0, user: 0, token: 0, locator: 0 };
   private apiUsed = 0;
   dailyLimit: number;
+  private readonly rotation: boolean;
   maxBatch: number;
 
   constructor(options: FakeSalesforceOptions) {
@@ -180,6 +186,7 @@ class FakeSalesforceServer extends VendorFake {
     this.clientSecret = options.clientSecret ?? "fake-client-secret";
     this.refreshTokens = new Set(options.refreshTokens ?? ["5Aep861-fake-refresh"]);
     this.dailyLimit = options.dailyLimit ?? 15_000;
+    this.rotation = options.rotateRefreshTokens ?? false;
     this.maxBatch = options.maxBatch ?? 2000;
     for (const [name, type] of STANDARD_FIELDS) this.addField(name, type, { custom: false });
   }
@@ -389,7 +396,7 @@ class FakeSalesforceServer extends VendorFake {
     });
     if (form.get("grant_type") === JWT_GRANT) {
       const problem = this.jwtProblem(form.get("assertion") ?? "");
-      return problem ? refuse(...problem) : this.issue(false);
+      return problem ? refuse(...problem) : this.issue(undefined);
     }
     if (form.get("grant_type") !== "refresh_token")
       return refuse("unsupported_grant_type", "grant type not supported");
@@ -399,7 +406,11 @@ class FakeSalesforceServer extends VendorFake {
       return refuse("invalid_client", "invalid client credentials");
     if (!this.refreshTokens.has(form.get("refresh_token") ?? ""))
       return refuse("invalid_grant", "expired access/refresh token");
-    return this.issue(true);
+    if (!this.rotation) return this.issue(null);
+    this.refreshTokens.delete(form.get("refresh_token")!);
+    const next = `5Aep861-rotated-${this.seq.token + 1}`;
+    this.refreshTokens.add(next);
+    return this.issue(next);
   }
 
   /**
@@ -433,7 +444,8 @@ class FakeSalesforceServer extends VendorFake {
     return null;
   }
 
-  private issue(withRefresh: boolean): Reply {
+  /** An access token; `refresh`: the refresh token flow's (a rotated one, or null), undefined for a JWT. */
+  private issue(refresh: string | null | undefined): Reply {
     const token = `00DFAKE000000001!AQ${String(++this.seq.token).padStart(6, "0")}`;
     this.accessTokens.add(token);
     return {
@@ -441,7 +453,8 @@ class FakeSalesforceServer extends VendorFake {
       body: {
         access_token: token,
         signature: Buffer.from(`sig-${this.seq.token}`).toString("base64"),
-        scope: withRefresh ? "api refresh_token" : "api",
+        scope: refresh === undefined ? "api" : "api refresh_token",
+        ...(refresh ? { refresh_token: refresh } : {}),
         instance_url: this.baseUrl,
         id: `${this.baseUrl}/id/00DFAKE000000001AAA/005FAKE000000001AAA`,
         token_type: "Bearer",
