@@ -4,7 +4,7 @@
 // (salesforce-cases.ts); with renewal_opportunity_types, renewal dates from Opportunities
 // (salesforce-renewals.ts). docs/connectors.md, "Salesforce", says the same for admins.
 //
-// A sync exchanges the refresh token for an access token (OAuth 2.0 refresh token flow), checks the
+// A sync gets an access token (salesforce-auth.ts: refresh token or JWT bearer flow), checks the
 // settings' fields against the org's describe of Account, then reads Accounts through queryAll in
 // (SystemModstamp, Id) order from the cursor, following nextRecordsUrl; each batch is a page,
 // committed with the position of its last record. The first sync reads live accounts only; later
@@ -14,18 +14,20 @@ import { z } from "zod";
 import { dateToDay, type Day } from "../domain/dates.ts";
 import {
   ConnectorConfigError,
-  ConnectorAuthError,
   type ConnectorDefinition,
-  type HttpFault,
-  type HttpRequest,
   type SourceAccount,
-  type SourceHttp,
   type SourceRemoval,
   type SyncContext,
   type SyncPage,
 } from "./contract.ts";
 import { baseUrlSchema, commonSettingsShape, parsedUrl } from "./common-settings.ts";
-import { audienceOf, salesforceSecretSchema, tokenGrant, type SalesforceSecret } from "./salesforce-auth.ts";
+import {
+  audienceOf,
+  classifySalesforceError,
+  salesforceSecretSchema,
+  SalesforceSession,
+  type SalesforceSecret,
+} from "./salesforce-auth.ts";
 import { casesStateSchema, readCases } from "./salesforce-cases.ts";
 import { queryBatches, type SalesforceRead } from "./salesforce-query.ts";
 import { readRenewals } from "./salesforce-renewals.ts";
@@ -95,11 +97,6 @@ export type SalesforceCursor = z.infer<typeof cursorSchema>;
 type Context = SyncContext<SalesforceSettings, SalesforceSecret, SalesforceCursor>;
 
 // ---- Salesforce's answers (developer.salesforce.com/docs/platform/api-rest), lenient ----
-const tokenSchema = z.looseObject({
-  access_token: z.string().min(1),
-  instance_url: z.string().optional(),
-  refresh_token: z.string().optional(),
-});
 const describeSchema = z.looseObject({
   fields: z.array(z.looseObject({ name: z.string(), type: z.string() })),
 });
@@ -153,100 +150,15 @@ export const salesforceConnector: ConnectorDefinition<
   classifyError: classifySalesforceError,
   check: async (context) => {
     await openMapping(
-      new SalesforceSession(context.http, context.secret, context.settings),
+      new SalesforceSession(context.http, context.secret, audienceOf(context.settings.base_url)),
       context.settings,
     );
   },
   sync: (context) => syncSalesforce(context),
 };
 
-/**
- * REQUEST_LIMIT_EXCEEDED (403) is the org's rolling 24-hour allowance spent: retried like a 429, then
- * the job retries later. A token endpoint's invalid_grant, invalid_client or invalid_client_id (400)
- * is a refresh token or client that Salesforce refuses: the connector's credentials.
- */
-export function classifySalesforceError(status: number, body: string): HttpFault | null {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return null;
-  }
-  const first: unknown = Array.isArray(parsed) ? parsed[0] : parsed;
-  if (typeof first !== "object" || first === null) return null;
-  const { errorCode, message, error, error_description: description } = first as Record<string, unknown>;
-  if (errorCode === "REQUEST_LIMIT_EXCEEDED")
-    return {
-      retry: true,
-      problem: `REQUEST_LIMIT_EXCEEDED: ${typeof message === "string" ? message : "the org's API requests are used up"}`,
-    };
-  if (
-    status === 400 &&
-    typeof error === "string" &&
-    /^(invalid_grant|invalid_client|invalid_client_id)$/.test(error)
-  )
-    return {
-      auth: true,
-      problem: `the token endpoint answered ${error}${typeof description === "string" ? `: ${description}` : ""}; authorise the app again and give the new credentials`,
-    };
-  return null;
-}
-
-/** The access token, fetched with the credentials, and fetched again once when a session ends mid-sync. */
-class SalesforceSession {
-  private token: string | null = null;
-  private readonly audience: string;
-
-  constructor(
-    private readonly http: SourceHttp,
-    private readonly secret: SalesforceSecret,
-    settings: SalesforceSettings,
-  ) {
-    this.audience = audienceOf(settings.base_url);
-  }
-
-  async json<T>(request: HttpRequest): Promise<T> {
-    const first = this.token === null;
-    const token = this.token ?? (await this.refresh());
-    try {
-      return await this.http.json<T>(this.authorised(request, token));
-    } catch (error) {
-      // INVALID_SESSION_ID: the session timed out (2 hours by default) while a sync ran. One new
-      // token; a refusal of that one is the credentials' fault and stands.
-      if (!(error instanceof ConnectorAuthError) || first) throw error;
-      return this.http.json<T>(this.authorised(request, await this.refresh()));
-    }
-  }
-
-  private authorised(request: HttpRequest, token: string): HttpRequest {
-    return { ...request, headers: { ...request.headers, authorization: `Bearer ${token}` } };
-  }
-
-  private async refresh(): Promise<string> {
-    const answer = await this.http.json({
-      method: "POST",
-      path: "/services/oauth2/token",
-      form: tokenGrant(this.secret, this.audience, Date.now()),
-    });
-    const token = envelope(tokenSchema, answer, "Salesforce /services/oauth2/token");
-    if (
-      "refresh_token" in this.secret &&
-      token.refresh_token &&
-      token.refresh_token !== this.secret.refresh_token
-    ) {
-      // Refresh token rotation: the token used is now revoked, and css-bot cannot store its successor
-      // (a connector's secret changes only by `connectors add`), so the next sync would be refused.
-      throw new ConnectorAuthError(
-        "Salesforce rotated the refresh token (the connected app's refresh token rotation is on), which css-bot cannot keep: turn rotation off for this app, or use the JWT bearer flow, then add the connector again with a new secret",
-      );
-    }
-    this.token = token.access_token;
-    return this.token;
-  }
-}
-
 async function* syncSalesforce(ctx: Context): AsyncGenerator<SyncPage<SalesforceCursor>> {
-  const session = new SalesforceSession(ctx.http, ctx.secret, ctx.settings);
+  const session = new SalesforceSession(ctx.http, ctx.secret, audienceOf(ctx.settings.base_url));
   const api = `/services/data/${ctx.settings.api_version}`;
   const usage = new ApiUsage(ctx.settings.max_api_usage);
   const mapper = await openMapping(session, ctx.settings, usage);
