@@ -1,7 +1,7 @@
 // Every connector this version knows, by kind. Adding one is one line here (and its import).
 import type { ConnectorDefinition, ConnectorKind } from "./contract.ts";
 import { hubspotConnector } from "./hubspot.ts";
-import { salesforceConnector } from "./salesforce.ts";
+import { salesforceConnector } from "./salesforce/connector.ts";
 import { sqlConnector } from "./sql.ts";
 import { stripeConnector } from "./stripe.ts";
 import { zendeskConnector } from "./zendesk.ts";

@@ -11,8 +11,8 @@ import {
   type SyncPage,
 } from "../../src/connectors/contract.ts";
 import { createSourceHttp } from "../../src/connectors/http.ts";
-import { audienceOf } from "../../src/connectors/salesforce-auth.ts";
-import { salesforceConnector, type SalesforceCursor } from "../../src/connectors/salesforce.ts";
+import { audienceOf } from "../../src/connectors/salesforce/auth.ts";
+import { salesforceConnector, type SalesforceCursor } from "../../src/connectors/salesforce/connector.ts";
 import { parseDay } from "../../src/domain/dates.ts";
 import { silentLogger } from "../../src/log.ts";
 import { startFakeSalesforce, type FakeSalesforce } from "../fakes/salesforce-api.ts";

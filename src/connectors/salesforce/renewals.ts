@@ -2,11 +2,11 @@
 // renewal is the earliest CloseDate of its open opportunities of those types. Opportunities change
 // without touching their Account, so each sync reads every open renewal opportunity, and the renewal
 // ones closed since the last sync: an account left with none has its renewal date cleared.
-import type { Day } from "../domain/dates.ts";
+import type { Day } from "../../domain/dates.ts";
 import { z } from "zod";
-import type { RejectedRecord, SourceAccount } from "./contract.ts";
-import { queryBatches, type SalesforceRead } from "./salesforce-query.ts";
-import { checkRecords, vendorDay } from "./vendor-common.ts";
+import type { RejectedRecord, SourceAccount } from "../contract.ts";
+import { queryBatches, type SalesforceRead } from "./query.ts";
+import { checkRecords, vendorDay } from "../vendor-common.ts";
 
 const opportunitySchema = z.looseObject({
   Id: z.string(),

@@ -5,8 +5,8 @@
 // the session that holds the access token; and which of Salesforce's error answers mean what.
 import { createPrivateKey, sign } from "node:crypto";
 import { z } from "zod";
-import { ConnectorAuthError, type HttpFault, type HttpRequest, type SourceHttp } from "./contract.ts";
-import { envelope } from "./vendor-common.ts";
+import { ConnectorAuthError, type HttpFault, type HttpRequest, type SourceHttp } from "../contract.ts";
+import { envelope } from "../vendor-common.ts";
 
 const nonEmpty = z.string().trim().min(1);
 const privateKey = z.string().superRefine((pem, ctx) => {

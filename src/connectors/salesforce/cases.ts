@@ -8,10 +8,10 @@
 // commit after it) to today: a day's count is written whole, so recounting it changes nothing. The
 // first sync counts every case ever created. Deleted cases count nowhere (Query, not QueryAll).
 import { z } from "zod";
-import { dateToDay, formatDay, type Day } from "../domain/dates.ts";
-import type { RejectedRecord, SourceMetric, SyncPage } from "./contract.ts";
-import { queryBatches, type SalesforceRead } from "./salesforce-query.ts";
-import { checkRecords } from "./vendor-common.ts";
+import { dateToDay, formatDay, type Day } from "../../domain/dates.ts";
+import type { RejectedRecord, SourceMetric, SyncPage } from "../contract.ts";
+import { queryBatches, type SalesforceRead } from "./query.ts";
+import { checkRecords } from "../vendor-common.ts";
 
 export const casesStateSchema = z.object({
   /** Accounts (Salesforce Ids) with open cases at the last sync. */

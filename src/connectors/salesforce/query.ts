@@ -2,8 +2,8 @@
 // nextRecordsUrl to the end (developer.salesforce.com/docs/platform/api-rest/guide/resources-query.md).
 // The Accounts and the Cases of the Salesforce connector read through it.
 import { z } from "zod";
-import type { HttpRequest } from "./contract.ts";
-import { envelope } from "./vendor-common.ts";
+import type { HttpRequest } from "../contract.ts";
+import { envelope } from "../vendor-common.ts";
 
 /** One GET of the connector's session (token, batch size and usage header handled there). */
 export type SalesforceRead = (path: string, query?: HttpRequest["query"]) => Promise<unknown>;

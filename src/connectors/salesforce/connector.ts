@@ -1,17 +1,17 @@
 // Salesforce: Accounts to accounts (name, Website as the domain, the owner's email, and the segment,
 // revenue, renewal date and the customer's own id from configurable fields), deleted accounts to
 // churned ones and merged accounts to their winners; with read_cases, Cases as support load
-// (salesforce-cases.ts); with renewal_opportunity_types, renewal dates from Opportunities
-// (salesforce-renewals.ts). docs/connectors.md, "Salesforce", says the same for admins.
+// (cases.ts); with renewal_opportunity_types, renewal dates from Opportunities
+// (renewals.ts). docs/connectors.md, "Salesforce", says the same for admins.
 //
-// A sync gets an access token (salesforce-auth.ts: refresh token or JWT bearer flow), checks the
+// A sync gets an access token (auth.ts: refresh token or JWT bearer flow), checks the
 // settings' fields against the org's describe of Account, then reads Accounts through queryAll in
 // (SystemModstamp, Id) order from the cursor, following nextRecordsUrl; each batch is a page,
 // committed with the position of its last record. The first sync reads live accounts only; later
 // ones also see the deleted (IsDeleted) and merged (MasterRecordId) ones, and start a few minutes
 // before the last position, as a record's SystemModstamp is stamped before its transaction commits.
 import { z } from "zod";
-import { dateToDay, type Day } from "../domain/dates.ts";
+import { dateToDay, type Day } from "../../domain/dates.ts";
 import {
   ConnectorConfigError,
   type ConnectorDefinition,
@@ -19,19 +19,19 @@ import {
   type SourceRemoval,
   type SyncContext,
   type SyncPage,
-} from "./contract.ts";
-import { baseUrlSchema, commonSettingsShape, parsedUrl } from "./common-settings.ts";
+} from "../contract.ts";
+import { baseUrlSchema, commonSettingsShape, parsedUrl } from "../common-settings.ts";
 import {
   audienceOf,
   classifySalesforceError,
   salesforceSecretSchema,
   SalesforceSession,
   type SalesforceSecret,
-} from "./salesforce-auth.ts";
-import { casesStateSchema, readCases } from "./salesforce-cases.ts";
-import { queryBatches, type SalesforceRead } from "./salesforce-query.ts";
-import { readRenewals } from "./salesforce-renewals.ts";
-import { checkRecords, envelope, normaliseDomain, round2, vendorDay } from "./vendor-common.ts";
+} from "./auth.ts";
+import { casesStateSchema, readCases } from "./cases.ts";
+import { queryBatches, type SalesforceRead } from "./query.ts";
+import { readRenewals } from "./renewals.ts";
+import { checkRecords, envelope, normaliseDomain, round2, vendorDay } from "../vendor-common.ts";
 
 /** A field of Account by its API name (custom ones end in __c); no relationship paths. */
 const field = z
