@@ -16,7 +16,13 @@ import type {
   SourceResponse,
   SyncPage,
 } from "./contract.ts";
-import { reconcileAccounts, resolveSourceAccounts, responseKey } from "./identity.ts";
+import {
+  applyRemovals,
+  reconcileAccounts,
+  resolveSourceAccounts,
+  responseKey,
+  updateKnownAccounts,
+} from "./identity.ts";
 import { checkRecords, labels } from "./source-records.ts";
 
 export interface PageTarget {
@@ -46,6 +52,9 @@ export async function commitPage(
   ];
 
   const ids = await reconcileAccounts(db, workspaceId, kind, accounts.valid);
+  const removals = await applyRemovals(db, workspaceId, kind, page.removals ?? []);
+  rejected.push(...removals.notes);
+  const updated = await updateKnownAccounts(db, workspaceId, kind, page.accountUpdates ?? []);
   const unknown = [...metrics.valid, ...responses.valid]
     .map((r) => r.sourceAccountId)
     .filter((id) => !ids.has(id));
@@ -78,7 +87,7 @@ export async function commitPage(
 
   const counts: PageCounts = {
     read: page.read,
-    written: accounts.valid.length + observations.written + responseRows.length,
+    written: accounts.valid.length + removals.applied + updated + observations.written + responseRows.length,
     rejected: rejected.length,
     superseded: observations.superseded,
   };

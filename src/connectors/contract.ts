@@ -1,5 +1,5 @@
-// What a connector is: a definition that reads one source (a warehouse, Stripe, HubSpot, Zendesk)
-// page by page from a stored cursor, and says what it read in the source's own terms (its ids), as
+// What a connector is: a definition that reads one source (a warehouse, Stripe, HubSpot, Salesforce,
+// Zendesk) page by page from a stored cursor, and says what it read in the source's own terms (its ids), as
 // plain records. The sync runner (sync-runner.ts) owns everything around it: the HTTP client with
 // retries and rate limits, committing each page with its cursor in one transaction, reconciling the
 // source's ids with accounts, counting, recording the sync run, and telling admins of failures.
@@ -10,7 +10,7 @@ import type { AccountStatus, SurveyKind } from "../domain/records.ts";
 import { KnownError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 
-export const CONNECTOR_KINDS = ["sql", "stripe", "hubspot", "zendesk"] as const;
+export const CONNECTOR_KINDS = ["sql", "stripe", "hubspot", "salesforce", "zendesk"] as const;
 export type ConnectorKind = (typeof CONNECTOR_KINDS)[number];
 
 /**
@@ -34,6 +34,17 @@ export interface SourceAccount {
   createdAt?: Day | null;
   status?: AccountStatus;
   churnedAt?: Day | null;
+}
+
+/**
+ * An account the source removed: deleted (the account is then churned on `on`, its MRR 0), or merged
+ * into another of the source's accounts (`mergedInto`: its source id then names the winner's account,
+ * and nothing churns). A removal of an account css-bot never knew is nothing to do.
+ */
+export interface SourceRemoval {
+  sourceId: string;
+  on: Day;
+  mergedInto?: string | null;
 }
 
 /** A metric value of the account the source knows as `sourceAccountId`, for one day. */
@@ -71,6 +82,13 @@ export interface SyncPage<Cursor> {
   /** How many source records this page read (rejected ones included). */
   read: number;
   accounts?: SourceAccount[];
+  /** Applied after the page's accounts, so a merge's winner may be one of them. */
+  removals?: SourceRemoval[];
+  /**
+   * Fields of accounts this source already defined (a renewal date read from another object): an
+   * update of an account unknown here is nothing to do, never a new account.
+   */
+  accountUpdates?: SourceAccount[];
   metrics?: SourceMetric[];
   responses?: SourceResponse[];
   rejected?: RejectedRecord[];
@@ -85,8 +103,21 @@ export interface HttpRequest {
   query?: Record<string, string | number | boolean | readonly string[] | undefined>;
   /** Sent as JSON. */
   body?: unknown;
+  /** Sent as application/x-www-form-urlencoded instead (OAuth token endpoints take only that). */
+  form?: Record<string, string>;
   headers?: Record<string, string>;
+  /** Called with a successful answer's headers (a vendor's usage figures: Sforce-Limit-Info). */
+  onHeaders?: (headers: Headers) => void;
 }
+
+/**
+ * How a vendor's own error answer is to be treated when its status alone misleads: Salesforce
+ * answers an exhausted daily allowance with 403 (REQUEST_LIMIT_EXCEEDED), which is a rate limit and
+ * not refused credentials, and a refused refresh token with 400 (invalid_grant), which is refused
+ * credentials and not a bad request. `problem` names it in the error or the retry's log.
+ */
+export type HttpFault = { retry: true; problem: string } | { auth: true; problem: string };
+export type ClassifyHttpError = (status: number, body: string) => HttpFault | null;
 
 /**
  * The HTTP client a connector is given, bound to its base URL. It retries 429 (waiting Retry-After,
@@ -111,6 +142,14 @@ export interface SyncContext<Settings, Secret, Cursor> {
   log: Logger;
 }
 
+/** What `connectors add` gives a definition's check (see ConnectorDefinition.check). */
+export interface CheckContext<Settings, Secret> {
+  settings: Settings;
+  secret: Secret;
+  http: SourceHttp;
+  signal: AbortSignal;
+}
+
 export interface ConnectorDefinition<Settings, Secret, Cursor> {
   kind: ConnectorKind;
   /** For the CLI and Slack: "Stripe". */
@@ -124,6 +163,14 @@ export interface ConnectorDefinition<Settings, Secret, Cursor> {
   defaultBaseUrl: string | null;
   /** Headers that authenticate a request (Authorization...). */
   authHeaders(secret: Secret): Record<string, string>;
+  /** The vendor's error answers whose status misleads (see HttpFault); default: by status alone. */
+  classifyError?: ClassifyHttpError;
+  /**
+   * Run by `connectors add` before anything is stored: the source takes the credentials and the
+   * settings fit it (Salesforce: the field mapping against the org's describe). Throws
+   * ConnectorAuthError or ConnectorConfigError naming the problem. Every sync checks the same again.
+   */
+  check?(context: CheckContext<Settings, Secret>): Promise<void>;
   /** Reads from the cursor to now, a page at a time. */
   sync(context: SyncContext<Settings, Secret, Cursor>): AsyncIterable<SyncPage<Cursor>>;
 }

@@ -4,6 +4,7 @@
 // budget, after which the sync fails as "unavailable" and its job retries later from the committed
 // cursor. 401/403 are permanent. Credentials are never part of an error message.
 import {
+  type ClassifyHttpError,
   ConnectorAuthError,
   SourceRequestError,
   SourceUnavailableError,
@@ -23,6 +24,8 @@ export interface SourceHttpOptions {
   retryBudgetMs?: number;
   /** First backoff; doubles each retry, capped at 30 s, with full jitter. Default 500 ms. */
   backoffMs?: number;
+  /** The vendor's error answers whose status misleads (ConnectorDefinition.classifyError). */
+  classify?: ClassifyHttpError;
   /** Tests make waiting instant and observable. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
@@ -51,26 +54,36 @@ export function createSourceHttp(o: SourceHttpOptions): SourceHttp {
             method: request.method ?? "GET",
             headers: {
               accept: "application/json",
-              ...(request.body === undefined ? {} : { "content-type": "application/json" }),
+              ...contentType(request),
               ...o.headers,
               ...request.headers,
             },
-            body: request.body === undefined ? undefined : JSON.stringify(request.body),
+            body: bodyOf(request),
             signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(o.signal ? [o.signal] : [])]),
           });
           const text = await res.text();
-          if (res.ok) return parseJson<T>(text, what);
-          if (res.status === 401 || res.status === 403) {
+          if (res.ok) {
+            request.onHeaders?.(res.headers);
+            return parseJson<T>(text, what);
+          }
+          // 429 and 5xx are a vendor's way of saying "later" whatever its body says.
+          const fault =
+            res.status === 429 || res.status >= 500 ? null : (o.classify?.(res.status, text) ?? null);
+          if (fault && "auth" in fault) {
+            throw new ConnectorAuthError(
+              `${o.source} refused the credentials (${fault.problem}): update them with \`css-bot connectors add\``,
+            );
+          }
+          if (!fault && (res.status === 401 || res.status === 403)) {
             throw new ConnectorAuthError(
               `${o.source} refused the credentials (HTTP ${res.status}${detail(text)}): update them with \`css-bot connectors add\``,
             );
           }
-          if (res.status !== 429 && res.status < 500) {
+          if (!fault && res.status !== 429 && res.status < 500) {
             throw new SourceRequestError(`${what} failed: HTTP ${res.status}${detail(text)}`);
           }
-          problem = `HTTP ${res.status}`;
-          const retryAfter = retryAfterMs(res.headers.get("retry-after"));
-          wait = retryAfter ?? jittered(backoffMs, attempt, random);
+          problem = fault ? `HTTP ${res.status} ${fault.problem}` : `HTTP ${res.status}`;
+          wait = retryAfterMs(res.headers.get("retry-after")) ?? jittered(backoffMs, attempt, random);
         } catch (error) {
           if (error instanceof ConnectorAuthError || error instanceof SourceRequestError) throw error;
           if (o.signal?.aborted) throw error;
@@ -89,6 +102,16 @@ export function createSourceHttp(o: SourceHttpOptions): SourceHttp {
       }
     },
   };
+}
+
+function contentType(request: HttpRequest): Record<string, string> {
+  if (request.form) return { "content-type": "application/x-www-form-urlencoded" };
+  return request.body === undefined ? {} : { "content-type": "application/json" };
+}
+
+function bodyOf(request: HttpRequest): string | undefined {
+  if (request.form) return new URLSearchParams(request.form).toString();
+  return request.body === undefined ? undefined : JSON.stringify(request.body);
 }
 
 function queryString(query: HttpRequest["query"]): string {

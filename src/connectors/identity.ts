@@ -26,7 +26,13 @@ import {
   type DomainAccount,
 } from "../db/repositories/source-accounts.ts";
 import { formatDay } from "../domain/dates.ts";
-import { CONNECTOR_KINDS, type ConnectorKind, type SourceAccount } from "./contract.ts";
+import {
+  CONNECTOR_KINDS,
+  type ConnectorKind,
+  type RejectedRecord,
+  type SourceAccount,
+  type SourceRemoval,
+} from "./contract.ts";
 
 /** Sources whose ids are the customer's own account ids. */
 const CUSTOMER_ID_SOURCES: ReadonlySet<ConnectorKind> = new Set(["sql"]);
@@ -161,6 +167,72 @@ export async function reconcileAccounts(
   await updateAccountFields(db, workspaceId, [...updates.values()]);
   if (!customerIds) await upsertSourceIds(db, workspaceId, kind, ids);
   return ids;
+}
+
+/**
+ * A source's removed accounts (contract.ts SourceRemoval), after its page's accounts were reconciled.
+ * A deleted account is churned on the day of its deletion, its MRR 0 (as Stripe's deleted customers).
+ * A merged one's source id is recorded as the winner's account, so later records naming it land
+ * there; when the two were different accounts here, the loser's stays as it was (its history is its
+ * own: css-bot does not fold one account's snapshots and cases into another's) and a note says so.
+ */
+export async function applyRemovals(
+  db: Db,
+  workspaceId: number,
+  kind: ConnectorKind,
+  removals: readonly SourceRemoval[],
+): Promise<{ applied: number; notes: RejectedRecord[] }> {
+  if (removals.length === 0) return { applied: 0, notes: [] };
+  const ids = removals.flatMap((r) => (r.mergedInto ? [r.sourceId, r.mergedInto] : [r.sourceId]));
+  const known = await findBySourceIds(db, workspaceId, kind, ids);
+  const churned: { id: number; fields: AccountFields }[] = [];
+  const repointed = new Map<string, number>();
+  const notes: RejectedRecord[] = [];
+  for (const r of removals) {
+    const account = known.get(r.sourceId);
+    if (account === undefined) continue; // never an account here: nothing to remove
+    if (!r.mergedInto) {
+      churned.push({ id: account, fields: { status: "churned", churned_at: formatDay(r.on), mrr: 0 } });
+      continue;
+    }
+    const winner = known.get(r.mergedInto);
+    const record = `account ${r.sourceId}`;
+    if (winner === undefined) {
+      notes.push({ record, reason: `merged into ${r.mergedInto}, which is no account here: left as it was` });
+      continue;
+    }
+    repointed.set(r.sourceId, winner);
+    if (winner !== account)
+      notes.push({
+        record,
+        reason: `merged into ${r.mergedInto}: the account it was here (id ${account}) keeps its history and is no longer synced; remove or mark it churned by an import`,
+      });
+  }
+  await updateAccountFields(db, workspaceId, churned);
+  await upsertSourceIds(db, workspaceId, kind, repointed);
+  return { applied: churned.length + repointed.size, notes };
+}
+
+/** Sets the fields of the accounts the source already knows by these ids; returns how many. */
+export async function updateKnownAccounts(
+  db: Db,
+  workspaceId: number,
+  kind: ConnectorKind,
+  updates: readonly SourceAccount[],
+): Promise<number> {
+  if (updates.length === 0) return 0;
+  const known = await findBySourceIds(
+    db,
+    workspaceId,
+    kind,
+    updates.map((u) => u.sourceId),
+  );
+  const rows = updates.flatMap((u) => {
+    const id = known.get(u.sourceId);
+    return id === undefined ? [] : [{ id, fields: fieldsOf(u) }];
+  });
+  await updateAccountFields(db, workspaceId, rows);
+  return rows.length;
 }
 
 /** The columns a source account sets: the fields it knows (null included), none it left out. */

@@ -1,6 +1,7 @@
 // Every connector this version knows, by kind. Adding one is one line here (and its import).
 import type { ConnectorDefinition, ConnectorKind } from "./contract.ts";
 import { hubspotConnector } from "./hubspot.ts";
+import { salesforceConnector } from "./salesforce/connector.ts";
 import { sqlConnector } from "./sql.ts";
 import { stripeConnector } from "./stripe.ts";
 import { zendeskConnector } from "./zendesk.ts";
@@ -14,6 +15,7 @@ export const CONNECTORS: Partial<Record<ConnectorKind, AnyConnectorDefinition>> 
   sql: sqlConnector,
   stripe: stripeConnector,
   hubspot: hubspotConnector,
+  salesforce: salesforceConnector,
   zendesk: zendeskConnector,
 };
 

@@ -113,16 +113,7 @@ export async function runSync(
       "secret",
     );
     const cursor = storedCursor(definition, connector.cursor, log, connector.id);
-    const baseUrl = (settings.base_url as string | undefined) ?? definition.defaultBaseUrl;
-    const http = baseUrl
-      ? createSourceHttp({
-          ...deps.http,
-          baseUrl,
-          headers: definition.authHeaders(secret),
-          source: definition.title,
-          signal,
-        })
-      : noHttp(definition.title);
+    const http = connectorHttp(definition, settings, secret, { ...deps.http, signal });
     const target = {
       workspaceId: connector.workspaceId,
       connectorId: connector.id,
@@ -208,6 +199,24 @@ function storedCursor(definition: AnyConnectorDefinition, stored: unknown, log: 
   if (parsed.success) return parsed.data;
   log.warn("stored cursor not readable: syncing from the start", { connector: id });
   return null;
+}
+
+/** The HTTP client of a connector: its base URL (settings' or the default), credentials and error rules. */
+export function connectorHttp(
+  definition: AnyConnectorDefinition,
+  settings: Record<string, unknown>,
+  secret: unknown,
+  options: SyncDeps["http"] & { signal?: AbortSignal },
+): SourceHttp {
+  const baseUrl = (settings.base_url as string | undefined) ?? definition.defaultBaseUrl;
+  if (!baseUrl) return noHttp(definition.title);
+  return createSourceHttp({
+    ...options,
+    baseUrl,
+    headers: definition.authHeaders(secret),
+    source: definition.title,
+    classify: definition.classifyError,
+  });
 }
 
 function noHttp(title: string): SourceHttp {

@@ -1,6 +1,6 @@
-// What the vendor connectors (Stripe, HubSpot, Zendesk) share besides common-settings.ts: checking a
-// page of vendor records with zod (a bad record is rejected with a reason and the rest of the page
-// is used), identity fields (a company domain from an email or a URL), and days from vendor times.
+// What the vendor connectors (Stripe, HubSpot, Salesforce, Zendesk) share besides common-settings.ts:
+// checking a page of vendor records with zod (a bad record is rejected with a reason and the rest of
+// the page is used), identity fields (a company domain from an email or a URL), and days from vendor times.
 import type { z } from "zod";
 import { dateToDay, parseDay, type Day } from "../domain/dates.ts";
 import { SourceRequestError, type RejectedRecord, type SourceAccount } from "./contract.ts";
@@ -31,7 +31,8 @@ export function checkRecords<T>(
 }
 
 export function recordName(what: string, item: unknown, index: number): string {
-  const id = isObject(item) ? item.id : undefined;
+  // Salesforce spells it Id.
+  const id = isObject(item) ? (item.id ?? item.Id) : undefined;
   return typeof id === "string" || typeof id === "number"
     ? `${what} ${id}`
     : `${what} #${index + 1} of its page`;

@@ -8,6 +8,7 @@ describe("sourceGuard", () => {
       "connector:sql",
       "connector:stripe",
       "connector:hubspot",
+      "connector:salesforce",
       "connector:zendesk",
       "api",
       "import",

@@ -14,6 +14,7 @@ export const OBSERVATION_SOURCES = [
   "connector:sql",
   "connector:stripe",
   "connector:hubspot",
+  "connector:salesforce",
   "connector:zendesk",
   "api",
   "import",

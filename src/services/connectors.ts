@@ -6,7 +6,8 @@ import { z } from "zod";
 import { cadenceOf } from "../connectors/common-settings.ts";
 import { CONNECTOR_KINDS, ConnectorConfigError, type ConnectorKind } from "../connectors/contract.ts";
 import { CONNECTORS, type ConnectorRegistry } from "../connectors/registry.ts";
-import { sealConnectorSecret } from "../connectors/secrets.ts";
+import { openConnectorSecret, sealConnectorSecret } from "../connectors/secrets.ts";
+import { connectorHttp } from "../connectors/sync-runner.ts";
 import { audit } from "../db/repositories/audit-log.ts";
 import { findConnectorByName, listConnectors, type ConnectorListing } from "../db/repositories/connectors.ts";
 import { KnownError } from "../errors.ts";
@@ -25,6 +26,11 @@ export interface AddConnectorInput {
   /** The secret JSON; undefined keeps the stored one (re-adding to change settings only). */
   secret?: unknown;
   actor: string;
+  /**
+   * Run the connector's check against its source first (ConnectorDefinition.check: credentials
+   * taken, settings fit): a refusal stores nothing. The CLI checks; tests of storage alone need not.
+   */
+  check?: boolean;
 }
 
 export const connectorNameSchema = z
@@ -56,6 +62,25 @@ export async function addConnector(
   }
   const settings = validate(definition.settings, input.settings, "settings");
   const secret = input.secret === undefined ? undefined : validate(definition.secret, input.secret, "secret");
+  if (input.check && definition.check) {
+    const stored = secret === undefined ? await findConnectorByName(prisma, workspaceId, name.data) : null;
+    const current =
+      secret ??
+      (stored?.encryptedSecret && stored.kind === kind
+        ? validate(
+            definition.secret,
+            openConnectorSecret(box, workspaceId, stored.id, stored.encryptedSecret),
+            "secret",
+          )
+        : undefined);
+    // Without credentials there is nothing to check with; the schema check below names what is missing.
+    if (current !== undefined) {
+      const http = connectorHttp(definition, settings as Record<string, unknown>, current, {
+        retryBudgetMs: 20_000,
+      });
+      await definition.check({ settings, secret: current, http, signal: new AbortController().signal });
+    }
+  }
   return prisma.$transaction(async (tx) => {
     const existing = await findConnectorByName(tx, workspaceId, name.data);
     if (existing && existing.kind !== kind) {

@@ -23,6 +23,8 @@ export interface Explanation {
   model: { version: number; definition: ScoringModel };
   /** Metric components: the sources of the account's observations in the component's window. */
   sources: Map<string, string[]>;
+  /** The ids the connectors know the account by (identity reconciliation), by source then id. */
+  sourceIds: { source: string; sourceId: string }[];
 }
 
 export async function resolveAccount(
@@ -71,5 +73,10 @@ export async function explainAccount(
     summary: previous ? summariseChange(previous, current, drivers) : null,
     model: { version: modelRow.version, definition },
     sources: await observationSources(prisma, workspaceId, account.id, windows, current.asOf),
+    sourceIds: await prisma.accountSourceId.findMany({
+      where: { workspaceId, accountId: account.id },
+      orderBy: [{ source: "asc" }, { sourceId: "asc" }],
+      select: { source: true, sourceId: true },
+    }),
   };
 }

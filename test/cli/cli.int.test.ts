@@ -348,6 +348,7 @@ describe.each(["postgres", "pglite"] as const)("css-bot on %s", (backend) => {
         "connector:sql",
         "connector:stripe",
         "connector:hubspot",
+        "connector:salesforce",
         "connector:zendesk",
         "api",
         "import",

@@ -196,9 +196,9 @@ describe("css-bot connectors", () => {
     expect(badSecret.stderr).toContain("CSS_CONNECTOR_SECRET is not valid JSON");
     expect(badSecret.stderr).not.toContain("hunter2");
 
-    const badKind = await cli(["connectors", "add", "k", "--kind", "salesforce"]);
+    const badKind = await cli(["connectors", "add", "k", "--kind", "pipedrive"]);
     expect(badKind.code).toBe(1);
-    expect(badKind.stderr).toMatch(/no connector of kind "salesforce" in this version \(available: sql/);
+    expect(badKind.stderr).toMatch(/no connector of kind "pipedrive" in this version \(available: sql/);
 
     const noKey = await cli(
       ["connectors", "add", "n", "--kind", "sql", "--settings", JSON.stringify(SETTINGS)],

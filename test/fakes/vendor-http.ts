@@ -40,6 +40,8 @@ export interface VendorRequest {
   url: URL;
   query: URLSearchParams;
   authorization: string;
+  /** Request headers by lower-case name (a repeated one joined with ", "). */
+  headers: Record<string, string>;
   body: unknown;
 }
 export interface Reply {
@@ -207,6 +209,9 @@ export abstract class VendorFake {
       url,
       query: url.searchParams,
       authorization: req.headers.authorization ?? "",
+      headers: Object.fromEntries(
+        Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : (v ?? "")]),
+      ),
       body,
     };
     const entry: LoggedRequest = {

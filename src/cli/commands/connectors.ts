@@ -35,7 +35,9 @@ interface AddOptions {
 export function registerConnectors(program: Command, ctx: CliContext): void {
   const connectors = program
     .command("connectors")
-    .description("the sources the workspace's data is synced from (SQL warehouse, Stripe, HubSpot, Zendesk)");
+    .description(
+      "the sources the workspace's data is synced from (SQL warehouse, Stripe, HubSpot, Salesforce, Zendesk)",
+    );
 
   connectors
     .command("add")
@@ -81,6 +83,7 @@ export function registerConnectors(program: Command, ctx: CliContext): void {
             settings,
             secret,
             actor: "cli",
+            check: true,
           });
           const timezone = readSettings(ws.settings).timezone;
           const scheduled = await ifQueuesReachable(ctx, (q) =>

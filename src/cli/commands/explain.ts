@@ -1,5 +1,7 @@
 // css-bot explain ACCOUNT: the score's breakdown, line by line, and what moved it.
 import type { Command } from "commander";
+import type { ConnectorKind } from "../../connectors/contract.ts";
+import { CONNECTORS } from "../../connectors/registry.ts";
 import { formatDay } from "../../domain/dates.ts";
 import { churnChancePhrase, curveFor } from "../../domain/model/churn-map.ts";
 import { segmentBands, sortBands } from "../../domain/model/resolve-segment.ts";
@@ -48,6 +50,8 @@ export function explanationJson(x: Explanation) {
     // From the model's churn map (fitted on outcomes by calibrate); null without one, never guessed.
     churn_probability: churnOf(x)?.probability ?? null,
     churn_horizon_days: churnOf(x)?.horizonDays ?? null,
+    // The connectors' ids the account was matched by (docs/connectors.md, "One customer, one account").
+    source_ids: x.sourceIds.map((s) => ({ source: s.source, id: s.sourceId })),
     // Where each metric component's raw input came from (docs/data.md, "Source precedence").
     sources: Object.fromEntries(
       x.current.components.flatMap((c) => {
@@ -69,8 +73,12 @@ function explanationText(x: Explanation): string {
     x.sources.get(c.key)?.join(", ") ?? "",
   ]);
   const segment = x.account.segment ? ` · ${x.account.segment}` : "";
+  const matched = x.sourceIds.map(
+    (s) => `${CONNECTORS[s.source as ConnectorKind]?.title ?? s.source} ${s.sourceId}`,
+  );
   const lines = [
     `${x.account.name} (${x.account.externalId})${segment} · as of ${formatDay(x.current.asOf)} · model v${x.model.version}`,
+    ...(matched.length ? [`From ${matched.join(", ")}`] : []),
     `Score ${fmtScore(x.current.score)} · ${x.current.band} · coverage ${fmtPercent(x.current.coverage)}`,
     table(["component", "raw", "sub-score", "weight", "points", "source"], rows, [
       "left",
