@@ -9,6 +9,7 @@ import { activeModelForScoring } from "../../src/db/repositories/models.ts";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
 import { dayToDate, parseDay } from "../../src/domain/dates.ts";
 import { SecretBox } from "../../src/security/secret-box.ts";
+import type { WorkspaceSlack } from "../../src/slack/gateway.ts";
 import { addConnector, setWriteBack } from "../../src/services/connectors.ts";
 import { runWriteBack, type WriteBackDeps } from "../../src/services/crm-write-back.ts";
 import { startFakeHubSpot, type FakeHubSpot } from "../fakes/hubspot-api.ts";
@@ -201,6 +202,21 @@ describe("HubSpot write-back", () => {
   it("stops write-back with one alert when a property has the wrong type, until turned on again", async () => {
     await scoredCompany(1, 60);
     hubspot.addProperty({ name: "css_score", type: "string", fieldType: "text" });
+    await db.prisma.workspace.update({
+      where: { id: workspaceId },
+      data: { settings: { alert_channel: "C0ALERTS" } },
+    });
+    const posted: { channel: string; text: string }[] = [];
+    const slack = {
+      forWorkspace: () =>
+        Promise.resolve({
+          postMessage: (m: { channel: string; text: string }) => {
+            posted.push(m);
+            return Promise.resolve({ channel: m.channel, ts: "1.2" });
+          },
+        } as unknown as WorkspaceSlack),
+    };
+    const writeBack = () => runWriteBack({ ...deps(), slack }, connectorId, { workspaceId });
 
     const result = await writeBack();
     expect(result).toMatchObject({ status: "refused", written: 0 });
@@ -225,6 +241,10 @@ describe("HubSpot write-back", () => {
     });
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.target).toBe("crm");
+    expect(posted).toHaveLength(1);
+    expect(posted[0]!.channel).toBe("C0ALERTS");
+    expect(posted[0]!.text).toContain('Scores are no longer written to HubSpot by the connector "crm"');
+    expect(posted[0]!.text).toMatch(/css.*score.* is of type string, css-bot writes a number/);
 
     // Fixed by the admin (the property re-made as a number), then turned on again: it writes.
     hubspot.addProperty({ name: "css_score", type: "number", fieldType: "number" });
