@@ -100,7 +100,8 @@ export async function runWriteBack(
         "secret",
       );
       const http = connectorHttp(definition, settings as Record<string, unknown>, secret, deps.http ?? {});
-      await writer.prepare(http);
+      const session = writer.open({ settings, secret, http });
+      await session.prepare();
       const pace = deps.paceMs ?? writer.paceMs;
       const sleep = deps.http?.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
       let lastCall = 0;
@@ -108,7 +109,7 @@ export async function runWriteBack(
         const wait = lastCall + pace - Date.now();
         if (lastCall > 0 && wait > 0) await sleep(wait);
         lastCall = Date.now();
-        const { notFound } = await writer.write(http, batch);
+        const { notFound } = await session.write(batch);
         const missing = new Set(notFound);
         const written = batch.filter((r) => !missing.has(r.recordId));
         counts.batches++;

@@ -14,10 +14,15 @@ export interface CrmWriter {
   batchSize: number;
   /** Time between two batch calls at least, to keep within the vendor's rate limit. */
   paceMs: number;
+  /** The vendor's side of one write-back run, from the connector's checked settings and secret. */
+  open(context: { settings: unknown; secret: unknown; http: SourceHttp }): CrmSession;
+}
+
+export interface CrmSession {
   /** css-bot's fields exist with the right types (created when missing); a refusal throws WriteRefusedError. */
-  prepare(http: SourceHttp): Promise<void>;
+  prepare(): Promise<void>;
   /** Writes one batch; the ids the CRM no longer has (deleted, merged) come back, the rest were written. */
-  write(http: SourceHttp, batch: readonly RecordValues[]): Promise<{ notFound: string[] }>;
+  write(batch: readonly RecordValues[]): Promise<{ notFound: string[] }>;
 }
 
 /**

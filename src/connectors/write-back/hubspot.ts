@@ -3,6 +3,7 @@
 // update API, 100 companies a call. docs/connectors.md, "Write-back", lists them for admins.
 import { z } from "zod";
 import type { RecordValues, WriteBackField } from "../../domain/crm/write-back.ts";
+import type { SourceHttp } from "../contract.ts";
 import { envelope } from "../vendor-common.ts";
 import { WriteRefusedError, type CrmWriter } from "./contract.ts";
 
@@ -83,47 +84,53 @@ export const hubspotWriter: CrmWriter = {
   // Private apps may make 100 requests per 10 s (Free and Starter; more on higher tiers): 9 batch
   // calls a second leave room for the connector's own sync.
   paceMs: 110,
-  prepare: async (http) => {
-    const groups = envelope(listSchema, await http.json({ path: GROUPS }), `HubSpot ${GROUPS}`);
-    if (!groups.results.some((g) => g.name === HUBSPOT_GROUP.name))
-      await http.json({ method: "POST", path: GROUPS, body: HUBSPOT_GROUP });
-    const existing = envelope(listSchema, await http.json({ path: PROPERTIES }), `HubSpot ${PROPERTIES}`);
-    const types = new Map(existing.results.map((p) => [p.name, p.type]));
-    for (const spec of Object.values(HUBSPOT_PROPERTIES)) {
-      const type = types.get(spec.name);
-      if (type === undefined) {
-        await http.json({
-          method: "POST",
-          path: PROPERTIES,
-          body: { ...spec, groupName: HUBSPOT_GROUP.name },
-        });
-      } else if (type !== spec.type) {
-        throw new WriteRefusedError(
-          `the HubSpot company property ${spec.name} is of type ${type}, css-bot writes a ${spec.type}: ` +
-            `delete the property (css-bot then creates it) or change its type`,
-        );
-      }
-    }
-  },
-  write: async (http, batch) => {
-    const inputs = batch.map((r) => ({ id: r.recordId, properties: hubspotProperties(r.values) }));
-    const answer = envelope(
-      batchSchema,
-      await http.json({ method: "POST", path: BATCH_UPDATE, body: { inputs } }),
-      `HubSpot ${BATCH_UPDATE}`,
-    );
-    const notFound: string[] = [];
-    for (const error of answer.errors ?? []) {
-      // A company deleted or merged since the last sync: the next sync says so; nothing to refuse.
-      if (error.category === "OBJECT_NOT_FOUND") notFound.push(...(error.context?.ids ?? []));
-      else
-        throw new WriteRefusedError(
-          `HubSpot refused part of a batch update (${error.category ?? "error"}): ${error.message ?? "no message"}`,
-        );
-    }
-    return { notFound };
-  },
+  open: ({ http }) => ({ prepare: () => prepareHubSpot(http), write: (batch) => writeHubSpot(http, batch) }),
 };
+
+async function prepareHubSpot(http: SourceHttp): Promise<void> {
+  const groups = envelope(listSchema, await http.json({ path: GROUPS }), `HubSpot ${GROUPS}`);
+  if (!groups.results.some((g) => g.name === HUBSPOT_GROUP.name))
+    await http.json({ method: "POST", path: GROUPS, body: HUBSPOT_GROUP });
+  const existing = envelope(listSchema, await http.json({ path: PROPERTIES }), `HubSpot ${PROPERTIES}`);
+  const types = new Map(existing.results.map((p) => [p.name, p.type]));
+  for (const spec of Object.values(HUBSPOT_PROPERTIES)) {
+    const type = types.get(spec.name);
+    if (type === undefined) {
+      await http.json({
+        method: "POST",
+        path: PROPERTIES,
+        body: { ...spec, groupName: HUBSPOT_GROUP.name },
+      });
+    } else if (type !== spec.type) {
+      throw new WriteRefusedError(
+        `the HubSpot company property ${spec.name} is of type ${type}, css-bot writes a ${spec.type}: ` +
+          `delete the property (css-bot then creates it) or change its type`,
+      );
+    }
+  }
+}
+
+async function writeHubSpot(
+  http: SourceHttp,
+  batch: readonly RecordValues[],
+): Promise<{ notFound: string[] }> {
+  const inputs = batch.map((r) => ({ id: r.recordId, properties: hubspotProperties(r.values) }));
+  const answer = envelope(
+    batchSchema,
+    await http.json({ method: "POST", path: BATCH_UPDATE, body: { inputs } }),
+    `HubSpot ${BATCH_UPDATE}`,
+  );
+  const notFound: string[] = [];
+  for (const error of answer.errors ?? []) {
+    // A company deleted or merged since the last sync: the next sync says so; nothing to refuse.
+    if (error.category === "OBJECT_NOT_FOUND") notFound.push(...(error.context?.ids ?? []));
+    else
+      throw new WriteRefusedError(
+        `HubSpot refused part of a batch update (${error.category ?? "error"}): ${error.message ?? "no message"}`,
+      );
+  }
+  return { notFound };
+}
 
 function hubspotProperties(values: RecordValues["values"]): Record<string, string> {
   const out: Record<string, string> = {};
