@@ -93,7 +93,9 @@ describe("css-bot connectors: write-back", () => {
       "--write-back",
     ]);
     expect(added.code).not.toBe(0);
-    expect(added.stderr).toContain("write-back is not available for stripe connectors (available: hubspot)");
+    expect(added.stderr).toContain(
+      "write-back is not available for stripe connectors (available: hubspot, salesforce)",
+    );
     expect(await db.prisma.connectorConfig.count()).toBe(0);
     const missing = await cli(["connectors", "write-back", "nope", "on"]);
     expect(missing.stderr).toContain('no connector "nope" in this workspace');

@@ -7,13 +7,13 @@ import { WriteRefusedError } from "../../src/connectors/write-back/contract.ts";
 import { HUBSPOT_GROUP, HUBSPOT_PROPERTIES } from "../../src/connectors/write-back/hubspot.ts";
 import { activeModelForScoring } from "../../src/db/repositories/models.ts";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
-import { dayToDate, parseDay } from "../../src/domain/dates.ts";
 import { SecretBox } from "../../src/security/secret-box.ts";
 import type { WorkspaceSlack } from "../../src/slack/gateway.ts";
 import { addConnector, setWriteBack } from "../../src/services/connectors.ts";
 import { runWriteBack, type WriteBackDeps } from "../../src/services/crm-write-back.ts";
 import { startFakeHubSpot, type FakeHubSpot } from "../fakes/hubspot-api.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
+import { addCrmAccount, addSnapshot } from "../support/scored-account.ts";
 
 const BATCH = "/crm/v3/objects/companies/batch/update";
 const box = new SecretBox(Buffer.alloc(32, 7));
@@ -63,45 +63,26 @@ const deps = (): WriteBackDeps => ({
 const writeBack = () => runWriteBack(deps(), connectorId, { workspaceId });
 
 /** An account known to HubSpot as a new company, scored `score` on `day`. */
-async function scoredCompany(
-  i: number,
-  score: number,
-  day = "2026-12-01",
-): Promise<{ companyId: string; accountId: number }> {
+async function scoredCompany(i: number, score: number, day = "2026-12-01") {
   const companyId = hubspot.addCompany({ name: `Company ${i}`, lifecyclestage: "customer" }).id;
-  const account = await db.prisma.account.create({
-    data: { workspaceId, externalId: `A${i}`, name: `Company ${i}` },
-  });
-  await db.prisma.accountSourceId.create({
-    data: { workspaceId, source: "hubspot", sourceId: companyId, accountId: account.id },
-  });
-  await snapshot(account.id, score, day);
-  return { companyId, accountId: account.id };
+  const accountId = await addCrmAccount(db.prisma, workspaceId, "hubspot", companyId, `Company ${i}`);
+  await snapshot(accountId, score, day);
+  return { companyId, accountId };
 }
 
-async function snapshot(
-  accountId: number,
-  score: number,
-  day: string,
-  churnProbability: number | null = null,
-) {
-  await db.prisma.scoreSnapshot.create({
-    data: {
-      workspaceId,
-      accountId,
-      asOf: dayToDate(parseDay(day)!),
-      modelId,
-      score,
-      band: score >= 70 ? "healthy" : "at_risk",
-      coverage: 1,
-      churnProbability,
-      components: [
-        { key: "usage", raw: 1, score, weight: 0.5, points: score / 2 },
-        { key: "nps", raw: 1, score: 90, weight: 0.5, points: 45 },
-      ],
-    },
+const snapshot = (accountId: number, score: number, day: string, churnProbability: number | null = null) =>
+  addSnapshot(db.prisma, {
+    workspaceId,
+    modelId,
+    accountId,
+    score,
+    day,
+    churnProbability,
+    components: [
+      { key: "usage", raw: 1, score, weight: 0.5, points: score / 2 },
+      { key: "nps", raw: 1, score: 90, weight: 0.5, points: 45 },
+    ],
   });
-}
 
 describe("HubSpot write-back", () => {
   it("creates the group and properties, writes each scored company's values, and records the run", async () => {
@@ -283,7 +264,7 @@ describe("HubSpot write-back", () => {
         actor: "test",
         writeBack: true,
       }),
-    ).rejects.toThrow(/write-back is not available for stripe connectors \(available: hubspot\)/);
+    ).rejects.toThrow(/write-back is not available for stripe connectors \(available: hubspot, salesforce\)/);
   });
 
   it("names the error class a refusal is", () => {
