@@ -55,7 +55,7 @@ export function registerConnectors(program: Command, ctx: CliContext): void {
       "--secret-file <file>",
       "its credentials from a JSON file (else from CSS_CONNECTOR_SECRET; on update, omit both to keep the stored ones)",
     )
-    .option("--write-back", "write scores to the CRM's records after each recompute (HubSpot)")
+    .option("--write-back", "write scores to the CRM's records after each recompute (HubSpot, Salesforce)")
     .option("--no-write-back", "stop writing scores to the CRM (on update; omit both to keep as is)")
     .action(async (name: string, opts: AddOptions, command: Command) => {
       if (opts.settings !== undefined && opts.settingsFile !== undefined)
