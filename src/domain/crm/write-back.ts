@@ -60,10 +60,7 @@ const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
  * CRM text fields are plain text.
  */
 export function plain(text: string, max: number): string {
-  const clean = text
-    .replace(CONTROLS, " ")
-    .replace(/\s+/g, " ")
-    .trim();
+  const clean = text.replace(CONTROLS, " ").replace(/\s+/g, " ").trim();
   const chars = [...clean];
   return chars.length <= max
     ? clean
