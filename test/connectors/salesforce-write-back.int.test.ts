@@ -124,6 +124,28 @@ describe("Salesforce write-back", () => {
     expect(await writeBack()).toMatchObject({ status: "succeeded", written: 1 });
   });
 
+  it("treats the org's spent allowance as a wait, not a refusal: the job fails and retries later", async () => {
+    await scoredAccount(1, 50);
+    sf.setApiUsage(sf.dailyLimit); // every REST call answers 403 REQUEST_LIMIT_EXCEEDED
+    const run = runWriteBack(
+      {
+        prisma: db.prisma,
+        box,
+        paceMs: 0,
+        http: { sleep: () => Promise.resolve(), retryBudgetMs: 1, backoffMs: 1 },
+      },
+      connectorId,
+      { workspaceId },
+    );
+    await expect(run).rejects.toThrow(/REQUEST_LIMIT_EXCEEDED/);
+    const connector = await db.prisma.connectorConfig.findUniqueOrThrow({ where: { id: connectorId } });
+    expect(connector.writeBackError).toBeNull(); // still on: the next attempt writes
+    expect((await db.prisma.crmWriteRun.findFirstOrThrow()).status).toBe("failed");
+
+    sf.setApiUsage(0);
+    expect(await writeBack()).toMatchObject({ status: "succeeded", written: 1 });
+  });
+
   it("names the fields it writes as the docs do", () => {
     expect(Object.values(SALESFORCE_FIELDS).map((f) => f.name)).toEqual([
       "CSS_Score__c",
