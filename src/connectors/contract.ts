@@ -96,7 +96,7 @@ export interface SyncPage<Cursor> {
 }
 
 export interface HttpRequest {
-  method?: "GET" | "POST";
+  method?: "GET" | "POST" | "PATCH";
   /** Appended to the connector's base URL: "/v1/customers". */
   path: string;
   /** Arrays repeat the key (`types[]=a&types[]=b`); undefined values are left out. */

@@ -106,8 +106,11 @@ export async function runSync(
     definition = (deps.connectors ?? CONNECTORS)[kind];
     if (!definition)
       throw new ConnectorConfigError(`this version of css-bot has no "${connector.kind}" connector`);
-    const settings = parse(definition.settings, connector.settings, "settings") as Record<string, unknown>;
-    const secret = parse(
+    const settings = parseStored(definition.settings, connector.settings, "settings") as Record<
+      string,
+      unknown
+    >;
+    const secret = parseStored(
       definition.secret,
       openConnectorSecret(deps.box, connector.workspaceId, connector.id, connector.encryptedSecret),
       "secret",
@@ -183,7 +186,8 @@ export function isPermanent(error: unknown): boolean {
   );
 }
 
-function parse(schema: z.ZodType, value: unknown, what: "settings" | "secret"): unknown {
+/** A connector's stored settings or secret, checked with its schema (write-back reads them too). */
+export function parseStored(schema: z.ZodType, value: unknown, what: "settings" | "secret"): unknown {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((i) => `${[what, ...i.path].join(".")}: ${i.message}`).join("; ");

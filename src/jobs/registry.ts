@@ -1,6 +1,7 @@
 // Every job the workers run, by name.
 import type { RegisteredJob } from "./define-job.ts";
 import { connectorSync } from "./definitions/connector-sync.ts";
+import { crmWriteBack } from "./definitions/crm-write-back.ts";
 import { deliverWebhooksJob } from "./definitions/deliver-webhooks.ts";
 import { digestTick } from "./definitions/digest-tick.ts";
 import { notifyBandChanges } from "./definitions/notify-band-changes.ts";
@@ -18,6 +19,7 @@ export const JOBS: readonly RegisteredJob[] = [
   connectorSync,
   refreshRollupsJob,
   deliverWebhooksJob,
+  crmWriteBack,
 ];
 
 export const JOBS_BY_NAME: ReadonlyMap<string, RegisteredJob> = new Map(JOBS.map((j) => [j.name, j]));

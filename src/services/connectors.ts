@@ -8,6 +8,7 @@ import { CONNECTOR_KINDS, ConnectorConfigError, type ConnectorKind } from "../co
 import { CONNECTORS, type ConnectorRegistry } from "../connectors/registry.ts";
 import { openConnectorSecret, sealConnectorSecret } from "../connectors/secrets.ts";
 import { connectorHttp } from "../connectors/sync-runner.ts";
+import { CRM_WRITERS, writeBackKinds, type CrmWriters } from "../connectors/write-back/registry.ts";
 import { audit } from "../db/repositories/audit-log.ts";
 import { findConnectorByName, listConnectors, type ConnectorListing } from "../db/repositories/connectors.ts";
 import { KnownError } from "../errors.ts";
@@ -31,6 +32,8 @@ export interface AddConnectorInput {
    * taken, settings fit): a refusal stores nothing. The CLI checks; tests of storage alone need not.
    */
   check?: boolean;
+  /** Write scores back to the CRM after each recompute (true), stop (false), keep as is (undefined). */
+  writeBack?: boolean;
 }
 
 export const connectorNameSchema = z
@@ -60,6 +63,7 @@ export async function addConnector(
       `no connector of kind ${JSON.stringify(input.kind)} in this version (available: ${availableKinds(registry).join(", ")})`,
     );
   }
+  if (input.writeBack) requireWriteBack(kind);
   const settings = validate(definition.settings, input.settings, "settings");
   const secret = input.secret === undefined ? undefined : validate(definition.secret, input.secret, "secret");
   if (input.check && definition.check) {
@@ -92,13 +96,27 @@ export async function addConnector(
       // A connector that needs no secret validates an empty one; one that does is told what to give.
       validate(definition.secret, {}, "secret");
     }
+    // Turning write-back on (again) clears a refusal: the admin says the field is fixed.
+    const writeBack =
+      input.writeBack === undefined ? {} : { writeBack: input.writeBack, writeBackError: null };
     const connector = existing
       ? await tx.connectorConfig.update({
           where: { id: existing.id },
-          data: { settings: settings as Prisma.InputJsonValue, status: "active", lastError: null },
+          data: {
+            settings: settings as Prisma.InputJsonValue,
+            status: "active",
+            lastError: null,
+            ...writeBack,
+          },
         })
       : await tx.connectorConfig.create({
-          data: { workspaceId, name: name.data, kind, settings: settings as Prisma.InputJsonValue },
+          data: {
+            workspaceId,
+            name: name.data,
+            kind,
+            settings: settings as Prisma.InputJsonValue,
+            ...writeBack,
+          },
         });
     const sealed = secret === undefined ? null : sealConnectorSecret(box, workspaceId, connector.id, secret);
     const stored = sealed
@@ -108,10 +126,51 @@ export async function addConnector(
       actor: input.actor,
       action: existing ? "connector.update" : "connector.add",
       target: name.data,
-      details: { kind, secret_replaced: sealed !== null, cadence: cadenceOf(settings) },
+      details: {
+        kind,
+        secret_replaced: sealed !== null,
+        cadence: cadenceOf(settings),
+        ...(input.writeBack === undefined ? {} : { write_back: input.writeBack }),
+      },
     });
     return { connector: stored, created: !existing };
   });
+}
+
+/**
+ * Turns write-back on or off for an existing connector. On clears a refusal recorded by a previous
+ * write (the admin has fixed the field or the scopes), so the next recompute writes again.
+ */
+export async function setWriteBack(
+  prisma: PrismaClient,
+  workspaceId: number,
+  name: string,
+  on: boolean,
+  actor: string,
+  writers: CrmWriters = CRM_WRITERS,
+): Promise<ConnectorConfig> {
+  return prisma.$transaction(async (tx) => {
+    const connector = await requireConnector(tx, workspaceId, name);
+    if (on) requireWriteBack(connector.kind, writers);
+    const updated = await tx.connectorConfig.update({
+      where: { id: connector.id },
+      data: { writeBack: on, writeBackError: null },
+    });
+    await audit(tx, workspaceId, {
+      actor,
+      action: on ? "connector.write_back_on" : "connector.write_back_off",
+      target: name,
+      details: { kind: connector.kind, cleared_error: connector.writeBackError },
+    });
+    return updated;
+  });
+}
+
+function requireWriteBack(kind: string, writers: CrmWriters = CRM_WRITERS): void {
+  if (writers[kind as ConnectorKind]) return;
+  throw new ConnectorInputError(
+    `write-back is not available for ${kind} connectors (available: ${writeBackKinds(writers).join(", ")})`,
+  );
 }
 
 export async function removeConnector(

@@ -92,6 +92,8 @@ describe("css-bot connectors", () => {
         "cadence",
         "last_sync_at",
         "last_error",
+        "write_back",
+        "write_back_error",
         "last_run",
       ]);
       expect(rows[0]).toMatchObject({

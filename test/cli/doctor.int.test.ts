@@ -285,6 +285,28 @@ describe("css-bot doctor", () => {
     expect(check("connector fresh").status).toBe("ok");
   });
 
+  it("reports a write-back stopped by a refused field, and one that is on", async () => {
+    await setUp();
+    const { id: workspaceId } = await db.prisma.workspace.findUniqueOrThrow({ where: { slug: "local" } });
+    const add = (name: string, writeBack: boolean, writeBackError: string | null) =>
+      db.prisma.connectorConfig.create({
+        data: { workspaceId, kind: "hubspot", name, settings: {}, writeBack, writeBackError },
+      });
+    await add("stopped", true, "the HubSpot company property css_score is of type string");
+    await add("writing", true, null);
+    await add("reading", false, null);
+
+    const { check, report } = await doctor();
+
+    expect(check("write-back stopped")).toMatchObject({
+      status: "warn",
+      message: "stopped: the CRM refused a field: the HubSpot company property css_score is of type string",
+      fix: expect.stringMatching(/then npx css-bot connectors write-back stopped on$/) as string,
+    });
+    expect(check("write-back writing").status).toBe("ok");
+    expect(report.checks.some((c) => c.name === "write-back reading")).toBe(false);
+  });
+
   it("warns when Slack is not configured, naming the variables, without failing", async () => {
     await setUp();
 

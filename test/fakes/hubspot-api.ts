@@ -5,7 +5,11 @@
 // 10,000 results at most per query, 400 beyond), https://developers.hubspot.com/docs/api/crm/owners,
 // https://developers.hubspot.com/docs/api/error-handling (the {status:"error", message, correlationId,
 // category} body) and https://developers.hubspot.com/docs/api/usage-details (the 429 body: errorType
-// RATE_LIMIT, policyName).
+// RATE_LIMIT, policyName). For write-back: https://developers.hubspot.com/docs/api/crm/properties
+// (GET/POST /crm/v3/properties/companies and /groups; 409 OBJECT_ALREADY_EXISTS) and the batch update
+// (POST /crm/v3/objects/companies/batch/update, 100 inputs at most; 200 COMPLETE, 207 with errors
+// for ids not found, 400 VALIDATION_ERROR "Property values were not valid" for a property missing or
+// a value of the wrong type, 403 MISSING_SCOPES without the write scope).
 import {
   clone,
   credentialsOf,
@@ -43,6 +47,22 @@ export interface HubSpotOwner {
   teams?: { id: string; name: string; primary: boolean }[];
 }
 export type PropertyValue = string | number | boolean | null | undefined;
+/** A property definition as /crm/v3/properties answers it (the fields css-bot reads and writes). */
+export interface HubSpotProperty {
+  name: string;
+  label: string;
+  type: "string" | "number" | "date" | "datetime" | "enumeration" | "bool";
+  fieldType: string;
+  groupName: string;
+  description: string;
+  hubspotDefined?: boolean;
+}
+export interface HubSpotPropertyGroup {
+  name: string;
+  label: string;
+  displayOrder: number;
+  archived: boolean;
+}
 export interface FakeHubSpotOptions {
   /** Private app (or OAuth) tokens accepted as Bearer. Default ["pat-na1-fake"]. */
   tokens?: string[];
@@ -72,6 +92,20 @@ const OWNERS = "/crm/v3/owners";
 const DEFAULT_PROPERTIES = ["name", "domain"];
 const ALWAYS = ["createdate", "hs_lastmodifieddate", "hs_object_id"];
 const SEARCH_CAP = 10_000;
+const PROPERTIES = "/crm/v3/properties/companies";
+const GROUPS = `${PROPERTIES}/groups`;
+const BATCH_UPDATE = `${COMPANIES}/batch/update`;
+const BATCH_LIMIT = 100;
+// HubSpot's own company properties the fake knows (a portal has many more).
+const BUILT_IN: HubSpotProperty[] = ["name", "domain", "lifecyclestage", "hubspot_owner_id"].map((name) => ({
+  name,
+  label: name,
+  type: "string",
+  fieldType: "text",
+  groupName: "companyinformation",
+  description: "",
+  hubspotDefined: true,
+}));
 
 const iso = (ms: number) => new Date(ms).toISOString();
 /** Numbers and dates (ISO, or ms since the epoch as HubSpot filters take them) compare as numbers. */
@@ -108,6 +142,15 @@ class FakeHubSpotServer extends VendorFake {
   private readonly companies = new Map<string, StoredCompany>();
   private readonly owners = new Map<string, HubSpotOwner>();
   private readonly seq = { company: 0, owner: 0, correlation: 0 };
+  private readonly properties = new Map<string, HubSpotProperty>(BUILT_IN.map((p) => [p.name, p]));
+  private readonly groups = new Map<string, HubSpotPropertyGroup>([
+    [
+      "companyinformation",
+      { name: "companyinformation", label: "Company information", displayOrder: 0, archived: false },
+    ],
+  ]);
+  /** Scopes the token lacks: calls needing them answer 403 MISSING_SCOPES. */
+  private readonly missingScopes = new Set<string>();
 
   constructor(options: FakeHubSpotOptions) {
     super(options.now);
@@ -185,6 +228,29 @@ class FakeHubSpotServer extends VendorFake {
     return clone(owner);
   }
 
+  // ---- properties ----
+  /** A property as a portal's admin could have made it (e.g. one of css-bot's with the wrong type). */
+  addProperty(
+    property: Omit<HubSpotProperty, "label" | "description" | "groupName"> & Partial<HubSpotProperty>,
+  ) {
+    this.properties.set(property.name, {
+      label: property.name,
+      description: "",
+      groupName: "companyinformation",
+      ...property,
+    });
+  }
+  property(name: string): HubSpotProperty | undefined {
+    return clone(this.properties.get(name));
+  }
+  group(name: string): HubSpotPropertyGroup | undefined {
+    return clone(this.groups.get(name));
+  }
+  /** The token loses a scope: crm.objects.companies.write (batch update) or crm.schemas.companies.write (creating properties). */
+  revokeScope(scope: string): void {
+    this.missingScopes.add(scope);
+  }
+
   // ---- HTTP ----
   protected failure(failure: HttpFailure): Reply {
     if (failure.status === 401) return this.unauthorized(true);
@@ -220,6 +286,11 @@ class FakeHubSpotServer extends VendorFake {
     if (method === "POST" && path === SEARCH) return this.search(request.body);
     if (method === "GET" && (path === OWNERS || path === `${OWNERS}/`))
       return this.listOwners(request.query, request.url);
+    if (method === "GET" && path === PROPERTIES) return this.results([...this.properties.values()]);
+    if (method === "GET" && path === GROUPS) return this.results([...this.groups.values()]);
+    if (method === "POST" && path === PROPERTIES) return this.createProperty(request.body);
+    if (method === "POST" && path === GROUPS) return this.createGroup(request.body);
+    if (method === "POST" && path === BATCH_UPDATE) return this.batchUpdate(request.body);
     return {
       status: 404,
       body: { status: "error", message: "Resource not found", correlationId: this.correlationId() },
@@ -331,7 +402,133 @@ class FakeHubSpotServer extends VendorFake {
     };
   }
 
+  private results(rows: unknown[]): Reply {
+    return { status: 200, body: { results: clone(rows) } };
+  }
+
+  private createGroup(body: unknown): Reply {
+    this.needScope("crm.schemas.companies.write");
+    if (!isRec(body) || typeof body.name !== "string" || typeof body.label !== "string")
+      return this.refuse("Invalid input JSON: name and label are required.");
+    if (this.groups.has(body.name))
+      return this.conflict(`Property group named '${body.name}' already exists.`);
+    const group = {
+      name: body.name,
+      label: body.label,
+      displayOrder: Number(body.displayOrder ?? -1),
+      archived: false,
+    };
+    this.groups.set(group.name, group);
+    return { status: 201, body: clone(group) };
+  }
+
+  private createProperty(body: unknown): Reply {
+    this.needScope("crm.schemas.companies.write");
+    if (!isRec(body)) return this.refuse("Invalid input JSON: the body must be a JSON object.");
+    const { name, label, type, fieldType, groupName } = body;
+    for (const [field, value] of Object.entries({ name, label, type, fieldType, groupName }))
+      if (typeof value !== "string") this.refuse(`Invalid input JSON: ${field} is required.`);
+    if (!["string", "number", "date", "datetime", "enumeration", "bool"].includes(String(type)))
+      this.refuse(`Invalid property type: ${String(type)}`);
+    if (!this.groups.has(String(groupName)))
+      this.refuse(`Property group ${String(groupName)} does not exist.`);
+    if (this.properties.has(String(name)))
+      return this.conflict(`Property named '${String(name)}' already exists.`);
+    const property = {
+      name: String(name),
+      label: String(label),
+      type: type as HubSpotProperty["type"],
+      fieldType: String(fieldType),
+      groupName: String(groupName),
+      description: typeof body.description === "string" ? body.description : "",
+    };
+    this.properties.set(property.name, property);
+    return { status: 201, body: clone(property) };
+  }
+
+  /** All or nothing for invalid values (a 400 names each), ids not found reported in a 207. */
+  private batchUpdate(body: unknown): Reply {
+    this.needScope("crm.objects.companies.write");
+    const inputs = isRec(body) && Array.isArray(body.inputs) ? (body.inputs as unknown[]) : null;
+    if (!inputs) return this.refuse("Invalid input JSON: inputs is required.");
+    if (inputs.length > BATCH_LIMIT)
+      this.refuse(`Batch input limit of ${BATCH_LIMIT} exceeded: ${inputs.length}.`);
+    const invalid: Rec[] = [];
+    for (const input of inputs) {
+      if (!isRec(input) || typeof input.id !== "string" || !isRec(input.properties))
+        return this.refuse("Invalid input JSON: each input needs an id and properties.");
+      for (const [name, value] of Object.entries(input.properties)) {
+        const problem = this.valueProblem(name, value);
+        if (problem) invalid.push({ isValid: false, name, ...problem });
+      }
+    }
+    if (invalid.length) this.refuse(`Property values were not valid: ${JSON.stringify(invalid)}`);
+    const missing: string[] = [];
+    const results: HubSpotCompany[] = [];
+    for (const input of inputs as { id: string; properties: Record<string, PropertyValue> }[]) {
+      const company = this.companies.get(input.id);
+      if (!company || company.archivedAt !== undefined) {
+        missing.push(input.id);
+        continue;
+      }
+      company.updatedAt = this.clock.now();
+      this.setProps(company, input.properties);
+      results.push(this.view(company, Object.keys(input.properties)));
+    }
+    const at = iso(this.clock.now());
+    const done = { status: "COMPLETE", results, startedAt: at, completedAt: at };
+    if (!missing.length) return { status: 200, body: done };
+    const error = {
+      status: "error",
+      category: "OBJECT_NOT_FOUND",
+      message:
+        "Could not get some COMPANY objects, they may be deleted or not exist. Check that ids are valid.",
+      context: { ids: missing },
+    };
+    return { status: 207, body: { ...done, numErrors: 1, errors: [error] } };
+  }
+
+  private valueProblem(name: string, value: unknown): { message: string; error: string } | null {
+    const property = this.properties.get(name);
+    if (!property) return { message: `Property "${name}" does not exist`, error: "PROPERTY_DOESNT_EXIST" };
+    if (value === null || value === "") return null;
+    if (property.type === "number" && !Number.isFinite(Number(value)))
+      return { message: `${JSON.stringify(value)} was not a valid number.`, error: "INVALID_FLOAT" };
+    return null;
+  }
+
   // ---- helpers ----
+  private needScope(scope: string): void {
+    if (!this.missingScopes.has(scope)) return;
+    const message =
+      "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.";
+    throw new Refusal({
+      status: 403,
+      body: {
+        status: "error",
+        message,
+        correlationId: this.correlationId(),
+        errors: [
+          {
+            message: "One or more of the following scopes are required.",
+            context: { requiredGranularScopes: [scope] },
+          },
+        ],
+        category: "MISSING_SCOPES",
+      },
+    });
+  }
+  private conflict(message: string): Reply {
+    return {
+      status: 409,
+      body: {
+        status: "error",
+        message,
+        correlationId: this.correlationId(),
+        category: "OBJECT_ALREADY_EXISTS",
+      },
+    };
+  }
   private view(c: StoredCompany, wanted: string[] | undefined): HubSpotCompany {
     const properties: Record<string, string | null> = {};
     for (const name of [...(wanted ?? DEFAULT_PROPERTIES), ...ALWAYS])

@@ -15,6 +15,12 @@
 //   through nextRecordsUrl;
 // - the sObject Describe resource: GET /services/data/vXX.X/sobjects/Account/describe, { name, label,
 //   keyPrefix, queryable, fields: [{ name, type, label, custom, nillable, ... }], urls };
+// - sObject Collections update (resources_composite_sobjects_collections_update.htm): PATCH
+//   /services/data/vXX.X/composite/sobjects { allOrNone, records: [{ attributes: { type }, id, ...fields }] },
+//   200 records at most (400 EXCEEDED_ID_LIMIT beyond), answered 200 with one { id, success, errors:
+//   [{ statusCode, message, fields }] } per record, in order: ENTITY_IS_DELETED for a deleted account,
+//   INVALID_FIELD_FOR_INSERT_UPDATE for a field the user may not edit, INVALID_FIELD for one Account
+//   lacks; with allOrNone a failure rolls back every record;
 // - errors as a JSON array of { message, errorCode } (api_rest errorcodes.htm): 401 INVALID_SESSION_ID
 //   "Session expired or invalid", 403 REQUEST_LIMIT_EXCEEDED "TotalRequests Limit exceeded.", 400
 //   MALFORMED_QUERY and INVALID_FIELD, 404 NOT_FOUND; every REST answer carries `Sforce-Limit-Info:
@@ -58,6 +64,8 @@ export interface FieldDescribe {
   length: number;
   referenceTo: string[];
   relationshipName: string | null;
+  /** Whether the user may write it (its field-level security; false for system fields). */
+  updateable: boolean;
 }
 export type FieldValue = string | number | boolean | null;
 export interface FakeSalesforceOptions {
@@ -155,6 +163,8 @@ const STANDARD_FIELDS: [string, FieldType][] = [
   ["SystemModstamp", "datetime"],
 ];
 const USER_FIELDS = new Set(["Id", "Email", "Name"]);
+const SYSTEM_FIELDS = new Set(["Id", "IsDeleted", "MasterRecordId", "SystemModstamp", "CreatedDate"]);
+const COLLECTION_LIMIT = 200;
 const TOKEN_PATH = "/services/oauth2/token";
 const JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 const REST = /^\/services\/data\/(v\d+\.\d)(\/.*)$/;
@@ -219,7 +229,7 @@ class FakeSalesforceServer extends VendorFake {
 
   // ---- seeding ----
   /** A field on Account (custom ones end in __c). */
-  addField(name: string, type: FieldType, options: { custom?: boolean } = {}): void {
+  addField(name: string, type: FieldType, options: { custom?: boolean; updateable?: boolean } = {}): void {
     const reference = type === "reference" || type === "id";
     this.fields.set(name.toLowerCase(), {
       name,
@@ -230,7 +240,12 @@ class FakeSalesforceServer extends VendorFake {
       length: type === "string" || type === "url" ? 255 : reference ? 18 : 0,
       referenceTo: name === "OwnerId" ? ["User"] : type === "reference" ? ["Account"] : [],
       relationshipName: name === "OwnerId" ? "Owner" : name === "MasterRecordId" ? "MasterRecord" : null,
+      updateable: options.updateable ?? !SYSTEM_FIELDS.has(name),
     });
+  }
+  /** An account's field as stored (write-back's checks). */
+  accountField(id: string, name: string): FieldValue {
+    return this.value(this.account(id), name);
   }
   addUser(input: { email: string; name?: string }): string {
     const id = sfId("005", ++this.seq.user);
@@ -362,7 +377,8 @@ class FakeSalesforceServer extends VendorFake {
       return request.method === "POST" ? this.token(request) : this.restError(405, "METHOD_NOT_ALLOWED", "");
     }
     const rest = REST.exec(request.path);
-    if (!rest || request.method !== "GET") return this.notFound();
+    const collection = rest?.[2] === "/composite/sobjects" && request.method === "PATCH";
+    if (!rest || (request.method !== "GET" && !collection)) return this.notFound();
     // Every authenticated REST request counts against the org's daily allowance.
     if (this.apiUsed >= this.dailyLimit)
       return this.limited(this.restError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."));
@@ -370,7 +386,8 @@ class FakeSalesforceServer extends VendorFake {
     const [, version, resource] = rest as unknown as [string, string, string];
     const batch = this.batchSize(request);
     let reply: Reply;
-    if (resource === "/query" || resource === "/query/")
+    if (collection) reply = this.updateCollection(request.body);
+    else if (resource === "/query" || resource === "/query/")
       reply = this.query(request.query.get("q"), "query", version, batch);
     else if (resource === "/queryAll" || resource === "/queryAll/")
       reply = this.query(request.query.get("q"), "queryAll", version, batch);
@@ -481,6 +498,79 @@ class FakeSalesforceServer extends VendorFake {
         },
       },
     };
+  }
+
+  private updateCollection(body: unknown): Reply {
+    const records = isRec(body) && Array.isArray(body.records) ? (body.records as unknown[]) : null;
+    if (!records) return this.restError(400, "JSON_PARSER_ERROR", "records is required");
+    if (records.length > COLLECTION_LIMIT)
+      return this.restError(
+        400,
+        "EXCEEDED_ID_LIMIT",
+        `record limit reached. cannot submit more than ${COLLECTION_LIMIT} records into this call`,
+      );
+    type Result = {
+      id?: string;
+      success: boolean;
+      errors: { statusCode: string; message: string; fields: string[] }[];
+    };
+    const error = (statusCode: string, message: string, fields: string[] = []): Result => ({
+      success: false,
+      errors: [{ statusCode, message, fields }],
+    });
+    const planned = records.map(
+      (raw): { result: Result; account?: StoredAccount; values?: [string, FieldValue][] } => {
+        if (!isRec(raw) || !isRec(raw.attributes) || raw.attributes.type !== "Account")
+          return { result: error("INVALID_TYPE", "sObject type is required and must be Account") };
+        const id = typeof raw.id === "string" ? raw.id : "";
+        const account = this.accounts.get(id);
+        if (!account) return { result: error("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id") };
+        if (account.IsDeleted) return { result: { id, ...error("ENTITY_IS_DELETED", "entity is deleted") } };
+        const values = Object.entries(raw).filter(([k]) => k !== "attributes" && k !== "id");
+        for (const [name] of values) {
+          const field = this.fields.get(name.toLowerCase());
+          if (!field)
+            return {
+              result: {
+                id,
+                ...error("INVALID_FIELD", `No such column '${name}' on sobject of type Account`, [name]),
+              },
+            };
+          if (!field.updateable)
+            return {
+              result: {
+                id,
+                ...error(
+                  "INVALID_FIELD_FOR_INSERT_UPDATE",
+                  `Unable to create/update fields: ${field.name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`,
+                  [field.name],
+                ),
+              },
+            };
+        }
+        return {
+          result: { id, success: true, errors: [] },
+          account,
+          values: values as [string, FieldValue][],
+        };
+      },
+    );
+    if (planned.some((p) => !p.result.success) && isRec(body) && body.allOrNone === true) {
+      const rolledBack = error(
+        "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+        "Record rolled back because not all records were valid and the request was using AllOrNone header",
+      );
+      return {
+        status: 200,
+        body: planned.map((p) => (p.result.success ? { id: p.result.id, ...rolledBack } : p.result)),
+      };
+    }
+    for (const p of planned) {
+      if (!p.account || !p.values) continue;
+      this.setFields(p.account, Object.fromEntries(p.values));
+      this.touch(p.account);
+    }
+    return { status: 200, body: planned.map((p) => p.result) };
   }
 
   private query(q: string | null, resource: "query" | "queryAll", version: string, batch: number): Reply {

@@ -1,4 +1,4 @@
-// css-bot connectors add|list|sync|remove: the sources a workspace's data is synced from. Secrets
+// css-bot connectors add|list|sync|remove|write-back|writes: the sources a workspace's data is synced from. Secrets
 // come from a file or CSS_CONNECTOR_SECRET (never a flag, which would land in shell history), are
 // stored sealed and are never printed.
 import { readFileSync } from "node:fs";
@@ -18,7 +18,11 @@ import {
   connectorListing,
   removeConnector,
   requireConnector,
+  setWriteBack,
 } from "../../services/connectors.ts";
+import { listWriteRuns } from "../../db/repositories/crm-writes.ts";
+import { findConnector } from "../../db/repositories/connectors.ts";
+import type { CrmWriteRun } from "../../generated/prisma/client.ts";
 import { cadenceOf } from "../../connectors/common-settings.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
@@ -30,6 +34,7 @@ interface AddOptions {
   settings?: string;
   settingsFile?: string;
   secretFile?: string;
+  writeBack?: boolean;
 }
 
 export function registerConnectors(program: Command, ctx: CliContext): void {
@@ -50,6 +55,8 @@ export function registerConnectors(program: Command, ctx: CliContext): void {
       "--secret-file <file>",
       "its credentials from a JSON file (else from CSS_CONNECTOR_SECRET; on update, omit both to keep the stored ones)",
     )
+    .option("--write-back", "write scores to the CRM's records after each recompute (HubSpot, Salesforce)")
+    .option("--no-write-back", "stop writing scores to the CRM (on update; omit both to keep as is)")
     .action(async (name: string, opts: AddOptions, command: Command) => {
       if (opts.settings !== undefined && opts.settingsFile !== undefined)
         throw new UsageError("give --settings or --settings-file, not both");
@@ -84,6 +91,7 @@ export function registerConnectors(program: Command, ctx: CliContext): void {
             secret,
             actor: "cli",
             check: true,
+            ...(opts.writeBack === undefined ? {} : { writeBack: opts.writeBack }),
           });
           const timezone = readSettings(ws.settings).timezone;
           const scheduled = await ifQueuesReachable(ctx, (q) =>
@@ -93,7 +101,7 @@ export function registerConnectors(program: Command, ctx: CliContext): void {
         },
       );
       ctx.io.stdout.write(
-        `${created ? "added" : "updated"} ${connector.kind} connector "${connector.name}" (syncs on "${cadenceOf(connector.settings)}")\n` +
+        `${created ? "added" : "updated"} ${connector.kind} connector "${connector.name}" (syncs on "${cadenceOf(connector.settings)}"${connector.writeBack ? "; writes scores back after each recompute" : ""})\n` +
           (scheduled
             ? ""
             : "Redis is not reachable: the workers will schedule it when they next sync their schedules (within 5 minutes)\n"),
@@ -170,6 +178,88 @@ export function registerConnectors(program: Command, ctx: CliContext): void {
     });
 
   connectors
+    .command("write-back")
+    .description(
+      "turn writing scores back to a connector's CRM on or off (on again after a refused field is fixed)",
+    )
+    .argument("<name>", "the connector")
+    .argument("<on|off>", "on or off")
+    .action(async (name: string, state: string, _opts: unknown, command: Command) => {
+      if (state !== "on" && state !== "off")
+        throw new UsageError(`write-back: say on or off, not ${JSON.stringify(state)}`);
+      const connector = await withWorkspace(ctx, command, { create: false }, (db, ws) =>
+        setWriteBack(db.prisma, ws.id, name, state === "on", "cli"),
+      );
+      ctx.io.stdout.write(
+        state === "on"
+          ? `write-back on for ${connector.kind} connector "${connector.name}": scores are written after the next recompute\n`
+          : `write-back off for ${connector.kind} connector "${connector.name}"\n`,
+      );
+    });
+
+  connectors
+    .command("writes")
+    .description("a connector's write-back log: each write of scores to its CRM, newest first")
+    .argument("<id>", "the connector (its name, or its numeric id)")
+    .option("--limit <n>", "how many writes (default 20)", "20")
+    .option("--json", "print JSON")
+    .action(async (id: string, opts: { limit: string; json?: boolean }, command: Command) => {
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+        throw new UsageError(
+          `--limit must be a whole number from 1 to 1000, not ${JSON.stringify(opts.limit)}`,
+        );
+      const { connector, runs } = await withWorkspace(ctx, command, { create: false }, async (db, ws) => {
+        const byId = /^\d+$/.test(id) ? await findConnector(db.prisma, ws.id, Number(id)) : null;
+        const connector = byId ?? (await requireConnector(db.prisma, ws.id, id));
+        return { connector, runs: await listWriteRuns(db.prisma, connector.id, limit) };
+      });
+      if (opts.json) {
+        ctx.io.stdout.write(
+          `${JSON.stringify(
+            {
+              connector: connector.name,
+              kind: connector.kind,
+              write_back: connector.writeBack,
+              write_back_error: connector.writeBackError,
+              writes: runs.map(writeJson),
+            },
+            null,
+            2,
+          )}\n`,
+        );
+        return;
+      }
+      const state = !connector.writeBack
+        ? "off"
+        : connector.writeBackError
+          ? `stopped: ${connector.writeBackError}`
+          : "on";
+      ctx.io.stdout.write(`write-back for "${connector.name}": ${state}\n`);
+      if (runs.length === 0) {
+        ctx.io.stdout.write("no writes yet (they follow each recompute while write-back is on)\n");
+        return;
+      }
+      ctx.io.stdout.write(
+        `${table(
+          ["started", "status", "considered", "changed", "written", "batches", "error"],
+          runs.map((r) => {
+            const w = writeJson(r);
+            return [
+              w.started_at,
+              w.status,
+              String(w.considered),
+              String(w.changed),
+              String(w.written),
+              String(w.batches),
+              w.error ?? "",
+            ];
+          }),
+        )}\n`,
+      );
+    });
+
+  connectors
     .command("remove")
     .description("remove a connector and its schedule (the data it synced stays)")
     .argument("<name>", "the connector")
@@ -203,6 +293,8 @@ function describe(c: ConnectorListing) {
     cadence: cadenceOf(c.settings),
     last_sync_at: c.lastSyncAt?.toISOString() ?? null,
     last_error: c.lastError,
+    write_back: c.writeBack,
+    write_back_error: c.writeBackError,
     last_run: run
       ? {
           status: run.status,
@@ -216,6 +308,22 @@ function describe(c: ConnectorListing) {
           duration_ms: run.finishedAt ? run.finishedAt.getTime() - run.startedAt.getTime() : null,
         }
       : null,
+  };
+}
+
+/** The public JSON shape of one write in `connectors writes --json`. */
+function writeJson(r: CrmWriteRun) {
+  return {
+    id: r.id.toString(),
+    recompute_run_id: r.recomputeRunId?.toString() ?? null,
+    status: r.status,
+    considered: r.considered,
+    changed: r.changed,
+    written: r.written,
+    batches: r.batches,
+    error: r.error,
+    started_at: r.startedAt.toISOString(),
+    finished_at: r.finishedAt?.toISOString() ?? null,
   };
 }
 

@@ -123,6 +123,16 @@ export type ConnectorConfig = Prisma.ConnectorConfigModel
  */
 export type SyncRun = Prisma.SyncRunModel
 /**
+ * Model CrmWriteRun
+ * One write-back of scores to a connector's CRM (`css-bot connectors writes <name>`).
+ */
+export type CrmWriteRun = Prisma.CrmWriteRunModel
+/**
+ * Model CrmWrittenValue
+ * The values last written to one CRM record: a write is sent only when they differ.
+ */
+export type CrmWrittenValue = Prisma.CrmWrittenValueModel
+/**
  * Model AuditLogEntry
  * Who did what, when: model changes, imports, assignments, snoozes, settings.
  */

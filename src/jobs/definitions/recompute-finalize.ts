@@ -4,6 +4,7 @@ import { addSummaries, finishRun, type ShardSummary } from "../../services/recom
 import { accountsScored, runDuration } from "../../metrics/registry.ts";
 import { defineJob } from "../define-job.ts";
 import { enqueue } from "../enqueue.ts";
+import { enqueueWriteBacks } from "./crm-write-back.ts";
 import { notifyBandChanges, notifyJobId } from "./notify-band-changes.ts";
 
 export const recomputeFinalizePayload = z.object({
@@ -33,6 +34,8 @@ export const recomputeFinalize = defineJob({
       { workspaceId: p.workspaceId, runId: p.runId },
       notifyJobId(run),
     );
+    // The scores to the CRMs of connectors with write-back on, one job each (ids per run, as above).
+    await enqueueWriteBacks(prisma, queues, p.workspaceId, run);
     return summary;
   },
 });

@@ -1,5 +1,5 @@
 // Each connector's latest sync: failed, refused credentials, or none for two of its scheduled times
-// (no worker running, or a stuck sync).
+// (no worker running, or a stuck sync); and, when write-back is on, whether a refusal stopped it.
 import { cadenceOf } from "../../connectors/common-settings.ts";
 import type { ConnectorListing } from "../../db/repositories/connectors.ts";
 import { nextFireTimes } from "../../domain/schedule/cron.ts";
@@ -41,4 +41,21 @@ export function checkConnector(connector: ConnectorListing, timezone: string, no
   }
   if (!run) return ok(name, `added, first sync due on "${cadence}"`);
   return ok(name, `synced ${since.toISOString()} (${run.status}, ${run.written} records written)`);
+}
+
+/** A check for connectors with write-back on (null for the others): stopped by a refused field, or on. */
+export function checkWriteBack(connector: ConnectorListing): Check | null {
+  if (!connector.writeBack) return null;
+  const name = `write-back ${connector.name}`;
+  if (connector.writeBackError) {
+    return warn(
+      name,
+      `stopped: the CRM refused a field: ${connector.writeBackError}`,
+      `fix the field or the app's scopes (docs/connectors.md, "Write-back"), then npx css-bot connectors write-back ${connector.name} on`,
+    );
+  }
+  return ok(
+    name,
+    "on: scores are written after each recompute (npx css-bot connectors writes " + connector.name + ")",
+  );
 }

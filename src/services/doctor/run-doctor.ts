@@ -16,7 +16,7 @@ import type { CommandSlack } from "../../slack/access.ts";
 import { ALERT_CHANNEL, checkChannel, DIGEST_CHANNEL } from "./channels.ts";
 import { fail, ok, report, type Check, type DoctorReport } from "./check.ts";
 import { checkChurnProbability } from "./churn-probability.ts";
-import { checkConnector } from "./connectors.ts";
+import { checkConnector, checkWriteBack } from "./connectors.ts";
 import { checkDatabase, checkMigrations } from "./database.ts";
 import { checkEncryptionKey } from "./encryption.ts";
 import { checkPlaybook } from "./playbook.ts";
@@ -115,6 +115,8 @@ async function workspaceChecks(prisma: PrismaClient, deps: DoctorDeps): Promise<
   checks.push(checkChurnProbability({ model, version: active?.version ?? null }));
   for (const connector of await listConnectors(prisma, workspace.id)) {
     checks.push(checkConnector(connector, settings.timezone, deps.now));
+    const writeBack = checkWriteBack(connector);
+    if (writeBack) checks.push(writeBack);
   }
   return checks;
 }

@@ -189,6 +189,8 @@ describe("a hostile account name", () => {
         lastError: `401 from vendor: ${HOSTILE_NAME}\n> quoted`,
         lastSyncAt: null,
         createdAt: new Date(0),
+        writeBack: false,
+        writeBackError: null,
         lastRun: null,
       },
     ]);

@@ -415,6 +415,8 @@ export const ModelName = {
   Digest: 'Digest',
   ConnectorConfig: 'ConnectorConfig',
   SyncRun: 'SyncRun',
+  CrmWriteRun: 'CrmWriteRun',
+  CrmWrittenValue: 'CrmWrittenValue',
   AuditLogEntry: 'AuditLogEntry',
   ApiKey: 'ApiKey',
   IdempotencyKey: 'IdempotencyKey',
@@ -439,7 +441,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "workspace" | "slackInstallation" | "scoringModel" | "account" | "accountSourceId" | "metricObservation" | "metricRollup" | "metricRollupChange" | "trackActivity" | "surveyResponse" | "scoreSnapshot" | "bandChange" | "recomputeRun" | "followUp" | "caseBacklogNotice" | "digest" | "connectorConfig" | "syncRun" | "auditLogEntry" | "apiKey" | "idempotencyKey" | "accountWatch" | "playbook" | "playCandidate" | "playFire" | "webhookDelivery" | "accountNote"
+    modelProps: "workspace" | "slackInstallation" | "scoringModel" | "account" | "accountSourceId" | "metricObservation" | "metricRollup" | "metricRollupChange" | "trackActivity" | "surveyResponse" | "scoreSnapshot" | "bandChange" | "recomputeRun" | "followUp" | "caseBacklogNotice" | "digest" | "connectorConfig" | "syncRun" | "crmWriteRun" | "crmWrittenValue" | "auditLogEntry" | "apiKey" | "idempotencyKey" | "accountWatch" | "playbook" | "playCandidate" | "playFire" | "webhookDelivery" | "accountNote"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1759,6 +1761,154 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    CrmWriteRun: {
+      payload: Prisma.$CrmWriteRunPayload<ExtArgs>
+      fields: Prisma.CrmWriteRunFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.CrmWriteRunFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CrmWriteRunPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.CrmWriteRunFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CrmWriteRunPayload>
+        }
+        findFirst: {
+          args: Prisma.CrmWriteRunFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CrmWriteRunPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.CrmWriteRunFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CrmWriteRunPayload>
+        }
+        findMany: {
+          args: Prisma.CrmWriteRunFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CrmWriteRunPayload>[]
+        }
+        create: {
+          args: Prisma.CrmWriteRunCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CrmWriteRunPayload>
+        }
+        createMany: {
+          args: Prisma.CrmWriteRunCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.CrmWriteRunCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CrmWriteRunPayload>[]
+        }
+        delete: {
+          args: Prisma.CrmWriteRunDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CrmWriteRunPayload>
+        }
+        update: {
+          args: Prisma.CrmWriteRunUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CrmWriteRunPayload>
+        }
+        deleteMany: {
+          args: Prisma.CrmWriteRunDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.CrmWriteRunUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.CrmWriteRunUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CrmWriteRunPayload>[]
+        }
+        upsert: {
+          args: Prisma.CrmWriteRunUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CrmWriteRunPayload>
+        }
+        aggregate: {
+          args: Prisma.CrmWriteRunAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateCrmWriteRun>
+        }
+        groupBy: {
+          args: Prisma.CrmWriteRunGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.CrmWriteRunGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.CrmWriteRunCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.CrmWriteRunCountAggregateOutputType> | number
+        }
+      }
+    }
+    CrmWrittenValue: {
+      payload: Prisma.$CrmWrittenValuePayload<ExtArgs>
+      fields: Prisma.CrmWrittenValueFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.CrmWrittenValueFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CrmWrittenValuePayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.CrmWrittenValueFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CrmWrittenValuePayload>
+        }
+        findFirst: {
+          args: Prisma.CrmWrittenValueFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CrmWrittenValuePayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.CrmWrittenValueFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CrmWrittenValuePayload>
+        }
+        findMany: {
+          args: Prisma.CrmWrittenValueFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CrmWrittenValuePayload>[]
+        }
+        create: {
+          args: Prisma.CrmWrittenValueCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CrmWrittenValuePayload>
+        }
+        createMany: {
+          args: Prisma.CrmWrittenValueCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.CrmWrittenValueCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CrmWrittenValuePayload>[]
+        }
+        delete: {
+          args: Prisma.CrmWrittenValueDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CrmWrittenValuePayload>
+        }
+        update: {
+          args: Prisma.CrmWrittenValueUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CrmWrittenValuePayload>
+        }
+        deleteMany: {
+          args: Prisma.CrmWrittenValueDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.CrmWrittenValueUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.CrmWrittenValueUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CrmWrittenValuePayload>[]
+        }
+        upsert: {
+          args: Prisma.CrmWrittenValueUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CrmWrittenValuePayload>
+        }
+        aggregate: {
+          args: Prisma.CrmWrittenValueAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateCrmWrittenValue>
+        }
+        groupBy: {
+          args: Prisma.CrmWrittenValueGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.CrmWrittenValueGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.CrmWrittenValueCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.CrmWrittenValueCountAggregateOutputType> | number
+        }
+      }
+    }
     AuditLogEntry: {
       payload: Prisma.$AuditLogEntryPayload<ExtArgs>
       fields: Prisma.AuditLogEntryFieldRefs
@@ -2737,7 +2887,9 @@ export const ConnectorConfigScalarFieldEnum = {
   status: 'status',
   lastError: 'lastError',
   lastSyncAt: 'lastSyncAt',
-  createdAt: 'createdAt'
+  createdAt: 'createdAt',
+  writeBack: 'writeBack',
+  writeBackError: 'writeBackError'
 } as const
 
 export type ConnectorConfigScalarFieldEnum = (typeof ConnectorConfigScalarFieldEnum)[keyof typeof ConnectorConfigScalarFieldEnum]
@@ -2758,6 +2910,35 @@ export const SyncRunScalarFieldEnum = {
 } as const
 
 export type SyncRunScalarFieldEnum = (typeof SyncRunScalarFieldEnum)[keyof typeof SyncRunScalarFieldEnum]
+
+
+export const CrmWriteRunScalarFieldEnum = {
+  id: 'id',
+  workspaceId: 'workspaceId',
+  connectorId: 'connectorId',
+  recomputeRunId: 'recomputeRunId',
+  status: 'status',
+  considered: 'considered',
+  changed: 'changed',
+  written: 'written',
+  batches: 'batches',
+  error: 'error',
+  startedAt: 'startedAt',
+  finishedAt: 'finishedAt'
+} as const
+
+export type CrmWriteRunScalarFieldEnum = (typeof CrmWriteRunScalarFieldEnum)[keyof typeof CrmWriteRunScalarFieldEnum]
+
+
+export const CrmWrittenValueScalarFieldEnum = {
+  connectorId: 'connectorId',
+  recordId: 'recordId',
+  accountId: 'accountId',
+  values: 'values',
+  writtenAt: 'writtenAt'
+} as const
+
+export type CrmWrittenValueScalarFieldEnum = (typeof CrmWrittenValueScalarFieldEnum)[keyof typeof CrmWrittenValueScalarFieldEnum]
 
 
 export const AuditLogEntryScalarFieldEnum = {
@@ -3283,6 +3464,8 @@ export type GlobalOmitConfig = {
   digest?: Prisma.DigestOmit
   connectorConfig?: Prisma.ConnectorConfigOmit
   syncRun?: Prisma.SyncRunOmit
+  crmWriteRun?: Prisma.CrmWriteRunOmit
+  crmWrittenValue?: Prisma.CrmWrittenValueOmit
   auditLogEntry?: Prisma.AuditLogEntryOmit
   apiKey?: Prisma.ApiKeyOmit
   idempotencyKey?: Prisma.IdempotencyKeyOmit

@@ -69,6 +69,8 @@ export const ModelName = {
   Digest: 'Digest',
   ConnectorConfig: 'ConnectorConfig',
   SyncRun: 'SyncRun',
+  CrmWriteRun: 'CrmWriteRun',
+  CrmWrittenValue: 'CrmWrittenValue',
   AuditLogEntry: 'AuditLogEntry',
   ApiKey: 'ApiKey',
   IdempotencyKey: 'IdempotencyKey',
@@ -369,7 +371,9 @@ export const ConnectorConfigScalarFieldEnum = {
   status: 'status',
   lastError: 'lastError',
   lastSyncAt: 'lastSyncAt',
-  createdAt: 'createdAt'
+  createdAt: 'createdAt',
+  writeBack: 'writeBack',
+  writeBackError: 'writeBackError'
 } as const
 
 export type ConnectorConfigScalarFieldEnum = (typeof ConnectorConfigScalarFieldEnum)[keyof typeof ConnectorConfigScalarFieldEnum]
@@ -390,6 +394,35 @@ export const SyncRunScalarFieldEnum = {
 } as const
 
 export type SyncRunScalarFieldEnum = (typeof SyncRunScalarFieldEnum)[keyof typeof SyncRunScalarFieldEnum]
+
+
+export const CrmWriteRunScalarFieldEnum = {
+  id: 'id',
+  workspaceId: 'workspaceId',
+  connectorId: 'connectorId',
+  recomputeRunId: 'recomputeRunId',
+  status: 'status',
+  considered: 'considered',
+  changed: 'changed',
+  written: 'written',
+  batches: 'batches',
+  error: 'error',
+  startedAt: 'startedAt',
+  finishedAt: 'finishedAt'
+} as const
+
+export type CrmWriteRunScalarFieldEnum = (typeof CrmWriteRunScalarFieldEnum)[keyof typeof CrmWriteRunScalarFieldEnum]
+
+
+export const CrmWrittenValueScalarFieldEnum = {
+  connectorId: 'connectorId',
+  recordId: 'recordId',
+  accountId: 'accountId',
+  values: 'values',
+  writtenAt: 'writtenAt'
+} as const
+
+export type CrmWrittenValueScalarFieldEnum = (typeof CrmWrittenValueScalarFieldEnum)[keyof typeof CrmWrittenValueScalarFieldEnum]
 
 
 export const AuditLogEntryScalarFieldEnum = {

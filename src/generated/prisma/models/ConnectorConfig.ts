@@ -46,6 +46,8 @@ export type ConnectorConfigMinAggregateOutputType = {
   lastError: string | null
   lastSyncAt: Date | null
   createdAt: Date | null
+  writeBack: boolean | null
+  writeBackError: string | null
 }
 
 export type ConnectorConfigMaxAggregateOutputType = {
@@ -58,6 +60,8 @@ export type ConnectorConfigMaxAggregateOutputType = {
   lastError: string | null
   lastSyncAt: Date | null
   createdAt: Date | null
+  writeBack: boolean | null
+  writeBackError: string | null
 }
 
 export type ConnectorConfigCountAggregateOutputType = {
@@ -72,6 +76,8 @@ export type ConnectorConfigCountAggregateOutputType = {
   lastError: number
   lastSyncAt: number
   createdAt: number
+  writeBack: number
+  writeBackError: number
   _all: number
 }
 
@@ -96,6 +102,8 @@ export type ConnectorConfigMinAggregateInputType = {
   lastError?: true
   lastSyncAt?: true
   createdAt?: true
+  writeBack?: true
+  writeBackError?: true
 }
 
 export type ConnectorConfigMaxAggregateInputType = {
@@ -108,6 +116,8 @@ export type ConnectorConfigMaxAggregateInputType = {
   lastError?: true
   lastSyncAt?: true
   createdAt?: true
+  writeBack?: true
+  writeBackError?: true
 }
 
 export type ConnectorConfigCountAggregateInputType = {
@@ -122,6 +132,8 @@ export type ConnectorConfigCountAggregateInputType = {
   lastError?: true
   lastSyncAt?: true
   createdAt?: true
+  writeBack?: true
+  writeBackError?: true
   _all?: true
 }
 
@@ -223,6 +235,8 @@ export type ConnectorConfigGroupByOutputType = {
   lastError: string | null
   lastSyncAt: Date | null
   createdAt: Date
+  writeBack: boolean
+  writeBackError: string | null
   _count: ConnectorConfigCountAggregateOutputType | null
   _avg: ConnectorConfigAvgAggregateOutputType | null
   _sum: ConnectorConfigSumAggregateOutputType | null
@@ -260,8 +274,12 @@ export type ConnectorConfigWhereInput = {
   lastError?: Prisma.StringNullableFilter<"ConnectorConfig"> | string | null
   lastSyncAt?: Prisma.DateTimeNullableFilter<"ConnectorConfig"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"ConnectorConfig"> | Date | string
+  writeBack?: Prisma.BoolFilter<"ConnectorConfig"> | boolean
+  writeBackError?: Prisma.StringNullableFilter<"ConnectorConfig"> | string | null
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
   syncRuns?: Prisma.SyncRunListRelationFilter
+  writeRuns?: Prisma.CrmWriteRunListRelationFilter
+  writtenValues?: Prisma.CrmWrittenValueListRelationFilter
 }
 
 export type ConnectorConfigOrderByWithRelationInput = {
@@ -276,8 +294,12 @@ export type ConnectorConfigOrderByWithRelationInput = {
   lastError?: Prisma.SortOrderInput | Prisma.SortOrder
   lastSyncAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  writeBack?: Prisma.SortOrder
+  writeBackError?: Prisma.SortOrderInput | Prisma.SortOrder
   workspace?: Prisma.WorkspaceOrderByWithRelationInput
   syncRuns?: Prisma.SyncRunOrderByRelationAggregateInput
+  writeRuns?: Prisma.CrmWriteRunOrderByRelationAggregateInput
+  writtenValues?: Prisma.CrmWrittenValueOrderByRelationAggregateInput
 }
 
 export type ConnectorConfigWhereUniqueInput = Prisma.AtLeast<{
@@ -296,8 +318,12 @@ export type ConnectorConfigWhereUniqueInput = Prisma.AtLeast<{
   lastError?: Prisma.StringNullableFilter<"ConnectorConfig"> | string | null
   lastSyncAt?: Prisma.DateTimeNullableFilter<"ConnectorConfig"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"ConnectorConfig"> | Date | string
+  writeBack?: Prisma.BoolFilter<"ConnectorConfig"> | boolean
+  writeBackError?: Prisma.StringNullableFilter<"ConnectorConfig"> | string | null
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
   syncRuns?: Prisma.SyncRunListRelationFilter
+  writeRuns?: Prisma.CrmWriteRunListRelationFilter
+  writtenValues?: Prisma.CrmWrittenValueListRelationFilter
 }, "id" | "workspaceId_name">
 
 export type ConnectorConfigOrderByWithAggregationInput = {
@@ -312,6 +338,8 @@ export type ConnectorConfigOrderByWithAggregationInput = {
   lastError?: Prisma.SortOrderInput | Prisma.SortOrder
   lastSyncAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  writeBack?: Prisma.SortOrder
+  writeBackError?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.ConnectorConfigCountOrderByAggregateInput
   _avg?: Prisma.ConnectorConfigAvgOrderByAggregateInput
   _max?: Prisma.ConnectorConfigMaxOrderByAggregateInput
@@ -334,6 +362,8 @@ export type ConnectorConfigScalarWhereWithAggregatesInput = {
   lastError?: Prisma.StringNullableWithAggregatesFilter<"ConnectorConfig"> | string | null
   lastSyncAt?: Prisma.DateTimeNullableWithAggregatesFilter<"ConnectorConfig"> | Date | string | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"ConnectorConfig"> | Date | string
+  writeBack?: Prisma.BoolWithAggregatesFilter<"ConnectorConfig"> | boolean
+  writeBackError?: Prisma.StringNullableWithAggregatesFilter<"ConnectorConfig"> | string | null
 }
 
 export type ConnectorConfigCreateInput = {
@@ -346,8 +376,12 @@ export type ConnectorConfigCreateInput = {
   lastError?: string | null
   lastSyncAt?: Date | string | null
   createdAt?: Date | string
+  writeBack?: boolean
+  writeBackError?: string | null
   workspace: Prisma.WorkspaceCreateNestedOneWithoutConnectorsInput
   syncRuns?: Prisma.SyncRunCreateNestedManyWithoutConnectorInput
+  writeRuns?: Prisma.CrmWriteRunCreateNestedManyWithoutConnectorInput
+  writtenValues?: Prisma.CrmWrittenValueCreateNestedManyWithoutConnectorInput
 }
 
 export type ConnectorConfigUncheckedCreateInput = {
@@ -362,7 +396,11 @@ export type ConnectorConfigUncheckedCreateInput = {
   lastError?: string | null
   lastSyncAt?: Date | string | null
   createdAt?: Date | string
+  writeBack?: boolean
+  writeBackError?: string | null
   syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutConnectorInput
+  writeRuns?: Prisma.CrmWriteRunUncheckedCreateNestedManyWithoutConnectorInput
+  writtenValues?: Prisma.CrmWrittenValueUncheckedCreateNestedManyWithoutConnectorInput
 }
 
 export type ConnectorConfigUpdateInput = {
@@ -375,8 +413,12 @@ export type ConnectorConfigUpdateInput = {
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   lastSyncAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  writeBack?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  writeBackError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutConnectorsNestedInput
   syncRuns?: Prisma.SyncRunUpdateManyWithoutConnectorNestedInput
+  writeRuns?: Prisma.CrmWriteRunUpdateManyWithoutConnectorNestedInput
+  writtenValues?: Prisma.CrmWrittenValueUpdateManyWithoutConnectorNestedInput
 }
 
 export type ConnectorConfigUncheckedUpdateInput = {
@@ -391,7 +433,11 @@ export type ConnectorConfigUncheckedUpdateInput = {
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   lastSyncAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  writeBack?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  writeBackError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutConnectorNestedInput
+  writeRuns?: Prisma.CrmWriteRunUncheckedUpdateManyWithoutConnectorNestedInput
+  writtenValues?: Prisma.CrmWrittenValueUncheckedUpdateManyWithoutConnectorNestedInput
 }
 
 export type ConnectorConfigCreateManyInput = {
@@ -406,6 +452,8 @@ export type ConnectorConfigCreateManyInput = {
   lastError?: string | null
   lastSyncAt?: Date | string | null
   createdAt?: Date | string
+  writeBack?: boolean
+  writeBackError?: string | null
 }
 
 export type ConnectorConfigUpdateManyMutationInput = {
@@ -418,6 +466,8 @@ export type ConnectorConfigUpdateManyMutationInput = {
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   lastSyncAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  writeBack?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  writeBackError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type ConnectorConfigUncheckedUpdateManyInput = {
@@ -432,6 +482,8 @@ export type ConnectorConfigUncheckedUpdateManyInput = {
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   lastSyncAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  writeBack?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  writeBackError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type ConnectorConfigListRelationFilter = {
@@ -461,6 +513,8 @@ export type ConnectorConfigCountOrderByAggregateInput = {
   lastError?: Prisma.SortOrder
   lastSyncAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  writeBack?: Prisma.SortOrder
+  writeBackError?: Prisma.SortOrder
 }
 
 export type ConnectorConfigAvgOrderByAggregateInput = {
@@ -478,6 +532,8 @@ export type ConnectorConfigMaxOrderByAggregateInput = {
   lastError?: Prisma.SortOrder
   lastSyncAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  writeBack?: Prisma.SortOrder
+  writeBackError?: Prisma.SortOrder
 }
 
 export type ConnectorConfigMinOrderByAggregateInput = {
@@ -490,6 +546,8 @@ export type ConnectorConfigMinOrderByAggregateInput = {
   lastError?: Prisma.SortOrder
   lastSyncAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  writeBack?: Prisma.SortOrder
+  writeBackError?: Prisma.SortOrder
 }
 
 export type ConnectorConfigSumOrderByAggregateInput = {
@@ -558,6 +616,34 @@ export type ConnectorConfigUpdateOneRequiredWithoutSyncRunsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.ConnectorConfigUpdateToOneWithWhereWithoutSyncRunsInput, Prisma.ConnectorConfigUpdateWithoutSyncRunsInput>, Prisma.ConnectorConfigUncheckedUpdateWithoutSyncRunsInput>
 }
 
+export type ConnectorConfigCreateNestedOneWithoutWriteRunsInput = {
+  create?: Prisma.XOR<Prisma.ConnectorConfigCreateWithoutWriteRunsInput, Prisma.ConnectorConfigUncheckedCreateWithoutWriteRunsInput>
+  connectOrCreate?: Prisma.ConnectorConfigCreateOrConnectWithoutWriteRunsInput
+  connect?: Prisma.ConnectorConfigWhereUniqueInput
+}
+
+export type ConnectorConfigUpdateOneRequiredWithoutWriteRunsNestedInput = {
+  create?: Prisma.XOR<Prisma.ConnectorConfigCreateWithoutWriteRunsInput, Prisma.ConnectorConfigUncheckedCreateWithoutWriteRunsInput>
+  connectOrCreate?: Prisma.ConnectorConfigCreateOrConnectWithoutWriteRunsInput
+  upsert?: Prisma.ConnectorConfigUpsertWithoutWriteRunsInput
+  connect?: Prisma.ConnectorConfigWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.ConnectorConfigUpdateToOneWithWhereWithoutWriteRunsInput, Prisma.ConnectorConfigUpdateWithoutWriteRunsInput>, Prisma.ConnectorConfigUncheckedUpdateWithoutWriteRunsInput>
+}
+
+export type ConnectorConfigCreateNestedOneWithoutWrittenValuesInput = {
+  create?: Prisma.XOR<Prisma.ConnectorConfigCreateWithoutWrittenValuesInput, Prisma.ConnectorConfigUncheckedCreateWithoutWrittenValuesInput>
+  connectOrCreate?: Prisma.ConnectorConfigCreateOrConnectWithoutWrittenValuesInput
+  connect?: Prisma.ConnectorConfigWhereUniqueInput
+}
+
+export type ConnectorConfigUpdateOneRequiredWithoutWrittenValuesNestedInput = {
+  create?: Prisma.XOR<Prisma.ConnectorConfigCreateWithoutWrittenValuesInput, Prisma.ConnectorConfigUncheckedCreateWithoutWrittenValuesInput>
+  connectOrCreate?: Prisma.ConnectorConfigCreateOrConnectWithoutWrittenValuesInput
+  upsert?: Prisma.ConnectorConfigUpsertWithoutWrittenValuesInput
+  connect?: Prisma.ConnectorConfigWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.ConnectorConfigUpdateToOneWithWhereWithoutWrittenValuesInput, Prisma.ConnectorConfigUpdateWithoutWrittenValuesInput>, Prisma.ConnectorConfigUncheckedUpdateWithoutWrittenValuesInput>
+}
+
 export type ConnectorConfigCreateWithoutWorkspaceInput = {
   kind: string
   name: string
@@ -568,7 +654,11 @@ export type ConnectorConfigCreateWithoutWorkspaceInput = {
   lastError?: string | null
   lastSyncAt?: Date | string | null
   createdAt?: Date | string
+  writeBack?: boolean
+  writeBackError?: string | null
   syncRuns?: Prisma.SyncRunCreateNestedManyWithoutConnectorInput
+  writeRuns?: Prisma.CrmWriteRunCreateNestedManyWithoutConnectorInput
+  writtenValues?: Prisma.CrmWrittenValueCreateNestedManyWithoutConnectorInput
 }
 
 export type ConnectorConfigUncheckedCreateWithoutWorkspaceInput = {
@@ -582,7 +672,11 @@ export type ConnectorConfigUncheckedCreateWithoutWorkspaceInput = {
   lastError?: string | null
   lastSyncAt?: Date | string | null
   createdAt?: Date | string
+  writeBack?: boolean
+  writeBackError?: string | null
   syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutConnectorInput
+  writeRuns?: Prisma.CrmWriteRunUncheckedCreateNestedManyWithoutConnectorInput
+  writtenValues?: Prisma.CrmWrittenValueUncheckedCreateNestedManyWithoutConnectorInput
 }
 
 export type ConnectorConfigCreateOrConnectWithoutWorkspaceInput = {
@@ -626,6 +720,8 @@ export type ConnectorConfigScalarWhereInput = {
   lastError?: Prisma.StringNullableFilter<"ConnectorConfig"> | string | null
   lastSyncAt?: Prisma.DateTimeNullableFilter<"ConnectorConfig"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"ConnectorConfig"> | Date | string
+  writeBack?: Prisma.BoolFilter<"ConnectorConfig"> | boolean
+  writeBackError?: Prisma.StringNullableFilter<"ConnectorConfig"> | string | null
 }
 
 export type ConnectorConfigCreateWithoutSyncRunsInput = {
@@ -638,7 +734,11 @@ export type ConnectorConfigCreateWithoutSyncRunsInput = {
   lastError?: string | null
   lastSyncAt?: Date | string | null
   createdAt?: Date | string
+  writeBack?: boolean
+  writeBackError?: string | null
   workspace: Prisma.WorkspaceCreateNestedOneWithoutConnectorsInput
+  writeRuns?: Prisma.CrmWriteRunCreateNestedManyWithoutConnectorInput
+  writtenValues?: Prisma.CrmWrittenValueCreateNestedManyWithoutConnectorInput
 }
 
 export type ConnectorConfigUncheckedCreateWithoutSyncRunsInput = {
@@ -653,6 +753,10 @@ export type ConnectorConfigUncheckedCreateWithoutSyncRunsInput = {
   lastError?: string | null
   lastSyncAt?: Date | string | null
   createdAt?: Date | string
+  writeBack?: boolean
+  writeBackError?: string | null
+  writeRuns?: Prisma.CrmWriteRunUncheckedCreateNestedManyWithoutConnectorInput
+  writtenValues?: Prisma.CrmWrittenValueUncheckedCreateNestedManyWithoutConnectorInput
 }
 
 export type ConnectorConfigCreateOrConnectWithoutSyncRunsInput = {
@@ -681,7 +785,11 @@ export type ConnectorConfigUpdateWithoutSyncRunsInput = {
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   lastSyncAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  writeBack?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  writeBackError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutConnectorsNestedInput
+  writeRuns?: Prisma.CrmWriteRunUpdateManyWithoutConnectorNestedInput
+  writtenValues?: Prisma.CrmWrittenValueUpdateManyWithoutConnectorNestedInput
 }
 
 export type ConnectorConfigUncheckedUpdateWithoutSyncRunsInput = {
@@ -696,6 +804,182 @@ export type ConnectorConfigUncheckedUpdateWithoutSyncRunsInput = {
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   lastSyncAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  writeBack?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  writeBackError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  writeRuns?: Prisma.CrmWriteRunUncheckedUpdateManyWithoutConnectorNestedInput
+  writtenValues?: Prisma.CrmWrittenValueUncheckedUpdateManyWithoutConnectorNestedInput
+}
+
+export type ConnectorConfigCreateWithoutWriteRunsInput = {
+  kind: string
+  name: string
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  encryptedSecret?: runtime.Bytes | null
+  cursor?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  status?: string
+  lastError?: string | null
+  lastSyncAt?: Date | string | null
+  createdAt?: Date | string
+  writeBack?: boolean
+  writeBackError?: string | null
+  workspace: Prisma.WorkspaceCreateNestedOneWithoutConnectorsInput
+  syncRuns?: Prisma.SyncRunCreateNestedManyWithoutConnectorInput
+  writtenValues?: Prisma.CrmWrittenValueCreateNestedManyWithoutConnectorInput
+}
+
+export type ConnectorConfigUncheckedCreateWithoutWriteRunsInput = {
+  id?: number
+  workspaceId: number
+  kind: string
+  name: string
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  encryptedSecret?: runtime.Bytes | null
+  cursor?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  status?: string
+  lastError?: string | null
+  lastSyncAt?: Date | string | null
+  createdAt?: Date | string
+  writeBack?: boolean
+  writeBackError?: string | null
+  syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutConnectorInput
+  writtenValues?: Prisma.CrmWrittenValueUncheckedCreateNestedManyWithoutConnectorInput
+}
+
+export type ConnectorConfigCreateOrConnectWithoutWriteRunsInput = {
+  where: Prisma.ConnectorConfigWhereUniqueInput
+  create: Prisma.XOR<Prisma.ConnectorConfigCreateWithoutWriteRunsInput, Prisma.ConnectorConfigUncheckedCreateWithoutWriteRunsInput>
+}
+
+export type ConnectorConfigUpsertWithoutWriteRunsInput = {
+  update: Prisma.XOR<Prisma.ConnectorConfigUpdateWithoutWriteRunsInput, Prisma.ConnectorConfigUncheckedUpdateWithoutWriteRunsInput>
+  create: Prisma.XOR<Prisma.ConnectorConfigCreateWithoutWriteRunsInput, Prisma.ConnectorConfigUncheckedCreateWithoutWriteRunsInput>
+  where?: Prisma.ConnectorConfigWhereInput
+}
+
+export type ConnectorConfigUpdateToOneWithWhereWithoutWriteRunsInput = {
+  where?: Prisma.ConnectorConfigWhereInput
+  data: Prisma.XOR<Prisma.ConnectorConfigUpdateWithoutWriteRunsInput, Prisma.ConnectorConfigUncheckedUpdateWithoutWriteRunsInput>
+}
+
+export type ConnectorConfigUpdateWithoutWriteRunsInput = {
+  kind?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  encryptedSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  cursor?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  status?: Prisma.StringFieldUpdateOperationsInput | string
+  lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  lastSyncAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  writeBack?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  writeBackError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutConnectorsNestedInput
+  syncRuns?: Prisma.SyncRunUpdateManyWithoutConnectorNestedInput
+  writtenValues?: Prisma.CrmWrittenValueUpdateManyWithoutConnectorNestedInput
+}
+
+export type ConnectorConfigUncheckedUpdateWithoutWriteRunsInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
+  kind?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  encryptedSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  cursor?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  status?: Prisma.StringFieldUpdateOperationsInput | string
+  lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  lastSyncAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  writeBack?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  writeBackError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutConnectorNestedInput
+  writtenValues?: Prisma.CrmWrittenValueUncheckedUpdateManyWithoutConnectorNestedInput
+}
+
+export type ConnectorConfigCreateWithoutWrittenValuesInput = {
+  kind: string
+  name: string
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  encryptedSecret?: runtime.Bytes | null
+  cursor?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  status?: string
+  lastError?: string | null
+  lastSyncAt?: Date | string | null
+  createdAt?: Date | string
+  writeBack?: boolean
+  writeBackError?: string | null
+  workspace: Prisma.WorkspaceCreateNestedOneWithoutConnectorsInput
+  syncRuns?: Prisma.SyncRunCreateNestedManyWithoutConnectorInput
+  writeRuns?: Prisma.CrmWriteRunCreateNestedManyWithoutConnectorInput
+}
+
+export type ConnectorConfigUncheckedCreateWithoutWrittenValuesInput = {
+  id?: number
+  workspaceId: number
+  kind: string
+  name: string
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  encryptedSecret?: runtime.Bytes | null
+  cursor?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  status?: string
+  lastError?: string | null
+  lastSyncAt?: Date | string | null
+  createdAt?: Date | string
+  writeBack?: boolean
+  writeBackError?: string | null
+  syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutConnectorInput
+  writeRuns?: Prisma.CrmWriteRunUncheckedCreateNestedManyWithoutConnectorInput
+}
+
+export type ConnectorConfigCreateOrConnectWithoutWrittenValuesInput = {
+  where: Prisma.ConnectorConfigWhereUniqueInput
+  create: Prisma.XOR<Prisma.ConnectorConfigCreateWithoutWrittenValuesInput, Prisma.ConnectorConfigUncheckedCreateWithoutWrittenValuesInput>
+}
+
+export type ConnectorConfigUpsertWithoutWrittenValuesInput = {
+  update: Prisma.XOR<Prisma.ConnectorConfigUpdateWithoutWrittenValuesInput, Prisma.ConnectorConfigUncheckedUpdateWithoutWrittenValuesInput>
+  create: Prisma.XOR<Prisma.ConnectorConfigCreateWithoutWrittenValuesInput, Prisma.ConnectorConfigUncheckedCreateWithoutWrittenValuesInput>
+  where?: Prisma.ConnectorConfigWhereInput
+}
+
+export type ConnectorConfigUpdateToOneWithWhereWithoutWrittenValuesInput = {
+  where?: Prisma.ConnectorConfigWhereInput
+  data: Prisma.XOR<Prisma.ConnectorConfigUpdateWithoutWrittenValuesInput, Prisma.ConnectorConfigUncheckedUpdateWithoutWrittenValuesInput>
+}
+
+export type ConnectorConfigUpdateWithoutWrittenValuesInput = {
+  kind?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  encryptedSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  cursor?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  status?: Prisma.StringFieldUpdateOperationsInput | string
+  lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  lastSyncAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  writeBack?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  writeBackError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutConnectorsNestedInput
+  syncRuns?: Prisma.SyncRunUpdateManyWithoutConnectorNestedInput
+  writeRuns?: Prisma.CrmWriteRunUpdateManyWithoutConnectorNestedInput
+}
+
+export type ConnectorConfigUncheckedUpdateWithoutWrittenValuesInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
+  kind?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  encryptedSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
+  cursor?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  status?: Prisma.StringFieldUpdateOperationsInput | string
+  lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  lastSyncAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  writeBack?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  writeBackError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutConnectorNestedInput
+  writeRuns?: Prisma.CrmWriteRunUncheckedUpdateManyWithoutConnectorNestedInput
 }
 
 export type ConnectorConfigCreateManyWorkspaceInput = {
@@ -709,6 +993,8 @@ export type ConnectorConfigCreateManyWorkspaceInput = {
   lastError?: string | null
   lastSyncAt?: Date | string | null
   createdAt?: Date | string
+  writeBack?: boolean
+  writeBackError?: string | null
 }
 
 export type ConnectorConfigUpdateWithoutWorkspaceInput = {
@@ -721,7 +1007,11 @@ export type ConnectorConfigUpdateWithoutWorkspaceInput = {
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   lastSyncAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  writeBack?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  writeBackError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   syncRuns?: Prisma.SyncRunUpdateManyWithoutConnectorNestedInput
+  writeRuns?: Prisma.CrmWriteRunUpdateManyWithoutConnectorNestedInput
+  writtenValues?: Prisma.CrmWrittenValueUpdateManyWithoutConnectorNestedInput
 }
 
 export type ConnectorConfigUncheckedUpdateWithoutWorkspaceInput = {
@@ -735,7 +1025,11 @@ export type ConnectorConfigUncheckedUpdateWithoutWorkspaceInput = {
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   lastSyncAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  writeBack?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  writeBackError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutConnectorNestedInput
+  writeRuns?: Prisma.CrmWriteRunUncheckedUpdateManyWithoutConnectorNestedInput
+  writtenValues?: Prisma.CrmWrittenValueUncheckedUpdateManyWithoutConnectorNestedInput
 }
 
 export type ConnectorConfigUncheckedUpdateManyWithoutWorkspaceInput = {
@@ -749,6 +1043,8 @@ export type ConnectorConfigUncheckedUpdateManyWithoutWorkspaceInput = {
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   lastSyncAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  writeBack?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  writeBackError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 
@@ -758,10 +1054,14 @@ export type ConnectorConfigUncheckedUpdateManyWithoutWorkspaceInput = {
 
 export type ConnectorConfigCountOutputType = {
   syncRuns: number
+  writeRuns: number
+  writtenValues: number
 }
 
 export type ConnectorConfigCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   syncRuns?: boolean | ConnectorConfigCountOutputTypeCountSyncRunsArgs
+  writeRuns?: boolean | ConnectorConfigCountOutputTypeCountWriteRunsArgs
+  writtenValues?: boolean | ConnectorConfigCountOutputTypeCountWrittenValuesArgs
 }
 
 /**
@@ -781,6 +1081,20 @@ export type ConnectorConfigCountOutputTypeCountSyncRunsArgs<ExtArgs extends runt
   where?: Prisma.SyncRunWhereInput
 }
 
+/**
+ * ConnectorConfigCountOutputType without action
+ */
+export type ConnectorConfigCountOutputTypeCountWriteRunsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.CrmWriteRunWhereInput
+}
+
+/**
+ * ConnectorConfigCountOutputType without action
+ */
+export type ConnectorConfigCountOutputTypeCountWrittenValuesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.CrmWrittenValueWhereInput
+}
+
 
 export type ConnectorConfigSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -794,8 +1108,12 @@ export type ConnectorConfigSelect<ExtArgs extends runtime.Types.Extensions.Inter
   lastError?: boolean
   lastSyncAt?: boolean
   createdAt?: boolean
+  writeBack?: boolean
+  writeBackError?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   syncRuns?: boolean | Prisma.ConnectorConfig$syncRunsArgs<ExtArgs>
+  writeRuns?: boolean | Prisma.ConnectorConfig$writeRunsArgs<ExtArgs>
+  writtenValues?: boolean | Prisma.ConnectorConfig$writtenValuesArgs<ExtArgs>
   _count?: boolean | Prisma.ConnectorConfigCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["connectorConfig"]>
 
@@ -811,6 +1129,8 @@ export type ConnectorConfigSelectCreateManyAndReturn<ExtArgs extends runtime.Typ
   lastError?: boolean
   lastSyncAt?: boolean
   createdAt?: boolean
+  writeBack?: boolean
+  writeBackError?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["connectorConfig"]>
 
@@ -826,6 +1146,8 @@ export type ConnectorConfigSelectUpdateManyAndReturn<ExtArgs extends runtime.Typ
   lastError?: boolean
   lastSyncAt?: boolean
   createdAt?: boolean
+  writeBack?: boolean
+  writeBackError?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["connectorConfig"]>
 
@@ -841,12 +1163,16 @@ export type ConnectorConfigSelectScalar = {
   lastError?: boolean
   lastSyncAt?: boolean
   createdAt?: boolean
+  writeBack?: boolean
+  writeBackError?: boolean
 }
 
-export type ConnectorConfigOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "kind" | "name" | "settings" | "encryptedSecret" | "cursor" | "status" | "lastError" | "lastSyncAt" | "createdAt", ExtArgs["result"]["connectorConfig"]>
+export type ConnectorConfigOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "kind" | "name" | "settings" | "encryptedSecret" | "cursor" | "status" | "lastError" | "lastSyncAt" | "createdAt" | "writeBack" | "writeBackError", ExtArgs["result"]["connectorConfig"]>
 export type ConnectorConfigInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   syncRuns?: boolean | Prisma.ConnectorConfig$syncRunsArgs<ExtArgs>
+  writeRuns?: boolean | Prisma.ConnectorConfig$writeRunsArgs<ExtArgs>
+  writtenValues?: boolean | Prisma.ConnectorConfig$writtenValuesArgs<ExtArgs>
   _count?: boolean | Prisma.ConnectorConfigCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type ConnectorConfigIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -861,6 +1187,8 @@ export type $ConnectorConfigPayload<ExtArgs extends runtime.Types.Extensions.Int
   objects: {
     workspace: Prisma.$WorkspacePayload<ExtArgs>
     syncRuns: Prisma.$SyncRunPayload<ExtArgs>[]
+    writeRuns: Prisma.$CrmWriteRunPayload<ExtArgs>[]
+    writtenValues: Prisma.$CrmWrittenValuePayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
@@ -877,6 +1205,15 @@ export type $ConnectorConfigPayload<ExtArgs extends runtime.Types.Extensions.Int
     lastError: string | null
     lastSyncAt: Date | null
     createdAt: Date
+    /**
+     * Opt-in (`--write-back`): after each recompute the scores are written to the CRM's records.
+     */
+    writeBack: boolean
+    /**
+     * Why the CRM refused a write (a field missing, of the wrong type, not permitted): write-back
+     * stays stopped until an admin turns it on again, so a refusal is told once, not retried.
+     */
+    writeBackError: string | null
   }, ExtArgs["result"]["connectorConfig"]>
   composites: {}
 }
@@ -1273,6 +1610,8 @@ export interface Prisma__ConnectorConfigClient<T, Null = never, ExtArgs extends 
   readonly [Symbol.toStringTag]: "PrismaPromise"
   workspace<T extends Prisma.WorkspaceDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.WorkspaceDefaultArgs<ExtArgs>>): Prisma.Prisma__WorkspaceClient<runtime.Types.Result.GetResult<Prisma.$WorkspacePayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
   syncRuns<T extends Prisma.ConnectorConfig$syncRunsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.ConnectorConfig$syncRunsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$SyncRunPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  writeRuns<T extends Prisma.ConnectorConfig$writeRunsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.ConnectorConfig$writeRunsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$CrmWriteRunPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  writtenValues<T extends Prisma.ConnectorConfig$writtenValuesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.ConnectorConfig$writtenValuesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$CrmWrittenValuePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1313,6 +1652,8 @@ export interface ConnectorConfigFieldRefs {
   readonly lastError: Prisma.FieldRef<"ConnectorConfig", 'String'>
   readonly lastSyncAt: Prisma.FieldRef<"ConnectorConfig", 'DateTime'>
   readonly createdAt: Prisma.FieldRef<"ConnectorConfig", 'DateTime'>
+  readonly writeBack: Prisma.FieldRef<"ConnectorConfig", 'Boolean'>
+  readonly writeBackError: Prisma.FieldRef<"ConnectorConfig", 'String'>
 }
     
 
@@ -1735,6 +2076,54 @@ export type ConnectorConfig$syncRunsArgs<ExtArgs extends runtime.Types.Extension
   take?: number
   skip?: number
   distinct?: Prisma.SyncRunScalarFieldEnum | Prisma.SyncRunScalarFieldEnum[]
+}
+
+/**
+ * ConnectorConfig.writeRuns
+ */
+export type ConnectorConfig$writeRunsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the CrmWriteRun
+   */
+  select?: Prisma.CrmWriteRunSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the CrmWriteRun
+   */
+  omit?: Prisma.CrmWriteRunOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.CrmWriteRunInclude<ExtArgs> | null
+  where?: Prisma.CrmWriteRunWhereInput
+  orderBy?: Prisma.CrmWriteRunOrderByWithRelationInput | Prisma.CrmWriteRunOrderByWithRelationInput[]
+  cursor?: Prisma.CrmWriteRunWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.CrmWriteRunScalarFieldEnum | Prisma.CrmWriteRunScalarFieldEnum[]
+}
+
+/**
+ * ConnectorConfig.writtenValues
+ */
+export type ConnectorConfig$writtenValuesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the CrmWrittenValue
+   */
+  select?: Prisma.CrmWrittenValueSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the CrmWrittenValue
+   */
+  omit?: Prisma.CrmWrittenValueOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.CrmWrittenValueInclude<ExtArgs> | null
+  where?: Prisma.CrmWrittenValueWhereInput
+  orderBy?: Prisma.CrmWrittenValueOrderByWithRelationInput | Prisma.CrmWrittenValueOrderByWithRelationInput[]
+  cursor?: Prisma.CrmWrittenValueWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.CrmWrittenValueScalarFieldEnum | Prisma.CrmWrittenValueScalarFieldEnum[]
 }
 
 /**
