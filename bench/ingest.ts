@@ -26,7 +26,6 @@ import pg from "pg";
 import { quantile } from "simple-statistics";
 import { createApiRouter } from "../src/api/router.ts";
 import { table } from "../src/cli/output/format.ts";
-import { ensureWorkspace } from "../src/db/repositories/workspaces.ts";
 import { silentLogger } from "../src/log.ts";
 import { startWebProcess } from "../src/main/web-process.ts";
 import { createApiKey } from "../src/services/api-keys.ts";
@@ -35,6 +34,7 @@ import { SecretBox } from "../src/security/secret-box.ts";
 import type { SyncChildReport } from "./ingest-sync-child.ts";
 import type { IngestLoadPlan, IngestLoadReport } from "./ingest-load-child.ts";
 import { BenchUsageError, oneOf, parseFlags, wholeNumber } from "./support/args.ts";
+import { benchWorkspace, loadAverage } from "./support/bench-workspace.ts";
 import { runChild } from "./support/child-process.ts";
 import { runWithCleanups, type Cleanup } from "./support/lifecycle.ts";
 import { benchRedisUrl, deleteQueueKeys, uniqueQueuePrefix } from "./support/queue-keys.ts";
@@ -127,7 +127,7 @@ export async function main(args: string[]): Promise<void> {
 }
 
 async function runApi(s: Settings, cleanups: Cleanup[], problems: string[]): Promise<Row> {
-  const { db, workspace } = await benchWorkspace(s, cleanups);
+  const { db, workspace } = await benchWorkspace(s, cleanups, log);
   const { key } = await createApiKey(db.prisma, workspace.id, "bench", "bench");
   const redis = new Redis(benchRedisUrl, { maxRetriesPerRequest: 1 });
   const prefix = uniqueQueuePrefix();
@@ -209,7 +209,7 @@ async function runConnector(s: Settings, cleanups: Cleanup[], problems: string[]
   );
   await sql.query(`ANALYZE usage`);
 
-  const { scratch, db, workspace } = await benchWorkspace(s, cleanups);
+  const { scratch, db, workspace } = await benchWorkspace(s, cleanups, log);
   const key = randomBytes(32);
   const { connector } = await addConnector(db.prisma, new SecretBox(key), workspace.id, {
     name: "warehouse",
@@ -255,31 +255,5 @@ async function runConnector(s: Settings, cleanups: Cleanup[], problems: string[]
     peakRssMiB: run.peakRssMiB,
   };
 }
-
-/** A scratch database with the "bench" workspace and its A accounts `acc-0000001`... (in SQL). */
-async function benchWorkspace(s: Settings, cleanups: Cleanup[]) {
-  const scratch = await createScratchDatabase("postgres");
-  cleanups.push(async () => {
-    if (s.keep) log(`kept the database: ${scratch.config.databaseUrl}`);
-    else await scratch.drop();
-  });
-  const db = await scratch.open();
-  cleanups.push(() => db.close());
-  const workspace = await ensureWorkspace(db.prisma, "bench");
-  await db.prisma.$executeRawUnsafe(
-    `INSERT INTO accounts (workspace_id, external_id, name, updated_at)
-     SELECT $1, 'acc-' || lpad(i::text, 7, '0'), 'Account ' || i, now() FROM generate_series(1, $2) AS i`,
-    workspace.id,
-    s.accounts,
-  );
-  await db.prisma.$executeRawUnsafe(`ANALYZE accounts`);
-  return { scratch, db, workspace };
-}
-
-const loadAverage = () =>
-  os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(" ");
 
 const log = (text: string) => process.stderr.write(`${text}\n`);

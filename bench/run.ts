@@ -12,6 +12,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   calibrate: () => import("./calibrate.ts"),
   "big-field": () => import("./big-field.ts"),
   chaos: () => import("./chaos.ts"),
+  crm: () => import("./crm.ts"),
   "ingest-flood": () => import("./ingest-flood.ts"),
   import: () => import("./import.ts"),
   ingest: () => import("./ingest.ts"),
