@@ -9,7 +9,7 @@ import type { ComponentResult } from "../domain/scoring/score.ts";
 import { PREPARED } from "../db/client.ts";
 import { EXACT_MATCH } from "../db/repositories/accounts.ts";
 import { modelVersion } from "../db/repositories/models.ts";
-import { churnChancePhrase } from "../domain/model/churn-map.ts";
+import { storedChurn } from "../domain/model/churn-map.ts";
 import type { Clients } from "../db/handle.ts";
 import type { Account } from "../generated/prisma/client.ts";
 import { readTimeline, type TimelineEntry } from "./timeline.ts";
@@ -258,7 +258,7 @@ async function cardFromRow({ prisma }: Clients, workspaceId: number, row: CardRo
       label: segmentLabel(model, account.segment, c.key) ?? labels.get(c.key) ?? c.key,
     })),
     segmentBands: null,
-    churn: churnOf(latest.churn_probability, model),
+    churn: storedChurn(latest.churn_probability, model),
   };
   const bands = segmentBands(model, account.segment);
   if (bands && account.segment !== null) card.current.segmentBands = { segment: account.segment, bands };
@@ -280,16 +280,6 @@ async function cardFromRow({ prisma }: Clients, workspaceId: number, row: CardRo
     };
   }
   return card;
-}
-
-/** The snapshot's churn probability with its model's horizon, in words; null without a map. */
-function churnOf(
-  probability: number | null,
-  model: ScoringModel,
-): NonNullable<AccountCard["current"]>["churn"] {
-  const horizonDays = model.churn_probability?.horizon_days;
-  if (probability === null || horizonDays === undefined) return null;
-  return { probability, horizonDays, phrase: churnChancePhrase(probability, horizonDays) };
 }
 
 function segmentLabel(model: ScoringModel, segment: string | null, key: string): string | undefined {

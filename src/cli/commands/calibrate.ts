@@ -133,13 +133,7 @@ export function registerCalibrate(program: Command, ctx: CliContext): void {
           progress: ctx.progress(),
         },
       );
-      // The written file must load as the model it claims to be.
-      parseModel(result.source, opts.out);
-      try {
-        await writeFile(opts.out, result.source);
-      } catch (e) {
-        throw new UserError(`${opts.out}: cannot write: ${(e as Error).message}`);
-      }
+      await writeModelFile(opts.out, result.source);
       if (!result.data.report.empty)
         ctx.io.stderr.write(
           `${result.data.report.lines().join("\n")}\nskipped ${result.data.report.rows} invalid row(s)\n`,
@@ -269,13 +263,7 @@ async function fromHistory(ctx: CliContext, command: Command, opts: CalibrateOpt
   const result = await withWorkspace(ctx, command, { create: false }, (db, workspace) =>
     calibrateHistory(db.prisma, workspace.id, lead, folds),
   );
-  // The written file must load as the model it claims to be.
-  parseModel(result.source, opts.out);
-  try {
-    await writeFile(opts.out, result.source);
-  } catch (e) {
-    throw new UserError(`${opts.out}: cannot write: ${(e as Error).message}`);
-  }
+  await writeModelFile(opts.out, result.source);
   const h = result.history;
   const json = {
     from_history: true,
@@ -312,6 +300,16 @@ async function fromHistory(ctx: CliContext, command: Command, opts: CalibrateOpt
       "",
     ].join("\n"),
   );
+}
+
+/** Writes the calibrated model, which must first load as the model it claims to be. */
+async function writeModelFile(out: string, source: string): Promise<void> {
+  parseModel(source, out);
+  try {
+    await writeFile(out, source);
+  } catch (e) {
+    throw new UserError(`${out}: cannot write: ${(e as Error).message}`);
+  }
 }
 
 function fitOption(opts: CalibrateOptions): FitChoice {

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import type { ConnectorKind } from "../../connectors/contract.ts";
 import { CONNECTORS } from "../../connectors/registry.ts";
 import { formatDay } from "../../domain/dates.ts";
-import { churnChancePhrase, curveFor } from "../../domain/model/churn-map.ts";
+import { curveFor, storedChurn } from "../../domain/model/churn-map.ts";
 import { segmentBands, sortBands } from "../../domain/model/resolve-segment.ts";
 import { bandName, describeBands } from "../../domain/scoring/bands.ts";
 import { explainAccount, type Explanation } from "../../services/explain-account.ts";
@@ -34,6 +34,7 @@ export function registerExplain(program: Command, ctx: CliContext): void {
 export function explanationJson(x: Explanation) {
   const own = segmentBands(x.model.definition, x.account.segment);
   const bands = own ?? sortBands(x.model.definition.bands);
+  const churn = storedChurn(x.current.churnProbability, x.model.definition);
   return {
     ...scoreJson({ accountId: x.account.externalId, name: x.account.name }, x.current),
     as_of: formatDay(x.current.asOf),
@@ -48,8 +49,8 @@ export function explanationJson(x: Explanation) {
     bands: bands.map((b) => ({ key: b.key, label: bandName(b), min: b.min })),
     bands_segment: own ? x.account.segment : null,
     // From the model's churn map (fitted on outcomes by calibrate); null without one, never guessed.
-    churn_probability: churnOf(x)?.probability ?? null,
-    churn_horizon_days: churnOf(x)?.horizonDays ?? null,
+    churn_probability: churn?.probability ?? null,
+    churn_horizon_days: churn?.horizonDays ?? null,
     // The connectors' ids the account was matched by (docs/connectors.md, "One customer, one account").
     source_ids: x.sourceIds.map((s) => ({ source: s.source, id: s.sourceId })),
     // Where each metric component's raw input came from (docs/data.md, "Source precedence").
@@ -92,7 +93,7 @@ function explanationText(x: Explanation): string {
   ];
   const own = segmentBands(x.model.definition, x.account.segment);
   if (own) lines.push(`Bands of ${x.account.segment}: ${describeBands(own)}`);
-  const churn = churnOf(x);
+  const churn = storedChurn(x.current.churnProbability, x.model.definition);
   if (churn) {
     const curve = curveFor(x.model.definition.churn_probability!, x.account.segment);
     const fitted =
@@ -100,8 +101,7 @@ function explanationText(x: Explanation): string {
         ? ""
         : `; fitted on ${curve.accounts} accounts${curve.churned === undefined ? "" : `, ${curve.churned} churned`}`;
     lines.push(
-      `Churn: ${churnChancePhrase(churn.probability, churn.horizonDays)} ` +
-        `(${fmtPercent(churn.probability, 1)}, the model's churn map${fitted})`,
+      `Churn: ${churn.phrase} ` + `(${fmtPercent(churn.probability, 1)}, the model's churn map${fitted})`,
     );
   }
   if (x.previous) {
@@ -119,11 +119,4 @@ function explanationText(x: Explanation): string {
     lines.push("No earlier snapshot to compare with.");
   }
   return `${lines.join("\n")}\n`;
-}
-
-/** The snapshot's churn probability with its model's horizon; null when the model has no map. */
-function churnOf(x: Explanation): { probability: number; horizonDays: number } | null {
-  const horizonDays = x.model.definition.churn_probability?.horizon_days;
-  const probability = x.current.churnProbability;
-  return probability === null || horizonDays === undefined ? null : { probability, horizonDays };
 }

@@ -82,3 +82,16 @@ export function churnChance(model: ScoringModel, segment: string | null, score: 
   const p = churnProbability(model, segment, score);
   return p === null ? null : churnChancePhrase(p, model.churn_probability!.horizon_days);
 }
+
+/**
+ * A stored probability (a snapshot's) with the horizon of the model that scored it, in words; null
+ * when there is none or that model has no map (then no probability is shown, whatever is stored).
+ */
+export function storedChurn(
+  probability: number | null,
+  model: ScoringModel,
+): { probability: number; horizonDays: number; phrase: string } | null {
+  const horizonDays = model.churn_probability?.horizon_days;
+  if (probability === null || horizonDays === undefined) return null;
+  return { probability, horizonDays, phrase: churnChancePhrase(probability, horizonDays) };
+}
