@@ -213,8 +213,29 @@ describe("outages during a run", () => {
     start({ jobs: [slow], lockDurationMs: 2000, concurrency: 2 });
     const id = await enqueue(queues, slow, {}, "slow-1");
     const job = () => queues.queue.sync.getJob(id);
-    const stalled = (times: number) =>
-      waitFor(async () => ((await job())?.stalledCounter ?? 0) >= times || undefined, 30_000, "a stall");
+    /** What Redis holds of the job, for a stall that does not come: its state, lock and stall marks. */
+    const seen = async () => {
+      const j = await job();
+      const key = `${queues.prefix}:sync`;
+      const client = queues.connection;
+      const [state, lockTtl, marked] = await Promise.all([
+        j?.getState(),
+        client.pttl(`${key}:${id}:lock`),
+        client.sismember(`${key}:stalled`, id),
+      ]);
+      return `state ${state ?? "(no job)"}, stalls ${j?.stalledCounter}, lock ttl ${lockTtl} ms, in the stalled set ${marked}`;
+    };
+    const stalled = async (times: number) => {
+      try {
+        await waitFor(
+          async () => ((await job())?.stalledCounter ?? 0) >= times || undefined,
+          60_000,
+          "a stall",
+        );
+      } catch (e) {
+        throw new Error(`${(e as Error).message} (${times} wanted); the job: ${await seen()}`, { cause: e });
+      }
+    };
     try {
       await waitFor(async () => (await job())?.isActive() || undefined, 30_000, "the job running");
       await redisDown(5000);
@@ -231,7 +252,7 @@ describe("outages during a run", () => {
       return s === "completed" || s === "failed" ? s : undefined;
     });
     expect({ state, reason: (await job())?.failedReason }).toEqual({ state: "completed", reason: undefined });
-  }, 120_000);
+  }, 240_000);
 
   it("prunes finished run records older than the retention", async () => {
     const old = new Date(Date.now() - 100 * 86_400_000);

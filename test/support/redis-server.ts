@@ -50,12 +50,21 @@ export async function startRedisServer(
   for (let i = 0; i < 100; i++) {
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on("error", () => undefined);
-    const up = await probe.connect().then(
-      () => probe.ping().then(() => true),
-      () => false,
+    // The server answering must be this one: on a port given back, another process (a test's own
+    // redis-server, started on a port freePort() handed out while this one was down) may hold it.
+    const answering = await probe.connect().then(
+      () => probe.info("server").then((info) => Number(/^process_id:(\d+)/m.exec(info)?.[1])),
+      () => undefined,
     );
     probe.disconnect();
-    if (up) return { url, port, dir, stop, shutdown: () => halt("SIGTERM") };
+    if (answering === server.pid) return { url, port, dir, stop, shutdown: () => halt("SIGTERM") };
+    if (server.exitCode !== null || server.signalCode !== null || answering !== undefined) {
+      await stop();
+      throw new Error(
+        `redis-server ${args.join(" ")} did not start on port ${port}` +
+          (answering === undefined ? ": it exited" : `: another process (pid ${answering}) answers there`),
+      );
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   await stop();
