@@ -104,6 +104,7 @@ export async function decideFires(
       scoresOf: candidatesOf(candidates, plays, "score_drop"),
       componentsOf: candidatesOf(candidates, plays, "component"),
       observedOf: candidatesOf(candidates, plays, "no_data"),
+      answersOf: candidatesOf(candidates, plays, "survey_answer"),
     }),
   ]);
   const accounts = new Map(accountList.map((a) => [a.id, a]));

@@ -28,12 +28,13 @@ interface DayRow {
 
 /**
  * Each account's day as of `day`: its snapshot and the one before, the day's band change, the last
- * observation of each of `metrics`, and the answers since the snapshot before. Three parts are
+ * observation of each of `metrics`, and the answers since the snapshot before. Four parts are
  * read only for the accounts whose triggers look at them: the scores of the `scoreDays` before for
  * `scoresOf` (score_drop; the others get the day's and the one before's), the components for
- * `componentsOf` (component; the others get none) and the last observations for `observedOf`
- * (no_data; the others have none). Reading all three for each of 10,353 candidates took 3.9 s,
- * 0.5-1 s this way (BENCHMARKS.md, Plays).
+ * `componentsOf` (component; the others get none), the last observations for `observedOf`
+ * (no_data; the others have none) and the answers for `answersOf` (survey_answer; the others have
+ * none). Reading all of them for each of 10,353 candidates took 3.9 s, 0.5-1 s this way
+ * (BENCHMARKS.md, Plays).
  */
 export async function readPlayDays(
   prisma: PrismaClient,
@@ -47,50 +48,51 @@ export async function readPlayDays(
     componentsOf: ReadonlySet<number>;
     /** The accounts whose last observations of `metrics` are read (no_data; the others get none). */
     observedOf: ReadonlySet<number>;
+    /** The accounts whose survey answers are read (survey_answer; the others have none). */
+    answersOf: ReadonlySet<number>;
   },
 ): Promise<Map<number, PlayDay>> {
   const out = new Map<number, PlayDay>();
   if (accountIds.length === 0) return out;
   const ids = [...accountIds];
   const asOf = formatDay(day);
-  const rows = await prisma.$queryRawUnsafe<DayRow[]>(
-    `SELECT s.account_id, s.score, CASE WHEN s.account_id = ANY($4::int[]) THEN s.components END AS components,
-            p.as_of AS previous_as_of, p.score AS previous_score, p.band AS previous_band,
-            CASE WHEN s.account_id = ANY($4::int[]) THEN p.components END AS previous_components
-     FROM score_snapshots s
-     LEFT JOIN LATERAL (SELECT p.as_of, p.score, p.band, p.components FROM score_snapshots p
-                        WHERE p.account_id = s.account_id AND p.as_of < $3::date
-                        ORDER BY p.as_of DESC LIMIT 1) p ON true
-     WHERE s.workspace_id = $1 AND s.account_id = ANY($2::int[]) AND s.as_of = $3::date`,
-    workspaceId,
-    ids,
-    asOf,
-    [...options.componentsOf],
-  );
-  const history = await readScores(prisma, workspaceId, [...options.scoresOf], day, options.scoreDays);
-  const changes = await prisma.$queryRawUnsafe<
-    {
-      account_id: number;
-      from_band: string | null;
-      to_band: string;
-      from_score: number | null;
-      to_score: number | null;
-    }[]
-  >(
-    `SELECT account_id, from_band, to_band, from_score, to_score FROM band_changes
-     WHERE workspace_id = $1 AND account_id = ANY($2::int[]) AND as_of = $3::date`,
-    workspaceId,
-    ids,
-    asOf,
-  );
+  // Five independent reads, at once on the pool's connections (the longest, the score histories,
+  // sets the time rather than their sum).
+  const [rows, history, changes, lastObserved, answers] = await Promise.all([
+    prisma.$queryRawUnsafe<DayRow[]>(
+      `SELECT s.account_id, s.score, CASE WHEN s.account_id = ANY($4::int[]) THEN s.components END AS components,
+              p.as_of AS previous_as_of, p.score AS previous_score, p.band AS previous_band,
+              CASE WHEN s.account_id = ANY($4::int[]) THEN p.components END AS previous_components
+       FROM score_snapshots s
+       LEFT JOIN LATERAL (SELECT p.as_of, p.score, p.band, p.components FROM score_snapshots p
+                          WHERE p.account_id = s.account_id AND p.as_of < $3::date
+                          ORDER BY p.as_of DESC LIMIT 1) p ON true
+       WHERE s.workspace_id = $1 AND s.account_id = ANY($2::int[]) AND s.as_of = $3::date`,
+      workspaceId,
+      ids,
+      asOf,
+      [...options.componentsOf],
+    ),
+    readScores(prisma, workspaceId, [...options.scoresOf], day, options.scoreDays),
+    prisma.$queryRawUnsafe<
+      {
+        account_id: number;
+        from_band: string | null;
+        to_band: string;
+        from_score: number | null;
+        to_score: number | null;
+      }[]
+    >(
+      `SELECT account_id, from_band, to_band, from_score, to_score FROM band_changes
+       WHERE workspace_id = $1 AND account_id = ANY($2::int[]) AND as_of = $3::date`,
+      workspaceId,
+      ids,
+      asOf,
+    ),
+    readLastObserved(prisma, workspaceId, [...options.observedOf], day, options.metrics),
+    options.answersOf.size === 0 ? [] : readAnswers(prisma, workspaceId, [...options.answersOf], day, day),
+  ]);
   const changeOf = new Map(changes.map((c) => [c.account_id, c]));
-  const lastObserved = await readLastObserved(
-    prisma,
-    workspaceId,
-    [...options.observedOf],
-    day,
-    options.metrics,
-  );
   for (const row of rows) {
     const id = row.account_id;
     const previousDay = row.previous_as_of ? dateToDay(row.previous_as_of) : null;
@@ -111,7 +113,10 @@ export async function readPlayDays(
       answers: [],
     });
   }
-  await attachAnswers(prisma, workspaceId, out, day);
+  for (const a of answers) {
+    const d = out.get(a.accountId);
+    if (d && answerIsNew(a.respondedOn, day, d.previousDay)) d.answers.push(a);
+  }
   return out;
 }
 
@@ -192,20 +197,6 @@ async function readLastObserved(
   for (const id of ids) out.set(id, Object.fromEntries(metrics.map((m) => [m, null])));
   for (const r of rows) out.get(r.account_id)![r.metric] = dateToDay(r.last);
   return out;
-}
-
-/** Each account's answers after its snapshot before (at most a week back), up to the day. */
-async function attachAnswers(
-  prisma: PrismaClient,
-  workspaceId: number,
-  days: Map<number, PlayDay>,
-  day: Day,
-): Promise<void> {
-  if (days.size === 0) return;
-  for (const a of await readAnswers(prisma, workspaceId, [...days.keys()], day, day)) {
-    const d = days.get(a.accountId)!;
-    if (answerIsNew(a.respondedOn, day, d.previousDay)) d.answers.push(a);
-  }
 }
 
 /**
