@@ -87,7 +87,8 @@ export function authFailureText(
 ): string {
   return (
     `:warning: The ${title} connector "${connector.name}" can no longer sync: its credentials were refused.\n` +
-    `${error}\n` +
+    // The vendor's words, shown as text: never a mention or a link in the alert channel.
+    `${esc(error)}\n` +
     `Scores keep using the data synced so far. Update the credentials with ` +
     `\`css-bot connectors add ${connector.name} --kind ${connector.kind} --secret-file <file>\`.`
   );

@@ -8,6 +8,7 @@ import type { AccountCard } from "../../services/account-card.ts";
 import { accountCardMessage } from "./account-card.ts";
 import { accountListMessage, moversMessage } from "./account-list.ts";
 import { caseParentMessage, movedReply, type CaseView } from "./at-risk-case.ts";
+import { authFailureText, writeBackRefusedText } from "../../connectors/failure-alert.ts";
 import { connectorNotes } from "./connector-notes.ts";
 import { homeView } from "./home.ts";
 import { playsMessage } from "./plays.ts";
@@ -199,6 +200,17 @@ describe("a hostile account name", () => {
     expect(text).toContain("`css-bot connectors add my_crm`");
     expect(text).toContain("*my\u2060_\u2060crm*");
     expect(text).toContain("\n\u2060&gt; quoted");
+  });
+
+  it("shows a vendor's error literally in the alerts that a connector stopped syncing or writing back", () => {
+    const connector = { name: "my_crm", kind: "hubspot" };
+    const error = `401 from vendor: ${HOSTILE_NAME}`;
+    for (const text of [
+      authFailureText(connector, "HubSpot", error),
+      writeBackRefusedText(connector, "HubSpot", error),
+    ]) {
+      expectNeutral(text);
+    }
   });
 
   it("shows a refused delivery's method, error and channel from the audit log as text", () => {
