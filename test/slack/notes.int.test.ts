@@ -214,3 +214,12 @@ describe("the card's timeline", () => {
     );
   });
 });
+
+describe("/css note, its text as Slack sends it", () => {
+  it("stores the note as typed: Slack's escaping of &, < and > in a command's text is undone", async () => {
+    // Slack sends `/css note acme-1 Q&A <2 days> left` with those three characters as entities.
+    const reply = await css("note acme-1 Q&amp;A &lt;2 days&gt; left, &amp;lt; stays");
+    expect(reply.text).toBe("Noted on *Acme Corp*.");
+    expect((await notes()).at(-1)!.text).toBe("Q&A <2 days> left, &lt; stays");
+  });
+});

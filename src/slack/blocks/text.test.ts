@@ -1,9 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { esc, escCode, escCut, link, mentionUser, slackDate, truncate } from "./text.ts";
+import { esc, escCode, escCut, link, mentionUser, slackDate, truncate, unescSlack } from "./text.ts";
 
 const WJ = "\u2060";
 
 describe("mrkdwn text", () => {
+  it("reads text Slack sent as typed: its three entities undone, once", () => {
+    expect(unescSlack("AT&amp;T &lt;b&gt; &amp;lt; &quot; &#39;")).toBe("AT&T <b> &lt; &quot; &#39;");
+    for (const typed of ["AT&T", "<!channel>", "&lt;", "a && b > c"]) {
+      const sent = typed.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+      expect(unescSlack(sent)).toBe(typed);
+    }
+  });
+
   it("escapes control characters so nobody is mentioned by an account name", () => {
     expect(esc("<!channel> & <@U123> <https://x|y>")).toBe(
       "&lt;!channel&gt; &amp; &lt;@U123&gt; &lt;https://x|y&gt;",

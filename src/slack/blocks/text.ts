@@ -52,6 +52,14 @@ function escapeControls(text: string): string {
     .replaceAll(">", "&gt;");
 }
 
+/**
+ * Text as the user typed it, from text Slack sent (a slash command's, a message's): Slack sends &, <
+ * and > as &amp;, &lt; and &gt;, and nothing else escaped. &amp; last, so "&amp;lt;" stays "&lt;".
+ */
+export function unescSlack(text: string): string {
+  return text.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
+}
+
 /** Cuts text to at most `max` characters, ending with an ellipsis when cut. Counts code points. */
 export function truncate(text: string, max: number): string {
   const chars = [...text];

@@ -9,7 +9,7 @@ import { unwatchAccount, watchAccount } from "../../../services/account-watches.
 import { addNote, findNoteAccount } from "../../../services/account-notes.ts";
 import { listPlays } from "../../../services/plays/list-plays.ts";
 import { listRenewals } from "../../../services/renewals.ts";
-import { esc } from "../../blocks/text.ts";
+import { esc, unescSlack } from "../../blocks/text.ts";
 import { accountCardMessage, type SlackMessage } from "../../blocks/account-card.ts";
 import { accountListMessage, moversMessage } from "../../blocks/account-list.ts";
 import { playsMessage } from "../../blocks/plays.ts";
@@ -31,7 +31,8 @@ const ACK_BUDGET_MS = 2000;
 
 export function registerCssCommand(app: App, deps: SlackDeps): void {
   app.command(COMMAND, async ({ command, ack, respond, context, client }) => {
-    const parsed = parseCssCommand(command.text ?? "");
+    // Slack escapes &, < and > in the text: an account named "AT&T" and a note are read as typed.
+    const parsed = parseCssCommand(unescSlack(command.text ?? ""));
     if (parsed.kind === "settings") {
       // A modal needs the trigger within 3 s: ack at once, then check the user and open it.
       await ack();
