@@ -248,10 +248,12 @@ async function shardShareSeconds(
   return seconds;
 }
 
-/** Each play's fires of the run's day by status ("12 planned, 3 capped"). */
+/** Each play's fires of the run's day by status ("12 planned, 3 capped": the capped row's accounts). */
 async function firesPerPlay(sql: pg.Client, workspaceId: number): Promise<Map<string, string>> {
   const { rows } = await sql.query<{ play_key: string; status: string; n: number }>(
-    `SELECT play_key, status, count(*)::int AS n FROM play_fires
+    `SELECT play_key, status,
+            sum(CASE WHEN subject = 'capped' THEN jsonb_array_length(trigger->'accounts') ELSE 1 END)::int AS n
+     FROM play_fires
      WHERE workspace_id = $1 AND local_date = $2::date GROUP BY play_key, status ORDER BY play_key, status`,
     [workspaceId, formatDay(AS_OF)],
   );

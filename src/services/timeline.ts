@@ -214,10 +214,19 @@ async function plays(q: Query): Promise<Row[]> {
     { at: Date; play_key: string; status: string; trigger: { [key: string]: JsonSafe } | null }[]
   >(
     q,
-    `SELECT created_at AS at, play_key, status, trigger
-     FROM play_fires
-     WHERE workspace_id = $1 AND account_id = $2 AND created_at < $3
-     ORDER BY created_at DESC, id DESC LIMIT $4`,
+    // The account's own fires, and the days a play's cap held it back: those are in the play's capped
+    // row of the day (fire-plays.ts), which keeps each account's trigger.
+    `(SELECT id, created_at AS at, play_key, status, trigger
+      FROM play_fires
+      WHERE workspace_id = $1 AND account_id = $2::int AND created_at < $3
+      ORDER BY created_at DESC, id DESC LIMIT $4)
+     UNION ALL
+     (SELECT id, created_at AS at, play_key, status, trigger->'triggers'->($2::int::text) AS trigger
+      FROM play_fires
+      WHERE workspace_id = $1 AND status = 'capped' AND account_id IS NULL
+        AND trigger->'accounts' @> jsonb_build_array($2::int) AND created_at < $3
+      ORDER BY created_at DESC, id DESC LIMIT $4)
+     ORDER BY at DESC, id DESC LIMIT $4`,
   );
   return rows.map((r) => {
     const summary = typeof r.trigger?.summary === "string" ? r.trigger.summary : null;

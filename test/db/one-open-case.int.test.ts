@@ -5,8 +5,12 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "../../src/db/client.ts";
 import { insertMissingCases } from "../../src/db/repositories/cases.ts";
-import { applyMigrations, readMigrations } from "../../src/db/schema-engine.ts";
-import { BACKENDS, createTestDatabase, type TestDatabase } from "../support/databases.ts";
+import {
+  BACKENDS,
+  createDatabaseBefore,
+  createTestDatabase,
+  type TestDatabase,
+} from "../support/databases.ts";
 
 const MIGRATION = "20261207054143_one_open_case_per_account";
 
@@ -67,18 +71,13 @@ describe.each(BACKENDS)("one open case per account on %s", (backend) => {
   });
 
   it("the migration closes the older of two open cases it finds, and keeps the latest", async () => {
-    const d = (db = await createTestDatabase(backend, { empty: true }));
-    const all = await readMigrations();
-    const before = {
-      ...all,
-      migrationDirectories: all.migrationDirectories.filter((m) => m.path < MIGRATION),
-    };
-    await applyMigrations(d.adapterFactory, { migrations: before });
+    const older = await createDatabaseBefore(backend, MIGRATION);
+    const d = (db = older.db);
     const { workspaceId, accountId } = await atRiskAccount(d);
     await insertCase(d, workspaceId, accountId, "open");
     await insertCase(d, workspaceId, accountId, "snoozed");
     await insertCase(d, workspaceId, accountId, "resolved");
-    expect(await applyMigrations(d.adapterFactory, { migrations: all })).toContain(MIGRATION);
+    expect(await older.apply()).toContain(MIGRATION);
     expect((await casesOf(d, accountId)).map((c) => c.status)).toEqual(["resolved", "snoozed", "resolved"]);
   });
 });

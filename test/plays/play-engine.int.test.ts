@@ -22,6 +22,8 @@ import { createWebhookSecret, openWebhookSecret } from "../../src/services/plays
 import { deliverDueWebhooks } from "../../src/services/plays/webhooks.ts";
 import { SecretBox } from "../../src/security/secret-box.ts";
 import { firePlays } from "../../src/services/plays/fire-plays.ts";
+import { listPlays } from "../../src/services/plays/list-plays.ts";
+import { readTimeline } from "../../src/services/timeline.ts";
 import { updateSettings } from "../../src/services/workspace-settings.ts";
 import { SlackGateway, type WorkspaceSlack } from "../../src/slack/gateway.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
@@ -231,6 +233,72 @@ describe("a team's playbook after a run", () => {
       orderBy: { accountId: "asc" },
     });
     expect(today.map((f) => f.accountId).sort()).toEqual([ids.Gamma, ids.Delta].sort());
+  });
+
+  it("keeps a day's capped accounts in one row: a later run's added once, named by MRR, counted, on the timeline", async () => {
+    const store = async (playbook: string) =>
+      storePlaybookVersion(db.prisma, workspaceId, parsePlaybook(playbook, "capped.yaml"), playbook, "test");
+    await store(PLAYBOOK.replace("max_per_day: 2", "max_per_day: 1"));
+    // Sharp drops decided: Delta (MRR 20,000), Acme (5,000), Gamma (900). The cap of 1 fires Delta's;
+    // with the two cases and the two detractors, 5 planned.
+    const first = await firePlays(db.prisma, workspaceId, runId, NOON);
+    expect(first).toMatchObject({ planned: 5, capped: 2 });
+    const cappedRows = () =>
+      db.prisma.playFire.findMany({ where: { workspaceId, status: "capped" }, orderBy: { id: "asc" } });
+    const firstRows = await cappedRows();
+    expect(firstRows.map((r) => [r.playKey, r.subject, r.accountId])).toEqual([
+      ["sharp_drop", "capped", null],
+    ]);
+    expect(firstRows[0]!.trigger).toMatchObject({
+      kind: "capped",
+      accounts: [ids.Acme, ids.Gamma],
+      triggers: {
+        [ids.Acme!]: { kind: "score_drop", points: 18 },
+        [ids.Gamma!]: { kind: "score_drop", points: 12 },
+      },
+    });
+
+    // A later run of the day, the play now taking falls of 6 points, Beta's (its MRR now 3,000) too: the cap
+    // is full (Delta's fire), Beta joins the day's capped row, Acme and Gamma are not added again.
+    await store(PLAYBOOK.replace("max_per_day: 2", "max_per_day: 1").replace("points: 10", "points: 6"));
+    await db.prisma.account.update({ where: { id: ids.Beta! }, data: { mrr: 3000 } });
+    const later = new Date(NOON.getTime() + 3600_000);
+    const second = await firePlays(db.prisma, workspaceId, runId, later);
+    expect(second).toMatchObject({ planned: 0, held: 0, capped: 1 });
+    const rows = await cappedRows();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.trigger).toMatchObject({ accounts: [ids.Acme, ids.Gamma, ids.Beta] });
+    expect(Object.keys((rows[0]!.trigger as { triggers: object }).triggers)).toHaveLength(3);
+
+    // The day's summary names the three, highest MRR first.
+    await deliverFires(db.prisma, workspaceId, slack, D, later);
+    expect(texts(DROPS).filter((t) => /more account/.test(t))).toEqual([
+      expect.stringContaining(
+        "3 more accounts fired Sharp drop today (the limit is 1 a day): Acme, Beta, Gamma",
+      ),
+    ]);
+    // `/css plays`: one fire on one account, 3 capped.
+    const listed = await listPlays(db.prisma, workspaceId, { today: D, preview: false });
+    expect(listed.plays.find((p) => p.key === "sharp_drop")).toMatchObject({
+      fires: 1,
+      accounts: 1,
+      capped: 3,
+    });
+    // Gamma's timeline tells of its capped fire, with its trigger.
+    const timeline = await readTimeline(db.prisma, workspaceId, ids.Gamma!, { limit: 50 });
+    const gamma = timeline.filter((e) => e.kind === "play_fired" && e.details.playKey === "sharp_drop");
+    expect(gamma).toHaveLength(1);
+    expect(gamma[0]!.text).toMatch(/^Play sharp_drop: score fell 12 points.*\(capped\)$/);
+    expect(gamma[0]!.details).toMatchObject({
+      status: "capped",
+      trigger: { kind: "score_drop", points: 12 },
+    });
+
+    // The cap raised later that day: the accounts it held back stay held back for the day.
+    await store(PLAYBOOK.replace("max_per_day: 2", "max_per_day: 10").replace("points: 10", "points: 6"));
+    const third = await firePlays(db.prisma, workspaceId, runId, new Date(later.getTime() + 3600_000));
+    expect(third).toMatchObject({ planned: 0, capped: 0 });
+    expect(await cappedRows()).toEqual(rows);
   });
 
   it("opens an edge play's case with its owner and reason, replies in it, and escalates it to the play's lead", async () => {

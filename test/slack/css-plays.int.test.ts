@@ -109,14 +109,28 @@ beforeAll(async () => {
 
   // The week's fires (2026-11-19 .. 2026-11-25 counts):
   //   risk        Gamma D-6 planned, Gamma D-2 held                 -> 2 fires on 1 account
-  //   sharp_drop  Acme D-3 delivered, Delta D-1 failed, Gamma D-1 capped, the D-1 cap summary,
-  //               Beta D-7 (a day too old)                          -> 2 fires on 2 accounts, 1 capped
+  //   sharp_drop  Acme D-3 delivered, Delta D-1 failed, Gamma and Beta D-1 capped (the day's one
+  //               capped row), the D-1 cap summary, Beta D-7 (a day too old)
+  //                                                                 -> 2 fires on 2 accounts, 2 capped
   //   sync_down   connector 1 on D                                  -> 1 fire, no account
   await fire("risk", "Gamma", D - 6, "planned");
   await fire("risk", "Gamma", D - 2, "held");
   await fire("sharp_drop", "Acme", D - 3, "delivered");
   await fire("sharp_drop", "Delta", D - 1, "failed");
-  await fire("sharp_drop", "Gamma", D - 1, "capped");
+  await prisma.playFire.create({
+    data: {
+      workspaceId,
+      playKey: "sharp_drop",
+      subject: "capped",
+      localDate: dayToDate(D - 1),
+      trigger: {
+        kind: "capped",
+        accounts: [ids.Gamma!, ids.Beta!],
+        triggers: { [ids.Gamma!]: { kind: "test" }, [ids.Beta!]: { kind: "test" } },
+      },
+      status: "capped",
+    },
+  });
   await fire("sharp_drop", null, D - 1, "delivered", "summary");
   await fire("sharp_drop", "Beta", D - 7, "delivered");
   await fire("sync_down", null, D, "delivered", "connector:1");
@@ -153,7 +167,7 @@ describe("/css plays", () => {
     expect([...s.keys()]).toEqual(["risk", "sharp_drop", "sync_down"]);
     expect(s.get("risk")).toContain("*When:* the account enters the lowest band");
     expect(s.get("risk")).toContain("*Last 7 days:* 2 fires on 1 account");
-    expect(s.get("sharp_drop")).toContain("*Last 7 days:* 2 fires on 2 accounts · 1 capped");
+    expect(s.get("sharp_drop")).toContain("*Last 7 days:* 2 fires on 2 accounts · 2 capped");
     expect(s.get("sharp_drop")).toContain(
       "silent for 7 days per account after a fire, at most 2 fires a day",
     );

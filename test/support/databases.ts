@@ -14,7 +14,7 @@ import {
   openPglite,
   type Database,
 } from "../../src/db/client.ts";
-import { readMigrations } from "../../src/db/schema-engine.ts";
+import { applyMigrations, readMigrations } from "../../src/db/schema-engine.ts";
 
 export const BACKENDS = ["postgres", "pglite"] as const;
 export type Backend = (typeof BACKENDS)[number];
@@ -38,6 +38,21 @@ export async function createTestDatabase(
 ): Promise<TestDatabase> {
   const empty = options.empty ?? false;
   return kind === "postgres" ? createPostgresDatabase(empty) : createPgliteDatabase(empty);
+}
+
+/**
+ * A fresh database migrated up to `migration` (not applied yet), to test what that migration does
+ * to the rows an older version wrote; `apply()` runs the rest and returns the names applied.
+ */
+export async function createDatabaseBefore(
+  kind: Backend,
+  migration: string,
+): Promise<{ db: TestDatabase; apply: () => Promise<string[]> }> {
+  const db = await createTestDatabase(kind, { empty: true });
+  const all = await readMigrations();
+  const before = { ...all, migrationDirectories: all.migrationDirectories.filter((m) => m.path < migration) };
+  await applyMigrations(db.adapterFactory, { migrations: before });
+  return { db, apply: () => applyMigrations(db.adapterFactory, { migrations: all }) };
 }
 
 async function createPostgresDatabase(empty: boolean): Promise<TestDatabase> {

@@ -193,6 +193,15 @@ export type PlayCandidate = Prisma.PlayCandidateModel
  * Model PlayFire
  * A play that fired for an account (or a connector) on a local day, and what became of its actions.
  * Unique per play, subject and day, so a run repeated, or a retried job, fires it once.
+ * 
+ * The accounts a play's daily cap (max_per_day) held back on a day are one row, not one each:
+ * subject "capped", no account, status capped, trigger { kind: "capped", accounts: [account ids in
+ * the cap's order, highest MRR first; a later run's of the day appended, none twice], triggers:
+ * { "<account id>": the trigger its own fire would have had } }. The day's summary names them
+ * (deliver-fires.ts), `/css plays` counts them, an account's timeline shows its day; an account in
+ * it is not fired by the play later that day. A GIN index on trigger->'accounts' of the capped rows
+ * (migration 20261207164000_capped_fires_in_one_row only: Prisma's schema cannot state it) finds an
+ * account's.
  */
 export type PlayFire = Prisma.PlayFireModel
 /**

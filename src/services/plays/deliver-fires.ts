@@ -447,9 +447,13 @@ async function postCapSummaries(
   today: Day,
   now: Date,
 ): Promise<number> {
+  // Each play's capped accounts of the day are in one row (fire-plays.ts), named highest MRR first.
   const capped = await prisma.$queryRawUnsafe<{ play_key: string; name: string }[]>(
-    `SELECT f.play_key, a.name FROM play_fires f JOIN accounts a ON a.id = f.account_id AND a.workspace_id = f.workspace_id
-     WHERE f.workspace_id = $1 AND f.local_date = $2::date AND f.status = 'capped'
+    `SELECT f.play_key, a.name
+     FROM play_fires f
+     CROSS JOIN LATERAL jsonb_array_elements_text(f.trigger->'accounts') AS c(account_id)
+     JOIN accounts a ON a.id = c.account_id::int AND a.workspace_id = f.workspace_id
+     WHERE f.workspace_id = $1 AND f.local_date = $2::date AND f.subject = 'capped'
      ORDER BY f.play_key, a.mrr DESC NULLS LAST, a.id`,
     workspaceId,
     formatDay(today),

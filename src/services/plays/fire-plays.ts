@@ -3,8 +3,9 @@
 // or a job retried fires nothing twice); delivered by deliver-fires.ts.
 //
 //   candidates (play-days.ts, a superset per trigger) -> conditions -> trigger (domain/plays)
-//   -> cooldown (the play's last fire for the account) -> daily cap (the rest: status capped, told
-//   in one summary) -> quiet hours (status held, until the morning) -> play_fires
+//   -> cooldown (the play's last fire for the account) -> daily cap (the rest: one row per play and
+//   day, subject "capped", told in one summary) -> quiet hours (status held, until the morning)
+//   -> play_fires
 import { readSettings } from "../../config/workspace-settings.ts";
 import { activePlaybook } from "../../db/repositories/playbooks.ts";
 import { findActiveModel } from "../../db/repositories/models.ts";
@@ -39,6 +40,8 @@ const EMPTY: FireSummary = { evaluated: 0, planned: 0, held: 0, capped: 0, coole
 export interface DecidedFire {
   play: Play;
   accountId: number;
+  /** The account's MRR (PlayAccount's), which orders the fires a daily cap lets through. */
+  mrr: number | null;
   hit: TriggerHit;
 }
 
@@ -115,7 +118,7 @@ export async function decideFires(
       const playDay = days.get(accountId);
       if (!account || !playDay || !conditionsHold(play.when, account)) continue;
       const hit = evaluateTrigger(play.trigger, account, playDay);
-      if (hit) decided.push({ play, accountId, hit });
+      if (hit) decided.push({ play, accountId, mrr: account.mrr, hit });
     }
   }
   return { decided, evaluated: ids.length };
@@ -146,19 +149,13 @@ export async function recordFires(
   const summary = { planned: 0, held: 0, capped: 0, cooled: 0 };
   if (decided.length === 0) return summary;
   const accountIds = [...new Set(decided.map((d) => d.accountId))];
-  const mrr = new Map(
-    (
-      await prisma.$queryRawUnsafe<{ id: number; mrr: number | null }[]>(
-        `SELECT id, mrr::float8 AS mrr FROM accounts WHERE workspace_id = $1 AND id = ANY($2::int[])`,
-        workspaceId,
-        accountIds,
-      )
-    ).map((r) => [r.id, r.mrr ?? -1]),
-  );
-  const last = await lastFires(prisma, workspaceId, at.day, accountIds);
-  const today = await firesToday(prisma, workspaceId, at.day);
+  const [last, today] = await Promise.all([
+    lastFires(prisma, workspaceId, at.day, accountIds),
+    dayOfPlays(prisma, workspaceId, at.day),
+  ]);
   const held = quietUntil(at.now, at.timezone, playbook.quiet_hours);
   const rows: { play: Play; fire: DecidedFire; status: string }[] = [];
+  const capped: { play: Play; fires: DecidedFire[] }[] = [];
   const byPlay = new Map<string, DecidedFire[]>();
   for (const d of decided) {
     const list = byPlay.get(d.play.key);
@@ -166,58 +163,89 @@ export async function recordFires(
     else byPlay.set(d.play.key, [d]);
   }
   for (const play of playbook.plays) {
+    const sofar = today.get(play.key);
     const fires = (byPlay.get(play.key) ?? []).sort(
-      (a, b) => (mrr.get(b.accountId) ?? -1) - (mrr.get(a.accountId) ?? -1) || a.accountId - b.accountId,
+      (a, b) => (b.mrr ?? -1) - (a.mrr ?? -1) || a.accountId - b.accountId,
     );
     const allowed = fires.filter((f) => {
       const previous = last.get(`${play.key}\u0000${f.accountId}`) ?? null;
-      // A fire recorded today already is the same fire (an hourly run again): the insert keeps the first.
-      const ok = previous === at.day || cooldownAllows(previous, at.day, play.cooldown_days);
+      // Fired or capped today already (an hourly run again): the same fire, recorded once, and not
+      // counted twice against the cap; a capped account stays capped for the day, as the summary says.
+      if (previous === at.day || sofar?.capped.has(f.accountId)) return false;
+      const ok = cooldownAllows(previous, at.day, play.cooldown_days);
       if (!ok) summary.cooled++;
       return ok;
     });
-    const { fire, capped } = capFires(allowed, today.get(play.key) ?? 0, play.max_per_day);
+    const { fire, capped: over } = capFires(allowed, sofar?.fired ?? 0, play.max_per_day);
     const status = play.respect_quiet_hours && held ? "held" : "planned";
     for (const f of fire) rows.push({ play, fire: f, status });
-    for (const f of capped) rows.push({ play, fire: f, status: "capped" });
+    if (over.length > 0) capped.push({ play, fires: over });
+    summary.capped += over.length;
   }
-  for (const s of await insertFires(prisma, workspaceId, rows, { ...at, held })) {
-    if (s === "capped") summary.capped++;
-    else if (s === "held") summary.held++;
+  for (const s of await insertFires(prisma, workspaceId, rows, capped, { ...at, held })) {
+    if (s === "held") summary.held++;
     else summary.planned++;
   }
   return summary;
 }
 
 /**
- * Each play's fires already recorded on `day` (an earlier run of the day), capped ones aside: what
- * the day's cap has left is counted from them.
+ * Each play's day so far (an earlier run of the day): its fires, capped ones aside, which the day's
+ * cap counts, and the accounts its cap held back (the day's capped row).
  */
-async function firesToday(prisma: PrismaClient, workspaceId: number, day: Day): Promise<Map<string, number>> {
-  const rows = await prisma.$queryRawUnsafe<{ play_key: string; n: number }[]>(
-    `SELECT play_key, count(*)::int AS n FROM play_fires
-     WHERE workspace_id = $1 AND local_date = $2::date AND status <> 'capped' AND account_id IS NOT NULL
+async function dayOfPlays(
+  prisma: PrismaClient,
+  workspaceId: number,
+  day: Day,
+): Promise<Map<string, { fired: number; capped: Set<number> }>> {
+  const rows = await prisma.$queryRawUnsafe<{ play_key: string; fired: number; capped: number[] | null }[]>(
+    `SELECT play_key,
+            count(*) FILTER (WHERE status <> 'capped' AND account_id IS NOT NULL)::int AS fired,
+            (array_agg(trigger->'accounts') FILTER (WHERE subject = 'capped'))[1] AS capped
+     FROM play_fires
+     WHERE workspace_id = $1 AND local_date = $2::date
      GROUP BY play_key`,
     workspaceId,
     formatDay(day),
   );
-  return new Map(rows.map((r) => [r.play_key, r.n]));
+  return new Map(rows.map((r) => [r.play_key, { fired: r.fired, capped: new Set(r.capped ?? []) }]));
 }
+
+/** What a fire's row keeps of its trigger: the kind, the summary and the facts. */
+const fireTrigger = (hit: TriggerHit) => ({ kind: hit.kind, summary: hit.summary, ...hit.facts });
 
 /**
  * The fires in one statement (in order: the ids say which was decided first), each skipped when the
  * play already fired for the account on the day; the statuses of those inserted. A statement a
  * fire took 9.8 s for 4,170 fires; this one, 1 s for 20,200 (BENCHMARKS.md, Plays).
+ *
+ * In the same statement, each play's capped accounts go to its one capped row of the day (see
+ * PlayFire in prisma/schema.prisma), a later run's appended to it: a row per capped account was half
+ * the rows and a third of the time of the plays after a run at 100,000 accounts, for accounts that
+ * only the day's summary names.
  */
 async function insertFires(
   prisma: PrismaClient,
   workspaceId: number,
   rows: readonly { play: Play; fire: DecidedFire; status: string }[],
+  capped: readonly { play: Play; fires: readonly DecidedFire[] }[],
   at: { day: Day; runId: bigint | null; held: Date | null },
 ): Promise<string[]> {
-  if (rows.length === 0) return [];
+  if (rows.length === 0 && capped.length === 0) return [];
   const inserted = await prisma.$queryRawUnsafe<{ status: string }[]>(
-    `INSERT INTO play_fires (workspace_id, play_key, subject, account_id, local_date, run_id, trigger, status, held_until)
+    `WITH capped AS (
+       INSERT INTO play_fires (workspace_id, play_key, subject, local_date, run_id, trigger, status)
+       SELECT $1, c.play_key, 'capped', $2::date, $3, c.trigger, 'capped'
+       FROM unnest($9::text[], $10::jsonb[]) AS c(play_key, trigger)
+       ON CONFLICT (workspace_id, play_key, subject, local_date) DO UPDATE SET trigger = jsonb_build_object(
+         'kind', 'capped',
+         'accounts', play_fires.trigger->'accounts' || coalesce(
+           (SELECT jsonb_agg(a.id ORDER BY a.n)
+            FROM jsonb_array_elements(EXCLUDED.trigger->'accounts') WITH ORDINALITY AS a(id, n)
+            WHERE NOT play_fires.trigger->'triggers' ? (a.id #>> '{}')),
+           '[]'::jsonb),
+         'triggers', (EXCLUDED.trigger->'triggers') || (play_fires.trigger->'triggers')))
+     INSERT INTO play_fires (workspace_id, play_key, subject, account_id, local_date, run_id, trigger, status, held_until)
      SELECT $1, r.play_key, 'account:' || r.account_id, r.account_id, $2::date, $3, r.trigger, r.status,
             CASE WHEN r.status = 'held' THEN $4::timestamptz END
      FROM unnest($5::text[], $6::int[], $7::jsonb[], $8::text[]) WITH ORDINALITY
@@ -231,10 +259,16 @@ async function insertFires(
     at.held,
     rows.map((r) => r.play.key),
     rows.map((r) => r.fire.accountId),
-    rows.map((r) =>
-      JSON.stringify({ kind: r.fire.hit.kind, summary: r.fire.hit.summary, ...r.fire.hit.facts }),
-    ),
+    rows.map((r) => JSON.stringify(fireTrigger(r.fire.hit))),
     rows.map((r) => r.status),
+    capped.map((c) => c.play.key),
+    capped.map((c) =>
+      JSON.stringify({
+        kind: "capped",
+        accounts: c.fires.map((f) => f.accountId),
+        triggers: Object.fromEntries(c.fires.map((f) => [f.accountId, fireTrigger(f.hit)])),
+      }),
+    ),
   );
   return inserted.map((r) => r.status);
 }

@@ -95,7 +95,10 @@ interface FireCount {
   capped: number;
 }
 
-/** Per play key, its fires from `from` to `today` (local days); the cap summaries' own rows are not fires. */
+/**
+ * Per play key, its fires from `from` to `today` (local days); the cap summaries' own rows are not
+ * fires, and a day's capped accounts (one row, fire-plays.ts) count one each.
+ */
 async function fireCounts(
   prisma: PrismaClient,
   workspaceId: number,
@@ -108,7 +111,8 @@ async function fireCounts(
     `SELECT play_key,
             count(*) FILTER (WHERE status <> 'capped')::int AS fires,
             count(DISTINCT account_id) FILTER (WHERE status <> 'capped')::int AS accounts,
-            count(*) FILTER (WHERE status = 'capped')::int AS capped
+            coalesce(sum(jsonb_array_length(trigger->'accounts')) FILTER (WHERE subject = 'capped'), 0)::int
+              AS capped
      FROM play_fires
      WHERE workspace_id = $1 AND subject <> 'summary' AND local_date BETWEEN $2::date AND $3::date
      GROUP BY play_key`,

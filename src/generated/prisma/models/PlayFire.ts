@@ -16,6 +16,15 @@ import type * as Prisma from "../internal/prismaNamespace.ts"
  * Model PlayFire
  * A play that fired for an account (or a connector) on a local day, and what became of its actions.
  * Unique per play, subject and day, so a run repeated, or a retried job, fires it once.
+ * 
+ * The accounts a play's daily cap (max_per_day) held back on a day are one row, not one each:
+ * subject "capped", no account, status capped, trigger { kind: "capped", accounts: [account ids in
+ * the cap's order, highest MRR first; a later run's of the day appended, none twice], triggers:
+ * { "<account id>": the trigger its own fire would have had } }. The day's summary names them
+ * (deliver-fires.ts), `/css plays` counts them, an account's timeline shows its day; an account in
+ * it is not fired by the play later that day. A GIN index on trigger->'accounts' of the capped rows
+ * (migration 20261207164000_capped_fires_in_one_row only: Prisma's schema cannot state it) finds an
+ * account's.
  */
 export type PlayFireModel = runtime.Types.Result.DefaultSelection<Prisma.$PlayFirePayload>
 
@@ -1064,7 +1073,8 @@ export type $PlayFirePayload<ExtArgs extends runtime.Types.Extensions.InternalAr
     workspaceId: number
     playKey: string
     /**
-     * "account:<id>" or "connector:<id>": what the play fired for.
+     * "account:<id>" or "connector:<id>": what the play fired for; "summary": the day's cap summary
+     * (deliver-fires.ts); "capped": the accounts the cap held back (above).
      */
     subject: string
     accountId: number | null
@@ -1075,8 +1085,8 @@ export type $PlayFirePayload<ExtArgs extends runtime.Types.Extensions.InternalAr
      */
     trigger: runtime.JsonValue
     /**
-     * planned (decided, not yet delivered), held (quiet hours, until held_until), capped (over the
-     * play's max_per_day: told in the day's summary), delivered, failed
+     * planned (decided, not yet delivered), held (quiet hours, until held_until), capped (the day's
+     * capped row: told in the day's summary), delivered, failed
      */
     status: string
     heldUntil: Date | null
