@@ -234,11 +234,13 @@ async function shardShareSeconds(
   let parsed = 0;
   for (const r of rows) {
     const previous = r.previous_components;
-    marks.push(boundMarks(stored.id, marked, r.components));
+    const today = boundMarks(stored.id, marked, r.components);
+    marks.push(today.stored);
     const keys = runCandidates(plays, {
       accountId: r.account_id,
       score: r.score,
       components: r.components,
+      bounds: today.bits,
       previous:
         previous === null
           ? undefined

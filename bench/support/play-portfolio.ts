@@ -298,7 +298,7 @@ export async function markDayBefore(
       workspaceId,
       before,
       rows.map((r) => r.account_id),
-      rows.map((r) => boundMarks(playbook.id, playbook.plays, r.components)),
+      rows.map((r) => boundMarks(playbook.id, playbook.plays, r.components).stored),
     ],
   );
   await client.query(`VACUUM ANALYZE score_snapshots`);

@@ -319,6 +319,7 @@ async function scoreRange(db: Clients, task: ShardTask): Promise<ShardSummary> {
               ),
             }
           : null;
+      const marks = boundMarks(playbookId, marked, result.components);
       // Recorded only once everything about the account has been worked out: an account that fails
       // halfway leaves no snapshot and counts only as an error.
       snapshots.push({
@@ -329,7 +330,7 @@ async function scoreRange(db: Clients, task: ShardTask): Promise<ShardSummary> {
         components: result.components,
         churnProbability:
           result.score === null ? null : churnProbability(segments.model, account.segment, result.score),
-        playBounds: boundMarks(playbookId, marked, result.components),
+        playBounds: marks.stored,
       });
       if (change) changes.push(change);
       if (plays.length > 0) {
@@ -337,6 +338,7 @@ async function scoreRange(db: Clients, task: ShardTask): Promise<ShardSummary> {
           accountId: account.id,
           score: result.score,
           components: result.components,
+          bounds: marks.bits,
           previous: before && {
             score: before.score,
             bounds: readMarks(before.playBounds),

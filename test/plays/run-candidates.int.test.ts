@@ -74,7 +74,7 @@ async function marksOfDay(
   const plays = markedPlays(stored.playbook.plays);
   return {
     stored: rows.map((r) => r.play_bounds),
-    computed: rows.map((r) => boundMarks(stored.id, plays, r.components)),
+    computed: rows.map((r) => boundMarks(stored.id, plays, r.components).stored),
   };
 }
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { boundMarks, crossedFromMarks, inPlayBound, markedPlays, marksReader } from "./bound-marks.ts";
 import type { ComponentState } from "./facts.ts";
 import { parsePlaybook } from "./parse-playbook.ts";
-import { runCandidatePlays, runCandidates } from "./run-candidates.ts";
+import { runCandidatePlays, runCandidates, type ScoredAccount } from "./run-candidates.ts";
 import { playbookSchema } from "./schema.ts";
 import { componentCrossing } from "./triggers.ts";
 
@@ -33,22 +33,28 @@ const comps = (usage: number | null, nps: number | null = 0): ComponentState[] =
   { key: "nps", raw: nps, score: 50 },
 ];
 
+/** The text a snapshot stores. */
+const stored = (id: number, components: readonly ComponentState[]) =>
+  boundMarks(id, MARKED, components).stored;
+
 describe("a snapshot's marks", () => {
   it("have one bit per component play, in the playbook's order, after the version's id", () => {
     expect(MARKED.map((p) => p.key)).toEqual(["usage_low", "nps_raw_high", "usage_mid"]);
     // usage 15: below 20, not in (40, 60]; nps raw 0: not at least 50.
-    expect(boundMarks(17, MARKED, comps(15))).toBe("17:100");
+    expect(stored(17, comps(15))).toBe("17:100");
     // usage 60 is at most 60 (and above 40); nps raw 50 is at least 50; the ends count as the bound says.
-    expect(boundMarks(17, MARKED, comps(60, 50))).toBe("17:011");
-    expect(boundMarks(17, MARKED, comps(40, 49.9))).toBe("17:000");
+    expect(stored(17, comps(60, 50))).toBe("17:011");
+    expect(stored(17, comps(40, 49.9))).toBe("17:000");
     // No data (null, or no such component) is in no bound.
-    expect(boundMarks(3, MARKED, comps(null, null))).toBe("3:000");
-    expect(boundMarks(3, MARKED, [])).toBe("3:000");
+    expect(stored(3, comps(null, null))).toBe("3:000");
+    // The bits alone, as the shard hands them to runCandidates.
+    expect(boundMarks(3, MARKED, comps(15, 50)).bits).toBe("110");
+    expect(stored(3, [])).toBe("3:000");
   });
 
   it("are null for a playbook without component plays", () => {
     const none = playbookOf([["a", "{ band_entered: [lowest] }"]]);
-    expect(boundMarks(17, markedPlays(none.plays), comps(10))).toBeNull();
+    expect(boundMarks(17, markedPlays(none.plays), comps(10))).toEqual({ bits: "", stored: null });
   });
 
   it("are read only for the version they were written for, with as many bits as its plays", () => {
@@ -65,7 +71,7 @@ describe("a snapshot's marks", () => {
 
   it("tell a crossing as the trigger does: in the bound now and not marked then", () => {
     // usage 25 -> 15: crossed below 20; 15 -> 10: sat there.
-    const was = (components: ComponentState[]) => marksReader(17, 3)(boundMarks(17, MARKED, components))!;
+    const was = (components: ComponentState[]) => marksReader(17, 3)(stored(17, components))!;
     const usageLow = MARKED[0]!;
     expect(crossedFromMarks(inPlayBound(usageLow, comps(15)), was(comps(25)), 0)).toBe(true);
     expect(crossedFromMarks(inPlayBound(usageLow, comps(10)), was(comps(15)), 0)).toBe(false);
@@ -85,7 +91,7 @@ describe("a snapshot's marks", () => {
     let reads = 0;
     const previous = (components: ComponentState[]) => ({
       score: 60,
-      bounds: marksReader(17, 3)(boundMarks(17, MARKED, components)),
+      bounds: marksReader(17, 3)(stored(17, components)),
       components: () => (reads++, components),
     });
     const account = { accountId: 1, score: 60, components: comps(15, 70) };
@@ -146,14 +152,15 @@ describe("marks against componentCrossing", () => {
         components,
         (pb, id, before, now) => {
           const marked = markedPlays(pb.plays);
-          const stored = boundMarks(id, marked, before);
+          const then = boundMarks(id, marked, before);
+          const today = boundMarks(id, marked, now);
           // No component play: nothing to mark, and the column stays null.
-          if (marked.length === 0) return stored === null;
-          const bits = marksReader(id, marked.length)(stored);
-          if (bits === null) return false;
+          if (marked.length === 0) return then.stored === null && today.stored === null;
+          const bits = marksReader(id, marked.length)(then.stored);
+          if (bits !== then.bits) return false;
           return marked.every(
             (play, i) =>
-              crossedFromMarks(inPlayBound(play, now), bits, i) ===
+              crossedFromMarks(today.bits[i] === "1", bits, i) ===
               (componentCrossing(play.trigger.component, now, before) !== null),
           );
         },
@@ -167,14 +174,16 @@ describe("marks against componentCrossing", () => {
       fc.property(playbook, components, components, (pb, before, now) => {
         const plays = runCandidatePlays(pb.plays);
         const marked = markedPlays(plays);
+        const today = boundMarks(9, marked, now).bits;
         let reads = 0;
         const withMarks = runCandidates(plays, {
           accountId: 1,
           score: 50,
           components: now,
+          bounds: today,
           previous: {
             score: 50,
-            bounds: marksReader(9, marked.length)(boundMarks(9, marked, before)),
+            bounds: marksReader(9, marked.length)(boundMarks(9, marked, before).stored),
             components: () => (reads++, before),
           },
         });
@@ -186,6 +195,13 @@ describe("marks against componentCrossing", () => {
         });
         expect(withMarks).toEqual(fromComponents);
         expect(reads).toBe(0);
+        // Today's bits alone (the snapshot before of another version, or none: a first snapshot).
+        const todayOnly = (previous: ScoredAccount["previous"]) =>
+          runCandidates(plays, { accountId: 1, score: 50, components: now, bounds: today, previous });
+        const first = (bounds: string | undefined) =>
+          runCandidates(plays, { accountId: 1, score: 50, components: now, bounds });
+        expect(todayOnly({ score: 50, bounds: null, components: () => before })).toEqual(fromComponents);
+        expect(first(today)).toEqual(first(undefined));
       }),
       { numRuns: 2000 },
     );

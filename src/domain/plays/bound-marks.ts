@@ -23,19 +23,26 @@ export const markedPlays = (plays: readonly Play[]): ComponentPlay[] =>
 export const inPlayBound = (play: ComponentPlay, components: readonly ComponentState[]): boolean =>
   componentCrossing(play.trigger.component, components, null) !== null;
 
+/** One character per play of `plays` (markedPlays): 1 when `components` are in its bound, else 0. */
+export function boundBits(plays: readonly ComponentPlay[], components: readonly ComponentState[]): string {
+  let bits = "";
+  for (const play of plays) bits += inPlayBound(play, components) ? "1" : "0";
+  return bits;
+}
+
 /**
  * The marks of `components` for playbook version `playbookId`, whose component plays are `plays`
- * (markedPlays); null when it has none (nothing to mark: the column stays null).
+ * (markedPlays): `bits` (boundBits, which the shard's runCandidates reads too, rather than test the
+ * bounds again) and the text stored, null when it has none (nothing to mark: the column stays null).
  */
 export function boundMarks(
   playbookId: number,
   plays: readonly ComponentPlay[],
   components: readonly ComponentState[],
-): string | null {
-  if (plays.length === 0) return null;
-  let bits = "";
-  for (const play of plays) bits += inPlayBound(play, components) ? "1" : "0";
-  return `${playbookId}:${bits}`;
+): { bits: string; stored: string | null } {
+  if (plays.length === 0) return { bits: "", stored: null };
+  const bits = boundBits(plays, components);
+  return { bits, stored: `${playbookId}:${bits}` };
 }
 
 /**

@@ -21,6 +21,8 @@ export interface ScoredAccount {
   accountId: number;
   score: number | null;
   components: readonly ComponentState[];
+  /** Its bits today (bound-marks.ts boundBits of the component plays), when worked out already. */
+  bounds?: string;
   previous?: {
     score: number | null;
     /**
@@ -46,10 +48,14 @@ export function runCandidates(plays: readonly Play[], account: ScoredAccount): s
     } else if ("component" in t) {
       index++;
       // In the bound today at all (compared with nothing before), before the snapshot before is read.
-      if (!componentCrossing(t.component, account.components, null)) continue;
-      const bounds = account.previous?.bounds;
-      if (bounds) {
-        if (crossedFromMarks(true, bounds, index)) keys.push(play.key);
+      const now =
+        account.bounds === undefined
+          ? componentCrossing(t.component, account.components, null) !== null
+          : account.bounds[index] === "1";
+      if (!now) continue;
+      const marked = account.previous?.bounds;
+      if (marked) {
+        if (crossedFromMarks(now, marked, index)) keys.push(play.key);
         continue;
       }
       before ??= account.previous ? account.previous.components() : null;
