@@ -12,6 +12,8 @@
 // 2. A first run through the real queue (not measured); its snapshots become the day before's,
 //    changed for a tenth of the accounts, with 14 days of history before them and earlier fires,
 //    so the measured runs find band changes, drops and components crossing, as a daily run does.
+//    The day before's snapshots carry the marks of the playbook stored for this benchmark (a real
+//    second day finds its first run's), so the shards read those, not the components before.
 // 3. R rounds: the state reset to the day before, a run through the real queue on a real worker
 //    process (support/queued-run.ts), timed (T_run); the shards' own part of the plays (the
 //    candidates they record, run-candidates.ts) done again here on the run's results and timed
@@ -29,6 +31,7 @@ import { dayToDate, formatDay, parseDay } from "../src/domain/dates.ts";
 import { parseModel } from "../src/domain/model/parse-model.ts";
 import type { ComponentState } from "../src/domain/plays/facts.ts";
 import { parsePlaybook } from "../src/domain/plays/parse-playbook.ts";
+import { boundMarks, marksReader, markedPlays } from "../src/domain/plays/bound-marks.ts";
 import { runCandidatePlays, runCandidates } from "../src/domain/plays/run-candidates.ts";
 import type { Playbook } from "../src/domain/plays/schema.ts";
 import { writeRunCandidates } from "../src/db/repositories/play-candidates.ts";
@@ -41,6 +44,7 @@ import {
   addPlayFacts,
   benchPlaybookSource,
   makeDayBefore,
+  markDayBefore,
   resetToDayBefore,
   runMovement,
 } from "./support/play-portfolio.ts";
@@ -133,7 +137,7 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<number> {
     await storeModelVersion(db.prisma, workspace.id, parseModel(model, "bench model"), model, "bench");
   }
   const playbook = parsePlaybook(source, "bench playbook");
-  await storePlaybookVersion(db.prisma, workspace.id, playbook, source, "bench");
+  const playbookId = (await storePlaybookVersion(db.prisma, workspace.id, playbook, source, "bench")).id;
   const started = performance.now();
   const refreshed = await refreshWorkspaceRollups(db, workspace.id, AS_OF);
   await sql.query("VACUUM ANALYZE metric_rollups");
@@ -147,6 +151,8 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<number> {
     await runOnWorkers(db.prisma, spec, cleanups, log);
     await makeDayBefore(sql, workspace.id, AS_OF);
   }
+  log("marking the day before's snapshots for the playbook stored");
+  await markDayBefore(sql, workspace.id, AS_OF, { id: playbookId, plays: markedPlays(playbook.plays) });
   const now = new Date(dayToDate(AS_OF).getTime() + 10 * 3600_000);
   const rounds: Round[] = [];
   const fires: Map<string, string>[] = [];
@@ -160,7 +166,10 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<number> {
     if (movement.bandChanges === 0 || movement.drops === 0) {
       throw new Error(`the run moved nothing (${JSON.stringify(movement)}): the plays would have no work`);
     }
-    const shardSeconds = await shardShareSeconds(sql, workspace.id, result.runId, playbook);
+    const shardSeconds = await shardShareSeconds(sql, workspace.id, result.runId, {
+      id: playbookId,
+      playbook,
+    });
     const t0 = performance.now();
     const summary = await firePlays(db.prisma, workspace.id, result.runId, now);
     const playsSeconds = (performance.now() - t0) / 1000;
@@ -181,30 +190,35 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<number> {
 }
 
 /**
- * The run's share of the plays' work: what its shards did for the playbook (domain/plays/
- * run-candidates.ts on each scored account, the snapshot before's components parsed when a component
- * is in a bound, and play_candidates written), done again here on the run's results and timed. The
- * results are read untimed (the shards hold them in memory), and the candidates found must be the
- * ones the shards recorded, or the figure would be of other work.
+ * The run's share of the plays' work: what its shards did for the playbook (each scored account's
+ * marks, domain/plays/bound-marks.ts; run-candidates.ts on it, with the snapshot before's marks, or
+ * its components parsed when it has none of this version and a component is in a bound; and
+ * play_candidates written), done again here on the run's results and timed. The results are read
+ * untimed (the shards hold them in memory), and the candidates and marks found must be the ones the
+ * shards recorded, or the figure would be of other work.
  */
 async function shardShareSeconds(
   sql: pg.Client,
   workspaceId: number,
   runId: bigint,
-  playbook: Playbook,
+  stored: { id: number; playbook: Playbook },
 ): Promise<number> {
-  const plays = runCandidatePlays(playbook.plays);
+  const plays = runCandidatePlays(stored.playbook.plays);
+  const marked = markedPlays(plays);
+  const readMarks = marksReader(stored.id, marked.length);
   const { rows } = await sql.query<{
     account_id: number;
     score: number | null;
     components: ComponentState[];
+    play_bounds: string | null;
     previous_score: number | null;
     previous_components: string | null;
+    previous_bounds: string | null;
   }>(
-    `SELECT s.account_id, s.score, s.components, p.score AS previous_score,
-            p.components::text AS previous_components
+    `SELECT s.account_id, s.score, s.components, s.play_bounds, p.score AS previous_score,
+            p.components::text AS previous_components, p.play_bounds AS previous_bounds
      FROM score_snapshots s
-     LEFT JOIN LATERAL (SELECT p.score, p.components FROM score_snapshots p
+     LEFT JOIN LATERAL (SELECT p.score, p.components, p.play_bounds FROM score_snapshots p
                         WHERE p.account_id = s.account_id AND p.as_of < s.as_of
                         ORDER BY p.as_of DESC LIMIT 1) p ON true
      WHERE s.workspace_id = $1 AND s.run_id = $2 ORDER BY s.account_id`,
@@ -216,16 +230,25 @@ async function shardShareSeconds(
   );
   const t0 = performance.now();
   const found: { playKey: string; accountId: number }[] = [];
+  const marks: (string | null)[] = [];
+  let parsed = 0;
   for (const r of rows) {
     const previous = r.previous_components;
+    const today = boundMarks(stored.id, marked, r.components);
+    marks.push(today.stored);
     const keys = runCandidates(plays, {
       accountId: r.account_id,
       score: r.score,
       components: r.components,
+      bounds: today.bits,
       previous:
         previous === null
           ? undefined
-          : { score: r.previous_score, components: () => JSON.parse(previous) as ComponentState[] },
+          : {
+              score: r.previous_score,
+              bounds: readMarks(r.previous_bounds),
+              components: () => (parsed++, JSON.parse(previous) as ComponentState[]),
+            },
     });
     for (const playKey of keys) found.push({ playKey, accountId: r.account_id });
   }
@@ -245,6 +268,10 @@ async function shardShareSeconds(
   if (found.length !== recorded.length || !found.every((f) => same.has(key(f.playKey, f.accountId)))) {
     throw new Error(`the shards recorded ${recorded.length} candidates, the benchmark found ${found.length}`);
   }
+  const unlike = rows.filter((r, i) => r.play_bounds !== marks[i]).length;
+  if (unlike > 0) throw new Error(`${unlike} snapshots' marks differ from the benchmark's`);
+  // The steady state: a day after one under the same playbook parses no components before.
+  log(`  shards' plays: the components before parsed for ${parsed} of ${rows.length} accounts`);
   return seconds;
 }
 

@@ -9,9 +9,13 @@
 //   a tenth of the accounts (score and components up or down by 3-27 points, the band as the
 //   model's bands give it), so the measured run, on the same data, finds band changes, drops and
 //   components crossing; HISTORY_DAYS more days of snapshots before that (score_drop windows), and
-//   earlier fires of every play for 1 % of the accounts (cooldowns).
+//   earlier fires of every play for 1 % of the accounts (cooldowns);
+// - the day before's snapshots marked for the benchmark's playbook (markDayBefore), as a run under
+//   it would have marked them.
 import type pg from "pg";
 import { formatDay, type Day } from "../../src/domain/dates.ts";
+import { boundMarks, type ComponentPlay } from "../../src/domain/plays/bound-marks.ts";
+import type { ComponentState } from "../../src/domain/plays/facts.ts";
 
 /** Days of snapshots before the day before: the longest score_drop window of the playbook. */
 export const HISTORY_DAYS = 14;
@@ -264,6 +268,40 @@ export async function makeDayBefore(client: pg.Client, workspaceId: number, asOf
     [workspaceId, day, PLAYS.map((p) => /key: (\w+)/.exec(p)![1]!)],
   );
   await resetToDayBefore(client, workspaceId, asOf);
+}
+
+/**
+ * Marks the day before's snapshots for playbook version `playbook.id` (its component plays), as its
+ * run would have (domain/plays/bound-marks.ts): the first run's marks were of its components before
+ * makeDayBefore changed them, and each benchmark stores its playbook again, as a new version, so
+ * without this the measured run would find no marks of its version and parse every component
+ * before, which a real second day under one playbook does not.
+ */
+export async function markDayBefore(
+  client: pg.Client,
+  workspaceId: number,
+  asOf: Day,
+  playbook: { id: number; plays: readonly ComponentPlay[] },
+): Promise<void> {
+  const before = formatDay(asOf - 1);
+  const { rows } = await client.query<{ account_id: number; components: ComponentState[] }>(
+    `SELECT account_id, components FROM score_snapshots WHERE workspace_id = $1 AND as_of = $2::date
+     ORDER BY account_id`,
+    [workspaceId, before],
+  );
+  await client.query(
+    `UPDATE score_snapshots s SET play_bounds = x.m
+     FROM unnest($3::int[], $4::text[]) AS x(a, m)
+     WHERE s.workspace_id = $1 AND s.as_of = $2::date AND s.account_id = x.a
+       AND s.play_bounds IS DISTINCT FROM x.m`,
+    [
+      workspaceId,
+      before,
+      rows.map((r) => r.account_id),
+      rows.map((r) => boundMarks(playbook.id, playbook.plays, r.components).stored),
+    ],
+  );
+  await client.query(`VACUUM ANALYZE score_snapshots`);
 }
 
 /**

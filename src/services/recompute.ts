@@ -18,6 +18,7 @@ import { inputSignature, metricRaw, surveyRaw, type RawInputs } from "../domain/
 import { activeModelForScoring, modelVersion } from "../db/repositories/models.ts";
 import { writeRunCandidates } from "../db/repositories/play-candidates.ts";
 import { playbookById } from "../db/repositories/playbooks.ts";
+import { boundMarks, marksReader, markedPlays } from "../domain/plays/bound-marks.ts";
 import { runCandidatePlays, runCandidates } from "../domain/plays/run-candidates.ts";
 import type { Play } from "../domain/plays/schema.ts";
 import {
@@ -216,14 +217,18 @@ async function accountFailure(db: Clients, task: ShardTask, error: Error): Promi
 /** The run-candidate plays of each stored playbook version (immutable), per database client. */
 const candidatePlays = new WeakMap<PrismaClient, Map<number, Play[]>>();
 
-/** The plays whose candidates the run's shards record: its playbook's component and score_drop plays. */
-async function runCandidatePlaysOf(db: Clients, task: ShardTask): Promise<Play[]> {
+/**
+ * The plays whose candidates the run's shards record (its playbook's component and score_drop plays),
+ * and the version's id, which the snapshots' marks name (bound-marks.ts).
+ */
+async function runCandidatePlaysOf(db: Clients, task: ShardTask): Promise<{ id: number; plays: Play[] }> {
   const [run] = await db.sql.query<{ playbook_id: number | null }>(
     `SELECT playbook_id FROM recompute_runs WHERE id = $1 AND workspace_id = $2`,
     [task.runId, task.workspaceId],
   );
   const id = run?.playbook_id ?? null;
-  if (id === null) return [];
+  // No version has id 0: nothing is marked or read for a run without a playbook.
+  if (id === null) return { id: 0, plays: [] };
   let byId = candidatePlays.get(db.prisma);
   if (!byId) candidatePlays.set(db.prisma, (byId = new Map<number, Play[]>()));
   let plays = byId.get(id);
@@ -232,12 +237,16 @@ async function runCandidatePlaysOf(db: Clients, task: ShardTask): Promise<Play[]
     plays = stored ? runCandidatePlays(stored.playbook.plays) : [];
     byId.set(id, plays);
   }
-  return plays;
+  return { id, plays };
 }
 
 async function scoreRange(db: Clients, task: ShardTask): Promise<ShardSummary> {
   const segments = await resolverFor(db.prisma, task.workspaceId, task.modelId);
-  const plays = await runCandidatePlaysOf(db, task);
+  const { id: playbookId, plays } = await runCandidatePlaysOf(db, task);
+  // Each snapshot marks which component plays' bounds it is in; the previous snapshot's marks, when
+  // of this version, stand in for its components (parsed otherwise: another version, none).
+  const marked = markedPlays(plays);
+  const readMarks = marksReader(playbookId, marked.length);
   const range: AccountRange = { workspaceId: task.workspaceId, fromId: task.fromId, toId: task.toId };
   const allInputs = modelInputs(segments.model);
   const signatures = uniqueMetricInputs(allInputs).map(inputSignature);
@@ -310,6 +319,7 @@ async function scoreRange(db: Clients, task: ShardTask): Promise<ShardSummary> {
               ),
             }
           : null;
+      const marks = boundMarks(playbookId, marked, result.components);
       // Recorded only once everything about the account has been worked out: an account that fails
       // halfway leaves no snapshot and counts only as an error.
       snapshots.push({
@@ -320,6 +330,7 @@ async function scoreRange(db: Clients, task: ShardTask): Promise<ShardSummary> {
         components: result.components,
         churnProbability:
           result.score === null ? null : churnProbability(segments.model, account.segment, result.score),
+        playBounds: marks.stored,
       });
       if (change) changes.push(change);
       if (plays.length > 0) {
@@ -327,8 +338,10 @@ async function scoreRange(db: Clients, task: ShardTask): Promise<ShardSummary> {
           accountId: account.id,
           score: result.score,
           components: result.components,
+          bounds: marks.bits,
           previous: before && {
             score: before.score,
+            bounds: readMarks(before.playBounds),
             components: () => JSON.parse(before.componentsJson) as ComponentResult[],
           },
         });

@@ -2,11 +2,18 @@
 // stand in for a pass over every snapshot of the day: what fires from them must be exactly what fires
 // from the snapshots (play-candidates.ts, the path taken when the shards recorded nothing). A week of
 // real runs over a generated portfolio, each evaluated both ways; then the prune, and a late
-// evaluation of a pruned run, which must find the same fires from the snapshots.
+// evaluation of a pruned run, which must find the same fires from the snapshots. The shards tell a
+// component's crossing from the snapshot before's marks (domain/plays/bound-marks.ts) when they are
+// of the run's playbook version, from its components otherwise: both must give the SQL's crossings.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { storePlaybookVersion } from "../../src/db/repositories/playbooks.ts";
+import type { Clients } from "../../src/db/handle.ts";
+import { boundMarks, markedPlays } from "../../src/domain/plays/bound-marks.ts";
+import type { ComponentState } from "../../src/domain/plays/facts.ts";
+import type { Playbook } from "../../src/domain/plays/schema.ts";
+import { candidateAccounts } from "../../src/services/plays/play-candidates.ts";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
-import { formatDay } from "../../src/domain/dates.ts";
+import { formatDay, type Day } from "../../src/domain/dates.ts";
 import { parsePlaybook } from "../../src/domain/plays/parse-playbook.ts";
 import { decideFires, firePlays, type DecidedFire } from "../../src/services/plays/fire-plays.ts";
 import { recomputeWorkspace } from "../../src/services/recompute.ts";
@@ -36,6 +43,40 @@ const PLAYBOOK = parsePlaybook(SOURCE, "shard.yaml");
 
 const fireKeys = (decided: readonly DecidedFire[]) =>
   decided.map((d) => `${d.play.key} ${d.accountId} ${JSON.stringify(d.hit.facts)}`).sort();
+
+/** Each component play's candidates of the run: recorded by its shards, and found by the SQL pass. */
+async function componentCandidates(
+  db: Clients,
+  workspaceId: number,
+  run: { runId: bigint; day: Day },
+  stored: { id: number; playbook: Playbook },
+): Promise<{ shards: Record<string, number[]>; sql: Record<string, number[]> }> {
+  const plays = markedPlays(stored.playbook.plays);
+  const read = async (playbookId: number | null) => {
+    const found = await candidateAccounts(db.prisma, workspaceId, { ...run, playbookId }, run.day, plays);
+    return Object.fromEntries([...found].map(([k, ids]) => [k, [...ids].sort((a, b) => a - b)]));
+  };
+  return { shards: await read(stored.id), sql: await read(null) };
+}
+
+/** The marks of the workspace's snapshots of `day`, and the marks their components give for `stored`. */
+async function marksOfDay(
+  db: Clients,
+  workspaceId: number,
+  day: Day,
+  stored: { id: number; playbook: Playbook },
+): Promise<{ stored: (string | null)[]; computed: (string | null)[] }> {
+  const rows = await db.sql.query<{ play_bounds: string | null; components: ComponentState[] }>(
+    `SELECT play_bounds, components FROM score_snapshots WHERE workspace_id = $1 AND as_of = $2::date
+     ORDER BY account_id`,
+    [workspaceId, formatDay(day)],
+  );
+  const plays = markedPlays(stored.playbook.plays);
+  return {
+    stored: rows.map((r) => r.play_bounds),
+    computed: rows.map((r) => boundMarks(stored.id, plays, r.components).stored),
+  };
+}
 
 describe("plays' candidates recorded by the run's shards", () => {
   let db: TestDatabase;
@@ -76,6 +117,13 @@ describe("plays' candidates recorded by the run's shards", () => {
         day,
       );
       expect(fireKeys(fromShards.decided), formatDay(day)).toEqual(fireKeys(fromSnapshots.decided));
+      // Each day after the first told crossings from the day before's marks, of this version.
+      const stored = { id: playbookId, playbook: PLAYBOOK };
+      const candidates = await componentCandidates(db, workspaceId, { runId, day }, stored);
+      expect(candidates.shards, formatDay(day)).toEqual(candidates.sql);
+      const marks = await marksOfDay(db, workspaceId, day, stored);
+      expect(marks.stored).toEqual(marks.computed);
+      expect(marks.stored.length).toBeGreaterThan(100);
       // The shards keep fewer accounts than the snapshots hold: not every account, every day.
       expect(recorded).toBeLessThan(150 * 4);
       for (const d of fromShards.decided) fired.set(d.play.key, (fired.get(d.play.key) ?? 0) + 1);
@@ -141,5 +189,96 @@ describe("plays' candidates recorded by the run's shards", () => {
     expect(withOther.decided.filter((d) => d.play.key === "usage_low").length).toBeGreaterThanOrEqual(
       recorded.decided.filter((d) => d.play.key === "usage_low").length,
     );
+  });
+});
+
+describe("the marks of the snapshot before, across a change of playbook", () => {
+  let db: TestDatabase;
+  let workspaceId: number;
+  // The change widens a bound, adds a component play and moves the others: the old version's bits
+  // would mean other plays.
+  const before = { id: 0, playbook: PLAYBOOK };
+  const changedSource = SOURCE.replace("below: 60", "below: 70").replace(
+    "plays:\n",
+    "plays:\n  - key: tickets_low\n    trigger: { component: { key: tickets, at_most: 50 } }\n" +
+      '    actions: [{ post: { channel: alert_channel, text: "{{trigger}}" } }]\n',
+  );
+  const after = { id: 0, playbook: parsePlaybook(changedSource, "changed.yaml") };
+  const runs: { runId: bigint; day: number; stored: typeof before }[] = [];
+  const day = (offset: number) => PORTFOLIO_END + offset;
+
+  beforeAll(async () => {
+    db = await createTestDatabase("postgres");
+    workspaceId = (await ensureWorkspace(db.prisma, "T_MARKS")).id;
+    await importPortfolio(db.prisma, workspaceId, { accounts: 150, days: 45 });
+    before.id = (await storePlaybookVersion(db.prisma, workspaceId, PLAYBOOK, SOURCE, "test")).id;
+    for (const offset of [-3, -2]) {
+      const { runId } = await recomputeWorkspace(db, workspaceId, day(offset), { shardSize: 40 });
+      runs.push({ runId, day: day(offset), stored: before });
+    }
+    after.id = (await storePlaybookVersion(db.prisma, workspaceId, after.playbook, changedSource, "test")).id;
+    for (const offset of [-1, 0]) {
+      const { runId } = await recomputeWorkspace(db, workspaceId, day(offset), { shardSize: 40 });
+      runs.push({ runId, day: day(offset), stored: after });
+    }
+  }, 180_000);
+  afterAll(async () => db?.close());
+
+  it("are of the version each run had, and give the SQL's crossings on either side of the change", async () => {
+    expect(markedPlays(after.playbook.plays).map((p) => p.key)).toEqual([
+      "tickets_low",
+      "usage_low",
+      "nps_high",
+    ]);
+    const crossings = new Map<string, number>();
+    for (const run of runs) {
+      const marks = await marksOfDay(db, workspaceId, run.day, run.stored);
+      expect(marks.stored, formatDay(run.day)).toEqual(marks.computed);
+      expect(marks.stored.every((m) => m?.startsWith(`${run.stored.id}:`))).toBe(true);
+      // The first run under the new version finds the old one's marks and reads the components.
+      const candidates = await componentCandidates(db, workspaceId, run, run.stored);
+      expect(candidates.shards, formatDay(run.day)).toEqual(candidates.sql);
+      for (const [key, ids] of Object.entries(candidates.shards))
+        crossings.set(key, (crossings.get(key) ?? 0) + ids.length);
+    }
+    for (const key of ["tickets_low", "usage_low", "nps_high"])
+      expect(crossings.get(key) ?? 0, key).toBeGreaterThan(0);
+  });
+
+  it("are what the shard reads: marks that say otherwise than the components are believed", async () => {
+    const last = runs.at(-1)!;
+    const previousDay = formatDay(last.day - 1);
+    const setMarks = (bits: string) =>
+      db.sql.query(
+        `UPDATE score_snapshots SET play_bounds = $3 WHERE workspace_id = $1 AND as_of = $2::date`,
+        [workspaceId, previousDay, `${after.id}:${bits}`],
+      );
+    const rerun = async () => {
+      const { runId } = await recomputeWorkspace(db, workspaceId, last.day, { shardSize: 40 });
+      return (await componentCandidates(db, workspaceId, { runId, day: last.day }, after)).shards;
+    };
+    // Every account marked in every bound the day before: nothing crossed.
+    await setMarks("111");
+    expect(await rerun()).toEqual({ tickets_low: [], usage_low: [], nps_high: [] });
+    // In none: every account in a bound today crossed into it, as its marks of today say.
+    await setMarks("000");
+    const today = await marksOfDay(db, workspaceId, last.day, after);
+    const ids = await db.sql.query<{ account_id: number }>(
+      `SELECT account_id FROM score_snapshots WHERE workspace_id = $1 AND as_of = $2::date ORDER BY account_id`,
+      [workspaceId, formatDay(last.day)],
+    );
+    const inBound = (i: number) =>
+      ids.filter((_, n) => today.stored[n]!.split(":")[1]![i] === "1").map((r) => r.account_id);
+    const all = await rerun();
+    expect(all).toEqual({ tickets_low: inBound(0), usage_low: inBound(1), nps_high: inBound(2) });
+    // More than the true crossings: the components before were not read.
+    const truth = await componentCandidates(db, workspaceId, last, after);
+    expect(all.usage_low!.length).toBeGreaterThan(truth.sql.usage_low!.length);
+    // Marks of another version are not believed: the components are read, and the crossings are true.
+    await db.sql.query(
+      `UPDATE score_snapshots SET play_bounds = $3 WHERE workspace_id = $1 AND as_of = $2::date`,
+      [workspaceId, previousDay, `${before.id}:11`],
+    );
+    expect(await rerun()).toEqual(truth.sql);
   });
 });

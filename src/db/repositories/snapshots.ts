@@ -53,6 +53,8 @@ export interface PreviousSnapshot {
    * changed, for the drivers; no other account's are used.
    */
   componentsJson: string;
+  /** Its marks (domain/plays/bound-marks.ts, score_snapshots.play_bounds): null without. */
+  playBounds: string | null;
 }
 
 /**
@@ -64,15 +66,24 @@ export async function previousSnapshots(
   range: AccountRange,
   asOf: Day,
 ): Promise<Map<number, PreviousSnapshot>> {
-  const rows = await read<{ account_id: number; score: number | null; band: string; components: string }>(
-    `SELECT DISTINCT ON (account_id) account_id, score, band, components::text AS components
+  const rows = await read<{
+    account_id: number;
+    score: number | null;
+    band: string;
+    components: string;
+    play_bounds: string | null;
+  }>(
+    `SELECT DISTINCT ON (account_id) account_id, score, band, components::text AS components, play_bounds
      FROM score_snapshots
      WHERE workspace_id = $1 AND account_id BETWEEN $2 AND $3 AND as_of < $4::date
      ORDER BY account_id, as_of DESC`,
     [range.workspaceId, range.fromId, range.toId, formatDay(asOf)],
   );
   return new Map(
-    rows.map((r) => [r.account_id, { score: r.score, band: r.band, componentsJson: r.components }]),
+    rows.map((r) => [
+      r.account_id,
+      { score: r.score, band: r.band, componentsJson: r.components, playBounds: r.play_bounds },
+    ]),
   );
 }
 
@@ -104,6 +115,8 @@ export interface SnapshotWrite {
   components: ComponentResult[];
   /** From the model's churn map; null without one (or without a score). */
   churnProbability: number | null;
+  /** Which component plays' bounds it is in (domain/plays/bound-marks.ts); null: none to mark. */
+  playBounds: string | null;
 }
 
 export interface BandChangeWrite {
@@ -145,13 +158,13 @@ export async function writeResults(
     // were parsed by PostgreSQL's JSON lexer twice (most of the statement), and as an array of
     // strings they cost the driver more than the statement.
     await execute(
-      `INSERT INTO score_snapshots (workspace_id, account_id, as_of, model_id, score, band, coverage, components, churn_probability, run_id, computed_at)
-       SELECT $1, x.a, $2::date, $3, x.s, x.b, x.c, x.j::json, x.p, $4, $6::timestamptz
-       FROM unnest($5::int[], $7::float8[], $8::text[], $9::float8[], string_to_array($10, chr(30)), $11::float8[])
-         AS x(a, s, b, c, j, p)
+      `INSERT INTO score_snapshots (workspace_id, account_id, as_of, model_id, score, band, coverage, components, churn_probability, play_bounds, run_id, computed_at)
+       SELECT $1, x.a, $2::date, $3, x.s, x.b, x.c, x.j::json, x.p, x.m, $4, $6::timestamptz
+       FROM unnest($5::int[], $7::float8[], $8::text[], $9::float8[], string_to_array($10, chr(30)), $11::float8[], $12::text[])
+         AS x(a, s, b, c, j, p, m)
        ON CONFLICT (account_id, as_of) DO UPDATE SET model_id = excluded.model_id, score = excluded.score,
          band = excluded.band, coverage = excluded.coverage, components = excluded.components,
-         churn_probability = excluded.churn_probability,
+         churn_probability = excluded.churn_probability, play_bounds = excluded.play_bounds,
          run_id = excluded.run_id, computed_at = excluded.computed_at`,
       [
         range.workspaceId,
@@ -165,6 +178,7 @@ export async function writeResults(
         snapshots.map((s) => s.coverage),
         snapshots.map((s) => JSON.stringify(s.components)).join(RECORD_SEPARATOR),
         snapshots.map((s) => s.churnProbability),
+        snapshots.map((s) => s.playBounds),
       ],
     );
     // Rows whose current score, band and date are already these are left alone: an hourly run that

@@ -4,6 +4,7 @@
 // (play_candidates), they spare the evaluation after the run a second pass over every snapshot of
 // the day and its JSON (BENCHMARKS.md, Plays). The same pure functions as the triggers decide, so the
 // shard keeps exactly the accounts the trigger could accept.
+import { crossedFromMarks } from "./bound-marks.ts";
 import type { ComponentState } from "./facts.ts";
 import type { Play } from "./schema.ts";
 import { componentCrossing, scoreMayDrop } from "./triggers.ts";
@@ -20,8 +21,15 @@ export interface ScoredAccount {
   accountId: number;
   score: number | null;
   components: readonly ComponentState[];
+  /** Its bits today (bound-marks.ts boundBits of the component plays), when worked out already. */
+  bounds?: string;
   previous?: {
     score: number | null;
+    /**
+     * The bits of its marks (bound-marks.ts) when they are of this run's playbook version: which of
+     * the component plays' bounds it was in. With them the components are never read.
+     */
+    bounds?: string | null;
     /** Read only when a component is in a bound today (most are not): parsing is the cost. */
     components: () => readonly ComponentState[];
   };
@@ -31,13 +39,25 @@ export interface ScoredAccount {
 export function runCandidates(plays: readonly Play[], account: ScoredAccount): string[] {
   const keys: string[] = [];
   let before: readonly ComponentState[] | null | undefined;
+  // The component play's place among the component plays of `plays`: its bit in the marks.
+  let index = -1;
   for (const play of plays) {
     const t = play.trigger;
     if ("score_drop" in t) {
       if (scoreMayDrop(t.score_drop.points, account.score, account.previous)) keys.push(play.key);
     } else if ("component" in t) {
+      index++;
       // In the bound today at all (compared with nothing before), before the snapshot before is read.
-      if (!componentCrossing(t.component, account.components, null)) continue;
+      const now =
+        account.bounds === undefined
+          ? componentCrossing(t.component, account.components, null) !== null
+          : account.bounds[index] === "1";
+      if (!now) continue;
+      const marked = account.previous?.bounds;
+      if (marked) {
+        if (crossedFromMarks(now, marked, index)) keys.push(play.key);
+        continue;
+      }
       before ??= account.previous ? account.previous.components() : null;
       if (componentCrossing(t.component, account.components, before)) keys.push(play.key);
     }

@@ -2763,6 +2763,7 @@ export const ScoreSnapshotScalarFieldEnum = {
   coverage: 'coverage',
   components: 'components',
   churnProbability: 'churnProbability',
+  playBounds: 'playBounds',
   runId: 'runId',
   computedAt: 'computedAt'
 } as const

@@ -55,6 +55,7 @@ export type ScoreSnapshotMinAggregateOutputType = {
   band: string | null
   coverage: number | null
   churnProbability: number | null
+  playBounds: string | null
   runId: bigint | null
   computedAt: Date | null
 }
@@ -68,6 +69,7 @@ export type ScoreSnapshotMaxAggregateOutputType = {
   band: string | null
   coverage: number | null
   churnProbability: number | null
+  playBounds: string | null
   runId: bigint | null
   computedAt: Date | null
 }
@@ -82,6 +84,7 @@ export type ScoreSnapshotCountAggregateOutputType = {
   coverage: number
   components: number
   churnProbability: number
+  playBounds: number
   runId: number
   computedAt: number
   _all: number
@@ -117,6 +120,7 @@ export type ScoreSnapshotMinAggregateInputType = {
   band?: true
   coverage?: true
   churnProbability?: true
+  playBounds?: true
   runId?: true
   computedAt?: true
 }
@@ -130,6 +134,7 @@ export type ScoreSnapshotMaxAggregateInputType = {
   band?: true
   coverage?: true
   churnProbability?: true
+  playBounds?: true
   runId?: true
   computedAt?: true
 }
@@ -144,6 +149,7 @@ export type ScoreSnapshotCountAggregateInputType = {
   coverage?: true
   components?: true
   churnProbability?: true
+  playBounds?: true
   runId?: true
   computedAt?: true
   _all?: true
@@ -245,6 +251,7 @@ export type ScoreSnapshotGroupByOutputType = {
   coverage: number
   components: runtime.JsonValue
   churnProbability: number | null
+  playBounds: string | null
   runId: bigint | null
   computedAt: Date
   _count: ScoreSnapshotCountAggregateOutputType | null
@@ -282,6 +289,7 @@ export type ScoreSnapshotWhereInput = {
   coverage?: Prisma.FloatFilter<"ScoreSnapshot"> | number
   components?: Prisma.JsonFilter<"ScoreSnapshot">
   churnProbability?: Prisma.FloatNullableFilter<"ScoreSnapshot"> | number | null
+  playBounds?: Prisma.StringNullableFilter<"ScoreSnapshot"> | string | null
   runId?: Prisma.BigIntNullableFilter<"ScoreSnapshot"> | bigint | number | null
   computedAt?: Prisma.DateTimeFilter<"ScoreSnapshot"> | Date | string
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
@@ -299,6 +307,7 @@ export type ScoreSnapshotOrderByWithRelationInput = {
   coverage?: Prisma.SortOrder
   components?: Prisma.SortOrder
   churnProbability?: Prisma.SortOrderInput | Prisma.SortOrder
+  playBounds?: Prisma.SortOrderInput | Prisma.SortOrder
   runId?: Prisma.SortOrderInput | Prisma.SortOrder
   computedAt?: Prisma.SortOrder
   workspace?: Prisma.WorkspaceOrderByWithRelationInput
@@ -320,6 +329,7 @@ export type ScoreSnapshotWhereUniqueInput = Prisma.AtLeast<{
   coverage?: Prisma.FloatFilter<"ScoreSnapshot"> | number
   components?: Prisma.JsonFilter<"ScoreSnapshot">
   churnProbability?: Prisma.FloatNullableFilter<"ScoreSnapshot"> | number | null
+  playBounds?: Prisma.StringNullableFilter<"ScoreSnapshot"> | string | null
   runId?: Prisma.BigIntNullableFilter<"ScoreSnapshot"> | bigint | number | null
   computedAt?: Prisma.DateTimeFilter<"ScoreSnapshot"> | Date | string
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
@@ -337,6 +347,7 @@ export type ScoreSnapshotOrderByWithAggregationInput = {
   coverage?: Prisma.SortOrder
   components?: Prisma.SortOrder
   churnProbability?: Prisma.SortOrderInput | Prisma.SortOrder
+  playBounds?: Prisma.SortOrderInput | Prisma.SortOrder
   runId?: Prisma.SortOrderInput | Prisma.SortOrder
   computedAt?: Prisma.SortOrder
   _count?: Prisma.ScoreSnapshotCountOrderByAggregateInput
@@ -359,6 +370,7 @@ export type ScoreSnapshotScalarWhereWithAggregatesInput = {
   coverage?: Prisma.FloatWithAggregatesFilter<"ScoreSnapshot"> | number
   components?: Prisma.JsonWithAggregatesFilter<"ScoreSnapshot">
   churnProbability?: Prisma.FloatNullableWithAggregatesFilter<"ScoreSnapshot"> | number | null
+  playBounds?: Prisma.StringNullableWithAggregatesFilter<"ScoreSnapshot"> | string | null
   runId?: Prisma.BigIntNullableWithAggregatesFilter<"ScoreSnapshot"> | bigint | number | null
   computedAt?: Prisma.DateTimeWithAggregatesFilter<"ScoreSnapshot"> | Date | string
 }
@@ -370,6 +382,7 @@ export type ScoreSnapshotCreateInput = {
   coverage: number
   components: Prisma.JsonNullValueInput | runtime.InputJsonValue
   churnProbability?: number | null
+  playBounds?: string | null
   runId?: bigint | number | null
   computedAt?: Date | string
   workspace: Prisma.WorkspaceCreateNestedOneWithoutSnapshotsInput
@@ -387,6 +400,7 @@ export type ScoreSnapshotUncheckedCreateInput = {
   coverage: number
   components: Prisma.JsonNullValueInput | runtime.InputJsonValue
   churnProbability?: number | null
+  playBounds?: string | null
   runId?: bigint | number | null
   computedAt?: Date | string
 }
@@ -398,6 +412,7 @@ export type ScoreSnapshotUpdateInput = {
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  playBounds?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutSnapshotsNestedInput
@@ -415,6 +430,7 @@ export type ScoreSnapshotUncheckedUpdateInput = {
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  playBounds?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -429,6 +445,7 @@ export type ScoreSnapshotCreateManyInput = {
   coverage: number
   components: Prisma.JsonNullValueInput | runtime.InputJsonValue
   churnProbability?: number | null
+  playBounds?: string | null
   runId?: bigint | number | null
   computedAt?: Date | string
 }
@@ -440,6 +457,7 @@ export type ScoreSnapshotUpdateManyMutationInput = {
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  playBounds?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -454,6 +472,7 @@ export type ScoreSnapshotUncheckedUpdateManyInput = {
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  playBounds?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -483,6 +502,7 @@ export type ScoreSnapshotCountOrderByAggregateInput = {
   coverage?: Prisma.SortOrder
   components?: Prisma.SortOrder
   churnProbability?: Prisma.SortOrder
+  playBounds?: Prisma.SortOrder
   runId?: Prisma.SortOrder
   computedAt?: Prisma.SortOrder
 }
@@ -506,6 +526,7 @@ export type ScoreSnapshotMaxOrderByAggregateInput = {
   band?: Prisma.SortOrder
   coverage?: Prisma.SortOrder
   churnProbability?: Prisma.SortOrder
+  playBounds?: Prisma.SortOrder
   runId?: Prisma.SortOrder
   computedAt?: Prisma.SortOrder
 }
@@ -519,6 +540,7 @@ export type ScoreSnapshotMinOrderByAggregateInput = {
   band?: Prisma.SortOrder
   coverage?: Prisma.SortOrder
   churnProbability?: Prisma.SortOrder
+  playBounds?: Prisma.SortOrder
   runId?: Prisma.SortOrder
   computedAt?: Prisma.SortOrder
 }
@@ -674,6 +696,7 @@ export type ScoreSnapshotCreateWithoutWorkspaceInput = {
   coverage: number
   components: Prisma.JsonNullValueInput | runtime.InputJsonValue
   churnProbability?: number | null
+  playBounds?: string | null
   runId?: bigint | number | null
   computedAt?: Date | string
   account: Prisma.AccountCreateNestedOneWithoutSnapshotsInput
@@ -689,6 +712,7 @@ export type ScoreSnapshotUncheckedCreateWithoutWorkspaceInput = {
   coverage: number
   components: Prisma.JsonNullValueInput | runtime.InputJsonValue
   churnProbability?: number | null
+  playBounds?: string | null
   runId?: bigint | number | null
   computedAt?: Date | string
 }
@@ -732,6 +756,7 @@ export type ScoreSnapshotScalarWhereInput = {
   coverage?: Prisma.FloatFilter<"ScoreSnapshot"> | number
   components?: Prisma.JsonFilter<"ScoreSnapshot">
   churnProbability?: Prisma.FloatNullableFilter<"ScoreSnapshot"> | number | null
+  playBounds?: Prisma.StringNullableFilter<"ScoreSnapshot"> | string | null
   runId?: Prisma.BigIntNullableFilter<"ScoreSnapshot"> | bigint | number | null
   computedAt?: Prisma.DateTimeFilter<"ScoreSnapshot"> | Date | string
 }
@@ -743,6 +768,7 @@ export type ScoreSnapshotCreateWithoutModelInput = {
   coverage: number
   components: Prisma.JsonNullValueInput | runtime.InputJsonValue
   churnProbability?: number | null
+  playBounds?: string | null
   runId?: bigint | number | null
   computedAt?: Date | string
   workspace: Prisma.WorkspaceCreateNestedOneWithoutSnapshotsInput
@@ -758,6 +784,7 @@ export type ScoreSnapshotUncheckedCreateWithoutModelInput = {
   coverage: number
   components: Prisma.JsonNullValueInput | runtime.InputJsonValue
   churnProbability?: number | null
+  playBounds?: string | null
   runId?: bigint | number | null
   computedAt?: Date | string
 }
@@ -795,6 +822,7 @@ export type ScoreSnapshotCreateWithoutAccountInput = {
   coverage: number
   components: Prisma.JsonNullValueInput | runtime.InputJsonValue
   churnProbability?: number | null
+  playBounds?: string | null
   runId?: bigint | number | null
   computedAt?: Date | string
   workspace: Prisma.WorkspaceCreateNestedOneWithoutSnapshotsInput
@@ -810,6 +838,7 @@ export type ScoreSnapshotUncheckedCreateWithoutAccountInput = {
   coverage: number
   components: Prisma.JsonNullValueInput | runtime.InputJsonValue
   churnProbability?: number | null
+  playBounds?: string | null
   runId?: bigint | number | null
   computedAt?: Date | string
 }
@@ -849,6 +878,7 @@ export type ScoreSnapshotCreateManyWorkspaceInput = {
   coverage: number
   components: Prisma.JsonNullValueInput | runtime.InputJsonValue
   churnProbability?: number | null
+  playBounds?: string | null
   runId?: bigint | number | null
   computedAt?: Date | string
 }
@@ -860,6 +890,7 @@ export type ScoreSnapshotUpdateWithoutWorkspaceInput = {
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  playBounds?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   account?: Prisma.AccountUpdateOneRequiredWithoutSnapshotsNestedInput
@@ -875,6 +906,7 @@ export type ScoreSnapshotUncheckedUpdateWithoutWorkspaceInput = {
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  playBounds?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -888,6 +920,7 @@ export type ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceInput = {
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  playBounds?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -901,6 +934,7 @@ export type ScoreSnapshotCreateManyModelInput = {
   coverage: number
   components: Prisma.JsonNullValueInput | runtime.InputJsonValue
   churnProbability?: number | null
+  playBounds?: string | null
   runId?: bigint | number | null
   computedAt?: Date | string
 }
@@ -912,6 +946,7 @@ export type ScoreSnapshotUpdateWithoutModelInput = {
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  playBounds?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutSnapshotsNestedInput
@@ -927,6 +962,7 @@ export type ScoreSnapshotUncheckedUpdateWithoutModelInput = {
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  playBounds?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -940,6 +976,7 @@ export type ScoreSnapshotUncheckedUpdateManyWithoutModelInput = {
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  playBounds?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -953,6 +990,7 @@ export type ScoreSnapshotCreateManyAccountInput = {
   coverage: number
   components: Prisma.JsonNullValueInput | runtime.InputJsonValue
   churnProbability?: number | null
+  playBounds?: string | null
   runId?: bigint | number | null
   computedAt?: Date | string
 }
@@ -964,6 +1002,7 @@ export type ScoreSnapshotUpdateWithoutAccountInput = {
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  playBounds?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutSnapshotsNestedInput
@@ -979,6 +1018,7 @@ export type ScoreSnapshotUncheckedUpdateWithoutAccountInput = {
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  playBounds?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -992,6 +1032,7 @@ export type ScoreSnapshotUncheckedUpdateManyWithoutAccountInput = {
   coverage?: Prisma.FloatFieldUpdateOperationsInput | number
   components?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   churnProbability?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  playBounds?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   computedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -1008,6 +1049,7 @@ export type ScoreSnapshotSelect<ExtArgs extends runtime.Types.Extensions.Interna
   coverage?: boolean
   components?: boolean
   churnProbability?: boolean
+  playBounds?: boolean
   runId?: boolean
   computedAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
@@ -1025,6 +1067,7 @@ export type ScoreSnapshotSelectCreateManyAndReturn<ExtArgs extends runtime.Types
   coverage?: boolean
   components?: boolean
   churnProbability?: boolean
+  playBounds?: boolean
   runId?: boolean
   computedAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
@@ -1042,6 +1085,7 @@ export type ScoreSnapshotSelectUpdateManyAndReturn<ExtArgs extends runtime.Types
   coverage?: boolean
   components?: boolean
   churnProbability?: boolean
+  playBounds?: boolean
   runId?: boolean
   computedAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
@@ -1059,11 +1103,12 @@ export type ScoreSnapshotSelectScalar = {
   coverage?: boolean
   components?: boolean
   churnProbability?: boolean
+  playBounds?: boolean
   runId?: boolean
   computedAt?: boolean
 }
 
-export type ScoreSnapshotOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"workspaceId" | "accountId" | "asOf" | "modelId" | "score" | "band" | "coverage" | "components" | "churnProbability" | "runId" | "computedAt", ExtArgs["result"]["scoreSnapshot"]>
+export type ScoreSnapshotOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"workspaceId" | "accountId" | "asOf" | "modelId" | "score" | "band" | "coverage" | "components" | "churnProbability" | "playBounds" | "runId" | "computedAt", ExtArgs["result"]["scoreSnapshot"]>
 export type ScoreSnapshotInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
@@ -1109,6 +1154,14 @@ export type $ScoreSnapshotPayload<ExtArgs extends runtime.Types.Extensions.Inter
      * outcomes by calibrate); null when the model has no map or the score is null: never invented.
      */
     churnProbability: number | null
+    /**
+     * Which of its run's playbook's component plays' bounds the components were in, as text
+     * "<playbooks.id>:<bits>", e.g. "17:0101": one 0 or 1 per component play in the playbook's order
+     * (src/domain/plays/bound-marks.ts). The next run under the same version reads these instead of
+     * the components to tell which component crossed into a bound. Null when the run's playbook had
+     * no component plays (or the snapshot was not written by a run).
+     */
+    playBounds: string | null
     runId: bigint | null
     computedAt: Date
   }, ExtArgs["result"]["scoreSnapshot"]>
@@ -1546,6 +1599,7 @@ export interface ScoreSnapshotFieldRefs {
   readonly coverage: Prisma.FieldRef<"ScoreSnapshot", 'Float'>
   readonly components: Prisma.FieldRef<"ScoreSnapshot", 'Json'>
   readonly churnProbability: Prisma.FieldRef<"ScoreSnapshot", 'Float'>
+  readonly playBounds: Prisma.FieldRef<"ScoreSnapshot", 'String'>
   readonly runId: Prisma.FieldRef<"ScoreSnapshot", 'BigInt'>
   readonly computedAt: Prisma.FieldRef<"ScoreSnapshot", 'DateTime'>
 }

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "score_snapshots" ADD COLUMN     "play_bounds" TEXT;
