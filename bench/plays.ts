@@ -183,9 +183,10 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<number> {
 /**
  * The run's share of the plays' work: what its shards did for the playbook (domain/plays/
  * run-candidates.ts on each scored account, the snapshot before's components parsed when a component
- * is in a bound, and play_candidates written), done again here on the run's results and timed. The
- * results are read untimed (the shards hold them in memory), and the candidates found must be the
- * ones the shards recorded, or the figure would be of other work.
+ * is in a bound, no_data's counts looked up in the account's rollup, and play_candidates written),
+ * done again here on the run's results and timed. The results and the rollups' values are read
+ * untimed (the shards hold them in memory), and the candidates found must be the ones the shards
+ * recorded, or the figure would be of other work.
  */
 async function shardShareSeconds(
   sql: pg.Client,
@@ -200,13 +201,15 @@ async function shardShareSeconds(
     components: ComponentState[];
     previous_score: number | null;
     previous_components: string | null;
+    metrics: Record<string, number | null> | null;
   }>(
     `SELECT s.account_id, s.score, s.components, p.score AS previous_score,
-            p.components::text AS previous_components
+            p.components::text AS previous_components, r.values AS metrics
      FROM score_snapshots s
      LEFT JOIN LATERAL (SELECT p.score, p.components FROM score_snapshots p
                         WHERE p.account_id = s.account_id AND p.as_of < s.as_of
                         ORDER BY p.as_of DESC LIMIT 1) p ON true
+     LEFT JOIN metric_rollups r ON r.account_id = s.account_id AND r.as_of = s.as_of
      WHERE s.workspace_id = $1 AND s.run_id = $2 ORDER BY s.account_id`,
     [workspaceId, runId],
   );
@@ -226,6 +229,7 @@ async function shardShareSeconds(
         previous === null
           ? undefined
           : { score: r.previous_score, components: () => JSON.parse(previous) as ComponentState[] },
+      metrics: r.metrics ?? {},
     });
     for (const playKey of keys) found.push({ playKey, accountId: r.account_id });
   }
