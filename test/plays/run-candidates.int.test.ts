@@ -4,17 +4,18 @@
 // the observations (play-candidates.ts, the path taken when the shards recorded nothing). A week of
 // real runs over a generated portfolio with a metric that goes quiet, each evaluated both ways; then
 // the prune, and a late evaluation of a pruned run, which must find the same fires from the
-// snapshots.
+// snapshots; then a day whose rollups the refresh job moved, which the run must not compute again.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { upsertObservations } from "../../src/db/repositories/observations.ts";
 import { storePlaybookVersion } from "../../src/db/repositories/playbooks.ts";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
-import { formatDay, type Day } from "../../src/domain/dates.ts";
+import { dateToDay, formatDay, type Day } from "../../src/domain/dates.ts";
 import { parsePlaybook } from "../../src/domain/plays/parse-playbook.ts";
 import { DEFAULT_SOURCE_PRECEDENCE, sourceGuard } from "../../src/domain/source-precedence.ts";
 import { candidateAccounts } from "../../src/services/plays/play-candidates.ts";
 import { decideFires, firePlays, type DecidedFire } from "../../src/services/plays/fire-plays.ts";
 import { recomputeWorkspace } from "../../src/services/recompute.ts";
+import { refreshWorkspaceRollups } from "../../src/services/refresh-rollups.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { importPortfolio, PORTFOLIO_END } from "../support/portfolio.ts";
 
@@ -207,5 +208,27 @@ describe("plays' candidates recorded by the run's shards", () => {
     expect(withOther.decided.filter((d) => d.play.key === "usage_low").length).toBeGreaterThanOrEqual(
       recorded.decided.filter((d) => d.play.key === "usage_low").length,
     );
+  });
+
+  it("find the no_data counts in the rollups the refresh job moved to the day, computing none again", async () => {
+    const next = PORTFOLIO_END + 1;
+    const rollups = () =>
+      db.prisma.$queryRawUnsafe<{ account_id: number; as_of: Date; snapshot: string }[]>(
+        `SELECT account_id, as_of, snapshot::text AS snapshot FROM metric_rollups
+         WHERE workspace_id = $1 ORDER BY account_id`,
+        workspaceId,
+      );
+    // The job's pass of a new day: every active account's rollup moved to it, the playbook's counts in.
+    const moved = await refreshWorkspaceRollups(db, workspaceId, next);
+    expect(moved.accounts).toBeGreaterThan(100);
+    const before = await rollups();
+    expect(before.every((r) => dateToDay(r.as_of) === next)).toBe(true);
+    const { runId } = await recomputeWorkspace(db, workspaceId, next, { shardSize: 40 });
+    // A rollup the shard found lacking would have been computed again, in a later snapshot.
+    expect(await rollups()).toEqual(before);
+    const fromSql = await noDataCandidates(runId, next, null);
+    expect(await noDataCandidates(runId, next, playbookId)).toEqual(fromSql);
+    expect(await recordedNoData(runId)).toBe(fromSql.flat().length);
+    expect(fromSql.flat().length).toBeGreaterThan(0);
   });
 });
