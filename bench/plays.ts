@@ -192,10 +192,11 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<number> {
 /**
  * The run's share of the plays' work: what its shards did for the playbook (each scored account's
  * marks, domain/plays/bound-marks.ts; run-candidates.ts on it, with the snapshot before's marks, or
- * its components parsed when it has none of this version and a component is in a bound; and
- * play_candidates written), done again here on the run's results and timed. The results are read
- * untimed (the shards hold them in memory), and the candidates and marks found must be the ones the
- * shards recorded, or the figure would be of other work.
+ * its components parsed when it has none of this version and a component is in a bound, and
+ * no_data's counts looked up in the account's rollup; and play_candidates written), done again here
+ * on the run's results and timed. The results and the rollups' values are read untimed (the shards
+ * hold them in memory), and the candidates and marks found must be the ones the shards recorded, or
+ * the figure would be of other work.
  */
 async function shardShareSeconds(
   sql: pg.Client,
@@ -214,13 +215,16 @@ async function shardShareSeconds(
     previous_score: number | null;
     previous_components: string | null;
     previous_bounds: string | null;
+    metrics: Record<string, number | null> | null;
   }>(
     `SELECT s.account_id, s.score, s.components, s.play_bounds, p.score AS previous_score,
-            p.components::text AS previous_components, p.play_bounds AS previous_bounds
+            p.components::text AS previous_components, p.play_bounds AS previous_bounds,
+            r.values AS metrics
      FROM score_snapshots s
      LEFT JOIN LATERAL (SELECT p.score, p.components, p.play_bounds FROM score_snapshots p
                         WHERE p.account_id = s.account_id AND p.as_of < s.as_of
                         ORDER BY p.as_of DESC LIMIT 1) p ON true
+     LEFT JOIN metric_rollups r ON r.account_id = s.account_id AND r.as_of = s.as_of
      WHERE s.workspace_id = $1 AND s.run_id = $2 ORDER BY s.account_id`,
     [workspaceId, runId],
   );
@@ -249,6 +253,7 @@ async function shardShareSeconds(
               bounds: readMarks(r.previous_bounds),
               components: () => (parsed++, JSON.parse(previous) as ComponentState[]),
             },
+      metrics: r.metrics ?? {},
     });
     for (const playKey of keys) found.push({ playKey, accountId: r.account_id });
   }

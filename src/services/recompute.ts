@@ -19,6 +19,7 @@ import { activeModelForScoring, modelVersion } from "../db/repositories/models.t
 import { writeRunCandidates } from "../db/repositories/play-candidates.ts";
 import { playbookById } from "../db/repositories/playbooks.ts";
 import { boundMarks, marksReader, markedPlays } from "../domain/plays/bound-marks.ts";
+import { noDataRollupInputs } from "../domain/plays/no-data-window.ts";
 import { runCandidatePlays, runCandidates } from "../domain/plays/run-candidates.ts";
 import type { Play } from "../domain/plays/schema.ts";
 import {
@@ -218,8 +219,8 @@ async function accountFailure(db: Clients, task: ShardTask, error: Error): Promi
 const candidatePlays = new WeakMap<PrismaClient, Map<number, Play[]>>();
 
 /**
- * The plays whose candidates the run's shards record (its playbook's component and score_drop plays),
- * and the version's id, which the snapshots' marks name (bound-marks.ts).
+ * The plays whose candidates the run's shards record (its playbook's runCandidatePlays), and the
+ * version's id, which the snapshots' marks name (bound-marks.ts).
  */
 async function runCandidatePlaysOf(db: Clients, task: ShardTask): Promise<{ id: number; plays: Play[] }> {
   const [run] = await db.sql.query<{ playbook_id: number | null }>(
@@ -248,13 +249,14 @@ async function scoreRange(db: Clients, task: ShardTask): Promise<ShardSummary> {
   const marked = markedPlays(plays);
   const readMarks = marksReader(playbookId, marked.length);
   const range: AccountRange = { workspaceId: task.workspaceId, fromId: task.fromId, toId: task.toId };
-  const allInputs = modelInputs(segments.model);
+  // The model's inputs, and the two counts each no_data play of the run's playbook is told by.
+  const allInputs = [...modelInputs(segments.model), ...noDataRollupInputs(plays)];
   const signatures = uniqueMetricInputs(allInputs).map(inputSignature);
   // Everything the shard reads, in one transaction through the driver (a shard's rows are megabytes,
   // which Prisma's raw queries would convert twice):
   // - metric inputs from the accounts' rollups (one row each), computed here for those out of date
-  //   (new observations, another day, another model), for every segment's inputs so the stored
-  //   rollup serves any shard;
+  //   (new observations, another day, another model or playbook), for every segment's inputs so the
+  //   stored rollup serves any shard;
   // - survey inputs counted from the responses, for the shard's segments;
   // - each account's latest earlier snapshot, for hysteresis and the band changes' drivers.
   const inputs = await aggregationTransaction(db.sql, async (read) => {
@@ -344,6 +346,7 @@ async function scoreRange(db: Clients, task: ShardTask): Promise<ShardSummary> {
             bounds: readMarks(before.playBounds),
             components: () => JSON.parse(before.componentsJson) as ComponentResult[],
           },
+          metrics: metricValues.get(account.id) ?? {},
         });
         for (const playKey of keys) candidates.push({ playKey, accountId: account.id });
       }

@@ -1,9 +1,14 @@
 // Brings a workspace's rollups up to date for a day, so the next recompute reads one row per account:
 // the accounts whose observations changed since their rollup, and, once the local day has turned, the
-// active accounts whose rollup is of an earlier day. Run by the refresh-rollups job every few minutes;
-// a recompute computes whatever is still out of date when it runs, so scores never depend on it.
+// active accounts whose rollup is of an earlier day. Each rollup holds the active model's inputs and
+// the two counts of each no_data play of the active playbook (domain/plays/no-data-window.ts), as a
+// run's shards ask (recompute.ts): one holding fewer would be computed again inside the run. Run by
+// the refresh-rollups job every few minutes; a recompute computes whatever is still out of date when
+// it runs, so scores never depend on it.
 import type { Day } from "../domain/dates.ts";
 import { modelInputs } from "../domain/model/resolve-segment.ts";
+import { noDataRollupInputs } from "../domain/plays/no-data-window.ts";
+import { runCandidatePlays } from "../domain/plays/run-candidates.ts";
 import {
   accountsOfEarlierDay,
   changedBlocks,
@@ -12,6 +17,7 @@ import {
 } from "../db/repositories/metric-rollups.ts";
 import { aggregationTransaction } from "../db/repositories/window-aggregates.ts";
 import { activeModelForScoring, modelVersion } from "../db/repositories/models.ts";
+import { findActivePlaybook } from "../db/repositories/playbooks.ts";
 import type { Clients } from "../db/handle.ts";
 
 export interface RefreshSummary {
@@ -32,7 +38,12 @@ export async function refreshWorkspaceRollups(
 ): Promise<RefreshSummary> {
   const chunk = options.chunk ?? 5000;
   const active = await activeModelForScoring(db.prisma, workspaceId);
-  const inputs = modelInputs(await modelVersion(db.prisma, workspaceId, active.id));
+  // The stored active playbook's: a run records candidates for a stored playbook only.
+  const playbook = await findActivePlaybook(db.prisma, workspaceId);
+  const inputs = [
+    ...modelInputs(await modelVersion(db.prisma, workspaceId, active.id)),
+    ...noDataRollupInputs(playbook ? runCandidatePlays(playbook.playbook.plays) : []),
+  ];
   const summary: RefreshSummary = { accounts: 0, chunks: 0 };
   // Through the driver: a chunk's rollups are megabytes of JSON, which Prisma would convert twice.
   for (const bucket of await changedBlocks(db.sql.query, workspaceId)) {

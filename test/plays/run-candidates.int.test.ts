@@ -1,11 +1,15 @@
-// The candidates a recompute's shards record for component and score_drop plays (play_candidates)
-// stand in for a pass over every snapshot of the day: what fires from them must be exactly what fires
-// from the snapshots (play-candidates.ts, the path taken when the shards recorded nothing). A week of
-// real runs over a generated portfolio, each evaluated both ways; then the prune, and a late
-// evaluation of a pruned run, which must find the same fires from the snapshots. The shards tell a
-// component's crossing from the snapshot before's marks (domain/plays/bound-marks.ts) when they are
-// of the run's playbook version, from its components otherwise: both must give the SQL's crossings.
+// The candidates a recompute's shards record for component, score_drop and no_data plays
+// (play_candidates) stand in for a pass over every snapshot of the day and two probes of every
+// account's observations: what fires from them must be exactly what fires from the snapshots and
+// the observations (play-candidates.ts, the path taken when the shards recorded nothing). A week of
+// real runs over a generated portfolio with a metric that goes quiet, each evaluated both ways; then
+// the prune, and a late evaluation of a pruned run, which must find the same fires from the
+// snapshots; then a day whose rollups the refresh job moved, which the run must not compute again.
+// The shards tell a component's crossing from the snapshot before's marks (domain/plays/
+// bound-marks.ts) when they are of the run's playbook version, from its components otherwise: both
+// must give the SQL's crossings.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { upsertObservations } from "../../src/db/repositories/observations.ts";
 import { storePlaybookVersion } from "../../src/db/repositories/playbooks.ts";
 import type { Clients } from "../../src/db/handle.ts";
 import { boundMarks, markedPlays } from "../../src/domain/plays/bound-marks.ts";
@@ -13,10 +17,12 @@ import type { ComponentState } from "../../src/domain/plays/facts.ts";
 import type { Playbook } from "../../src/domain/plays/schema.ts";
 import { candidateAccounts } from "../../src/services/plays/play-candidates.ts";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
-import { formatDay, type Day } from "../../src/domain/dates.ts";
+import { dateToDay, formatDay, type Day } from "../../src/domain/dates.ts";
 import { parsePlaybook } from "../../src/domain/plays/parse-playbook.ts";
+import { DEFAULT_SOURCE_PRECEDENCE, sourceGuard } from "../../src/domain/source-precedence.ts";
 import { decideFires, firePlays, type DecidedFire } from "../../src/services/plays/fire-plays.ts";
 import { recomputeWorkspace } from "../../src/services/recompute.ts";
+import { refreshWorkspaceRollups } from "../../src/services/refresh-rollups.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { importPortfolio, PORTFOLIO_END } from "../support/portfolio.ts";
 
@@ -38,8 +44,39 @@ plays:
   - key: at_risk
     trigger: { band_entered: [lowest] }
     actions: [{ post: { channel: alert_channel, text: "{{trigger}}" } }]
+  - key: quiet
+    trigger: { no_data: { metric: logins, days: 5 } }
+    actions: [{ post: { channel: alert_channel, text: "{{trigger}}" } }]
+  - key: quiet_long
+    trigger: { no_data: { metric: logins, days: 12 } }
+    actions: [{ post: { channel: alert_channel, text: "{{trigger}}" } }]
 `;
 const PLAYBOOK = parsePlaybook(SOURCE, "shard.yaml");
+
+const NO_DATA_KEYS = ["quiet", "quiet_long"];
+const NO_DATA_PLAYS = PLAYBOOK.plays.filter((p) => NO_DATA_KEYS.includes(p.key));
+
+/**
+ * A metric none of the model's inputs reads, with gaps: each active account's logins are observed up to
+ * a last day 0 to 19 days before the portfolio's end (every day, or every fourth day for a third of
+ * them, so a gap may begin before the last observation), and a seventh of the accounts never.
+ */
+async function writeLogins(db: TestDatabase, workspaceId: number): Promise<void> {
+  const accounts = await db.prisma.account.findMany({
+    where: { workspaceId, status: "active" },
+    orderBy: { id: "asc" },
+  });
+  const rows: { accountId: number; metric: string; observedOn: Day; value: number }[] = [];
+  accounts.forEach((a, i) => {
+    if (i % 7 === 0) return;
+    const last = PORTFOLIO_END - (i % 20);
+    for (let d = PORTFOLIO_END - 40; d <= last; d++) {
+      if (i % 3 === 0 && d % 4 !== 0 && d !== last) continue;
+      rows.push({ accountId: a.id, metric: "logins", observedOn: d, value: 1 + (d % 5) });
+    }
+  });
+  await upsertObservations(db.prisma, workspaceId, sourceGuard(DEFAULT_SOURCE_PRECEDENCE, "import"), rows);
+}
 
 const fireKeys = (decided: readonly DecidedFire[]) =>
   decided.map((d) => `${d.play.key} ${d.accountId} ${JSON.stringify(d.hit.facts)}`).sort();
@@ -88,6 +125,7 @@ describe("plays' candidates recorded by the run's shards", () => {
     db = await createTestDatabase("postgres");
     workspaceId = (await ensureWorkspace(db.prisma, "T_SHARD")).id;
     await importPortfolio(db.prisma, workspaceId, { accounts: 150, days: 45 });
+    await writeLogins(db, workspaceId);
     playbookId = (await storePlaybookVersion(db.prisma, workspaceId, PLAYBOOK, SOURCE, "test")).id;
     for (let offset = -6; offset <= 0; offset++) {
       const day = PORTFOLIO_END + offset;
@@ -101,7 +139,9 @@ describe("plays' candidates recorded by the run's shards", () => {
   it("give each run exactly the fires a pass over its snapshots gives", async () => {
     const fired = new Map<string, number>();
     for (const { runId, day } of runs) {
-      const recorded = await db.prisma.playCandidate.count({ where: { runId } });
+      const recorded = await db.prisma.playCandidate.count({
+        where: { runId, playKey: { notIn: NO_DATA_KEYS } },
+      });
       const fromShards = await decideFires(
         db.prisma,
         workspaceId,
@@ -129,8 +169,35 @@ describe("plays' candidates recorded by the run's shards", () => {
       for (const d of fromShards.decided) fired.set(d.play.key, (fired.get(d.play.key) ?? 0) + 1);
     }
     // The comparison means something only if every kind of play fired during the week.
-    for (const key of ["usage_low", "nps_high", "dip", "slide"])
+    for (const key of ["usage_low", "nps_high", "dip", "slide", ...NO_DATA_KEYS])
       expect(fired.get(key) ?? 0, key).toBeGreaterThan(0);
+  });
+
+  /**
+   * The run's no_data candidates, each play's sorted: as its shards recorded them (`playbookId`), or
+   * from the observations (null); and how many rows the shards recorded.
+   */
+  async function noDataCandidates(runId: bigint, day: Day, recordedFor: number | null) {
+    const found = await candidateAccounts(
+      db.prisma,
+      workspaceId,
+      { runId, playbookId: recordedFor },
+      day,
+      NO_DATA_PLAYS,
+    );
+    return NO_DATA_KEYS.map((k) => [...(found.get(k) ?? [])].sort((a, b) => a - b));
+  }
+  const recordedNoData = (runId: bigint) =>
+    db.prisma.playCandidate.count({ where: { runId, playKey: { in: NO_DATA_KEYS } } });
+
+  it("hold exactly the no_data candidates the observations' SQL finds, each day", async () => {
+    for (const { runId, day } of runs) {
+      const fromSql = await noDataCandidates(runId, day, null);
+      expect(await noDataCandidates(runId, day, playbookId), formatDay(day)).toEqual(fromSql);
+      // The shards' path was taken: their rows are the ones read.
+      expect(await recordedNoData(runId), formatDay(day)).toBe(fromSql.flat().length);
+      expect(fromSql.flat().length, formatDay(day)).toBeGreaterThan(0);
+    }
   });
 
   it("are pruned once a later run is evaluated, and a late evaluation of a pruned run reads the snapshots", async () => {
@@ -189,6 +256,28 @@ describe("plays' candidates recorded by the run's shards", () => {
     expect(withOther.decided.filter((d) => d.play.key === "usage_low").length).toBeGreaterThanOrEqual(
       recorded.decided.filter((d) => d.play.key === "usage_low").length,
     );
+  });
+
+  it("find the no_data counts in the rollups the refresh job moved to the day, computing none again", async () => {
+    const next = PORTFOLIO_END + 1;
+    const rollups = () =>
+      db.prisma.$queryRawUnsafe<{ account_id: number; as_of: Date; snapshot: string }[]>(
+        `SELECT account_id, as_of, snapshot::text AS snapshot FROM metric_rollups
+         WHERE workspace_id = $1 ORDER BY account_id`,
+        workspaceId,
+      );
+    // The job's pass of a new day: every active account's rollup moved to it, the playbook's counts in.
+    const moved = await refreshWorkspaceRollups(db, workspaceId, next);
+    expect(moved.accounts).toBeGreaterThan(100);
+    const before = await rollups();
+    expect(before.every((r) => dateToDay(r.as_of) === next)).toBe(true);
+    const { runId } = await recomputeWorkspace(db, workspaceId, next, { shardSize: 40 });
+    // A rollup the shard found lacking would have been computed again, in a later snapshot.
+    expect(await rollups()).toEqual(before);
+    const fromSql = await noDataCandidates(runId, next, null);
+    expect(await noDataCandidates(runId, next, playbookId)).toEqual(fromSql);
+    expect(await recordedNoData(runId)).toBe(fromSql.flat().length);
+    expect(fromSql.flat().length).toBeGreaterThan(0);
   });
 });
 

@@ -12,7 +12,9 @@ export const INSUFFICIENT_DATA = "insufficient_data";
 const key = z
   .string()
   .regex(/^[a-z][a-z0-9_]*$/, "must be lower-case letters, digits and _ (starting with a letter)");
-const windowDays = z.number().int("must be a whole number of days").min(1).max(3650);
+/** The longest window an input may have, in days (ten years). */
+export const MAX_WINDOW_DAYS = 3650;
+const windowDays = z.number().int("must be a whole number of days").min(1).max(MAX_WINDOW_DAYS);
 const finite = z.number().finite();
 
 const inputSchema = z

@@ -1,9 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { ComponentState, PlayAccount, PlayDay } from "./facts.ts";
+import { CATCH_UP_DAYS, type ComponentState, type PlayAccount, type PlayDay } from "./facts.ts";
+import { noDataCandidate, noDataInputs, noDataRollupInputs } from "./no-data-window.ts";
 import { parsePlaybook } from "./parse-playbook.ts";
 import { runCandidatePlays, runCandidates, type ScoredAccount } from "./run-candidates.ts";
 import { evaluateTrigger, scoreMayDrop } from "./triggers.ts";
+import { inputSignature } from "../scoring/window-inputs.ts";
 
 const PLAYBOOK = parsePlaybook(
   `
@@ -21,6 +23,12 @@ plays:
   - key: entered
     trigger: { band_entered: [lowest] }
     actions: [{ post: { channel: alert_channel, text: x } }]
+  - key: quiet
+    trigger: { no_data: { metric: logins, days: 14 } }
+    actions: [{ post: { channel: alert_channel, text: x } }]
+  - key: quiet_decade
+    trigger: { no_data: { metric: logins, days: 3643 } }
+    actions: [{ post: { channel: alert_channel, text: x } }]
 `,
   "t.yaml",
 );
@@ -32,8 +40,10 @@ const comps = (usage: number | null, npsRaw: number | null = 0): ComponentState[
 ];
 
 describe("the candidates a shard records", () => {
-  it("keep the component and score_drop plays only", () => {
-    expect(PLAYS.map((p) => p.key)).toEqual(["usage_low", "nps_raw_high", "slide"]);
+  it("keep the component, score_drop and no_data plays only, no_data within an input's longest window", () => {
+    // 3643 + CATCH_UP_DAYS + 1 days is beyond the 3650 an input may span: left to SQL.
+    expect(PLAYS.map((p) => p.key)).toEqual(["usage_low", "nps_raw_high", "slide", "quiet"]);
+    expect(noDataInputs({ metric: "logins", days: 3642 })?.before.window_days).toBe(3650);
   });
 
   it("hold an account whose component crossed into a bound, or whose score fell, and no other", () => {
@@ -42,6 +52,7 @@ describe("the candidates a shard records", () => {
       score: 60,
       components: comps(50),
       previous: { score: 60, components: () => comps(50) },
+      metrics: {},
       ...over,
     });
     expect(runCandidates(PLAYS, account({}))).toEqual([]);
@@ -81,9 +92,9 @@ describe("the candidates a shard records", () => {
   it("read the snapshot before's components only when a component is in a bound today", () => {
     let reads = 0;
     const previous = { score: 60, components: () => (reads++, comps(50)) };
-    runCandidates(PLAYS, { accountId: 1, score: 60, components: comps(50), previous });
+    runCandidates(PLAYS, { accountId: 1, score: 60, components: comps(50), previous, metrics: {} });
     expect(reads).toBe(0);
-    runCandidates(PLAYS, { accountId: 1, score: 60, components: comps(10, 80), previous });
+    runCandidates(PLAYS, { accountId: 1, score: 60, components: comps(10, 80), previous, metrics: {} });
     expect(reads).toBe(1);
   });
 });
@@ -104,6 +115,78 @@ const ACCOUNT: PlayAccount = {
   score: 50,
   lowestBand: "at_risk",
 };
+
+describe("a no_data play's candidates from the rollup", () => {
+  const base = {
+    accountId: 1,
+    score: 60,
+    components: comps(50),
+    previous: { score: 60, components: () => comps(50) },
+  };
+  const quiet = PLAYS.filter((p) => p.key === "quiet");
+
+  it("read two counts of the metric: over the quiet days, and over those and the catch-up days before", () => {
+    expect(noDataRollupInputs(PLAYBOOK.plays)).toEqual([
+      { metric: "logins", agg: "count", window_days: 14 },
+      { metric: "logins", agg: "count", window_days: 14 + CATCH_UP_DAYS + 1 },
+    ]);
+    const metrics = (recent: number | null, wider: number | null) => ({
+      "metric:logins:count:14": recent,
+      "metric:logins:count:22": wider,
+      "metric:other:count:22": 5,
+    });
+    // Seen in the 8 days before the last 14, not since: a candidate.
+    expect(runCandidates(quiet, { ...base, metrics: metrics(null, 3) })).toEqual(["quiet"]);
+    // Seen in the last 14 days; or not for 22 days (told already, or never seen at all).
+    expect(runCandidates(quiet, { ...base, metrics: metrics(1, 4) })).toEqual([]);
+    expect(runCandidates(quiet, { ...base, metrics: metrics(null, null) })).toEqual([]);
+    // An account that never had an observation has an empty rollup.
+    expect(runCandidates(quiet, { ...base, metrics: {} })).toEqual([]);
+  });
+
+  // Observation days against the SQL of play-candidates.ts (observed in (day - D - 8, day - D], not
+  // in (day - D, day]), with each count over (day - w, day] as the rollup's SQL counts it; and every
+  // fire of the trigger on a day evaluated at most the catch-up days late is among the candidates.
+  it("are those the SQL finds, and hold every fire of a run at most the catch-up days late", () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: -60, max: 5 }), { maxLength: 8 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 1, max: CATCH_UP_DAYS + 1 }),
+        (offsets, days, late) => {
+          const day = 20000;
+          const observed = offsets.map((o) => day + o);
+          const t = { metric: "logins", days };
+          const { quiet: q, before: b } = noDataInputs(t)!;
+          const count = (w: number) => observed.filter((o) => o > day - w && o <= day).length || null;
+          const metrics = {
+            [inputSignature(q)]: count(q.window_days),
+            [inputSignature(b)]: count(b.window_days),
+          };
+          const candidate = noDataCandidate(t, metrics);
+          const sql =
+            observed.some((o) => o > day - days - CATCH_UP_DAYS - 1 && o <= day - days) &&
+            !observed.some((o) => o > day - days && o <= day);
+          if (candidate !== sql) return false;
+          const last = Math.max(...observed.filter((o) => o <= day));
+          const playDay: PlayDay = {
+            day,
+            previousDay: day - late,
+            bandChange: null,
+            previousBand: "healthy",
+            scores: [{ day, score: 50 }],
+            components: [],
+            previousComponents: [],
+            lastObserved: { logins: Number.isFinite(last) ? last : null },
+            answers: [],
+          };
+          return !evaluateTrigger({ no_data: t }, ACCOUNT, playDay) || candidate;
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+});
 
 describe("scoreMayDrop", () => {
   // The shard keeps only the accounts whose score fell; the claim is that a score_drop trigger never

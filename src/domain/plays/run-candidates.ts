@@ -1,20 +1,29 @@
 // The plays' candidates a recompute's shard can tell while it holds the day's results in memory:
 // the accounts whose component crossed into a component play's bound, and those whose score fell
-// (the only ones a score_drop play can fire for: triggers.ts scoreMayDrop). Recorded with the run
+// (the only ones a score_drop play can fire for: triggers.ts scoreMayDrop), and those whose metric went
+// quiet for a no_data play (no-data-window.ts, from the account's rollup). Recorded with the run
 // (play_candidates), they spare the evaluation after the run a second pass over every snapshot of
 // the day and its JSON (BENCHMARKS.md, Plays). The same pure functions as the triggers decide, so the
 // shard keeps exactly the accounts the trigger could accept.
 import { crossedFromMarks } from "./bound-marks.ts";
 import type { ComponentState } from "./facts.ts";
 import type { Play } from "./schema.ts";
+import { noDataCandidate, noDataInputs } from "./no-data-window.ts";
 import { componentCrossing, scoreMayDrop } from "./triggers.ts";
 
 /** The trigger kinds whose candidates the shards record. */
-export const RUN_CANDIDATE_KINDS = ["component", "score_drop"] as const;
+export const RUN_CANDIDATE_KINDS = ["component", "score_drop", "no_data"] as const;
 
-/** The plays whose candidates the shards record. */
+/**
+ * The plays whose candidates the shards record: those of RUN_CANDIDATE_KINDS, but a no_data play
+ * whose windows do not fit a rollup's input (found in SQL instead).
+ */
 export const runCandidatePlays = (plays: readonly Play[]): Play[] =>
-  plays.filter((p) => "component" in p.trigger || "score_drop" in p.trigger);
+  plays.filter((p) =>
+    "no_data" in p.trigger
+      ? noDataInputs(p.trigger.no_data) !== null
+      : RUN_CANDIDATE_KINDS.some((kind) => kind in p.trigger),
+  );
 
 /** One account as the shard scored it, and its snapshot before (undefined: its first). */
 export interface ScoredAccount {
@@ -33,6 +42,11 @@ export interface ScoredAccount {
     /** Read only when a component is in a bound today (most are not): parsing is the cost. */
     components: () => readonly ComponentState[];
   };
+  /**
+   * The account's metric rollup as of the day (input signature -> value), no_data's inputs included;
+   * absent, no values: no no_data candidate.
+   */
+  metrics?: Readonly<Record<string, number | null>>;
 }
 
 /** The plays (of `plays`, run-candidate ones) that could fire for the account: their keys. */
@@ -60,6 +74,8 @@ export function runCandidates(plays: readonly Play[], account: ScoredAccount): s
       }
       before ??= account.previous ? account.previous.components() : null;
       if (componentCrossing(t.component, account.components, before)) keys.push(play.key);
+    } else if ("no_data" in t) {
+      if (noDataCandidate(t.no_data, account.metrics ?? {})) keys.push(play.key);
     }
   }
   return keys;

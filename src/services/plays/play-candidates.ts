@@ -2,10 +2,11 @@
 // the pure trigger (domain/plays/triggers.ts) then decides on. The narrower the superset, the fewer
 // accounts' days are read (play-days.ts): each statement keeps out what the trigger would refuse
 // when that is cheap to tell in SQL (an account that sat in a component's bound yesterday too, a
-// renewal already inside its window in the same band). The triggers that look at every account's
-// snapshot (score_drop, component) take what the run's shards recorded of them (run-candidates.ts);
-// when the shards did not, they are read in one statement for all their plays, so a playbook with
-// several pays for one pass over the day's snapshots, not one each (BENCHMARKS.md, Plays).
+// renewal already inside its window in the same band). The triggers that look at every account
+// (score_drop, component: its snapshot; no_data: its observations) take what the run's shards recorded
+// of them (run-candidates.ts); when the shards did not, they are read in SQL: the snapshots' in one
+// statement for all their plays, so a playbook with several pays for one pass over the day's
+// snapshots, not one each (BENCHMARKS.md, Plays); no_data's by two probes per account and play.
 import { CATCH_UP_DAYS } from "../../domain/plays/facts.ts";
 import { formatDay, type Day } from "../../domain/dates.ts";
 import type { Play } from "../../domain/plays/schema.ts";
@@ -35,12 +36,8 @@ export async function candidateAccounts(
   const asOf = formatDay(day);
   // What the run's shards recorded, when they did for this playbook; otherwise the same from the
   // snapshots (a playbook set during the run, a run evaluated late, a preview of the default).
-  const recorded = await readRunCandidates(
-    prisma,
-    workspaceId,
-    run,
-    runCandidatePlays(plays).map((p) => p.key),
-  );
+  const recordedKeys = new Set(runCandidatePlays(plays).map((p) => p.key));
+  const recorded = await readRunCandidates(prisma, workspaceId, run, [...recordedKeys]);
   // Otherwise the component pass is the longest statement (it parses every snapshot's components):
   // it runs on one of the pool's connections while the others run on the others.
   const scanned = recorded
@@ -74,6 +71,7 @@ export async function candidateAccounts(
   async function onePlay(play: Play): Promise<void> {
     const t = play.trigger;
     if ("no_data" in t) {
+      if (recorded && recordedKeys.has(play.key)) return;
       // Observed in the catch-up window before the gap began, and not since: its last observation
       // is `days` or more ago (at most CATCH_UP_DAYS more). Two probes of the observations' key per
       // account, rather than every observation of the window grouped.
