@@ -38,10 +38,22 @@ export function noDataCandidate(
   t: NoDataTrigger,
   values: Readonly<Record<string, number | null | undefined>>,
 ): boolean {
-  const inputs = noDataInputs(t);
-  if (inputs === null) return false;
-  const seen = (input: ComponentInput) => (values[inputSignature(input)] ?? null) !== null;
-  return !seen(inputs.quiet) && seen(inputs.before);
+  const keys = signaturesOf(t);
+  if (keys === null) return false;
+  return (values[keys.quiet] ?? null) === null && (values[keys.before] ?? null) !== null;
+}
+
+/** The two inputs' signatures, built once per trigger: a shard asks for each of its accounts. */
+const signatures = new WeakMap<NoDataTrigger, { quiet: string; before: string } | null>();
+
+function signaturesOf(t: NoDataTrigger): { quiet: string; before: string } | null {
+  let keys = signatures.get(t);
+  if (keys === undefined) {
+    const inputs = noDataInputs(t);
+    keys = inputs && { quiet: inputSignature(inputs.quiet), before: inputSignature(inputs.before) };
+    signatures.set(t, keys);
+  }
+  return keys;
 }
 
 /** The metric inputs the rollups must hold for `plays`' no_data candidates (each play's two). */
