@@ -1,4 +1,4 @@
-// npm run bench -- plays [--accounts N] [--plays P] [--rounds R] [--keep | --reuse URL]
+// npm run bench -- plays [--accounts N] [--plays P] [--moved PCT] [--rounds R] [--keep | --reuse URL]
 //
 // What a playbook adds to a daily run: the plays' evaluation after a recompute (firePlays, which the
 // notify job runs after each run) against the run itself, measured in the same database in turn.
@@ -10,7 +10,7 @@
 //    covering every trigger kind, with conditions, cooldowns, caps and realistic actions, stored
 //    with storePlaybookVersion. The rollups as the refresh-rollups job keeps them.
 // 2. A first run through the real queue (not measured); its snapshots become the day before's,
-//    changed for a tenth of the accounts, with 14 days of history before them and earlier fires,
+//    changed for --moved percent of the accounts (10), with 14 days of history before them and earlier fires,
 //    so the measured runs find band changes, drops and components crossing, as a daily run does.
 //    The day before's snapshots carry the marks of the playbook stored for this benchmark (a real
 //    second day finds its first run's), so the shards read those, not the components before.
@@ -43,6 +43,7 @@ import { runWithCleanups, type Cleanup } from "./support/lifecycle.ts";
 import {
   addPlayFacts,
   benchPlaybookSource,
+  DEFAULT_MOVED_PERCENT,
   makeDayBefore,
   markDayBefore,
   resetToDayBefore,
@@ -66,6 +67,10 @@ const WORKER = { workers: 1, concurrency: 2, shardSize: 5000, workerHeapMb: 256 
 interface Settings {
   accounts: number;
   plays: number;
+  /** The percent of the accounts whose score moved 3-27 points overnight (half up, half down). */
+  moved: number;
+  /** Whether --moved was given: on a kept database, the day before is made again with it. */
+  movedGiven: boolean;
   rounds: number;
   keep: boolean;
   reuse: string | null;
@@ -84,15 +89,18 @@ interface Round {
 }
 
 export async function main(args: string[]): Promise<void> {
-  const flags = parseFlags(args, ["accounts", "plays", "rounds", "reuse"], ["keep"]);
+  const flags = parseFlags(args, ["accounts", "plays", "rounds", "reuse", "moved"], ["keep"]);
   const settings: Settings = {
     accounts: wholeNumber("accounts", flags.accounts, 100_000),
     plays: wholeNumber("plays", flags.plays, 20),
+    moved: wholeNumber("moved", flags.moved, DEFAULT_MOVED_PERCENT),
+    movedGiven: flags.moved !== undefined,
     rounds: wholeNumber("rounds", flags.rounds, 3),
     keep: flags.keep === true || flags.reuse !== undefined,
     reuse: flags.reuse ?? null,
   };
   if (settings.plays > 100) throw new BenchUsageError("--plays must be at most 100 (a playbook's limit)");
+  if (settings.moved > 100) throw new BenchUsageError("--moved is a percent of the accounts: at most 100");
   let ratio = 0;
   await runWithCleanups(log, async (cleanups) => {
     ratio = await run(settings, cleanups);
@@ -146,10 +154,10 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<number> {
   );
 
   const spec = { ...WORKER, accounts: s.accounts, workspaceId: workspace.id, databaseUrl: url, asOf: AS_OF };
-  if (!s.reuse) {
-    log("a first run, not measured, whose snapshots become the day before's:");
+  if (!s.reuse || s.movedGiven) {
+    log(`a first run, not measured, whose snapshots become the day before's (${s.moved} % moved):`);
     await runOnWorkers(db.prisma, spec, cleanups, log);
-    await makeDayBefore(sql, workspace.id, AS_OF);
+    await makeDayBefore(sql, workspace.id, AS_OF, s.moved);
   }
   log("marking the day before's snapshots for the playbook stored");
   await markDayBefore(sql, workspace.id, AS_OF, { id: playbookId, plays: markedPlays(playbook.plays) });

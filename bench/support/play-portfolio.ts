@@ -203,12 +203,17 @@ export async function addPlayFacts(client: pg.Client, workspaceId: number, asOf:
   await client.query("VACUUM ANALYZE accounts, survey_responses, metric_observations");
 }
 
+/** The share of the accounts whose day before differs from the run's, unless told (--moved). */
+export const DEFAULT_MOVED_PERCENT = 10;
+
 /**
- * The accounts whose day before differs from the run's (10 %): 3-27 points higher (5 %, today's
- * drops) or lower (5 %, today's recoveries).
+ * The accounts whose day before differs from the run's (`percent` % of them, by id: id % 200 below
+ * twice the percent): 3-27 points higher for half (today's drops), lower for the other half (today's
+ * recoveries).
  */
-const MOVED = `SELECT id, CASE WHEN id % 20 = 0 THEN 1 ELSE -1 END * (3 + (id * 31) % 25) AS delta
-               FROM accounts WHERE workspace_id = $1 AND id % 20 < 2`;
+const moved = (percent: number) =>
+  `SELECT id, CASE WHEN id % 200 < ${percent} THEN 1 ELSE -1 END * (3 + (id * 31) % 25) AS delta
+   FROM accounts WHERE workspace_id = $1 AND id % 200 < ${2 * percent}`;
 
 /** The band the bench model gives a score, without hysteresis (synthetic-portfolio.ts's bands). */
 const BAND = (score: string) =>
@@ -217,11 +222,18 @@ const BAND = (score: string) =>
         ELSE CASE WHEN ${score} >= 80 THEN 'healthy' WHEN ${score} >= 60 THEN 'caution' ELSE 'at_risk' END END`;
 
 /**
- * After a first run as of `asOf`: its snapshots become the day before's (changed for the MOVED
- * accounts), HISTORY_DAYS earlier days are written from them (a wobble of -3..3 points a day), and
+ * After a first run as of `asOf`: its snapshots become the day before's (changed for the `moved`
+ * percent of the accounts), HISTORY_DAYS earlier days are written from them (a wobble of -3..3 points a day), and
  * earlier fires are recorded. Leaves the database as resetToDayBefore does.
  */
-export async function makeDayBefore(client: pg.Client, workspaceId: number, asOf: Day): Promise<void> {
+export async function makeDayBefore(
+  client: pg.Client,
+  workspaceId: number,
+  asOf: Day,
+  movedPercent = DEFAULT_MOVED_PERCENT,
+): Promise<void> {
+  if (!(Number.isInteger(movedPercent) && movedPercent >= 0 && movedPercent <= 100))
+    throw new Error(`the share of moved accounts must be a whole percent from 0 to 100, not ${movedPercent}`);
   const [day, before] = [formatDay(asOf), formatDay(asOf - 1)];
   await client.query(`DELETE FROM score_snapshots WHERE workspace_id = $1 AND as_of <> $2::date`, [
     workspaceId,
@@ -242,7 +254,7 @@ export async function makeDayBefore(client: pg.Client, workspaceId: number, asOf
                                   'score', ${clamp("(e->>'score')::float8 + m.delta")},
                                   'raw', (e->>'raw')::float8 * (1 + m.delta / 100.0)) END ORDER BY i)
            FROM json_array_elements(s.components) WITH ORDINALITY AS x(e, i))
-     FROM (${MOVED}) m, accounts a
+     FROM (${moved(movedPercent)}) m, accounts a
      WHERE s.workspace_id = $1 AND s.as_of = $2::date AND s.account_id = m.id AND a.id = m.id
        AND s.score IS NOT NULL`,
     [workspaceId, before],
@@ -257,6 +269,11 @@ export async function makeDayBefore(client: pg.Client, workspaceId: number, asOf
      WHERE s.workspace_id = $1 AND s.as_of = $2::date`,
     [workspaceId, before],
   );
+  // Earlier days' fires: from a first makeDayBefore; another (--moved on a kept database) keeps them.
+  await client.query(`DELETE FROM play_fires WHERE workspace_id = $1 AND local_date < $2::date`, [
+    workspaceId,
+    day,
+  ]);
   // Every play fired for 1 % of the accounts on one of the 10 days before (a different 1 % each;
   // modulo a prime, so not the same residues as the moved accounts', which would never meet them).
   await client.query(
