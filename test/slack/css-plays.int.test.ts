@@ -198,6 +198,16 @@ describe("/css plays", () => {
     expect(all).not.toMatch(/5,?000|20,?000|\$/);
   });
 
+  it("lists the plays without the preview, and says why, when Slack cannot say who is an admin", async () => {
+    h.fake.failNext("users.info", { error: "fatal_error" });
+    const reply = await css("plays", "U0ADMIN");
+    expect(reply.text).toBe("Plays: 3 plays, 5 fires in the last 7 days");
+    const all = JSON.stringify(reply.blocks);
+    expect(all).toContain("Slack did not say whether you are an admin");
+    expect(all).not.toContain("Next fires");
+    expect([...sections(reply).keys()]).toEqual(["risk", "sharp_drop", "sync_down"]);
+  });
+
   it("takes `plays` with more words as an account lookup", async () => {
     const reply = await css("plays ground", "U0ADMIN");
     expect(JSON.stringify(reply)).toMatch(/No account matches/);

@@ -51,6 +51,8 @@ export interface PlaysView {
   /** Asked for and possible: the day of the run previewed; null with `preview: true` when no run has succeeded. */
   previewRun: { asOf: Day } | null;
   previewAsked: boolean;
+  /** Slack could not say whether the user may see the preview: the list is shown without it. */
+  previewUnavailable?: boolean;
 }
 
 export async function listPlays(

@@ -67,6 +67,13 @@ export function playsMessage(view: PlaysView): SlackMessage {
       `${plural(view.plays.length, "play")} in ${which} · fires from ${formatDay(view.from)} to ${formatDay(view.today)}`,
     ),
   ];
+  if (view.previewUnavailable) {
+    head.push(
+      context(
+        "Slack did not say whether you are an admin, so the preview of next fires is left out: try again in a moment.",
+      ),
+    );
+  }
   if (view.previewAsked) {
     head.push(
       context(

@@ -149,9 +149,16 @@ async function answer(
       return noticeMessage(`Noted on *${esc(target.account.name)}*.`);
     }
     case "plays": {
-      // The preview names the accounts plays would fire for: the same admins as /css settings.
-      const preview = await isAdmin(client, userId);
-      return playsMessage(await listPlays(deps.prisma, workspace.id, { today, preview }));
+      // The preview names the accounts plays would fire for: the same admins as /css settings. When
+      // Slack cannot say who is one, everyone still gets the list, without the preview.
+      const preview = await isAdmin(client, userId).catch((e: unknown) => {
+        deps.log.warn("users.info failed: /css plays answered without the preview", {
+          error: (e as Error).message,
+        });
+        return null;
+      });
+      const view = await listPlays(deps.prisma, workspace.id, { today, preview: preview === true });
+      return playsMessage({ ...view, previewUnavailable: preview === null });
     }
     default:
       return noticeMessage(`\`${COMMAND} ${command.kind}\` is not available yet.`);
