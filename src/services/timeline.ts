@@ -177,8 +177,8 @@ async function caseRows(q: Query): Promise<Row[]> {
 }
 
 /**
- * What people (and the escalation) did to the account's cases, from the audit log. The log has no
- * index by target: its workspace's range is read back from now, and only as far as the account's
+ * What people (and the escalation) did to the account's cases, from the audit log: by each case's
+ * target ("follow_up:<id>", an index of the log's), back from now and only as far as the account's
  * first case (nothing is done to a case before it opens), so an account without cases reads none.
  */
 async function caseActions(q: Query): Promise<Row[]> {
