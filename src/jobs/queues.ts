@@ -2,7 +2,8 @@
 // recomputing scores, sending notifications. Opening them never starts a consumer.
 import { FlowProducer, Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { createRedis } from "./redis.ts";
+import type { Logger } from "../log.ts";
+import { createRedis, RedisOutageLog } from "./redis.ts";
 
 export const QUEUE_KINDS = ["sync", "recompute", "notify"] as const;
 export type QueueKind = (typeof QUEUE_KINDS)[number];
@@ -15,12 +16,17 @@ export interface Queues {
   close(): Promise<void>;
 }
 
-export function openQueues(redisUrl: string, prefix: string): Queues {
+/**
+ * Opens the queues on one connection. With `log`, an outage of Redis is logged once when it begins
+ * and once when it ends (a long-running process); without, the queues' errors are BullMQ's to print.
+ */
+export function openQueues(redisUrl: string, prefix: string, log?: Logger): Queues {
   const connection = createRedis(redisUrl);
   const queue = Object.fromEntries(
     QUEUE_KINDS.map((kind) => [kind, new Queue(kind, { connection, prefix })]),
   ) as Record<QueueKind, Queue>;
   const flow = new FlowProducer({ connection, prefix });
+  if (log) new RedisOutageLog(log, "queues").follow(connection, [...Object.values(queue), flow]);
   return {
     prefix,
     connection,

@@ -1,6 +1,7 @@
 // Redis connections for the queues, and a check at start that says plainly what is wrong.
 import { Redis } from "ioredis";
 import { KnownError } from "../errors.ts";
+import type { Logger } from "../log.ts";
 
 export class RedisUnavailableError extends KnownError {
   readonly code = "REDIS_UNAVAILABLE";
@@ -17,6 +18,67 @@ export function maskRedisUrl(url: string): string {
  */
 export function createRedis(url: string): Redis {
   return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+}
+
+/** The errors of a connection that cannot reach Redis (it reconnects by itself), not of a command. */
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "EAI_AGAIN",
+]);
+
+export function isUnreachable(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return (typeof code === "string" && UNREACHABLE.has(code)) || /^Connection is closed/.test(error.message);
+}
+
+/**
+ * One connection's outage in the log: a warning when Redis stops answering and a line when it
+ * answers again, instead of an error (and, for a queue with no listener, a stack trace on stderr)
+ * at every reconnection attempt: 46 lines in 4 s of a stopped Redis before. Other errors are logged
+ * as they come.
+ */
+export class RedisOutageLog {
+  private downSince: number | null = null;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly what: string,
+  ) {}
+
+  /** Give it the `error` events of the connection's users (a worker, a queue). */
+  error(error: Error): void {
+    if (!isUnreachable(error)) {
+      this.log.error(`${this.what}: Redis error`, { error: error.message });
+      return;
+    }
+    if (this.downSince !== null) return;
+    this.downSince = Date.now();
+    this.log.warn(`${this.what}: Redis does not answer; reconnecting until it does`, {
+      error: error.message,
+    });
+  }
+
+  /** Give it the connection's `ready` event. */
+  ready(): void {
+    if (this.downSince === null) return;
+    const seconds = Math.round((Date.now() - this.downSince) / 1000);
+    this.downSince = null;
+    this.log.info(`${this.what}: Redis answers again`, { down_seconds: seconds });
+  }
+
+  /** Follows `connection` and the `emitters` that report its errors. */
+  follow(
+    connection: Redis,
+    emitters: readonly { on(event: "error", f: (e: Error) => void): unknown }[],
+  ): void {
+    connection.on("ready", () => this.ready());
+    for (const e of emitters) e.on("error", (error) => this.error(error));
+  }
 }
 
 export interface RedisCheck {

@@ -6,7 +6,7 @@ import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../log.ts";
 import type { RegisteredJob } from "./define-job.ts";
 import { QUEUE_KINDS, type QueueKind, type Queues } from "./queues.ts";
-import { createRedis } from "./redis.ts";
+import { createRedis, RedisOutageLog } from "./redis.ts";
 import { JOBS } from "./registry.ts";
 import { connectionFault } from "../db/connection-faults.ts";
 import { jobOutcomes } from "../metrics/registry.ts";
@@ -140,7 +140,7 @@ export function startWorkers(o: WorkerOptions): Workers {
         error: error.message,
       });
     });
-    worker.on("error", (error) => o.log.error("worker error", { queue: kind, error: error.message }));
+    new RedisOutageLog(o.log, `the ${kind} worker`).follow(connections[i]!, [worker]);
     return worker;
   });
   return {

@@ -55,7 +55,7 @@ export async function startWorkerProcess(
       }),
   });
   await migrateDatabase(db);
-  const queues = openQueues(config.redisUrl, config.queuePrefix);
+  const queues = openQueues(config.redisUrl, config.queuePrefix, log);
   watchQueues(queues);
   const schedules = await syncSchedules(db.prisma, queues);
   // One gateway per process: its pacing lives in Redis, so every process shares Slack's limits.
