@@ -224,12 +224,21 @@ async function shardShareSeconds(
     previous_components: string | null;
     previous_bounds: string | null;
     metrics: Record<string, number | null> | null;
+    day: number;
+    band: string;
+    renewal_day: number | null;
+    previous_as_of: number | null;
+    previous_band: string | null;
   }>(
+    // Days as integers (Day), as the shards read them.
     `SELECT s.account_id, s.score, s.components, s.play_bounds, p.score AS previous_score,
             p.components::text AS previous_components, p.play_bounds AS previous_bounds,
-            r.values AS metrics
+            r.values AS metrics, s.as_of - DATE '1970-01-01' AS day, s.band,
+            a.renewal_date - DATE '1970-01-01' AS renewal_day,
+            p.as_of - DATE '1970-01-01' AS previous_as_of, p.band AS previous_band
      FROM score_snapshots s
-     LEFT JOIN LATERAL (SELECT p.score, p.components, p.play_bounds FROM score_snapshots p
+     JOIN accounts a ON a.id = s.account_id
+     LEFT JOIN LATERAL (SELECT p.as_of, p.band, p.score, p.components, p.play_bounds FROM score_snapshots p
                         WHERE p.account_id = s.account_id AND p.as_of < s.as_of
                         ORDER BY p.as_of DESC LIMIT 1) p ON true
      LEFT JOIN metric_rollups r ON r.account_id = s.account_id AND r.as_of = s.as_of
@@ -257,11 +266,14 @@ async function shardShareSeconds(
         previous === null
           ? undefined
           : {
+              asOf: r.previous_as_of ?? undefined,
+              band: r.previous_band ?? undefined,
               score: r.previous_score,
               bounds: readMarks(r.previous_bounds),
               components: () => (parsed++, JSON.parse(previous) as ComponentState[]),
             },
       metrics: r.metrics ?? {},
+      renewal: { day: r.day, band: r.band, date: r.renewal_day },
     });
     for (const playKey of keys) found.push({ playKey, accountId: r.account_id });
   }

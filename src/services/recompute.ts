@@ -158,6 +158,8 @@ interface ShardAccount {
   id: number;
   external_id: string;
   segment: string | null;
+  /** Its renewal date as a Day: read only when the run's playbook has renewal plays. */
+  renewal_day?: Day | null;
 }
 
 /** Segment resolvers built once per database client and model version. */
@@ -260,8 +262,12 @@ async function scoreRange(db: Clients, task: ShardTask): Promise<ShardSummary> {
   // - survey inputs counted from the responses, for the shard's segments;
   // - each account's latest earlier snapshot, for hysteresis and the band changes' drivers.
   const inputs = await aggregationTransaction(db.sql, async (read) => {
+    // The renewal date only for a playbook with renewal plays: the common read stays as narrow.
+    const renewals = plays.some((p) => "renewal" in p.trigger)
+      ? `, renewal_date - DATE '1970-01-01' AS renewal_day`
+      : "";
     const accounts = await read<ShardAccount>(
-      `SELECT id, external_id, segment FROM accounts
+      `SELECT id, external_id, segment${renewals} FROM accounts
        WHERE workspace_id = $1 AND status = 'active' AND id BETWEEN $2 AND $3 ORDER BY id`,
       [task.workspaceId, task.fromId, task.toId],
     );
@@ -342,11 +348,14 @@ async function scoreRange(db: Clients, task: ShardTask): Promise<ShardSummary> {
           components: result.components,
           bounds: marks.bits,
           previous: before && {
+            asOf: before.asOf,
+            band: before.band,
             score: before.score,
             bounds: readMarks(before.playBounds),
             components: () => JSON.parse(before.componentsJson) as ComponentResult[],
           },
           metrics: metricValues.get(account.id) ?? {},
+          renewal: { day: task.asOf, band: result.band, date: account.renewal_day ?? null },
         });
         for (const playKey of keys) candidates.push({ playKey, accountId: account.id });
       }

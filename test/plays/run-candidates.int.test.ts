@@ -1,8 +1,9 @@
-// The candidates a recompute's shards record for component, score_drop and no_data plays
-// (play_candidates) stand in for a pass over every snapshot of the day and two probes of every
-// account's observations: what fires from them must be exactly what fires from the snapshots and
-// the observations (play-candidates.ts, the path taken when the shards recorded nothing). A week of
-// real runs over a generated portfolio with a metric that goes quiet, each evaluated both ways; then
+// The candidates a recompute's shards record for component, score_drop, no_data and renewal plays
+// (play_candidates) stand in for a pass over every snapshot of the day, two probes of every
+// account's observations and a probe of every renewing account's snapshot before: what fires from
+// them must be exactly what fires from the snapshots and the observations (play-candidates.ts, the
+// path taken when the shards recorded nothing). A week of real runs over a generated portfolio with a
+// metric that goes quiet and renewal dates written here, each evaluated both ways; then
 // the prune, and a late evaluation of a pruned run, which must find the same fires from the
 // snapshots; then a day whose rollups the refresh job moved, which the run must not compute again.
 // The shards tell a component's crossing from the snapshot before's marks (domain/plays/
@@ -50,11 +51,46 @@ plays:
   - key: quiet_long
     trigger: { no_data: { metric: logins, days: 12 } }
     actions: [{ post: { channel: alert_channel, text: "{{trigger}}" } }]
+  - key: renewing_risky
+    trigger: { renewal: { within_days: 5, bands: [lowest, caution] } }
+    actions: [{ post: { channel: alert_channel, text: "{{trigger}}" } }]
+  - key: renewing_soon
+    trigger: { renewal: { within_days: 12, bands: [healthy, caution, at_risk] } }
+    actions: [{ post: { channel: alert_channel, text: "{{trigger}}" } }]
 `;
 const PLAYBOOK = parsePlaybook(SOURCE, "shard.yaml");
 
 const NO_DATA_KEYS = ["quiet", "quiet_long"];
 const NO_DATA_PLAYS = PLAYBOOK.plays.filter((p) => NO_DATA_KEYS.includes(p.key));
+const RENEWAL_KEYS = ["renewing_risky", "renewing_soon"];
+const RENEWAL_PLAYS = PLAYBOOK.plays.filter((p) => RENEWAL_KEYS.includes(p.key));
+
+/**
+ * Each active account's renewal date, from the week's first day on: the i-th's 0 to 24 days after
+ * it, so every day renewals enter the plays' windows (and some pass), while the accounts already in
+ * a window tell only a change of band; every ninth none. On the week's fourth day (`moved`), every
+ * eleventh account's date moves to two days ahead: into the windows, from outside them or not.
+ */
+const renewalDay = (i: number, first: Day): Day | null => (i % 9 === 0 ? null : first + (i % 25));
+async function writeRenewals(db: TestDatabase, workspaceId: number, first: Day, moved?: Day): Promise<void> {
+  const accounts = await db.prisma.account.findMany({
+    where: { workspaceId, status: "active" },
+    orderBy: { id: "asc" },
+  });
+  const ids: number[] = [];
+  const dates: (string | null)[] = [];
+  accounts.forEach((a, i) => {
+    if (moved !== undefined && i % 11 !== 0) return;
+    const day = moved === undefined ? renewalDay(i, first) : moved + 2;
+    ids.push(a.id);
+    dates.push(day === null ? null : formatDay(day));
+  });
+  await db.sql.query(
+    `UPDATE accounts a SET renewal_date = x.d::date FROM unnest($1::int[], $2::text[]) AS x(id, d)
+     WHERE a.id = x.id`,
+    [ids, dates],
+  );
+}
 
 /**
  * A metric none of the model's inputs reads, with gaps: each active account's logins are observed up to
@@ -119,7 +155,50 @@ describe("plays' candidates recorded by the run's shards", () => {
   let db: TestDatabase;
   let workspaceId: number;
   let playbookId: number;
-  const runs: { runId: bigint; day: number }[] = [];
+  // Each run's evaluation both ways, made right after the run as firePlays makes it: the renewal
+  // plays read the accounts' state (band, renewal date), which the following runs and moves change.
+  interface Evaluated {
+    runId: bigint;
+    day: number;
+    fires: { shards: DecidedFire[]; snapshots: DecidedFire[] };
+    renewal: { shards: number[][]; sql: number[][]; dates: Map<number, Day> };
+  }
+  const runs: Evaluated[] = [];
+  /**
+   * The run's candidates of `plays`, each play's sorted: as its shards recorded them (`playbookId`),
+   * or from SQL (null).
+   */
+  async function candidatesOf(plays: Playbook["plays"], runId: bigint, day: Day, recordedFor: number | null) {
+    const found = await candidateAccounts(
+      db.prisma,
+      workspaceId,
+      { runId, playbookId: recordedFor },
+      day,
+      plays,
+    );
+    return plays.map((p) => [...(found.get(p.key) ?? [])].sort((a, b) => a - b));
+  }
+  const renewalCandidates = (runId: bigint, day: Day, recordedFor: number | null) =>
+    candidatesOf(RENEWAL_PLAYS, runId, day, recordedFor);
+  const evaluate = async (runId: bigint, day: Day): Promise<Evaluated> => {
+    const decide = async (id: number | null) =>
+      (await decideFires(db.prisma, workspaceId, { id, playbook: PLAYBOOK }, runId, day)).decided;
+    const dates = await db.sql.query<{ id: number; renewal: Day }>(
+      `SELECT id, renewal_date - DATE '1970-01-01' AS renewal FROM accounts
+       WHERE workspace_id = $1 AND renewal_date IS NOT NULL`,
+      [workspaceId],
+    );
+    return {
+      runId,
+      day,
+      fires: { shards: await decide(playbookId), snapshots: await decide(null) },
+      renewal: {
+        shards: await renewalCandidates(runId, day, playbookId),
+        sql: await renewalCandidates(runId, day, null),
+        dates: new Map(dates.map((r) => [r.id, r.renewal])),
+      },
+    };
+  };
 
   beforeAll(async () => {
     db = await createTestDatabase("postgres");
@@ -127,36 +206,24 @@ describe("plays' candidates recorded by the run's shards", () => {
     await importPortfolio(db.prisma, workspaceId, { accounts: 150, days: 45 });
     await writeLogins(db, workspaceId);
     playbookId = (await storePlaybookVersion(db.prisma, workspaceId, PLAYBOOK, SOURCE, "test")).id;
+    await writeRenewals(db, workspaceId, PORTFOLIO_END - 6);
     for (let offset = -6; offset <= 0; offset++) {
       const day = PORTFOLIO_END + offset;
+      if (offset === -3) await writeRenewals(db, workspaceId, PORTFOLIO_END - 6, day);
       // Small shards, so candidates come from several, each writing its own range.
       const { runId } = await recomputeWorkspace(db, workspaceId, day, { shardSize: 40 });
-      runs.push({ runId, day });
+      runs.push(await evaluate(runId, day));
     }
   }, 180_000);
   afterAll(async () => db?.close());
 
   it("give each run exactly the fires a pass over its snapshots gives", async () => {
     const fired = new Map<string, number>();
-    for (const { runId, day } of runs) {
+    for (const { runId, day, fires } of runs) {
       const recorded = await db.prisma.playCandidate.count({
-        where: { runId, playKey: { notIn: NO_DATA_KEYS } },
+        where: { runId, playKey: { notIn: [...NO_DATA_KEYS, ...RENEWAL_KEYS] } },
       });
-      const fromShards = await decideFires(
-        db.prisma,
-        workspaceId,
-        { id: playbookId, playbook: PLAYBOOK },
-        runId,
-        day,
-      );
-      const fromSnapshots = await decideFires(
-        db.prisma,
-        workspaceId,
-        { id: null, playbook: PLAYBOOK },
-        runId,
-        day,
-      );
-      expect(fireKeys(fromShards.decided), formatDay(day)).toEqual(fireKeys(fromSnapshots.decided));
+      expect(fireKeys(fires.shards), formatDay(day)).toEqual(fireKeys(fires.snapshots));
       // Each day after the first told crossings from the day before's marks, of this version.
       const stored = { id: playbookId, playbook: PLAYBOOK };
       const candidates = await componentCandidates(db, workspaceId, { runId, day }, stored);
@@ -166,27 +233,16 @@ describe("plays' candidates recorded by the run's shards", () => {
       expect(marks.stored.length).toBeGreaterThan(100);
       // The shards keep fewer accounts than the snapshots hold: not every account, every day.
       expect(recorded).toBeLessThan(150 * 4);
-      for (const d of fromShards.decided) fired.set(d.play.key, (fired.get(d.play.key) ?? 0) + 1);
+      for (const d of fires.shards) fired.set(d.play.key, (fired.get(d.play.key) ?? 0) + 1);
     }
     // The comparison means something only if every kind of play fired during the week.
-    for (const key of ["usage_low", "nps_high", "dip", "slide", ...NO_DATA_KEYS])
+    for (const key of ["usage_low", "nps_high", "dip", "slide", ...NO_DATA_KEYS, ...RENEWAL_KEYS])
       expect(fired.get(key) ?? 0, key).toBeGreaterThan(0);
   });
 
-  /**
-   * The run's no_data candidates, each play's sorted: as its shards recorded them (`playbookId`), or
-   * from the observations (null); and how many rows the shards recorded.
-   */
-  async function noDataCandidates(runId: bigint, day: Day, recordedFor: number | null) {
-    const found = await candidateAccounts(
-      db.prisma,
-      workspaceId,
-      { runId, playbookId: recordedFor },
-      day,
-      NO_DATA_PLAYS,
-    );
-    return NO_DATA_KEYS.map((k) => [...(found.get(k) ?? [])].sort((a, b) => a - b));
-  }
+  /** The run's no_data candidates (from the observations: null); and how many rows the shards recorded. */
+  const noDataCandidates = (runId: bigint, day: Day, recordedFor: number | null) =>
+    candidatesOf(NO_DATA_PLAYS, runId, day, recordedFor);
   const recordedNoData = (runId: bigint) =>
     db.prisma.playCandidate.count({ where: { runId, playKey: { in: NO_DATA_KEYS } } });
 
@@ -198,6 +254,31 @@ describe("plays' candidates recorded by the run's shards", () => {
       expect(await recordedNoData(runId), formatDay(day)).toBe(fromSql.flat().length);
       expect(fromSql.flat().length, formatDay(day)).toBeGreaterThan(0);
     }
+  });
+
+  it("hold exactly the renewal candidates the SQL finds, each day: windows entered and bands changed", async () => {
+    // Of the days after the first (each with a snapshot the day before): candidates whose renewal
+    // entered the window today, and those inside it already whose band changed.
+    let entered = 0;
+    let changed = 0;
+    for (const { runId, day, renewal } of runs) {
+      expect(renewal.shards, formatDay(day)).toEqual(renewal.sql);
+      // The shards' path was taken: their rows are the ones read.
+      const recorded = await db.prisma.playCandidate.count({
+        where: { runId, playKey: { in: RENEWAL_KEYS } },
+      });
+      expect(recorded, formatDay(day)).toBe(renewal.sql.flat().length);
+      if (day === runs[0]!.day) continue;
+      RENEWAL_PLAYS.forEach((play, i) => {
+        const days = "renewal" in play.trigger ? play.trigger.renewal.within_days : 0;
+        for (const id of renewal.sql[i]!) {
+          if (renewal.dates.get(id)! > day - 1 + days) entered++;
+          else changed++;
+        }
+      });
+    }
+    expect(entered).toBeGreaterThan(0);
+    expect(changed).toBeGreaterThan(0);
   });
 
   it("are pruned once a later run is evaluated, and a late evaluation of a pruned run reads the snapshots", async () => {

@@ -46,6 +46,8 @@ const SELECT_SNAPSHOT = `SELECT account_id, to_char(as_of, 'YYYY-MM-DD') AS as_o
 
 /** An account's latest snapshot before a run's day, as the run needs it. */
 export interface PreviousSnapshot {
+  /** Its day: a renewal play's candidacy (domain/plays/run-candidates.ts). */
+  asOf: Day;
   score: number | null;
   band: string;
   /**
@@ -68,12 +70,15 @@ export async function previousSnapshots(
 ): Promise<Map<number, PreviousSnapshot>> {
   const rows = await read<{
     account_id: number;
+    as_of: Day;
     score: number | null;
     band: string;
     components: string;
     play_bounds: string | null;
   }>(
-    `SELECT DISTINCT ON (account_id) account_id, score, band, components::text AS components, play_bounds
+    // The day as an integer (Day), as the domain counts them.
+    `SELECT DISTINCT ON (account_id) account_id, as_of - DATE '1970-01-01' AS as_of, score, band,
+            components::text AS components, play_bounds
      FROM score_snapshots
      WHERE workspace_id = $1 AND account_id BETWEEN $2 AND $3 AND as_of < $4::date
      ORDER BY account_id, as_of DESC`,
@@ -82,7 +87,13 @@ export async function previousSnapshots(
   return new Map(
     rows.map((r) => [
       r.account_id,
-      { score: r.score, band: r.band, componentsJson: r.components, playBounds: r.play_bounds },
+      {
+        asOf: r.as_of,
+        score: r.score,
+        band: r.band,
+        componentsJson: r.components,
+        playBounds: r.play_bounds,
+      },
     ]),
   );
 }

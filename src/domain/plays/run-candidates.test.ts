@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { CATCH_UP_DAYS, type ComponentState, type PlayAccount, type PlayDay } from "./facts.ts";
 import { noDataCandidate, noDataInputs, noDataRollupInputs } from "./no-data-window.ts";
 import { parsePlaybook } from "./parse-playbook.ts";
-import { runCandidatePlays, runCandidates, type ScoredAccount } from "./run-candidates.ts";
+import { renewalCandidate, runCandidatePlays, runCandidates, type ScoredAccount } from "./run-candidates.ts";
 import { evaluateTrigger, scoreMayDrop } from "./triggers.ts";
 import { inputSignature } from "../scoring/window-inputs.ts";
 
@@ -29,6 +29,9 @@ plays:
   - key: quiet_decade
     trigger: { no_data: { metric: logins, days: 3643 } }
     actions: [{ post: { channel: alert_channel, text: x } }]
+  - key: renewing
+    trigger: { renewal: { within_days: 30, bands: [lowest] } }
+    actions: [{ post: { channel: alert_channel, text: x } }]
 `,
   "t.yaml",
 );
@@ -40,9 +43,9 @@ const comps = (usage: number | null, npsRaw: number | null = 0): ComponentState[
 ];
 
 describe("the candidates a shard records", () => {
-  it("keep the component, score_drop and no_data plays only, no_data within an input's longest window", () => {
+  it("keep the component, score_drop, no_data and renewal plays only, no_data within an input's longest window", () => {
     // 3643 + CATCH_UP_DAYS + 1 days is beyond the 3650 an input may span: left to SQL.
-    expect(PLAYS.map((p) => p.key)).toEqual(["usage_low", "nps_raw_high", "slide", "quiet"]);
+    expect(PLAYS.map((p) => p.key)).toEqual(["usage_low", "nps_raw_high", "slide", "quiet", "renewing"]);
     expect(noDataInputs({ metric: "logins", days: 3642 })?.before.window_days).toBe(3650);
   });
 
@@ -184,6 +187,70 @@ describe("a no_data play's candidates from the rollup", () => {
         },
       ),
       { numRuns: 3000 },
+    );
+  });
+});
+
+describe("a renewal play's candidates", () => {
+  const DAY = 20_000;
+  const account = (date: number | null, previous?: { asOf: number; band: string }): ScoredAccount => ({
+    accountId: 1,
+    score: 60,
+    components: comps(50),
+    previous: previous && { score: 60, ...previous, components: () => comps(50) },
+    metrics: {},
+    renewal: { day: DAY, band: "at_risk", date },
+  });
+
+  it("hold a renewal within the window whose window began, or whose band changed, since the snapshot before", () => {
+    const yesterday = { asOf: DAY - 1, band: "at_risk" };
+    // The window's two ends count (BETWEEN); outside it, or no renewal date: none.
+    expect(runCandidates(PLAYS, account(DAY + 30, yesterday))).toEqual(["renewing"]);
+    expect(runCandidates(PLAYS, account(DAY + 29, yesterday))).toEqual([]);
+    expect(runCandidates(PLAYS, account(DAY, undefined))).toEqual(["renewing"]);
+    expect(runCandidates(PLAYS, account(DAY + 31, undefined))).toEqual([]);
+    expect(runCandidates(PLAYS, account(DAY - 1, undefined))).toEqual([]);
+    expect(runCandidates(PLAYS, account(null, undefined))).toEqual([]);
+    // Inside the window at the snapshot before, in the same band: told then already.
+    expect(runCandidates(PLAYS, account(DAY + 10, yesterday))).toEqual([]);
+    expect(runCandidates(PLAYS, account(DAY + 10, { asOf: DAY - 1, band: "healthy" }))).toEqual(["renewing"]);
+    // A snapshot before a gap: the window began in between (as_of + 30 < the renewal date).
+    expect(runCandidates(PLAYS, account(DAY + 10, { asOf: DAY - 20, band: "at_risk" }))).toEqual([]);
+    expect(runCandidates(PLAYS, account(DAY + 10, { asOf: DAY - 21, band: "at_risk" }))).toEqual([
+      "renewing",
+    ]);
+    // Without the renewal's facts (another caller): none.
+    expect(runCandidates(PLAYS, { ...account(DAY), renewal: undefined })).toEqual([]);
+  });
+
+  it("are exactly those play-candidates.ts's SQL finds", () => {
+    // A transcription of the SQL: renewal_date BETWEEN day AND day + D AND (p.as_of IS NULL OR
+    // renewal_date > p.as_of + D OR p.band IS DISTINCT FROM current_band), NULL comparisons false.
+    const sql = (
+      d: number,
+      day: number,
+      band: string,
+      renewal: number | null,
+      p: { asOf: number; band: string } | undefined,
+    ): boolean =>
+      renewal !== null &&
+      day <= renewal &&
+      renewal <= day + d &&
+      (p === undefined || renewal > p.asOf + d || p.band !== band);
+    const bands = fc.constantFrom("healthy", "at_risk", "insufficient_data");
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 0, max: 40_000 }),
+        bands,
+        fc.option(fc.integer({ min: -5, max: 70 })),
+        fc.option(fc.record({ ago: fc.integer({ min: 1, max: 90 }), band: bands }), { nil: undefined }),
+        (d, day, band, offset, p) => {
+          const renewal = offset === null ? null : day + offset;
+          const before = p && { asOf: day - p.ago, band: p.band };
+          expect(renewalCandidate(d, day, band, renewal, before)).toBe(sql(d, day, band, renewal, before));
+        },
+      ),
     );
   });
 });

@@ -1,18 +1,21 @@
 // The plays' candidates a recompute's shard can tell while it holds the day's results in memory:
 // the accounts whose component crossed into a component play's bound, and those whose score fell
 // (the only ones a score_drop play can fire for: triggers.ts scoreMayDrop), and those whose metric went
-// quiet for a no_data play (no-data-window.ts, from the account's rollup). Recorded with the run
-// (play_candidates), they spare the evaluation after the run a second pass over every snapshot of
-// the day and its JSON (BENCHMARKS.md, Plays). The same pure functions as the triggers decide, so the
+// quiet for a no_data play (no-data-window.ts, from the account's rollup), and those whose renewal
+// window began or whose band changed inside it for a renewal play (renewalCandidate). Recorded with
+// the run (play_candidates), they spare the evaluation after the run a second pass over every
+// snapshot of the day and its JSON, or a probe of every renewing account's snapshot before
+// (BENCHMARKS.md, Plays). The same pure functions as the triggers decide, so the
 // shard keeps exactly the accounts the trigger could accept.
 import { crossedFromMarks } from "./bound-marks.ts";
+import type { Day } from "../dates.ts";
 import type { ComponentState } from "./facts.ts";
 import type { Play } from "./schema.ts";
 import { noDataCandidate, noDataInputs } from "./no-data-window.ts";
 import { componentCrossing, scoreMayDrop } from "./triggers.ts";
 
 /** The trigger kinds whose candidates the shards record. */
-export const RUN_CANDIDATE_KINDS = ["component", "score_drop", "no_data"] as const;
+export const RUN_CANDIDATE_KINDS = ["component", "score_drop", "no_data", "renewal"] as const;
 
 /**
  * The plays whose candidates the shards record: those of RUN_CANDIDATE_KINDS, but a no_data play
@@ -39,6 +42,9 @@ export interface ScoredAccount {
      * the component plays' bounds it was in. With them the components are never read.
      */
     bounds?: string | null;
+    /** Its day and band: a renewal play's candidacy (renewalCandidate). */
+    asOf?: Day;
+    band?: string;
     /** Read only when a component is in a bound today (most are not): parsing is the cost. */
     components: () => readonly ComponentState[];
   };
@@ -47,6 +53,25 @@ export interface ScoredAccount {
    * absent, no values: no no_data candidate.
    */
   metrics?: Readonly<Record<string, number | null>>;
+  /** For a renewal play: the day scored, its band today and its renewal date (null: none). */
+  renewal?: { day: Day; band: string; date: Day | null };
+}
+
+/**
+ * A renewal play's candidacy (play-candidates.ts's SQL, exactly): the renewal date within
+ * [day, day + days], and the trigger not held already at the snapshot before in the same band: no
+ * snapshot before, or the window began since (renewal date beyond its day + days), or the band
+ * changed since. The trigger (its bands) then decides.
+ */
+export function renewalCandidate(
+  days: number,
+  day: Day,
+  band: string,
+  renewal: Day | null,
+  before: { asOf: Day; band: string } | undefined,
+): boolean {
+  if (renewal === null || renewal < day || renewal > day + days) return false;
+  return before === undefined || renewal > before.asOf + days || before.band !== band;
 }
 
 /** The plays (of `plays`, run-candidate ones) that could fire for the account: their keys. */
@@ -76,6 +101,13 @@ export function runCandidates(plays: readonly Play[], account: ScoredAccount): s
       if (componentCrossing(t.component, account.components, before)) keys.push(play.key);
     } else if ("no_data" in t) {
       if (noDataCandidate(t.no_data, account.metrics ?? {})) keys.push(play.key);
+    } else if ("renewal" in t) {
+      const r = account.renewal;
+      const p = account.previous;
+      // A snapshot before without its day or band cannot be told from: none is passed by callers.
+      const before =
+        p && p.asOf !== undefined && p.band !== undefined ? { asOf: p.asOf, band: p.band } : undefined;
+      if (r && renewalCandidate(t.renewal.within_days, r.day, r.band, r.date, before)) keys.push(play.key);
     }
   }
   return keys;

@@ -3,8 +3,9 @@
 // accounts' days are read (play-days.ts): each statement keeps out what the trigger would refuse
 // when that is cheap to tell in SQL (an account that sat in a component's bound yesterday too, a
 // renewal already inside its window in the same band). The triggers that look at every account
-// (score_drop, component: its snapshot; no_data: its observations) take what the run's shards recorded
-// of them (run-candidates.ts); when the shards did not, they are read in SQL: the snapshots' in one
+// (score_drop, component: its snapshot; no_data: its observations; renewal: its snapshot before) take
+// what the run's shards recorded of them (run-candidates.ts); when the shards did not, they are read
+// in SQL: the snapshots' in one
 // statement for all their plays, so a playbook with several pays for one pass over the day's
 // snapshots, not one each (BENCHMARKS.md, Plays); no_data's by two probes per account and play.
 import { CATCH_UP_DAYS } from "../../domain/plays/facts.ts";
@@ -93,6 +94,7 @@ export async function candidateAccounts(
       );
       out.set(play.key, new Set(ids));
     } else if ("renewal" in t) {
+      if (recorded && recordedKeys.has(play.key)) return;
       // Within the window today, and not already at the snapshot before in the same band (then the
       // trigger held then too, and was told then): those whose window just began or band changed.
       const ids = await column(
