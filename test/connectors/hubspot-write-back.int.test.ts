@@ -8,12 +8,12 @@ import { HUBSPOT_GROUP, HUBSPOT_PROPERTIES } from "../../src/connectors/write-ba
 import { activeModelForScoring } from "../../src/db/repositories/models.ts";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
 import { SecretBox } from "../../src/security/secret-box.ts";
-import type { WorkspaceSlack } from "../../src/slack/gateway.ts";
 import { addConnector, setWriteBack } from "../../src/services/connectors.ts";
 import { runWriteBack, type WriteBackDeps } from "../../src/services/crm-write-back.ts";
 import { startFakeHubSpot, type FakeHubSpot } from "../fakes/hubspot-api.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { addCrmAccount, addSnapshot } from "../support/scored-account.ts";
+import { recordingSlack } from "../support/recording-slack.ts";
 
 const BATCH = "/crm/v3/objects/companies/batch/update";
 const box = new SecretBox(Buffer.alloc(32, 7));
@@ -187,16 +187,7 @@ describe("HubSpot write-back", () => {
       where: { id: workspaceId },
       data: { settings: { alert_channel: "C0ALERTS" } },
     });
-    const posted: { channel: string; text: string }[] = [];
-    const slack = {
-      forWorkspace: () =>
-        Promise.resolve({
-          postMessage: (m: { channel: string; text: string }) => {
-            posted.push(m);
-            return Promise.resolve({ channel: m.channel, ts: "1.2" });
-          },
-        } as unknown as WorkspaceSlack),
-    };
+    const { posted, slack } = recordingSlack();
     const writeBack = () => runWriteBack({ ...deps(), slack }, connectorId, { workspaceId });
 
     const result = await writeBack();

@@ -6,11 +6,11 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConnectorAuthError, ConnectorConfigError } from "../../src/connectors/contract.ts";
 import { isPermanent, runSync, type SyncDeps } from "../../src/connectors/sync-runner.ts";
 import { ensureWorkspace } from "../../src/db/repositories/workspaces.ts";
-import type { WorkspaceSlack } from "../../src/slack/gateway.ts";
 import { SecretBox } from "../../src/security/secret-box.ts";
 import { addConnector } from "../../src/services/connectors.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { createSourceDatabase, type SourceDatabase } from "../support/source-database.ts";
+import { recordingSlack } from "../support/recording-slack.ts";
 
 const SOURCE_SCHEMA = `
   CREATE TABLE customers (id text PRIMARY KEY, name text, domain text, plan text, updated_at timestamptz NOT NULL);
@@ -270,16 +270,7 @@ describe("the SQL connector", () => {
       where: { id: workspaceId },
       data: { settings: { alert_channel: "C0ALERTS" }, slackTeamId: "T1" },
     });
-    const posted: { channel: string; text: string }[] = [];
-    const slack = {
-      forWorkspace: () =>
-        Promise.resolve({
-          postMessage: (m: { channel: string; text: string }) => {
-            posted.push(m);
-            return Promise.resolve({ channel: m.channel, ts: "1.2" });
-          },
-        } as unknown as WorkspaceSlack),
-    };
+    const { posted, slack } = recordingSlack();
     for (let i = 0; i < 2; i++) {
       const error = await runSync({ ...deps(), slack }, id, { workspaceId, trigger: "test" }).catch(
         (e: unknown) => e,
