@@ -179,7 +179,7 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<number> {
       playbook,
     });
     const t0 = performance.now();
-    const summary = await firePlays(db.prisma, workspace.id, result.runId, now);
+    const summary = await firePlays(db, workspace.id, result.runId, now);
     const playsSeconds = (performance.now() - t0) / 1000;
     log(
       `  plays: ${playsSeconds.toFixed(3)} s for ${summary.evaluated} accounts evaluated, and ` +
@@ -246,7 +246,7 @@ async function shardShareSeconds(
     [workspaceId, runId],
   );
   const { rows: recorded } = await sql.query<{ play_key: string; account_id: number }>(
-    `SELECT play_key, account_id FROM play_candidates WHERE run_id = $1`,
+    `SELECT play_key, unnest(account_ids) AS account_id FROM play_candidates WHERE run_id = $1`,
     [runId],
   );
   const t0 = performance.now();

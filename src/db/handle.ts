@@ -41,3 +41,12 @@ export interface Clients {
   prisma: PrismaClient;
   sql: SqlClient;
 }
+
+/**
+ * A SqlRead on Prisma's raw queries, for a caller that holds only the Prisma client. Rows match the
+ * driver's when the SQL casts as SqlClient.query asks (int8, numeric and dates to int, float8 or text).
+ */
+export const prismaRead =
+  (prisma: PrismaClient): SqlRead =>
+  <T extends object>(text: string, params: readonly unknown[]) =>
+    prisma.$queryRawUnsafe<T[]>(text, ...params);

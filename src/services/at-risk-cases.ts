@@ -45,6 +45,7 @@ import { resolveBands, type CasePlay } from "../domain/plays/case-plays.ts";
 import { accountFacts } from "./account-card.ts";
 import { caseChannel, caseEscalation, loadCasePlan, playOf, type CasePlan } from "./plays/case-plan.ts";
 import { readPlayAccounts } from "./plays/play-accounts.ts";
+import { prismaRead } from "../db/handle.ts";
 
 /** What the cases need of Slack (the gateway provides it; null: Slack is not configured). */
 export interface CaseSlack {
@@ -293,7 +294,7 @@ async function levelOpenings(
     const bands = resolveBands(play.bands, plan.lowest);
     let accountIds: number[] | null = null;
     if (Object.keys(play.when).length > 0) {
-      const accounts = await readPlayAccounts(prisma, workspaceId, { bands }, plan.model);
+      const accounts = await readPlayAccounts(prismaRead(prisma), workspaceId, { bands }, plan.model);
       accountIds = accounts.filter((a) => conditionsHold(play.when, a)).map((a) => a.id);
     }
     openings.push({ play, bands, accountIds });

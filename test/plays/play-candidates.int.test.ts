@@ -136,7 +136,7 @@ afterAll(async () => {
 
 describe("the candidates of a run", () => {
   it("keep every account the triggers fire for, and only those", async () => {
-    const { decided } = await decideFires(db.prisma, workspaceId, { id: null, playbook: PLAYBOOK }, 0n, D);
+    const { decided } = await decideFires(db, workspaceId, { id: null, playbook: PLAYBOOK }, 0n, D);
     const fired = (key: string) =>
       decided
         .filter((d) => d.play.key === key)

@@ -131,7 +131,7 @@ async function answer(name: string, score: number, comment: string | null) {
 
 /** The notification pass as the job runs it: plays, the cases' threads, then the fires' delivery. */
 async function notify(now = NOON, today: Day = D) {
-  const fired = await firePlays(db.prisma, workspaceId, runId, now);
+  const fired = await firePlays(db, workspaceId, runId, now);
   const cases = await reportBandChanges(db.prisma, workspaceId, runId, slack, today, now);
   const delivered = await deliverFires(db.prisma, workspaceId, slack, today, now);
   return { fired, delivered, cases };
@@ -241,7 +241,7 @@ describe("a team's playbook after a run", () => {
     await store(PLAYBOOK.replace("max_per_day: 2", "max_per_day: 1"));
     // Sharp drops decided: Delta (MRR 20,000), Acme (5,000), Gamma (900). The cap of 1 fires Delta's;
     // with the two cases and the two detractors, 5 planned.
-    const first = await firePlays(db.prisma, workspaceId, runId, NOON);
+    const first = await firePlays(db, workspaceId, runId, NOON);
     expect(first).toMatchObject({ planned: 5, capped: 2 });
     const cappedRows = () =>
       db.prisma.playFire.findMany({ where: { workspaceId, status: "capped" }, orderBy: { id: "asc" } });
@@ -263,7 +263,7 @@ describe("a team's playbook after a run", () => {
     await store(PLAYBOOK.replace("max_per_day: 2", "max_per_day: 1").replace("points: 10", "points: 6"));
     await db.prisma.account.update({ where: { id: ids.Beta! }, data: { mrr: 3000 } });
     const later = new Date(NOON.getTime() + 3600_000);
-    const second = await firePlays(db.prisma, workspaceId, runId, later);
+    const second = await firePlays(db, workspaceId, runId, later);
     expect(second).toMatchObject({ planned: 0, held: 0, capped: 1 });
     const rows = await cappedRows();
     expect(rows).toHaveLength(1);
@@ -278,7 +278,7 @@ describe("a team's playbook after a run", () => {
       ),
     ]);
     // `/css plays`: one fire on one account, 3 capped.
-    const listed = await listPlays(db.prisma, workspaceId, { today: D, preview: false });
+    const listed = await listPlays(db, workspaceId, { today: D, preview: false });
     expect(listed.plays.find((p) => p.key === "sharp_drop")).toMatchObject({
       fires: 1,
       accounts: 1,
@@ -296,7 +296,7 @@ describe("a team's playbook after a run", () => {
 
     // The cap raised later that day: the accounts it held back stay held back for the day.
     await store(PLAYBOOK.replace("max_per_day: 2", "max_per_day: 10").replace("points: 10", "points: 6"));
-    const third = await firePlays(db.prisma, workspaceId, runId, new Date(later.getTime() + 3600_000));
+    const third = await firePlays(db, workspaceId, runId, new Date(later.getTime() + 3600_000));
     expect(third).toMatchObject({ planned: 0, capped: 0 });
     expect(await cappedRows()).toEqual(rows);
   });
@@ -543,7 +543,7 @@ plays:
     actions: [ { post: { channel: ${DROPS}, text: "{{account.name}}: {{trigger}}" } } ]
 `;
     await storePlaybookVersion(db.prisma, workspaceId, parsePlaybook(once, "once.yaml"), once, "test");
-    await firePlays(db.prisma, workspaceId, runId, NOON);
+    await firePlays(db, workspaceId, runId, NOON);
     // Slack stores the post, then answers after the client gave up (1 s): the outcome is unknown.
     const impatient = new SlackGateway({
       apiUrl: fake.apiUrl,

@@ -5,22 +5,40 @@ import type { AccountRange } from "./window-aggregates.ts";
 import type { SqlExecute } from "../handle.ts";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 
-/** Replaces the shard's candidates of the run: (play key, account id) pairs. */
+/**
+ * Replaces the shard's candidates of the run ((play key, account id) pairs): one row per play, its
+ * accounts' ids in an array, keyed by the shard's first account id.
+ */
 export async function writeRunCandidates(
   execute: SqlExecute,
   runId: bigint,
   range: AccountRange,
   rows: readonly { playKey: string; accountId: number }[],
 ): Promise<void> {
-  await execute(
-    `DELETE FROM play_candidates WHERE run_id = $1 AND workspace_id = $2 AND account_id BETWEEN $3 AND $4`,
-    [runId, range.workspaceId, range.fromId, range.toId],
-  );
+  await execute(`DELETE FROM play_candidates WHERE run_id = $1 AND workspace_id = $2 AND from_id = $3`, [
+    runId,
+    range.workspaceId,
+    range.fromId,
+  ]);
   if (rows.length === 0) return;
+  const byPlay = new Map<string, number[]>();
+  for (const r of rows) {
+    const ids = byPlay.get(r.playKey);
+    if (ids) ids.push(r.accountId);
+    else byPlay.set(r.playKey, [r.accountId]);
+  }
+  // Each play's ids as an array literal ("{1,2,3}"): arrays of arrays of different lengths cannot be
+  // one SQL parameter.
   await execute(
-    `INSERT INTO play_candidates (run_id, workspace_id, play_key, account_id)
-     SELECT $1, $2, x.k, x.a FROM unnest($3::text[], $4::int[]) AS x(k, a)`,
-    [runId, range.workspaceId, rows.map((r) => r.playKey), rows.map((r) => r.accountId)],
+    `INSERT INTO play_candidates (run_id, workspace_id, from_id, play_key, account_ids)
+     SELECT $1, $2, $3, x.k, x.ids::int[] FROM unnest($4::text[], $5::text[]) AS x(k, ids)`,
+    [
+      runId,
+      range.workspaceId,
+      range.fromId,
+      [...byPlay.keys()],
+      [...byPlay.values()].map((ids) => `{${ids.join(",")}}`),
+    ],
   );
 }
 
@@ -35,12 +53,12 @@ export async function readRunCandidates(
   workspaceId: number,
   run: { runId: bigint; playbookId: number | null },
   playKeys: readonly string[],
-): Promise<{ play_key: string; account_id: number }[] | null> {
+): Promise<{ play_key: string; account_ids: number[] }[] | null> {
   if (run.playbookId === null) return null;
   const rows = await prisma.$queryRawUnsafe<
-    { playbook_id: number | null; play_key: string | null; account_id: number | null }[]
+    { playbook_id: number | null; play_key: string | null; account_ids: number[] | null }[]
   >(
-    `SELECT r.playbook_id, c.play_key, c.account_id FROM recompute_runs r
+    `SELECT r.playbook_id, c.play_key, c.account_ids FROM recompute_runs r
      LEFT JOIN play_candidates c ON c.run_id = r.id AND c.workspace_id = r.workspace_id
                                 AND c.play_key = ANY($3::text[])
      WHERE r.id = $2 AND r.workspace_id = $1`,
@@ -50,7 +68,9 @@ export async function readRunCandidates(
   );
   if (rows[0]?.playbook_id !== run.playbookId) return null;
   return rows.flatMap((r) =>
-    r.play_key === null || r.account_id === null ? [] : [{ play_key: r.play_key, account_id: r.account_id }],
+    r.play_key === null || r.account_ids === null
+      ? []
+      : [{ play_key: r.play_key, account_ids: r.account_ids }],
   );
 }
 

@@ -160,9 +160,11 @@ export type AccountWatch = Prisma.AccountWatchModel
 export type Playbook = Prisma.PlaybookModel
 /**
  * Model PlayCandidate
- * An account a play could fire for after a run, found by the run's shard (component crossings, scores
- * that fell): what the plays' evaluation reads instead of every snapshot of the day again. Only the
- * latest evaluated run's are kept.
+ * The accounts a play could fire for after a run, as one of the run's shards found them (component
+ * crossings, scores that fell, metrics gone quiet, renewals): what the plays' evaluation reads instead
+ * of every snapshot of the day again. One row per shard and play, the accounts' ids in an array: a
+ * row per account was two thirds of the shards' share of the plays at 100,000 accounts (BENCHMARKS.md,
+ * Plays). Only the latest evaluated run's are kept.
  */
 export type PlayCandidate = Prisma.PlayCandidateModel
 /**

@@ -33,14 +33,14 @@ export const notifyBandChanges = defineJob({
   payload: notifyBandChangesPayload,
   attempts: 10,
   backoffMs: 2000,
-  handler: async (p, { prisma, slack, job }) => {
+  handler: async (p, { prisma, sql, slack, job }) => {
     const workspace = await prisma.workspace.findFirst({ where: { id: p.workspaceId, deletedAt: null } });
     if (!workspace) throw new UnrecoverableError(`workspace ${p.workspaceId} no longer exists`);
     const client = slack ? await slack.forWorkspace(workspace) : null;
     const today = workspaceToday(workspace);
     return withSlackFailures(prisma, job, workspace.id, async () => ({
       // Which of the playbook's plays fire for this run (recorded once per play, account and day).
-      plays: p.runId === undefined ? null : await firePlays(prisma, workspace.id, BigInt(p.runId)),
+      plays: p.runId === undefined ? null : await firePlays({ prisma, sql }, workspace.id, BigInt(p.runId)),
       ...(await reportBandChanges(
         prisma,
         workspace.id,

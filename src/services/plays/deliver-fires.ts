@@ -28,6 +28,7 @@ import { DEFAULT_MODEL } from "../../domain/model/default-model.ts";
 import type { ScoringModel } from "../../domain/model/schema.ts";
 import type { Driver } from "../../domain/scoring/explain.ts";
 import { readPlayAccounts } from "./play-accounts.ts";
+import { prismaRead } from "../../db/handle.ts";
 import { actionKind, type Play, type Playbook } from "../../domain/plays/schema.ts";
 import type { Prisma, PrismaClient } from "../../generated/prisma/client.ts";
 import { caseReply } from "../../slack/blocks/at-risk-case.ts";
@@ -178,7 +179,7 @@ async function readAccounts(
   model: ScoringModel,
 ): Promise<Map<number, FireAccount>> {
   const ids = [...new Set(fires.flatMap((f) => (f.account_id === null ? [] : [f.account_id])))];
-  const accounts = await readPlayAccounts(prisma, workspaceId, { ids }, model);
+  const accounts = await readPlayAccounts(prismaRead(prisma), workspaceId, { ids }, model);
   const moves = await prisma.$queryRawUnsafe<{ account_id: number; drivers: Driver[] }[]>(
     `SELECT DISTINCT ON (account_id) account_id, drivers FROM band_changes
      WHERE workspace_id = $1 AND account_id = ANY($2::int[]) ORDER BY account_id, as_of DESC`,

@@ -17,7 +17,7 @@ import { capFires, cooldownAllows, quietUntil } from "../../domain/plays/guards.
 import { triggerKind, type Play, type Playbook, type TriggerKind } from "../../domain/plays/schema.ts";
 import { evaluateTrigger } from "../../domain/plays/triggers.ts";
 import { localDay } from "../../domain/schedule/slots.ts";
-import type { PrismaClient } from "../../generated/prisma/client.ts";
+import type { Clients, SqlClient } from "../../db/handle.ts";
 import { pruneRunCandidates } from "../../db/repositories/play-candidates.ts";
 import { candidateAccounts } from "./play-candidates.ts";
 import { readPlayDays } from "./play-days.ts";
@@ -50,11 +50,12 @@ export interface DecidedFire {
  * of a day before yesterday (a backfill) fires nothing: its news is old.
  */
 export async function firePlays(
-  prisma: PrismaClient,
+  db: Clients,
   workspaceId: number,
   runId: bigint,
   now: Date = new Date(),
 ): Promise<FireSummary> {
+  const { prisma } = db;
   const run = await prisma.recomputeRun.findFirst({ where: { id: runId, workspaceId } });
   if (!run || run.status !== "succeeded") return EMPTY;
   const workspace = await prisma.workspace.findUniqueOrThrow({ where: { id: workspaceId } });
@@ -62,8 +63,8 @@ export async function firePlays(
   const day = dateToDay(run.asOf);
   if (day < localDay(now, settings.timezone) - 1) return EMPTY;
   const active = await activePlaybook(prisma, workspaceId);
-  const { decided, evaluated } = await decideFires(prisma, workspaceId, active, runId, day);
-  const summary = await recordFires(prisma, workspaceId, active.playbook, decided, {
+  const { decided, evaluated } = await decideFires(db, workspaceId, active, runId, day);
+  const summary = await recordFires(db.sql, workspaceId, active.playbook, decided, {
     day,
     runId,
     now,
@@ -78,7 +79,7 @@ export async function firePlays(
  * guards: conditions and triggers only. Also what an admin's preview shows.
  */
 export async function decideFires(
-  prisma: PrismaClient,
+  db: Clients,
   workspaceId: number,
   active: { id: number | null; playbook: Playbook },
   runId: bigint,
@@ -86,6 +87,7 @@ export async function decideFires(
 ): Promise<{ decided: DecidedFire[]; evaluated: number }> {
   const plays = active.playbook.plays.filter((p) => triggerKind(p.trigger) !== "connector_failed");
   if (plays.length === 0) return { decided: [], evaluated: 0 };
+  const { prisma } = db;
   const model = (await findActiveModel(prisma, workspaceId))?.model ?? DEFAULT_MODEL;
   const candidates = await candidateAccounts(
     prisma,
@@ -95,10 +97,10 @@ export async function decideFires(
     plays,
   );
   const ids = [...new Set([...candidates.values()].flatMap((s) => [...s]))];
-  // The accounts and their days are read at once, on two of the pool's connections.
+  // The accounts and their days are read at once, on the pool's connections, through the driver.
   const [accountList, days] = await Promise.all([
-    readPlayAccounts(prisma, workspaceId, { ids }, model),
-    readPlayDays(prisma, workspaceId, ids, day, {
+    readPlayAccounts(db.sql.query, workspaceId, { ids }, model),
+    readPlayDays(db.sql.query, workspaceId, ids, day, {
       scoreDays: Math.max(
         0,
         ...plays.map((p) => ("score_drop" in p.trigger ? p.trigger.score_drop.within_days : 0)),
@@ -140,7 +142,7 @@ function candidatesOf(
  * (the accounts a cap lets through are the ones worth most), and records them.
  */
 export async function recordFires(
-  prisma: PrismaClient,
+  sql: SqlClient,
   workspaceId: number,
   playbook: Playbook,
   decided: readonly DecidedFire[],
@@ -150,8 +152,8 @@ export async function recordFires(
   if (decided.length === 0) return summary;
   const accountIds = [...new Set(decided.map((d) => d.accountId))];
   const [last, today] = await Promise.all([
-    lastFires(prisma, workspaceId, at.day, accountIds),
-    dayOfPlays(prisma, workspaceId, at.day),
+    lastFires(sql, workspaceId, at.day, accountIds),
+    dayOfPlays(sql, workspaceId, at.day),
   ]);
   const held = quietUntil(at.now, at.timezone, playbook.quiet_hours);
   const rows: { play: Play; fire: DecidedFire; status: string }[] = [];
@@ -182,7 +184,7 @@ export async function recordFires(
     if (over.length > 0) capped.push({ play, fires: over });
     summary.capped += over.length;
   }
-  for (const s of await insertFires(prisma, workspaceId, rows, capped, { ...at, held })) {
+  for (const s of await insertFires(sql, workspaceId, rows, capped, { ...at, held })) {
     if (s === "held") summary.held++;
     else summary.planned++;
   }
@@ -194,19 +196,18 @@ export async function recordFires(
  * cap counts, and the accounts its cap held back (the day's capped row).
  */
 async function dayOfPlays(
-  prisma: PrismaClient,
+  sql: SqlClient,
   workspaceId: number,
   day: Day,
 ): Promise<Map<string, { fired: number; capped: Set<number> }>> {
-  const rows = await prisma.$queryRawUnsafe<{ play_key: string; fired: number; capped: number[] | null }[]>(
+  const rows = await sql.query<{ play_key: string; fired: number; capped: number[] | null }>(
     `SELECT play_key,
             count(*) FILTER (WHERE status <> 'capped' AND account_id IS NOT NULL)::int AS fired,
             (array_agg(trigger->'accounts') FILTER (WHERE subject = 'capped'))[1] AS capped
      FROM play_fires
      WHERE workspace_id = $1 AND local_date = $2::date
      GROUP BY play_key`,
-    workspaceId,
-    formatDay(day),
+    [workspaceId, formatDay(day)],
   );
   return new Map(rows.map((r) => [r.play_key, { fired: r.fired, capped: new Set(r.capped ?? []) }]));
 }
@@ -225,14 +226,16 @@ const fireTrigger = (hit: TriggerHit) => ({ kind: hit.kind, summary: hit.summary
  * only the day's summary names.
  */
 async function insertFires(
-  prisma: PrismaClient,
+  sql: SqlClient,
   workspaceId: number,
   rows: readonly { play: Play; fire: DecidedFire; status: string }[],
   capped: readonly { play: Play; fires: readonly DecidedFire[] }[],
   at: { day: Day; runId: bigint | null; held: Date | null },
 ): Promise<string[]> {
   if (rows.length === 0 && capped.length === 0) return [];
-  const inserted = await prisma.$queryRawUnsafe<{ status: string }[]>(
+  // Through the driver: Prisma's raw query turned the 10,000 fires' parameters into JSON and back,
+  // half the statement's time (BENCHMARKS.md, Plays).
+  const inserted = await sql.query<{ status: string }>(
     `WITH capped AS (
        INSERT INTO play_fires (workspace_id, play_key, subject, local_date, run_id, trigger, status)
        SELECT $1, c.play_key, 'capped', $2::date, $3, c.trigger, 'capped'
@@ -253,41 +256,41 @@ async function insertFires(
      ORDER BY r.n
      ON CONFLICT (workspace_id, play_key, subject, local_date) DO NOTHING
      RETURNING status`,
-    workspaceId,
-    formatDay(at.day),
-    at.runId,
-    at.held,
-    rows.map((r) => r.play.key),
-    rows.map((r) => r.fire.accountId),
-    rows.map((r) => JSON.stringify(fireTrigger(r.fire.hit))),
-    rows.map((r) => r.status),
-    capped.map((c) => c.play.key),
-    capped.map((c) =>
-      JSON.stringify({
-        kind: "capped",
-        accounts: c.fires.map((f) => f.accountId),
-        triggers: Object.fromEntries(c.fires.map((f) => [f.accountId, fireTrigger(f.hit)])),
-      }),
-    ),
+    [
+      workspaceId,
+      formatDay(at.day),
+      at.runId,
+      at.held,
+      rows.map((r) => r.play.key),
+      rows.map((r) => r.fire.accountId),
+      rows.map((r) => JSON.stringify(fireTrigger(r.fire.hit))),
+      rows.map((r) => r.status),
+      capped.map((c) => c.play.key),
+      capped.map((c) =>
+        JSON.stringify({
+          kind: "capped",
+          accounts: c.fires.map((f) => f.accountId),
+          triggers: Object.fromEntries(c.fires.map((f) => [f.accountId, fireTrigger(f.hit)])),
+        }),
+      ),
+    ],
   );
   return inserted.map((r) => r.status);
 }
 
 /** Each play's last fire day per account ("key\0accountId" -> day), within the longest cooldown. */
 async function lastFires(
-  prisma: PrismaClient,
+  sql: SqlClient,
   workspaceId: number,
   day: Day,
   accountIds: readonly number[],
 ): Promise<Map<string, Day>> {
-  const rows = await prisma.$queryRawUnsafe<{ play_key: string; account_id: number; last: Date }[]>(
-    `SELECT play_key, account_id, max(local_date) AS last FROM play_fires
+  const rows = await sql.query<{ play_key: string; account_id: number; last: Day }>(
+    `SELECT play_key, account_id, max(local_date) - DATE '1970-01-01' AS last FROM play_fires
      WHERE workspace_id = $1 AND account_id = ANY($3::int[]) AND local_date > $2::date - 366
        AND status <> 'capped'
      GROUP BY play_key, account_id`,
-    workspaceId,
-    formatDay(day),
-    [...accountIds],
+    [workspaceId, formatDay(day), [...accountIds]],
   );
-  return new Map(rows.map((r) => [`${r.play_key}\u0000${r.account_id}`, dateToDay(r.last)]));
+  return new Map(rows.map((r) => [`${r.play_key}\u0000${r.account_id}`, r.last]));
 }

@@ -12,6 +12,7 @@ import {
 } from "../../domain/plays/describe-playbook.ts";
 import { triggerKind, type Action, type Playbook } from "../../domain/plays/schema.ts";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
+import type { Clients } from "../../db/handle.ts";
 import { decideFires } from "./fire-plays.ts";
 
 /** How many days back the fire counts reach, today included. */
@@ -56,14 +57,15 @@ export interface PlaysView {
 }
 
 export async function listPlays(
-  prisma: PrismaClient,
+  db: Clients,
   workspaceId: number,
   options: { today: Day; preview: boolean },
 ): Promise<PlaysView> {
+  const { prisma } = db;
   const active = await activePlaybook(prisma, workspaceId);
   const from = options.today - (FIRE_WINDOW_DAYS - 1);
   const counts = await fireCounts(prisma, workspaceId, from, options.today);
-  const preview = options.preview ? await previewFires(prisma, workspaceId, active) : null;
+  const preview = options.preview ? await previewFires(db, workspaceId, active) : null;
   return {
     playbook: { name: active.playbook.name, version: active.version, isDefault: active.isDefault },
     from,
@@ -130,10 +132,11 @@ async function fireCounts(
  * and trigger only (decideFires), so cooldowns, daily caps and quiet hours still apply on top.
  */
 async function previewFires(
-  prisma: PrismaClient,
+  db: Clients,
   workspaceId: number,
   active: { id: number | null; playbook: Playbook },
 ): Promise<{ asOf?: Day; plays: Map<string, PlayPreview> }> {
+  const { prisma } = db;
   const { playbook } = active;
   const run = await prisma.recomputeRun.findFirst({
     where: { workspaceId, status: "succeeded" },
@@ -142,7 +145,7 @@ async function previewFires(
   });
   if (!run) return { plays: new Map() };
   const asOf = dateToDay(run.asOf);
-  const { decided } = await decideFires(prisma, workspaceId, active, run.id, asOf);
+  const { decided } = await decideFires(db, workspaceId, active, run.id, asOf);
   const ids = [...new Set(decided.map((d) => d.accountId))];
   const ranked = await prisma.$queryRawUnsafe<{ id: number; name: string }[]>(
     `SELECT id, name FROM accounts WHERE workspace_id = $1 AND id = ANY($2::int[])

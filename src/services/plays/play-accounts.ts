@@ -1,9 +1,8 @@
 // Accounts as plays see them (domain/plays/facts.ts PlayAccount), read in one statement.
-import { dateToDay } from "../../domain/dates.ts";
 import { resolveSegment } from "../../domain/model/resolve-segment.ts";
 import type { ScoringModel } from "../../domain/model/schema.ts";
 import type { PlayAccount } from "../../domain/plays/facts.ts";
-import type { PrismaClient } from "../../generated/prisma/client.ts";
+import type { SqlRead } from "../../db/handle.ts";
 
 interface AccountRow {
   id: number;
@@ -15,8 +14,9 @@ interface AccountRow {
   owner_slack_user_id: string | null;
   mrr: string | null;
   seats: number | null;
-  renewal_date: Date | null;
-  customer_since: Date | null;
+  /** Days (domain/dates.ts Day), as the SQL gives them. */
+  renewal_day: number | null;
+  customer_since_day: number | null;
   current_band: string | null;
   current_score: number | null;
 }
@@ -38,8 +38,8 @@ export function toPlayAccount(row: AccountRow, model: ScoringModel): PlayAccount
     ownerSlackUserId: row.owner_slack_user_id,
     mrr: row.mrr === null ? null : Number(row.mrr),
     seats: row.seats,
-    renewalDate: row.renewal_date ? dateToDay(row.renewal_date) : null,
-    customerSince: row.customer_since ? dateToDay(row.customer_since) : null,
+    renewalDate: row.renewal_day,
+    customerSince: row.customer_since_day,
     band: row.current_band,
     score: row.current_score,
     lowestBand: lowestBand(model, row.segment),
@@ -48,24 +48,25 @@ export function toPlayAccount(row: AccountRow, model: ScoringModel): PlayAccount
 
 /**
  * The workspace's active accounts as plays see them: those with the given ids, or those now in one
- * of the given bands.
+ * of the given bands. Through the driver after a run (`db.sql.query`: thousands of rows, which
+ * Prisma's raw query converts twice), or `prismaRead(prisma)`.
  */
 export async function readPlayAccounts(
-  prisma: PrismaClient,
+  read: SqlRead,
   workspaceId: number,
   filter: { ids: readonly number[] } | { bands: readonly string[] },
   model: ScoringModel,
 ): Promise<PlayAccount[]> {
   const byIds = "ids" in filter;
-  const rows = await prisma.$queryRawUnsafe<AccountRow[]>(
+  const rows = await read<AccountRow>(
     `SELECT id, external_id, name, domain, segment, owner, owner_slack_user_id, mrr::text AS mrr, seats,
-            renewal_date, customer_since, current_band, current_score
+            renewal_date - DATE '1970-01-01' AS renewal_day,
+            customer_since - DATE '1970-01-01' AS customer_since_day, current_band, current_score
      FROM accounts
      WHERE workspace_id = $1 AND status = 'active'
        AND ${byIds ? "id = ANY($2::int[])" : "current_band = ANY($2::text[])"}
      ORDER BY id`,
-    workspaceId,
-    byIds ? [...filter.ids] : [...filter.bands],
+    [workspaceId, byIds ? [...filter.ids] : [...filter.bands]],
   );
   return rows.map((r) => toPlayAccount(r, model));
 }

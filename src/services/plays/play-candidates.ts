@@ -39,10 +39,14 @@ export async function candidateAccounts(
   // snapshots (a playbook set during the run, a run evaluated late, a preview of the default).
   const recordedKeys = new Set(runCandidatePlays(plays).map((p) => p.key));
   const recorded = await readRunCandidates(prisma, workspaceId, run, [...recordedKeys]);
+  for (const r of recorded ?? []) {
+    const set = out.get(r.play_key);
+    if (set) for (const id of r.account_ids) set.add(id);
+  }
   // Otherwise the component pass is the longest statement (it parses every snapshot's components):
   // it runs on one of the pool's connections while the others run on the others.
   const scanned = recorded
-    ? Promise.resolve(recorded)
+    ? Promise.resolve([])
     : Promise.all([
         componentCrossings(prisma, workspaceId, asOf, plays.filter(isKind("component"))),
         scoreDrops(prisma, workspaceId, asOf, plays.filter(isKind("score_drop"))),

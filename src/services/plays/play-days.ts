@@ -2,7 +2,8 @@
 // accounts a run may have made news of: the candidates play-candidates.ts chose per trigger (a
 // superset of those it fires for); the pure trigger then decides, so the live run and `plays test`
 // share one definition.
-import { dateToDay, formatDay, type Day } from "../../domain/dates.ts";
+import { formatDay, type Day } from "../../domain/dates.ts";
+import type { SqlRead } from "../../db/handle.ts";
 import {
   answerIsNew,
   CATCH_UP_DAYS,
@@ -11,7 +12,6 @@ import {
   type SurveyAnswer,
 } from "../../domain/plays/facts.ts";
 import type { SurveyKind } from "../../domain/records.ts";
-import type { PrismaClient } from "../../generated/prisma/client.ts";
 
 type Components = { key: string; raw: number | null; score: number | null }[] | null;
 
@@ -19,7 +19,8 @@ type Components = { key: string; raw: number | null; score: number | null }[] | 
 interface DayRow {
   account_id: number;
   components: Components;
-  previous_as_of: Date | null;
+  /** A Day, as the SQL gives it. */
+  previous_as_of: number | null;
   previous_score: number | null;
   previous_band: string | null;
   previous_components: Components;
@@ -34,10 +35,11 @@ interface DayRow {
  * `componentsOf` (component; the others get none), the last observations for `observedOf`
  * (no_data; the others have none) and the answers for `answersOf` (survey_answer; the others have
  * none). Reading all of them for each of 10,353 candidates took 3.9 s, 0.5-1 s this way
- * (BENCHMARKS.md, Plays).
+ * (BENCHMARKS.md, Plays). Read through the driver (`db.sql.query`): Prisma's raw queries convert the
+ * tens of thousands of rows twice.
  */
 export async function readPlayDays(
-  prisma: PrismaClient,
+  read: SqlRead,
   workspaceId: number,
   accountIds: readonly number[],
   day: Day,
@@ -59,45 +61,39 @@ export async function readPlayDays(
   // Five independent reads, at once on the pool's connections (the longest, the score histories,
   // sets the time rather than their sum).
   const [rows, history, changes, lastObserved, answers] = await Promise.all([
-    prisma.$queryRawUnsafe<DayRow[]>(
+    read<DayRow>(
       `SELECT s.account_id, s.score, CASE WHEN s.account_id = ANY($4::int[]) THEN s.components END AS components,
-              p.as_of AS previous_as_of, p.score AS previous_score, p.band AS previous_band,
+              p.as_of - DATE '1970-01-01' AS previous_as_of, p.score AS previous_score, p.band AS previous_band,
               CASE WHEN s.account_id = ANY($4::int[]) THEN p.components END AS previous_components
        FROM score_snapshots s
        LEFT JOIN LATERAL (SELECT p.as_of, p.score, p.band, p.components FROM score_snapshots p
                           WHERE p.account_id = s.account_id AND p.as_of < $3::date
                           ORDER BY p.as_of DESC LIMIT 1) p ON true
        WHERE s.workspace_id = $1 AND s.account_id = ANY($2::int[]) AND s.as_of = $3::date`,
-      workspaceId,
-      ids,
-      asOf,
-      [...options.componentsOf],
+      [workspaceId, ids, asOf, [...options.componentsOf]],
     ),
-    readScores(prisma, workspaceId, [...options.scoresOf], day, options.scoreDays),
-    prisma.$queryRawUnsafe<
-      {
-        account_id: number;
-        from_band: string | null;
-        to_band: string;
-        from_score: number | null;
-        to_score: number | null;
-      }[]
-    >(
+    readScores(read, workspaceId, [...options.scoresOf], day, options.scoreDays),
+    read<{
+      account_id: number;
+      from_band: string | null;
+      to_band: string;
+      from_score: number | null;
+      to_score: number | null;
+    }>(
       `SELECT account_id, from_band, to_band, from_score, to_score FROM band_changes
        WHERE workspace_id = $1 AND account_id = ANY($2::int[]) AND as_of = $3::date`,
-      workspaceId,
-      ids,
-      asOf,
+      [workspaceId, ids, asOf],
     ),
-    readLastObserved(prisma, workspaceId, [...options.observedOf], day, options.metrics),
-    options.answersOf.size === 0 ? [] : readAnswers(prisma, workspaceId, [...options.answersOf], day, day),
+    readLastObserved(read, workspaceId, [...options.observedOf], day, options.metrics),
+    options.answersOf.size === 0 ? [] : readAnswers(read, workspaceId, [...options.answersOf], day, day),
   ]);
   const changeOf = new Map(changes.map((c) => [c.account_id, c]));
   for (const row of rows) {
     const id = row.account_id;
-    const previousDay = row.previous_as_of ? dateToDay(row.previous_as_of) : null;
+    const previousDay = row.previous_as_of;
     const change = changeOf.get(id);
     const today = { day, score: row.score };
+    // The days of the window before the day; without one, the snapshot before (older than the window).
     const scores =
       history.get(id)?.concat(today) ??
       (previousDay === null ? [today] : [{ day: previousDay, score: row.previous_score }, today]);
@@ -121,11 +117,12 @@ export async function readPlayDays(
 }
 
 /**
- * The scores before `day` of each account: those of the `scoreDays` days before, and the last one
- * before those when none falls within (the snapshot before, which the triggers compare with).
+ * The scores of each account on the days of the window before `day` (within_days + 2 of them: the
+ * day's window and that of the evaluation before, a day earlier). An account with none there has its
+ * snapshot before, older, as readPlayDays reads it: the one the triggers compare with.
  */
 async function readScores(
-  prisma: PrismaClient,
+  read: SqlRead,
   workspaceId: number,
   ids: number[],
   day: Day,
@@ -133,23 +130,17 @@ async function readScores(
 ): Promise<Map<number, { day: Day; score: number | null }[]>> {
   const out = new Map<number, { day: Day; score: number | null }[]>();
   if (ids.length === 0) return out;
-  const rows = await prisma.$queryRawUnsafe<{ account_id: number; as_of: Date; score: number | null }[]>(
-    `SELECT account_id, as_of, score FROM score_snapshots s
+  const rows = await read<{ account_id: number; day: number; score: number | null }>(
+    `SELECT account_id, as_of - DATE '1970-01-01' AS day, score FROM score_snapshots
      WHERE workspace_id = $1 AND account_id = ANY($2::int[]) AND as_of < $3::date
-       AND (as_of > $3::date - $4::int
-            OR as_of = (SELECT max(p.as_of) FROM score_snapshots p
-                        WHERE p.account_id = s.account_id AND p.as_of < $3::date))
+       AND as_of > $3::date - $4::int
      ORDER BY account_id, as_of`,
-    workspaceId,
-    ids,
-    formatDay(day),
-    // The window of the day and that of the evaluation before (a day earlier): within_days + 2.
-    Math.max(scoreDays, 1) + 2,
+    [workspaceId, ids, formatDay(day), Math.max(scoreDays, 1) + 2],
   );
   for (const r of rows) {
-    const list = out.get(r.account_id) ?? [];
-    list.push({ day: dateToDay(r.as_of), score: r.score });
-    out.set(r.account_id, list);
+    const list = out.get(r.account_id);
+    if (list) list.push({ day: r.day, score: r.score });
+    else out.set(r.account_id, [{ day: r.day, score: r.score }]);
   }
   return out;
 }
@@ -172,7 +163,7 @@ export const toBandChange = (change: {
 });
 
 async function readLastObserved(
-  prisma: PrismaClient,
+  read: SqlRead,
   workspaceId: number,
   ids: number[],
   day: Day,
@@ -182,20 +173,17 @@ async function readLastObserved(
   if (metrics.length === 0) return out;
   // The last observation of each (account, metric) by the observations' key, newest first: one
   // probe each, not every observation of the account's history grouped.
-  const rows = await prisma.$queryRawUnsafe<{ account_id: number; metric: string; last: Date }[]>(
-    `SELECT a.id AS account_id, m.metric, o.observed_on AS last
+  const rows = await read<{ account_id: number; metric: string; last: number }>(
+    `SELECT a.id AS account_id, m.metric, o.observed_on - DATE '1970-01-01' AS last
      FROM unnest($2::int[]) AS a(id) CROSS JOIN unnest($3::text[]) AS m(metric)
      CROSS JOIN LATERAL (SELECT o.observed_on FROM metric_observations o
                          WHERE o.account_id = a.id AND o.metric = m.metric AND o.observed_on <= $4::date
                            AND o.workspace_id = $1
                          ORDER BY o.observed_on DESC LIMIT 1) o`,
-    workspaceId,
-    ids,
-    [...metrics],
-    formatDay(day),
+    [workspaceId, ids, [...metrics], formatDay(day)],
   );
   for (const id of ids) out.set(id, Object.fromEntries(metrics.map((m) => [m, null])));
-  for (const r of rows) out.get(r.account_id)![r.metric] = dateToDay(r.last);
+  for (const r of rows) out.get(r.account_id)![r.metric] = r.last;
   return out;
 }
 
@@ -205,38 +193,36 @@ async function readLastObserved(
  * read them here, then keep each day's with answerIsNew.
  */
 export async function readAnswers(
-  prisma: PrismaClient,
+  read: SqlRead,
   workspaceId: number,
   ids: readonly number[],
   from: Day,
   to: Day,
 ): Promise<(SurveyAnswer & { accountId: number })[]> {
-  const rows = await prisma.$queryRawUnsafe<
-    {
-      id: bigint;
-      account_id: number;
-      survey: SurveyKind;
-      score: number;
-      comment: string | null;
-      responded_at: Date;
-    }[]
-  >(
-    `SELECT id, account_id, survey::text AS survey, score, comment, responded_at FROM survey_responses
+  const rows = await read<{
+    id: string;
+    account_id: number;
+    survey: SurveyKind;
+    score: number;
+    comment: string | null;
+    /** A Day (UTC), as the SQL gives it. */
+    responded_day: number;
+  }>(
+    `SELECT id::text AS id, account_id, survey::text AS survey, score, comment,
+            (responded_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01' AS responded_day
+     FROM survey_responses
      WHERE workspace_id = $1 AND account_id = ANY($2::int[])
        AND responded_at >= ($3::date - ${CATCH_UP_DAYS})::timestamptz
        AND responded_at < ($4::date + 1)::timestamptz
      ORDER BY responded_at, id`,
-    workspaceId,
-    [...ids],
-    formatDay(from),
-    formatDay(to),
+    [workspaceId, [...ids], formatDay(from), formatDay(to)],
   );
   return rows.map((r) => ({
     accountId: r.account_id,
-    id: String(r.id),
+    id: r.id,
     survey: r.survey,
     score: r.score,
     comment: r.comment,
-    respondedOn: dateToDay(r.responded_at),
+    respondedOn: r.responded_day,
   }));
 }

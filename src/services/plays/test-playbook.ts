@@ -28,6 +28,7 @@ import { connectorFailedHit, evaluateTrigger } from "../../domain/plays/triggers
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 import { toPlayAccount } from "./play-accounts.ts";
 import { readAnswers, toBandChange, toComponents } from "./play-days.ts";
+import { prismaRead } from "../../db/handle.ts";
 
 /** Accounts evaluated together: their history is read in a few statements. */
 const CHUNK = 2000;
@@ -57,7 +58,8 @@ export async function testPlaybook(
     (Parameters<typeof toPlayAccount>[0] & { churned_at: Date | null })[]
   >(
     `SELECT id, external_id, name, domain, segment, owner, owner_slack_user_id, mrr::text AS mrr, seats,
-            renewal_date, customer_since, current_band, current_score, churned_at
+            renewal_date - DATE '1970-01-01' AS renewal_day,
+            customer_since - DATE '1970-01-01' AS customer_since_day, current_band, current_score, churned_at
      FROM accounts WHERE workspace_id = $1 ORDER BY id`,
     workspaceId,
   );
@@ -161,7 +163,7 @@ async function readHistory(
     from,
     to,
   );
-  const answers = (await readAnswers(prisma, workspaceId, ids, o.from, o.to)).map((a) => ({
+  const answers = (await readAnswers(prismaRead(prisma), workspaceId, ids, o.from, o.to)).map((a) => ({
     ...a,
     account_id: a.accountId,
   }));

@@ -493,8 +493,9 @@ export type PlaybookScalarFieldEnum = (typeof PlaybookScalarFieldEnum)[keyof typ
 export const PlayCandidateScalarFieldEnum = {
   runId: 'runId',
   workspaceId: 'workspaceId',
+  fromId: 'fromId',
   playKey: 'playKey',
-  accountId: 'accountId'
+  accountIds: 'accountIds'
 } as const
 
 export type PlayCandidateScalarFieldEnum = (typeof PlayCandidateScalarFieldEnum)[keyof typeof PlayCandidateScalarFieldEnum]

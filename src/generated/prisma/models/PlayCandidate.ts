@@ -14,9 +14,11 @@ import type * as Prisma from "../internal/prismaNamespace.ts"
 
 /**
  * Model PlayCandidate
- * An account a play could fire for after a run, found by the run's shard (component crossings, scores
- * that fell): what the plays' evaluation reads instead of every snapshot of the day again. Only the
- * latest evaluated run's are kept.
+ * The accounts a play could fire for after a run, as one of the run's shards found them (component
+ * crossings, scores that fell, metrics gone quiet, renewals): what the plays' evaluation reads instead
+ * of every snapshot of the day again. One row per shard and play, the accounts' ids in an array: a
+ * row per account was two thirds of the shards' share of the plays at 100,000 accounts (BENCHMARKS.md,
+ * Plays). Only the latest evaluated run's are kept.
  */
 export type PlayCandidateModel = runtime.Types.Result.DefaultSelection<Prisma.$PlayCandidatePayload>
 
@@ -31,34 +33,37 @@ export type AggregatePlayCandidate = {
 export type PlayCandidateAvgAggregateOutputType = {
   runId: number | null
   workspaceId: number | null
-  accountId: number | null
+  fromId: number | null
+  accountIds: number | null
 }
 
 export type PlayCandidateSumAggregateOutputType = {
   runId: bigint | null
   workspaceId: number | null
-  accountId: number | null
+  fromId: number | null
+  accountIds: number[]
 }
 
 export type PlayCandidateMinAggregateOutputType = {
   runId: bigint | null
   workspaceId: number | null
+  fromId: number | null
   playKey: string | null
-  accountId: number | null
 }
 
 export type PlayCandidateMaxAggregateOutputType = {
   runId: bigint | null
   workspaceId: number | null
+  fromId: number | null
   playKey: string | null
-  accountId: number | null
 }
 
 export type PlayCandidateCountAggregateOutputType = {
   runId: number
   workspaceId: number
+  fromId: number
   playKey: number
-  accountId: number
+  accountIds: number
   _all: number
 }
 
@@ -66,34 +71,37 @@ export type PlayCandidateCountAggregateOutputType = {
 export type PlayCandidateAvgAggregateInputType = {
   runId?: true
   workspaceId?: true
-  accountId?: true
+  fromId?: true
+  accountIds?: true
 }
 
 export type PlayCandidateSumAggregateInputType = {
   runId?: true
   workspaceId?: true
-  accountId?: true
+  fromId?: true
+  accountIds?: true
 }
 
 export type PlayCandidateMinAggregateInputType = {
   runId?: true
   workspaceId?: true
+  fromId?: true
   playKey?: true
-  accountId?: true
 }
 
 export type PlayCandidateMaxAggregateInputType = {
   runId?: true
   workspaceId?: true
+  fromId?: true
   playKey?: true
-  accountId?: true
 }
 
 export type PlayCandidateCountAggregateInputType = {
   runId?: true
   workspaceId?: true
+  fromId?: true
   playKey?: true
-  accountId?: true
+  accountIds?: true
   _all?: true
 }
 
@@ -186,8 +194,9 @@ export type PlayCandidateGroupByArgs<ExtArgs extends runtime.Types.Extensions.In
 export type PlayCandidateGroupByOutputType = {
   runId: bigint
   workspaceId: number
+  fromId: number
   playKey: string
-  accountId: number
+  accountIds: number[]
   _count: PlayCandidateCountAggregateOutputType | null
   _avg: PlayCandidateAvgAggregateOutputType | null
   _sum: PlayCandidateSumAggregateOutputType | null
@@ -216,36 +225,40 @@ export type PlayCandidateWhereInput = {
   NOT?: Prisma.PlayCandidateWhereInput | Prisma.PlayCandidateWhereInput[]
   runId?: Prisma.BigIntFilter<"PlayCandidate"> | bigint | number
   workspaceId?: Prisma.IntFilter<"PlayCandidate"> | number
+  fromId?: Prisma.IntFilter<"PlayCandidate"> | number
   playKey?: Prisma.StringFilter<"PlayCandidate"> | string
-  accountId?: Prisma.IntFilter<"PlayCandidate"> | number
+  accountIds?: Prisma.IntNullableListFilter<"PlayCandidate">
   run?: Prisma.XOR<Prisma.RecomputeRunScalarRelationFilter, Prisma.RecomputeRunWhereInput>
 }
 
 export type PlayCandidateOrderByWithRelationInput = {
   runId?: Prisma.SortOrder
   workspaceId?: Prisma.SortOrder
+  fromId?: Prisma.SortOrder
   playKey?: Prisma.SortOrder
-  accountId?: Prisma.SortOrder
+  accountIds?: Prisma.SortOrder
   run?: Prisma.RecomputeRunOrderByWithRelationInput
 }
 
 export type PlayCandidateWhereUniqueInput = Prisma.AtLeast<{
-  runId_playKey_accountId?: Prisma.PlayCandidateRunIdPlayKeyAccountIdCompoundUniqueInput
+  runId_fromId_playKey?: Prisma.PlayCandidateRunIdFromIdPlayKeyCompoundUniqueInput
   AND?: Prisma.PlayCandidateWhereInput | Prisma.PlayCandidateWhereInput[]
   OR?: Prisma.PlayCandidateWhereInput[]
   NOT?: Prisma.PlayCandidateWhereInput | Prisma.PlayCandidateWhereInput[]
   runId?: Prisma.BigIntFilter<"PlayCandidate"> | bigint | number
   workspaceId?: Prisma.IntFilter<"PlayCandidate"> | number
+  fromId?: Prisma.IntFilter<"PlayCandidate"> | number
   playKey?: Prisma.StringFilter<"PlayCandidate"> | string
-  accountId?: Prisma.IntFilter<"PlayCandidate"> | number
+  accountIds?: Prisma.IntNullableListFilter<"PlayCandidate">
   run?: Prisma.XOR<Prisma.RecomputeRunScalarRelationFilter, Prisma.RecomputeRunWhereInput>
-}, "runId_playKey_accountId">
+}, "runId_fromId_playKey">
 
 export type PlayCandidateOrderByWithAggregationInput = {
   runId?: Prisma.SortOrder
   workspaceId?: Prisma.SortOrder
+  fromId?: Prisma.SortOrder
   playKey?: Prisma.SortOrder
-  accountId?: Prisma.SortOrder
+  accountIds?: Prisma.SortOrder
   _count?: Prisma.PlayCandidateCountOrderByAggregateInput
   _avg?: Prisma.PlayCandidateAvgOrderByAggregateInput
   _max?: Prisma.PlayCandidateMaxOrderByAggregateInput
@@ -259,56 +272,64 @@ export type PlayCandidateScalarWhereWithAggregatesInput = {
   NOT?: Prisma.PlayCandidateScalarWhereWithAggregatesInput | Prisma.PlayCandidateScalarWhereWithAggregatesInput[]
   runId?: Prisma.BigIntWithAggregatesFilter<"PlayCandidate"> | bigint | number
   workspaceId?: Prisma.IntWithAggregatesFilter<"PlayCandidate"> | number
+  fromId?: Prisma.IntWithAggregatesFilter<"PlayCandidate"> | number
   playKey?: Prisma.StringWithAggregatesFilter<"PlayCandidate"> | string
-  accountId?: Prisma.IntWithAggregatesFilter<"PlayCandidate"> | number
+  accountIds?: Prisma.IntNullableListFilter<"PlayCandidate">
 }
 
 export type PlayCandidateCreateInput = {
   workspaceId: number
+  fromId: number
   playKey: string
-  accountId: number
+  accountIds?: Prisma.PlayCandidateCreateaccountIdsInput | number[]
   run: Prisma.RecomputeRunCreateNestedOneWithoutCandidatesInput
 }
 
 export type PlayCandidateUncheckedCreateInput = {
   runId: bigint | number
   workspaceId: number
+  fromId: number
   playKey: string
-  accountId: number
+  accountIds?: Prisma.PlayCandidateCreateaccountIdsInput | number[]
 }
 
 export type PlayCandidateUpdateInput = {
   workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
+  fromId?: Prisma.IntFieldUpdateOperationsInput | number
   playKey?: Prisma.StringFieldUpdateOperationsInput | string
-  accountId?: Prisma.IntFieldUpdateOperationsInput | number
+  accountIds?: Prisma.PlayCandidateUpdateaccountIdsInput | number[]
   run?: Prisma.RecomputeRunUpdateOneRequiredWithoutCandidatesNestedInput
 }
 
 export type PlayCandidateUncheckedUpdateInput = {
   runId?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
+  fromId?: Prisma.IntFieldUpdateOperationsInput | number
   playKey?: Prisma.StringFieldUpdateOperationsInput | string
-  accountId?: Prisma.IntFieldUpdateOperationsInput | number
+  accountIds?: Prisma.PlayCandidateUpdateaccountIdsInput | number[]
 }
 
 export type PlayCandidateCreateManyInput = {
   runId: bigint | number
   workspaceId: number
+  fromId: number
   playKey: string
-  accountId: number
+  accountIds?: Prisma.PlayCandidateCreateaccountIdsInput | number[]
 }
 
 export type PlayCandidateUpdateManyMutationInput = {
   workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
+  fromId?: Prisma.IntFieldUpdateOperationsInput | number
   playKey?: Prisma.StringFieldUpdateOperationsInput | string
-  accountId?: Prisma.IntFieldUpdateOperationsInput | number
+  accountIds?: Prisma.PlayCandidateUpdateaccountIdsInput | number[]
 }
 
 export type PlayCandidateUncheckedUpdateManyInput = {
   runId?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
   workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
+  fromId?: Prisma.IntFieldUpdateOperationsInput | number
   playKey?: Prisma.StringFieldUpdateOperationsInput | string
-  accountId?: Prisma.IntFieldUpdateOperationsInput | number
+  accountIds?: Prisma.PlayCandidateUpdateaccountIdsInput | number[]
 }
 
 export type PlayCandidateListRelationFilter = {
@@ -321,43 +342,46 @@ export type PlayCandidateOrderByRelationAggregateInput = {
   _count?: Prisma.SortOrder
 }
 
-export type PlayCandidateRunIdPlayKeyAccountIdCompoundUniqueInput = {
+export type PlayCandidateRunIdFromIdPlayKeyCompoundUniqueInput = {
   runId: bigint | number
+  fromId: number
   playKey: string
-  accountId: number
 }
 
 export type PlayCandidateCountOrderByAggregateInput = {
   runId?: Prisma.SortOrder
   workspaceId?: Prisma.SortOrder
+  fromId?: Prisma.SortOrder
   playKey?: Prisma.SortOrder
-  accountId?: Prisma.SortOrder
+  accountIds?: Prisma.SortOrder
 }
 
 export type PlayCandidateAvgOrderByAggregateInput = {
   runId?: Prisma.SortOrder
   workspaceId?: Prisma.SortOrder
-  accountId?: Prisma.SortOrder
+  fromId?: Prisma.SortOrder
+  accountIds?: Prisma.SortOrder
 }
 
 export type PlayCandidateMaxOrderByAggregateInput = {
   runId?: Prisma.SortOrder
   workspaceId?: Prisma.SortOrder
+  fromId?: Prisma.SortOrder
   playKey?: Prisma.SortOrder
-  accountId?: Prisma.SortOrder
 }
 
 export type PlayCandidateMinOrderByAggregateInput = {
   runId?: Prisma.SortOrder
   workspaceId?: Prisma.SortOrder
+  fromId?: Prisma.SortOrder
   playKey?: Prisma.SortOrder
-  accountId?: Prisma.SortOrder
 }
 
 export type PlayCandidateSumOrderByAggregateInput = {
   runId?: Prisma.SortOrder
   workspaceId?: Prisma.SortOrder
-  accountId?: Prisma.SortOrder
+  fromId?: Prisma.SortOrder
+  accountIds?: Prisma.SortOrder
 }
 
 export type PlayCandidateCreateNestedManyWithoutRunInput = {
@@ -402,16 +426,27 @@ export type PlayCandidateUncheckedUpdateManyWithoutRunNestedInput = {
   deleteMany?: Prisma.PlayCandidateScalarWhereInput | Prisma.PlayCandidateScalarWhereInput[]
 }
 
+export type PlayCandidateCreateaccountIdsInput = {
+  set: number[]
+}
+
+export type PlayCandidateUpdateaccountIdsInput = {
+  set?: number[]
+  push?: number | number[]
+}
+
 export type PlayCandidateCreateWithoutRunInput = {
   workspaceId: number
+  fromId: number
   playKey: string
-  accountId: number
+  accountIds?: Prisma.PlayCandidateCreateaccountIdsInput | number[]
 }
 
 export type PlayCandidateUncheckedCreateWithoutRunInput = {
   workspaceId: number
+  fromId: number
   playKey: string
-  accountId: number
+  accountIds?: Prisma.PlayCandidateCreateaccountIdsInput | number[]
 }
 
 export type PlayCandidateCreateOrConnectWithoutRunInput = {
@@ -446,32 +481,37 @@ export type PlayCandidateScalarWhereInput = {
   NOT?: Prisma.PlayCandidateScalarWhereInput | Prisma.PlayCandidateScalarWhereInput[]
   runId?: Prisma.BigIntFilter<"PlayCandidate"> | bigint | number
   workspaceId?: Prisma.IntFilter<"PlayCandidate"> | number
+  fromId?: Prisma.IntFilter<"PlayCandidate"> | number
   playKey?: Prisma.StringFilter<"PlayCandidate"> | string
-  accountId?: Prisma.IntFilter<"PlayCandidate"> | number
+  accountIds?: Prisma.IntNullableListFilter<"PlayCandidate">
 }
 
 export type PlayCandidateCreateManyRunInput = {
   workspaceId: number
+  fromId: number
   playKey: string
-  accountId: number
+  accountIds?: Prisma.PlayCandidateCreateaccountIdsInput | number[]
 }
 
 export type PlayCandidateUpdateWithoutRunInput = {
   workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
+  fromId?: Prisma.IntFieldUpdateOperationsInput | number
   playKey?: Prisma.StringFieldUpdateOperationsInput | string
-  accountId?: Prisma.IntFieldUpdateOperationsInput | number
+  accountIds?: Prisma.PlayCandidateUpdateaccountIdsInput | number[]
 }
 
 export type PlayCandidateUncheckedUpdateWithoutRunInput = {
   workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
+  fromId?: Prisma.IntFieldUpdateOperationsInput | number
   playKey?: Prisma.StringFieldUpdateOperationsInput | string
-  accountId?: Prisma.IntFieldUpdateOperationsInput | number
+  accountIds?: Prisma.PlayCandidateUpdateaccountIdsInput | number[]
 }
 
 export type PlayCandidateUncheckedUpdateManyWithoutRunInput = {
   workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
+  fromId?: Prisma.IntFieldUpdateOperationsInput | number
   playKey?: Prisma.StringFieldUpdateOperationsInput | string
-  accountId?: Prisma.IntFieldUpdateOperationsInput | number
+  accountIds?: Prisma.PlayCandidateUpdateaccountIdsInput | number[]
 }
 
 
@@ -479,35 +519,39 @@ export type PlayCandidateUncheckedUpdateManyWithoutRunInput = {
 export type PlayCandidateSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   runId?: boolean
   workspaceId?: boolean
+  fromId?: boolean
   playKey?: boolean
-  accountId?: boolean
+  accountIds?: boolean
   run?: boolean | Prisma.RecomputeRunDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["playCandidate"]>
 
 export type PlayCandidateSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   runId?: boolean
   workspaceId?: boolean
+  fromId?: boolean
   playKey?: boolean
-  accountId?: boolean
+  accountIds?: boolean
   run?: boolean | Prisma.RecomputeRunDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["playCandidate"]>
 
 export type PlayCandidateSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   runId?: boolean
   workspaceId?: boolean
+  fromId?: boolean
   playKey?: boolean
-  accountId?: boolean
+  accountIds?: boolean
   run?: boolean | Prisma.RecomputeRunDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["playCandidate"]>
 
 export type PlayCandidateSelectScalar = {
   runId?: boolean
   workspaceId?: boolean
+  fromId?: boolean
   playKey?: boolean
-  accountId?: boolean
+  accountIds?: boolean
 }
 
-export type PlayCandidateOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"runId" | "workspaceId" | "playKey" | "accountId", ExtArgs["result"]["playCandidate"]>
+export type PlayCandidateOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"runId" | "workspaceId" | "fromId" | "playKey" | "accountIds", ExtArgs["result"]["playCandidate"]>
 export type PlayCandidateInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   run?: boolean | Prisma.RecomputeRunDefaultArgs<ExtArgs>
 }
@@ -526,8 +570,12 @@ export type $PlayCandidatePayload<ExtArgs extends runtime.Types.Extensions.Inter
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     runId: bigint
     workspaceId: number
+    /**
+     * The first account id of the shard's range (its task's fromId): a retried shard replaces its rows.
+     */
+    fromId: number
     playKey: string
-    accountId: number
+    accountIds: number[]
   }, ExtArgs["result"]["playCandidate"]>
   composites: {}
 }
@@ -954,8 +1002,9 @@ export interface Prisma__PlayCandidateClient<T, Null = never, ExtArgs extends ru
 export interface PlayCandidateFieldRefs {
   readonly runId: Prisma.FieldRef<"PlayCandidate", 'BigInt'>
   readonly workspaceId: Prisma.FieldRef<"PlayCandidate", 'Int'>
+  readonly fromId: Prisma.FieldRef<"PlayCandidate", 'Int'>
   readonly playKey: Prisma.FieldRef<"PlayCandidate", 'String'>
-  readonly accountId: Prisma.FieldRef<"PlayCandidate", 'Int'>
+  readonly accountIds: Prisma.FieldRef<"PlayCandidate", 'Int[]'>
 }
     
 

@@ -157,7 +157,7 @@ async function answer(
         });
         return null;
       });
-      const view = await listPlays(deps.prisma, workspace.id, { today, preview: preview === true });
+      const view = await listPlays(deps, workspace.id, { today, preview: preview === true });
       return playsMessage({ ...view, previewUnavailable: preview === null });
     }
     default:
