@@ -140,6 +140,40 @@ describe.each(BACKENDS)("migrations on %s", (backend) => {
     await db.prisma.workspace.delete({ where: { id: ws.id } });
     expect(await db.prisma.metricObservation.count()).toBe(0);
   });
+
+  it("delete an account's play fires with it, and a workspace's all of them (statement triggers)", async () => {
+    const d = (db = await createTestDatabase(backend));
+    const fires = async (workspaceId: number, accounts: number[]) => {
+      const localDate = new Date("2026-01-01");
+      const rows = [
+        ...accounts.map((id) => ({ subject: `account:${id}`, accountId: id })),
+        { subject: "summary", accountId: null },
+        { subject: "connector:1", accountId: null },
+      ];
+      for (const r of rows)
+        await d.prisma.playFire.create({
+          data: { workspaceId, playKey: "p", localDate, trigger: { kind: "test" }, ...r },
+        });
+    };
+    const [one, two] = await Promise.all(
+      ["w1", "w2"].map((slug) => d.prisma.workspace.create({ data: { slug, name: slug } })),
+    );
+    const account = (ws: number, id: string) =>
+      d.prisma.account.create({ data: { workspaceId: ws, externalId: id, name: id } });
+    const [a, b, c] = [await account(one!.id, "a"), await account(one!.id, "b"), await account(two!.id, "c")];
+    await fires(one!.id, [a.id, b.id]);
+    await fires(two!.id, [c.id]);
+    await d.prisma.account.delete({ where: { id: a.id } });
+    const subjects = async (ws: number) =>
+      (await d.prisma.playFire.findMany({ where: { workspaceId: ws }, orderBy: { id: "asc" } })).map(
+        (f) => f.subject,
+      );
+    expect(await subjects(one!.id)).toEqual([`account:${b.id}`, "summary", "connector:1"]);
+    // The workspace's rows with no account go with the workspace; the other workspace keeps its own.
+    await d.prisma.workspace.delete({ where: { id: one!.id } });
+    expect(await subjects(one!.id)).toEqual([]);
+    expect(await subjects(two!.id)).toEqual([`account:${c.id}`, "summary", "connector:1"]);
+  });
 });
 
 describe("openDatabase", () => {

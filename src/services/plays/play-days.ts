@@ -133,8 +133,7 @@ async function readScores(
   const rows = await read<{ account_id: number; day: number; score: number | null }>(
     `SELECT account_id, as_of - DATE '1970-01-01' AS day, score FROM score_snapshots
      WHERE workspace_id = $1 AND account_id = ANY($2::int[]) AND as_of < $3::date
-       AND as_of > $3::date - $4::int
-     ORDER BY account_id, as_of`,
+       AND as_of > $3::date - $4::int`,
     [workspaceId, ids, formatDay(day), Math.max(scoreDays, 1) + 2],
   );
   for (const r of rows) {
@@ -142,6 +141,8 @@ async function readScores(
     if (list) list.push({ day: r.day, score: r.score });
     else out.set(r.account_id, [{ day: r.day, score: r.score }]);
   }
+  // Oldest first, sorted here: sorting tens of thousands of rows in SQL spilled to disk.
+  for (const list of out.values()) list.sort((a, b) => a.day - b.day);
   return out;
 }
 

@@ -352,7 +352,6 @@ export type AccountWhereInput = {
   followUps?: Prisma.FollowUpListRelationFilter
   watches?: Prisma.AccountWatchListRelationFilter
   trackActivity?: Prisma.TrackActivityListRelationFilter
-  playFires?: Prisma.PlayFireListRelationFilter
   notes?: Prisma.AccountNoteListRelationFilter
 }
 
@@ -384,7 +383,6 @@ export type AccountOrderByWithRelationInput = {
   followUps?: Prisma.FollowUpOrderByRelationAggregateInput
   watches?: Prisma.AccountWatchOrderByRelationAggregateInput
   trackActivity?: Prisma.TrackActivityOrderByRelationAggregateInput
-  playFires?: Prisma.PlayFireOrderByRelationAggregateInput
   notes?: Prisma.AccountNoteOrderByRelationAggregateInput
 }
 
@@ -420,7 +418,6 @@ export type AccountWhereUniqueInput = Prisma.AtLeast<{
   followUps?: Prisma.FollowUpListRelationFilter
   watches?: Prisma.AccountWatchListRelationFilter
   trackActivity?: Prisma.TrackActivityListRelationFilter
-  playFires?: Prisma.PlayFireListRelationFilter
   notes?: Prisma.AccountNoteListRelationFilter
 }, "id" | "workspaceId_externalId">
 
@@ -502,7 +499,6 @@ export type AccountCreateInput = {
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutAccountInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutAccountInput
 }
 
@@ -533,7 +529,6 @@ export type AccountUncheckedCreateInput = {
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutAccountInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutAccountInput
 }
 
@@ -563,7 +558,6 @@ export type AccountUpdateInput = {
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutAccountNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutAccountNestedInput
 }
 
@@ -594,7 +588,6 @@ export type AccountUncheckedUpdateInput = {
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutAccountNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutAccountNestedInput
 }
 
@@ -764,11 +757,6 @@ export type AccountScalarRelationFilter = {
   isNot?: Prisma.AccountWhereInput
 }
 
-export type AccountNullableScalarRelationFilter = {
-  is?: Prisma.AccountWhereInput | null
-  isNot?: Prisma.AccountWhereInput | null
-}
-
 export type AccountCreateNestedManyWithoutWorkspaceInput = {
   create?: Prisma.XOR<Prisma.AccountCreateWithoutWorkspaceInput, Prisma.AccountUncheckedCreateWithoutWorkspaceInput> | Prisma.AccountCreateWithoutWorkspaceInput[] | Prisma.AccountUncheckedCreateWithoutWorkspaceInput[]
   connectOrCreate?: Prisma.AccountCreateOrConnectWithoutWorkspaceInput | Prisma.AccountCreateOrConnectWithoutWorkspaceInput[]
@@ -929,22 +917,6 @@ export type AccountUpdateOneRequiredWithoutWatchesNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.AccountUpdateToOneWithWhereWithoutWatchesInput, Prisma.AccountUpdateWithoutWatchesInput>, Prisma.AccountUncheckedUpdateWithoutWatchesInput>
 }
 
-export type AccountCreateNestedOneWithoutPlayFiresInput = {
-  create?: Prisma.XOR<Prisma.AccountCreateWithoutPlayFiresInput, Prisma.AccountUncheckedCreateWithoutPlayFiresInput>
-  connectOrCreate?: Prisma.AccountCreateOrConnectWithoutPlayFiresInput
-  connect?: Prisma.AccountWhereUniqueInput
-}
-
-export type AccountUpdateOneWithoutPlayFiresNestedInput = {
-  create?: Prisma.XOR<Prisma.AccountCreateWithoutPlayFiresInput, Prisma.AccountUncheckedCreateWithoutPlayFiresInput>
-  connectOrCreate?: Prisma.AccountCreateOrConnectWithoutPlayFiresInput
-  upsert?: Prisma.AccountUpsertWithoutPlayFiresInput
-  disconnect?: Prisma.AccountWhereInput | boolean
-  delete?: Prisma.AccountWhereInput | boolean
-  connect?: Prisma.AccountWhereUniqueInput
-  update?: Prisma.XOR<Prisma.XOR<Prisma.AccountUpdateToOneWithWhereWithoutPlayFiresInput, Prisma.AccountUpdateWithoutPlayFiresInput>, Prisma.AccountUncheckedUpdateWithoutPlayFiresInput>
-}
-
 export type AccountCreateNestedOneWithoutNotesInput = {
   create?: Prisma.XOR<Prisma.AccountCreateWithoutNotesInput, Prisma.AccountUncheckedCreateWithoutNotesInput>
   connectOrCreate?: Prisma.AccountCreateOrConnectWithoutNotesInput
@@ -984,7 +956,6 @@ export type AccountCreateWithoutWorkspaceInput = {
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutAccountInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutAccountInput
 }
 
@@ -1014,7 +985,6 @@ export type AccountUncheckedCreateWithoutWorkspaceInput = {
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutAccountInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutAccountInput
 }
 
@@ -1094,7 +1064,6 @@ export type AccountCreateWithoutSourceIdsInput = {
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutAccountInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutAccountInput
 }
 
@@ -1124,7 +1093,6 @@ export type AccountUncheckedCreateWithoutSourceIdsInput = {
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutAccountInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutAccountInput
 }
 
@@ -1169,7 +1137,6 @@ export type AccountUpdateWithoutSourceIdsInput = {
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutAccountNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutAccountNestedInput
 }
 
@@ -1199,7 +1166,6 @@ export type AccountUncheckedUpdateWithoutSourceIdsInput = {
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutAccountNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutAccountNestedInput
 }
 
@@ -1228,7 +1194,6 @@ export type AccountCreateWithoutTrackActivityInput = {
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutAccountInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutAccountInput
 }
 
@@ -1258,7 +1223,6 @@ export type AccountUncheckedCreateWithoutTrackActivityInput = {
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutAccountInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutAccountInput
 }
 
@@ -1303,7 +1267,6 @@ export type AccountUpdateWithoutTrackActivityInput = {
   bandChanges?: Prisma.BandChangeUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutAccountNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutAccountNestedInput
 }
 
@@ -1333,7 +1296,6 @@ export type AccountUncheckedUpdateWithoutTrackActivityInput = {
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutAccountNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutAccountNestedInput
 }
 
@@ -1362,7 +1324,6 @@ export type AccountCreateWithoutResponsesInput = {
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutAccountInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutAccountInput
 }
 
@@ -1392,7 +1353,6 @@ export type AccountUncheckedCreateWithoutResponsesInput = {
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutAccountInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutAccountInput
 }
 
@@ -1437,7 +1397,6 @@ export type AccountUpdateWithoutResponsesInput = {
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutAccountNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutAccountNestedInput
 }
 
@@ -1467,7 +1426,6 @@ export type AccountUncheckedUpdateWithoutResponsesInput = {
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutAccountNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutAccountNestedInput
 }
 
@@ -1496,7 +1454,6 @@ export type AccountCreateWithoutSnapshotsInput = {
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutAccountInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutAccountInput
 }
 
@@ -1526,7 +1483,6 @@ export type AccountUncheckedCreateWithoutSnapshotsInput = {
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutAccountInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutAccountInput
 }
 
@@ -1571,7 +1527,6 @@ export type AccountUpdateWithoutSnapshotsInput = {
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutAccountNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutAccountNestedInput
 }
 
@@ -1601,7 +1556,6 @@ export type AccountUncheckedUpdateWithoutSnapshotsInput = {
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutAccountNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutAccountNestedInput
 }
 
@@ -1630,7 +1584,6 @@ export type AccountCreateWithoutBandChangesInput = {
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutAccountInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutAccountInput
 }
 
@@ -1660,7 +1613,6 @@ export type AccountUncheckedCreateWithoutBandChangesInput = {
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutAccountInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutAccountInput
 }
 
@@ -1705,7 +1657,6 @@ export type AccountUpdateWithoutBandChangesInput = {
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutAccountNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutAccountNestedInput
 }
 
@@ -1735,7 +1686,6 @@ export type AccountUncheckedUpdateWithoutBandChangesInput = {
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutAccountNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutAccountNestedInput
 }
 
@@ -1764,7 +1714,6 @@ export type AccountCreateWithoutFollowUpsInput = {
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutAccountInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutAccountInput
 }
 
@@ -1794,7 +1743,6 @@ export type AccountUncheckedCreateWithoutFollowUpsInput = {
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutAccountInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutAccountInput
 }
 
@@ -1839,7 +1787,6 @@ export type AccountUpdateWithoutFollowUpsInput = {
   bandChanges?: Prisma.BandChangeUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutAccountNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutAccountNestedInput
 }
 
@@ -1869,7 +1816,6 @@ export type AccountUncheckedUpdateWithoutFollowUpsInput = {
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutAccountNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutAccountNestedInput
 }
 
@@ -1898,7 +1844,6 @@ export type AccountCreateWithoutWatchesInput = {
   bandChanges?: Prisma.BandChangeCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutAccountInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutAccountInput
 }
 
@@ -1928,7 +1873,6 @@ export type AccountUncheckedCreateWithoutWatchesInput = {
   bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutAccountInput
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutAccountInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutAccountInput
 }
 
@@ -1973,7 +1917,6 @@ export type AccountUpdateWithoutWatchesInput = {
   bandChanges?: Prisma.BandChangeUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutAccountNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutAccountNestedInput
 }
 
@@ -2002,141 +1945,6 @@ export type AccountUncheckedUpdateWithoutWatchesInput = {
   snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutAccountNestedInput
   bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutAccountNestedInput
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
-  trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutAccountNestedInput
-  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutAccountNestedInput
-}
-
-export type AccountCreateWithoutPlayFiresInput = {
-  externalId: string
-  name: string
-  domain?: string | null
-  segment?: string | null
-  owner?: string | null
-  ownerSlackUserId?: string | null
-  mrr?: runtime.Decimal | runtime.DecimalJsLike | number | string | null
-  seats?: number | null
-  renewalDate?: Date | string | null
-  customerSince?: Date | string | null
-  status?: $Enums.AccountStatus
-  churnedAt?: Date | string | null
-  currentScore?: number | null
-  currentBand?: string | null
-  scoredAsOf?: Date | string | null
-  createdAt?: Date | string
-  updatedAt?: Date | string
-  workspace: Prisma.WorkspaceCreateNestedOneWithoutAccountsInput
-  sourceIds?: Prisma.AccountSourceIdCreateNestedManyWithoutAccountInput
-  responses?: Prisma.SurveyResponseCreateNestedManyWithoutAccountInput
-  snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutAccountInput
-  bandChanges?: Prisma.BandChangeCreateNestedManyWithoutAccountInput
-  followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
-  watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
-  trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
-  notes?: Prisma.AccountNoteCreateNestedManyWithoutAccountInput
-}
-
-export type AccountUncheckedCreateWithoutPlayFiresInput = {
-  id?: number
-  workspaceId: number
-  externalId: string
-  name: string
-  domain?: string | null
-  segment?: string | null
-  owner?: string | null
-  ownerSlackUserId?: string | null
-  mrr?: runtime.Decimal | runtime.DecimalJsLike | number | string | null
-  seats?: number | null
-  renewalDate?: Date | string | null
-  customerSince?: Date | string | null
-  status?: $Enums.AccountStatus
-  churnedAt?: Date | string | null
-  currentScore?: number | null
-  currentBand?: string | null
-  scoredAsOf?: Date | string | null
-  createdAt?: Date | string
-  updatedAt?: Date | string
-  sourceIds?: Prisma.AccountSourceIdUncheckedCreateNestedManyWithoutAccountInput
-  responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutAccountInput
-  snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutAccountInput
-  bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutAccountInput
-  followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
-  watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
-  trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
-  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutAccountInput
-}
-
-export type AccountCreateOrConnectWithoutPlayFiresInput = {
-  where: Prisma.AccountWhereUniqueInput
-  create: Prisma.XOR<Prisma.AccountCreateWithoutPlayFiresInput, Prisma.AccountUncheckedCreateWithoutPlayFiresInput>
-}
-
-export type AccountUpsertWithoutPlayFiresInput = {
-  update: Prisma.XOR<Prisma.AccountUpdateWithoutPlayFiresInput, Prisma.AccountUncheckedUpdateWithoutPlayFiresInput>
-  create: Prisma.XOR<Prisma.AccountCreateWithoutPlayFiresInput, Prisma.AccountUncheckedCreateWithoutPlayFiresInput>
-  where?: Prisma.AccountWhereInput
-}
-
-export type AccountUpdateToOneWithWhereWithoutPlayFiresInput = {
-  where?: Prisma.AccountWhereInput
-  data: Prisma.XOR<Prisma.AccountUpdateWithoutPlayFiresInput, Prisma.AccountUncheckedUpdateWithoutPlayFiresInput>
-}
-
-export type AccountUpdateWithoutPlayFiresInput = {
-  externalId?: Prisma.StringFieldUpdateOperationsInput | string
-  name?: Prisma.StringFieldUpdateOperationsInput | string
-  domain?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  segment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  owner?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  ownerSlackUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  mrr?: Prisma.NullableDecimalFieldUpdateOperationsInput | runtime.Decimal | runtime.DecimalJsLike | number | string | null
-  seats?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  renewalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  customerSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  status?: Prisma.EnumAccountStatusFieldUpdateOperationsInput | $Enums.AccountStatus
-  churnedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  currentScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
-  currentBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  scoredAsOf?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutAccountsNestedInput
-  sourceIds?: Prisma.AccountSourceIdUpdateManyWithoutAccountNestedInput
-  responses?: Prisma.SurveyResponseUpdateManyWithoutAccountNestedInput
-  snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutAccountNestedInput
-  bandChanges?: Prisma.BandChangeUpdateManyWithoutAccountNestedInput
-  followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
-  watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
-  trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
-  notes?: Prisma.AccountNoteUpdateManyWithoutAccountNestedInput
-}
-
-export type AccountUncheckedUpdateWithoutPlayFiresInput = {
-  id?: Prisma.IntFieldUpdateOperationsInput | number
-  workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
-  externalId?: Prisma.StringFieldUpdateOperationsInput | string
-  name?: Prisma.StringFieldUpdateOperationsInput | string
-  domain?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  segment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  owner?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  ownerSlackUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  mrr?: Prisma.NullableDecimalFieldUpdateOperationsInput | runtime.Decimal | runtime.DecimalJsLike | number | string | null
-  seats?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  renewalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  customerSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  status?: Prisma.EnumAccountStatusFieldUpdateOperationsInput | $Enums.AccountStatus
-  churnedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  currentScore?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
-  currentBand?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  scoredAsOf?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  sourceIds?: Prisma.AccountSourceIdUncheckedUpdateManyWithoutAccountNestedInput
-  responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutAccountNestedInput
-  snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutAccountNestedInput
-  bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutAccountNestedInput
-  followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
-  watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutAccountNestedInput
 }
@@ -2167,7 +1975,6 @@ export type AccountCreateWithoutNotesInput = {
   followUps?: Prisma.FollowUpCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityCreateNestedManyWithoutAccountInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutAccountInput
 }
 
 export type AccountUncheckedCreateWithoutNotesInput = {
@@ -2197,7 +2004,6 @@ export type AccountUncheckedCreateWithoutNotesInput = {
   followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutAccountInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutAccountInput
   trackActivity?: Prisma.TrackActivityUncheckedCreateNestedManyWithoutAccountInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutAccountInput
 }
 
 export type AccountCreateOrConnectWithoutNotesInput = {
@@ -2242,7 +2048,6 @@ export type AccountUpdateWithoutNotesInput = {
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountUncheckedUpdateWithoutNotesInput = {
@@ -2272,7 +2077,6 @@ export type AccountUncheckedUpdateWithoutNotesInput = {
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountCreateManyWorkspaceInput = {
@@ -2321,7 +2125,6 @@ export type AccountUpdateWithoutWorkspaceInput = {
   followUps?: Prisma.FollowUpUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUpdateManyWithoutAccountNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutAccountNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutAccountNestedInput
 }
 
@@ -2351,7 +2154,6 @@ export type AccountUncheckedUpdateWithoutWorkspaceInput = {
   followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutAccountNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutAccountNestedInput
   trackActivity?: Prisma.TrackActivityUncheckedUpdateManyWithoutAccountNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutAccountNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutAccountNestedInput
 }
 
@@ -2389,7 +2191,6 @@ export type AccountCountOutputType = {
   followUps: number
   watches: number
   trackActivity: number
-  playFires: number
   notes: number
 }
 
@@ -2401,7 +2202,6 @@ export type AccountCountOutputTypeSelect<ExtArgs extends runtime.Types.Extension
   followUps?: boolean | AccountCountOutputTypeCountFollowUpsArgs
   watches?: boolean | AccountCountOutputTypeCountWatchesArgs
   trackActivity?: boolean | AccountCountOutputTypeCountTrackActivityArgs
-  playFires?: boolean | AccountCountOutputTypeCountPlayFiresArgs
   notes?: boolean | AccountCountOutputTypeCountNotesArgs
 }
 
@@ -2467,13 +2267,6 @@ export type AccountCountOutputTypeCountTrackActivityArgs<ExtArgs extends runtime
 /**
  * AccountCountOutputType without action
  */
-export type AccountCountOutputTypeCountPlayFiresArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  where?: Prisma.PlayFireWhereInput
-}
-
-/**
- * AccountCountOutputType without action
- */
 export type AccountCountOutputTypeCountNotesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   where?: Prisma.AccountNoteWhereInput
 }
@@ -2507,7 +2300,6 @@ export type AccountSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   followUps?: boolean | Prisma.Account$followUpsArgs<ExtArgs>
   watches?: boolean | Prisma.Account$watchesArgs<ExtArgs>
   trackActivity?: boolean | Prisma.Account$trackActivityArgs<ExtArgs>
-  playFires?: boolean | Prisma.Account$playFiresArgs<ExtArgs>
   notes?: boolean | Prisma.Account$notesArgs<ExtArgs>
   _count?: boolean | Prisma.AccountCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["account"]>
@@ -2590,7 +2382,6 @@ export type AccountInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs
   followUps?: boolean | Prisma.Account$followUpsArgs<ExtArgs>
   watches?: boolean | Prisma.Account$watchesArgs<ExtArgs>
   trackActivity?: boolean | Prisma.Account$trackActivityArgs<ExtArgs>
-  playFires?: boolean | Prisma.Account$playFiresArgs<ExtArgs>
   notes?: boolean | Prisma.Account$notesArgs<ExtArgs>
   _count?: boolean | Prisma.AccountCountOutputTypeDefaultArgs<ExtArgs>
 }
@@ -2612,7 +2403,6 @@ export type $AccountPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
     followUps: Prisma.$FollowUpPayload<ExtArgs>[]
     watches: Prisma.$AccountWatchPayload<ExtArgs>[]
     trackActivity: Prisma.$TrackActivityPayload<ExtArgs>[]
-    playFires: Prisma.$PlayFirePayload<ExtArgs>[]
     notes: Prisma.$AccountNotePayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
@@ -3046,7 +2836,6 @@ export interface Prisma__AccountClient<T, Null = never, ExtArgs extends runtime.
   followUps<T extends Prisma.Account$followUpsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Account$followUpsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$FollowUpPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   watches<T extends Prisma.Account$watchesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Account$watchesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AccountWatchPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   trackActivity<T extends Prisma.Account$trackActivityArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Account$trackActivityArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$TrackActivityPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
-  playFires<T extends Prisma.Account$playFiresArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Account$playFiresArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$PlayFirePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   notes<T extends Prisma.Account$notesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Account$notesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AccountNotePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
@@ -3662,30 +3451,6 @@ export type Account$trackActivityArgs<ExtArgs extends runtime.Types.Extensions.I
   take?: number
   skip?: number
   distinct?: Prisma.TrackActivityScalarFieldEnum | Prisma.TrackActivityScalarFieldEnum[]
-}
-
-/**
- * Account.playFires
- */
-export type Account$playFiresArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  /**
-   * Select specific fields to fetch from the PlayFire
-   */
-  select?: Prisma.PlayFireSelect<ExtArgs> | null
-  /**
-   * Omit specific fields from the PlayFire
-   */
-  omit?: Prisma.PlayFireOmit<ExtArgs> | null
-  /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.PlayFireInclude<ExtArgs> | null
-  where?: Prisma.PlayFireWhereInput
-  orderBy?: Prisma.PlayFireOrderByWithRelationInput | Prisma.PlayFireOrderByWithRelationInput[]
-  cursor?: Prisma.PlayFireWhereUniqueInput
-  take?: number
-  skip?: number
-  distinct?: Prisma.PlayFireScalarFieldEnum | Prisma.PlayFireScalarFieldEnum[]
 }
 
 /**

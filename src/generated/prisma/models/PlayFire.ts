@@ -310,8 +310,6 @@ export type PlayFireWhereInput = {
   error?: Prisma.StringNullableFilter<"PlayFire"> | string | null
   createdAt?: Prisma.DateTimeFilter<"PlayFire"> | Date | string
   deliveredAt?: Prisma.DateTimeNullableFilter<"PlayFire"> | Date | string | null
-  workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
-  account?: Prisma.XOR<Prisma.AccountNullableScalarRelationFilter, Prisma.AccountWhereInput> | null
 }
 
 export type PlayFireOrderByWithRelationInput = {
@@ -330,8 +328,6 @@ export type PlayFireOrderByWithRelationInput = {
   error?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   deliveredAt?: Prisma.SortOrderInput | Prisma.SortOrder
-  workspace?: Prisma.WorkspaceOrderByWithRelationInput
-  account?: Prisma.AccountOrderByWithRelationInput
 }
 
 export type PlayFireWhereUniqueInput = Prisma.AtLeast<{
@@ -354,8 +350,6 @@ export type PlayFireWhereUniqueInput = Prisma.AtLeast<{
   error?: Prisma.StringNullableFilter<"PlayFire"> | string | null
   createdAt?: Prisma.DateTimeFilter<"PlayFire"> | Date | string
   deliveredAt?: Prisma.DateTimeNullableFilter<"PlayFire"> | Date | string | null
-  workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
-  account?: Prisma.XOR<Prisma.AccountNullableScalarRelationFilter, Prisma.AccountWhereInput> | null
 }, "id" | "workspaceId_playKey_subject_localDate">
 
 export type PlayFireOrderByWithAggregationInput = {
@@ -404,8 +398,10 @@ export type PlayFireScalarWhereWithAggregatesInput = {
 
 export type PlayFireCreateInput = {
   id?: bigint | number
+  workspaceId: number
   playKey: string
   subject: string
+  accountId?: number | null
   localDate: Date | string
   runId?: bigint | number | null
   trigger: Prisma.JsonNullValueInput | runtime.InputJsonValue
@@ -416,8 +412,6 @@ export type PlayFireCreateInput = {
   error?: string | null
   createdAt?: Date | string
   deliveredAt?: Date | string | null
-  workspace: Prisma.WorkspaceCreateNestedOneWithoutPlayFiresInput
-  account?: Prisma.AccountCreateNestedOneWithoutPlayFiresInput
 }
 
 export type PlayFireUncheckedCreateInput = {
@@ -440,8 +434,10 @@ export type PlayFireUncheckedCreateInput = {
 
 export type PlayFireUpdateInput = {
   id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
   playKey?: Prisma.StringFieldUpdateOperationsInput | string
   subject?: Prisma.StringFieldUpdateOperationsInput | string
+  accountId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   localDate?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   trigger?: Prisma.JsonNullValueInput | runtime.InputJsonValue
@@ -452,8 +448,6 @@ export type PlayFireUpdateInput = {
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutPlayFiresNestedInput
-  account?: Prisma.AccountUpdateOneWithoutPlayFiresNestedInput
 }
 
 export type PlayFireUncheckedUpdateInput = {
@@ -494,8 +488,10 @@ export type PlayFireCreateManyInput = {
 
 export type PlayFireUpdateManyMutationInput = {
   id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
   playKey?: Prisma.StringFieldUpdateOperationsInput | string
   subject?: Prisma.StringFieldUpdateOperationsInput | string
+  accountId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   localDate?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
   trigger?: Prisma.JsonNullValueInput | runtime.InputJsonValue
@@ -524,16 +520,6 @@ export type PlayFireUncheckedUpdateManyInput = {
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-}
-
-export type PlayFireListRelationFilter = {
-  every?: Prisma.PlayFireWhereInput
-  some?: Prisma.PlayFireWhereInput
-  none?: Prisma.PlayFireWhereInput
-}
-
-export type PlayFireOrderByRelationAggregateInput = {
-  _count?: Prisma.SortOrder
 }
 
 export type PlayFireWorkspaceIdPlayKeySubjectLocalDateCompoundUniqueInput = {
@@ -607,367 +593,6 @@ export type PlayFireSumOrderByAggregateInput = {
   runId?: Prisma.SortOrder
 }
 
-export type PlayFireCreateNestedManyWithoutWorkspaceInput = {
-  create?: Prisma.XOR<Prisma.PlayFireCreateWithoutWorkspaceInput, Prisma.PlayFireUncheckedCreateWithoutWorkspaceInput> | Prisma.PlayFireCreateWithoutWorkspaceInput[] | Prisma.PlayFireUncheckedCreateWithoutWorkspaceInput[]
-  connectOrCreate?: Prisma.PlayFireCreateOrConnectWithoutWorkspaceInput | Prisma.PlayFireCreateOrConnectWithoutWorkspaceInput[]
-  createMany?: Prisma.PlayFireCreateManyWorkspaceInputEnvelope
-  connect?: Prisma.PlayFireWhereUniqueInput | Prisma.PlayFireWhereUniqueInput[]
-}
-
-export type PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput = {
-  create?: Prisma.XOR<Prisma.PlayFireCreateWithoutWorkspaceInput, Prisma.PlayFireUncheckedCreateWithoutWorkspaceInput> | Prisma.PlayFireCreateWithoutWorkspaceInput[] | Prisma.PlayFireUncheckedCreateWithoutWorkspaceInput[]
-  connectOrCreate?: Prisma.PlayFireCreateOrConnectWithoutWorkspaceInput | Prisma.PlayFireCreateOrConnectWithoutWorkspaceInput[]
-  createMany?: Prisma.PlayFireCreateManyWorkspaceInputEnvelope
-  connect?: Prisma.PlayFireWhereUniqueInput | Prisma.PlayFireWhereUniqueInput[]
-}
-
-export type PlayFireUpdateManyWithoutWorkspaceNestedInput = {
-  create?: Prisma.XOR<Prisma.PlayFireCreateWithoutWorkspaceInput, Prisma.PlayFireUncheckedCreateWithoutWorkspaceInput> | Prisma.PlayFireCreateWithoutWorkspaceInput[] | Prisma.PlayFireUncheckedCreateWithoutWorkspaceInput[]
-  connectOrCreate?: Prisma.PlayFireCreateOrConnectWithoutWorkspaceInput | Prisma.PlayFireCreateOrConnectWithoutWorkspaceInput[]
-  upsert?: Prisma.PlayFireUpsertWithWhereUniqueWithoutWorkspaceInput | Prisma.PlayFireUpsertWithWhereUniqueWithoutWorkspaceInput[]
-  createMany?: Prisma.PlayFireCreateManyWorkspaceInputEnvelope
-  set?: Prisma.PlayFireWhereUniqueInput | Prisma.PlayFireWhereUniqueInput[]
-  disconnect?: Prisma.PlayFireWhereUniqueInput | Prisma.PlayFireWhereUniqueInput[]
-  delete?: Prisma.PlayFireWhereUniqueInput | Prisma.PlayFireWhereUniqueInput[]
-  connect?: Prisma.PlayFireWhereUniqueInput | Prisma.PlayFireWhereUniqueInput[]
-  update?: Prisma.PlayFireUpdateWithWhereUniqueWithoutWorkspaceInput | Prisma.PlayFireUpdateWithWhereUniqueWithoutWorkspaceInput[]
-  updateMany?: Prisma.PlayFireUpdateManyWithWhereWithoutWorkspaceInput | Prisma.PlayFireUpdateManyWithWhereWithoutWorkspaceInput[]
-  deleteMany?: Prisma.PlayFireScalarWhereInput | Prisma.PlayFireScalarWhereInput[]
-}
-
-export type PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput = {
-  create?: Prisma.XOR<Prisma.PlayFireCreateWithoutWorkspaceInput, Prisma.PlayFireUncheckedCreateWithoutWorkspaceInput> | Prisma.PlayFireCreateWithoutWorkspaceInput[] | Prisma.PlayFireUncheckedCreateWithoutWorkspaceInput[]
-  connectOrCreate?: Prisma.PlayFireCreateOrConnectWithoutWorkspaceInput | Prisma.PlayFireCreateOrConnectWithoutWorkspaceInput[]
-  upsert?: Prisma.PlayFireUpsertWithWhereUniqueWithoutWorkspaceInput | Prisma.PlayFireUpsertWithWhereUniqueWithoutWorkspaceInput[]
-  createMany?: Prisma.PlayFireCreateManyWorkspaceInputEnvelope
-  set?: Prisma.PlayFireWhereUniqueInput | Prisma.PlayFireWhereUniqueInput[]
-  disconnect?: Prisma.PlayFireWhereUniqueInput | Prisma.PlayFireWhereUniqueInput[]
-  delete?: Prisma.PlayFireWhereUniqueInput | Prisma.PlayFireWhereUniqueInput[]
-  connect?: Prisma.PlayFireWhereUniqueInput | Prisma.PlayFireWhereUniqueInput[]
-  update?: Prisma.PlayFireUpdateWithWhereUniqueWithoutWorkspaceInput | Prisma.PlayFireUpdateWithWhereUniqueWithoutWorkspaceInput[]
-  updateMany?: Prisma.PlayFireUpdateManyWithWhereWithoutWorkspaceInput | Prisma.PlayFireUpdateManyWithWhereWithoutWorkspaceInput[]
-  deleteMany?: Prisma.PlayFireScalarWhereInput | Prisma.PlayFireScalarWhereInput[]
-}
-
-export type PlayFireCreateNestedManyWithoutAccountInput = {
-  create?: Prisma.XOR<Prisma.PlayFireCreateWithoutAccountInput, Prisma.PlayFireUncheckedCreateWithoutAccountInput> | Prisma.PlayFireCreateWithoutAccountInput[] | Prisma.PlayFireUncheckedCreateWithoutAccountInput[]
-  connectOrCreate?: Prisma.PlayFireCreateOrConnectWithoutAccountInput | Prisma.PlayFireCreateOrConnectWithoutAccountInput[]
-  createMany?: Prisma.PlayFireCreateManyAccountInputEnvelope
-  connect?: Prisma.PlayFireWhereUniqueInput | Prisma.PlayFireWhereUniqueInput[]
-}
-
-export type PlayFireUncheckedCreateNestedManyWithoutAccountInput = {
-  create?: Prisma.XOR<Prisma.PlayFireCreateWithoutAccountInput, Prisma.PlayFireUncheckedCreateWithoutAccountInput> | Prisma.PlayFireCreateWithoutAccountInput[] | Prisma.PlayFireUncheckedCreateWithoutAccountInput[]
-  connectOrCreate?: Prisma.PlayFireCreateOrConnectWithoutAccountInput | Prisma.PlayFireCreateOrConnectWithoutAccountInput[]
-  createMany?: Prisma.PlayFireCreateManyAccountInputEnvelope
-  connect?: Prisma.PlayFireWhereUniqueInput | Prisma.PlayFireWhereUniqueInput[]
-}
-
-export type PlayFireUpdateManyWithoutAccountNestedInput = {
-  create?: Prisma.XOR<Prisma.PlayFireCreateWithoutAccountInput, Prisma.PlayFireUncheckedCreateWithoutAccountInput> | Prisma.PlayFireCreateWithoutAccountInput[] | Prisma.PlayFireUncheckedCreateWithoutAccountInput[]
-  connectOrCreate?: Prisma.PlayFireCreateOrConnectWithoutAccountInput | Prisma.PlayFireCreateOrConnectWithoutAccountInput[]
-  upsert?: Prisma.PlayFireUpsertWithWhereUniqueWithoutAccountInput | Prisma.PlayFireUpsertWithWhereUniqueWithoutAccountInput[]
-  createMany?: Prisma.PlayFireCreateManyAccountInputEnvelope
-  set?: Prisma.PlayFireWhereUniqueInput | Prisma.PlayFireWhereUniqueInput[]
-  disconnect?: Prisma.PlayFireWhereUniqueInput | Prisma.PlayFireWhereUniqueInput[]
-  delete?: Prisma.PlayFireWhereUniqueInput | Prisma.PlayFireWhereUniqueInput[]
-  connect?: Prisma.PlayFireWhereUniqueInput | Prisma.PlayFireWhereUniqueInput[]
-  update?: Prisma.PlayFireUpdateWithWhereUniqueWithoutAccountInput | Prisma.PlayFireUpdateWithWhereUniqueWithoutAccountInput[]
-  updateMany?: Prisma.PlayFireUpdateManyWithWhereWithoutAccountInput | Prisma.PlayFireUpdateManyWithWhereWithoutAccountInput[]
-  deleteMany?: Prisma.PlayFireScalarWhereInput | Prisma.PlayFireScalarWhereInput[]
-}
-
-export type PlayFireUncheckedUpdateManyWithoutAccountNestedInput = {
-  create?: Prisma.XOR<Prisma.PlayFireCreateWithoutAccountInput, Prisma.PlayFireUncheckedCreateWithoutAccountInput> | Prisma.PlayFireCreateWithoutAccountInput[] | Prisma.PlayFireUncheckedCreateWithoutAccountInput[]
-  connectOrCreate?: Prisma.PlayFireCreateOrConnectWithoutAccountInput | Prisma.PlayFireCreateOrConnectWithoutAccountInput[]
-  upsert?: Prisma.PlayFireUpsertWithWhereUniqueWithoutAccountInput | Prisma.PlayFireUpsertWithWhereUniqueWithoutAccountInput[]
-  createMany?: Prisma.PlayFireCreateManyAccountInputEnvelope
-  set?: Prisma.PlayFireWhereUniqueInput | Prisma.PlayFireWhereUniqueInput[]
-  disconnect?: Prisma.PlayFireWhereUniqueInput | Prisma.PlayFireWhereUniqueInput[]
-  delete?: Prisma.PlayFireWhereUniqueInput | Prisma.PlayFireWhereUniqueInput[]
-  connect?: Prisma.PlayFireWhereUniqueInput | Prisma.PlayFireWhereUniqueInput[]
-  update?: Prisma.PlayFireUpdateWithWhereUniqueWithoutAccountInput | Prisma.PlayFireUpdateWithWhereUniqueWithoutAccountInput[]
-  updateMany?: Prisma.PlayFireUpdateManyWithWhereWithoutAccountInput | Prisma.PlayFireUpdateManyWithWhereWithoutAccountInput[]
-  deleteMany?: Prisma.PlayFireScalarWhereInput | Prisma.PlayFireScalarWhereInput[]
-}
-
-export type PlayFireCreateWithoutWorkspaceInput = {
-  id?: bigint | number
-  playKey: string
-  subject: string
-  localDate: Date | string
-  runId?: bigint | number | null
-  trigger: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  status?: string
-  heldUntil?: Date | string | null
-  attemptAt?: Date | string | null
-  outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  error?: string | null
-  createdAt?: Date | string
-  deliveredAt?: Date | string | null
-  account?: Prisma.AccountCreateNestedOneWithoutPlayFiresInput
-}
-
-export type PlayFireUncheckedCreateWithoutWorkspaceInput = {
-  id?: bigint | number
-  playKey: string
-  subject: string
-  accountId?: number | null
-  localDate: Date | string
-  runId?: bigint | number | null
-  trigger: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  status?: string
-  heldUntil?: Date | string | null
-  attemptAt?: Date | string | null
-  outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  error?: string | null
-  createdAt?: Date | string
-  deliveredAt?: Date | string | null
-}
-
-export type PlayFireCreateOrConnectWithoutWorkspaceInput = {
-  where: Prisma.PlayFireWhereUniqueInput
-  create: Prisma.XOR<Prisma.PlayFireCreateWithoutWorkspaceInput, Prisma.PlayFireUncheckedCreateWithoutWorkspaceInput>
-}
-
-export type PlayFireCreateManyWorkspaceInputEnvelope = {
-  data: Prisma.PlayFireCreateManyWorkspaceInput | Prisma.PlayFireCreateManyWorkspaceInput[]
-  skipDuplicates?: boolean
-}
-
-export type PlayFireUpsertWithWhereUniqueWithoutWorkspaceInput = {
-  where: Prisma.PlayFireWhereUniqueInput
-  update: Prisma.XOR<Prisma.PlayFireUpdateWithoutWorkspaceInput, Prisma.PlayFireUncheckedUpdateWithoutWorkspaceInput>
-  create: Prisma.XOR<Prisma.PlayFireCreateWithoutWorkspaceInput, Prisma.PlayFireUncheckedCreateWithoutWorkspaceInput>
-}
-
-export type PlayFireUpdateWithWhereUniqueWithoutWorkspaceInput = {
-  where: Prisma.PlayFireWhereUniqueInput
-  data: Prisma.XOR<Prisma.PlayFireUpdateWithoutWorkspaceInput, Prisma.PlayFireUncheckedUpdateWithoutWorkspaceInput>
-}
-
-export type PlayFireUpdateManyWithWhereWithoutWorkspaceInput = {
-  where: Prisma.PlayFireScalarWhereInput
-  data: Prisma.XOR<Prisma.PlayFireUpdateManyMutationInput, Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceInput>
-}
-
-export type PlayFireScalarWhereInput = {
-  AND?: Prisma.PlayFireScalarWhereInput | Prisma.PlayFireScalarWhereInput[]
-  OR?: Prisma.PlayFireScalarWhereInput[]
-  NOT?: Prisma.PlayFireScalarWhereInput | Prisma.PlayFireScalarWhereInput[]
-  id?: Prisma.BigIntFilter<"PlayFire"> | bigint | number
-  workspaceId?: Prisma.IntFilter<"PlayFire"> | number
-  playKey?: Prisma.StringFilter<"PlayFire"> | string
-  subject?: Prisma.StringFilter<"PlayFire"> | string
-  accountId?: Prisma.IntNullableFilter<"PlayFire"> | number | null
-  localDate?: Prisma.DateTimeFilter<"PlayFire"> | Date | string
-  runId?: Prisma.BigIntNullableFilter<"PlayFire"> | bigint | number | null
-  trigger?: Prisma.JsonFilter<"PlayFire">
-  status?: Prisma.StringFilter<"PlayFire"> | string
-  heldUntil?: Prisma.DateTimeNullableFilter<"PlayFire"> | Date | string | null
-  attemptAt?: Prisma.DateTimeNullableFilter<"PlayFire"> | Date | string | null
-  outcome?: Prisma.JsonFilter<"PlayFire">
-  error?: Prisma.StringNullableFilter<"PlayFire"> | string | null
-  createdAt?: Prisma.DateTimeFilter<"PlayFire"> | Date | string
-  deliveredAt?: Prisma.DateTimeNullableFilter<"PlayFire"> | Date | string | null
-}
-
-export type PlayFireCreateWithoutAccountInput = {
-  id?: bigint | number
-  playKey: string
-  subject: string
-  localDate: Date | string
-  runId?: bigint | number | null
-  trigger: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  status?: string
-  heldUntil?: Date | string | null
-  attemptAt?: Date | string | null
-  outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  error?: string | null
-  createdAt?: Date | string
-  deliveredAt?: Date | string | null
-  workspace: Prisma.WorkspaceCreateNestedOneWithoutPlayFiresInput
-}
-
-export type PlayFireUncheckedCreateWithoutAccountInput = {
-  id?: bigint | number
-  workspaceId: number
-  playKey: string
-  subject: string
-  localDate: Date | string
-  runId?: bigint | number | null
-  trigger: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  status?: string
-  heldUntil?: Date | string | null
-  attemptAt?: Date | string | null
-  outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  error?: string | null
-  createdAt?: Date | string
-  deliveredAt?: Date | string | null
-}
-
-export type PlayFireCreateOrConnectWithoutAccountInput = {
-  where: Prisma.PlayFireWhereUniqueInput
-  create: Prisma.XOR<Prisma.PlayFireCreateWithoutAccountInput, Prisma.PlayFireUncheckedCreateWithoutAccountInput>
-}
-
-export type PlayFireCreateManyAccountInputEnvelope = {
-  data: Prisma.PlayFireCreateManyAccountInput | Prisma.PlayFireCreateManyAccountInput[]
-  skipDuplicates?: boolean
-}
-
-export type PlayFireUpsertWithWhereUniqueWithoutAccountInput = {
-  where: Prisma.PlayFireWhereUniqueInput
-  update: Prisma.XOR<Prisma.PlayFireUpdateWithoutAccountInput, Prisma.PlayFireUncheckedUpdateWithoutAccountInput>
-  create: Prisma.XOR<Prisma.PlayFireCreateWithoutAccountInput, Prisma.PlayFireUncheckedCreateWithoutAccountInput>
-}
-
-export type PlayFireUpdateWithWhereUniqueWithoutAccountInput = {
-  where: Prisma.PlayFireWhereUniqueInput
-  data: Prisma.XOR<Prisma.PlayFireUpdateWithoutAccountInput, Prisma.PlayFireUncheckedUpdateWithoutAccountInput>
-}
-
-export type PlayFireUpdateManyWithWhereWithoutAccountInput = {
-  where: Prisma.PlayFireScalarWhereInput
-  data: Prisma.XOR<Prisma.PlayFireUpdateManyMutationInput, Prisma.PlayFireUncheckedUpdateManyWithoutAccountInput>
-}
-
-export type PlayFireCreateManyWorkspaceInput = {
-  id?: bigint | number
-  playKey: string
-  subject: string
-  accountId?: number | null
-  localDate: Date | string
-  runId?: bigint | number | null
-  trigger: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  status?: string
-  heldUntil?: Date | string | null
-  attemptAt?: Date | string | null
-  outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  error?: string | null
-  createdAt?: Date | string
-  deliveredAt?: Date | string | null
-}
-
-export type PlayFireUpdateWithoutWorkspaceInput = {
-  id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  playKey?: Prisma.StringFieldUpdateOperationsInput | string
-  subject?: Prisma.StringFieldUpdateOperationsInput | string
-  localDate?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  trigger?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  status?: Prisma.StringFieldUpdateOperationsInput | string
-  heldUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  account?: Prisma.AccountUpdateOneWithoutPlayFiresNestedInput
-}
-
-export type PlayFireUncheckedUpdateWithoutWorkspaceInput = {
-  id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  playKey?: Prisma.StringFieldUpdateOperationsInput | string
-  subject?: Prisma.StringFieldUpdateOperationsInput | string
-  accountId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  localDate?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  trigger?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  status?: Prisma.StringFieldUpdateOperationsInput | string
-  heldUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-}
-
-export type PlayFireUncheckedUpdateManyWithoutWorkspaceInput = {
-  id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  playKey?: Prisma.StringFieldUpdateOperationsInput | string
-  subject?: Prisma.StringFieldUpdateOperationsInput | string
-  accountId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  localDate?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  trigger?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  status?: Prisma.StringFieldUpdateOperationsInput | string
-  heldUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-}
-
-export type PlayFireCreateManyAccountInput = {
-  id?: bigint | number
-  workspaceId: number
-  playKey: string
-  subject: string
-  localDate: Date | string
-  runId?: bigint | number | null
-  trigger: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  status?: string
-  heldUntil?: Date | string | null
-  attemptAt?: Date | string | null
-  outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  error?: string | null
-  createdAt?: Date | string
-  deliveredAt?: Date | string | null
-}
-
-export type PlayFireUpdateWithoutAccountInput = {
-  id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  playKey?: Prisma.StringFieldUpdateOperationsInput | string
-  subject?: Prisma.StringFieldUpdateOperationsInput | string
-  localDate?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  trigger?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  status?: Prisma.StringFieldUpdateOperationsInput | string
-  heldUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutPlayFiresNestedInput
-}
-
-export type PlayFireUncheckedUpdateWithoutAccountInput = {
-  id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
-  playKey?: Prisma.StringFieldUpdateOperationsInput | string
-  subject?: Prisma.StringFieldUpdateOperationsInput | string
-  localDate?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  trigger?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  status?: Prisma.StringFieldUpdateOperationsInput | string
-  heldUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-}
-
-export type PlayFireUncheckedUpdateManyWithoutAccountInput = {
-  id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  workspaceId?: Prisma.IntFieldUpdateOperationsInput | number
-  playKey?: Prisma.StringFieldUpdateOperationsInput | string
-  subject?: Prisma.StringFieldUpdateOperationsInput | string
-  localDate?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  runId?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  trigger?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  status?: Prisma.StringFieldUpdateOperationsInput | string
-  heldUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  attemptAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  outcome?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-}
-
 
 
 export type PlayFireSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -986,8 +611,6 @@ export type PlayFireSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs
   error?: boolean
   createdAt?: boolean
   deliveredAt?: boolean
-  workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
-  account?: boolean | Prisma.PlayFire$accountArgs<ExtArgs>
 }, ExtArgs["result"]["playFire"]>
 
 export type PlayFireSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -1006,8 +629,6 @@ export type PlayFireSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exte
   error?: boolean
   createdAt?: boolean
   deliveredAt?: boolean
-  workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
-  account?: boolean | Prisma.PlayFire$accountArgs<ExtArgs>
 }, ExtArgs["result"]["playFire"]>
 
 export type PlayFireSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -1026,8 +647,6 @@ export type PlayFireSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exte
   error?: boolean
   createdAt?: boolean
   deliveredAt?: boolean
-  workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
-  account?: boolean | Prisma.PlayFire$accountArgs<ExtArgs>
 }, ExtArgs["result"]["playFire"]>
 
 export type PlayFireSelectScalar = {
@@ -1049,25 +668,10 @@ export type PlayFireSelectScalar = {
 }
 
 export type PlayFireOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "playKey" | "subject" | "accountId" | "localDate" | "runId" | "trigger" | "status" | "heldUntil" | "attemptAt" | "outcome" | "error" | "createdAt" | "deliveredAt", ExtArgs["result"]["playFire"]>
-export type PlayFireInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
-  account?: boolean | Prisma.PlayFire$accountArgs<ExtArgs>
-}
-export type PlayFireIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
-  account?: boolean | Prisma.PlayFire$accountArgs<ExtArgs>
-}
-export type PlayFireIncludeUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
-  account?: boolean | Prisma.PlayFire$accountArgs<ExtArgs>
-}
 
 export type $PlayFirePayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "PlayFire"
-  objects: {
-    workspace: Prisma.$WorkspacePayload<ExtArgs>
-    account: Prisma.$AccountPayload<ExtArgs> | null
-  }
+  objects: {}
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: bigint
     workspaceId: number
@@ -1496,8 +1100,6 @@ readonly fields: PlayFireFieldRefs;
  */
 export interface Prisma__PlayFireClient<T, Null = never, ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs, GlobalOmitOptions = {}> extends Prisma.PrismaPromise<T> {
   readonly [Symbol.toStringTag]: "PrismaPromise"
-  workspace<T extends Prisma.WorkspaceDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.WorkspaceDefaultArgs<ExtArgs>>): Prisma.Prisma__WorkspaceClient<runtime.Types.Result.GetResult<Prisma.$WorkspacePayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
-  account<T extends Prisma.PlayFire$accountArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.PlayFire$accountArgs<ExtArgs>>): Prisma.Prisma__AccountClient<runtime.Types.Result.GetResult<Prisma.$AccountPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1559,10 +1161,6 @@ export type PlayFireFindUniqueArgs<ExtArgs extends runtime.Types.Extensions.Inte
    */
   omit?: Prisma.PlayFireOmit<ExtArgs> | null
   /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.PlayFireInclude<ExtArgs> | null
-  /**
    * Filter, which PlayFire to fetch.
    */
   where: Prisma.PlayFireWhereUniqueInput
@@ -1581,10 +1179,6 @@ export type PlayFireFindUniqueOrThrowArgs<ExtArgs extends runtime.Types.Extensio
    */
   omit?: Prisma.PlayFireOmit<ExtArgs> | null
   /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.PlayFireInclude<ExtArgs> | null
-  /**
    * Filter, which PlayFire to fetch.
    */
   where: Prisma.PlayFireWhereUniqueInput
@@ -1602,10 +1196,6 @@ export type PlayFireFindFirstArgs<ExtArgs extends runtime.Types.Extensions.Inter
    * Omit specific fields from the PlayFire
    */
   omit?: Prisma.PlayFireOmit<ExtArgs> | null
-  /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.PlayFireInclude<ExtArgs> | null
   /**
    * Filter, which PlayFire to fetch.
    */
@@ -1655,10 +1245,6 @@ export type PlayFireFindFirstOrThrowArgs<ExtArgs extends runtime.Types.Extension
    */
   omit?: Prisma.PlayFireOmit<ExtArgs> | null
   /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.PlayFireInclude<ExtArgs> | null
-  /**
    * Filter, which PlayFire to fetch.
    */
   where?: Prisma.PlayFireWhereInput
@@ -1706,10 +1292,6 @@ export type PlayFireFindManyArgs<ExtArgs extends runtime.Types.Extensions.Intern
    * Omit specific fields from the PlayFire
    */
   omit?: Prisma.PlayFireOmit<ExtArgs> | null
-  /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.PlayFireInclude<ExtArgs> | null
   /**
    * Filter, which PlayFires to fetch.
    */
@@ -1759,10 +1341,6 @@ export type PlayFireCreateArgs<ExtArgs extends runtime.Types.Extensions.Internal
    */
   omit?: Prisma.PlayFireOmit<ExtArgs> | null
   /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.PlayFireInclude<ExtArgs> | null
-  /**
    * The data needed to create a PlayFire.
    */
   data: Prisma.XOR<Prisma.PlayFireCreateInput, Prisma.PlayFireUncheckedCreateInput>
@@ -1796,10 +1374,6 @@ export type PlayFireCreateManyAndReturnArgs<ExtArgs extends runtime.Types.Extens
    */
   data: Prisma.PlayFireCreateManyInput | Prisma.PlayFireCreateManyInput[]
   skipDuplicates?: boolean
-  /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.PlayFireIncludeCreateManyAndReturn<ExtArgs> | null
 }
 
 /**
@@ -1814,10 +1388,6 @@ export type PlayFireUpdateArgs<ExtArgs extends runtime.Types.Extensions.Internal
    * Omit specific fields from the PlayFire
    */
   omit?: Prisma.PlayFireOmit<ExtArgs> | null
-  /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.PlayFireInclude<ExtArgs> | null
   /**
    * The data needed to update a PlayFire.
    */
@@ -1870,10 +1440,6 @@ export type PlayFireUpdateManyAndReturnArgs<ExtArgs extends runtime.Types.Extens
    * Limit how many PlayFires to update.
    */
   limit?: number
-  /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.PlayFireIncludeUpdateManyAndReturn<ExtArgs> | null
 }
 
 /**
@@ -1888,10 +1454,6 @@ export type PlayFireUpsertArgs<ExtArgs extends runtime.Types.Extensions.Internal
    * Omit specific fields from the PlayFire
    */
   omit?: Prisma.PlayFireOmit<ExtArgs> | null
-  /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.PlayFireInclude<ExtArgs> | null
   /**
    * The filter to search for the PlayFire to update in case it exists.
    */
@@ -1919,10 +1481,6 @@ export type PlayFireDeleteArgs<ExtArgs extends runtime.Types.Extensions.Internal
    */
   omit?: Prisma.PlayFireOmit<ExtArgs> | null
   /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.PlayFireInclude<ExtArgs> | null
-  /**
    * Filter which PlayFire to delete.
    */
   where: Prisma.PlayFireWhereUniqueInput
@@ -1943,25 +1501,6 @@ export type PlayFireDeleteManyArgs<ExtArgs extends runtime.Types.Extensions.Inte
 }
 
 /**
- * PlayFire.account
- */
-export type PlayFire$accountArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  /**
-   * Select specific fields to fetch from the Account
-   */
-  select?: Prisma.AccountSelect<ExtArgs> | null
-  /**
-   * Omit specific fields from the Account
-   */
-  omit?: Prisma.AccountOmit<ExtArgs> | null
-  /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.AccountInclude<ExtArgs> | null
-  where?: Prisma.AccountWhereInput
-}
-
-/**
  * PlayFire without action
  */
 export type PlayFireDefaultArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -1973,8 +1512,4 @@ export type PlayFireDefaultArgs<ExtArgs extends runtime.Types.Extensions.Interna
    * Omit specific fields from the PlayFire
    */
   omit?: Prisma.PlayFireOmit<ExtArgs> | null
-  /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.PlayFireInclude<ExtArgs> | null
 }

@@ -286,7 +286,6 @@ export type WorkspaceWhereInput = {
   watches?: Prisma.AccountWatchListRelationFilter
   activePlaybook?: Prisma.XOR<Prisma.PlaybookNullableScalarRelationFilter, Prisma.PlaybookWhereInput> | null
   playbooks?: Prisma.PlaybookListRelationFilter
-  playFires?: Prisma.PlayFireListRelationFilter
   webhookDeliveries?: Prisma.WebhookDeliveryListRelationFilter
   notes?: Prisma.AccountNoteListRelationFilter
 }
@@ -321,7 +320,6 @@ export type WorkspaceOrderByWithRelationInput = {
   watches?: Prisma.AccountWatchOrderByRelationAggregateInput
   activePlaybook?: Prisma.PlaybookOrderByWithRelationInput
   playbooks?: Prisma.PlaybookOrderByRelationAggregateInput
-  playFires?: Prisma.PlayFireOrderByRelationAggregateInput
   webhookDeliveries?: Prisma.WebhookDeliveryOrderByRelationAggregateInput
   notes?: Prisma.AccountNoteOrderByRelationAggregateInput
 }
@@ -359,7 +357,6 @@ export type WorkspaceWhereUniqueInput = Prisma.AtLeast<{
   watches?: Prisma.AccountWatchListRelationFilter
   activePlaybook?: Prisma.XOR<Prisma.PlaybookNullableScalarRelationFilter, Prisma.PlaybookWhereInput> | null
   playbooks?: Prisma.PlaybookListRelationFilter
-  playFires?: Prisma.PlayFireListRelationFilter
   webhookDeliveries?: Prisma.WebhookDeliveryListRelationFilter
   notes?: Prisma.AccountNoteListRelationFilter
 }, "id" | "slug" | "slackTeamId" | "activeModelId" | "activePlaybookId">
@@ -427,7 +424,6 @@ export type WorkspaceCreateInput = {
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
   activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
   playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
@@ -460,7 +456,6 @@ export type WorkspaceUncheckedCreateInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
   playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
@@ -492,7 +487,6 @@ export type WorkspaceUpdateInput = {
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
   activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
   playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
@@ -525,7 +519,6 @@ export type WorkspaceUncheckedUpdateInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
   playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
@@ -955,20 +948,6 @@ export type WorkspaceUncheckedUpdateOneWithoutActivePlaybookNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.WorkspaceUpdateToOneWithWhereWithoutActivePlaybookInput, Prisma.WorkspaceUpdateWithoutActivePlaybookInput>, Prisma.WorkspaceUncheckedUpdateWithoutActivePlaybookInput>
 }
 
-export type WorkspaceCreateNestedOneWithoutPlayFiresInput = {
-  create?: Prisma.XOR<Prisma.WorkspaceCreateWithoutPlayFiresInput, Prisma.WorkspaceUncheckedCreateWithoutPlayFiresInput>
-  connectOrCreate?: Prisma.WorkspaceCreateOrConnectWithoutPlayFiresInput
-  connect?: Prisma.WorkspaceWhereUniqueInput
-}
-
-export type WorkspaceUpdateOneRequiredWithoutPlayFiresNestedInput = {
-  create?: Prisma.XOR<Prisma.WorkspaceCreateWithoutPlayFiresInput, Prisma.WorkspaceUncheckedCreateWithoutPlayFiresInput>
-  connectOrCreate?: Prisma.WorkspaceCreateOrConnectWithoutPlayFiresInput
-  upsert?: Prisma.WorkspaceUpsertWithoutPlayFiresInput
-  connect?: Prisma.WorkspaceWhereUniqueInput
-  update?: Prisma.XOR<Prisma.XOR<Prisma.WorkspaceUpdateToOneWithWhereWithoutPlayFiresInput, Prisma.WorkspaceUpdateWithoutPlayFiresInput>, Prisma.WorkspaceUncheckedUpdateWithoutPlayFiresInput>
-}
-
 export type WorkspaceCreateNestedOneWithoutWebhookDeliveriesInput = {
   create?: Prisma.XOR<Prisma.WorkspaceCreateWithoutWebhookDeliveriesInput, Prisma.WorkspaceUncheckedCreateWithoutWebhookDeliveriesInput>
   connectOrCreate?: Prisma.WorkspaceCreateOrConnectWithoutWebhookDeliveriesInput
@@ -1023,7 +1002,6 @@ export type WorkspaceCreateWithoutInstallationInput = {
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
   activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
   playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
@@ -1055,7 +1033,6 @@ export type WorkspaceUncheckedCreateWithoutInstallationInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
   playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
@@ -1102,7 +1079,6 @@ export type WorkspaceUpdateWithoutInstallationInput = {
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
   activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
   playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
@@ -1134,7 +1110,6 @@ export type WorkspaceUncheckedUpdateWithoutInstallationInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
   playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
@@ -1165,7 +1140,6 @@ export type WorkspaceCreateWithoutModelsInput = {
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
   activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
   playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
@@ -1197,7 +1171,6 @@ export type WorkspaceUncheckedCreateWithoutModelsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
   playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
@@ -1233,7 +1206,6 @@ export type WorkspaceCreateWithoutActiveModelInput = {
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
   activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
   playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
@@ -1265,7 +1237,6 @@ export type WorkspaceUncheckedCreateWithoutActiveModelInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
   playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
@@ -1312,7 +1283,6 @@ export type WorkspaceUpdateWithoutModelsInput = {
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
   activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
   playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
@@ -1344,7 +1314,6 @@ export type WorkspaceUncheckedUpdateWithoutModelsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
   playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
@@ -1386,7 +1355,6 @@ export type WorkspaceUpdateWithoutActiveModelInput = {
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
   activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
   playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
@@ -1418,7 +1386,6 @@ export type WorkspaceUncheckedUpdateWithoutActiveModelInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
   playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
@@ -1449,7 +1416,6 @@ export type WorkspaceCreateWithoutAccountsInput = {
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
   activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
   playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
@@ -1481,7 +1447,6 @@ export type WorkspaceUncheckedCreateWithoutAccountsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
   playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
@@ -1528,7 +1493,6 @@ export type WorkspaceUpdateWithoutAccountsInput = {
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
   activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
   playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
@@ -1560,7 +1524,6 @@ export type WorkspaceUncheckedUpdateWithoutAccountsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
   playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
@@ -1591,7 +1554,6 @@ export type WorkspaceCreateWithoutResponsesInput = {
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
   activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
   playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
@@ -1623,7 +1585,6 @@ export type WorkspaceUncheckedCreateWithoutResponsesInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
   playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
@@ -1670,7 +1631,6 @@ export type WorkspaceUpdateWithoutResponsesInput = {
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
   activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
   playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
@@ -1702,7 +1662,6 @@ export type WorkspaceUncheckedUpdateWithoutResponsesInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
   playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
@@ -1733,7 +1692,6 @@ export type WorkspaceCreateWithoutSnapshotsInput = {
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
   activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
   playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
@@ -1765,7 +1723,6 @@ export type WorkspaceUncheckedCreateWithoutSnapshotsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
   playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
@@ -1812,7 +1769,6 @@ export type WorkspaceUpdateWithoutSnapshotsInput = {
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
   activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
   playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
@@ -1844,7 +1800,6 @@ export type WorkspaceUncheckedUpdateWithoutSnapshotsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
   playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
@@ -1875,7 +1830,6 @@ export type WorkspaceCreateWithoutBandChangesInput = {
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
   activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
   playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
@@ -1907,7 +1861,6 @@ export type WorkspaceUncheckedCreateWithoutBandChangesInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
   playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
@@ -1954,7 +1907,6 @@ export type WorkspaceUpdateWithoutBandChangesInput = {
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
   activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
   playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
@@ -1986,7 +1938,6 @@ export type WorkspaceUncheckedUpdateWithoutBandChangesInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
   playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
@@ -2017,7 +1968,6 @@ export type WorkspaceCreateWithoutRunsInput = {
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
   activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
   playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
@@ -2049,7 +1999,6 @@ export type WorkspaceUncheckedCreateWithoutRunsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
   playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
@@ -2096,7 +2045,6 @@ export type WorkspaceUpdateWithoutRunsInput = {
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
   activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
   playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
@@ -2128,7 +2076,6 @@ export type WorkspaceUncheckedUpdateWithoutRunsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
   playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
@@ -2159,7 +2106,6 @@ export type WorkspaceCreateWithoutFollowUpsInput = {
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
   activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
   playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
@@ -2191,7 +2137,6 @@ export type WorkspaceUncheckedCreateWithoutFollowUpsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
   playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
@@ -2238,7 +2183,6 @@ export type WorkspaceUpdateWithoutFollowUpsInput = {
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
   activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
   playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
@@ -2270,7 +2214,6 @@ export type WorkspaceUncheckedUpdateWithoutFollowUpsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
   playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
@@ -2301,7 +2244,6 @@ export type WorkspaceCreateWithoutBacklogNoticesInput = {
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
   activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
   playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
@@ -2333,7 +2275,6 @@ export type WorkspaceUncheckedCreateWithoutBacklogNoticesInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
   playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
@@ -2380,7 +2321,6 @@ export type WorkspaceUpdateWithoutBacklogNoticesInput = {
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
   activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
   playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
@@ -2412,7 +2352,6 @@ export type WorkspaceUncheckedUpdateWithoutBacklogNoticesInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
   playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
@@ -2443,7 +2382,6 @@ export type WorkspaceCreateWithoutDigestsInput = {
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
   activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
   playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
@@ -2475,7 +2413,6 @@ export type WorkspaceUncheckedCreateWithoutDigestsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
   playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
@@ -2522,7 +2459,6 @@ export type WorkspaceUpdateWithoutDigestsInput = {
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
   activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
   playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
@@ -2554,7 +2490,6 @@ export type WorkspaceUncheckedUpdateWithoutDigestsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
   playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
@@ -2585,7 +2520,6 @@ export type WorkspaceCreateWithoutConnectorsInput = {
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
   activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
   playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
@@ -2617,7 +2551,6 @@ export type WorkspaceUncheckedCreateWithoutConnectorsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
   playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
@@ -2664,7 +2597,6 @@ export type WorkspaceUpdateWithoutConnectorsInput = {
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
   activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
   playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
@@ -2696,7 +2628,6 @@ export type WorkspaceUncheckedUpdateWithoutConnectorsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
   playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
@@ -2727,7 +2658,6 @@ export type WorkspaceCreateWithoutSyncRunsInput = {
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
   activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
   playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
@@ -2759,7 +2689,6 @@ export type WorkspaceUncheckedCreateWithoutSyncRunsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
   playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
@@ -2806,7 +2735,6 @@ export type WorkspaceUpdateWithoutSyncRunsInput = {
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
   activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
   playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
@@ -2838,7 +2766,6 @@ export type WorkspaceUncheckedUpdateWithoutSyncRunsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
   playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
@@ -2869,7 +2796,6 @@ export type WorkspaceCreateWithoutAuditLogInput = {
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
   activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
   playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
@@ -2901,7 +2827,6 @@ export type WorkspaceUncheckedCreateWithoutAuditLogInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
   playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
@@ -2948,7 +2873,6 @@ export type WorkspaceUpdateWithoutAuditLogInput = {
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
   activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
   playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
@@ -2980,7 +2904,6 @@ export type WorkspaceUncheckedUpdateWithoutAuditLogInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
   playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
@@ -3011,7 +2934,6 @@ export type WorkspaceCreateWithoutApiKeysInput = {
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
   activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
   playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
@@ -3043,7 +2965,6 @@ export type WorkspaceUncheckedCreateWithoutApiKeysInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
   playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
@@ -3090,7 +3011,6 @@ export type WorkspaceUpdateWithoutApiKeysInput = {
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
   activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
   playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
@@ -3122,7 +3042,6 @@ export type WorkspaceUncheckedUpdateWithoutApiKeysInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
   playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
@@ -3153,7 +3072,6 @@ export type WorkspaceCreateWithoutWatchesInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
   activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
   playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
@@ -3185,7 +3103,6 @@ export type WorkspaceUncheckedCreateWithoutWatchesInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
@@ -3232,7 +3149,6 @@ export type WorkspaceUpdateWithoutWatchesInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
   activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
   playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
@@ -3264,7 +3180,6 @@ export type WorkspaceUncheckedUpdateWithoutWatchesInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
@@ -3295,7 +3210,6 @@ export type WorkspaceCreateWithoutPlaybooksInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
   activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
@@ -3327,7 +3241,6 @@ export type WorkspaceUncheckedCreateWithoutPlaybooksInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
@@ -3363,7 +3276,6 @@ export type WorkspaceCreateWithoutActivePlaybookInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
   playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
@@ -3395,7 +3307,6 @@ export type WorkspaceUncheckedCreateWithoutActivePlaybookInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
   playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
@@ -3442,7 +3353,6 @@ export type WorkspaceUpdateWithoutPlaybooksInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
   activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
@@ -3474,7 +3384,6 @@ export type WorkspaceUncheckedUpdateWithoutPlaybooksInput = {
   auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
@@ -3516,7 +3425,6 @@ export type WorkspaceUpdateWithoutActivePlaybookInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
   playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
@@ -3531,149 +3439,6 @@ export type WorkspaceUncheckedUpdateWithoutActivePlaybookInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
-  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
-  models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
-  accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
-  installation?: Prisma.SlackInstallationUncheckedUpdateOneWithoutWorkspaceNestedInput
-  responses?: Prisma.SurveyResponseUncheckedUpdateManyWithoutWorkspaceNestedInput
-  snapshots?: Prisma.ScoreSnapshotUncheckedUpdateManyWithoutWorkspaceNestedInput
-  bandChanges?: Prisma.BandChangeUncheckedUpdateManyWithoutWorkspaceNestedInput
-  runs?: Prisma.RecomputeRunUncheckedUpdateManyWithoutWorkspaceNestedInput
-  followUps?: Prisma.FollowUpUncheckedUpdateManyWithoutWorkspaceNestedInput
-  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedUpdateManyWithoutWorkspaceNestedInput
-  digests?: Prisma.DigestUncheckedUpdateManyWithoutWorkspaceNestedInput
-  connectors?: Prisma.ConnectorConfigUncheckedUpdateManyWithoutWorkspaceNestedInput
-  syncRuns?: Prisma.SyncRunUncheckedUpdateManyWithoutWorkspaceNestedInput
-  auditLog?: Prisma.AuditLogEntryUncheckedUpdateManyWithoutWorkspaceNestedInput
-  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
-  watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
-  playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
-  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
-  notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
-}
-
-export type WorkspaceCreateWithoutPlayFiresInput = {
-  slug: string
-  name: string
-  slackTeamId?: string | null
-  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  createdAt?: Date | string
-  deletedAt?: Date | string | null
-  trackSecret?: runtime.Bytes | null
-  webhookSecret?: runtime.Bytes | null
-  activeModel?: Prisma.ScoringModelCreateNestedOneWithoutActiveForInput
-  models?: Prisma.ScoringModelCreateNestedManyWithoutWorkspaceInput
-  accounts?: Prisma.AccountCreateNestedManyWithoutWorkspaceInput
-  installation?: Prisma.SlackInstallationCreateNestedOneWithoutWorkspaceInput
-  responses?: Prisma.SurveyResponseCreateNestedManyWithoutWorkspaceInput
-  snapshots?: Prisma.ScoreSnapshotCreateNestedManyWithoutWorkspaceInput
-  bandChanges?: Prisma.BandChangeCreateNestedManyWithoutWorkspaceInput
-  runs?: Prisma.RecomputeRunCreateNestedManyWithoutWorkspaceInput
-  followUps?: Prisma.FollowUpCreateNestedManyWithoutWorkspaceInput
-  backlogNotices?: Prisma.CaseBacklogNoticeCreateNestedManyWithoutWorkspaceInput
-  digests?: Prisma.DigestCreateNestedManyWithoutWorkspaceInput
-  connectors?: Prisma.ConnectorConfigCreateNestedManyWithoutWorkspaceInput
-  syncRuns?: Prisma.SyncRunCreateNestedManyWithoutWorkspaceInput
-  auditLog?: Prisma.AuditLogEntryCreateNestedManyWithoutWorkspaceInput
-  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutWorkspaceInput
-  watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
-  activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
-  playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
-  webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
-  notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
-}
-
-export type WorkspaceUncheckedCreateWithoutPlayFiresInput = {
-  id?: number
-  slug: string
-  name: string
-  slackTeamId?: string | null
-  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  activeModelId?: number | null
-  createdAt?: Date | string
-  deletedAt?: Date | string | null
-  trackSecret?: runtime.Bytes | null
-  activePlaybookId?: number | null
-  webhookSecret?: runtime.Bytes | null
-  models?: Prisma.ScoringModelUncheckedCreateNestedManyWithoutWorkspaceInput
-  accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutWorkspaceInput
-  installation?: Prisma.SlackInstallationUncheckedCreateNestedOneWithoutWorkspaceInput
-  responses?: Prisma.SurveyResponseUncheckedCreateNestedManyWithoutWorkspaceInput
-  snapshots?: Prisma.ScoreSnapshotUncheckedCreateNestedManyWithoutWorkspaceInput
-  bandChanges?: Prisma.BandChangeUncheckedCreateNestedManyWithoutWorkspaceInput
-  runs?: Prisma.RecomputeRunUncheckedCreateNestedManyWithoutWorkspaceInput
-  followUps?: Prisma.FollowUpUncheckedCreateNestedManyWithoutWorkspaceInput
-  backlogNotices?: Prisma.CaseBacklogNoticeUncheckedCreateNestedManyWithoutWorkspaceInput
-  digests?: Prisma.DigestUncheckedCreateNestedManyWithoutWorkspaceInput
-  connectors?: Prisma.ConnectorConfigUncheckedCreateNestedManyWithoutWorkspaceInput
-  syncRuns?: Prisma.SyncRunUncheckedCreateNestedManyWithoutWorkspaceInput
-  auditLog?: Prisma.AuditLogEntryUncheckedCreateNestedManyWithoutWorkspaceInput
-  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
-  watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
-  playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
-  webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
-  notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
-}
-
-export type WorkspaceCreateOrConnectWithoutPlayFiresInput = {
-  where: Prisma.WorkspaceWhereUniqueInput
-  create: Prisma.XOR<Prisma.WorkspaceCreateWithoutPlayFiresInput, Prisma.WorkspaceUncheckedCreateWithoutPlayFiresInput>
-}
-
-export type WorkspaceUpsertWithoutPlayFiresInput = {
-  update: Prisma.XOR<Prisma.WorkspaceUpdateWithoutPlayFiresInput, Prisma.WorkspaceUncheckedUpdateWithoutPlayFiresInput>
-  create: Prisma.XOR<Prisma.WorkspaceCreateWithoutPlayFiresInput, Prisma.WorkspaceUncheckedCreateWithoutPlayFiresInput>
-  where?: Prisma.WorkspaceWhereInput
-}
-
-export type WorkspaceUpdateToOneWithWhereWithoutPlayFiresInput = {
-  where?: Prisma.WorkspaceWhereInput
-  data: Prisma.XOR<Prisma.WorkspaceUpdateWithoutPlayFiresInput, Prisma.WorkspaceUncheckedUpdateWithoutPlayFiresInput>
-}
-
-export type WorkspaceUpdateWithoutPlayFiresInput = {
-  slug?: Prisma.StringFieldUpdateOperationsInput | string
-  name?: Prisma.StringFieldUpdateOperationsInput | string
-  slackTeamId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
-  webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
-  activeModel?: Prisma.ScoringModelUpdateOneWithoutActiveForNestedInput
-  models?: Prisma.ScoringModelUpdateManyWithoutWorkspaceNestedInput
-  accounts?: Prisma.AccountUpdateManyWithoutWorkspaceNestedInput
-  installation?: Prisma.SlackInstallationUpdateOneWithoutWorkspaceNestedInput
-  responses?: Prisma.SurveyResponseUpdateManyWithoutWorkspaceNestedInput
-  snapshots?: Prisma.ScoreSnapshotUpdateManyWithoutWorkspaceNestedInput
-  bandChanges?: Prisma.BandChangeUpdateManyWithoutWorkspaceNestedInput
-  runs?: Prisma.RecomputeRunUpdateManyWithoutWorkspaceNestedInput
-  followUps?: Prisma.FollowUpUpdateManyWithoutWorkspaceNestedInput
-  backlogNotices?: Prisma.CaseBacklogNoticeUpdateManyWithoutWorkspaceNestedInput
-  digests?: Prisma.DigestUpdateManyWithoutWorkspaceNestedInput
-  connectors?: Prisma.ConnectorConfigUpdateManyWithoutWorkspaceNestedInput
-  syncRuns?: Prisma.SyncRunUpdateManyWithoutWorkspaceNestedInput
-  auditLog?: Prisma.AuditLogEntryUpdateManyWithoutWorkspaceNestedInput
-  apiKeys?: Prisma.ApiKeyUpdateManyWithoutWorkspaceNestedInput
-  watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
-  activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
-  playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
-  webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
-  notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
-}
-
-export type WorkspaceUncheckedUpdateWithoutPlayFiresInput = {
-  id?: Prisma.IntFieldUpdateOperationsInput | number
-  slug?: Prisma.StringFieldUpdateOperationsInput | string
-  name?: Prisma.StringFieldUpdateOperationsInput | string
-  slackTeamId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  settings?: Prisma.JsonNullValueInput | runtime.InputJsonValue
-  activeModelId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  deletedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  trackSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
-  activePlaybookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   webhookSecret?: Prisma.NullableBytesFieldUpdateOperationsInput | runtime.Bytes | null
   models?: Prisma.ScoringModelUncheckedUpdateManyWithoutWorkspaceNestedInput
   accounts?: Prisma.AccountUncheckedUpdateManyWithoutWorkspaceNestedInput
@@ -3722,7 +3487,6 @@ export type WorkspaceCreateWithoutWebhookDeliveriesInput = {
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
   activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
   playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteCreateNestedManyWithoutWorkspaceInput
 }
 
@@ -3754,7 +3518,6 @@ export type WorkspaceUncheckedCreateWithoutWebhookDeliveriesInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
   playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
   notes?: Prisma.AccountNoteUncheckedCreateNestedManyWithoutWorkspaceInput
 }
 
@@ -3801,7 +3564,6 @@ export type WorkspaceUpdateWithoutWebhookDeliveriesInput = {
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
   activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
   playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUpdateManyWithoutWorkspaceNestedInput
 }
 
@@ -3833,7 +3595,6 @@ export type WorkspaceUncheckedUpdateWithoutWebhookDeliveriesInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
   playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
   notes?: Prisma.AccountNoteUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
 
@@ -3864,7 +3625,6 @@ export type WorkspaceCreateWithoutNotesInput = {
   watches?: Prisma.AccountWatchCreateNestedManyWithoutWorkspaceInput
   activePlaybook?: Prisma.PlaybookCreateNestedOneWithoutActiveForInput
   playbooks?: Prisma.PlaybookCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryCreateNestedManyWithoutWorkspaceInput
 }
 
@@ -3896,7 +3656,6 @@ export type WorkspaceUncheckedCreateWithoutNotesInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutWorkspaceInput
   watches?: Prisma.AccountWatchUncheckedCreateNestedManyWithoutWorkspaceInput
   playbooks?: Prisma.PlaybookUncheckedCreateNestedManyWithoutWorkspaceInput
-  playFires?: Prisma.PlayFireUncheckedCreateNestedManyWithoutWorkspaceInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedCreateNestedManyWithoutWorkspaceInput
 }
 
@@ -3943,7 +3702,6 @@ export type WorkspaceUpdateWithoutNotesInput = {
   watches?: Prisma.AccountWatchUpdateManyWithoutWorkspaceNestedInput
   activePlaybook?: Prisma.PlaybookUpdateOneWithoutActiveForNestedInput
   playbooks?: Prisma.PlaybookUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUpdateManyWithoutWorkspaceNestedInput
 }
 
@@ -3975,7 +3733,6 @@ export type WorkspaceUncheckedUpdateWithoutNotesInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutWorkspaceNestedInput
   watches?: Prisma.AccountWatchUncheckedUpdateManyWithoutWorkspaceNestedInput
   playbooks?: Prisma.PlaybookUncheckedUpdateManyWithoutWorkspaceNestedInput
-  playFires?: Prisma.PlayFireUncheckedUpdateManyWithoutWorkspaceNestedInput
   webhookDeliveries?: Prisma.WebhookDeliveryUncheckedUpdateManyWithoutWorkspaceNestedInput
 }
 
@@ -4000,7 +3757,6 @@ export type WorkspaceCountOutputType = {
   apiKeys: number
   watches: number
   playbooks: number
-  playFires: number
   webhookDeliveries: number
   notes: number
 }
@@ -4021,7 +3777,6 @@ export type WorkspaceCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensi
   apiKeys?: boolean | WorkspaceCountOutputTypeCountApiKeysArgs
   watches?: boolean | WorkspaceCountOutputTypeCountWatchesArgs
   playbooks?: boolean | WorkspaceCountOutputTypeCountPlaybooksArgs
-  playFires?: boolean | WorkspaceCountOutputTypeCountPlayFiresArgs
   webhookDeliveries?: boolean | WorkspaceCountOutputTypeCountWebhookDeliveriesArgs
   notes?: boolean | WorkspaceCountOutputTypeCountNotesArgs
 }
@@ -4144,13 +3899,6 @@ export type WorkspaceCountOutputTypeCountPlaybooksArgs<ExtArgs extends runtime.T
 /**
  * WorkspaceCountOutputType without action
  */
-export type WorkspaceCountOutputTypeCountPlayFiresArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  where?: Prisma.PlayFireWhereInput
-}
-
-/**
- * WorkspaceCountOutputType without action
- */
 export type WorkspaceCountOutputTypeCountWebhookDeliveriesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   where?: Prisma.WebhookDeliveryWhereInput
 }
@@ -4193,7 +3941,6 @@ export type WorkspaceSelect<ExtArgs extends runtime.Types.Extensions.InternalArg
   watches?: boolean | Prisma.Workspace$watchesArgs<ExtArgs>
   activePlaybook?: boolean | Prisma.Workspace$activePlaybookArgs<ExtArgs>
   playbooks?: boolean | Prisma.Workspace$playbooksArgs<ExtArgs>
-  playFires?: boolean | Prisma.Workspace$playFiresArgs<ExtArgs>
   webhookDeliveries?: boolean | Prisma.Workspace$webhookDeliveriesArgs<ExtArgs>
   notes?: boolean | Prisma.Workspace$notesArgs<ExtArgs>
   _count?: boolean | Prisma.WorkspaceCountOutputTypeDefaultArgs<ExtArgs>
@@ -4265,7 +4012,6 @@ export type WorkspaceInclude<ExtArgs extends runtime.Types.Extensions.InternalAr
   watches?: boolean | Prisma.Workspace$watchesArgs<ExtArgs>
   activePlaybook?: boolean | Prisma.Workspace$activePlaybookArgs<ExtArgs>
   playbooks?: boolean | Prisma.Workspace$playbooksArgs<ExtArgs>
-  playFires?: boolean | Prisma.Workspace$playFiresArgs<ExtArgs>
   webhookDeliveries?: boolean | Prisma.Workspace$webhookDeliveriesArgs<ExtArgs>
   notes?: boolean | Prisma.Workspace$notesArgs<ExtArgs>
   _count?: boolean | Prisma.WorkspaceCountOutputTypeDefaultArgs<ExtArgs>
@@ -4300,7 +4046,6 @@ export type $WorkspacePayload<ExtArgs extends runtime.Types.Extensions.InternalA
     watches: Prisma.$AccountWatchPayload<ExtArgs>[]
     activePlaybook: Prisma.$PlaybookPayload<ExtArgs> | null
     playbooks: Prisma.$PlaybookPayload<ExtArgs>[]
-    playFires: Prisma.$PlayFirePayload<ExtArgs>[]
     webhookDeliveries: Prisma.$WebhookDeliveryPayload<ExtArgs>[]
     notes: Prisma.$AccountNotePayload<ExtArgs>[]
   }
@@ -4746,7 +4491,6 @@ export interface Prisma__WorkspaceClient<T, Null = never, ExtArgs extends runtim
   watches<T extends Prisma.Workspace$watchesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$watchesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AccountWatchPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   activePlaybook<T extends Prisma.Workspace$activePlaybookArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$activePlaybookArgs<ExtArgs>>): Prisma.Prisma__PlaybookClient<runtime.Types.Result.GetResult<Prisma.$PlaybookPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
   playbooks<T extends Prisma.Workspace$playbooksArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$playbooksArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$PlaybookPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
-  playFires<T extends Prisma.Workspace$playFiresArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$playFiresArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$PlayFirePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   webhookDeliveries<T extends Prisma.Workspace$webhookDeliveriesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$webhookDeliveriesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$WebhookDeliveryPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   notes<T extends Prisma.Workspace$notesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Workspace$notesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AccountNotePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
@@ -5604,30 +5348,6 @@ export type Workspace$playbooksArgs<ExtArgs extends runtime.Types.Extensions.Int
   take?: number
   skip?: number
   distinct?: Prisma.PlaybookScalarFieldEnum | Prisma.PlaybookScalarFieldEnum[]
-}
-
-/**
- * Workspace.playFires
- */
-export type Workspace$playFiresArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  /**
-   * Select specific fields to fetch from the PlayFire
-   */
-  select?: Prisma.PlayFireSelect<ExtArgs> | null
-  /**
-   * Omit specific fields from the PlayFire
-   */
-  omit?: Prisma.PlayFireOmit<ExtArgs> | null
-  /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.PlayFireInclude<ExtArgs> | null
-  where?: Prisma.PlayFireWhereInput
-  orderBy?: Prisma.PlayFireOrderByWithRelationInput | Prisma.PlayFireOrderByWithRelationInput[]
-  cursor?: Prisma.PlayFireWhereUniqueInput
-  take?: number
-  skip?: number
-  distinct?: Prisma.PlayFireScalarFieldEnum | Prisma.PlayFireScalarFieldEnum[]
 }
 
 /**
