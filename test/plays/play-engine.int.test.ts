@@ -188,6 +188,32 @@ describe("a team's playbook after a run", () => {
     expect(await escalateUnclaimed(db.prisma, workspaceId, slack, D + 10)).toBe(0);
   });
 
+  it("merges an account's messages when more fires than one pass claims lie between them", async () => {
+    await firePlays(db, workspaceId, runId, NOON);
+    await reportBandChanges(db.prisma, workspaceId, runId, slack, D, NOON);
+    // A busy day: the detractors' fires come 600 due fires after Acme's drop (another play's,
+    // without an account here, so nothing else is posted), more than one pass claims (500).
+    await db.prisma.$executeRawUnsafe(
+      `UPDATE play_fires SET id = id + 1000000 WHERE workspace_id = $1 AND play_key = 'detractor'`,
+      workspaceId,
+    );
+    await db.prisma.$executeRawUnsafe(
+      `INSERT INTO play_fires (id, workspace_id, play_key, subject, local_date, trigger, status)
+       SELECT 500000 + g, $1, 'busy_day', 'connector:' || g, $2::date, '{"kind": "connector_failed"}', 'planned'
+       FROM generate_series(1, 600) AS g`,
+      workspaceId,
+      formatDay(D),
+    );
+    let passes = 0;
+    while ((await deliverFires(db.prisma, workspaceId, slack, D, NOON)).fires > 0) passes++;
+    expect(passes).toBe(2);
+    // Acme's drop and detractor in one message, as on a quiet day.
+    const acme = texts(DROPS).filter((t) => t.includes("Acme"));
+    expect(acme).toHaveLength(1);
+    expect(acme[0]).toMatch(/Sharp drop[\s\S]*Detractor/);
+    expect(texts(DROPS).filter((t) => t.includes("Beta"))).toHaveLength(1);
+  });
+
   it("holds messages through quiet hours and sends them once the hours end", async () => {
     const quiet = PLAYBOOK.replace("name: team", 'name: team\nquiet_hours: { from: "19:00", to: "08:00" }');
     await storePlaybookVersion(db.prisma, workspaceId, parsePlaybook(quiet, "quiet.yaml"), quiet, "test");

@@ -153,15 +153,27 @@ export async function deliverFires(
   return summary;
 }
 
-/** Claims the fires due now: planned, or held and past their quiet hours; not leased by another job. */
+/** The fires one pass claims, and the other due fires of their accounts with them. */
+const CLAIM_BATCH = 500;
+
+/**
+ * Claims the fires due now: planned, or held and past their quiet hours; not leased by another job.
+ * The first CLAIM_BATCH by id, and every other due fire of the same accounts, so an account's fires
+ * of several plays are merged into one message however many fires the day has (its fires are a
+ * play apart in id order: 10,000 on a busy day).
+ */
 async function claimFires(prisma: PrismaClient, workspaceId: number, now: Date): Promise<FireRow[]> {
-  return prisma.$queryRawUnsafe<FireRow[]>(
-    `WITH due AS (
-       SELECT id, attempt_at AS previous_attempt FROM play_fires
-       WHERE workspace_id = $1
+  const dueNow = `workspace_id = $1
          AND (status = 'planned' OR (status = 'held' AND held_until <= $2))
-         AND (attempt_at IS NULL OR attempt_at < $3)
-       ORDER BY id LIMIT 500
+         AND (attempt_at IS NULL OR attempt_at < $3)`;
+  const rows = await prisma.$queryRawUnsafe<FireRow[]>(
+    `WITH first AS (
+       SELECT id, account_id FROM play_fires WHERE ${dueNow} ORDER BY id LIMIT ${CLAIM_BATCH}),
+     due AS (
+       SELECT id, attempt_at AS previous_attempt FROM play_fires
+       WHERE ${dueNow}
+         AND (id IN (SELECT id FROM first)
+              OR account_id IN (SELECT account_id FROM first WHERE account_id IS NOT NULL))
        FOR UPDATE SKIP LOCKED)
      UPDATE play_fires f SET attempt_at = $2 FROM due WHERE f.id = due.id
      RETURNING f.id, f.play_key, f.account_id, f.subject, f.local_date, f.trigger, f.status, due.previous_attempt`,
@@ -169,6 +181,8 @@ async function claimFires(prisma: PrismaClient, workspaceId: number, now: Date):
     now,
     new Date(now.getTime() - LEASE_MS),
   );
+  // In the order they were decided (RETURNING's is the join's).
+  return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /** The fires' accounts (active ones: a fire for an account that churned since is not delivered). */
