@@ -215,15 +215,22 @@ async function dayOfPlays(
 /** What a fire's row keeps of its trigger: the kind, the summary and the facts. */
 const fireTrigger = (hit: TriggerHit) => ({ kind: hit.kind, summary: hit.summary, ...hit.facts });
 
+/** Statements the fires are written in at once, on as many of the pool's connections. */
+const INSERT_STATEMENTS = 2;
+
 /**
- * The fires in one statement (in order: the ids say which was decided first), each skipped when the
- * play already fired for the account on the day; the statuses of those inserted. A statement a
- * fire took 9.8 s for 4,170 fires; this one, 1 s for 20,200 (BENCHMARKS.md, Plays).
+ * Writes the fires (in order: the ids say which was decided first), each skipped when the play
+ * already fired for the account on the day; the statuses of those inserted. A statement a fire took
+ * 9.8 s for 4,170 fires; one statement for all, 1 s for 20,200 (BENCHMARKS.md, Plays). The ids are
+ * taken from the sequence first, in the fires' order, so the fires go in INSERT_STATEMENTS
+ * statements at once (the database's work is most of the time, and the machine has the cores) and
+ * keep their order. A statement that fails leaves the others' fires recorded: the job's retry finds
+ * them fired already, as a later run of the day does.
  *
- * In the same statement, each play's capped accounts go to its one capped row of the day (see
- * PlayFire in prisma/schema.prisma), a later run's appended to it: a row per capped account was half
- * the rows and a third of the time of the plays after a run at 100,000 accounts, for accounts that
- * only the day's summary names.
+ * Beside them, each play's capped accounts go to its one capped row of the day (see PlayFire in
+ * prisma/schema.prisma), a later run's appended to it: a row per capped account was half the rows
+ * and a third of the time of the plays after a run at 100,000 accounts, for accounts that only the
+ * day's summary names.
  */
 async function insertFires(
   sql: SqlClient,
@@ -232,50 +239,74 @@ async function insertFires(
   capped: readonly { play: Play; fires: readonly DecidedFire[] }[],
   at: { day: Day; runId: bigint | null; held: Date | null },
 ): Promise<string[]> {
-  if (rows.length === 0 && capped.length === 0) return [];
-  // Through the driver: Prisma's raw query turned the 10,000 fires' parameters into JSON and back,
-  // half the statement's time (BENCHMARKS.md, Plays).
-  const inserted = await sql.query<{ status: string }>(
-    `WITH capped AS (
-       INSERT INTO play_fires (workspace_id, play_key, subject, local_date, run_id, trigger, status)
-       SELECT $1, c.play_key, 'capped', $2::date, $3, c.trigger, 'capped'
-       FROM unnest($9::text[], $10::jsonb[]) AS c(play_key, trigger)
-       ON CONFLICT (workspace_id, play_key, subject, local_date) DO UPDATE SET trigger = jsonb_build_object(
-         'kind', 'capped',
-         'accounts', play_fires.trigger->'accounts' || coalesce(
-           (SELECT jsonb_agg(a.id ORDER BY a.n)
-            FROM jsonb_array_elements(EXCLUDED.trigger->'accounts') WITH ORDINALITY AS a(id, n)
-            WHERE NOT play_fires.trigger->'triggers' ? (a.id #>> '{}')),
-           '[]'::jsonb),
-         'triggers', (EXCLUDED.trigger->'triggers') || (play_fires.trigger->'triggers')))
-     INSERT INTO play_fires (workspace_id, play_key, subject, account_id, local_date, run_id, trigger, status, held_until)
-     SELECT $1, r.play_key, 'account:' || r.account_id, r.account_id, $2::date, $3, r.trigger, r.status,
-            CASE WHEN r.status = 'held' THEN $4::timestamptz END
-     FROM unnest($5::text[], $6::int[], $7::jsonb[], $8::text[]) WITH ORDINALITY
-          AS r(play_key, account_id, trigger, status, n)
-     ORDER BY r.n
-     ON CONFLICT (workspace_id, play_key, subject, local_date) DO NOTHING
-     RETURNING status`,
-    [
-      workspaceId,
-      formatDay(at.day),
-      at.runId,
-      at.held,
-      rows.map((r) => r.play.key),
-      rows.map((r) => r.fire.accountId),
-      rows.map((r) => JSON.stringify(fireTrigger(r.fire.hit))),
-      rows.map((r) => r.status),
-      capped.map((c) => c.play.key),
-      capped.map((c) =>
-        JSON.stringify({
-          kind: "capped",
-          accounts: c.fires.map((f) => f.accountId),
-          triggers: Object.fromEntries(c.fires.map((f) => [f.accountId, fireTrigger(f.hit)])),
-        }),
-      ),
-    ],
-  );
-  return inserted.map((r) => r.status);
+  const day = formatDay(at.day);
+  const ids =
+    rows.length === 0
+      ? []
+      : await sql.query<{ id: string }>(
+          `SELECT id::text FROM (SELECT nextval(pg_get_serial_sequence('play_fires', 'id')) AS id
+                                 FROM generate_series(1, $1::int)) AS x ORDER BY x.id`,
+          [rows.length],
+        );
+  const size = Math.max(1, Math.ceil(rows.length / INSERT_STATEMENTS));
+  const chunks: number[] = [];
+  for (let from = 0; from < rows.length; from += size) chunks.push(from);
+  // Through the driver: Prisma's raw query turned the 10,000 fires' parameters into JSON and back.
+  const written = await Promise.all([
+    ...chunks.map((from) => {
+      const part = rows.slice(from, from + size);
+      return sql.query<{ status: string }>(
+        `INSERT INTO play_fires (id, workspace_id, play_key, subject, account_id, local_date, run_id, trigger, status, held_until)
+         SELECT r.id, $1, r.play_key, 'account:' || r.account_id, r.account_id, $2::date, $3, r.trigger, r.status,
+                CASE WHEN r.status = 'held' THEN $4::timestamptz END
+         FROM unnest($5::bigint[], $6::text[], $7::int[], $8::jsonb[], $9::text[]) AS r(id, play_key, account_id, trigger, status)
+         ORDER BY r.id
+         ON CONFLICT (workspace_id, play_key, subject, local_date) DO NOTHING
+         RETURNING status`,
+        [
+          workspaceId,
+          day,
+          at.runId,
+          at.held,
+          ids.slice(from, from + size).map((r) => r.id),
+          part.map((r) => r.play.key),
+          part.map((r) => r.fire.accountId),
+          part.map((r) => JSON.stringify(fireTrigger(r.fire.hit))),
+          part.map((r) => r.status),
+        ],
+      );
+    }),
+    capped.length === 0
+      ? []
+      : sql.query<{ status: string }>(
+          `INSERT INTO play_fires (workspace_id, play_key, subject, local_date, run_id, trigger, status)
+           SELECT $1, c.play_key, 'capped', $2::date, $3, c.trigger, 'capped'
+           FROM unnest($4::text[], $5::jsonb[]) AS c(play_key, trigger)
+           ON CONFLICT (workspace_id, play_key, subject, local_date) DO UPDATE SET trigger = jsonb_build_object(
+             'kind', 'capped',
+             'accounts', play_fires.trigger->'accounts' || coalesce(
+               (SELECT jsonb_agg(a.id ORDER BY a.n)
+                FROM jsonb_array_elements(EXCLUDED.trigger->'accounts') WITH ORDINALITY AS a(id, n)
+                WHERE NOT play_fires.trigger->'triggers' ? (a.id #>> '{}')),
+               '[]'::jsonb),
+             'triggers', (EXCLUDED.trigger->'triggers') || (play_fires.trigger->'triggers'))`,
+          [
+            workspaceId,
+            day,
+            at.runId,
+            capped.map((c) => c.play.key),
+            capped.map((c) =>
+              JSON.stringify({
+                kind: "capped",
+                accounts: c.fires.map((f) => f.accountId),
+                triggers: Object.fromEntries(c.fires.map((f) => [f.accountId, fireTrigger(f.hit)])),
+              }),
+            ),
+          ],
+        ),
+  ]);
+  // The capped rows' statement returns none: the summary counts their accounts.
+  return written.flatMap((part) => part.map((r) => r.status));
 }
 
 /** Each play's last fire day per account ("key\0accountId" -> day), within the longest cooldown. */
