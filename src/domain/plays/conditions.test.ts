@@ -155,4 +155,34 @@ describe("conditions", () => {
     ]);
     expect(conditionsHold(c, acme)).toBe(false);
   });
+
+  it("hold exactly when no reason is given, for every kind of condition", () => {
+    const conditions = [
+      {},
+      { segment: ["enterprise"] },
+      { segment: [" ENTERPRISE ", "smb"] },
+      { mrr: { min: 1000, max: 5000 } },
+      { arr: { min: 60_001 } },
+      { owner: "set" },
+      { owner: "unset" },
+      { band: ["lowest"] },
+      { band: ["healthy", "caution"] },
+      { account: { domain: { set: true }, seats: { min: 100 } } },
+      { account: { name: ["acme corp", "Bare"], renewal_date: { max: "2026-12-31" } } },
+      {
+        segment: ["enterprise"],
+        mrr: { min: 1 },
+        owner: "set",
+        band: ["lowest"],
+        account: { score: { max: 40 } },
+      },
+    ].map(when);
+    const accounts = [
+      acme,
+      bare,
+      { ...acme, owner: " ", segment: "Enterprise ", band: "healthy", mrr: 1000 },
+    ];
+    for (const c of conditions)
+      for (const a of accounts) expect(conditionsHold(c, a)).toBe(failedConditions(c, a).length === 0);
+  });
 });

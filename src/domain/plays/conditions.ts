@@ -15,46 +15,63 @@ import {
 
 /** True when every condition holds for the account (no conditions: true). */
 export function conditionsHold(when: Conditions, account: PlayAccount): boolean {
-  // The first failure is enough; the run asks this of every account for every play.
-  return failures(when, account).next().done === true;
+  // The run asks this of every candidate account for every play: the tests alone, no reasons
+  // written, stopping at the first that fails. failedConditions asks the same tests, in this order.
+  if (when.segment && !segmentHolds(when.segment, account)) return false;
+  if (when.mrr && !inRange(account.mrr, when.mrr.min, when.mrr.max)) return false;
+  if (when.arr && !inRange(arrOf(account), when.arr.min, when.arr.max)) return false;
+  if (when.owner && !ownerHolds(when.owner, account)) return false;
+  if (when.band && !inBandList(account.band, when.band, account.lowestBand)) return false;
+  if (when.account) {
+    for (const [field, test] of Object.entries(when.account) as [AccountField, FieldTest][]) {
+      if (fieldFailure(field, test, account) !== null) return false;
+    }
+  }
+  return true;
 }
 
 /** Why the conditions do not hold, one plain-text reason per failed condition (empty: they hold). */
 export function failedConditions(when: Conditions, account: PlayAccount): string[] {
-  return [...failures(when, account)];
-}
-
-function* failures(when: Conditions, account: PlayAccount): Generator<string> {
-  if (when.segment) {
+  const failed: string[] = [];
+  const add = (reason: string | null) => {
+    if (reason !== null) failed.push(reason);
+  };
+  if (when.segment && !segmentHolds(when.segment, account)) {
     const wanted = when.segment;
-    if (!wanted.some((s) => sameText(s, account.segment)))
-      yield account.segment === null
+    add(
+      account.segment === null
         ? `no segment (wants ${oneOf(wanted)})`
-        : `segment ${account.segment} is not ${oneOf(wanted)}`;
+        : `segment ${account.segment} is not ${oneOf(wanted)}`,
+    );
   }
-  if (when.mrr) {
-    const failed = rangeFailure("MRR", account.mrr, when.mrr.min, when.mrr.max);
-    if (failed) yield failed;
-  }
-  if (when.arr) {
-    const failed = rangeFailure("ARR", arrOf(account), when.arr.min, when.arr.max);
-    if (failed) yield failed;
-  }
-  if (when.owner) {
-    const owned = isSet(account.owner);
-    if (when.owner === "set" && !owned) yield "the account has no owner";
-    if (when.owner === "unset" && owned) yield `the account has an owner (${account.owner})`;
-  }
+  if (when.mrr) add(rangeFailure("MRR", account.mrr, when.mrr.min, when.mrr.max));
+  if (when.arr) add(rangeFailure("ARR", arrOf(account), when.arr.min, when.arr.max));
+  if (when.owner && !ownerHolds(when.owner, account))
+    add(when.owner === "set" ? "the account has no owner" : `the account has an owner (${account.owner})`);
   if (when.band && !inBandList(account.band, when.band, account.lowestBand)) {
     const wanted = resolveBandList(when.band, account.lowestBand);
-    yield account.band === null
-      ? `no band yet (wants ${oneOf(wanted)})`
-      : `band ${account.band} is not ${oneOf(wanted)}`;
+    add(
+      account.band === null
+        ? `no band yet (wants ${oneOf(wanted)})`
+        : `band ${account.band} is not ${oneOf(wanted)}`,
+    );
   }
   for (const [field, test] of Object.entries(when.account ?? {}) as [AccountField, FieldTest][]) {
-    const failed = fieldFailure(field, test, account);
-    if (failed) yield failed;
+    add(fieldFailure(field, test, account));
   }
+  return failed;
+}
+
+function segmentHolds(wanted: readonly string[], account: PlayAccount): boolean {
+  const segment = account.segment;
+  if (segment === null) return false;
+  for (const s of wanted) if (s === segment || sameText(s, segment)) return true;
+  return false;
+}
+
+function ownerHolds(owner: NonNullable<Conditions["owner"]>, account: PlayAccount): boolean {
+  const owned = isSet(account.owner);
+  return owner === "set" ? owned : !owned;
 }
 
 // ---- Account fields ----
@@ -136,11 +153,15 @@ function rangeFailure(
   max: number | undefined,
   format: (n: number) => string = formatNumber,
 ): string | null {
+  if (inRange(value, min, max)) return null;
   if (value === null) return `no ${label}`;
-  // Ranges are inclusive; a NaN end (a date the schema should have refused) lets nothing through.
   if (min !== undefined && !(value >= min)) return `${label} ${format(value)} is below ${format(min)}`;
-  if (max !== undefined && !(value <= max)) return `${label} ${format(value)} is above ${format(max)}`;
-  return null;
+  return `${label} ${format(value)} is above ${format(max!)}`;
+}
+
+/** Ranges are inclusive; a NaN end (a date the schema should have refused) lets nothing through. */
+function inRange(value: number | null, min: number | undefined, max: number | undefined): boolean {
+  return value !== null && (min === undefined || value >= min) && (max === undefined || value <= max);
 }
 
 // ---- Helpers ----

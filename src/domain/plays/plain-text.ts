@@ -1,11 +1,20 @@
 // How plays write numbers, bounds and quotes in their plain-text lines (trigger summaries, condition
 // reasons, cap summaries). Plain text only: the Slack builders escape it where it is shown.
+import { nearestWhole } from "../rounding.ts";
 import type { Bound } from "./schema.ts";
 
 /** 12, 12.5, 0.0345, 1235: whole numbers as they are, others to 3 significant digits (whole above 100). */
 export function formatNumber(n: number): string {
   if (Number.isInteger(n)) return String(n);
-  if (Math.abs(n) >= 100) return String(Math.round(n));
+  const abs = Math.abs(n);
+  if (abs >= 100) return String(Math.round(n));
+  if (abs >= 1) {
+    // Three significant digits from 1 to 100 are hundredths or tenths: toPrecision's number, from
+    // the nearest whole number of them (a tie going up, as toPrecision's), which is much faster.
+    const scale = abs >= 10 ? 10 : 100;
+    const whole = nearestWhole(abs * scale);
+    if (!Number.isNaN(whole)) return String((n < 0 ? -whole : whole) / scale);
+  }
   return String(Number(n.toPrecision(3)));
 }
 
@@ -37,6 +46,8 @@ export function boundText(bound: Bound): string {
 /** A comment on one line, cut to `max` characters with an ellipsis: a summary quotes, it does not reproduce. */
 export function shortQuote(text: string, max = 120): string {
   const line = text.replace(/\s+/g, " ").trim();
+  // No more UTF-16 units than `max`, so no more characters: the usual comment, kept whole.
+  if (line.length <= max) return line;
   const chars = [...line];
   return chars.length <= max ? line : `${chars.slice(0, max - 1).join("")}…`;
 }

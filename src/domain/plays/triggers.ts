@@ -8,7 +8,14 @@ import { formatDay, type Day } from "../dates.ts";
 import type { SurveyKind } from "../records.ts";
 import { scoreMoveText } from "../scoring/score-move.ts";
 import { inBandList, resolveBandList } from "./band-list.ts";
-import type { ComponentState, FailedConnector, PlayAccount, PlayDay, TriggerHit } from "./facts.ts";
+import type {
+  ComponentState,
+  FailedConnector,
+  PlayAccount,
+  PlayDay,
+  SurveyAnswer,
+  TriggerHit,
+} from "./facts.ts";
 import { boundText, formatNumber, inBound, plural, round1, shortQuote } from "./plain-text.ts";
 import type { Bound, Trigger } from "./schema.ts";
 
@@ -101,26 +108,47 @@ interface Drop {
 
 /**
  * The drop on `at`: its score against the highest of the `within` days before it, [at - within, at)
- * (so within 1 compares with the day before), when it is at least `points`; null otherwise (no score
- * that day, no earlier score, or too small).
+ * (so within 1 compares with the day before), when it is at least `points`, and when no such drop
+ * held on `before` (the evaluation before; null: none): that fall was told then. Null otherwise (no
+ * score that day, no earlier score, too small, or already told). One pass over the scores for both
+ * days: the run asks this of thousands of accounts, and reading their scores is most of the work.
  */
-function dropOn(scores: PlayDay["scores"], at: Day, within: number, points: number): Drop | null {
+function freshDrop(
+  scores: PlayDay["scores"],
+  at: Day,
+  before: Day | null,
+  within: number,
+  points: number,
+): Drop | null {
   let score: number | null = null;
   let high: number | null = null;
   let highDay: Day = at;
+  let scoreBefore: number | null = null;
+  let highBefore: number | null = null;
   for (const s of scores) {
-    if (s.score === null) continue;
-    if (s.day === at) score = s.score;
-    else if (s.day < at && s.day >= at - within) {
+    const value = s.score;
+    if (value === null) continue;
+    const d = s.day;
+    if (d === at) score = value;
+    else if (d < at && d >= at - within) {
       // On a tie the latest day is the high: the fall is measured from where it began.
-      if (high === null || s.score > high || (s.score === high && s.day > highDay)) {
-        high = s.score;
-        highDay = s.day;
+      if (high === null || value > high || (value === high && d > highDay)) {
+        high = value;
+        highDay = d;
       }
     }
+    if (before === null) continue;
+    if (d === before) scoreBefore = value;
+    else if (d < before && d >= before - within && (highBefore === null || value > highBefore))
+      highBefore = value;
   }
-  if (score === null || high === null || high - score < points - EPSILON) return null;
-  return { high, highDay, score };
+  if (!isDrop(score, high, points)) return null;
+  if (isDrop(scoreBefore, highBefore, points)) return null;
+  return { high: high!, highDay, score: score! };
+}
+
+function isDrop(score: number | null, high: number | null, points: number): boolean {
+  return score !== null && high !== null && !(high - score < points - EPSILON);
 }
 
 /**
@@ -143,10 +171,8 @@ export function scoreMayDrop(
 
 function scoreDrop(trigger: { points: number; within_days: number }, day: PlayDay): TriggerHit | null {
   const { points, within_days } = trigger;
-  const drop = dropOn(day.scores, day.day, within_days, points);
+  const drop = freshDrop(day.scores, day.day, day.previousDay, within_days, points);
   if (!drop) return null;
-  // Held at the evaluation before: the same fall, already told.
-  if (day.previousDay !== null && dropOn(day.scores, day.previousDay, within_days, points)) return null;
   const fell = round1(drop.high - drop.score);
   return {
     kind: "score_drop",
@@ -170,9 +196,9 @@ function componentValue(
   key: string,
   value: "sub_score" | "raw",
 ): number | null {
-  const c = components?.find((x) => x.key === key);
-  if (!c) return null;
-  return value === "raw" ? c.raw : c.score;
+  if (components === null) return null;
+  for (const c of components) if (c.key === key) return value === "raw" ? c.raw : c.score;
+  return null;
 }
 
 /**
@@ -272,11 +298,18 @@ function renewal(
 const SURVEY_LABELS: Record<SurveyKind, string> = { nps: "NPS", csat: "CSAT", ces: "CES" };
 
 function surveyAnswer(trigger: Bound & { survey: SurveyKind }, day: PlayDay): TriggerHit | null {
-  const hits = day.answers.filter((a) => a.survey === trigger.survey && inBound(a.score, trigger));
+  // One pass for the answers in the bound, their lowest score and the first comment worth quoting.
+  const hits: SurveyAnswer[] = [];
+  let lowest = Infinity;
+  let comment: string | null = null;
+  for (const a of day.answers) {
+    if (a.survey !== trigger.survey || !inBound(a.score, trigger)) continue;
+    hits.push(a);
+    lowest = Math.min(lowest, a.score);
+    if (comment === null && a.comment !== null && a.comment.trim() !== "") comment = a.comment;
+  }
   if (hits.length === 0) return null;
   const label = SURVEY_LABELS[trigger.survey];
-  const lowest = Math.min(...hits.map((a) => a.score));
-  const comment = hits.find((a) => a.comment !== null && a.comment.trim() !== "")?.comment ?? null;
   const head =
     hits.length === 1
       ? `${label} ${formatNumber(lowest)}`
