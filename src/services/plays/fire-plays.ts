@@ -56,13 +56,15 @@ export async function firePlays(
   now: Date = new Date(),
 ): Promise<FireSummary> {
   const { prisma } = db;
-  const run = await prisma.recomputeRun.findFirst({ where: { id: runId, workspaceId } });
+  const [run, workspace, active] = await Promise.all([
+    prisma.recomputeRun.findFirst({ where: { id: runId, workspaceId } }),
+    prisma.workspace.findUniqueOrThrow({ where: { id: workspaceId } }),
+    activePlaybook(prisma, workspaceId),
+  ]);
   if (!run || run.status !== "succeeded") return EMPTY;
-  const workspace = await prisma.workspace.findUniqueOrThrow({ where: { id: workspaceId } });
   const settings = readSettings(workspace.settings);
   const day = dateToDay(run.asOf);
   if (day < localDay(now, settings.timezone) - 1) return EMPTY;
-  const active = await activePlaybook(prisma, workspaceId);
   const { decided, evaluated } = await decideFires(db, workspaceId, active, runId, day);
   const summary = await recordFires(db.sql, workspaceId, active.playbook, decided, {
     day,
@@ -88,14 +90,11 @@ export async function decideFires(
   const plays = active.playbook.plays.filter((p) => triggerKind(p.trigger) !== "connector_failed");
   if (plays.length === 0) return { decided: [], evaluated: 0 };
   const { prisma } = db;
-  const model = (await findActiveModel(prisma, workspaceId))?.model ?? DEFAULT_MODEL;
-  const candidates = await candidateAccounts(
-    prisma,
-    workspaceId,
-    { runId, playbookId: active.id },
-    day,
-    plays,
-  );
+  const [stored, candidates] = await Promise.all([
+    findActiveModel(prisma, workspaceId),
+    candidateAccounts(prisma, workspaceId, { runId, playbookId: active.id }, day, plays),
+  ]);
+  const model = stored?.model ?? DEFAULT_MODEL;
   const ids = [...new Set([...candidates.values()].flatMap((s) => [...s]))];
   // The accounts and their days are read at once, on the pool's connections, through the driver.
   const [accountList, days] = await Promise.all([

@@ -38,21 +38,25 @@ export async function candidateAccounts(
   // What the run's shards recorded, when they did for this playbook; otherwise the same from the
   // snapshots (a playbook set during the run, a run evaluated late, a preview of the default).
   const recordedKeys = new Set(runCandidatePlays(plays).map((p) => p.key));
-  const recorded = await readRunCandidates(prisma, workspaceId, run, [...recordedKeys]);
-  for (const r of recorded ?? []) {
-    const set = out.get(r.play_key);
-    if (set) for (const id of r.account_ids) set.add(id);
-  }
-  // Otherwise the component pass is the longest statement (it parses every snapshot's components):
-  // it runs on one of the pool's connections while the others run on the others.
-  const scanned = recorded
-    ? Promise.resolve([])
-    : Promise.all([
-        componentCrossings(prisma, workspaceId, asOf, plays.filter(isKind("component"))),
-        scoreDrops(prisma, workspaceId, asOf, plays.filter(isKind("score_drop"))),
-      ]).then((lists) => lists.flat());
-  await Promise.all([scanned.then(add), others()]);
+  // Read while the other plays' statements run: only the plays the shards record wait for it.
+  const reading = readRunCandidates(prisma, workspaceId, run, [...recordedKeys]);
+  await Promise.all([reading.then(fromShards), others()]);
   return out;
+
+  async function fromShards(recorded: Awaited<typeof reading>): Promise<void> {
+    for (const r of recorded ?? []) {
+      const set = out.get(r.play_key);
+      if (set) for (const id of r.account_ids) set.add(id);
+    }
+    if (recorded) return;
+    // Otherwise the component pass is the longest statement (it parses every snapshot's components):
+    // it runs on one of the pool's connections while the others run on the others.
+    const lists = await Promise.all([
+      componentCrossings(prisma, workspaceId, asOf, plays.filter(isKind("component"))),
+      scoreDrops(prisma, workspaceId, asOf, plays.filter(isKind("score_drop"))),
+    ]);
+    add(lists.flat());
+  }
 
   // One statement per play, at once on the pool's connections: each is an index probe per account or
   // a small scan, waiting on the database more than on the machine.
@@ -76,7 +80,7 @@ export async function candidateAccounts(
   async function onePlay(play: Play): Promise<void> {
     const t = play.trigger;
     if ("no_data" in t) {
-      if (recorded && recordedKeys.has(play.key)) return;
+      if (recordedKeys.has(play.key) && (await reading)) return;
       // Observed in the catch-up window before the gap began, and not since: its last observation
       // is `days` or more ago (at most CATCH_UP_DAYS more). Two probes of the observations' key per
       // account, rather than every observation of the window grouped.
@@ -98,7 +102,7 @@ export async function candidateAccounts(
       );
       out.set(play.key, new Set(ids));
     } else if ("renewal" in t) {
-      if (recorded && recordedKeys.has(play.key)) return;
+      if (recordedKeys.has(play.key) && (await reading)) return;
       // Within the window today, and not already at the snapshot before in the same band (then the
       // trigger held then too, and was told then): those whose window just began or band changed.
       const ids = await column(
