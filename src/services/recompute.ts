@@ -352,7 +352,7 @@ async function scoreRange(db: Clients, task: ShardTask): Promise<ShardSummary> {
             band: before.band,
             score: before.score,
             bounds: readMarks(before.playBounds),
-            components: () => JSON.parse(before.componentsJson) as ComponentResult[],
+            components: before.componentsJson,
           },
           metrics: metricValues.get(account.id) ?? {},
           renewal: { day: task.asOf, band: result.band, date: account.renewal_day ?? null },

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { boundMarks, crossedFromMarks, inPlayBound, markedPlays, marksReader } from "./bound-marks.ts";
 import type { ComponentState } from "./facts.ts";
 import { parsePlaybook } from "./parse-playbook.ts";
@@ -88,11 +88,12 @@ describe("a snapshot's marks", () => {
 
   it("spare the shard the components of the snapshot before, and give the same candidates", () => {
     const plays = runCandidatePlays(PLAYBOOK.plays);
-    let reads = 0;
+    // The components before come as their stored JSON: the parses are the reads.
+    const reads = vi.spyOn(JSON, "parse");
     const previous = (components: ComponentState[]) => ({
       score: 60,
       bounds: marksReader(17, 3)(stored(17, components)),
-      components: () => (reads++, components),
+      components: JSON.stringify(components),
     });
     const account = { accountId: 1, score: 60, components: comps(15, 70) };
     expect(runCandidates(plays, { ...account, previous: previous(comps(25, 10)) })).toEqual([
@@ -100,12 +101,13 @@ describe("a snapshot's marks", () => {
       "nps_raw_high",
     ]);
     expect(runCandidates(plays, { ...account, previous: previous(comps(18, 60)) })).toEqual([]);
-    expect(reads).toBe(0);
+    expect(reads).toHaveBeenCalledTimes(0);
     // Without marks of this version (null), the components are read as before.
     expect(
       runCandidates(plays, { ...account, previous: { ...previous(comps(25, 10)), bounds: null } }),
     ).toEqual(["usage_low", "nps_raw_high"]);
-    expect(reads).toBe(1);
+    expect(reads).toHaveBeenCalledTimes(1);
+    reads.mockRestore();
   });
 });
 
@@ -175,7 +177,7 @@ describe("marks against componentCrossing", () => {
         const plays = runCandidatePlays(pb.plays);
         const marked = markedPlays(plays);
         const today = boundMarks(9, marked, now).bits;
-        let reads = 0;
+        const reads = vi.spyOn(JSON, "parse");
         const withMarks = runCandidates(plays, {
           accountId: 1,
           score: 50,
@@ -184,23 +186,24 @@ describe("marks against componentCrossing", () => {
           previous: {
             score: 50,
             bounds: marksReader(9, marked.length)(boundMarks(9, marked, before).stored),
-            components: () => (reads++, before),
+            components: JSON.stringify(before),
           },
         });
         const fromComponents = runCandidates(plays, {
           accountId: 1,
           score: 50,
           components: now,
-          previous: { score: 50, components: () => before },
+          previous: { score: 50, components: before },
         });
         expect(withMarks).toEqual(fromComponents);
-        expect(reads).toBe(0);
+        expect(reads).toHaveBeenCalledTimes(0);
+        reads.mockRestore();
         // Today's bits alone (the snapshot before of another version, or none: a first snapshot).
         const todayOnly = (previous: ScoredAccount["previous"]) =>
           runCandidates(plays, { accountId: 1, score: 50, components: now, bounds: today, previous });
         const first = (bounds: string | undefined) =>
           runCandidates(plays, { accountId: 1, score: 50, components: now, bounds });
-        expect(todayOnly({ score: 50, bounds: null, components: () => before })).toEqual(fromComponents);
+        expect(todayOnly({ score: 50, bounds: null, components: before })).toEqual(fromComponents);
         expect(first(today)).toEqual(first(undefined));
       }),
       { numRuns: 2000 },
