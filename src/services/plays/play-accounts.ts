@@ -27,7 +27,11 @@ export function lowestBand(model: ScoringModel, segment: string | null): string 
   return bands[bands.length - 1]!.key;
 }
 
-export function toPlayAccount(row: AccountRow, model: ScoringModel): PlayAccount {
+export function toPlayAccount(
+  row: AccountRow,
+  model: ScoringModel,
+  lowest: (segment: string | null) => string = (segment) => lowestBand(model, segment),
+): PlayAccount {
   return {
     id: row.id,
     externalId: row.external_id,
@@ -42,7 +46,7 @@ export function toPlayAccount(row: AccountRow, model: ScoringModel): PlayAccount
     customerSince: row.customer_since_day,
     band: row.current_band,
     score: row.current_score,
-    lowestBand: lowestBand(model, row.segment),
+    lowestBand: lowest(row.segment),
   };
 }
 
@@ -68,5 +72,12 @@ export async function readPlayAccounts(
      ORDER BY id`,
     [workspaceId, byIds ? [...filter.ids] : [...filter.bands]],
   );
-  return rows.map((r) => toPlayAccount(r, model));
+  // Each segment's lowest band worked out once, not for each of thousands of accounts.
+  const lowest = new Map<string | null, string>();
+  const lowestOf = (segment: string | null): string => {
+    let band = lowest.get(segment);
+    if (band === undefined) lowest.set(segment, (band = lowestBand(model, segment)));
+    return band;
+  };
+  return rows.map((r) => toPlayAccount(r, model, lowestOf));
 }
