@@ -146,6 +146,19 @@ describe("a team's playbook after a run", () => {
     // Gamma (12) and Delta (11): the cap of 2 keeps the two with the highest MRR (Delta, Acme);
     // Gamma's is capped. Detractors: Beta (3) and Acme (2). 2 + 2 + 2 planned, 1 capped.
     expect(first.fired).toMatchObject({ planned: 6, capped: 1, held: 0, cooled: 0 });
+    // Written in the order decided, across the statements they go in at once: the playbook's
+    // order, and within a play the highest MRR first.
+    const written = await db.prisma.playFire.findMany({
+      where: { workspaceId, accountId: { not: null } },
+      orderBy: { id: "asc" },
+    });
+    const order = parsePlaybook(PLAYBOOK, "team.yaml").plays.map((p) => p.key);
+    const accounts = await db.prisma.account.findMany({ where: { workspaceId } });
+    const mrr = new Map(accounts.map((a) => [a.id, Number(a.mrr ?? -1)]));
+    const rank = written.map((f) => [order.indexOf(f.playKey), -mrr.get(f.accountId!)!, f.accountId!]);
+    const byRank = (a: number[], b: number[]) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!;
+    expect(written).toHaveLength(6);
+    expect(rank).toEqual([...rank].sort(byRank));
 
     // Cases: Acme (enterprise, at risk) in the enterprise channel, owned by its owner, due in 3
     // business days, with its checklist; Gamma (smb) in the alert channel, unowned. Delta is only in
