@@ -1,6 +1,6 @@
 // The workers: one BullMQ worker per queue, each running the registered jobs of its queue.
 // Started only by the worker process (and `start`), never by importing a module.
-import { UnrecoverableError, Worker } from "bullmq";
+import { UnrecoverableError, Worker, type Job } from "bullmq";
 import type { SqlClient } from "../db/handle.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../log.ts";
@@ -31,6 +31,8 @@ export interface WorkerOptions {
   jobs?: readonly RegisteredJob[];
   /** How jobs wait out an unreachable database or Redis (CSS_OUTAGE_MAX_WAIT_MS). */
   outage?: Partial<OutagePolicy>;
+  /** How long close() gives BullMQ once no job is in progress (CLOSE_AFTER_JOBS_MS). */
+  closeAfterJobsMs?: number;
 }
 
 /**
@@ -42,8 +44,31 @@ export interface WorkerOptions {
 export const MAX_STALLED_COUNT = 10;
 
 export interface Workers {
-  /** Stops taking jobs and waits for the jobs in progress to finish. */
+  /**
+   * Stops taking jobs and waits for the jobs in progress to finish; then gives BullMQ
+   * `closeAfterJobsMs` to finish closing, and stops without it past that (see startWorkers).
+   */
   close(): Promise<void>;
+}
+
+/** How long BullMQ may take to close once no job is in progress (WorkerOptions.closeAfterJobsMs). */
+export const CLOSE_AFTER_JOBS_MS = 5000;
+
+/** Whether `promise` settles within `ms`. */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -66,33 +91,16 @@ export function startWorkers(o: WorkerOptions): Workers {
   }
   const connections = kinds.map(() => createRedis(o.redisUrl));
   const outages = new OutageWatch({ ...DEFAULT_OUTAGE_POLICY, ...o.outage }, o.log);
+  // The jobs in progress in this process, which close() waits for itself (see there).
+  const inProgress = new Set<Promise<unknown>>();
   const workers = kinds.map((kind, i) => {
     const worker = new Worker(
       kind,
-      async (job, token) => {
-        const definition = jobs.get(job.name);
-        if (!definition || definition.queue !== kind)
-          throw new UnrecoverableError(`no job ${job.name} on the ${kind} queue`);
-        try {
-          const result = await definition.run(job.data, {
-            prisma: o.prisma,
-            sql: o.sql,
-            queues: o.queues,
-            job,
-            shardSize,
-            slack: o.slack ?? null,
-            secretBox: o.secretBox ?? null,
-          });
-          await outages.over(job, true);
-          return result;
-        } catch (error) {
-          const fault = outages.enabled ? connectionFault(error) : null;
-          if (fault === null || token === undefined) {
-            await outages.over(job, false);
-            throw error;
-          }
-          return outages.wait(job, token, fault, kind);
-        }
+      (job, token) => {
+        const running = runJob(job, token);
+        inProgress.add(running);
+        void running.finally(() => inProgress.delete(running)).catch(() => undefined);
+        return running;
       },
       {
         connection: connections[i]!,
@@ -107,6 +115,31 @@ export function startWorkers(o: WorkerOptions): Workers {
           : {}),
       },
     );
+    async function runJob(job: Job, token: string | undefined): Promise<unknown> {
+      const definition = jobs.get(job.name);
+      if (!definition || definition.queue !== kind)
+        throw new UnrecoverableError(`no job ${job.name} on the ${kind} queue`);
+      try {
+        const result = await definition.run(job.data, {
+          prisma: o.prisma,
+          sql: o.sql,
+          queues: o.queues,
+          job,
+          shardSize,
+          slack: o.slack ?? null,
+          secretBox: o.secretBox ?? null,
+        });
+        await outages.over(job, true);
+        return result;
+      } catch (error) {
+        const fault = outages.enabled ? connectionFault(error) : null;
+        if (fault === null || token === undefined) {
+          await outages.over(job, false);
+          throw error;
+        }
+        return outages.wait(job, token, fault, kind);
+      }
+    }
     worker.on("completed", (job) => jobOutcomes.inc({ queue: kind, job: job.name, outcome: "completed" }));
     worker.on("failed", (job, error) => {
       const final =
@@ -145,7 +178,19 @@ export function startWorkers(o: WorkerOptions): Workers {
   });
   return {
     close: async () => {
-      await Promise.all(workers.map((w) => w.close()));
+      const closing = Promise.all(workers.map((w) => w.close()));
+      // The jobs in progress finish first (a job waiting out an outage, at most its wait). Then BullMQ
+      // has a few seconds to close: with Redis unreachable, or its blocking connection stuck
+      // reconnecting after a restart, its close never ends (taskforcesh/bullmq#4656), and a worker
+      // told to stop would never stop.
+      while (inProgress.size > 0) await Promise.allSettled([...inProgress]);
+      const waitMs = o.closeAfterJobsMs ?? CLOSE_AFTER_JOBS_MS;
+      if (!(await settlesWithin(closing, waitMs))) {
+        o.log.warn("the queue workers did not close (Redis unreachable?): stopping without them", {
+          waited_ms: waitMs,
+          redis: connections.map((c) => c.status),
+        });
+      }
       // BullMQ leaves a connection it was handed open; these are ours to close.
       for (const c of connections) c.disconnect();
     },

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { freePort, REPO, spawnCssBot, type CssBotProcess } from "../support/processes.ts";
 import { openTestQueues, testRedisUrl, waitFor } from "../support/queues.ts";
+import { startRedisServer, type PrivateRedis } from "../support/redis-server.ts";
 
 /** The pids below `root` (its children, theirs...), from `ps`. */
 function descendants(root: number): number[] {
@@ -73,6 +74,46 @@ describe("npx css-bot start", () => {
       `the tree ${tree.join(",")} gone and port ${port} free`,
     );
     expect(p.output()).toContain("the parent process (npm) has gone");
+    expect(p.output()).toContain('"worker stopped"');
+  });
+});
+
+describe("css-bot worker", () => {
+  let db: TestDatabase;
+  let redis: PrivateRedis;
+  let p: CssBotProcess | undefined;
+
+  beforeEach(async () => {
+    db = await createTestDatabase("postgres");
+    redis = await startRedisServer([]);
+  });
+  afterEach(async () => {
+    await p?.dispose();
+    await redis.stop();
+    await db.close();
+  });
+
+  it("stops on SIGTERM while Redis is down (BullMQ's own close would wait for it forever)", async () => {
+    p = spawnCssBot(["worker"], {
+      DATABASE_URL: db.url!,
+      REDIS_URL: redis.url,
+      CSS_QUEUE_PREFIX: "signals",
+      CSS_WORKER_CONCURRENCY: "1",
+    });
+    await p.waitForLine("worker started", 90_000);
+    await redis.stop();
+    // The workers notice: their connections reconnecting.
+    await p.waitForLine("Redis", 30_000);
+    const asked = Date.now();
+    p.child.kill("SIGTERM");
+    const code = await Promise.race([
+      p.exited,
+      new Promise<"running">((r) => setTimeout(() => r("running"), 30_000)),
+    ]);
+    expect(code, p.output()).toBe(0);
+    // The jobs in progress (none) and a few seconds for BullMQ, not the 30 s waited here.
+    expect(Date.now() - asked).toBeLessThan(20_000);
+    expect(p.output()).toContain("the queue workers did not close (Redis unreachable?)");
     expect(p.output()).toContain('"worker stopped"');
   });
 });
