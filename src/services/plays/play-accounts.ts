@@ -27,11 +27,18 @@ export function lowestBand(model: ScoringModel, segment: string | null): string 
   return bands[bands.length - 1]!.key;
 }
 
-export function toPlayAccount(
-  row: AccountRow,
-  model: ScoringModel,
-  lowest: (segment: string | null) => string = (segment) => lowestBand(model, segment),
-): PlayAccount {
+/** lowestBand for `model`, worked out once per segment: readers turn thousands of accounts at once. */
+export function lowestBands(model: ScoringModel): (segment: string | null) => string {
+  const known = new Map<string | null, string>();
+  return (segment) => {
+    let band = known.get(segment);
+    if (band === undefined) known.set(segment, (band = lowestBand(model, segment)));
+    return band;
+  };
+}
+
+/** An accounts row as plays see it; `lowest` is lowestBands(model) of the model it is read under. */
+export function toPlayAccount(row: AccountRow, lowest: (segment: string | null) => string): PlayAccount {
   return {
     id: row.id,
     externalId: row.external_id,
@@ -72,12 +79,6 @@ export async function readPlayAccounts(
      ORDER BY id`,
     [workspaceId, byIds ? [...filter.ids] : [...filter.bands]],
   );
-  // Each segment's lowest band worked out once, not for each of thousands of accounts.
-  const lowest = new Map<string | null, string>();
-  const lowestOf = (segment: string | null): string => {
-    let band = lowest.get(segment);
-    if (band === undefined) lowest.set(segment, (band = lowestBand(model, segment)));
-    return band;
-  };
-  return rows.map((r) => toPlayAccount(r, model, lowestOf));
+  const lowest = lowestBands(model);
+  return rows.map((r) => toPlayAccount(r, lowest));
 }

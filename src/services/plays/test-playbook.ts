@@ -26,7 +26,7 @@ import {
 import { triggerKind, type Playbook } from "../../domain/plays/schema.ts";
 import { connectorFailedHit, evaluateTrigger } from "../../domain/plays/triggers.ts";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
-import { toPlayAccount } from "./play-accounts.ts";
+import { lowestBands, toPlayAccount } from "./play-accounts.ts";
 import { readAnswers, toBandChange, toComponents } from "./play-days.ts";
 import { prismaRead } from "../../db/handle.ts";
 
@@ -75,8 +75,9 @@ export async function testPlaybook(
     ]),
   );
   const hits: ReplayHit[] = [];
+  const lowest = lowestBands(model);
   for (let i = 0; i < rows.length; i += CHUNK) {
-    const chunk = rows.slice(i, i + CHUNK).map((r) => toPlayAccount(r, model));
+    const chunk = rows.slice(i, i + CHUNK).map((r) => toPlayAccount(r, lowest));
     const history = await readHistory(
       prisma,
       workspaceId,
