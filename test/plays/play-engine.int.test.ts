@@ -227,6 +227,36 @@ describe("a team's playbook after a run", () => {
     expect(texts(DROPS).filter((t) => t.includes("Beta"))).toHaveLength(1);
   });
 
+  it("records each fire once when one of the statements writing them fails and the job is retried", async () => {
+    // The detractors' fires (in the second of the two statements) refused once, as an outage would.
+    await db.prisma.$executeRawUnsafe(`CREATE TABLE refuse_once (x int)`);
+    await db.prisma.$executeRawUnsafe(`INSERT INTO refuse_once VALUES (1)`);
+    await db.prisma.$executeRawUnsafe(
+      `CREATE FUNCTION refuse_detractors() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF NEW.play_key = 'detractor' AND EXISTS (SELECT 1 FROM refuse_once) THEN
+           RAISE EXCEPTION 'refused once';
+         END IF;
+         RETURN NEW;
+       END $$`,
+    );
+    await db.prisma.$executeRawUnsafe(
+      `CREATE TRIGGER refuse_detractors BEFORE INSERT ON play_fires FOR EACH ROW EXECUTE FUNCTION refuse_detractors()`,
+    );
+    await expect(firePlays(db, workspaceId, runId, NOON)).rejects.toThrow(/refused once/);
+    const firstTry = await db.prisma.playFire.count({ where: { workspaceId, accountId: { not: null } } });
+    expect(firstTry).toBeGreaterThan(0);
+    expect(firstTry).toBeLessThan(6);
+    await db.prisma.$executeRawUnsafe(`DELETE FROM refuse_once`);
+    // The retry records the rest, and nothing twice: the same fires and capped row as one pass.
+    const retry = await firePlays(db, workspaceId, runId, NOON);
+    expect(retry.planned).toBe(6 - firstTry);
+    const fires = await db.prisma.playFire.findMany({ where: { workspaceId }, orderBy: { id: "asc" } });
+    expect(fires.filter((f) => f.accountId !== null)).toHaveLength(6);
+    const capped = fires.filter((f) => f.subject === "capped");
+    expect(capped.map((f) => (f.trigger as { accounts: number[] }).accounts)).toEqual([[ids.Gamma]]);
+  });
+
   it("holds messages through quiet hours and sends them once the hours end", async () => {
     const quiet = PLAYBOOK.replace("name: team", 'name: team\nquiet_hours: { from: "19:00", to: "08:00" }');
     await storePlaybookVersion(db.prisma, workspaceId, parsePlaybook(quiet, "quiet.yaml"), quiet, "test");
