@@ -28,7 +28,13 @@ import type { Driver } from "../domain/scoring/explain.ts";
 import { addBusinessDays, businessDaysBetween } from "../domain/schedule/business-days.ts";
 import { localDay } from "../domain/schedule/slots.ts";
 import { Prisma, type FollowUp, type PrismaClient } from "../generated/prisma/client.ts";
-import { caseParentMessage, caseReply, movedReply, type CaseView } from "../slack/blocks/at-risk-case.ts";
+import {
+  caseParentMessage,
+  caseReply,
+  movedReply,
+  snoozeEndedReply,
+  type CaseView,
+} from "../slack/blocks/at-risk-case.ts";
 import type { SlackMessage } from "../slack/blocks/account-card.ts";
 import { esc, mentionUser } from "../slack/blocks/text.ts";
 import type { PostedQuery, PostMetadata, SentMessage } from "../slack/gateway.ts";
@@ -858,6 +864,64 @@ export async function snoozeCase(
     });
   }
   return { kind: "done", message: caseReply(`Snoozed until ${formatDay(until)}.`) };
+}
+
+/**
+ * Ends the snoozes that are over: each case snoozed until `today` or earlier is open again, with a
+ * reply in its thread that says where the account stands now (still at risk, or out of it since) and
+ * the parent message updated. A band change back into risk on the day has already done so (decide():
+ * "Back at risk"); this is for the account that stayed in the risk band, or left it, while snoozed,
+ * which no band change would wake. Each case is woken once, in one statement with its outbox reply
+ * (as escalations are), and only when its outbox is empty: a reply still waiting is delivered first,
+ * and the case woken on the next pass. Returns the cases woken now.
+ */
+export async function wakeSnoozed(
+  prisma: PrismaClient,
+  workspaceId: number,
+  slack: CaseSlack | null,
+  today: Day,
+): Promise<number> {
+  const ended = await prisma.followUp.findMany({
+    where: { workspaceId, status: "snoozed", snoozedUntil: { lte: dayToDate(today) } },
+    include: { account: { select: { currentBand: true, currentScore: true } } },
+  });
+  if (ended.length === 0) return 0;
+  const workspace = await prisma.workspace.findUniqueOrThrow({ where: { id: workspaceId } });
+  const settings = readSettings(workspace.settings);
+  const plan = await loadCasePlan(prisma, workspaceId);
+  const risk = new Set(plan.risk);
+  let woken = 0;
+  for (const c of ended) {
+    const band = c.account.currentBand;
+    const reply = snoozeEndedReply({
+      band,
+      atRisk: band !== null && risk.has(band),
+      snoozedScore: c.snoozeScore,
+      score: c.account.currentScore,
+      until: dateToDay(c.snoozedUntil!),
+    });
+    const claimed = await prisma.$executeRawUnsafe(
+      `UPDATE follow_ups SET status = 'open', snoozed_until = NULL, pending_reply = $3::jsonb,
+              parent_stale = true, version = version + 1
+       WHERE id = $1 AND workspace_id = $2 AND status = 'snoozed' AND snoozed_until = $4::date
+         AND pending_reply IS NULL`,
+      c.id,
+      workspaceId,
+      JSON.stringify(outboxReply(reply)),
+      formatDay(dateToDay(c.snoozedUntil!)),
+    );
+    if (claimed === 1) {
+      woken++;
+      await audit(prisma, workspaceId, {
+        actor: "css-bot",
+        action: "follow_up.snooze_end",
+        target: `follow_up:${c.id}`,
+        details: { until: formatDay(dateToDay(c.snoozedUntil!)), band, score: c.account.currentScore },
+      });
+    }
+  }
+  if (woken > 0) await deliverPending(prisma, workspaceId, slack, settings, today, new Date(), plan);
+  return woken;
 }
 
 /**

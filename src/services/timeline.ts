@@ -11,6 +11,7 @@ export const TIMELINE_KINDS = [
   "case_opened",
   "case_assigned",
   "case_snoozed",
+  "case_snooze_ended",
   "case_resolved",
   "case_recovered",
   "case_escalated",
@@ -37,12 +38,14 @@ export interface TimelineEntry {
 /** The most entries one read returns: a page, not an export. */
 export const MAX_TIMELINE_LIMIT = 500;
 
-type AuditedKind = "case_assigned" | "case_snoozed" | "case_resolved" | "case_escalated" | "task_done";
+type AuditedKind =
+  "case_assigned" | "case_snoozed" | "case_snooze_ended" | "case_resolved" | "case_escalated" | "task_done";
 
 /** The case events the audit log holds, by action. */
 const AUDITED: Record<string, AuditedKind> = {
   "follow_up.assign": "case_assigned",
   "follow_up.snooze": "case_snoozed",
+  "follow_up.snooze_end": "case_snooze_ended",
   "follow_up.resolve": "case_resolved",
   "follow_up.escalate": "case_escalated",
   "follow_up.task_done": "task_done",
@@ -201,6 +204,7 @@ async function caseActions(q: Query): Promise<Row[]> {
     const text = {
       case_assigned: `Case assigned${str(d.due) ? `, due ${str(d.due)}` : ""}`,
       case_snoozed: `Case snoozed${str(d.until) ? ` until ${str(d.until)}` : ""}${str(d.reason) ? `: ${str(d.reason)}` : ""}`,
+      case_snooze_ended: `Snooze ended${str(d.band) ? `: ${str(d.band)!.replaceAll("_", " ")}` : ""}; the case is open again`,
       case_resolved: "Case resolved",
       case_escalated: "Case escalated: nobody had claimed it",
       task_done: `Task done: ${str(d.task) ?? "a task"}`,

@@ -65,6 +65,11 @@ async function seed(workspaceId: number, accountId: number, tag: string) {
     until: "2026-06-10",
     reason: `renewal call${tag}`,
   });
+  await log("follow_up.snooze_end", "2026-06-03T18:00:00Z", {
+    until: "2026-06-03",
+    band: "at_risk",
+    score: 58,
+  });
   await log("follow_up.task_done", "2026-06-04T09:00:00Z", { task: "Call the champion" });
   await log("follow_up.resolve", "2026-06-05T09:00:00Z");
   // Not a case event: left out.
@@ -128,6 +133,7 @@ describe("readTimeline", () => {
       ["case_opened", "2026-06-05T12:00"],
       ["case_resolved", "2026-06-05T09:00"],
       ["task_done", "2026-06-04T09:00"],
+      ["case_snooze_ended", "2026-06-03T18:00"],
       ["play_fired", "2026-06-03T12:00"],
       ["case_snoozed", "2026-06-03T09:00"],
       ["survey_comment", "2026-06-02T10:00"],
@@ -150,6 +156,10 @@ describe("readTimeline", () => {
       details: { owner: "U0BOB" },
     });
     expect(byKind("case_snoozed").text).toBe("Case snoozed until 2026-06-10: renewal call");
+    expect(byKind("case_snooze_ended")).toMatchObject({
+      text: "Snooze ended: at risk; the case is open again",
+      details: { until: "2026-06-03", band: "at_risk", score: 58 },
+    });
     expect(byKind("task_done").text).toBe("Task done: Call the champion");
     expect(byKind("play_fired")).toMatchObject({
       text: "Play detractor: NPS 3 from a detractor",
@@ -175,7 +185,7 @@ describe("readTimeline", () => {
 
   it("is scoped by workspace: the other workspace's account of the same id sees only its own", async () => {
     const theirs = await readTimeline(db.prisma, other, twin, { limit: 50 });
-    expect(theirs).toHaveLength(13);
+    expect(theirs).toHaveLength(14);
     expect(theirs.filter((e) => /other/.test(e.text)).map((e) => e.kind)).toEqual([
       "note",
       "play_fired",

@@ -3,7 +3,8 @@
 // the parent message (signed block_actions into the real Bolt app) assign and resolve the case.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dayToDate, parseDay } from "../../src/domain/dates.ts";
-import { escalateUnclaimed, reportBandChanges } from "../../src/services/at-risk-cases.ts";
+import { escalateUnclaimed, reportBandChanges, wakeSnoozed } from "../../src/services/at-risk-cases.ts";
+import { readTimeline } from "../../src/services/timeline.ts";
 import { updateSettings } from "../../src/services/workspace-settings.ts";
 import { ACTIONS, decodeCaseValue } from "../../src/slack/ids.ts";
 import { SlackGateway } from "../../src/slack/gateway.ts";
@@ -456,5 +457,74 @@ describe("at-risk cases", () => {
     expect(visible(mrkdwn)).toContain("*ana*@example.com");
     // The builder's own bold still wraps the name.
     expect(mrkdwn).toMatch(/ \*\u2060\*\u2060bold[^"]*gnp\.exe\* is at risk/u);
+  });
+
+  it("wakes a case whose snooze ended with no band change, once, saying where the account stands", async () => {
+    const ws = h.workspace.id;
+    const initech = await h.db.prisma.account.create({
+      data: { workspaceId: ws, externalId: "initech", name: "Initech", mrr: 900 },
+    });
+    expect((await move("caution", "at_risk", 72, 61, initech.id)).summary.opened).toBe(1);
+    const opened = await h.db.prisma.followUp.findFirstOrThrow({ where: { accountId: initech.id } });
+    const ts = opened.threadTs!;
+    const threadParent = () => h.fake.messages(ALERTS).find((m) => m.ts === ts)!;
+    const snooze = (until: number) =>
+      h.db.prisma.followUp.update({
+        where: { id: opened.id },
+        data: { status: "snoozed", snoozedUntil: dayToDate(until), snoozeScore: 61 },
+      });
+    await snooze(TODAY + 2);
+    // The score slides within the risk band while snoozed: no band change, so no run would wake it.
+    await h.db.prisma.account.update({ where: { id: initech.id }, data: { currentScore: 57 } });
+    expect(await wakeSnoozed(h.db.prisma, ws, slack, TODAY + 1)).toBe(0);
+    const replies = h.fake.replies(ALERTS, ts).length;
+    expect(await wakeSnoozed(h.db.prisma, ws, slack, TODAY + 2)).toBe(1);
+    expect(h.fake.replies(ALERTS, ts)).toHaveLength(replies + 1);
+    expect(h.fake.replies(ALERTS, ts).at(-1)!.text).toBe(
+      ":alarm_clock: The snooze ended on 2026-11-27: still at risk, 57 (−4 from 61) since it was snoozed. The case is open again.",
+    );
+    const woken = await h.db.prisma.followUp.findUniqueOrThrow({ where: { id: opened.id } });
+    expect(woken).toMatchObject({
+      status: "open",
+      snoozedUntil: null,
+      parentStale: false,
+      pendingReply: null,
+    });
+    expect(JSON.stringify(threadParent().blocks)).not.toContain("Snoozed until");
+    expect(JSON.stringify(threadParent().blocks)).toContain("Nobody owns this yet");
+    // Once: the next run of the day, or the next day, says nothing more.
+    expect(await wakeSnoozed(h.db.prisma, ws, slack, TODAY + 2)).toBe(0);
+    expect(await wakeSnoozed(h.db.prisma, ws, slack, TODAY + 3)).toBe(0);
+    expect(h.fake.replies(ALERTS, ts)).toHaveLength(replies + 1);
+    const timeline = await readTimeline(h.db.prisma, ws, initech.id, { limit: 20 });
+    expect(timeline.filter((e) => e.kind === "case_snooze_ended").map((e) => [e.text, e.actor])).toEqual([
+      ["Snooze ended: at risk; the case is open again", "css-bot"],
+    ]);
+
+    // Snoozed again, and out of risk by the time it ends: it says so, and asks for the case to be closed.
+    await snooze(TODAY + 5);
+    expect((await move("at_risk", "caution", 57, 74, initech.id)).summary.replies).toBe(1);
+    expect(h.fake.replies(ALERTS, ts).at(-1)!.text).toContain("Recovered");
+    expect(await wakeSnoozed(h.db.prisma, ws, slack, TODAY + 5)).toBe(1);
+    expect(h.fake.replies(ALERTS, ts).at(-1)!.text).toBe(
+      ":alarm_clock: The snooze ended on 2026-11-30: now caution, 74 (+13 from 61) since it was snoozed. Resolve the case when the save is done.",
+    );
+
+    // A reply still waiting in the case's outbox (Slack unreachable) is not overwritten: the case
+    // wakes on the pass after it is delivered.
+    await snooze(TODAY + 6);
+    await h.db.prisma.$executeRawUnsafe(
+      `UPDATE follow_ups SET pending_reply = '{"text":"waiting","id":"w1"}'::jsonb WHERE id = $1`,
+      opened.id,
+    );
+    expect(await wakeSnoozed(h.db.prisma, ws, null, TODAY + 6)).toBe(0);
+    expect((await h.db.prisma.followUp.findUniqueOrThrow({ where: { id: opened.id } })).status).toBe(
+      "snoozed",
+    );
+    await h.db.prisma.$executeRawUnsafe(
+      `UPDATE follow_ups SET pending_reply = NULL WHERE id = $1`,
+      opened.id,
+    );
+    expect(await wakeSnoozed(h.db.prisma, ws, slack, TODAY + 6)).toBe(1);
   });
 });

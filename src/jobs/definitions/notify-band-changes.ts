@@ -6,7 +6,7 @@ import { UnrecoverableError } from "bullmq";
 import { z } from "zod";
 import { workspaceToday } from "../../slack/workspace-today.ts";
 import { notifyWatchers } from "../../services/account-watches.ts";
-import { escalateUnclaimed, reportBandChanges } from "../../services/at-risk-cases.ts";
+import { escalateUnclaimed, reportBandChanges, wakeSnoozed } from "../../services/at-risk-cases.ts";
 import { matchOwners } from "../../services/match-owners.ts";
 import { deliverFires } from "../../services/plays/deliver-fires.ts";
 import { firePlays } from "../../services/plays/fire-plays.ts";
@@ -51,7 +51,9 @@ export const notifyBandChanges = defineJob({
       // After the cases' threads (so a play's reply finds its case's thread): the fires' messages,
       // webhooks and edge plays' cases.
       fires: await deliverFires(prisma, workspace.id, client, today),
-      // Every run also escalates the cases left unclaimed too long (at most once each).
+      // Every run also wakes the cases whose snooze is over (a band change may never come)...
+      woken: await wakeSnoozed(prisma, workspace.id, client, today),
+      // ...and escalates the cases left unclaimed too long (at most once each).
       escalated: await escalateUnclaimed(prisma, workspace.id, client, today),
       watchers:
         p.runId === undefined

@@ -144,6 +144,27 @@ function taskBlocks(v: CaseView): types.KnownBlock[] {
   });
 }
 
+/**
+ * The reply when a case's snooze ends and no band change says so: where the account stands now, and
+ * its move since it was snoozed ("55 (−5 from 60)").
+ */
+export function snoozeEndedReply(v: {
+  band: string | null;
+  /** Whether `band` is one of the risk bands. */
+  atRisk: boolean;
+  snoozedScore: number | null;
+  score: number | null;
+  until: Day;
+}): SlackMessage {
+  const band = v.band === null ? "unscored" : esc(v.band.replaceAll("_", " "));
+  const since = `${change(v.snoozedScore, v.score)} since it was snoozed`;
+  return caseReply(
+    v.atRisk
+      ? `:alarm_clock: The snooze ended on ${formatDay(v.until)}: still ${band}, ${since}. The case is open again.`
+      : `:alarm_clock: The snooze ended on ${formatDay(v.until)}: now ${band}, ${since}. Resolve the case when the save is done.`,
+  );
+}
+
 /** A reply in the case's thread. */
 export function caseReply(text: string): SlackMessage {
   return { text, blocks: [{ type: "section", text: { type: "mrkdwn", text } }] };

@@ -17,6 +17,7 @@ const KIND_EMOJI: Record<TimelineEntry["kind"], string> = {
   case_opened: ":warning:",
   case_assigned: ":bust_in_silhouette:",
   case_snoozed: ":zzz:",
+  case_snooze_ended: ":alarm_clock:",
   case_resolved: ":white_check_mark:",
   case_recovered: ":large_green_circle:",
   case_escalated: ":alarm_clock:",
