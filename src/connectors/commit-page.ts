@@ -80,6 +80,7 @@ export async function commitPage(
     score: record.score,
     respondedAt: record.respondedAt,
     respondent: record.respondent ?? null,
+    comment: record.comment ?? null,
     dedupeKey: responseKey(kind, record.responseId),
   }));
   const observations = await upsertObservations(db, workspaceId, target.guard, metricRows);

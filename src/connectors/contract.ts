@@ -63,6 +63,11 @@ export interface SourceResponse {
   respondedAt: Date;
   responseId: string;
   respondent?: string | null;
+  /**
+   * What the respondent wrote beside the score (shown on the timeline, told by survey_answer plays);
+   * undefined or null: none given, and a comment stored before is kept.
+   */
+  comment?: string | null;
 }
 
 /** A source record that could not be used: counted, never fatal. */

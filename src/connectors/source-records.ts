@@ -5,7 +5,7 @@ import { z } from "zod";
 import { checkSurveyScore } from "../domain/kpi/surveys.ts";
 import { SURVEYS } from "../domain/records.ts";
 import { showControlChars } from "../ingest/control-chars.ts";
-import { text } from "../ingest/record-schemas.ts";
+import { MAX_COMMENT, text } from "../ingest/record-schemas.ts";
 import type { RejectedRecord, SourceAccount, SourceMetric, SourceResponse } from "./contract.ts";
 
 // The file formats' text: a vendor value with a control character (NUL) is rejected, not written.
@@ -67,6 +67,7 @@ const responseSchema = z
       .refine((d) => !Number.isNaN(d.getTime()), "invalid date"),
     responseId: id,
     respondent: maybe(text(300)),
+    comment: maybe(text(MAX_COMMENT)),
   })
   .superRefine((r, ctx) => {
     const problem = checkSurveyScore(r.survey, r.score);

@@ -67,6 +67,7 @@ export function toSourceRecord(
         respondedAt: r.respondedAt,
         responseId: r.responseId ?? rowResponseId(r),
         respondent: r.respondent,
+        comment: r.comment,
       });
       return;
     }

@@ -1,9 +1,12 @@
 // What the vendor connectors (Stripe, HubSpot, Salesforce, Zendesk) share besides common-settings.ts:
 // checking a page of vendor records with zod (a bad record is rejected with a reason and the rest of
-// the page is used), identity fields (a company domain from an email or a URL), and days from vendor times.
+// the page is used), identity fields (a company domain from an email or a URL), days from vendor times, and
+// respondents' comments.
 import type { z } from "zod";
 import { dateToDay, parseDay, type Day } from "../domain/dates.ts";
 import { SourceRequestError, type RejectedRecord, type SourceAccount } from "./contract.ts";
+import { dropControlChars } from "../ingest/control-chars.ts";
+import { MAX_COMMENT } from "../ingest/record-schemas.ts";
 import { normalizeDomain } from "./source-records.ts";
 
 export interface CheckedRecords<T> {
@@ -129,3 +132,16 @@ export function mergeAccounts(accounts: readonly SourceAccount[]): SourceAccount
 }
 
 export const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+/**
+ * A respondent's comment as the records keep it: on one line (line breaks and tabs as spaces, other
+ * control characters, which the records refuse, left out), cut at MAX_COMMENT characters; null when
+ * nothing is left. A comment is never worth losing the score it came with.
+ */
+export function vendorComment(text: string | null | undefined): string | null {
+  const plain = dropControlChars((text ?? "").replace(/\s+/g, " ")).trim();
+  if (plain === "") return null;
+  // At MAX_COMMENT UTF-16 units, as the records count them, never half a surrogate pair.
+  const cut = plain.slice(0, MAX_COMMENT);
+  return (/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut).trim();
+}

@@ -22,7 +22,7 @@ import type {
   SyncPage,
 } from "./contract.ts";
 import { baseUrlSchema, commonSettingsShape } from "./common-settings.ts";
-import { checkRecords, envelope, normaliseDomain } from "./vendor-common.ts";
+import { checkRecords, envelope, normaliseDomain, vendorComment } from "./vendor-common.ts";
 
 const settingsSchema = z.strictObject({
   ...commonSettingsShape,
@@ -33,7 +33,14 @@ const secretSchema = z.union([
   z.strictObject({ oauth_token: z.string().trim().min(1) }),
 ]);
 const id = z.number().int();
-const pendingSchema = z.object({ id, ticket: id, score: z.number(), at: z.iso.datetime() });
+// The comment is optional for the cursors stored before comments were read.
+const pendingSchema = z.object({
+  id,
+  ticket: id,
+  score: z.number(),
+  at: z.iso.datetime(),
+  comment: z.string().nullish(),
+});
 const cursorSchema = z.object({
   /** The day of the last complete pass over all organizations; null before the first. */
   passDay: z.number().int().nullable(),
@@ -78,6 +85,7 @@ const ratingSchema = z.looseObject({
   id,
   ticket_id: id,
   score: z.string(),
+  comment: z.string().nullish(),
   created_at: z.iso.datetime({ offset: true }),
   updated_at: z.iso.datetime({ offset: true }).nullish(),
 });
@@ -301,7 +309,13 @@ class ZendeskSync {
       for (const r of checked.records) {
         const score = SCORES[r.score];
         if (score !== undefined)
-          place({ id: r.id, ticket: r.ticket_id, score, at: isoUtc(r.updated_at ?? r.created_at) });
+          place({
+            id: r.id,
+            ticket: r.ticket_id,
+            score,
+            at: isoUtc(r.updated_at ?? r.created_at),
+            comment: vendorComment(r.comment),
+          });
       }
       after = page.meta.has_more ? (page.meta.after_cursor ?? undefined) : undefined;
     } while (after);
@@ -362,6 +376,7 @@ function toResponse(p: Pending, org: number): SourceResponse {
     score: p.score,
     respondedAt: new Date(p.at),
     responseId: String(p.id),
+    ...(p.comment ? { comment: p.comment } : {}),
   };
 }
 

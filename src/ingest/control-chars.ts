@@ -18,4 +18,9 @@ export function showControlChars(s: string): string {
   return s.replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
+/** The text without its control characters (for text worth keeping without them: a comment). */
+export function dropControlChars(s: string): string {
+  return s.replace(CONTROLS, "");
+}
+
 const codePoint = (c: number) => `U+${c.toString(16).toUpperCase().padStart(4, "0")}`;

@@ -137,6 +137,43 @@ describe("the SQL connector", () => {
     expect(runs.every((r) => r.finishedAt !== null)).toBe(true);
   });
 
+  it("keeps the answers' comments, which a later read without them does not erase", async () => {
+    await seedCustomers(2);
+    await source.query(`CREATE TABLE remarks (account_id text, survey text, score int, responded_at timestamptz,
+                                               response_id text, comment text)`);
+    await source.query(`INSERT INTO remarks VALUES
+      ('A1', 'nps', 3, '2026-06-02T10:00:00Z', 'r1', 'Too slow since the migration'),
+      ('A2', 'nps', 9, '2026-06-02T11:00:00Z', 'r2', NULL)`);
+    const query = `SELECT account_id, survey, score, responded_at, response_id, comment FROM remarks`;
+    const id = await addSql({
+      mappings: [
+        { kind: "accounts", query: ACCOUNTS_QUERY },
+        { kind: "responses", query },
+      ],
+    });
+    expect(await sync(id)).toMatchObject({ rejected: 0 });
+    const comments = async () =>
+      (
+        await db.prisma.surveyResponse.findMany({
+          where: { workspaceId },
+          orderBy: { respondedAt: "asc" },
+          select: { score: true, comment: true },
+        })
+      ).map((r) => [r.score, r.comment]);
+    expect(await comments()).toEqual([
+      [3, "Too slow since the migration"],
+      [9, null],
+    ]);
+    // Read again without the comment (a view that leaves it out), then with a new one.
+    await source.query(`UPDATE remarks SET comment = NULL, score = 4 WHERE response_id = 'r1'`);
+    await source.query(`UPDATE remarks SET comment = 'Better now' WHERE response_id = 'r2'`);
+    expect(await sync(id)).toMatchObject({ rejected: 0 });
+    expect(await comments()).toEqual([
+      [4, "Too slow since the migration"],
+      [9, "Better now"],
+    ]);
+  });
+
   it("reads in pages of fetch_size rows, each committed with its cursor", async () => {
     await seedCustomers(1);
     for (let d = 1; d <= 10; d++) {

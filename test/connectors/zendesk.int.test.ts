@@ -89,7 +89,12 @@ describe("Zendesk connector: first sync", () => {
     });
     const noOrg = zendesk.addTicket({ status: "open" });
     const ratings = [
-      zendesk.addRating({ ticket_id: betaSolved.id, score: "good", created_at: "2025-01-15T10:00:00Z" }),
+      zendesk.addRating({
+        ticket_id: betaSolved.id,
+        score: "good",
+        created_at: "2025-01-15T10:00:00Z",
+        comment: "Quick and\r\nkind\u0000 ",
+      }),
       zendesk.addRating({ ticket_id: 1, score: "bad", comment: "slow" }),
       zendesk.addRating({ ticket_id: 2, score: "offered" }),
       zendesk.addRating({ ticket_id: noOrg.id, score: "good" }),
@@ -126,6 +131,8 @@ describe("Zendesk connector: first sync", () => {
         score: 5,
         respondedAt: new Date("2025-01-15T10:00:00Z"),
         responseId: String(ratings[0]!.id),
+        // On one line, without the control character the records refuse: the score is kept.
+        comment: "Quick and kind",
       },
       {
         sourceAccountId: String(acme),
@@ -133,6 +140,7 @@ describe("Zendesk connector: first sync", () => {
         score: 1,
         respondedAt: new Date("2025-01-15T12:00:00Z"),
         responseId: String(ratings[1]!.id),
+        comment: "slow",
       },
     ]);
     expect(rejectedOf(pages)).toEqual([

@@ -139,11 +139,17 @@ export interface SourceResponseRow {
   score: number;
   respondedAt: Date;
   respondent: string | null;
+  /** null: none given (a comment stored before is kept). */
+  comment: string | null;
   /** Unique per workspace: the same key read again updates the response instead of adding one. */
   dedupeKey: string;
 }
 
-/** Upserts responses by dedupe key (the last of a key in `rows` wins). */
+/**
+ * Upserts responses by dedupe key (the last of a key in `rows` wins). A response read again without
+ * its comment keeps the one stored: a vendor's list may leave comments out where its single record
+ * has them, and a comment once told stays on the timeline.
+ */
 export async function upsertSourceResponses(
   db: Db,
   workspaceId: number,
@@ -152,12 +158,13 @@ export async function upsertSourceResponses(
   if (rows.length === 0) return 0;
   const unique = new Map(rows.map((r) => [r.dedupeKey, r]));
   return db.$executeRawUnsafe(
-    `INSERT INTO survey_responses (workspace_id, account_id, survey, score, responded_at, respondent, dedupe_key)
-     SELECT $1, x.a, x.s::"Survey", x.v, x.t, x.p, x.k
-     FROM jsonb_to_recordset($2::jsonb) AS x(a int, s text, v float8, t timestamptz, p text, k text)
+    `INSERT INTO survey_responses (workspace_id, account_id, survey, score, responded_at, respondent, comment, dedupe_key)
+     SELECT $1, x.a, x.s::"Survey", x.v, x.t, x.p, x.c, x.k
+     FROM jsonb_to_recordset($2::jsonb) AS x(a int, s text, v float8, t timestamptz, p text, c text, k text)
      ON CONFLICT (workspace_id, dedupe_key) DO UPDATE SET
        account_id = excluded.account_id, survey = excluded.survey, score = excluded.score,
-       responded_at = excluded.responded_at, respondent = excluded.respondent`,
+       responded_at = excluded.responded_at, respondent = excluded.respondent,
+       comment = coalesce(excluded.comment, survey_responses.comment)`,
     workspaceId,
     JSON.stringify(
       [...unique.values()].map((r) => ({
@@ -166,6 +173,7 @@ export async function upsertSourceResponses(
         v: r.score,
         t: r.respondedAt.toISOString(),
         p: r.respondent,
+        c: r.comment,
         k: r.dedupeKey,
       })),
     ),
