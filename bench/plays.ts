@@ -46,6 +46,7 @@ import {
   DEFAULT_MOVED_PERCENT,
   makeDayBefore,
   markDayBefore,
+  placeRunInTime,
   resetToDayBefore,
   runMovement,
 } from "./support/play-portfolio.ts";
@@ -170,6 +171,7 @@ async function run(s: Settings, cleanups: Cleanup[]): Promise<number> {
       await resetToDayBefore(sql, workspace.id, AS_OF);
     }
     const result = await runOnWorkers(db.prisma, spec, cleanups, log);
+    await placeRunInTime(sql, workspace.id, AS_OF, result.runId);
     const movement = await runMovement(sql, workspace.id, AS_OF, result.runId);
     if (movement.bandChanges === 0 || movement.drops === 0) {
       throw new Error(`the run moved nothing (${JSON.stringify(movement)}): the plays would have no work`);

@@ -172,11 +172,13 @@ export async function addPlayFacts(client: pg.Client, workspaceId: number, asOf:
   const score = (survey: string, k: string) =>
     `CASE ${survey} WHEN 'nps' THEN (a.id + ${k}) % 11 WHEN 'csat' THEN 1 + (a.id + ${k}) % 5 ELSE 1 + (a.id + ${k}) % 7 END`;
   await client.query(
-    `INSERT INTO survey_responses (workspace_id, account_id, survey, score, responded_at, respondent, comment, dedupe_key)
+    `INSERT INTO survey_responses (workspace_id, account_id, survey, score, responded_at, respondent, comment, dedupe_key,
+                                   created_at)
      SELECT a.workspace_id, a.id, s.kind::"Survey", ${score("s.kind", "k")},
             ($2::date - 1 - ((a.id * 7 + k * 53) % 180)::int)::timestamptz + interval '9 hours',
             'user' || a.id || '@customer.example', CASE WHEN k = 0 THEN 'Fine, mostly.' END,
-            'bench-' || a.id || '-' || k
+            'bench-' || a.id || '-' || k,
+            ($2::date - 1 - ((a.id * 7 + k * 53) % 180)::int)::timestamptz + interval '9 hours 5 minutes'
      FROM accounts a CROSS JOIN generate_series(0, 1) AS k
        CROSS JOIN LATERAL (SELECT (ARRAY['nps', 'csat', 'ces'])[1 + (a.id + k) % 3] AS kind) s
      WHERE a.workspace_id = $1`,
@@ -344,6 +346,39 @@ export async function resetToDayBefore(client: pg.Client, workspaceId: number, a
   );
   await client.query(`VACUUM FULL accounts`);
   await client.query(`VACUUM ANALYZE accounts, score_snapshots, band_changes, play_fires`);
+}
+
+/**
+ * Puts the measured run where a daily run is in time, for the survey plays, which tell the answers
+ * stored since the run before started (services/plays/fire-plays.ts answerArrival): the run's day's
+ * answers arrive in a sync at 07:00, the run (`runId`) starts at 09:30 and the run before it, as of the
+ * day before, at 09:30 that day, so the answers told are the day's, as before that rule. The earlier
+ * answers (two a year, at 09:00) arrived by the day before's run, as their rows say when the
+ * database was made before the column (responded_at) or since (5 minutes later).
+ */
+export async function placeRunInTime(
+  client: pg.Client,
+  workspaceId: number,
+  asOf: Day,
+  runId: bigint,
+): Promise<void> {
+  const day = formatDay(asOf);
+  await client.query(
+    `UPDATE survey_responses SET created_at = $2::date + interval '7 hours'
+     WHERE workspace_id = $1 AND dedupe_key LIKE 'bench-today-%'`,
+    [workspaceId, day],
+  );
+  await client.query(`UPDATE recompute_runs SET started_at = $2::date + interval '9.5 hours' WHERE id = $1`, [
+    runId.toString(),
+    day,
+  ]);
+  await client.query(
+    `INSERT INTO recompute_runs (workspace_id, slot, as_of, status, trigger, started_at, finished_at)
+     SELECT $1, 'bench-day-before', $2::date - 1, 'succeeded', 'bench', $2::date - 1 + interval '9.5 hours',
+            $2::date - 1 + interval '9.6 hours'
+     WHERE NOT EXISTS (SELECT 1 FROM recompute_runs WHERE workspace_id = $1 AND slot = 'bench-day-before')`,
+    [workspaceId, day],
+  );
 }
 
 /** What the measured run changed: band changes, and scores at least 5 points below the day before. */

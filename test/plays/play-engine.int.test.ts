@@ -104,6 +104,8 @@ beforeEach(async () => {
   await db.prisma.workspace.update({ where: { id: workspaceId }, data: { slackTeamId: TEAM } });
   await updateSettings(db.prisma, workspaceId, { alert_channel: ALERTS, timezone: "UTC" }, "test");
   ({ ids, runId } = await buildPlayWeek(db.prisma, workspaceId, D));
+  // The run started at 09:00 on its day, after the day's answers arrived (08:00).
+  await db.prisma.recomputeRun.update({ where: { id: runId }, data: { startedAt: at(D, "09:00") } });
   await answer("Beta", 3, "too slow <!channel>");
   await answer("Acme", 2, null);
   await storePlaybookVersion(db.prisma, workspaceId, parsePlaybook(PLAYBOOK, "team.yaml"), PLAYBOOK, "test");
@@ -115,7 +117,16 @@ afterAll(async () => {
 
 let runId: bigint;
 
-async function answer(name: string, score: number, comment: string | null) {
+const at = (day: Day, time: string) => new Date(`${formatDay(day)}T${time}:00Z`);
+
+/** An NPS answer given at `given` and stored by css-bot at `arrived` (both on D, 08:00, by default). */
+async function answer(
+  name: string,
+  score: number,
+  comment: string | null,
+  given = at(D, "08:00"),
+  arrived = given,
+) {
   await db.prisma.surveyResponse.create({
     data: {
       workspaceId,
@@ -123,8 +134,9 @@ async function answer(name: string, score: number, comment: string | null) {
       survey: "nps",
       score,
       comment,
-      respondedAt: new Date(`${formatDay(D)}T08:00:00Z`),
-      dedupeKey: `${name}-${score}`,
+      respondedAt: given,
+      createdAt: arrived,
+      dedupeKey: `${name}-${score}-${given.toISOString()}`,
     },
   });
 }
@@ -302,6 +314,57 @@ describe("a team's playbook after a run", () => {
       orderBy: { accountId: "asc" },
     });
     expect(today.map((f) => f.accountId).sort()).toEqual([ids.Gamma, ids.Delta].sort());
+  });
+
+  it("tells each survey answer at the first run after it arrived: given after the day's run, or days late", async () => {
+    // Arrived after D's run (09:00): given at 15:00, and given 3 days earlier but delivered at 20:00
+    // by a warehouse; and one that arrives during D+1's run.
+    await answer("Gamma", 4, "worse since the update", at(D, "15:00"), at(D, "15:05"));
+    await answer("Delta", 5, "late from the warehouse", at(D - 3, "10:00"), at(D, "20:00"));
+    await answer("Beta", 1, "for the run after", at(D + 1, "05:00"), at(D + 1, "06:30"));
+    const detractors = async (day: Day) =>
+      (
+        await db.prisma.playFire.findMany({
+          where: { workspaceId, playKey: "detractor", localDate: dayToDate(day) },
+          orderBy: { accountId: "asc" },
+        })
+      ).map((f) => [
+        names.get(f.accountId!),
+        (f.trigger as { answers: { score: number }[] }).answers.map((a) => a.score),
+      ]);
+    const names = new Map(Object.entries(ids).map(([n, id]) => [id, n]));
+    await firePlays(db, workspaceId, runId, NOON);
+    // D's run: the answers that had arrived when it started.
+    expect(await detractors(D)).toEqual([
+      ["Acme", [2]],
+      ["Beta", [3]],
+    ]);
+    // A run as of D+1 that started at `time` (succeeded).
+    const runOf = (slot: string, time: string) =>
+      db.prisma.recomputeRun.create({
+        data: { workspaceId, slot, asOf: dayToDate(D + 1), status: "succeeded", startedAt: at(D + 1, time) },
+      });
+    // D+1's run, at 06:00: the day's snapshots as D's (nothing else moved).
+    const next = await runOf("d+1", "06:00");
+    await db.sql.query(
+      `INSERT INTO score_snapshots (account_id, as_of, workspace_id, score, band, coverage, components, run_id, model_id)
+       SELECT account_id, as_of + 1, workspace_id, score, band, coverage, components, $2, model_id
+       FROM score_snapshots WHERE workspace_id = $1 AND as_of = $3::date`,
+      [workspaceId, next.id, formatDay(D)],
+    );
+    await firePlays(db, workspaceId, next.id, at(D + 1, "10:00"));
+    // Told once each: Gamma's and Delta's, not Acme's or Beta's again, nor Beta's of 06:30 yet.
+    expect(await detractors(D + 1)).toEqual(
+      [
+        ["Gamma", [4]],
+        ["Delta", [5]],
+      ].sort((a, b) => ids[a[0] as string]! - ids[b[0] as string]!),
+    );
+    // The run after tells Beta's.
+    const third = await runOf("d+1b", "12:00");
+    await db.prisma.playFire.deleteMany({ where: { workspaceId, localDate: dayToDate(D + 1) } });
+    await firePlays(db, workspaceId, third.id, at(D + 1, "12:30"));
+    expect(await detractors(D + 1)).toEqual([["Beta", [1]]]);
   });
 
   it("keeps a day's capped accounts in one row: a later run's added once, named by MRR, counted, on the timeline", async () => {

@@ -62,8 +62,11 @@ export interface PlayDay {
   previousComponents: ComponentState[] | null;
   /** The last day each metric named by a no_data trigger was observed, on or before `day` (null: never). */
   lastObserved: Record<string, Day | null>;
-  /** Survey answers that arrived after previousDay, up to and including day, a week back at most
-   *  (answerIsNew). */
+  /**
+   * The survey answers that are news on the day, given a week back at most: after a run, those that
+   * arrived since the run before (AnswerArrival); replayed from history (`plays test`), those given
+   * after previousDay, up to and including the day (answerIsNew).
+   */
   answers: SurveyAnswer[];
 }
 
@@ -77,6 +80,17 @@ export const CATCH_UP_DAYS = 7;
  */
 export function answerIsNew(on: Day, day: Day, previousDay: Day | null): boolean {
   return on <= day && on >= day - CATCH_UP_DAYS && (previousDay === null || on > previousDay);
+}
+
+/**
+ * The answers a run's plays are told of: those css-bot stored after the run before it started
+ * (`after`; null: there was none) and by the time this run started (`until`). An answer given after a
+ * day's run, or delivered days late by its source, is news at the next run; one told is never told
+ * again by the next.
+ */
+export interface AnswerArrival {
+  after: Date | null;
+  until: Date;
 }
 
 /** Why a play fired: the trigger's kind, its facts (stored with the fire, JSON) and a line for people. */

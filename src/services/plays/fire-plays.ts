@@ -12,7 +12,7 @@ import { findActiveModel } from "../../db/repositories/models.ts";
 import { dateToDay, formatDay, type Day } from "../../domain/dates.ts";
 import { DEFAULT_MODEL } from "../../domain/model/default-model.ts";
 import { conditionsHold } from "../../domain/plays/conditions.ts";
-import type { TriggerHit } from "../../domain/plays/facts.ts";
+import type { AnswerArrival, TriggerHit } from "../../domain/plays/facts.ts";
 import { capFires, cooldownAllows, quietUntil } from "../../domain/plays/guards.ts";
 import { triggerKind, type Play, type Playbook, type TriggerKind } from "../../domain/plays/schema.ts";
 import { evaluateTrigger } from "../../domain/plays/triggers.ts";
@@ -65,7 +65,8 @@ export async function firePlays(
   const settings = readSettings(workspace.settings);
   const day = dateToDay(run.asOf);
   if (day < localDay(now, settings.timezone) - 1) return EMPTY;
-  const { decided, evaluated } = await decideFires(db, workspaceId, active, runId, day);
+  const arrived = await answerArrival(db.sql, workspaceId, run, settings.timezone);
+  const { decided, evaluated } = await decideFires(db, workspaceId, active, runId, day, arrived);
   const summary = await recordFires(db.sql, workspaceId, active.playbook, decided, {
     day,
     runId,
@@ -77,8 +78,39 @@ export async function firePlays(
 }
 
 /**
+ * The survey answers a run's plays are told of (AnswerArrival): those stored since the workspace's run
+ * before it started, that run being one whose plays were evaluated (succeeded, and not a backfill of
+ * an older day, which fires nothing), up to this run's start.
+ */
+export async function answerArrival(
+  sql: SqlClient,
+  workspaceId: number,
+  run: { id: bigint; startedAt: Date },
+  timezone: string,
+): Promise<AnswerArrival> {
+  const [before] = await sql.query<{ started_at: Date | null }>(
+    `SELECT max(started_at) AS started_at FROM recompute_runs
+     WHERE workspace_id = $1 AND id <> $2 AND status = 'succeeded' AND started_at < $3
+       AND as_of >= (started_at AT TIME ZONE $4)::date - 1`,
+    [workspaceId, run.id, run.startedAt, timezone],
+  );
+  return { after: before?.started_at ?? null, until: run.startedAt };
+}
+
+/** answerArrival of the run `runId`; of none (a preview before any run): every answer stored so far. */
+async function runArrival(db: Clients, workspaceId: number, runId: bigint): Promise<AnswerArrival> {
+  const [run, workspace] = await Promise.all([
+    db.prisma.recomputeRun.findFirst({ where: { id: runId, workspaceId } }),
+    db.prisma.workspace.findUniqueOrThrow({ where: { id: workspaceId } }),
+  ]);
+  if (!run) return { after: null, until: new Date() };
+  return answerArrival(db.sql, workspaceId, run, readSettings(workspace.settings).timezone);
+}
+
+/**
  * Which of the playbook's account plays fire for which accounts after the run (as of `day`), before the
- * guards: conditions and triggers only. Also what an admin's preview shows.
+ * guards: conditions and triggers only. Also what an admin's preview shows. `arrived`: the run's
+ * (answerArrival), read here when not given.
  */
 export async function decideFires(
   db: Clients,
@@ -86,13 +118,15 @@ export async function decideFires(
   active: { id: number | null; playbook: Playbook },
   runId: bigint,
   day: Day,
+  given?: AnswerArrival,
 ): Promise<{ decided: DecidedFire[]; evaluated: number }> {
+  const arrived = given ?? (await runArrival(db, workspaceId, runId));
   const plays = active.playbook.plays.filter((p) => triggerKind(p.trigger) !== "connector_failed");
   if (plays.length === 0) return { decided: [], evaluated: 0 };
   const { prisma } = db;
   const [stored, candidates] = await Promise.all([
     findActiveModel(prisma, workspaceId),
-    candidateAccounts(prisma, workspaceId, { runId, playbookId: active.id }, day, plays),
+    candidateAccounts(prisma, workspaceId, { runId, playbookId: active.id, arrived }, day, plays),
   ]);
   const model = stored?.model ?? DEFAULT_MODEL;
   const ids = [...new Set([...candidates.values()].flatMap((s) => [...s]))];
@@ -109,6 +143,7 @@ export async function decideFires(
       componentsOf: candidatesOf(candidates, plays, "component"),
       observedOf: candidatesOf(candidates, plays, "no_data"),
       answersOf: candidatesOf(candidates, plays, "survey_answer"),
+      arrived,
     }),
   ]);
   const accounts = new Map(accountList.map((a) => [a.id, a]));

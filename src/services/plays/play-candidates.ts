@@ -8,7 +8,7 @@
 // in SQL: the snapshots' in one
 // statement for all their plays, so a playbook with several pays for one pass over the day's
 // snapshots, not one each (BENCHMARKS.md, Plays); no_data's by two probes per account and play.
-import { CATCH_UP_DAYS } from "../../domain/plays/facts.ts";
+import { CATCH_UP_DAYS, type AnswerArrival } from "../../domain/plays/facts.ts";
 import { formatDay, type Day } from "../../domain/dates.ts";
 import type { Play } from "../../domain/plays/schema.ts";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
@@ -25,7 +25,7 @@ const isKind =
 export async function candidateAccounts(
   prisma: PrismaClient,
   workspaceId: number,
-  run: { runId: bigint; playbookId: number | null },
+  run: { runId: bigint; playbookId: number | null; arrived?: AnswerArrival },
   day: Day,
   plays: readonly Play[],
 ): Promise<Map<string, Set<number>>> {
@@ -128,6 +128,8 @@ export async function candidateAccounts(
        WHERE workspace_id = $1 AND survey = $2::"Survey"
          AND responded_at >= ($3::date - ${CATCH_UP_DAYS})::timestamptz
          AND responded_at < ($3::date + 1)::timestamptz
+         AND ($8::timestamptz IS NULL OR created_at > $8::timestamptz)
+         AND ($9::timestamptz IS NULL OR created_at <= $9::timestamptz)
          AND ${inBound("score", "$4", "$5", "$6", "$7")}`,
         workspaceId,
         b.survey,
@@ -136,6 +138,8 @@ export async function candidateAccounts(
         b.above ?? null,
         b.at_most ?? null,
         b.at_least ?? null,
+        run.arrived?.after ?? null,
+        run.arrived?.until ?? null,
       );
       out.set(play.key, new Set(ids));
     }

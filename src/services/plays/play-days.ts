@@ -5,8 +5,8 @@
 import { formatDay, type Day } from "../../domain/dates.ts";
 import type { SqlRead } from "../../db/handle.ts";
 import {
-  answerIsNew,
   CATCH_UP_DAYS,
+  type AnswerArrival,
   type ComponentState,
   type PlayDay,
   type SurveyAnswer,
@@ -52,6 +52,8 @@ export async function readPlayDays(
     observedOf: ReadonlySet<number>;
     /** The accounts whose survey answers are read (survey_answer; the others have none). */
     answersOf: ReadonlySet<number>;
+    /** Which answers are news: those that arrived in this window, given a week back at most. */
+    arrived: AnswerArrival;
   },
 ): Promise<Map<number, PlayDay>> {
   const out = new Map<number, PlayDay>();
@@ -85,7 +87,9 @@ export async function readPlayDays(
       [workspaceId, ids, asOf],
     ),
     readLastObserved(read, workspaceId, [...options.observedOf], day, options.metrics),
-    options.answersOf.size === 0 ? [] : readAnswers(read, workspaceId, [...options.answersOf], day, day),
+    options.answersOf.size === 0
+      ? []
+      : readAnswers(read, workspaceId, [...options.answersOf], day, day, options.arrived),
   ]);
   const changeOf = new Map(changes.map((c) => [c.account_id, c]));
   for (const row of rows) {
@@ -109,10 +113,7 @@ export async function readPlayDays(
       answers: [],
     });
   }
-  for (const a of answers) {
-    const d = out.get(a.accountId);
-    if (d && answerIsNew(a.respondedOn, day, d.previousDay)) d.answers.push(a);
-  }
+  for (const a of answers) out.get(a.accountId)?.answers.push(a);
   return out;
 }
 
@@ -196,9 +197,9 @@ async function readLastObserved(
 }
 
 /**
- * The survey answers of `ids` that a play evaluated on a day from `from` to `to` may see: from a week
- * before `from` (CATCH_UP_DAYS) to the end of `to`, oldest first. The live run and `plays test` both
- * read them here, then keep each day's with answerIsNew.
+ * The survey answers of `ids` that a play evaluated on a day from `from` to `to` may see: given from a
+ * week before `from` (CATCH_UP_DAYS) to the end of `to`, oldest first; after a run, only those that
+ * arrived in `arrived`. `plays test` reads them here too, then keeps each day's with answerIsNew.
  */
 export async function readAnswers(
   read: SqlRead,
@@ -206,6 +207,7 @@ export async function readAnswers(
   ids: readonly number[],
   from: Day,
   to: Day,
+  arrived?: AnswerArrival,
 ): Promise<(SurveyAnswer & { accountId: number })[]> {
   const rows = await read<{
     id: string;
@@ -225,9 +227,11 @@ export async function readAnswers(
                          WHERE r.account_id = a.id AND r.workspace_id = $1
                            AND r.responded_at >= ($3::date - ${CATCH_UP_DAYS})::timestamptz
                            AND r.responded_at < ($4::date + 1)::timestamptz
+                           AND ($5::timestamptz IS NULL OR r.created_at > $5::timestamptz)
+                           AND ($6::timestamptz IS NULL OR r.created_at <= $6::timestamptz)
                          OFFSET 0) r
      ORDER BY r.responded_at, r.id`,
-    [workspaceId, [...ids], formatDay(from), formatDay(to)],
+    [workspaceId, [...ids], formatDay(from), formatDay(to), arrived?.after ?? null, arrived?.until ?? null],
   );
   return rows.map((r) => ({
     accountId: r.account_id,

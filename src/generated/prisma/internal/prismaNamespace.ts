@@ -2747,7 +2747,8 @@ export const SurveyResponseScalarFieldEnum = {
   respondedAt: 'respondedAt',
   respondent: 'respondent',
   comment: 'comment',
-  dedupeKey: 'dedupeKey'
+  dedupeKey: 'dedupeKey',
+  createdAt: 'createdAt'
 } as const
 
 export type SurveyResponseScalarFieldEnum = (typeof SurveyResponseScalarFieldEnum)[keyof typeof SurveyResponseScalarFieldEnum]

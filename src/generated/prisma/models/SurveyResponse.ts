@@ -50,6 +50,7 @@ export type SurveyResponseMinAggregateOutputType = {
   respondent: string | null
   comment: string | null
   dedupeKey: string | null
+  createdAt: Date | null
 }
 
 export type SurveyResponseMaxAggregateOutputType = {
@@ -62,6 +63,7 @@ export type SurveyResponseMaxAggregateOutputType = {
   respondent: string | null
   comment: string | null
   dedupeKey: string | null
+  createdAt: Date | null
 }
 
 export type SurveyResponseCountAggregateOutputType = {
@@ -74,6 +76,7 @@ export type SurveyResponseCountAggregateOutputType = {
   respondent: number
   comment: number
   dedupeKey: number
+  createdAt: number
   _all: number
 }
 
@@ -102,6 +105,7 @@ export type SurveyResponseMinAggregateInputType = {
   respondent?: true
   comment?: true
   dedupeKey?: true
+  createdAt?: true
 }
 
 export type SurveyResponseMaxAggregateInputType = {
@@ -114,6 +118,7 @@ export type SurveyResponseMaxAggregateInputType = {
   respondent?: true
   comment?: true
   dedupeKey?: true
+  createdAt?: true
 }
 
 export type SurveyResponseCountAggregateInputType = {
@@ -126,6 +131,7 @@ export type SurveyResponseCountAggregateInputType = {
   respondent?: true
   comment?: true
   dedupeKey?: true
+  createdAt?: true
   _all?: true
 }
 
@@ -225,6 +231,7 @@ export type SurveyResponseGroupByOutputType = {
   respondent: string | null
   comment: string | null
   dedupeKey: string
+  createdAt: Date
   _count: SurveyResponseCountAggregateOutputType | null
   _avg: SurveyResponseAvgAggregateOutputType | null
   _sum: SurveyResponseSumAggregateOutputType | null
@@ -260,6 +267,7 @@ export type SurveyResponseWhereInput = {
   respondent?: Prisma.StringNullableFilter<"SurveyResponse"> | string | null
   comment?: Prisma.StringNullableFilter<"SurveyResponse"> | string | null
   dedupeKey?: Prisma.StringFilter<"SurveyResponse"> | string
+  createdAt?: Prisma.DateTimeFilter<"SurveyResponse"> | Date | string
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
   account?: Prisma.XOR<Prisma.AccountScalarRelationFilter, Prisma.AccountWhereInput>
 }
@@ -274,6 +282,7 @@ export type SurveyResponseOrderByWithRelationInput = {
   respondent?: Prisma.SortOrderInput | Prisma.SortOrder
   comment?: Prisma.SortOrderInput | Prisma.SortOrder
   dedupeKey?: Prisma.SortOrder
+  createdAt?: Prisma.SortOrder
   workspace?: Prisma.WorkspaceOrderByWithRelationInput
   account?: Prisma.AccountOrderByWithRelationInput
 }
@@ -292,6 +301,7 @@ export type SurveyResponseWhereUniqueInput = Prisma.AtLeast<{
   respondent?: Prisma.StringNullableFilter<"SurveyResponse"> | string | null
   comment?: Prisma.StringNullableFilter<"SurveyResponse"> | string | null
   dedupeKey?: Prisma.StringFilter<"SurveyResponse"> | string
+  createdAt?: Prisma.DateTimeFilter<"SurveyResponse"> | Date | string
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
   account?: Prisma.XOR<Prisma.AccountScalarRelationFilter, Prisma.AccountWhereInput>
 }, "id" | "workspaceId_dedupeKey">
@@ -306,6 +316,7 @@ export type SurveyResponseOrderByWithAggregationInput = {
   respondent?: Prisma.SortOrderInput | Prisma.SortOrder
   comment?: Prisma.SortOrderInput | Prisma.SortOrder
   dedupeKey?: Prisma.SortOrder
+  createdAt?: Prisma.SortOrder
   _count?: Prisma.SurveyResponseCountOrderByAggregateInput
   _avg?: Prisma.SurveyResponseAvgOrderByAggregateInput
   _max?: Prisma.SurveyResponseMaxOrderByAggregateInput
@@ -326,6 +337,7 @@ export type SurveyResponseScalarWhereWithAggregatesInput = {
   respondent?: Prisma.StringNullableWithAggregatesFilter<"SurveyResponse"> | string | null
   comment?: Prisma.StringNullableWithAggregatesFilter<"SurveyResponse"> | string | null
   dedupeKey?: Prisma.StringWithAggregatesFilter<"SurveyResponse"> | string
+  createdAt?: Prisma.DateTimeWithAggregatesFilter<"SurveyResponse"> | Date | string
 }
 
 export type SurveyResponseCreateInput = {
@@ -336,6 +348,7 @@ export type SurveyResponseCreateInput = {
   respondent?: string | null
   comment?: string | null
   dedupeKey: string
+  createdAt?: Date | string
   workspace: Prisma.WorkspaceCreateNestedOneWithoutResponsesInput
   account: Prisma.AccountCreateNestedOneWithoutResponsesInput
 }
@@ -350,6 +363,7 @@ export type SurveyResponseUncheckedCreateInput = {
   respondent?: string | null
   comment?: string | null
   dedupeKey: string
+  createdAt?: Date | string
 }
 
 export type SurveyResponseUpdateInput = {
@@ -360,6 +374,7 @@ export type SurveyResponseUpdateInput = {
   respondent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   dedupeKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutResponsesNestedInput
   account?: Prisma.AccountUpdateOneRequiredWithoutResponsesNestedInput
 }
@@ -374,6 +389,7 @@ export type SurveyResponseUncheckedUpdateInput = {
   respondent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   dedupeKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
 export type SurveyResponseCreateManyInput = {
@@ -386,6 +402,7 @@ export type SurveyResponseCreateManyInput = {
   respondent?: string | null
   comment?: string | null
   dedupeKey: string
+  createdAt?: Date | string
 }
 
 export type SurveyResponseUpdateManyMutationInput = {
@@ -396,6 +413,7 @@ export type SurveyResponseUpdateManyMutationInput = {
   respondent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   dedupeKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
 export type SurveyResponseUncheckedUpdateManyInput = {
@@ -408,6 +426,7 @@ export type SurveyResponseUncheckedUpdateManyInput = {
   respondent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   dedupeKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
 export type SurveyResponseListRelationFilter = {
@@ -435,6 +454,7 @@ export type SurveyResponseCountOrderByAggregateInput = {
   respondent?: Prisma.SortOrder
   comment?: Prisma.SortOrder
   dedupeKey?: Prisma.SortOrder
+  createdAt?: Prisma.SortOrder
 }
 
 export type SurveyResponseAvgOrderByAggregateInput = {
@@ -454,6 +474,7 @@ export type SurveyResponseMaxOrderByAggregateInput = {
   respondent?: Prisma.SortOrder
   comment?: Prisma.SortOrder
   dedupeKey?: Prisma.SortOrder
+  createdAt?: Prisma.SortOrder
 }
 
 export type SurveyResponseMinOrderByAggregateInput = {
@@ -466,6 +487,7 @@ export type SurveyResponseMinOrderByAggregateInput = {
   respondent?: Prisma.SortOrder
   comment?: Prisma.SortOrder
   dedupeKey?: Prisma.SortOrder
+  createdAt?: Prisma.SortOrder
 }
 
 export type SurveyResponseSumOrderByAggregateInput = {
@@ -571,6 +593,7 @@ export type SurveyResponseCreateWithoutWorkspaceInput = {
   respondent?: string | null
   comment?: string | null
   dedupeKey: string
+  createdAt?: Date | string
   account: Prisma.AccountCreateNestedOneWithoutResponsesInput
 }
 
@@ -583,6 +606,7 @@ export type SurveyResponseUncheckedCreateWithoutWorkspaceInput = {
   respondent?: string | null
   comment?: string | null
   dedupeKey: string
+  createdAt?: Date | string
 }
 
 export type SurveyResponseCreateOrConnectWithoutWorkspaceInput = {
@@ -624,6 +648,7 @@ export type SurveyResponseScalarWhereInput = {
   respondent?: Prisma.StringNullableFilter<"SurveyResponse"> | string | null
   comment?: Prisma.StringNullableFilter<"SurveyResponse"> | string | null
   dedupeKey?: Prisma.StringFilter<"SurveyResponse"> | string
+  createdAt?: Prisma.DateTimeFilter<"SurveyResponse"> | Date | string
 }
 
 export type SurveyResponseCreateWithoutAccountInput = {
@@ -634,6 +659,7 @@ export type SurveyResponseCreateWithoutAccountInput = {
   respondent?: string | null
   comment?: string | null
   dedupeKey: string
+  createdAt?: Date | string
   workspace: Prisma.WorkspaceCreateNestedOneWithoutResponsesInput
 }
 
@@ -646,6 +672,7 @@ export type SurveyResponseUncheckedCreateWithoutAccountInput = {
   respondent?: string | null
   comment?: string | null
   dedupeKey: string
+  createdAt?: Date | string
 }
 
 export type SurveyResponseCreateOrConnectWithoutAccountInput = {
@@ -683,6 +710,7 @@ export type SurveyResponseCreateManyWorkspaceInput = {
   respondent?: string | null
   comment?: string | null
   dedupeKey: string
+  createdAt?: Date | string
 }
 
 export type SurveyResponseUpdateWithoutWorkspaceInput = {
@@ -693,6 +721,7 @@ export type SurveyResponseUpdateWithoutWorkspaceInput = {
   respondent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   dedupeKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   account?: Prisma.AccountUpdateOneRequiredWithoutResponsesNestedInput
 }
 
@@ -705,6 +734,7 @@ export type SurveyResponseUncheckedUpdateWithoutWorkspaceInput = {
   respondent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   dedupeKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
 export type SurveyResponseUncheckedUpdateManyWithoutWorkspaceInput = {
@@ -716,6 +746,7 @@ export type SurveyResponseUncheckedUpdateManyWithoutWorkspaceInput = {
   respondent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   dedupeKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
 export type SurveyResponseCreateManyAccountInput = {
@@ -727,6 +758,7 @@ export type SurveyResponseCreateManyAccountInput = {
   respondent?: string | null
   comment?: string | null
   dedupeKey: string
+  createdAt?: Date | string
 }
 
 export type SurveyResponseUpdateWithoutAccountInput = {
@@ -737,6 +769,7 @@ export type SurveyResponseUpdateWithoutAccountInput = {
   respondent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   dedupeKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutResponsesNestedInput
 }
 
@@ -749,6 +782,7 @@ export type SurveyResponseUncheckedUpdateWithoutAccountInput = {
   respondent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   dedupeKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
 export type SurveyResponseUncheckedUpdateManyWithoutAccountInput = {
@@ -760,6 +794,7 @@ export type SurveyResponseUncheckedUpdateManyWithoutAccountInput = {
   respondent?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   comment?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   dedupeKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
 
@@ -774,6 +809,7 @@ export type SurveyResponseSelect<ExtArgs extends runtime.Types.Extensions.Intern
   respondent?: boolean
   comment?: boolean
   dedupeKey?: boolean
+  createdAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["surveyResponse"]>
@@ -788,6 +824,7 @@ export type SurveyResponseSelectCreateManyAndReturn<ExtArgs extends runtime.Type
   respondent?: boolean
   comment?: boolean
   dedupeKey?: boolean
+  createdAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["surveyResponse"]>
@@ -802,6 +839,7 @@ export type SurveyResponseSelectUpdateManyAndReturn<ExtArgs extends runtime.Type
   respondent?: boolean
   comment?: boolean
   dedupeKey?: boolean
+  createdAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["surveyResponse"]>
@@ -816,9 +854,10 @@ export type SurveyResponseSelectScalar = {
   respondent?: boolean
   comment?: boolean
   dedupeKey?: boolean
+  createdAt?: boolean
 }
 
-export type SurveyResponseOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "accountId" | "survey" | "score" | "respondedAt" | "respondent" | "comment" | "dedupeKey", ExtArgs["result"]["surveyResponse"]>
+export type SurveyResponseOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "accountId" | "survey" | "score" | "respondedAt" | "respondent" | "comment" | "dedupeKey" | "createdAt", ExtArgs["result"]["surveyResponse"]>
 export type SurveyResponseInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   account?: boolean | Prisma.AccountDefaultArgs<ExtArgs>
@@ -856,6 +895,12 @@ export type $SurveyResponsePayload<ExtArgs extends runtime.Types.Extensions.Inte
      * import run twice stores each response once.
      */
     dedupeKey: string
+    /**
+     * When css-bot first stored it (a later read of the same answer keeps it): what a survey_answer
+     * play asks, "arrived since the run before", as an answer may come in after the day's run, or days
+     * late from a warehouse. Answers stored before the column: their responded_at.
+     */
+    createdAt: Date
   }, ExtArgs["result"]["surveyResponse"]>
   composites: {}
 }
@@ -1290,6 +1335,7 @@ export interface SurveyResponseFieldRefs {
   readonly respondent: Prisma.FieldRef<"SurveyResponse", 'String'>
   readonly comment: Prisma.FieldRef<"SurveyResponse", 'String'>
   readonly dedupeKey: Prisma.FieldRef<"SurveyResponse", 'String'>
+  readonly createdAt: Prisma.FieldRef<"SurveyResponse", 'DateTime'>
 }
     
 
