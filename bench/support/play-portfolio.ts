@@ -368,14 +368,21 @@ export async function placeRunInTime(
      WHERE workspace_id = $1 AND dedupe_key LIKE 'bench-today-%'`,
     [workspaceId, day],
   );
+  // Not evaluated yet (an earlier round's evaluation stamped it): the runs before it are the boundary.
+  await client.query(
+    `UPDATE recompute_runs SET plays_evaluated_at = NULL
+     WHERE workspace_id = $1 AND slot <> 'bench-day-before' AND plays_evaluated_at IS NOT NULL`,
+    [workspaceId],
+  );
   await client.query(`UPDATE recompute_runs SET started_at = $2::date + interval '9.5 hours' WHERE id = $1`, [
     runId.toString(),
     day,
   ]);
   await client.query(
-    `INSERT INTO recompute_runs (workspace_id, slot, as_of, status, trigger, started_at, finished_at)
+    `INSERT INTO recompute_runs (workspace_id, slot, as_of, status, trigger, started_at, finished_at,
+                                 plays_evaluated_at)
      SELECT $1, 'bench-day-before', $2::date - 1, 'succeeded', 'bench', $2::date - 1 + interval '9.5 hours',
-            $2::date - 1 + interval '9.6 hours'
+            $2::date - 1 + interval '9.6 hours', $2::date - 1 + interval '9.7 hours'
      WHERE NOT EXISTS (SELECT 1 FROM recompute_runs WHERE workspace_id = $1 AND slot = 'bench-day-before')`,
     [workspaceId, day],
   );

@@ -360,11 +360,23 @@ describe("a team's playbook after a run", () => {
         ["Delta", [5]],
       ].sort((a, b) => ids[a[0] as string]! - ids[b[0] as string]!),
     );
-    // The run after tells Beta's.
+    // The run after tells Beta's, though a run at 07:00 came between: one whose plays nobody evaluated
+    // (a recompute typed by hand while Redis was down) does not swallow the answers before it.
+    const byHand = await runOf("d+1-by-hand", "07:00");
     const third = await runOf("d+1b", "12:00");
     await db.prisma.playFire.deleteMany({ where: { workspaceId, localDate: dayToDate(D + 1) } });
     await firePlays(db, workspaceId, third.id, at(D + 1, "12:30"));
     expect(await detractors(D + 1)).toEqual([["Beta", [1]]]);
+    const evaluated = await db.prisma.recomputeRun.findMany({
+      where: { id: { in: [runId, next.id, byHand.id, third.id] } },
+      orderBy: { startedAt: "asc" },
+    });
+    expect(evaluated.map((r) => [r.slot, r.playsEvaluatedAt !== null])).toEqual([
+      ["d", true],
+      ["d+1", true],
+      ["d+1-by-hand", false],
+      ["d+1b", true],
+    ]);
   });
 
   it("keeps a day's capped accounts in one row: a later run's added once, named by MRR, counted, on the timeline", async () => {

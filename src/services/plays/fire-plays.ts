@@ -65,7 +65,7 @@ export async function firePlays(
   const settings = readSettings(workspace.settings);
   const day = dateToDay(run.asOf);
   if (day < localDay(now, settings.timezone) - 1) return EMPTY;
-  const arrived = await answerArrival(db.sql, workspaceId, run, settings.timezone);
+  const arrived = await answerArrival(db.sql, workspaceId, run);
   const { decided, evaluated } = await decideFires(db, workspaceId, active, runId, day, arrived);
   const summary = await recordFires(db.sql, workspaceId, active.playbook, decided, {
     day,
@@ -74,37 +74,34 @@ export async function firePlays(
     timezone: settings.timezone,
   });
   await pruneRunCandidates(prisma, workspaceId, runId);
+  // The next run's survey plays start from this run (answerArrival). Stamped again by a retry.
+  await prisma.recomputeRun.update({ where: { id: runId }, data: { playsEvaluatedAt: new Date() } });
   return { ...summary, evaluated };
 }
 
 /**
- * The survey answers a run's plays are told of (AnswerArrival): those stored since the workspace's run
- * before it started, that run being one whose plays were evaluated (succeeded, and not a backfill of
- * an older day, which fires nothing), up to this run's start.
+ * The survey answers a run's plays are told of (AnswerArrival): those stored since the workspace's
+ * last run before it whose plays were evaluated started (not a backfill, which fires nothing, nor a run
+ * whose notification never ran: the answers before them are not lost), up to this run's start.
  */
 export async function answerArrival(
   sql: SqlClient,
   workspaceId: number,
   run: { id: bigint; startedAt: Date },
-  timezone: string,
 ): Promise<AnswerArrival> {
   const [before] = await sql.query<{ started_at: Date | null }>(
     `SELECT max(started_at) AS started_at FROM recompute_runs
-     WHERE workspace_id = $1 AND id <> $2 AND status = 'succeeded' AND started_at < $3
-       AND as_of >= (started_at AT TIME ZONE $4)::date - 1`,
-    [workspaceId, run.id, run.startedAt, timezone],
+     WHERE workspace_id = $1 AND id <> $2 AND plays_evaluated_at IS NOT NULL AND started_at < $3`,
+    [workspaceId, run.id, run.startedAt],
   );
   return { after: before?.started_at ?? null, until: run.startedAt };
 }
 
 /** answerArrival of the run `runId`; of none (a preview before any run): every answer stored so far. */
 async function runArrival(db: Clients, workspaceId: number, runId: bigint): Promise<AnswerArrival> {
-  const [run, workspace] = await Promise.all([
-    db.prisma.recomputeRun.findFirst({ where: { id: runId, workspaceId } }),
-    db.prisma.workspace.findUniqueOrThrow({ where: { id: workspaceId } }),
-  ]);
+  const run = await db.prisma.recomputeRun.findFirst({ where: { id: runId, workspaceId } });
   if (!run) return { after: null, until: new Date() };
-  return answerArrival(db.sql, workspaceId, run, readSettings(workspace.settings).timezone);
+  return answerArrival(db.sql, workspaceId, run);
 }
 
 /**

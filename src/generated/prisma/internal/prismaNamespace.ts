@@ -2809,7 +2809,8 @@ export const RecomputeRunScalarFieldEnum = {
   error: 'error',
   playbookId: 'playbookId',
   startedAt: 'startedAt',
-  finishedAt: 'finishedAt'
+  finishedAt: 'finishedAt',
+  playsEvaluatedAt: 'playsEvaluatedAt'
 } as const
 
 export type RecomputeRunScalarFieldEnum = (typeof RecomputeRunScalarFieldEnum)[keyof typeof RecomputeRunScalarFieldEnum]

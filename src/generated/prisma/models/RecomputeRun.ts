@@ -70,6 +70,7 @@ export type RecomputeRunMinAggregateOutputType = {
   playbookId: number | null
   startedAt: Date | null
   finishedAt: Date | null
+  playsEvaluatedAt: Date | null
 }
 
 export type RecomputeRunMaxAggregateOutputType = {
@@ -90,6 +91,7 @@ export type RecomputeRunMaxAggregateOutputType = {
   playbookId: number | null
   startedAt: Date | null
   finishedAt: Date | null
+  playsEvaluatedAt: Date | null
 }
 
 export type RecomputeRunCountAggregateOutputType = {
@@ -112,6 +114,7 @@ export type RecomputeRunCountAggregateOutputType = {
   playbookId: number
   startedAt: number
   finishedAt: number
+  playsEvaluatedAt: number
   _all: number
 }
 
@@ -160,6 +163,7 @@ export type RecomputeRunMinAggregateInputType = {
   playbookId?: true
   startedAt?: true
   finishedAt?: true
+  playsEvaluatedAt?: true
 }
 
 export type RecomputeRunMaxAggregateInputType = {
@@ -180,6 +184,7 @@ export type RecomputeRunMaxAggregateInputType = {
   playbookId?: true
   startedAt?: true
   finishedAt?: true
+  playsEvaluatedAt?: true
 }
 
 export type RecomputeRunCountAggregateInputType = {
@@ -202,6 +207,7 @@ export type RecomputeRunCountAggregateInputType = {
   playbookId?: true
   startedAt?: true
   finishedAt?: true
+  playsEvaluatedAt?: true
   _all?: true
 }
 
@@ -311,6 +317,7 @@ export type RecomputeRunGroupByOutputType = {
   playbookId: number | null
   startedAt: Date
   finishedAt: Date | null
+  playsEvaluatedAt: Date | null
   _count: RecomputeRunCountAggregateOutputType | null
   _avg: RecomputeRunAvgAggregateOutputType | null
   _sum: RecomputeRunSumAggregateOutputType | null
@@ -356,6 +363,7 @@ export type RecomputeRunWhereInput = {
   playbookId?: Prisma.IntNullableFilter<"RecomputeRun"> | number | null
   startedAt?: Prisma.DateTimeFilter<"RecomputeRun"> | Date | string
   finishedAt?: Prisma.DateTimeNullableFilter<"RecomputeRun"> | Date | string | null
+  playsEvaluatedAt?: Prisma.DateTimeNullableFilter<"RecomputeRun"> | Date | string | null
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
   candidates?: Prisma.PlayCandidateListRelationFilter
 }
@@ -380,6 +388,7 @@ export type RecomputeRunOrderByWithRelationInput = {
   playbookId?: Prisma.SortOrderInput | Prisma.SortOrder
   startedAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  playsEvaluatedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   workspace?: Prisma.WorkspaceOrderByWithRelationInput
   candidates?: Prisma.PlayCandidateOrderByRelationAggregateInput
 }
@@ -408,6 +417,7 @@ export type RecomputeRunWhereUniqueInput = Prisma.AtLeast<{
   playbookId?: Prisma.IntNullableFilter<"RecomputeRun"> | number | null
   startedAt?: Prisma.DateTimeFilter<"RecomputeRun"> | Date | string
   finishedAt?: Prisma.DateTimeNullableFilter<"RecomputeRun"> | Date | string | null
+  playsEvaluatedAt?: Prisma.DateTimeNullableFilter<"RecomputeRun"> | Date | string | null
   workspace?: Prisma.XOR<Prisma.WorkspaceScalarRelationFilter, Prisma.WorkspaceWhereInput>
   candidates?: Prisma.PlayCandidateListRelationFilter
 }, "id" | "workspaceId_slot">
@@ -432,6 +442,7 @@ export type RecomputeRunOrderByWithAggregationInput = {
   playbookId?: Prisma.SortOrderInput | Prisma.SortOrder
   startedAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  playsEvaluatedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.RecomputeRunCountOrderByAggregateInput
   _avg?: Prisma.RecomputeRunAvgOrderByAggregateInput
   _max?: Prisma.RecomputeRunMaxOrderByAggregateInput
@@ -462,6 +473,7 @@ export type RecomputeRunScalarWhereWithAggregatesInput = {
   playbookId?: Prisma.IntNullableWithAggregatesFilter<"RecomputeRun"> | number | null
   startedAt?: Prisma.DateTimeWithAggregatesFilter<"RecomputeRun"> | Date | string
   finishedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"RecomputeRun"> | Date | string | null
+  playsEvaluatedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"RecomputeRun"> | Date | string | null
 }
 
 export type RecomputeRunCreateInput = {
@@ -483,6 +495,7 @@ export type RecomputeRunCreateInput = {
   playbookId?: number | null
   startedAt?: Date | string
   finishedAt?: Date | string | null
+  playsEvaluatedAt?: Date | string | null
   workspace: Prisma.WorkspaceCreateNestedOneWithoutRunsInput
   candidates?: Prisma.PlayCandidateCreateNestedManyWithoutRunInput
 }
@@ -507,6 +520,7 @@ export type RecomputeRunUncheckedCreateInput = {
   playbookId?: number | null
   startedAt?: Date | string
   finishedAt?: Date | string | null
+  playsEvaluatedAt?: Date | string | null
   candidates?: Prisma.PlayCandidateUncheckedCreateNestedManyWithoutRunInput
 }
 
@@ -529,6 +543,7 @@ export type RecomputeRunUpdateInput = {
   playbookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  playsEvaluatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutRunsNestedInput
   candidates?: Prisma.PlayCandidateUpdateManyWithoutRunNestedInput
 }
@@ -553,6 +568,7 @@ export type RecomputeRunUncheckedUpdateInput = {
   playbookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  playsEvaluatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   candidates?: Prisma.PlayCandidateUncheckedUpdateManyWithoutRunNestedInput
 }
 
@@ -576,6 +592,7 @@ export type RecomputeRunCreateManyInput = {
   playbookId?: number | null
   startedAt?: Date | string
   finishedAt?: Date | string | null
+  playsEvaluatedAt?: Date | string | null
 }
 
 export type RecomputeRunUpdateManyMutationInput = {
@@ -597,6 +614,7 @@ export type RecomputeRunUpdateManyMutationInput = {
   playbookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  playsEvaluatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type RecomputeRunUncheckedUpdateManyInput = {
@@ -619,6 +637,7 @@ export type RecomputeRunUncheckedUpdateManyInput = {
   playbookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  playsEvaluatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type RecomputeRunListRelationFilter = {
@@ -656,6 +675,7 @@ export type RecomputeRunCountOrderByAggregateInput = {
   playbookId?: Prisma.SortOrder
   startedAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrder
+  playsEvaluatedAt?: Prisma.SortOrder
 }
 
 export type RecomputeRunAvgOrderByAggregateInput = {
@@ -689,6 +709,7 @@ export type RecomputeRunMaxOrderByAggregateInput = {
   playbookId?: Prisma.SortOrder
   startedAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrder
+  playsEvaluatedAt?: Prisma.SortOrder
 }
 
 export type RecomputeRunMinOrderByAggregateInput = {
@@ -709,6 +730,7 @@ export type RecomputeRunMinOrderByAggregateInput = {
   playbookId?: Prisma.SortOrder
   startedAt?: Prisma.SortOrder
   finishedAt?: Prisma.SortOrder
+  playsEvaluatedAt?: Prisma.SortOrder
 }
 
 export type RecomputeRunSumOrderByAggregateInput = {
@@ -808,6 +830,7 @@ export type RecomputeRunCreateWithoutWorkspaceInput = {
   playbookId?: number | null
   startedAt?: Date | string
   finishedAt?: Date | string | null
+  playsEvaluatedAt?: Date | string | null
   candidates?: Prisma.PlayCandidateCreateNestedManyWithoutRunInput
 }
 
@@ -830,6 +853,7 @@ export type RecomputeRunUncheckedCreateWithoutWorkspaceInput = {
   playbookId?: number | null
   startedAt?: Date | string
   finishedAt?: Date | string | null
+  playsEvaluatedAt?: Date | string | null
   candidates?: Prisma.PlayCandidateUncheckedCreateNestedManyWithoutRunInput
 }
 
@@ -882,6 +906,7 @@ export type RecomputeRunScalarWhereInput = {
   playbookId?: Prisma.IntNullableFilter<"RecomputeRun"> | number | null
   startedAt?: Prisma.DateTimeFilter<"RecomputeRun"> | Date | string
   finishedAt?: Prisma.DateTimeNullableFilter<"RecomputeRun"> | Date | string | null
+  playsEvaluatedAt?: Prisma.DateTimeNullableFilter<"RecomputeRun"> | Date | string | null
 }
 
 export type RecomputeRunCreateWithoutCandidatesInput = {
@@ -903,6 +928,7 @@ export type RecomputeRunCreateWithoutCandidatesInput = {
   playbookId?: number | null
   startedAt?: Date | string
   finishedAt?: Date | string | null
+  playsEvaluatedAt?: Date | string | null
   workspace: Prisma.WorkspaceCreateNestedOneWithoutRunsInput
 }
 
@@ -926,6 +952,7 @@ export type RecomputeRunUncheckedCreateWithoutCandidatesInput = {
   playbookId?: number | null
   startedAt?: Date | string
   finishedAt?: Date | string | null
+  playsEvaluatedAt?: Date | string | null
 }
 
 export type RecomputeRunCreateOrConnectWithoutCandidatesInput = {
@@ -963,6 +990,7 @@ export type RecomputeRunUpdateWithoutCandidatesInput = {
   playbookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  playsEvaluatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   workspace?: Prisma.WorkspaceUpdateOneRequiredWithoutRunsNestedInput
 }
 
@@ -986,6 +1014,7 @@ export type RecomputeRunUncheckedUpdateWithoutCandidatesInput = {
   playbookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  playsEvaluatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type RecomputeRunCreateManyWorkspaceInput = {
@@ -1007,6 +1036,7 @@ export type RecomputeRunCreateManyWorkspaceInput = {
   playbookId?: number | null
   startedAt?: Date | string
   finishedAt?: Date | string | null
+  playsEvaluatedAt?: Date | string | null
 }
 
 export type RecomputeRunUpdateWithoutWorkspaceInput = {
@@ -1028,6 +1058,7 @@ export type RecomputeRunUpdateWithoutWorkspaceInput = {
   playbookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  playsEvaluatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   candidates?: Prisma.PlayCandidateUpdateManyWithoutRunNestedInput
 }
 
@@ -1050,6 +1081,7 @@ export type RecomputeRunUncheckedUpdateWithoutWorkspaceInput = {
   playbookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  playsEvaluatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   candidates?: Prisma.PlayCandidateUncheckedUpdateManyWithoutRunNestedInput
 }
 
@@ -1072,6 +1104,7 @@ export type RecomputeRunUncheckedUpdateManyWithoutWorkspaceInput = {
   playbookId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   startedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   finishedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  playsEvaluatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 
@@ -1125,6 +1158,7 @@ export type RecomputeRunSelect<ExtArgs extends runtime.Types.Extensions.Internal
   playbookId?: boolean
   startedAt?: boolean
   finishedAt?: boolean
+  playsEvaluatedAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   candidates?: boolean | Prisma.RecomputeRun$candidatesArgs<ExtArgs>
   _count?: boolean | Prisma.RecomputeRunCountOutputTypeDefaultArgs<ExtArgs>
@@ -1150,6 +1184,7 @@ export type RecomputeRunSelectCreateManyAndReturn<ExtArgs extends runtime.Types.
   playbookId?: boolean
   startedAt?: boolean
   finishedAt?: boolean
+  playsEvaluatedAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["recomputeRun"]>
 
@@ -1173,6 +1208,7 @@ export type RecomputeRunSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.
   playbookId?: boolean
   startedAt?: boolean
   finishedAt?: boolean
+  playsEvaluatedAt?: boolean
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["recomputeRun"]>
 
@@ -1196,9 +1232,10 @@ export type RecomputeRunSelectScalar = {
   playbookId?: boolean
   startedAt?: boolean
   finishedAt?: boolean
+  playsEvaluatedAt?: boolean
 }
 
-export type RecomputeRunOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "slot" | "asOf" | "status" | "trigger" | "modelId" | "shards" | "shardsDone" | "plan" | "accounts" | "scored" | "insufficientData" | "bandChanges" | "errors" | "error" | "playbookId" | "startedAt" | "finishedAt", ExtArgs["result"]["recomputeRun"]>
+export type RecomputeRunOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "workspaceId" | "slot" | "asOf" | "status" | "trigger" | "modelId" | "shards" | "shardsDone" | "plan" | "accounts" | "scored" | "insufficientData" | "bandChanges" | "errors" | "error" | "playbookId" | "startedAt" | "finishedAt" | "playsEvaluatedAt", ExtArgs["result"]["recomputeRun"]>
 export type RecomputeRunInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   workspace?: boolean | Prisma.WorkspaceDefaultArgs<ExtArgs>
   candidates?: boolean | Prisma.RecomputeRun$candidatesArgs<ExtArgs>
@@ -1251,6 +1288,12 @@ export type $RecomputeRunPayload<ExtArgs extends runtime.Types.Extensions.Intern
     playbookId: number | null
     startedAt: Date
     finishedAt: Date | null
+    /**
+     * When its plays were evaluated (fire-plays.ts); null: not (yet), or never (a backfill, a run whose
+     * notification never ran). The next run's survey plays tell the answers stored since the last
+     * evaluated run started.
+     */
+    playsEvaluatedAt: Date | null
   }, ExtArgs["result"]["recomputeRun"]>
   composites: {}
 }
@@ -1695,6 +1738,7 @@ export interface RecomputeRunFieldRefs {
   readonly playbookId: Prisma.FieldRef<"RecomputeRun", 'Int'>
   readonly startedAt: Prisma.FieldRef<"RecomputeRun", 'DateTime'>
   readonly finishedAt: Prisma.FieldRef<"RecomputeRun", 'DateTime'>
+  readonly playsEvaluatedAt: Prisma.FieldRef<"RecomputeRun", 'DateTime'>
 }
     
 
