@@ -928,7 +928,7 @@ export async function wakeSnoozed(
  * Escalates, once, each open case nobody has claimed for the workspace's set number of business
  * days: a reply in its thread mentioning the configured lead. The escalation is recorded with the
  * reply in the case's outbox in one statement, so it is decided once and delivered until Slack
- * accepts it. Returns the cases escalated now.
+ * accepts it; never over a reply still waiting there. Returns the cases escalated now.
  */
 export async function escalateUnclaimed(
   prisma: PrismaClient,
@@ -960,8 +960,16 @@ export async function escalateUnclaimed(
     const reply = caseReply(
       `:alarm_clock: Nobody has claimed this case for ${days} business days. ${who} should own the save?`,
     );
+    // Not over a reply still waiting in the outbox (Slack unreachable): that one is delivered first,
+    // and the case escalated on the next pass.
     const claimed = await prisma.followUp.updateMany({
-      where: { id: c.id, escalatedAt: null, ownerSlackUserId: null, status: "open" },
+      where: {
+        id: c.id,
+        escalatedAt: null,
+        ownerSlackUserId: null,
+        status: "open",
+        pendingReply: { equals: Prisma.DbNull },
+      },
       data: {
         escalatedAt: new Date(),
         pendingReply: outboxReply(reply),

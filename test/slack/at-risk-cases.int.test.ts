@@ -436,6 +436,22 @@ describe("at-risk cases", () => {
     expect(h.fake.replies(ALERTS, fresh.threadTs!)).toHaveLength(1);
     expect(h.fake.replies(ALERTS, due.threadTs!)).toHaveLength(1);
     expect(h.fake.replies(ALERTS, owned.threadTs!)).toEqual([]);
+    // A case whose outbox still holds a reply (Slack was down) is escalated only once it is sent:
+    // the escalation never takes the waiting reply's place.
+    const waiting = await opened("2026-11-30T10:00:00Z", null);
+    await h.db.prisma.$executeRawUnsafe(
+      `UPDATE follow_ups SET pending_reply = '{"text":"Now caution: 71","id":"p1"}'::jsonb WHERE id = $1`,
+      waiting.id,
+    );
+    expect(await escalateUnclaimed(h.db.prisma, h.workspace.id, null, TODAY + 10)).toBe(0);
+    const held = await h.db.prisma.followUp.findUniqueOrThrow({ where: { id: waiting.id } });
+    expect(held).toMatchObject({ escalatedAt: null, pendingReply: { text: "Now caution: 71", id: "p1" } });
+    await h.db.prisma.$executeRawUnsafe(
+      `UPDATE follow_ups SET pending_reply = NULL WHERE id = $1`,
+      waiting.id,
+    );
+    expect(await escalateUnclaimed(h.db.prisma, h.workspace.id, slack, TODAY + 10)).toBe(1);
+    expect(h.fake.replies(ALERTS, waiting.threadTs!).at(-1)!.text).toContain("Nobody has claimed this case");
   });
 
   it("shows a hostile account name literally in the parent message and its notification text", async () => {
