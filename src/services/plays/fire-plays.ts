@@ -254,8 +254,8 @@ const INSERT_STATEMENTS = 2;
  * already fired for the account on the day; how many were inserted, by status. A statement a fire
  * took 9.8 s for 4,170 fires; one statement for all, 1 s for 20,200 (BENCHMARKS.md, Plays). The ids
  * are taken from the sequence first, in the fires' order, so the fires go in INSERT_STATEMENTS
- * statements at once and keep their order. A statement that fails leaves the others' fires recorded: the job's retry finds
- * them fired already, as a later run of the day does.
+ * statements at once and keep their order. A statement that fails leaves the others' fires
+ * recorded: the job's retry finds them fired already, as a later run of the day does.
  *
  * Beside them, each play's capped accounts go to its one capped row of the day (see PlayFire in
  * prisma/schema.prisma), a later run's appended to it: a row per capped account was half the rows
