@@ -84,6 +84,13 @@ interface PendingReply {
   attempt_at?: string;
 }
 
+/**
+ * A case's outbox holds one reply. An escalation or a snooze's end is written only where none is
+ * waiting (Slack was unreachable): the one waiting is delivered first, and the case's news decided
+ * again on the next pass. (A band change's reply replaces a waiting one: the newer move is the news.)
+ */
+const OUTBOX_EMPTY = { pendingReply: { equals: Prisma.DbNull } } satisfies Prisma.FollowUpWhereInput;
+
 /** A reply for the outbox, with an id of its own (a later reply replacing it is another message). */
 function outboxReply(message: SlackMessage): Prisma.InputJsonValue {
   const reply: PendingReply = { text: message.text, blocks: message.blocks, id: randomUUID() };
@@ -893,30 +900,32 @@ export async function wakeSnoozed(
   let woken = 0;
   for (const c of ended) {
     const band = c.account.currentBand;
+    const until = dateToDay(c.snoozedUntil!);
     const reply = snoozeEndedReply({
       band,
       atRisk: band !== null && risk.has(band),
       snoozedScore: c.snoozeScore,
       score: c.account.currentScore,
-      until: dateToDay(c.snoozedUntil!),
+      until,
     });
-    const claimed = await prisma.$executeRawUnsafe(
-      `UPDATE follow_ups SET status = 'open', snoozed_until = NULL, pending_reply = $3::jsonb,
-              parent_stale = true, version = version + 1
-       WHERE id = $1 AND workspace_id = $2 AND status = 'snoozed' AND snoozed_until = $4::date
-         AND pending_reply IS NULL`,
-      c.id,
-      workspaceId,
-      JSON.stringify(outboxReply(reply)),
-      formatDay(dateToDay(c.snoozedUntil!)),
-    );
-    if (claimed === 1) {
+    // Not if it was snoozed again meanwhile (another date) or its outbox holds a reply.
+    const claimed = await prisma.followUp.updateMany({
+      where: { id: c.id, workspaceId, status: "snoozed", snoozedUntil: c.snoozedUntil, ...OUTBOX_EMPTY },
+      data: {
+        status: "open",
+        snoozedUntil: null,
+        pendingReply: outboxReply(reply),
+        parentStale: true,
+        version: { increment: 1 },
+      },
+    });
+    if (claimed.count === 1) {
       woken++;
       await audit(prisma, workspaceId, {
         actor: "css-bot",
         action: "follow_up.snooze_end",
         target: `follow_up:${c.id}`,
-        details: { until: formatDay(dateToDay(c.snoozedUntil!)), band, score: c.account.currentScore },
+        details: { until: formatDay(until), band, score: c.account.currentScore },
       });
     }
   }
@@ -960,16 +969,8 @@ export async function escalateUnclaimed(
     const reply = caseReply(
       `:alarm_clock: Nobody has claimed this case for ${days} business days. ${who} should own the save?`,
     );
-    // Not over a reply still waiting in the outbox (Slack unreachable): that one is delivered first,
-    // and the case escalated on the next pass.
     const claimed = await prisma.followUp.updateMany({
-      where: {
-        id: c.id,
-        escalatedAt: null,
-        ownerSlackUserId: null,
-        status: "open",
-        pendingReply: { equals: Prisma.DbNull },
-      },
+      where: { id: c.id, escalatedAt: null, ownerSlackUserId: null, status: "open", ...OUTBOX_EMPTY },
       data: {
         escalatedAt: new Date(),
         pendingReply: outboxReply(reply),

@@ -204,7 +204,7 @@ async function caseActions(q: Query): Promise<Row[]> {
     const text = {
       case_assigned: `Case assigned${str(d.due) ? `, due ${str(d.due)}` : ""}`,
       case_snoozed: `Case snoozed${str(d.until) ? ` until ${str(d.until)}` : ""}${str(d.reason) ? `: ${str(d.reason)}` : ""}`,
-      case_snooze_ended: `Snooze ended${str(d.band) ? `: ${str(d.band)!.replaceAll("_", " ")}` : ""}; the case is open again`,
+      case_snooze_ended: `Snooze ended${str(d.band) ? `: ${band(str(d.band))}` : ""}; the case is open again`,
       case_resolved: "Case resolved",
       case_escalated: "Case escalated: nobody had claimed it",
       task_done: `Task done: ${str(d.task) ?? "a task"}`,

@@ -85,8 +85,8 @@ export function answerIsNew(on: Day, day: Day, previousDay: Day | null): boolean
 /**
  * The answers a run's plays are told of: those css-bot stored after the run before it started
  * (`after`; null: there was none) and by the time this run started (`until`). An answer given after a
- * day's run, or delivered days late by its source, is news at the next run; one told is never told
- * again by the next.
+ * day's run, or delivered days late by its source, is news at the next run; once a run's evaluation
+ * is done, the next starts where that run started, so its answers are not told again.
  */
 export interface AnswerArrival {
   after: Date | null;
